@@ -1,0 +1,32 @@
+// A CA key held in a file (mode 0600): local mode's stand-in for a KMS key.
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Signer } from '../../core/ports.js';
+
+export class FileSigner implements Signer {
+  private readonly spki: Uint8Array;
+
+  private constructor(private readonly key: KeyObject) {
+    this.spki = new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }));
+  }
+
+  /** Loads the key at `path`, creating it on first use. */
+  static loadOrCreate(path: string): { signer: FileSigner; created: boolean } {
+    if (existsSync(path)) return { signer: new FileSigner(createPrivateKey(readFileSync(path))), created: false };
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    return { signer: new FileSigner(privateKey), created: true };
+  }
+
+  static generate(): FileSigner {
+    return new FileSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+  }
+
+  async publicKeySpki(): Promise<Uint8Array> {
+    return this.spki;
+  }
+
+  async sign(data: Uint8Array): Promise<Uint8Array> {
+    return new Uint8Array(sign('sha256', data, { key: this.key, dsaEncoding: 'der' }));
+  }
+}

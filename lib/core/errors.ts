@@ -1,0 +1,58 @@
+// One catalog of domain errors. Each edge maps them once: to a Kubernetes Status (agent),
+// to JSON {code, message} (HTTP API), to one line (CLI).
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthenticated'
+  | 'access_denied'
+  | 'not_found'
+  | 'conflict'
+  | 'rate_limited'
+  | 'expired'
+  | 'invalid_config'
+  | 'internal';
+
+const httpStatus: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthenticated: 401,
+  access_denied: 403,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+  expired: 401,
+  invalid_config: 500,
+  internal: 500,
+};
+
+export class KubeportError extends Error {
+  readonly code: ErrorCode;
+  /** Seconds after which a rate-limited caller may try again. */
+  readonly retryAfterSeconds?: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KubeportError';
+    this.code = code;
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  get httpStatus(): number {
+    return httpStatus[this.code];
+  }
+}
+
+export const badRequest = (message: string) => new KubeportError('bad_request', message);
+export const unauthenticated = (message: string) => new KubeportError('unauthenticated', message);
+export const accessDenied = (message: string) => new KubeportError('access_denied', message);
+export const notFound = (message: string) => new KubeportError('not_found', message);
+export const conflict = (message: string) => new KubeportError('conflict', message);
+
+export class ConflictError extends KubeportError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
+
+export function isKubeportError(error: unknown): error is KubeportError {
+  return error instanceof KubeportError;
+}

@@ -1,0 +1,75 @@
+// Interfaces that core and services depend on. Adapters (AWS, local, test) implement them.
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Random {
+  bytes(length: number): Uint8Array;
+}
+
+/** Signs with a CA key that never leaves its holder (KMS on AWS, a file in local mode). */
+export interface Signer {
+  /** DER SubjectPublicKeyInfo of the P-256 key. */
+  publicKeySpki(): Promise<Uint8Array>;
+  /** ECDSA P-256 over SHA-256 of `data`; DER-encoded signature, as KMS returns it. */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Seals small secrets at rest (TOTP seeds): KMS Encrypt on AWS, a file-held key locally. */
+export interface SecretBox {
+  seal(plaintext: string): Promise<string>;
+  open(sealed: string): Promise<string>;
+}
+
+export interface StoredResource<T = unknown> {
+  kind: string;
+  name: string;
+  /** Opaque; changes on every write. Used for compare-and-swap. */
+  revision: string;
+  body: T;
+}
+
+export interface PutOptions {
+  /** A revision the stored item must have; `null` means the item must not exist yet. */
+  expectRevision?: string | null;
+}
+
+/** Durable resources (roles, users, clusters, CAs...). Keyed by kind and name. */
+export interface ResourceStore {
+  get<T>(kind: string, name: string): Promise<StoredResource<T> | undefined>;
+  list<T>(kind: string): Promise<StoredResource<T>[]>;
+  /** Throws ConflictError when `expectRevision` does not hold. */
+  put<T>(kind: string, name: string, body: T, options?: PutOptions): Promise<StoredResource<T>>;
+  /** Returns false when nothing was there. Throws ConflictError when `expectRevision` does not hold. */
+  delete(kind: string, name: string, options?: PutOptions): Promise<boolean>;
+}
+
+/** Short-lived records that expire on their own (login state, invites, JWS ids, failure counters). */
+export interface StateStore {
+  /** Stores `value` unless a live record holds `key`; true when stored. */
+  putIfAbsent(key: string, value: unknown, expiresAt: Date): Promise<boolean>;
+  /** A live record, or undefined (expired records count as absent). */
+  get<T>(key: string): Promise<T | undefined>;
+  /** Removes and returns a live record; a second take of the same key gets undefined. */
+  take<T>(key: string): Promise<T | undefined>;
+  /** Adds one to a counter that lives until `expiresAt` (set when the counter is created). */
+  increment(key: string, expiresAt: Date): Promise<number>;
+  delete(key: string): Promise<void>;
+}
+
+export interface AuditEvent {
+  event: string;
+  code: string;
+  time: string;
+  uid: string;
+  user?: string;
+  success?: boolean;
+  [field: string]: unknown;
+}
+
+export interface AuditLog {
+  emit(event: AuditEvent): Promise<void>;
+  /** Newest first. */
+  search(query: { from: Date; to: Date; event?: string; user?: string; limit?: number }): Promise<AuditEvent[]>;
+}

@@ -1,0 +1,70 @@
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  certificateTtl,
+  createCaCertificate,
+  identityFromCertificate,
+  issueHostCertificate,
+  issueUserCertificate,
+  verifyUserCertificate,
+} from '../../lib/core/certificate-authority.js';
+import { FileSigner } from '../../lib/adapters/local/file-signer.js';
+import type { Identity } from '../../lib/core/identity.js';
+
+const t0 = new Date('2026-11-21T12:00:00Z');
+const clockAt = (date: Date) => ({ now: () => date });
+const random = { bytes: (n: number) => new Uint8Array(randomBytes(n)) };
+const alice: Identity = {
+  username: 'alice',
+  roles: ['access'],
+  traits: { kubernetes_groups: ['devs'], kubernetes_users: [] },
+  connector: 'local',
+  accessRequests: [],
+  issuedAt: t0.toISOString(),
+};
+
+async function makeCa(name = 'user-ca') {
+  const signer = FileSigner.generate();
+  const deps = { signer, clock: clockAt(t0), random };
+  const certPem = await createCaCertificate(deps, name, 10 * 365 * 24 * 3_600_000);
+  return { ...deps, certPem };
+}
+
+function clientKey() {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+}
+
+describe('certificate authority', () => {
+  it('issues a user certificate that Node and the verifier accept, carrying the identity', async () => {
+    const ca = await makeCa();
+    const pem = await issueUserCertificate(ca, clientKey(), alice, 3_600_000);
+    const cert = new X509Certificate(pem);
+    expect(cert.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
+    expect(cert.subject).toContain('CN=alice');
+    expect(cert.subject).toContain('O=access');
+    expect(new Date(cert.validTo).getTime()).toBe(Math.floor((t0.getTime() + 3_600_000) / 1000) * 1000);
+    expect(new Date(cert.validFrom).getTime()).toBe(t0.getTime() - 60_000);
+    const identity = await verifyUserCertificate(pem, [ca.certPem], clockAt(t0));
+    expect(identity).toMatchObject({ username: 'alice', roles: ['access'], traits: { kubernetes_groups: ['devs'] } });
+    expect(identityFromCertificate(pem).notAfter.getTime()).toBe(t0.getTime() + 3_600_000);
+  });
+
+  it('refuses expired, foreign-CA and host certificates', async () => {
+    const ca = await makeCa();
+    const foreign = await makeCa('user-ca');
+    const pem = await issueUserCertificate(ca, clientKey(), alice, 3_600_000);
+    await expect(verifyUserCertificate(pem, [ca.certPem], clockAt(new Date(t0.getTime() + 2 * 3_600_000)))).rejects.toThrow(/expired/);
+    await expect(verifyUserCertificate(pem, [foreign.certPem], clockAt(t0))).rejects.toThrow(/not signed by the Kubeport user CA/);
+    const host = await issueHostCertificate(ca, clientKey(), { dns: ['localhost'], ips: ['127.0.0.1'] }, 3_600_000);
+    await expect(verifyUserCertificate(host, [ca.certPem], clockAt(t0))).rejects.toThrow(/client authentication|identity/);
+    await expect(verifyUserCertificate(ca.certPem, [ca.certPem], clockAt(t0))).rejects.toThrow(/CA certificate/);
+    await expect(verifyUserCertificate('garbage', [ca.certPem], clockAt(t0))).rejects.toThrow(/malformed/);
+  });
+
+  it('caps the TTL by every role and by 30h', () => {
+    expect(certificateTtl(undefined, [])).toBe(12 * 3_600_000);
+    expect(certificateTtl(40 * 3_600_000, [])).toBe(30 * 3_600_000);
+    expect(certificateTtl(10 * 3_600_000, [8 * 3_600_000, 30 * 3_600_000])).toBe(8 * 3_600_000);
+  });
+});
