@@ -41,13 +41,13 @@ export async function createCaCertificate(deps: CaDeps, commonName: string, vali
       issuer: `CN=${escapeDnValue(commonName)}, O=Kubeport`,
       notBefore: new Date(now.getTime() - BACKDATE_MS),
       notAfter: new Date(now.getTime() + validityMs),
-      publicKey: spki,
+      publicKey: arrayBacked(spki),
       signingKey: SIGNING_KEY,
       signingAlgorithm: ecdsa,
       extensions: [
         new x509.BasicConstraintsExtension(true, 0, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(spki, false, webcrypto()),
+        await x509.SubjectKeyIdentifierExtension.create(arrayBacked(spki), false, webcrypto()),
       ],
     },
     signerCrypto(deps.signer, deps.random),
@@ -81,14 +81,14 @@ export async function issueUserCertificate(
       issuer: issuer.subjectName,
       notBefore: new Date(now.getTime() - BACKDATE_MS),
       notAfter: new Date(now.getTime() + ttlMs),
-      publicKey: subjectPublicKeySpki,
+      publicKey: arrayBacked(subjectPublicKeySpki),
       signingKey: SIGNING_KEY,
       signingAlgorithm: ecdsa,
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([CLIENT_AUTH], false),
-        new x509.Extension(IDENTITY_EXTENSION_OID, false, utf8StringDer(encodeIdentity(identity))),
+        new x509.Extension(IDENTITY_EXTENSION_OID, false, arrayBacked(utf8StringDer(encodeIdentity(identity)))),
       ],
     },
     signerCrypto(ca.signer, ca.random),
@@ -111,7 +111,7 @@ export async function issueHostCertificate(
       issuer: issuer.subjectName,
       notBefore: new Date(now.getTime() - BACKDATE_MS),
       notAfter: new Date(now.getTime() + ttlMs),
-      publicKey: subjectPublicKeySpki,
+      publicKey: arrayBacked(subjectPublicKeySpki),
       signingKey: SIGNING_KEY,
       signingAlgorithm: ecdsa,
       extensions: [
@@ -151,7 +151,7 @@ export async function verifyUserCertificate(
 ): Promise<CertifiedIdentity> {
   let cert: x509.X509Certificate;
   try {
-    cert = new x509.X509Certificate(certDer as Uint8Array);
+    cert = new x509.X509Certificate(typeof certDer === 'string' ? certDer : arrayBacked(certDer));
   } catch {
     throw unauthenticated('certificate is malformed');
   }
@@ -214,4 +214,9 @@ function derLength(length: number): number[] {
   const bytes: number[] = [];
   for (let rest = length; rest > 0; rest >>= 8) bytes.unshift(rest & 0xff);
   return [0x80 | bytes.length, ...bytes];
+}
+
+/** A copy backed by a plain ArrayBuffer, as WebCrypto-typed APIs want. */
+function arrayBacked(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(bytes);
 }

@@ -55,6 +55,8 @@ export interface StateStore {
   take<T>(key: string): Promise<T | undefined>;
   /** Adds one to a counter that lives until `expiresAt` (set when the counter is created). */
   increment(key: string, expiresAt: Date): Promise<number>;
+  /** A live counter's value and the time it ends, or undefined. */
+  counter(key: string): Promise<{ count: number; expiresAt: Date } | undefined>;
   delete(key: string): Promise<void>;
 }
 

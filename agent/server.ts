@@ -1,0 +1,131 @@
+// The agent: TLS with a required client certificate, then for every request, upgrades included,
+// authenticate → parse the target → authorize → rewrite headers → forward.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { parseKubeTarget } from '../lib/core/request-target.js';
+import type { Clock } from '../lib/core/ports.js';
+import { authenticate } from './authenticate.js';
+import { type AuthorizeDeps, authorize } from './authorize.js';
+import { UpstreamPools, forwardRequest, forwardUpgrade, type UpstreamRequest } from './forward.js';
+import { sendStatus, sendStatusOnSocket, statusFromError } from './kube-status.js';
+import { scanClientHeaders, upstreamHeaders } from './request-headers.js';
+
+export interface AgentLimits {
+  handshakeTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** Idle time after which a connection without an open stream is closed. */
+  idleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
+export const defaultAgentLimits: AgentLimits = {
+  handshakeTimeoutMs: 10_000,
+  headersTimeoutMs: 30_000,
+  idleTimeoutMs: 2 * 3_600_000,
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 4096,
+};
+
+export interface AgentDeps extends AuthorizeDeps {
+  tls: { certPem: string; keyPem: string };
+  userCaPems: string[];
+  clock: Clock;
+  log: (message: string) => void;
+  limits?: Partial<AgentLimits>;
+}
+
+export interface Agent {
+  server: https.Server;
+  listen(port: number, host: string): Promise<{ port: number; host: string }>;
+  /** Swaps the server certificate in place (renewal) without dropping connections. */
+  renewServerCertificate(certPem: string, keyPem: string): void;
+  close(): Promise<void>;
+}
+
+export function createAgent(deps: AgentDeps): Agent {
+  const limits = { ...defaultAgentLimits, ...deps.limits };
+  const pools = new UpstreamPools();
+  // Upgraded connections leave the HTTP server's bookkeeping; close() ends them from here.
+  const streams = new Set<Duplex>();
+  const secureOptions = (certPem: string, keyPem: string) => ({
+    cert: certPem,
+    key: keyPem,
+    ca: deps.userCaPems,
+    requestCert: true,
+    // Verification failures are answered with a 401 Status that says why, not a bare handshake error.
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.2' as const,
+    ALPNProtocols: ['http/1.1'],
+  });
+  const server = https.createServer({ ...secureOptions(deps.tls.certPem, deps.tls.keyPem), handshakeTimeout: limits.handshakeTimeoutMs });
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.timeout = limits.idleTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+
+  const plan = async (req: IncomingMessage): Promise<UpstreamRequest> => {
+    const identity = authenticate(req.socket as TLSSocket, deps.clock);
+    const target = parseKubeTarget(req.url ?? '');
+    const client = scanClientHeaders(req.rawHeaders);
+    const decision = await authorize(deps, identity, target.cluster, client.impersonation);
+    const token = decision.cluster.bearerToken ? await decision.cluster.bearerToken() : undefined;
+    return {
+      cluster: decision.cluster,
+      method: req.method ?? 'GET',
+      pathAndQuery: `${target.path}${target.query}`,
+      headers: upstreamHeaders({
+        rawHeaders: req.rawHeaders,
+        client,
+        principals: decision.principals,
+        ...(token ? { bearerToken: token } : {}),
+        host: decision.cluster.server.host,
+        forwardedFor: req.socket.remoteAddress ?? '',
+        forwardedHost: req.headers.host ?? '',
+      }),
+    };
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    plan(req).then(
+      (upstream) => forwardRequest(req, res, upstream, pools, deps.log),
+      (error) => {
+        req.resume();
+        sendStatus(res, statusFromError(error, deps.log));
+      },
+    );
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    plan(req).then(
+      (upstream) => forwardUpgrade(socket, head, upstream, streams, deps.log),
+      (error) => sendStatusOnSocket(socket, statusFromError(error, deps.log)),
+    );
+  });
+
+  server.on('tlsClientError', () => undefined);
+
+  return {
+    server,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address();
+          resolve({ port: typeof address === 'object' && address ? address.port : port, host });
+        });
+      }),
+    renewServerCertificate: (certPem, keyPem) => server.setSecureContext(secureOptions(certPem, keyPem)),
+    close: () =>
+      new Promise((resolve) => {
+        pools.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const stream of streams) stream.destroy();
+      }),
+  };
+}

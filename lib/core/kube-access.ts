@@ -1,0 +1,101 @@
+// Who a user may be on a cluster: Teleport's CheckKubeGroupsAndUsers and
+// computeImpersonatedPrincipals, over roles as they are now.
+import { accessDenied } from './errors.js';
+import type { Identity } from './identity.js';
+import { matchesLabels } from './label-match.js';
+import type { Role } from './resources.js';
+import { expandTemplates } from './trait-templates.js';
+
+export interface KubePrincipals {
+  users: string[];
+  groups: string[];
+}
+
+export interface ClusterView {
+  name: string;
+  labels: Record<string, string>;
+}
+
+const AUTHENTICATED_GROUP = 'system:authenticated';
+
+/** True when a role lets the user see the cluster at all (used by tsh kube ls and the agent). */
+export function clusterAllowed(roles: Role[], cluster: ClusterView): boolean {
+  const allowed = roles.some((role) => matchesLabels(role.spec.allow.kubernetes_labels, cluster.labels));
+  const denied = roles.some((role) => matchesLabels(role.spec.deny.kubernetes_labels, cluster.labels));
+  return allowed && !denied;
+}
+
+/** The Kubernetes users and groups the roles grant on a cluster, or a denial that names why. */
+export function kubePrincipals(identity: Identity, roles: Role[], cluster: ClusterView): KubePrincipals {
+  const missing = identity.roles.filter((name) => !roles.some((role) => role.metadata.name === name));
+  if (missing.length === identity.roles.length) {
+    throw accessDenied(`none of your roles (${identity.roles.join(', ') || 'none'}) exist any more; ask an admin, then run tsh login`);
+  }
+  if (!clusterAllowed(roles, cluster)) {
+    throw accessDenied(
+      `kubernetes cluster "${cluster.name}" is not allowed by your roles (${identity.roles.join(', ')}): its labels ${formatLabels(cluster.labels)} match no kubernetes_labels of an allowing role, or match a denying one`,
+    );
+  }
+  const users = new Set<string>();
+  const groups = new Set<string>();
+  for (const role of roles) {
+    if (!matchesLabels(role.spec.allow.kubernetes_labels, cluster.labels)) continue;
+    expandTemplates(role.spec.allow.kubernetes_users, identity.traits).forEach((u) => users.add(u));
+    expandTemplates(role.spec.allow.kubernetes_groups, identity.traits).forEach((g) => groups.add(g));
+  }
+  for (const role of roles) {
+    // A deny side without label matchers takes its principals away on every cluster.
+    const selector = role.spec.deny.kubernetes_labels;
+    const applies = !selector || Object.keys(selector).length === 0 || matchesLabels(selector, cluster.labels);
+    if (!applies) continue;
+    expandTemplates(role.spec.deny.kubernetes_users, identity.traits).forEach((u) => users.delete(u));
+    expandTemplates(role.spec.deny.kubernetes_groups, identity.traits).forEach((g) => groups.delete(g));
+  }
+  if (users.size === 0 && groups.size === 0) {
+    throw accessDenied(
+      `your roles (${identity.roles.join(', ')}) grant no Kubernetes user or group on cluster "${cluster.name}"; ask an admin to set kubernetes_groups or kubernetes_users for you`,
+    );
+  }
+  return { users: [...users].sort(), groups: [...groups].sort() };
+}
+
+export interface ImpersonationRequest {
+  /** Impersonate-User values the client sent (kubectl --as). */
+  users: string[];
+  /** Impersonate-Group values the client sent (kubectl --as-group). */
+  groups: string[];
+}
+
+/** What the agent sends upstream, given what the client asked for with --as / --as-group. */
+export function resolveImpersonation(username: string, granted: KubePrincipals, asked: ImpersonationRequest): KubePrincipals {
+  const allowedUsers = granted.users.length > 0 ? granted.users : [username];
+  const allowedGroups = [...new Set([...granted.groups, AUTHENTICATED_GROUP])];
+  const askedUsers = asked.users.filter((user) => user !== '');
+  if (askedUsers.length > 1) throw accessDenied('impersonation request has been denied: only one Impersonate-User header is allowed');
+  let user: string;
+  if (askedUsers.length === 1) {
+    user = askedUsers[0]!;
+    if (!allowedUsers.includes(user)) {
+      throw accessDenied(`impersonation request has been denied: your roles do not allow kubectl --as ${user} (allowed: ${allowedUsers.join(', ')})`);
+    }
+  } else if (allowedUsers.length === 1) {
+    user = allowedUsers[0]!;
+  } else {
+    throw accessDenied(`please select a user to impersonate with kubectl --as; your roles allow: ${allowedUsers.join(', ')}`);
+  }
+  let groups = allowedGroups;
+  if (asked.groups.length > 0) {
+    for (const group of asked.groups) {
+      if (!allowedGroups.includes(group)) {
+        throw accessDenied(`impersonation request has been denied: your roles do not allow kubectl --as-group ${group} (allowed: ${allowedGroups.join(', ')})`);
+      }
+    }
+    groups = [...new Set(asked.groups)];
+  }
+  return { users: [user], groups };
+}
+
+function formatLabels(labels: Record<string, string>): string {
+  const entries = Object.entries(labels);
+  return entries.length === 0 ? '(none)' : entries.map(([k, v]) => `${k}=${v}`).join(',');
+}

@@ -1,0 +1,39 @@
+// The one parse of an agent request target into {cluster, upstream path}. Authorization and
+// forwarding both use its result, so they can never disagree about what is being reached.
+import { badRequest } from './errors.js';
+
+export interface KubeTarget {
+  cluster: string;
+  /** Path below the cluster prefix, always starting with '/'. */
+  path: string;
+  /** Raw query string including '?', or ''. */
+  query: string;
+}
+
+const PREFIX = '/k8s/';
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const REFUSED_ESCAPES = /%(2f|2e|5c|00)/i;
+
+export function parseKubeTarget(rawTarget: string): KubeTarget {
+  if (!/^[\x21-\x7e]*$/.test(rawTarget)) throw badRequest('request target must be printable ASCII');
+  if (!rawTarget.startsWith(PREFIX)) {
+    throw badRequest(`request path must start with ${PREFIX}<cluster>/; check the server of your kubeconfig (run tsh kube login <cluster>)`);
+  }
+  const queryAt = rawTarget.indexOf('?');
+  const rawPath = queryAt === -1 ? rawTarget : rawTarget.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : rawTarget.slice(queryAt);
+  if (query.includes('#')) throw badRequest('request target must not carry a fragment');
+  if (rawPath.includes('\\')) throw badRequest('request path must not contain a backslash');
+  if (REFUSED_ESCAPES.test(rawPath)) throw badRequest('request path must not contain encoded "/", ".", "\\" or NUL');
+  const rest = rawPath.slice(PREFIX.length);
+  const slash = rest.indexOf('/');
+  const cluster = slash === -1 ? rest : rest.slice(0, slash);
+  const path = slash === -1 ? '/' : rest.slice(slash);
+  if (!DNS_LABEL.test(cluster)) throw badRequest(`"${cluster}" is not a cluster name (cluster names are DNS-1123 labels)`);
+  const segments = path.split('/').slice(1);
+  segments.forEach((segment, index) => {
+    if (segment === '.' || segment === '..') throw badRequest('request path must not contain "." or ".." segments');
+    if (segment === '' && index !== segments.length - 1) throw badRequest('request path must not contain "//"');
+  });
+  return { cluster, path, query };
+}

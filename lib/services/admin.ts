@@ -1,0 +1,110 @@
+// What tctl does: users, roles and clusters, each change audited.
+import { KubeportError, accessDenied, badRequest, conflict, notFound } from '../core/errors.js';
+import type { CertifiedIdentity } from '../core/identity.js';
+import type { KubeCluster, ResourceKind, Role, User } from '../core/resources.js';
+import { isResourceKind, parseResource } from '../core/resources.js';
+import { auditEvent } from './audit-events.js';
+import type { ServiceDeps } from './deps.js';
+import { LocalUsers } from './local-users.js';
+import { listRoles, loadRoles } from './roles.js';
+
+export interface AddUserRequest {
+  name: string;
+  roles: string[];
+  kubernetesGroups: string[];
+  kubernetesUsers: string[];
+}
+
+export class AdminService {
+  private readonly localUsers: LocalUsers;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.localUsers = new LocalUsers(deps);
+  }
+
+  /** Refuses unless a role of the caller, as it is now, allows `verb` on `resource`. */
+  async authorize(caller: CertifiedIdentity, resource: string, verb: string): Promise<void> {
+    const roles = await loadRoles(this.deps.resources, caller.roles);
+    const allows = (rules: { resources: string[]; verbs: string[] }[] | undefined) =>
+      (rules ?? []).some((rule) => (rule.resources.includes('*') || rule.resources.includes(resource)) && (rule.verbs.includes('*') || rule.verbs.includes(verb)));
+    if (roles.some((role) => allows(role.spec.deny.rules)) || !roles.some((role) => allows(role.spec.allow.rules))) {
+      throw accessDenied(`your roles (${caller.roles.join(', ')}) do not allow ${verb} on ${resource}`);
+    }
+  }
+
+  async addUser(caller: CertifiedIdentity, request: AddUserRequest): Promise<{ user: User; invite: string; expires: string }> {
+    const known = new Set((await listRoles(this.deps.resources)).map((r) => r.metadata.name));
+    const unknown = request.roles.filter((role) => !known.has(role));
+    if (request.roles.length === 0) throw badRequest('give the user at least one role: --roles=access');
+    if (unknown.length > 0) throw badRequest(`role ${unknown.join(', ')} does not exist; known roles: ${[...known].sort().join(', ')}`);
+    const document = {
+      kind: 'user',
+      version: 'v2',
+      metadata: { name: request.name },
+      spec: {
+        roles: request.roles,
+        traits: { kubernetes_groups: request.kubernetesGroups, kubernetes_users: request.kubernetesUsers, logins: [] },
+        created_by: { connector: 'local', time: this.deps.clock.now().toISOString() },
+      },
+    };
+    const parsed = parseResource(document, 'user');
+    if (!parsed.ok) throw badRequest(parsed.message);
+    const user = parsed.resource as User;
+    try {
+      await this.deps.resources.put('user', user.metadata.name, user, { expectRevision: null });
+    } catch (error) {
+      if (error instanceof KubeportError && error.code === 'conflict') throw conflict(`user ${user.metadata.name} already exists`);
+      throw error;
+    }
+    const invite = await this.localUsers.createInvite(user.metadata.name);
+    await this.deps.audit.emit(auditEvent(this.deps, 'user.create', { user: caller.username, name: user.metadata.name, roles: user.spec.roles }));
+    return { user, invite: invite.token, expires: invite.expires };
+  }
+
+  async listUsers(): Promise<User[]> {
+    return (await this.deps.resources.list<User>('user')).map((r) => r.body);
+  }
+
+  async removeUser(caller: CertifiedIdentity, name: string): Promise<void> {
+    const removed = await this.deps.resources.delete('user', name);
+    if (!removed) throw notFound(`user ${name} not found`);
+    await this.localUsers.removeCredentials(name);
+    await this.deps.audit.emit(auditEvent(this.deps, 'user.delete', { user: caller.username, name }));
+  }
+
+  async getResources(kind: string, name?: string): Promise<unknown[]> {
+    if (!isResourceKind(kind)) throw badRequest(`unknown kind ${kind}; use role, user or kube_cluster`);
+    if (kind === 'role') {
+      const roles: Role[] = await listRoles(this.deps.resources);
+      return name ? roles.filter((r) => r.metadata.name === name) : roles;
+    }
+    if (name) {
+      const one = await this.deps.resources.get(kind, name);
+      if (!one) throw notFound(`${kind} ${name} not found`);
+      return [one.body];
+    }
+    return (await this.deps.resources.list(kind)).map((r) => r.body);
+  }
+
+  async createResource(caller: CertifiedIdentity, document: unknown, source: string, overwrite: boolean): Promise<{ kind: ResourceKind; name: string }> {
+    const parsed = parseResource(document, source);
+    if (!parsed.ok) throw badRequest(parsed.message);
+    const name = parsed.resource.metadata.name;
+    const existing = await this.deps.resources.get(parsed.kind, name);
+    if (existing && !overwrite) throw conflict(`${parsed.kind} ${name} already exists; use tctl create -f to overwrite it`);
+    await this.deps.resources.put(parsed.kind, name, parsed.resource, { expectRevision: existing?.revision ?? null });
+    await this.deps.audit.emit(auditEvent(this.deps, 'resource.create', { user: caller.username, kind: parsed.kind, name }));
+    return { kind: parsed.kind, name };
+  }
+
+  async removeResource(caller: CertifiedIdentity, kind: string, name: string): Promise<void> {
+    if (kind === 'user') return this.removeUser(caller, name);
+    if (!isResourceKind(kind)) throw badRequest(`unknown kind ${kind}; use role, user or kube_cluster`);
+    if (!(await this.deps.resources.delete(kind, name))) throw notFound(`${kind} ${name} not found`);
+    await this.deps.audit.emit(auditEvent(this.deps, 'resource.delete', { user: caller.username, kind, name }));
+  }
+
+  async listClusters(): Promise<KubeCluster[]> {
+    return (await this.deps.resources.list<KubeCluster>('kube_cluster')).map((r) => r.body);
+  }
+}

@@ -1,0 +1,29 @@
+// Audit events in Teleport's shapes (event names and codes users already query for).
+import type { AuditEvent, Clock, Random } from '../core/ports.js';
+
+export const auditCodes = {
+  'user.login': { success: 'T1000I', failure: 'T1000W' },
+  'cert.create': { success: 'TC000I', failure: 'TC000I' },
+  'user.create': { success: 'T1002I', failure: 'T1002I' },
+  'user.delete': { success: 'T1004I', failure: 'T1004I' },
+  'resource.create': { success: 'T9000I', failure: 'T9000I' },
+  'resource.delete': { success: 'T9001I', failure: 'T9001I' },
+  'kube.request': { success: 'T3009I', failure: 'T3009I' },
+} as const;
+
+export type AuditEventName = keyof typeof auditCodes;
+
+export function auditEvent(
+  deps: { clock: Clock; random: Random },
+  event: AuditEventName,
+  fields: Omit<AuditEvent, 'event' | 'code' | 'time' | 'uid'>,
+): AuditEvent {
+  const outcome = fields.success === false ? 'failure' : 'success';
+  return {
+    event,
+    code: auditCodes[event][outcome],
+    time: deps.clock.now().toISOString(),
+    uid: Buffer.from(deps.random.bytes(16)).toString('hex'),
+    ...fields,
+  };
+}

@@ -1,0 +1,18 @@
+// What the use cases need from the outside world, passed in by each entry point.
+import type { IssuingCa } from '../core/certificate-authority.js';
+import type { AuditLog, Clock, Random, ResourceStore, SecretBox, StateStore } from '../core/ports.js';
+
+export interface ServiceDeps {
+  clusterName: string;
+  resources: ResourceStore;
+  state: StateStore;
+  audit: AuditLog;
+  secrets: SecretBox;
+  clock: Clock;
+  random: Random;
+  userCa: IssuingCa;
+  hostCaCertPem: string;
+  /** host:port kubectl reaches the agent at. */
+  agentAddress: string;
+  serverVersion: string;
+}

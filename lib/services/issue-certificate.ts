@@ -1,0 +1,46 @@
+// Turns a user who just proved who they are into a certificate for their own public key.
+import { certificateTtl, issueUserCertificate } from '../core/certificate-authority.js';
+import { accessDenied } from '../core/errors.js';
+import type { Identity } from '../core/identity.js';
+import type { User } from '../core/resources.js';
+import { auditEvent } from './audit-events.js';
+import type { ServiceDeps } from './deps.js';
+import { loadRoles, maxSessionTtls } from './roles.js';
+
+export interface IssuedCertificate {
+  certPem: string;
+  identity: Identity;
+  expires: string;
+}
+
+export async function issueCertificateFor(
+  deps: ServiceDeps,
+  user: User,
+  publicKeySpki: Uint8Array,
+  requestedTtlMs: number | undefined,
+  connector: string,
+): Promise<IssuedCertificate> {
+  const roles = await loadRoles(deps.resources, user.spec.roles);
+  if (roles.length === 0) {
+    throw accessDenied(`user ${user.metadata.name} has no existing roles (${user.spec.roles.join(', ') || 'none'}); ask an admin to grant one`);
+  }
+  const ttl = certificateTtl(requestedTtlMs, maxSessionTtls(roles));
+  const identity: Identity = {
+    username: user.metadata.name,
+    roles: roles.map((role) => role.metadata.name),
+    traits: user.spec.traits,
+    connector,
+    accessRequests: [],
+    issuedAt: deps.clock.now().toISOString(),
+  };
+  const certPem = await issueUserCertificate(deps.userCa, publicKeySpki, identity, ttl);
+  const expires = new Date(deps.clock.now().getTime() + ttl).toISOString();
+  await deps.audit.emit(
+    auditEvent(deps, 'cert.create', {
+      user: identity.username,
+      cert_type: 'user',
+      identity: { user: identity.username, roles: identity.roles, traits: identity.traits, expires },
+    }),
+  );
+  return { certPem, identity, expires };
+}
