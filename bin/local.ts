@@ -1,0 +1,101 @@
+// npm start: Kubeport on this machine. Parses flags once, starts local mode, prints what runs
+// where and what to type next, and stops cleanly on Ctrl-C.
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { readKubeconfig } from '../lib/adapters/local/kubeconfig-source.js';
+import { startLocalMode } from '../lib/adapters/local/local-mode.js';
+import { systemClock, systemRandom } from '../lib/adapters/system.js';
+import { defaultKubeconfig, parseClusterLabels, readClusterLabelsFile, validateLocalFlags } from './local-config.js';
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const program = new Command('npm start --')
+  .description('Run Kubeport on this machine (local mode): auth API, agent, embedded DynamoDB and S3')
+  .option('--kubeconfig <file>', 'kubeconfig whose contexts become clusters (default: $KUBECONFIG, else ~/.kube/config)')
+  .option('--api-addr <host:port>', 'where the auth and admin API listens', '127.0.0.1:3080')
+  .option('--agent-addr <host:port>', 'where the agent (kubectl\'s endpoint) listens', '127.0.0.1:3026')
+  .option('--data-dir <dir>', 'where users, roles, keys and audit are kept', './.kubeport')
+  .option('--cluster-name <name>', 'name of this Kubeport cluster', 'kubeport-local')
+  .addOption(new Option('--cluster-labels <spec>', 'labels of a cluster, CLUSTER:KEY=VALUE[,KEY=VALUE]; repeatable').argParser((value: string, previous: string[] = []) => [...previous, value]))
+  .option('--cluster-labels-file <file>', 'YAML file mapping cluster names to labels')
+  .showHelpAfterError()
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+
+function fail(message: string): never {
+  process.stderr.write(`kubeport: ${message}\n`);
+  process.exit(2);
+}
+
+async function main() {
+  program.parse(process.argv.slice(2), { from: 'user' });
+  const raw = program.opts<Record<string, unknown>>();
+  let flags;
+  let clusterLabels: Record<string, Record<string, string>>;
+  let kubeconfig;
+  try {
+    flags = validateLocalFlags({ ...raw, kubeconfig: raw.kubeconfig ?? defaultKubeconfig(process.env) });
+    clusterLabels = {
+      ...(flags.clusterLabelsFile ? readClusterLabelsFile(flags.clusterLabelsFile) : {}),
+      ...parseClusterLabels(flags.clusterLabels),
+    };
+    kubeconfig = readKubeconfig(flags.kubeconfig, [
+      `${flags.agentAddr.host}:${flags.agentAddr.port}`,
+      `localhost:${flags.agentAddr.port}`,
+    ]);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  for (const skipped of kubeconfig.skipped) process.stderr.write(`kubeport: skipping context ${skipped.context}: ${skipped.reason}\n`);
+  if (kubeconfig.clusters.length === 0) fail(`kubeconfig ${flags.kubeconfig} has no usable context; pass --kubeconfig FILE with at least one cluster`);
+  const known = new Set(kubeconfig.clusters.map((c) => c.name));
+  const unknown = Object.keys(clusterLabels).filter((name) => !known.has(name));
+  if (unknown.length > 0) fail(`--cluster-labels names ${unknown.join(', ')}, which the kubeconfig does not have; clusters: ${[...known].join(', ')}`);
+
+  const local = await startLocalMode(
+    {
+      dataDir: flags.dataDir,
+      apiAddr: flags.apiAddr,
+      agentAddr: flags.agentAddr,
+      clusterName: flags.clusterName,
+      clusters: kubeconfig.clusters,
+      clusterLabels,
+      serverVersion: version,
+    },
+    {
+      clock: systemClock,
+      random: systemRandom,
+      log: (message) => process.stderr.write(`kubeport: ${message}\n`),
+      progress: (message) => process.stderr.write(`kubeport: ${message}...\n`),
+    },
+  ).catch((error: Error) => fail(error.message));
+
+  const dataDirShown = relative(process.cwd(), flags.dataDir) || '.';
+  const dataDirFlag = dataDirShown === '.kubeport' ? '' : ` --data-dir=${dataDirShown}`;
+  const lines = [
+    '',
+    `Kubeport ${version} is running in local mode (cluster ${flags.clusterName}).`,
+    `  auth API      ${local.apiUrl}`,
+    `  agent         https://${local.agentAddress}  (kubectl connects here)`,
+    `  data          ${dataDirShown}  (users, roles, CA keys, audit)`,
+    `  clusters      ${local.registered.map((c) => `${c.name}${Object.keys(c.labels).length ? ` [${Object.entries(c.labels).map(([k, v]) => `${k}=${v}`).join(',')}]` : ''}`).join(', ')}`,
+    '',
+    'Next, in another terminal:',
+    `  npx tctl users add alice --roles=access --kubernetes-groups=system:masters${dataDirFlag}`,
+    'then run the tsh login command it prints. Press Ctrl-C to stop.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`kubeport: ${signal}, stopping...\n`);
+    local.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => stop('interrupted'));
+  process.on('SIGTERM', () => stop('terminated'));
+}
+
+await main();

@@ -1,0 +1,178 @@
+// Everything of Kubeport on one machine: embedded DynamoDB and S3, file-held CA keys, the auth
+// and admin handlers behind a local API Gateway adapter, and the agent.
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { generateKeyPairSync } from 'node:crypto';
+import { issueHostCertificate, issueUserCertificate } from '../../core/certificate-authority.js';
+import type { Clock, Random } from '../../core/ports.js';
+import type { KubeCluster } from '../../core/resources.js';
+import { createAgent, type Agent } from '../../../agent/server.js';
+import { cachedRoleLoader } from '../../../agent/role-cache.js';
+import { createAdminHandler } from '../../../lambdas/admin/handler.js';
+import { createAuthHandler } from '../../../lambdas/auth/handler.js';
+import type { ServiceDeps } from '../../services/deps.js';
+import { loadRoles } from '../../services/roles.js';
+import { makeDynamoClient } from '../aws/clients.js';
+import { DynamoAuditLog } from '../aws/dynamo-audit-log.js';
+import { DynamoResourceStore } from '../aws/dynamo-resource-store.js';
+import { DynamoStateStore } from '../aws/dynamo-state-store.js';
+import { createTables, tableNamesWithPrefix } from '../aws/dynamo-tables.js';
+import { createApiGatewayServer } from './api-gateway-adapter.js';
+import { startEmbeddedDynamoDb, type EmbeddedStore } from './embedded-dynamodb.js';
+import { startEmbeddedS3 } from './embedded-s3.js';
+import { FileSecretBox } from './file-secret-box.js';
+import { KubeconfigClusterDirectory } from './kubeconfig-cluster-directory.js';
+import type { KubeconfigCluster } from './kubeconfig-source.js';
+import { loadOrCreateCa } from './local-cas.js';
+
+export interface LocalModeConfig {
+  dataDir: string;
+  apiAddr: { host: string; port: number };
+  agentAddr: { host: string; port: number };
+  clusterName: string;
+  clusters: KubeconfigCluster[];
+  /** Labels per cluster name given at start; clusters not named keep the labels they have. */
+  clusterLabels: Record<string, Record<string, string>>;
+  serverVersion: string;
+}
+
+export interface LocalMode {
+  apiUrl: string;
+  agentAddress: string;
+  adminIdentityPath: string;
+  registered: { name: string; labels: Record<string, string> }[];
+  close(): Promise<void>;
+}
+
+export const ADMIN_IDENTITY_FILE = 'admin-identity.json';
+const ADMIN_USER = 'kubeport-admin';
+const ADMIN_TTL_MS = 12 * 3_600_000;
+const HOST_CERT_TTL_MS = 24 * 3_600_000;
+const RENEW_EVERY_MS = 3_600_000;
+
+export async function startLocalMode(
+  config: LocalModeConfig,
+  deps: { clock: Clock; random: Random; log: (message: string) => void; progress: (message: string) => void },
+): Promise<LocalMode> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch((e: unknown) => deps.log(`while stopping: ${String(e)}`));
+  };
+  try {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(config.dataDir, 0o700);
+    mkdirSync(join(config.dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
+    mkdirSync(join(config.dataDir, 's3'), { recursive: true, mode: 0o700 });
+
+    deps.progress('starting embedded DynamoDB and S3');
+    const dynamo: EmbeddedStore = await startEmbeddedDynamoDb({ dataDir: join(config.dataDir, 'dynamodb'), host: '127.0.0.1' });
+    closers.push(() => dynamo.close());
+    const s3 = await startEmbeddedS3({ dataDir: join(config.dataDir, 's3'), host: '127.0.0.1', buckets: ['kubeport-audit', 'kubeport-recordings'] });
+    closers.push(() => s3.close());
+    const client = makeDynamoClient({ endpoint: dynamo.endpoint, region: 'local' });
+    closers.push(async () => client.destroy());
+    const tables = tableNamesWithPrefix('kubeport-');
+    await createTables(client, tables);
+    const resources = new DynamoResourceStore(client, tables.resources);
+    const state = new DynamoStateStore(client, tables.state, deps.clock);
+    const audit = new DynamoAuditLog(client, tables.audit, deps.clock);
+
+    deps.progress('loading certificate authorities');
+    const caDeps = { dataDir: config.dataDir, resources, clock: deps.clock, random: deps.random, clusterName: config.clusterName };
+    const userCa = await loadOrCreateCa('user', caDeps);
+    const hostCa = await loadOrCreateCa('host', caDeps);
+    const agentAddress = `${config.agentAddr.host}:${config.agentAddr.port}`;
+    const services: ServiceDeps = {
+      clusterName: config.clusterName,
+      resources,
+      state,
+      audit,
+      secrets: FileSecretBox.loadOrCreate(join(config.dataDir, 'secrets.key')),
+      clock: deps.clock,
+      random: deps.random,
+      userCa,
+      hostCaCertPem: hostCa.certPem,
+      agentAddress,
+      serverVersion: config.serverVersion,
+    };
+
+    const registered = await registerClusters(resources, config);
+
+    deps.progress('starting the agent');
+    const issueHostCert = async () => {
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+      const names = hostNames(config.agentAddr.host);
+      const certPem = await issueHostCertificate(hostCa, spki, names, HOST_CERT_TTL_MS);
+      return { certPem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    };
+    const agent: Agent = createAgent({
+      tls: await issueHostCert(),
+      userCaPems: [userCa.certPem],
+      clock: deps.clock,
+      log: deps.log,
+      clusters: new KubeconfigClusterDirectory(resources, config.clusters, deps.clock),
+      loadRoles: cachedRoleLoader((names) => loadRoles(resources, names), deps.clock),
+    });
+    await agent.listen(config.agentAddr.port, config.agentAddr.host);
+    closers.push(() => agent.close());
+
+    deps.progress('starting the auth and admin API');
+    const auth = createAuthHandler(services, deps.log);
+    const admin = createAdminHandler(services, deps.log);
+    const api: Server = createApiGatewayServer((path) => (path.startsWith('/webapi/admin/') ? admin : auth), deps.log);
+    await new Promise<void>((resolve, reject) => {
+      api.once('error', reject);
+      api.listen(config.apiAddr.port, config.apiAddr.host, () => resolve());
+    });
+    closers.push(() => new Promise((resolve) => { api.close(() => resolve()); api.closeAllConnections(); }));
+    const apiUrl = `http://${config.apiAddr.host}:${config.apiAddr.port}`;
+
+    const adminIdentityPath = join(config.dataDir, ADMIN_IDENTITY_FILE);
+    const writeAdminIdentity = async () => {
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+      const identity = { username: ADMIN_USER, roles: ['editor'], traits: {}, connector: 'local', accessRequests: [], issuedAt: deps.clock.now().toISOString() };
+      const cert = await issueUserCertificate(userCa, spki, identity, ADMIN_TTL_MS);
+      const tmp = `${adminIdentityPath}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ proxy: `${config.apiAddr.host}:${config.apiAddr.port}`, user: ADMIN_USER, cert, key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), user_ca: userCa.certPem }, null, 2), { mode: 0o600 });
+      renameSync(tmp, adminIdentityPath);
+    };
+    await writeAdminIdentity();
+    const renewal = setInterval(() => {
+      writeAdminIdentity().catch((e: unknown) => deps.log(`admin identity renewal failed: ${String(e)}`));
+      issueHostCert().then((tls) => agent.renewServerCertificate(tls.certPem, tls.keyPem), (e: unknown) => deps.log(`agent certificate renewal failed: ${String(e)}`));
+    }, RENEW_EVERY_MS);
+    renewal.unref();
+    closers.push(async () => clearInterval(renewal));
+
+    return { apiUrl, agentAddress, adminIdentityPath, registered, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function registerClusters(resources: DynamoResourceStore, config: LocalModeConfig) {
+  const registered: { name: string; labels: Record<string, string> }[] = [];
+  for (const cluster of config.clusters) {
+    const existing = await resources.get<KubeCluster>('kube_cluster', cluster.name);
+    const labels = {
+      ...(config.clusterLabels[cluster.name] ?? existing?.body.metadata.labels ?? {}),
+      ...(cluster.contextName !== cluster.name ? { 'kubeconfig-context': cluster.contextName } : {}),
+    };
+    const body: KubeCluster = { kind: 'kube_cluster', version: 'v3', metadata: { name: cluster.name, labels }, spec: { source: 'kubeconfig' } };
+    await resources.put('kube_cluster', cluster.name, body, { expectRevision: existing?.revision ?? null });
+    registered.push({ name: cluster.name, labels });
+  }
+  return registered;
+}
+
+function hostNames(host: string): { dns: string[]; ips: string[] } {
+  const ips = new Set(['127.0.0.1', '::1']);
+  const dns = new Set(['localhost']);
+  if (/^[\d.]+$/.test(host) || host.includes(':')) ips.add(host);
+  else dns.add(host);
+  return { dns: [...dns], ips: [...ips] };
+}

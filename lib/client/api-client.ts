@@ -1,0 +1,83 @@
+// tsh and tctl talk to the auth and admin API through this: JSON over HTTPS (plain HTTP only to a
+// loopback proxy), errors turned into one line, calls signed with the user's certificate key.
+import { CompactSign, importPKCS8 } from 'jose';
+import { X509Certificate } from 'node:crypto';
+import { SIGNED_REQUEST_HEADER, SIGNED_REQUEST_LIFETIME_S, bodyDigest } from '../core/signed-request.js';
+import { randomBytes } from 'node:crypto';
+
+export class ClientError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'ClientError';
+  }
+}
+
+export interface SigningIdentity {
+  certPem: string;
+  keyPem: string;
+}
+
+export function proxyBaseUrl(proxy: string): string {
+  if (/^https?:\/\//.test(proxy)) return proxy.replace(/\/$/, '');
+  const host = proxy.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return `${loopback ? 'http' : 'https'}://${proxy}`;
+}
+
+export class ApiClient {
+  constructor(
+    private readonly proxy: string,
+    private readonly audience?: string,
+  ) {}
+
+  async call<T>(method: string, path: string, body?: unknown, identity?: SigningIdentity): Promise<T> {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (identity) {
+      if (!this.audience) throw new ClientError('internal: signed call without an audience');
+      headers[SIGNED_REQUEST_HEADER] = await signRequest(identity, { audience: this.audience, method, path, body: text });
+    }
+    const url = `${proxyBaseUrl(this.proxy)}${path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, ...(body !== undefined ? { body: text } : {}) });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new ClientError(`cannot reach the Kubeport proxy at ${proxyBaseUrl(this.proxy)} (${cause}); is it running, and is --proxy right?`);
+    }
+    const raw = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = raw === '' ? {} : JSON.parse(raw);
+    } catch {
+      throw new ClientError(`the proxy at ${url} answered ${response.status} with something that is not JSON; is --proxy the Kubeport API address?`, response.status);
+    }
+    if (!response.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string } }).error;
+      const retry = response.headers.get('retry-after');
+      throw new ClientError(error?.message ?? `the proxy answered ${response.status}${retry ? `; retry in ${retry} s` : ''}`, response.status, error?.code);
+    }
+    return parsed as T;
+  }
+}
+
+async function signRequest(identity: SigningIdentity, request: { audience: string; method: string; path: string; body: string }): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = {
+    aud: request.audience,
+    method: request.method.toUpperCase(),
+    path: request.path,
+    body_sha256: bodyDigest(request.body),
+    iat: now,
+    exp: now + SIGNED_REQUEST_LIFETIME_S,
+    jti: randomBytes(16).toString('hex'),
+  };
+  const der = new X509Certificate(identity.certPem).raw.toString('base64');
+  const key = await importPKCS8(identity.keyPem, 'ES256');
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims))).setProtectedHeader({ alg: 'ES256', x5c: [der] }).sign(key);
+}

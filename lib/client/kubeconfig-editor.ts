@@ -1,0 +1,131 @@
+// Adds and removes tsh's entries in the user's kubeconfig (first file of $KUBECONFIG, else
+// ~/.kube/config) under a lock, replacing the file atomically. Entries tsh did not write are
+// never touched.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseDocument, stringify, isMap } from 'yaml';
+import { KUBEPORT_KUBECONFIG_MARKER } from './kubeconfig-marker.js';
+import { atomicWrite } from './profile-store.js';
+
+export function kubeconfigPath(env: NodeJS.ProcessEnv): string {
+  const first = env.KUBECONFIG?.split(':').find((p) => p !== '');
+  return first ?? join(homedir(), '.kube', 'config');
+}
+
+export interface KubeEntry {
+  /** Context, cluster and user name: <kubeport cluster>-<kube cluster>. */
+  name: string;
+  server: string;
+  caPem: string;
+  profile: string;
+  exec: { command: string; args: string[]; env: { name: string; value: string }[] };
+}
+
+interface Named {
+  name: string;
+  [key: string]: unknown;
+}
+
+interface Kubeconfig {
+  apiVersion?: string;
+  kind?: string;
+  clusters?: Named[];
+  users?: Named[];
+  contexts?: Named[];
+  'current-context'?: string;
+  [key: string]: unknown;
+}
+
+const LOCK_STALE_MS = 30_000;
+
+export async function withKubeconfig<T>(path: string, edit: (config: Kubeconfig) => T): Promise<T> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const lock = `${path}.lock`;
+  await acquire(lock);
+  try {
+    const config = read(path);
+    const result = edit(config);
+    atomicWrite(path, stringify(config), existsSync(path) ? statSync(path).mode & 0o777 : 0o600);
+    return result;
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+export function readKubeconfigFile(path: string): Kubeconfig {
+  return read(path);
+}
+
+function read(path: string): Kubeconfig {
+  if (!existsSync(path)) return { apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [], 'current-context': '' };
+  const doc = parseDocument(readFileSync(path, 'utf8'));
+  if (doc.errors.length > 0) throw new Error(`kubeconfig ${path} is not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix or move it, then run tsh again`);
+  const value = doc.contents && isMap(doc.contents) ? (doc.toJS() as Kubeconfig) : {};
+  return { apiVersion: 'v1', kind: 'Config', ...value };
+}
+
+async function acquire(lock: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs;
+      if (Number.isFinite(age) && age > LOCK_STALE_MS) rmSync(lock, { force: true });
+      if (attempt > 200) throw new Error(`kubeconfig is locked by another tsh (${lock}); remove the lock file if no tsh is running`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+// A plain string value, as Teleport writes its own kubeconfig extensions.
+const marker = (profile: string) => [{ name: KUBEPORT_KUBECONFIG_MARKER, extension: profile }];
+const upsert = (list: Named[] | undefined, item: Named): Named[] => [...(list ?? []).filter((i) => i.name !== item.name), item];
+
+export function addEntries(config: Kubeconfig, entries: KubeEntry[]): void {
+  for (const entry of entries) {
+    config.clusters = upsert(config.clusters, {
+      name: entry.name,
+      cluster: { server: entry.server, 'certificate-authority-data': Buffer.from(entry.caPem).toString('base64'), extensions: marker(entry.profile) },
+    });
+    config.users = upsert(config.users, {
+      name: entry.name,
+      user: {
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1',
+          command: entry.exec.command,
+          args: entry.exec.args,
+          env: entry.exec.env.length > 0 ? entry.exec.env : null,
+          interactiveMode: 'IfAvailable',
+          provideClusterInfo: false,
+        },
+        extensions: marker(entry.profile),
+      },
+    });
+    config.contexts = upsert(config.contexts, {
+      name: entry.name,
+      context: { cluster: entry.name, user: entry.name, extensions: marker(entry.profile) },
+    });
+  }
+}
+
+function ownedBy(item: Named, kind: 'cluster' | 'user' | 'context', profile: string): boolean {
+  const body = item[kind] as { extensions?: { name?: string; extension?: unknown }[] } | undefined;
+  return (body?.extensions ?? []).some((e) => e.name === KUBEPORT_KUBECONFIG_MARKER && e.extension === profile);
+}
+
+/** Removes the entries this profile wrote; returns their names. */
+export function removeEntries(config: Kubeconfig, profile: string): string[] {
+  const removed = (config.contexts ?? []).filter((c) => ownedBy(c, 'context', profile)).map((c) => c.name);
+  config.clusters = (config.clusters ?? []).filter((c) => !ownedBy(c, 'cluster', profile));
+  config.users = (config.users ?? []).filter((u) => !ownedBy(u, 'user', profile));
+  config.contexts = (config.contexts ?? []).filter((c) => !ownedBy(c, 'context', profile));
+  if (config['current-context'] && removed.includes(config['current-context'])) config['current-context'] = '';
+  return removed;
+}
+
+export function profileEntryNames(config: Kubeconfig, profile: string): string[] {
+  return (config.contexts ?? []).filter((c) => ownedBy(c, 'context', profile)).map((c) => c.name);
+}

@@ -1,0 +1,87 @@
+// tsh's profiles under ~/.tsh (or $TSH_HOME), laid out as Teleport users know them:
+// current-profile, <proxy>.yaml, keys/<proxy>/<user>.key|.crt, keys/<proxy>/cas/<cluster>.pem.
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+
+export interface Profile {
+  proxy: string;
+  user: string;
+  cluster: string;
+  agent: string;
+  roles: string[];
+  traits: Record<string, string[]>;
+  expires: string;
+}
+
+export interface ProfileKeys {
+  certPem: string;
+  keyPem: string;
+  userCaPem: string;
+  hostCaPem: string;
+}
+
+export function tshHome(env: NodeJS.ProcessEnv): string {
+  return env.TSH_HOME ?? env.TELEPORT_HOME ?? join(homedir(), '.tsh');
+}
+
+export class ProfileStore {
+  constructor(readonly home: string) {}
+
+  current(): string | undefined {
+    const path = join(this.home, 'current-profile');
+    return existsSync(path) ? readFileSync(path, 'utf8').trim() || undefined : undefined;
+  }
+
+  load(proxy: string): { profile: Profile; keys: ProfileKeys } | undefined {
+    const path = join(this.home, `${proxy}.yaml`);
+    if (!existsSync(path)) return undefined;
+    const profile = parse(readFileSync(path, 'utf8')) as Profile;
+    const dir = this.keyDir(proxy);
+    const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+    try {
+      return {
+        profile,
+        keys: {
+          certPem: read(`${profile.user}.crt`),
+          keyPem: read(`${profile.user}.key`),
+          userCaPem: read(join('cas', `${profile.cluster}.pem`)),
+          hostCaPem: read(join('cas', `${profile.cluster}-host.pem`)),
+        },
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  save(profile: Profile, keys: ProfileKeys): void {
+    mkdirSync(this.home, { recursive: true, mode: 0o700 });
+    const dir = this.keyDir(profile.proxy);
+    mkdirSync(join(dir, 'cas'), { recursive: true, mode: 0o700 });
+    atomicWrite(join(dir, `${profile.user}.key`), keys.keyPem, 0o600);
+    atomicWrite(join(dir, `${profile.user}.crt`), keys.certPem, 0o600);
+    atomicWrite(join(dir, 'cas', `${profile.cluster}.pem`), keys.userCaPem, 0o644);
+    atomicWrite(join(dir, 'cas', `${profile.cluster}-host.pem`), keys.hostCaPem, 0o644);
+    atomicWrite(join(this.home, `${profile.proxy}.yaml`), stringify(profile), 0o600);
+    atomicWrite(join(this.home, 'current-profile'), `${profile.proxy}\n`, 0o600);
+  }
+
+  /** Removes exactly this profile's files; other profiles stay. */
+  remove(proxy: string): void {
+    rmSync(this.keyDir(proxy), { recursive: true, force: true });
+    rmSync(join(this.home, `${proxy}.yaml`), { force: true });
+    if (this.current() === proxy) rmSync(join(this.home, 'current-profile'), { force: true });
+  }
+
+  private keyDir(proxy: string): string {
+    return join(this.home, 'keys', proxy);
+  }
+}
+
+export function atomicWrite(path: string, content: string, mode: number): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, path);
+}
