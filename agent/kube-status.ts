@@ -36,13 +36,24 @@ export function statusFromError(error: unknown, log: (message: string) => void):
   return kubeStatus(500, 'Kubeport agent internal error; its log has the details');
 }
 
-export function sendStatus(res: ServerResponse, status: KubeStatus): void {
+/**
+ * kubectl's discovery client cannot decode a Status body and prints "unknown" instead of its
+ * message; a text body is printed as it is. So discovery requests get the message as text.
+ */
+export function isDiscoveryRequest(method: string | undefined, target: string | undefined): boolean {
+  if (method !== 'GET' || !target) return false;
+  const path = target.split('?')[0]!.replace(/^\/k8s\/[^/]+/, '');
+  return /^\/(api|apis)(\/[^/]+){0,2}\/?$/.test(path) && !/^\/api\/v1\/./.test(path);
+}
+
+export function sendStatus(res: ServerResponse, status: KubeStatus, asText = false): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status.code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(status.body) });
-  res.end(status.body);
+  const body = asText ? `${(JSON.parse(status.body) as { message: string }).message}\n` : status.body;
+  res.writeHead(status.code, { 'content-type': asText ? 'text/plain; charset=utf-8' : 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 /** For upgrade requests, which have a bare socket instead of a response object. */

@@ -9,7 +9,7 @@ import type { Clock } from '../lib/core/ports.js';
 import { authenticate } from './authenticate.js';
 import { type AuthorizeDeps, authorize } from './authorize.js';
 import { UpstreamPools, forwardRequest, forwardUpgrade, type UpstreamRequest } from './forward.js';
-import { sendStatus, sendStatusOnSocket, statusFromError } from './kube-status.js';
+import { isDiscoveryRequest, sendStatus, sendStatusOnSocket, statusFromError } from './kube-status.js';
 import { scanClientHeaders, upstreamHeaders } from './request-headers.js';
 
 export interface AgentLimits {
@@ -94,7 +94,7 @@ export function createAgent(deps: AgentDeps): Agent {
       (upstream) => forwardRequest(req, res, upstream, pools, deps.log),
       (error) => {
         req.resume();
-        sendStatus(res, statusFromError(error, deps.log));
+        sendStatus(res, statusFromError(error, deps.log), isDiscoveryRequest(req.method, req.url));
       },
     );
   });

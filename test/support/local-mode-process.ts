@@ -1,0 +1,40 @@
+// Starts `npm start` (local mode) as its own process, the way a user runs it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cliPath, repoRoot, waitForOutput } from './cli.js';
+import { freePort } from './free-port.js';
+
+export interface LocalModeProcess {
+  child: ChildProcess;
+  proxy: string;
+  agent: string;
+  output: () => string;
+  stop(): Promise<number | null>;
+}
+
+export async function startLocalModeProcess(options: { dataDir: string; kubeconfig: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): Promise<LocalModeProcess> {
+  const apiPort = await freePort();
+  const agentPort = await freePort();
+  const proxy = `127.0.0.1:${apiPort}`;
+  const agent = `127.0.0.1:${agentPort}`;
+  const child = spawn(
+    process.execPath,
+    [cliPath('kubeport-local'), '--kubeconfig', options.kubeconfig, '--data-dir', options.dataDir, '--api-addr', proxy, '--agent-addr', agent, ...(options.extraArgs ?? [])],
+    { cwd: repoRoot, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  await waitForOutput(child, /is running in local mode/);
+  return {
+    child,
+    proxy,
+    agent,
+    output: () => output,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGINT');
+      }),
+  };
+}
