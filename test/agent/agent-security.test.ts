@@ -1,0 +1,189 @@
+// Tries to break the agent's rules: who may connect, which headers pass, which targets parse.
+import { generateKeyPairSync } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueHostCertificate } from '../../lib/core/certificate-authority.js';
+import { headerValues } from '../support/kube-apiserver.js';
+import { type AgentHarness, type ClientCredentials, newCa, startAgentHarness } from '../support/agent-harness.js';
+
+const PODS = '/k8s/dev/api/v1/namespaces/default/pods';
+
+describe('agent security rules', () => {
+  let h: AgentHarness;
+  let alice: ClientCredentials;
+  const upstreamCount = () => h.kube.requests.length;
+
+  beforeAll(async () => {
+    h = await startAgentHarness();
+    alice = await h.issue({ username: 'alice' });
+  });
+  afterAll(() => h.close());
+
+  it('serves alice with her impersonated identity, never the client Authorization', async () => {
+    const res = await h.request(PODS, { credentials: alice, headers: [['Authorization', 'Bearer stolen-admin-token']] });
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('web-0');
+    const upstream = h.kube.requests.at(-1)!;
+    expect(upstream.authenticated?.username).toBe('kubeport-agent');
+    expect(upstream.effective).toMatchObject({ username: 'alice', groups: ['devs', 'system:authenticated'] });
+    expect(headerValues(upstream, 'authorization')).toEqual([]);
+  });
+
+  describe('certificates', () => {
+    it.each([
+      ['no certificate', async () => undefined, /no client certificate/],
+      ['an expired certificate', async () => h.issue({ username: 'alice' }, { at: new Date(Date.now() - 3 * 3_600_000), ttlMs: 3_600_000 }), /expired/],
+      ['a certificate from a foreign CA with the same name', async () => h.issue({ username: 'alice' }, { ca: await newCa('Kubeport user CA', h.clock) }), /not signed by this Kubeport user CA/],
+      ['a client certificate from the host CA', async () => h.issue({ username: 'alice' }, { ca: h.hostCa }), /not signed by this Kubeport user CA/],
+      [
+        'a user-CA certificate without clientAuth usage',
+        async () => {
+          const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+          const certPem = await issueHostCertificate(h.userCa, new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })), { dns: ['alice'], ips: [] }, 3_600_000);
+          return { certPem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+        },
+        /client authentication|not signed/,
+      ],
+    ])('refuses %s with a 401 Status, and nothing reaches the cluster', async (_name, credentials, message) => {
+      const before = upstreamCount();
+      const creds = await credentials();
+      const res = await h.request(PODS, creds ? { credentials: creds } : {});
+      expect(res.status).toBe(401);
+      const status = JSON.parse(res.body);
+      expect(status).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401 });
+      expect(status.message).toMatch(message);
+      expect(upstreamCount()).toBe(before);
+    });
+
+    it('refuses a certificate that expires while its connection stays open', async () => {
+      const short = await h.issue({ username: 'alice' }, { ttlMs: 60_000 });
+      expect((await h.request(PODS, { credentials: short })).status).toBe(200);
+      h.clock.advance(2 * 60_000);
+      try {
+        const res = await h.request(PODS, { credentials: short });
+        expect(res.status).toBe(401);
+      } finally {
+        h.clock.advance(-2 * 60_000);
+      }
+    });
+  });
+
+  describe('identity headers from the client', () => {
+    it.each([
+      [[['Impersonate-User', 'admin']]],
+      [[['impersonate-user', 'alice'], ['Impersonate-User', 'admin']]],
+      [[['Impersonate-User', 'alice'], ['Impersonate-Group', 'system:masters']]],
+      [[['IMPERSONATE-GROUP', 'system:masters']]],
+      [[['Impersonate-Uid', '0']]],
+      [[['Impersonate-Extra-Scopes', 'admin']]],
+    ] as [string, string][][][])('refuses %j with 403 and forwards nothing', async (headers) => {
+      const before = upstreamCount();
+      const res = await h.request(PODS, { credentials: alice, headers });
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
+      expect(upstreamCount()).toBe(before);
+    });
+
+    it('honours --as and --as-group within what the roles allow, and sends only those', async () => {
+      const res = await h.request(PODS, { credentials: alice, headers: [['Impersonate-User', 'alice'], ['Impersonate-Group', 'devs']] });
+      expect(res.status).toBe(200);
+      const upstream = h.kube.requests.at(-1)!;
+      expect(headerValues(upstream, 'impersonate-user')).toEqual(['alice']);
+      expect(headerValues(upstream, 'impersonate-group')).toEqual(['devs']);
+    });
+  });
+
+  describe('request targets', () => {
+    it.each([
+      '/k8s/dev/api/v1/namespaces/default/pods/../../kube-system/pods',
+      '/k8s/dev/api/v1/./namespaces/default/pods',
+      '/k8s/dev/api/v1/namespaces/default/pods/%2e%2e',
+      '/k8s/dev/api/v1/namespaces%2Fkube-system/pods',
+      '/k8s/dev/api/v1/namespaces/default%5Cpods',
+      '/k8s/dev//api/v1/pods',
+      '/k8s/dev/api/v1/namespaces/d\u00e9fault/pods',
+      '/k8s/../k8s/prod/api/v1/pods',
+      '/k8s/Dev/api/v1/pods',
+      '/api/v1/pods',
+    ])('refuses %s with 400', async (path) => {
+      const before = upstreamCount();
+      const response = await h.raw(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`, alice);
+      expect(response).toMatch(/^HTTP\/1\.1 400 /);
+      expect(upstreamCount()).toBe(before);
+    });
+
+    it('answers 404 for an unknown cluster and 403 naming the cluster for one the roles do not allow', async () => {
+      const unknown = await h.request('/k8s/staging/api/v1/pods', { credentials: alice });
+      expect(unknown.status).toBe(404);
+      expect(JSON.parse(unknown.body).message).toContain('kubernetes cluster "staging" not found');
+      h.roles.set('dev-only', { ...h.roles.get('access')!, metadata: { name: 'dev-only' }, spec: { ...h.roles.get('access')!.spec, allow: { ...h.roles.get('access')!.spec.allow, kubernetes_labels: { env: 'dev' } } } });
+      const devOnly = await h.issue({ username: 'bob', roles: ['dev-only'] });
+      expect((await h.request(PODS, { credentials: devOnly })).status).toBe(200);
+      const prod = await h.request('/k8s/prod/api/v1/namespaces/default/pods', { credentials: devOnly });
+      expect(prod.status).toBe(403);
+      expect(JSON.parse(prod.body).message).toContain('kubernetes cluster "prod" is not allowed by your roles (dev-only)');
+    });
+
+    it('applies a role change to certificates already issued', async () => {
+      const carol = await h.issue({ username: 'carol', roles: ['temp'] });
+      h.roles.set('temp', { ...h.roles.get('access')!, metadata: { name: 'temp' } });
+      const allowed = await h.request(PODS, { credentials: carol });
+      expect(allowed.status, allowed.body).toBe(200);
+      h.roles.delete('temp');
+      const res = await h.request(PODS, { credentials: carol });
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body).message).toContain('none of your roles (temp) exist');
+    });
+  });
+
+  describe('framing', () => {
+    it.each([
+      ['Content-Length and Transfer-Encoding', 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n'],
+      ['two Content-Lengths', 'Content-Length: 2\r\nContent-Length: 3\r\n'],
+    ])('refuses a request with %s', async (_name, framing) => {
+      const before = upstreamCount();
+      const response = await h.raw(`POST ${PODS} HTTP/1.1\r\nHost: localhost\r\n${framing}Connection: close\r\n\r\n0\r\n\r\n`, alice);
+      expect(response).toMatch(/^HTTP\/1\.1 400 /);
+      expect(upstreamCount()).toBe(before);
+    });
+
+    it('re-frames a chunked body toward the cluster', async () => {
+      const body = JSON.stringify({ kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1' });
+      const chunked = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+      const response = await h.raw(
+        `POST /k8s/dev/apis/authentication.k8s.io/v1/selfsubjectreviews HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked}`,
+        alice,
+      );
+      expect(response).toMatch(/^HTTP\/1\.1 201 /);
+      expect(response).toContain('"username":"alice"');
+    });
+  });
+
+  describe('upgrades go through the same checks', () => {
+    const upgrade = (path: string, extra = '') =>
+      `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n${extra}\r\n`;
+    const exec = '/k8s/dev/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true&stdout=true&tty=true';
+
+    it('refuses an upgrade without a client certificate', async () => {
+      const before = upstreamCount();
+      expect(await h.raw(upgrade(exec))).toMatch(/^HTTP\/1\.1 401 /);
+      expect(upstreamCount()).toBe(before);
+    });
+
+    it('refuses an upgrade with a forged identity header or a bad target', async () => {
+      const before = upstreamCount();
+      expect(await h.raw(upgrade(exec, 'Impersonate-User: admin\r\n'), alice)).toMatch(/^HTTP\/1\.1 403 /);
+      expect(await h.raw(upgrade('/k8s/dev/api/v1/namespaces/default/pods/web-0/../x/exec'), alice)).toMatch(/^HTTP\/1\.1 400 /);
+      expect(upstreamCount()).toBe(before);
+    });
+
+    it('forwards an allowed upgrade with the agent\'s impersonation and relays a refusal that is not 101', async () => {
+      const response = await h.raw(upgrade(exec, 'Authorization: Bearer stolen\r\n'), alice);
+      expect(response).toMatch(/^HTTP\/1\.1 (404|405|400|403|501) /);
+      const upstream = h.kube.requests.at(-1)!;
+      expect(upstream.path).toBe('/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true&stdout=true&tty=true');
+      expect(headerValues(upstream, 'impersonate-user')).toEqual(['alice']);
+      expect(headerValues(upstream, 'authorization')).toEqual([]);
+      expect(headerValues(upstream, 'upgrade')).toEqual(['websocket']);
+    });
+  });
+});

@@ -1,0 +1,140 @@
+// An agent in this process between a test client and the Kubernetes API stand-in, with its own
+// user and host CAs, so tests can mint any certificate they need to try against it.
+import { generateKeyPairSync } from 'node:crypto';
+import https from 'node:https';
+import tls from 'node:tls';
+import { createAgent, type Agent } from '../../agent/server.js';
+import type { UpstreamCluster } from '../../agent/upstream.js';
+import { FileSigner } from '../../lib/adapters/local/file-signer.js';
+import { systemRandom } from '../../lib/adapters/system.js';
+import { type IssuingCa, createCaCertificate, issueHostCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
+import type { Identity } from '../../lib/core/identity.js';
+import type { Role } from '../../lib/core/resources.js';
+import { accessRole } from '../../lib/core/builtin-roles.js';
+import { type KubeApiServer, startKubeApiServer, type KubeApiServerOptions } from './kube-apiserver.js';
+
+export interface ClientCredentials {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface Response {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface AgentHarness {
+  kube: KubeApiServer;
+  agent: Agent;
+  port: number;
+  userCa: IssuingCa;
+  hostCa: IssuingCa;
+  roles: Map<string, Role>;
+  clock: { now: () => Date; advance(ms: number): void };
+  /** A certificate for `identity` from the user CA (or `ca`), valid from `at` for `ttlMs`. */
+  issue(identity: Partial<Identity> & { username: string }, options?: { ca?: IssuingCa; at?: Date; ttlMs?: number }): Promise<ClientCredentials>;
+  request(path: string, options?: { credentials?: ClientCredentials; method?: string; headers?: [string, string][]; body?: string }): Promise<Response>;
+  /** Writes raw bytes on a fresh TLS connection and returns whatever comes back until close. */
+  raw(bytes: string, credentials?: ClientCredentials): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function newCa(name: string, clock: { now: () => Date }): Promise<IssuingCa> {
+  const signer = FileSigner.generate();
+  const deps = { signer, clock, random: systemRandom };
+  return { ...deps, certPem: await createCaCertificate(deps, name, 365 * 24 * 3_600_000) };
+}
+
+function keyPair() {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { spki: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })), keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+export async function startAgentHarness(options: { kube?: KubeApiServerOptions; clusters?: Record<string, Record<string, string>> } = {}): Promise<AgentHarness> {
+  let offset = 0;
+  const clock = { now: () => new Date(Date.now() + offset), advance: (ms: number) => (offset += ms) };
+  const kube = await startKubeApiServer(options.kube);
+  const agentIdentity = await kube.issueClientCert('kubeport-agent');
+  const userCa = await newCa('Kubeport user CA', clock);
+  const hostCa = await newCa('Kubeport host CA', clock);
+  const roles = new Map<string, Role>([['access', accessRole]]);
+  const labels = options.clusters ?? { dev: { env: 'dev' }, prod: { env: 'prod' } };
+  const clusters = new Map<string, UpstreamCluster>(
+    Object.entries(labels).map(([name, l]) => [name, { name, labels: l, server: new URL(kube.url), tls: { ca: kube.caPem, cert: agentIdentity.certPem, key: agentIdentity.keyPem } }]),
+  );
+  const hostKey = keyPair();
+  const hostCert = await issueHostCertificate(hostCa, hostKey.spki, { dns: ['localhost'], ips: ['127.0.0.1'] }, 3_600_000);
+  const agent = createAgent({
+    tls: { certPem: hostCert, keyPem: hostKey.keyPem },
+    userCaPems: [userCa.certPem],
+    clock,
+    log: () => undefined,
+    clusters: { resolve: async (name) => clusters.get(name) },
+    loadRoles: async (names) => names.flatMap((n) => (roles.has(n) ? [roles.get(n)!] : [])),
+  });
+  const { port } = await agent.listen(0, '127.0.0.1');
+
+  const issue: AgentHarness['issue'] = async (identity, issueOptions = {}) => {
+    const pair = keyPair();
+    const at = issueOptions.at ?? clock.now();
+    const ca = issueOptions.ca ?? userCa;
+    const full: Identity = { roles: ['access'], traits: { kubernetes_groups: ['devs'] }, connector: 'local', accessRequests: [], issuedAt: at.toISOString(), ...identity };
+    const certPem = await issueUserCertificate({ ...ca, clock: { now: () => at } }, pair.spki, full, issueOptions.ttlMs ?? 3_600_000);
+    return { certPem, keyPem: pair.keyPem };
+  };
+
+  const request: AgentHarness['request'] = (path, requestOptions = {}) =>
+    new Promise((resolve, reject) => {
+      // Raw header pairs keep repeated and oddly cased names exactly as a test wrote them.
+      const headers: string[] = ['Host', `localhost:${port}`];
+      for (const [k, v] of requestOptions.headers ?? []) headers.push(k, v);
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method: requestOptions.method ?? 'GET',
+          headers: headers as unknown as Record<string, string>,
+          ca: hostCa.certPem,
+          servername: 'localhost',
+          agent: false,
+          ...(requestOptions.credentials ? { cert: requestOptions.credentials.certPem, key: requestOptions.credentials.keyPem } : {}),
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end(requestOptions.body);
+    });
+
+  const raw: AgentHarness['raw'] = (bytes, credentials) =>
+    new Promise((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port, ca: hostCa.certPem, servername: 'localhost', ...(credentials ? { cert: credentials.certPem, key: credentials.keyPem } : {}) }, () => socket.write(bytes));
+      let received = '';
+      socket.on('data', (c: Buffer) => (received += c.toString()));
+      socket.on('close', () => resolve(received));
+      socket.on('error', (error) => (received ? resolve(received) : reject(error)));
+      socket.setTimeout(5_000, () => socket.destroy());
+    });
+
+  return {
+    kube,
+    agent,
+    port,
+    userCa,
+    hostCa,
+    roles,
+    clock,
+    issue,
+    request,
+    raw,
+    close: async () => {
+      await agent.close();
+      await kube.close();
+    },
+  };
+}
