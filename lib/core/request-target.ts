@@ -16,13 +16,13 @@ const REFUSED_ESCAPES = /%(2f|2e|5c|00)/i;
 
 export function parseKubeTarget(rawTarget: string): KubeTarget {
   if (!/^[\x21-\x7e]*$/.test(rawTarget)) throw badRequest('request target must be printable ASCII');
+  if (rawTarget.includes('#')) throw badRequest('request target must not carry a fragment');
   if (!rawTarget.startsWith(PREFIX)) {
     throw badRequest(`request path must start with ${PREFIX}<cluster>/; check the server of your kubeconfig (run tsh kube login <cluster>)`);
   }
   const queryAt = rawTarget.indexOf('?');
   const rawPath = queryAt === -1 ? rawTarget : rawTarget.slice(0, queryAt);
   const query = queryAt === -1 ? '' : rawTarget.slice(queryAt);
-  if (query.includes('#')) throw badRequest('request target must not carry a fragment');
   if (rawPath.includes('\\')) throw badRequest('request path must not contain a backslash');
   if (REFUSED_ESCAPES.test(rawPath)) throw badRequest('request path must not contain encoded "/", ".", "\\" or NUL');
   const rest = rawPath.slice(PREFIX.length);
