@@ -1,0 +1,76 @@
+// The auth and admin handlers behind the local API Gateway adapter, over embedded DynamoDB, with
+// a clock the test moves. Clients talk to it over real HTTP on loopback.
+import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync } from 'node:crypto';
+import { makeDynamoClient } from '../../lib/adapters/aws/clients.js';
+import { DynamoAuditLog } from '../../lib/adapters/aws/dynamo-audit-log.js';
+import { DynamoResourceStore } from '../../lib/adapters/aws/dynamo-resource-store.js';
+import { DynamoStateStore } from '../../lib/adapters/aws/dynamo-state-store.js';
+import { createTables, tableNamesWithPrefix } from '../../lib/adapters/aws/dynamo-tables.js';
+import { createApiGatewayServer } from '../../lib/adapters/local/api-gateway-adapter.js';
+import { startEmbeddedDynamoDb } from '../../lib/adapters/local/embedded-dynamodb.js';
+import { FileSecretBox } from '../../lib/adapters/local/file-secret-box.js';
+import { systemRandom } from '../../lib/adapters/system.js';
+import { issueUserCertificate } from '../../lib/core/certificate-authority.js';
+import type { Identity } from '../../lib/core/identity.js';
+import type { ServiceDeps } from '../../lib/services/deps.js';
+import { createAdminHandler } from '../../lambdas/admin/handler.js';
+import { createAuthHandler } from '../../lambdas/auth/handler.js';
+import { newCa } from './agent-harness.js';
+
+export interface ApiHarness {
+  proxy: string;
+  deps: ServiceDeps;
+  clock: { now: () => Date; set(date: Date): void; advance(ms: number): void };
+  /** A signing identity from the user CA (or `ca`) for `identity`. */
+  identity(identity: Partial<Identity> & { username: string }, options?: { ttlMs?: number; ca?: ServiceDeps['userCa'] }): Promise<{ certPem: string; keyPem: string }>;
+  close(): Promise<void>;
+}
+
+export async function startApiHarness(start = new Date()): Promise<ApiHarness> {
+  let now = start;
+  const clock = { now: () => now, set: (date: Date) => (now = date), advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
+  const dynamo = await startEmbeddedDynamoDb({});
+  const client = makeDynamoClient({ endpoint: dynamo.endpoint, region: 'local' });
+  const tables = tableNamesWithPrefix('test-');
+  await createTables(client, tables);
+  const userCa = await newCa('Kubeport user CA', clock);
+  const hostCa = await newCa('Kubeport host CA', clock);
+  const deps: ServiceDeps = {
+    clusterName: 'kubeport-test',
+    resources: new DynamoResourceStore(client, tables.resources),
+    state: new DynamoStateStore(client, tables.state, clock),
+    audit: new DynamoAuditLog(client, tables.audit, clock),
+    secrets: FileSecretBox.ephemeral(),
+    clock,
+    random: systemRandom,
+    userCa,
+    hostCaCertPem: hostCa.certPem,
+    agentAddress: '127.0.0.1:3026',
+    serverVersion: 'test',
+  };
+  const auth = createAuthHandler(deps, () => undefined);
+  const admin = createAdminHandler(deps, () => undefined);
+  const server = createApiGatewayServer((path) => (path.startsWith('/webapi/admin/') ? admin : auth), () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const proxy = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    proxy,
+    deps,
+    clock,
+    identity: async (identity, options = {}) => {
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const full: Identity = { roles: ['editor'], traits: {}, connector: 'local', accessRequests: [], issuedAt: clock.now().toISOString(), ...identity };
+      const certPem = await issueUserCertificate(options.ca ?? userCa, new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })), full, options.ttlMs ?? 3_600_000);
+      return { certPem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    },
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      client.destroy();
+      await dynamo.close();
+    },
+  };
+}
