@@ -94,9 +94,11 @@ export function forwardUpgrade(
   const options = { ...requestOptions(upstream), agent: false, ...tlsOptions(upstream.cluster), ALPNProtocols: ['http/1.1'] };
   const upstreamReq = https.request(options as https.RequestOptions);
   upstreamReq.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
-    if (upstreamRes.statusCode !== 101) {
+    const asked = String(upstream.headers.upgrade ?? '').toLowerCase();
+    const granted = String(upstreamRes.headers.upgrade ?? '').toLowerCase();
+    if (upstreamRes.statusCode !== 101 || granted !== asked) {
       upstreamSocket.destroy();
-      sendStatusOnSocket(clientSocket, kubeStatus(502, 'the API server answered an upgrade without 101 Switching Protocols'));
+      sendStatusOnSocket(clientSocket, kubeStatus(502, `the API server answered an upgrade to ${asked} with ${upstreamRes.statusCode} ${granted || '(no upgrade)'}`));
       return;
     }
     const lines = [`HTTP/1.1 101 ${upstreamRes.statusMessage || 'Switching Protocols'}`];

@@ -37,7 +37,8 @@ describe('local mode, end to end with the real kubectl', () => {
   };
   const tctl = (...args: string[]) => node(cliPath('tctl'), [`--data-dir=${dataDir}`, ...args]);
   const tsh = (who: Person, ...args: string[]) => node(cliPath('tsh'), args, { env: who.env });
-  const kubectl = (who: Person, ...args: string[]) => run('kubectl', args, { env: who.env });
+  // From the user's home, not the repository: the exec plugin must work from any directory.
+  const kubectl = (who: Person, ...args: string[]) => run('kubectl', args, { env: who.env, cwd: who.home });
   const addUser = async (name: string, ...flags: string[]) => {
     const added = await tctl('users', 'add', name, ...flags);
     expect(added.stderr).toBe('');
@@ -88,6 +89,7 @@ describe('local mode, end to end with the real kubectl', () => {
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(dataDir, 'admin-identity.json')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dataDir, 'user-ca.key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dataDir, '.gitignore'), 'utf8')).toContain('*');
   });
 
   it('tctl users add, then tsh login with the invite, sets up kubectl and leaves other entries alone', async () => {

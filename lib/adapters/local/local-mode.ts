@@ -62,6 +62,8 @@ export async function startLocalMode(
   try {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     chmodSync(config.dataDir, 0o700);
+    // Keys and the admin identity must never be committed, wherever the data directory lives.
+    writeFileSync(join(config.dataDir, '.gitignore'), '# Kubeport local mode data: keys, users, audit. Never commit.\n*\n');
     mkdirSync(join(config.dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
     mkdirSync(join(config.dataDir, 's3'), { recursive: true, mode: 0o700 });
 
