@@ -1,11 +1,12 @@
 // tctl: the admin's tool. In local mode it signs its calls with the admin identity that npm start
 // writes into the data directory; elsewhere with the identity file given by --identity.
 import { Command } from 'commander';
+import { runCommand } from '../lib/client/run-command.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { parseAllDocuments, stringify } from 'yaml';
-import { ApiClient, ClientError, type SigningIdentity } from '../lib/client/api-client.js';
+import { ApiClient, type SigningIdentity } from '../lib/client/api-client.js';
 import { ADMIN_IDENTITY_FILE } from '../lib/adapters/local/local-mode.js';
 
 class UsageError extends Error {}
@@ -143,10 +144,4 @@ program
     process.stdout.write(`${kind} "${name}" has been deleted\n`);
   });
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  const message = error instanceof ClientError || error instanceof UsageError || error instanceof Error ? error.message : String(error);
-  process.stderr.write(`tctl: ${message}\n`);
-  process.exit(1);
-}
+await runCommand(program, 'tctl');

@@ -1,8 +1,9 @@
 // tsh: log in to Kubeport and reach Kubernetes clusters with kubectl.
 import { Command } from 'commander';
+import { runCommand } from '../lib/client/run-command.js';
 import { X509Certificate } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { ApiClient, ClientError } from '../lib/client/api-client.js';
+import { ApiClient } from '../lib/client/api-client.js';
 import { type KubeEntry, addEntries, kubeconfigPath, profileEntryNames, readKubeconfigFile, removeEntries, withKubeconfig } from '../lib/client/kubeconfig-editor.js';
 import { type LoginResponse, checkIssuedCertificate, newKeyPair, ping, profileFrom } from '../lib/client/login.js';
 import { ask, isInteractive } from '../lib/client/prompt.js';
@@ -206,10 +207,4 @@ kube
   .option('--teleport-cluster <name>')
   .action(kubeCredentials);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  const message = error instanceof ClientError || error instanceof UsageError || error instanceof Error ? error.message : String(error);
-  process.stderr.write(`tsh: ${message}\n`);
-  process.exit(1);
-}
+await runCommand(program, 'tsh');
