@@ -1,9 +1,7 @@
 // tsh and tctl talk to the auth and admin API through this: JSON over HTTPS (plain HTTP only to a
 // loopback proxy), errors turned into one line, calls signed with the user's certificate key.
-import { CompactSign, importPKCS8 } from 'jose';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { SIGNED_REQUEST_HEADER, SIGNED_REQUEST_LIFETIME_S, bodyDigest } from '../core/signed-request.js';
-import { randomBytes } from 'node:crypto';
 
 export class ClientError extends Error {
   constructor(
@@ -78,6 +76,8 @@ async function signRequest(identity: SigningIdentity, request: { audience: strin
     jti: randomBytes(16).toString('hex'),
   };
   const der = new X509Certificate(identity.certPem).raw.toString('base64');
+  // Loaded on first use: most tsh runs never sign, and jose is the slowest module to load.
+  const { CompactSign, importPKCS8 } = await import('jose');
   const key = await importPKCS8(identity.keyPem, 'ES256');
   return new CompactSign(new TextEncoder().encode(JSON.stringify(claims))).setProtectedHeader({ alg: 'ES256', x5c: [der] }).sign(key);
 }
