@@ -29,6 +29,7 @@ describe('local mode, end to end with the real kubectl', () => {
   let sourceKubeconfig: string;
   let alice: Person;
   let aliceSecret: string;
+  let firstProxy: string;
 
   const person = (name: string): Person => {
     const home = join(dir, name);
@@ -221,23 +222,32 @@ describe('local mode, end to end with the real kubectl', () => {
   });
 
   it('a second start keeps users, roles and keys; alice logs in with password and code', async () => {
+    firstProxy = local.proxy;
     expect(await local.stop()).toBe(0);
-    // The new process listens on new ports; alice logs in again against the new address.
-    local = await startLocalModeProcess({ dataDir, kubeconfig: sourceKubeconfig });
+    // The new process listens on new ports; alice logs in again against the new address. The
+    // kubeconfig now lacks the prod context, so prod leaves the cluster list.
+    const devOnly = join(dir, 'dev-only-kubeconfig.yaml');
+    const source = parse(readFileSync(sourceKubeconfig, 'utf8'));
+    writeFileSync(devOnly, stringify({ ...source, contexts: source.contexts.filter((c: { name: string }) => c.name === 'dev') }));
+    local = await startLocalModeProcess({ dataDir, kubeconfig: devOnly });
     const relogin = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], { env: alice.env, input: `${PASSWORD}\n${codeFor(aliceSecret, 1)}\n` });
     expect(relogin.code, relogin.stderr).toBe(0);
     expect((await kubectl(alice, 'get', 'pods', '-n', 'default')).stdout).toContain('web-0');
+    expect(JSON.parse((await tsh(alice, 'kube', 'ls', '--format=json')).stdout).map((c: { kube_cluster_name: string }) => c.kube_cluster_name)).toEqual(['dev']);
     const replay = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], { env: alice.env, input: `${PASSWORD}\n${codeFor(aliceSecret, 1)}\n` });
     expect(replay.code).toBe(1);
     expect(replay.stderr).toContain('this TOTP code was already used');
   });
 
   it('tsh logout removes exactly its own keys and kubeconfig entries', async () => {
+    const contexts = () => parse(readFileSync(alice.kubeconfig, 'utf8')).contexts.map((c: { name: string }) => c.name);
     const out = await tsh(alice, 'logout');
-    expect(out.stdout).toContain('Logged out of');
-    const config = parse(readFileSync(alice.kubeconfig, 'utf8'));
-    expect(config.contexts.map((c: { name: string }) => c.name)).toEqual(['other']);
+    expect(out.stdout).toContain(`Logged out of ${local.proxy}; removed kubeconfig entries kubeport-local-dev`);
     expect(() => statSync(join(alice.home, '.tsh', 'keys', local.proxy, 'alice.key'))).toThrow();
+    // The profile of the first run (another proxy address) keeps its own entry until it logs out too.
+    expect(contexts()).toEqual(['other', 'kubeport-local-prod']);
+    await tsh(alice, 'logout', `--proxy=${firstProxy}`);
+    expect(contexts()).toEqual(['other']);
   });
 
   it('a bad flag or an unreadable kubeconfig ends npm start at once with a message', async () => {

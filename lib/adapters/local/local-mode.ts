@@ -158,6 +158,11 @@ export async function startLocalMode(
 
 async function registerClusters(resources: DynamoResourceStore, config: LocalModeConfig) {
   const registered: { name: string; labels: Record<string, string> }[] = [];
+  // Contexts gone from the kubeconfig leave with it; clusters an admin created stay.
+  const current = new Set(config.clusters.map((c) => c.name));
+  for (const stale of await resources.list<KubeCluster>('kube_cluster')) {
+    if (stale.body.spec.source === 'kubeconfig' && !current.has(stale.name)) await resources.delete('kube_cluster', stale.name);
+  }
   for (const cluster of config.clusters) {
     const existing = await resources.get<KubeCluster>('kube_cluster', cluster.name);
     const labels = {
