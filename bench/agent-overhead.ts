@@ -1,0 +1,618 @@
+// What the agent costs: the same Kubernetes list request, 2,000 times over keep-alive TLS, at
+// concurrency 1 and 32, on three paths measured in one run:
+//
+//   direct  client → API server stand-in
+//   agent   client → Kubeport agent (mTLS with a Kubeport user certificate, authorize,
+//           impersonation headers) → stand-in
+//   nginx   client → nginx (TLS termination) → stand-in, as a yardstick for a plain proxy
+//
+// The stand-in and the agent each run in a child process of their own, so the load generator
+// (this process), the agent and the stand-in never share an event loop. nginx runs from a config
+// in a temporary directory, bound to 127.0.0.1, with:
+//   - worker_processes 1 (one worker, as the agent is one Node process; BENCH_NGINX_WORKERS
+//     overrides, e.g. 'auto'),
+//   - client certificates required and checked against the Kubeport user CA (the agent does the
+//     same), the same host certificate as the agent,
+//   - an upstream keep-alive pool (`keepalive` needs an upstream block, so proxy_pass names the
+//     block that holds 127.0.0.1:<stand-in port>), proxy_http_version 1.1, Connection "",
+//   - proxy_ssl_verify on against the stand-in CA (the agent verifies its upstream too), and the
+//     stand-in's 'kubeport-agent' client certificate.
+// The direct and nginx clients send the impersonation headers the agent adds for its user, so
+// the stand-in does the same work on every path and the differences are the proxies' own.
+//
+// First every path is primed once with 1,000 requests at concurrency 8 (not counted), so the
+// figures are those of warm processes, as a long-running agent is. Then each measurement: a fresh
+// keep-alive client pool (maxSockets = concurrency), 200 warm-up requests (not counted; they also
+// open the proxies' upstream connections), then 2,000 requests issued by `concurrency` workers
+// back to back, each timed with process.hrtime. Every response must be a 200 whose body names
+// web-0; anything else is counted and printed as a failure, and makes the bench exit non-zero.
+//
+// Besides latency and throughput, each row shows the CPU time per request of the process the
+// client talks to (stand-in, agent or nginx), which moves much less from run to run than
+// latency on a small shared machine.
+//
+// Knobs: BENCH_ROUNDS (median of n interleaved rounds), BENCH_NGINX_WORKERS, BENCH_PROFILE_DIR
+// (V8 CPU profiles of the child processes).
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCaCertificate, issueHostCertificate, issueUserCertificate, type IssuingCa } from '../lib/core/certificate-authority.js';
+import type { Identity } from '../lib/core/identity.js';
+import type { Clock, Random } from '../lib/core/ports.js';
+import { FileSigner } from '../lib/adapters/local/file-signer.js';
+import {
+  type AgentReady,
+  type AgentStart,
+  type AgentWaiting,
+  type PemPair,
+  type StandInReady,
+  nextMessage,
+  usageOf,
+} from './ipc.js';
+
+const TOTAL = 2_000;
+const WARMUP = 200;
+/** Once per path before any row, so that no row pays for a cold JIT (the agent's above all). */
+const PRIMING = 1_000;
+const CONCURRENCIES = [1, 32] as const;
+const REQUEST_TIMEOUT_MS = 10_000;
+/** Past this the bench stops everything it started and fails; a normal run needs a fraction. */
+const DEADLINE_MS = 110_000;
+const NGINX_WORKERS = process.env.BENCH_NGINX_WORKERS ?? '1';
+/**
+ * BENCH_ROUNDS=<n>: measure the whole table n times, interleaved, and print the median of each
+ * figure (failures are added up). One round, the default, is the table as specified; on a busy
+ * 2-core machine a single round moves by a tenth of a millisecond or more from run to run.
+ */
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? '1')) || 1);
+const AIM_P50_OVERHEAD_MS = 0.5;
+
+const PODS_PATH = '/api/v1/namespaces/default/pods';
+const CLUSTER = 'bench';
+const USER = 'bench-user';
+const GROUPS = ['devs'];
+/** What the agent sends upstream for USER, sent by the direct and nginx clients themselves. */
+const IMPERSONATION = { 'Impersonate-User': USER, 'Impersonate-Group': [...GROUPS, 'system:authenticated'] };
+
+// ---------------------------------------------------------------------------------------------
+// Processes this bench starts, so that every one of them is stopped, whatever happens.
+
+/** Each process this bench started, with the signal that ends it at once (nginx: SIGTERM, so its master also ends its workers). */
+const children = new Map<ChildProcess, NodeJS.Signals>();
+
+function killAll(): void {
+  for (const [child, signal] of children) child.kill(signal);
+}
+
+/** BENCH_PROFILE_DIR=<dir>: the children write V8 CPU profiles (.cpuprofile) there when they stop. */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+
+function startChild(file: string): ChildProcess {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
+    execArgv: ['--import', import.meta.resolve('tsx'), ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.set(child, 'SIGKILL');
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+async function stopProcess(child: ChildProcess, how: 'ipc' | NodeJS.Signals): Promise<void> {
+  if (exited(child)) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (how !== 'ipc') child.kill(how);
+  else if (child.connected) child.send({ type: 'stop' });
+  else child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`bench: ${signal}; stopping everything`);
+    process.exit(130);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates: a user CA and a host CA, as Kubeport makes them.
+
+const clock: Clock = { now: () => new Date() };
+const random: Random = { bytes: (length) => new Uint8Array(randomBytes(length)) };
+const HOUR = 3_600_000;
+
+async function newCa(commonName: string): Promise<IssuingCa> {
+  const deps = { signer: FileSigner.generate(), clock, random };
+  return { ...deps, certPem: await createCaCertificate(deps, commonName, HOUR) };
+}
+
+function newKey(): { spki: Uint8Array; keyPem: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    spki: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// nginx
+
+function findNginx(): string | undefined {
+  for (const candidate of ['nginx', '/usr/sbin/nginx']) {
+    const probe = spawnSync(candidate, ['-v'], { stdio: 'ignore' });
+    if (!probe.error && probe.status === 0) return candidate;
+  }
+  return undefined;
+}
+
+function ensureNginx(): string | undefined {
+  const found = findNginx();
+  if (found) return found;
+  const command = 'apt-get update -qq && apt-get install -y -qq nginx-light';
+  console.log(`nginx is not installed; installing it: ${command}`);
+  const install = spawnSync('sh', ['-c', command], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    timeout: 300_000,
+  });
+  const installed = !install.error && install.status === 0 ? findNginx() : undefined;
+  if (!installed) {
+    const why = install.error?.message ?? (install.status !== 0 ? `exit status ${install.status ?? install.signal}` : 'nginx still not found');
+    console.log(`nginx: could not install nginx-light (${why}); the nginx rows are skipped`);
+  }
+  return installed;
+}
+
+interface Nginx {
+  port: number;
+  version: string;
+  /** CPU time used by the master and its workers so far, in µs; undefined without /proc. */
+  cpuMicros(): number | undefined;
+  stop(): Promise<void>;
+}
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** utime + stime (µs) of a process and its direct children, from /proc (Linux). */
+function processTreeCpuMicros(pid: number): number | undefined {
+  let ticks = 0;
+  let found = false;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // Fields after the command name, which may hold spaces: state ppid ... utime(14) stime(15).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(entry) !== pid && Number(fields[1]) !== pid) continue;
+    found = true;
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return found ? (ticks * 1e6) / CLOCK_TICKS : undefined;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address !== 'object') throw new Error('no port');
+  return address.port;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function startNginx(
+  bin: string,
+  dir: string,
+  pems: { server: PemPair; userCaPem: string; upstreamCaPem: string; upstreamClient: PemPair; upstreamPort: number },
+): Promise<Nginx> {
+  const file = (name: string, content: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
+  };
+  // Workers run as an unprivileged user when nginx starts as root: they must be able to reach the
+  // temp directories nginx makes (and chowns) in here. Keys stay 0600; the master reads them.
+  chmodSync(dir, 0o711);
+  const built = spawnSync(bin, ['-V'], { encoding: 'utf8' });
+  const version = /nginx version: (\S+)/.exec(built.stderr ?? '')?.[1] ?? 'nginx';
+  // Every temp path compiled into this build is moved into the temp directory, so nothing outside it is touched.
+  const tempPaths = [...(built.stderr ?? '').matchAll(/--http-(client-body|proxy|fastcgi|uwsgi|scgi)-temp-path=/g)].map((m) => {
+    const kind = m[1]!;
+    const directive = kind === 'client-body' ? 'client_body_temp_path' : `${kind}_temp_path`;
+    return `  ${directive} ${join(dir, `${kind}-temp`)};`;
+  });
+  const port = await freePort();
+  const conf = file(
+    'nginx.conf',
+    `worker_processes ${NGINX_WORKERS};
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+${tempPaths.join('\n')}
+  upstream stand_in {
+    server 127.0.0.1:${pems.upstreamPort};
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_certificate ${file('server.crt', pems.server.certPem)};
+    ssl_certificate_key ${file('server.key', pems.server.keyPem)};
+    ssl_client_certificate ${file('user-ca.crt', pems.userCaPem)};
+    ssl_verify_client on;
+    keepalive_requests 1000000;
+    keepalive_timeout 120s;
+    location / {
+      proxy_pass https://stand_in;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_ssl_protocols TLSv1.2 TLSv1.3;
+      proxy_ssl_certificate ${file('upstream-client.crt', pems.upstreamClient.certPem)};
+      proxy_ssl_certificate_key ${file('upstream-client.key', pems.upstreamClient.keyPem)};
+      proxy_ssl_trusted_certificate ${file('stand-in-ca.crt', pems.upstreamCaPem)};
+      proxy_ssl_verify on;
+      proxy_ssl_name kubernetes;
+      proxy_ssl_session_reuse on;
+    }
+  }
+}
+`,
+  );
+  const child = spawn(bin, ['-p', `${dir}/`, '-e', join(dir, 'error.log'), '-c', conf, '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.set(child, 'SIGTERM');
+  child.once('exit', () => children.delete(child));
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const errorLog = () => {
+    try {
+      return readFileSync(join(dir, 'error.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const deadline = Date.now() + 5_000;
+  while (!(await canConnect(port))) {
+    if (exited(child) || Date.now() > deadline) {
+      await stopProcess(child, 'SIGTERM');
+      const detail = `${stderr}${errorLog()}`.trim().split('\n').slice(-3).join(' | ');
+      throw new Error(`nginx did not start${detail ? `: ${detail}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const pid = child.pid!;
+  return { port, version, cpuMicros: () => processTreeCpuMicros(pid), stop: () => stopProcess(child, 'SIGTERM') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load generator
+
+interface Target {
+  name: string;
+  port: number;
+  path: string;
+  tls: { ca: string; cert: string; key: string };
+  headers: Record<string, string | string[]>;
+  /** CPU time (µs) used so far by the process(es) the client talks to; undefined when unknown. */
+  cpuMicros(): Promise<number | undefined>;
+}
+
+interface Measurement {
+  path: string;
+  concurrency: number;
+  p50: number;
+  p99: number;
+  rps: number;
+  /** CPU µs per counted request of the process(es) the client talks to. */
+  cpuPerRequest: number | undefined;
+  failures: number;
+  /** Failure reason → count. */
+  reasons: Map<string, number>;
+}
+
+/** One GET; resolves with 'ok' or why it failed. */
+function get(agent: https.Agent, target: Target): Promise<string> {
+  return new Promise((resolve) => {
+    const req = https.request(
+      { agent, host: '127.0.0.1', port: target.port, path: target.path, method: 'GET', headers: target.headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', (error) => resolve(`response: ${error.message}`));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          if (res.statusCode !== 200) resolve(`status ${res.statusCode}: ${body.toString('utf8', 0, 160).trim()}`);
+          else if (!body.includes('web-0')) resolve('200 without web-0 in the body');
+          else resolve('ok');
+        });
+      },
+    );
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', (error) => resolve(`request: ${error.message}`));
+    req.end();
+  });
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+async function drive(agent: https.Agent, target: Target, concurrency: number, count: number) {
+  const latencies = new Float64Array(count);
+  const reasons = new Map<string, number>();
+  let failures = 0;
+  let issued = 0;
+  const worker = async () => {
+    for (let i = issued++; i < count; i = issued++) {
+      const start = process.hrtime.bigint();
+      const outcome = await get(agent, target);
+      latencies[i] = Number(process.hrtime.bigint() - start) / 1e6;
+      if (outcome !== 'ok') {
+        failures++;
+        reasons.set(outcome, (reasons.get(outcome) ?? 0) + 1);
+      }
+    }
+  };
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort();
+  return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), rps: count / seconds, failures, reasons };
+}
+
+async function measure(target: Target, concurrency: number, total = TOTAL): Promise<Measurement> {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: concurrency, ...target.tls });
+  try {
+    const warm = await drive(agent, target, concurrency, WARMUP);
+    const cpuBefore = await target.cpuMicros();
+    const run = await drive(agent, target, concurrency, total);
+    const cpuAfter = await target.cpuMicros();
+    const cpuPerRequest = cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter - cpuBefore) / total : undefined;
+    for (const [reason, count] of warm.reasons) run.reasons.set(`(warm-up) ${reason}`, count);
+    return { path: target.name, concurrency, ...run, cpuPerRequest, failures: run.failures + warm.failures };
+  } finally {
+    agent.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** One row per path and concurrency, in first-measured order: medians of the figures, failures added up. */
+function combineRounds(rounds: Measurement[]): Measurement[] {
+  const rows = new Map<string, Measurement[]>();
+  for (const m of rounds) {
+    const key = `${m.path} ${m.concurrency}`;
+    rows.set(key, [...(rows.get(key) ?? []), m]);
+  }
+  return [...rows.values()].map((same) => {
+    const reasons = new Map<string, number>();
+    for (const m of same) for (const [reason, count] of m.reasons) reasons.set(reason, (reasons.get(reason) ?? 0) + count);
+    return {
+      path: same[0]!.path,
+      concurrency: same[0]!.concurrency,
+      p50: median(same.map((m) => m.p50)),
+      p99: median(same.map((m) => m.p99)),
+      rps: median(same.map((m) => m.rps)),
+      cpuPerRequest: same.every((m) => m.cpuPerRequest !== undefined) ? median(same.map((m) => m.cpuPerRequest!)) : undefined,
+      failures: same.reduce((sum, m) => sum + m.failures, 0),
+      reasons,
+    };
+  });
+}
+
+const ms = (value: number) => value.toFixed(2);
+const pad = (text: string, width: number) => text.padStart(width);
+
+function printTable(results: Measurement[]): void {
+  console.log('');
+  console.log(
+    `path     conc  ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} ${pad('req/s', 7)} ${pad('cpu us', 7)} ${pad('fail', 5)}   vs direct (p50 +ms, rps ratio)`,
+  );
+  for (const concurrency of CONCURRENCIES) {
+    const direct = results.find((r) => r.path === 'direct' && r.concurrency === concurrency);
+    for (const r of results.filter((x) => x.concurrency === concurrency)) {
+      const versus =
+        direct && r !== direct ? `+${ms(r.p50 - direct.p50)} ms, ${(r.rps / direct.rps).toFixed(2)}`.replace('+-', '-') : '';
+      console.log(
+        `${r.path.padEnd(8)} ${pad(String(concurrency), 4)}  ${pad(ms(r.p50), 7)} ${pad(ms(r.p99), 7)} ${pad(r.rps.toFixed(0), 7)} ` +
+          `${pad(r.cpuPerRequest === undefined ? '-' : r.cpuPerRequest.toFixed(0), 7)} ${pad(String(r.failures), 5)}   ${versus}`,
+      );
+    }
+  }
+  console.log('cpu us: CPU time (user + system) per request of what the client talks to: the stand-in (direct), the agent, nginx');
+}
+
+function verdict(results: Measurement[]): string {
+  const find = (path: string, concurrency: number) => results.find((r) => r.path === path && r.concurrency === concurrency);
+  const parts: string[] = [];
+  const direct1 = find('direct', 1);
+  const agent1 = find('agent', 1);
+  if (direct1 && agent1) {
+    const overhead = agent1.p50 - direct1.p50;
+    parts.push(`agent p50 overhead at concurrency 1 ${ms(overhead)} ms (aim < ${AIM_P50_OVERHEAD_MS} ms): ${overhead < AIM_P50_OVERHEAD_MS ? 'MET' : 'MISSED'}`);
+  }
+  const direct32 = find('direct', 32);
+  const agent32 = find('agent', 32);
+  const nginx32 = find('nginx', 32);
+  if (direct32 && agent32 && nginx32) {
+    const agentRatio = agent32.rps / direct32.rps;
+    const nginxRatio = nginx32.rps / direct32.rps;
+    parts.push(
+      `rps ratio at concurrency 32 agent ${agentRatio.toFixed(2)} vs nginx ${nginxRatio.toFixed(2)} (aim agent >= nginx): ${agentRatio >= nginxRatio ? 'MET' : 'MISSED'}`,
+    );
+  } else {
+    parts.push('rps ratio against nginx: NOT CHECKED (no nginx rows)');
+  }
+  return `verdict: ${parts.join('; ')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const nginxBin = ensureNginx();
+  const benchStart = Date.now();
+  const dir = mkdtempSync(join(os.tmpdir(), 'kubeport-bench-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  let nginx: Nginx | undefined;
+  const standIn = startChild('./stand-in-process.ts');
+  let agentChild: ChildProcess | undefined;
+  const deadline = setTimeout(() => {
+    console.error(`bench: not done after ${DEADLINE_MS / 1000} s; stopping everything`);
+    process.exit(2);
+  }, DEADLINE_MS);
+  deadline.unref();
+  try {
+    const upstream = await nextMessage<StandInReady>(standIn, 'ready', 30_000);
+
+    const userCa = await newCa('bench user CA');
+    const hostCa = await newCa('bench host CA');
+    const userKey = newKey();
+    const identity: Identity = {
+      username: USER,
+      roles: ['access'],
+      traits: { kubernetes_groups: GROUPS },
+      connector: 'local',
+      accessRequests: [],
+      issuedAt: clock.now().toISOString(),
+    };
+    const userCert = await issueUserCertificate(userCa, userKey.spki, identity, HOUR);
+    const hostKey = newKey();
+    const hostCert = await issueHostCertificate(hostCa, hostKey.spki, { dns: ['localhost'], ips: ['127.0.0.1'] }, HOUR);
+    const hostTls = { certPem: hostCert, keyPem: hostKey.keyPem };
+
+    const agentProcess = (agentChild = startChild('./agent-process.ts'));
+    await nextMessage<AgentWaiting>(agentProcess, 'waiting', 30_000);
+    const agentReady = nextMessage<AgentReady>(agentProcess, 'ready', 30_000);
+    agentProcess.send({
+      type: 'start',
+      tls: hostTls,
+      userCaPem: userCa.certPem,
+      upstream: { url: upstream.url, caPem: upstream.caPem, client: upstream.agentClient },
+    } satisfies AgentStart);
+    const { port: agentPort } = await agentReady;
+
+    if (nginxBin) {
+      try {
+        nginx = await startNginx(nginxBin, dir, {
+          server: hostTls,
+          userCaPem: userCa.certPem,
+          upstreamCaPem: upstream.caPem,
+          upstreamClient: upstream.agentClient,
+          upstreamPort: upstream.port,
+        });
+      } catch (error) {
+        console.log(`nginx: ${error instanceof Error ? error.message : String(error)}; the nginx rows are skipped`);
+      }
+    }
+
+    const asUser = { ca: hostCa.certPem, cert: userCert, key: userKey.keyPem };
+    const targets: Target[] = [
+      {
+        name: 'direct',
+        port: upstream.port,
+        path: PODS_PATH,
+        tls: { ca: upstream.caPem, cert: upstream.agentClient.certPem, key: upstream.agentClient.keyPem },
+        headers: IMPERSONATION,
+        cpuMicros: async () => (await usageOf(standIn)).cpuMicros,
+      },
+      {
+        name: 'agent',
+        port: agentPort,
+        path: `/k8s/${CLUSTER}${PODS_PATH}`,
+        tls: asUser,
+        headers: {},
+        cpuMicros: async () => (await usageOf(agentProcess)).cpuMicros,
+      },
+    ];
+    const proxy = nginx;
+    if (proxy) {
+      targets.push({ name: 'nginx', port: proxy.port, path: PODS_PATH, tls: asUser, headers: IMPERSONATION, cpuMicros: async () => proxy.cpuMicros() });
+    }
+
+    const rssIdle = (await usageOf(agentProcess)).rss;
+
+    console.log(
+      `node ${process.version}, ${os.cpus().length} CPUs; ${TOTAL} x GET ${PODS_PATH} per row after ${WARMUP} warm-up requests` +
+        (ROUNDS > 1 ? `, median of ${ROUNDS} rounds; ` : '; ') +
+        (nginx ? `${nginx.version}, worker_processes ${NGINX_WORKERS}, proxy_ssl_verify on, ssl_verify_client on` : 'no nginx'),
+    );
+    let failed = 0;
+    for (const target of targets) {
+      const primed = await measure(target, 8, PRIMING);
+      failed += primed.failures;
+      for (const [reason, count] of primed.reasons) console.log(`FAILURES ${target.name} priming: ${count} x ${reason}`);
+    }
+    const rounds: Measurement[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const concurrency of CONCURRENCIES) {
+        for (const target of targets) rounds.push(await measure(target, concurrency));
+      }
+    }
+    const results = combineRounds(rounds);
+    const rssAfter = (await usageOf(agentProcess)).rss;
+
+    printTable(results);
+    const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+    console.log(`\nagent process RSS: ${mib(rssAfter)} after the run (${mib(rssIdle)} before it)`);
+    for (const r of results) {
+      failed += r.failures;
+      for (const [reason, count] of r.reasons) console.log(`FAILURES ${r.path} c=${r.concurrency}: ${count} x ${reason}`);
+    }
+    if (failed > 0) console.log(`verdict: none; ${failed} request(s) failed (FAILURES above), so the figures do not measure the paths as meant`);
+    else console.log(verdict(results));
+    console.log(`bench took ${((Date.now() - benchStart) / 1000).toFixed(1)} s`);
+    return failed > 0 ? 1 : 0;
+  } finally {
+    clearTimeout(deadline);
+    await Promise.all([
+      nginx?.stop(),
+      agentChild ? stopProcess(agentChild, 'ipc') : undefined,
+      stopProcess(standIn, 'ipc'),
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();
