@@ -75,7 +75,6 @@ export interface UpstreamHeaderInput {
   client: ClientHeaders;
   principals: KubePrincipals;
   bearerToken?: string;
-  host: string;
   forwardedFor: string;
   forwardedHost: string;
 }
@@ -89,9 +88,8 @@ export function upstreamHeaders(input: UpstreamHeaderInput): Record<string, stri
     const existing = headers[name];
     headers[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
   }
-  headers.host = input.host;
+  // Host and chunked framing are the HTTP client's to set toward the cluster.
   if (input.client.contentLength !== undefined) headers['content-length'] = String(input.client.contentLength);
-  else if (input.client.chunked) headers['transfer-encoding'] = 'chunked';
   if (input.client.upgrade !== undefined) {
     headers.connection = 'Upgrade';
     headers.upgrade = input.client.upgrade;
@@ -107,15 +105,11 @@ export function upstreamHeaders(input: UpstreamHeaderInput): Record<string, stri
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 
-/** Response headers toward the client: everything but hop-by-hop ones. */
-export function clientResponseHeaders(rawHeaders: string[]): Record<string, string | string[]> {
+/** Response headers toward the client (names lowercased): everything but hop-by-hop ones. */
+export function clientResponseHeaders(upstream: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name)) continue;
-    const value = rawHeaders[i + 1]!;
-    const existing = headers[name];
-    headers[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
   }
   return headers;
 }

@@ -77,12 +77,12 @@ export function createAgent(deps: AgentDeps): Agent {
       cluster: decision.cluster,
       method: req.method ?? 'GET',
       pathAndQuery: `${target.path}${target.query}`,
+      hasBody: client.contentLength !== undefined ? client.contentLength > 0 : client.chunked,
       headers: upstreamHeaders({
         rawHeaders: req.rawHeaders,
         client,
         principals: decision.principals,
         ...(token ? { bearerToken: token } : {}),
-        host: decision.cluster.server.host,
         forwardedFor: req.socket.remoteAddress ?? '',
         forwardedHost: req.headers.host ?? '',
       }),
@@ -101,7 +101,7 @@ export function createAgent(deps: AgentDeps): Agent {
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     plan(req).then(
-      (upstream) => forwardUpgrade(socket, head, upstream, streams, deps.log),
+      (upstream) => forwardUpgrade(socket, head, upstream, pools, streams, deps.log),
       (error) => sendStatusOnSocket(socket, statusFromError(error, deps.log)),
     );
   });
@@ -122,7 +122,7 @@ export function createAgent(deps: AgentDeps): Agent {
     renewServerCertificate: (certPem, keyPem) => server.setSecureContext(secureOptions(certPem, keyPem)),
     close: () =>
       new Promise((resolve) => {
-        pools.close();
+        void pools.close();
         server.close(() => resolve());
         server.closeAllConnections();
         for (const stream of streams) stream.destroy();
