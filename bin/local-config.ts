@@ -51,7 +51,7 @@ export function readClusterLabelsFile(path: string): Record<string, Record<strin
 }
 
 export const localFlagsSchema = z.object({
-  kubeconfig: z.string().min(1),
+  kubeconfig: z.string().min(1).optional(),
   apiAddr: address('--api-addr', '127.0.0.1:3080'),
   agentAddr: address('--agent-addr', '127.0.0.1:3026'),
   dataDir: z.string().min(1).default('./.kubeport').transform((p) => resolve(p)),

@@ -1,11 +1,12 @@
 // npm start: Kubeport on this machine. Parses flags once, starts local mode, prints what runs
 // where and what to type next, and stops cleanly on Ctrl-C.
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { readKubeconfig } from '../lib/adapters/local/kubeconfig-source.js';
 import { startLocalMode } from '../lib/adapters/local/local-mode.js';
 import { systemClock, systemRandom } from '../lib/adapters/system.js';
+import { type DemoCluster, startDemoCluster } from './demo-cluster.js';
 import { defaultKubeconfig, parseClusterLabels, readClusterLabelsFile, validateLocalFlags } from './local-config.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -19,6 +20,7 @@ const program = new Command('npm start --')
   .option('--cluster-name <name>', 'name of this Kubeport cluster', 'kubeport-local')
   .addOption(new Option('--cluster-labels <spec>', 'labels of a cluster, CLUSTER:KEY=VALUE[,KEY=VALUE]; repeatable').argParser((value: string, previous: string[] = []) => [...previous, value]))
   .option('--cluster-labels-file <file>', 'YAML file mapping cluster names to labels')
+  .option('--demo', 'also serve a built-in demo cluster (a small Kubernetes API stand-in), to try Kubeport without a cluster')
   .showHelpAfterError()
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
@@ -33,21 +35,32 @@ async function main() {
   let flags;
   let clusterLabels: Record<string, Record<string, string>>;
   let kubeconfig;
+  let demo: DemoCluster | undefined;
   try {
-    flags = validateLocalFlags({ ...raw, kubeconfig: raw.kubeconfig ?? defaultKubeconfig(process.env) });
+    const explicit = raw.kubeconfig as string | undefined;
+    // --demo alone serves only the demo cluster; otherwise the kubeconfig is the source.
+    const source = explicit ?? (raw.demo ? undefined : defaultKubeconfig(process.env));
+    if (source !== undefined && explicit === undefined && !existsSync(source)) {
+      fail(`no kubeconfig at ${source}; pass --kubeconfig FILE, or try Kubeport with its demo cluster: npm start -- --demo`);
+    }
+    flags = validateLocalFlags({ ...raw, kubeconfig: source });
+    const agentAddresses = [`${flags.agentAddr.host}:${flags.agentAddr.port}`, `localhost:${flags.agentAddr.port}`];
+    kubeconfig = source ? readKubeconfig(source, agentAddresses) : { clusters: [], skipped: [] };
+    if (raw.demo) {
+      demo = await startDemoCluster(flags.dataDir);
+      if (kubeconfig.clusters.some((c) => c.name === 'demo')) throw new Error('--demo: the kubeconfig already has a cluster named demo');
+      kubeconfig.clusters.push(...readKubeconfig(demo.kubeconfig, agentAddresses).clusters);
+    }
     clusterLabels = {
       ...(flags.clusterLabelsFile ? readClusterLabelsFile(flags.clusterLabelsFile) : {}),
       ...parseClusterLabels(flags.clusterLabels),
     };
-    kubeconfig = readKubeconfig(flags.kubeconfig, [
-      `${flags.agentAddr.host}:${flags.agentAddr.port}`,
-      `localhost:${flags.agentAddr.port}`,
-    ]);
   } catch (error) {
+    await demo?.close();
     fail((error as Error).message);
   }
   for (const skipped of kubeconfig.skipped) process.stderr.write(`kubeport: skipping context ${skipped.context}: ${skipped.reason}\n`);
-  if (kubeconfig.clusters.length === 0) fail(`kubeconfig ${flags.kubeconfig} has no usable context; pass --kubeconfig FILE with at least one cluster`);
+  if (kubeconfig.clusters.length === 0) fail(`kubeconfig ${flags.kubeconfig ?? ''} has no usable context; pass --kubeconfig FILE with at least one cluster, or add --demo`);
   const known = new Set(kubeconfig.clusters.map((c) => c.name));
   const unknown = Object.keys(clusterLabels).filter((name) => !known.has(name));
   if (unknown.length > 0) fail(`--cluster-labels names ${unknown.join(', ')}, which the kubeconfig does not have; clusters: ${[...known].join(', ')}`);
@@ -68,7 +81,10 @@ async function main() {
       log: (message) => process.stderr.write(`kubeport: ${message}\n`),
       progress: (message) => process.stderr.write(`kubeport: ${message}...\n`),
     },
-  ).catch((error: Error) => fail(error.message));
+  ).catch(async (error: Error) => {
+    await demo?.close();
+    return fail(error.message);
+  });
 
   const dataDirShown = relative(process.cwd(), flags.dataDir) || '.';
   const dataDirFlag = dataDirShown === '.kubeport' ? '' : ` --data-dir=${dataDirShown}`;
@@ -92,7 +108,10 @@ async function main() {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`kubeport: ${signal}, stopping...\n`);
-    local.close().then(() => process.exit(0), () => process.exit(1));
+    local
+      .close()
+      .then(() => demo?.close())
+      .then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('interrupted'));
   process.on('SIGTERM', () => stop('terminated'));
