@@ -1,5 +1,6 @@
 // Carries a request to the cluster and the answer back, streaming both ways: no buffering of
 // watch or logs, and upgraded (exec, attach, port-forward) connections piped byte for byte.
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -75,9 +76,14 @@ export function forwardRequest(
   pools: UpstreamPools,
   log: (message: string) => void,
 ): void {
-  const abort = new AbortController();
+  // undici takes an emitter as its abort signal; it costs much less per request than an
+  // AbortController. A client that goes away (an ended watch, a killed kubectl) cancels upstream.
+  const abort = new EventEmitter();
+  let aborted = false;
   res.on('close', () => {
-    if (!res.writableFinished) abort.abort();
+    if (res.writableFinished) return;
+    aborted = true;
+    abort.emit('abort');
   });
   const { pool } = pools.forCluster(upstream.cluster);
   pool
@@ -87,7 +93,7 @@ export function forwardRequest(
         method: upstream.method as 'GET',
         headers: upstream.headers,
         body: upstream.hasBody ? req : null,
-        signal: abort.signal,
+        signal: abort,
       },
       ({ statusCode, headers }) => {
         const outgoing = clientResponseHeaders(headers as Record<string, string | string[]>);
@@ -98,7 +104,7 @@ export function forwardRequest(
       },
     )
     .catch((error: Error) => {
-      if (abort.signal.aborted) return;
+      if (aborted) return;
       log(`upstream ${upstream.cluster.name}: ${error.message}`);
       if (res.headersSent) res.destroy();
       else sendStatus(res, kubeStatus(502, `cannot reach the API server of cluster "${upstream.cluster.name}": ${error.message}`));
