@@ -2,12 +2,14 @@
 import { notFound } from '../lib/core/errors.js';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
 import { type ImpersonationRequest, type KubePrincipals, kubePrincipals, resolveImpersonation } from '../lib/core/kube-access.js';
-import type { Role } from '../lib/core/resources.js';
+import type { Role, User } from '../lib/core/resources.js';
+import { checkUserStanding } from '../lib/core/user-standing.js';
 import type { ClusterDirectory, UpstreamCluster } from './upstream.js';
 
 export interface AuthorizeDeps {
   clusters: ClusterDirectory;
   loadRoles(names: string[]): Promise<Role[]>;
+  loadUser(name: string): Promise<User | undefined>;
 }
 
 export interface Decision {
@@ -21,6 +23,7 @@ export async function authorize(
   clusterName: string,
   asked: ImpersonationRequest,
 ): Promise<Decision> {
+  checkUserStanding(identity, await deps.loadUser(identity.username));
   const cluster = await deps.clusters.resolve(clusterName);
   // Same answer for unknown and hidden clusters would hide typos; Teleport says "not found" for both.
   if (!cluster) throw notFound(`kubernetes cluster "${clusterName}" not found; tsh kube ls lists the clusters you may reach`);

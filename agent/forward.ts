@@ -9,6 +9,8 @@ import { Pool } from 'undici';
 import { clientResponseHeaders } from './request-headers.js';
 import { kubeStatus, sendStatus, sendStatusOnSocket } from './kube-status.js';
 import type { UpstreamCluster } from './upstream.js';
+import { definedOnly } from '../lib/core/objects.js';
+import type { Clock } from '../lib/core/ports.js';
 
 export interface UpstreamRequest {
   cluster: UpstreamCluster;
@@ -18,12 +20,21 @@ export interface UpstreamRequest {
   headers: Record<string, string | string[]>;
   /** Whether the client sends a body (Content-Length or chunked). */
   hasBody: boolean;
+  /** A watch or followed log: it holds a connection for as long as it runs. */
+  streaming: boolean;
+  /** When the client's certificate ends; open streams end with it. */
+  notAfter: Date;
 }
 
 const KEEPALIVE_MS = 30_000;
+const UPGRADE_RESPONSE_TIMEOUT_MS = 30_000;
+/** setTimeout's ceiling; certificates last at most 30 h, longer than this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface ClusterConnections {
   pool: Pool;
+  /** Watches and log streams get connections of their own, so they cannot starve the pool. */
+  streams: Pool;
   secureContext: tls.SecureContext;
 }
 
@@ -39,27 +50,23 @@ export class UpstreamPools {
     let entry = this.clusters.get(key);
     if (!entry) {
       const secureContext = tls.createSecureContext(definedOnly({ ca: cluster.tls.ca, cert: cluster.tls.cert, key: cluster.tls.key }));
-      const pool = new Pool(cluster.server.origin, {
-        connections: 256,
-        keepAliveTimeout: KEEPALIVE_MS,
-        // Long watches and log streams must not be cut by the client side.
-        bodyTimeout: 0,
-        headersTimeout: 60_000,
-        connect: definedOnly({
-          secureContext,
-          servername: cluster.tls.servername,
-          rejectUnauthorized: cluster.tls.insecureSkipVerify !== true,
-          ALPNProtocols: ['http/1.1'],
-        }),
+      const connect = definedOnly({
+        secureContext,
+        servername: cluster.tls.servername,
+        rejectUnauthorized: cluster.tls.insecureSkipVerify !== true,
+        ALPNProtocols: ['http/1.1'],
       });
-      entry = { pool, secureContext };
+      const pool = new Pool(cluster.server.origin, { connections: 256, keepAliveTimeout: KEEPALIVE_MS, headersTimeout: 60_000, connect });
+      // Long watches and log streams must not be cut by the agent's client side.
+      const streams = new Pool(cluster.server.origin, { keepAliveTimeout: KEEPALIVE_MS, headersTimeout: 60_000, bodyTimeout: 0, connect });
+      entry = { pool, streams, secureContext };
       this.clusters.set(key, entry);
     }
     return entry;
   }
 
   async close(): Promise<void> {
-    const pools = [...this.clusters.values()].map((c) => c.pool.destroy());
+    const pools = [...this.clusters.values()].flatMap((c) => [c.pool.destroy(), c.streams.destroy()]);
     this.clusters.clear();
     await Promise.allSettled(pools);
   }
@@ -74,6 +81,7 @@ export function forwardRequest(
   res: ServerResponse,
   upstream: UpstreamRequest,
   pools: UpstreamPools,
+  clock: Clock,
   log: (message: string) => void,
 ): void {
   // undici takes an emitter as its abort signal; it costs much less per request than an
@@ -85,7 +93,15 @@ export function forwardRequest(
     aborted = true;
     abort.emit('abort');
   });
-  const { pool } = pools.forCluster(upstream.cluster);
+  const connections = pools.forCluster(upstream.cluster);
+  const pool = upstream.streaming ? connections.streams : connections.pool;
+  if (upstream.streaming) {
+    // A quiet watch is not idle: TCP keepalives hold it open, the certificate's end closes it.
+    res.socket?.setTimeout(0);
+    res.socket?.setKeepAlive(true, KEEPALIVE_MS);
+    const expiry = setTimeout(() => res.destroy(), Math.min(MAX_TIMER_MS, upstream.notAfter.getTime() - clock.now().getTime()));
+    res.on('close', () => clearTimeout(expiry));
+  }
   pool
     .stream(
       {
@@ -119,6 +135,7 @@ export function forwardUpgrade(
   upstream: UpstreamRequest,
   pools: UpstreamPools,
   streams: Set<Duplex>,
+  clock: Clock,
   log: (message: string) => void,
 ): void {
   const { secureContext } = pools.forCluster(upstream.cluster);
@@ -136,7 +153,15 @@ export function forwardUpgrade(
     rejectUnauthorized: upstream.cluster.tls.insecureSkipVerify !== true,
     ALPNProtocols: ['http/1.1'],
   } as https.RequestOptions);
+  // Until the 101 arrives, a client that leaves or an API server that stays silent ends the attempt.
+  const cancel = () => upstreamReq.destroy();
+  clientSocket.once('close', cancel);
+  upstreamReq.setTimeout(UPGRADE_RESPONSE_TIMEOUT_MS, () => {
+    upstreamReq.destroy(new Error(`no answer to the upgrade within ${UPGRADE_RESPONSE_TIMEOUT_MS / 1000} s`));
+  });
   upstreamReq.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
+    clientSocket.off('close', cancel);
+    upstreamReq.setTimeout(0);
     const asked = String(upstream.headers.upgrade ?? '').toLowerCase();
     const granted = String(upstreamRes.headers.upgrade ?? '').toLowerCase();
     if (upstreamRes.statusCode !== 101 || granted !== asked) {
@@ -157,7 +182,10 @@ export function forwardUpgrade(
     upstreamSocket.pipe(clientSocket);
     clientSocket.pipe(upstreamSocket);
     streams.add(clientSocket);
+    // exec, attach and port-forward end when the certificate that opened them does.
+    const expiry = setTimeout(() => end(), Math.min(MAX_TIMER_MS, upstream.notAfter.getTime() - clock.now().getTime()));
     const end = () => {
+      clearTimeout(expiry);
       streams.delete(clientSocket);
       upstreamSocket.destroy();
       clientSocket.destroy();
@@ -166,6 +194,7 @@ export function forwardUpgrade(
     clientSocket.on('error', end).on('close', end);
   });
   upstreamReq.on('response', (upstreamRes) => {
+    clientSocket.off('close', cancel);
     // Not upgraded (for example a 403 Status): relay it so kubectl can print it or fall back.
     const lines = [`HTTP/1.1 ${upstreamRes.statusCode} ${upstreamRes.statusMessage ?? ''}`];
     const headers = clientResponseHeaders(upstreamRes.headers as Record<string, string | string[]>);
@@ -180,13 +209,10 @@ export function forwardUpgrade(
     });
   });
   upstreamReq.on('error', (error) => {
+    if (clientSocket.destroyed) return;
     log(`upstream ${upstream.cluster.name} (upgrade): ${error.message}`);
     sendStatusOnSocket(clientSocket, kubeStatus(502, `cannot reach the API server of cluster "${upstream.cluster.name}": ${error.message}`));
   });
   clientSocket.on('error', () => upstreamReq.destroy());
   upstreamReq.end();
-}
-
-function definedOnly<T extends Record<string, unknown>>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -46,13 +46,17 @@ export function isDiscoveryRequest(method: string | undefined, target: string | 
   return /^\/(api|apis)(\/[^/]+){0,2}\/?$/.test(path) && !/^\/api\/v1\/./.test(path);
 }
 
-export function sendStatus(res: ServerResponse, status: KubeStatus, asText = false): void {
+export function sendStatus(res: ServerResponse, status: KubeStatus, options: { asText?: boolean; close?: boolean } = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = asText ? `${(JSON.parse(status.body) as { message: string }).message}\n` : status.body;
-  res.writeHead(status.code, { 'content-type': asText ? 'text/plain; charset=utf-8' : 'application/json', 'content-length': Buffer.byteLength(body) });
+  const body = options.asText ? `${(JSON.parse(status.body) as { message: string }).message}\n` : status.body;
+  res.writeHead(status.code, {
+    'content-type': options.asText ? 'text/plain; charset=utf-8' : 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...(options.close ? { connection: 'close' } : {}),
+  });
   res.end(body);
 }
 

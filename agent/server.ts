@@ -17,6 +17,8 @@ export interface AgentLimits {
   headersTimeoutMs: number;
   /** Idle time after which a connection without an open stream is closed. */
   idleTimeoutMs: number;
+  /** Idle time allowed to a connection whose client certificate did not verify. */
+  unauthenticatedIdleMs: number;
   keepAliveTimeoutMs: number;
   maxConnections: number;
 }
@@ -25,6 +27,7 @@ export const defaultAgentLimits: AgentLimits = {
   handshakeTimeoutMs: 10_000,
   headersTimeoutMs: 30_000,
   idleTimeoutMs: 2 * 3_600_000,
+  unauthenticatedIdleMs: 10_000,
   keepAliveTimeoutMs: 65_000,
   maxConnections: 4096,
 };
@@ -67,10 +70,12 @@ export function createAgent(deps: AgentDeps): Agent {
   server.timeout = limits.idleTimeoutMs;
   server.maxConnections = limits.maxConnections;
 
-  const plan = async (req: IncomingMessage): Promise<UpstreamRequest> => {
+  const plan = async (req: IncomingMessage, isUpgrade: boolean): Promise<UpstreamRequest> => {
     const identity = authenticate(req.socket as TLSSocket, deps.clock);
     const target = parseKubeTarget(req.url ?? '');
-    const client = scanClientHeaders(req.rawHeaders);
+    const scanned = scanClientHeaders(req.rawHeaders);
+    // An Upgrade header on a request Node did not treat as an upgrade is not one.
+    const client = isUpgrade ? scanned : { ...scanned, upgrade: undefined };
     const decision = await authorize(deps, identity, target.cluster, client.impersonation);
     const token = decision.cluster.bearerToken ? await decision.cluster.bearerToken() : undefined;
     return {
@@ -78,6 +83,8 @@ export function createAgent(deps: AgentDeps): Agent {
       method: req.method ?? 'GET',
       pathAndQuery: `${target.path}${target.query}`,
       hasBody: client.contentLength !== undefined ? client.contentLength > 0 : client.chunked,
+      streaming: isStreamingTarget(target.path, target.query),
+      notAfter: identity.notAfter,
       headers: upstreamHeaders({
         rawHeaders: req.rawHeaders,
         client,
@@ -90,22 +97,26 @@ export function createAgent(deps: AgentDeps): Agent {
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    plan(req).then(
-      (upstream) => forwardRequest(req, res, upstream, pools, deps.log),
-      (error) => {
+    plan(req, false)
+      .then((upstream) => forwardRequest(req, res, upstream, pools, deps.clock, deps.log))
+      .catch((error: unknown) => {
         req.resume();
-        sendStatus(res, statusFromError(error, deps.log), isDiscoveryRequest(req.method, req.url));
-      },
-    );
+        const status = statusFromError(error, deps.log);
+        sendStatus(res, status, { asText: isDiscoveryRequest(req.method, req.url), close: status.code === 401 });
+      });
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    plan(req).then(
-      (upstream) => forwardUpgrade(socket, head, upstream, pools, streams, deps.log),
-      (error) => sendStatusOnSocket(socket, statusFromError(error, deps.log)),
-    );
+    plan(req, true)
+      .then((upstream) => forwardUpgrade(socket, head, upstream, pools, streams, deps.clock, deps.log))
+      .catch((error: unknown) => sendStatusOnSocket(socket, statusFromError(error, deps.log)));
   });
 
+  // A connection without a valid certificate gets its 401 and little time: it must not hold one
+  // of the capped connection slots for the idle timeout of real clients.
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (!socket.authorized) socket.setTimeout(limits.unauthenticatedIdleMs);
+  });
   server.on('tlsClientError', () => undefined);
 
   return {
@@ -128,4 +139,9 @@ export function createAgent(deps: AgentDeps): Agent {
         for (const stream of streams) stream.destroy();
       }),
   };
+}
+
+/** Watches and followed logs hold their connection for as long as they run. */
+function isStreamingTarget(path: string, query: string): boolean {
+  return /[?&](watch|follow)=(true|1)(&|$)/.test(query) || path.includes('/watch/');
 }

@@ -2,7 +2,7 @@
 // fixed cluster directory (one cluster, 'bench') and the built-in access role.
 import { accessRole } from '../lib/core/builtin-roles.js';
 import type { Clock } from '../lib/core/ports.js';
-import { cachedRoleLoader } from '../agent/role-cache.js';
+import { cachedRoles } from '../agent/fresh-cache.js';
 import { createAgent } from '../agent/server.js';
 import type { ClusterDirectory, UpstreamCluster } from '../agent/upstream.js';
 import { type AgentReady, type AgentStart, type AgentWaiting, askParent, sendToParent, serveCommands } from './ipc.js';
@@ -25,7 +25,9 @@ const agent = createAgent({
   log: (message) => process.stderr.write(`agent: ${message}\n`),
   clusters,
   // As local mode wires it: roles re-read at most every 2 s (here the read is free).
-  loadRoles: cachedRoleLoader(async () => [accessRole], clock),
+  loadRoles: cachedRoles(async () => [accessRole], clock),
+  // The bench's user exists and was never revoked; the real lookup is a cached store read.
+  loadUser: async (name) => ({ kind: 'user', version: 'v2', metadata: { name }, spec: { roles: ['access'], traits: {} } }),
 });
 const { port } = await agent.listen(0, '127.0.0.1');
 serveCommands(() => agent.close());

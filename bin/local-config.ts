@@ -1,5 +1,4 @@
 // npm start's one configuration schema: flags parsed and checked once, every problem named.
-import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -61,11 +60,6 @@ export const localFlagsSchema = z.object({
 });
 
 export type LocalFlags = z.infer<typeof localFlagsSchema>;
-
-export function defaultKubeconfig(env: NodeJS.ProcessEnv): string {
-  const first = env.KUBECONFIG?.split(':').find((p) => p !== '');
-  return first ?? resolve(homedir(), '.kube', 'config');
-}
 
 export function validateLocalFlags(raw: Record<string, unknown>): LocalFlags {
   const result = localFlagsSchema.safeParse(raw);

@@ -7,7 +7,8 @@ import { readKubeconfig } from '../lib/adapters/local/kubeconfig-source.js';
 import { startLocalMode } from '../lib/adapters/local/local-mode.js';
 import { systemClock, systemRandom } from '../lib/adapters/system.js';
 import { type DemoCluster, startDemoCluster } from './demo-cluster.js';
-import { defaultKubeconfig, parseClusterLabels, readClusterLabelsFile, validateLocalFlags } from './local-config.js';
+import { kubeconfigPath } from '../lib/client/kubeconfig-editor.js';
+import { parseClusterLabels, readClusterLabelsFile, validateLocalFlags } from './local-config.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -39,7 +40,7 @@ async function main() {
   try {
     const explicit = raw.kubeconfig as string | undefined;
     // --demo alone serves only the demo cluster; otherwise the kubeconfig is the source.
-    const source = explicit ?? (raw.demo ? undefined : defaultKubeconfig(process.env));
+    const source = explicit ?? (raw.demo ? undefined : kubeconfigPath(process.env));
     if (source !== undefined && explicit === undefined && !existsSync(source)) {
       fail(`no kubeconfig at ${source}; pass --kubeconfig FILE, or try Kubeport with its demo cluster: npm start -- --demo`);
     }

@@ -8,8 +8,10 @@ import { X509Certificate } from 'node:crypto';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ApiClient, type SigningIdentity } from '../lib/client/api-client.js';
 import { ADMIN_IDENTITY_FILE } from '../lib/adapters/local/local-mode.js';
+import { UsageError } from '../lib/client/session.js';
+import { apiAudience } from '../lib/core/signed-request.js';
+import { parseResource } from '../lib/core/resources.js';
 
-class UsageError extends Error {}
 
 interface AdminIdentityFile {
   proxy: string;
@@ -45,7 +47,7 @@ async function signedClient(options: GlobalOptions): Promise<{ call: <T>(method:
   const identity: SigningIdentity = { certPem: file.cert, keyPem: file.key };
   const proxy = options.proxy ?? file.proxy;
   const ping = await new ApiClient(proxy).call<{ cluster_name: string }>('GET', '/webapi/ping');
-  const api = new ApiClient(proxy, `kubeport:${ping.cluster_name}`);
+  const api = new ApiClient(proxy, apiAudience(ping.cluster_name));
   return { call: (method, path, body) => api.call(method, path, body, identity), proxy };
 }
 
@@ -103,7 +105,9 @@ program
   .description('print resources as YAML: role, user, kube_cluster, optionally KIND/NAME')
   .action(async (resource: string) => {
     const client = await signedClient(globals());
-    const [kind, name] = resource.replace(/s$/, '').split('/');
+    const [plural, name] = resource.split('/');
+    // Teleport's tctl takes both "roles" and "role"; only the kind may be plural.
+    const kind = plural!.replace(/s$/, '');
     const path = `/webapi/admin/resources/${encodeURIComponent(kind!)}${name ? `/${encodeURIComponent(name)}` : ''}`;
     const answer = await client.call<{ items: unknown[] }>('GET', path);
     process.stdout.write(answer.items.map((item) => stringify(item)).join('---\n'));
@@ -120,14 +124,20 @@ program
     } catch (error) {
       throw new UsageError(`cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
-    const documents = parseAllDocuments(text);
-    const problems = documents.flatMap((d, i) => d.errors.map((e) => `${options.file}: document ${i + 1}: ${e.message.split('\n')[0]}`));
+    // Every document is checked before the first is sent, so a bad file changes nothing.
+    const documents = parseAllDocuments(text).filter((d) => d.contents !== null);
+    const source = (index: number) => (documents.length > 1 ? `${options.file} (document ${index + 1})` : options.file);
+    const problems = documents.flatMap((d, i) => d.errors.map((e) => `${source(i)}: ${e.message.split('\n')[0]}`));
     if (problems.length > 0) throw new UsageError(`${problems[0]} (nothing was changed)`);
+    if (documents.length === 0) throw new UsageError(`${options.file} holds no resource (nothing was changed)`);
+    const parsed = documents.map((d, i) => parseResource(d.toJS(), source(i)));
+    const invalid = parsed.find((p) => !p.ok);
+    if (invalid && !invalid.ok) throw new UsageError(`${invalid.message} (nothing was changed)`);
     const client = await signedClient(globals());
     for (const [index, document] of documents.entries()) {
       const created = await client.call<{ kind: string; name: string }>('POST', '/webapi/admin/resources', {
         document: document.toJS(),
-        source: documents.length > 1 ? `${options.file} (document ${index + 1})` : options.file,
+        source: source(index),
         overwrite: options.force === true,
       });
       process.stdout.write(`${created.kind} "${created.name}" has been created\n`);

@@ -4,16 +4,18 @@ import { runCommand } from '../lib/client/run-command.js';
 import { X509Certificate } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../lib/client/api-client.js';
-import { type KubeEntry, addEntries, kubeconfigPath, profileEntryNames, readKubeconfigFile, removeEntries, withKubeconfig } from '../lib/client/kubeconfig-editor.js';
+import { type KubeEntry, addEntries, profileEntryNames, readKubeconfigFile, removeEntries, withKubeconfig } from '../lib/client/kubeconfig-editor.js';
 import { type LoginResponse, checkIssuedCertificate, newKeyPair, ping, profileFrom } from '../lib/client/login.js';
 import { ask, isInteractive } from '../lib/client/prompt.js';
-import { type Profile, type ProfileKeys, ProfileStore, tshHome } from '../lib/client/profile-store.js';
+import { type Profile, type ProfileKeys, ProfileStore } from '../lib/client/profile-store.js';
+import { normalizeProxy, tshConfig } from '../lib/client/tsh-config.js';
 import { UsageError, currentProfile, loginHint, requireValid } from '../lib/client/session.js';
 import { parseDuration } from '../lib/core/duration.js';
+import { apiAudience } from '../lib/core/signed-request.js';
 
-const store = new ProfileStore(tshHome(process.env));
+const config = tshConfig(process.env);
+const store = new ProfileStore(config.home);
 const tshScript = fileURLToPath(new URL('../cli/tsh.mjs', import.meta.url));
-const audience = (cluster: string) => `kubeport:${cluster}`;
 
 interface ClusterInfo {
   name: string;
@@ -21,13 +23,13 @@ interface ClusterInfo {
 }
 
 async function listClusters(profile: Profile, keys: ProfileKeys): Promise<ClusterInfo[]> {
-  const api = new ApiClient(profile.proxy, audience(profile.cluster));
+  const api = new ApiClient(profile.proxy, apiAudience(profile.cluster));
   const answer = await api.call<{ clusters: ClusterInfo[] }>('GET', '/webapi/kube/clusters', undefined, { certPem: keys.certPem, keyPem: keys.keyPem });
   return answer.clusters;
 }
 
 function entryFor(profile: Profile, keys: ProfileKeys, kube: string): KubeEntry {
-  const env = process.env.TSH_HOME ? [{ name: 'TSH_HOME', value: process.env.TSH_HOME }] : [];
+  const env = config.homeOverride ? [{ name: 'TSH_HOME', value: config.homeOverride }] : [];
   return {
     name: `${profile.cluster}-${kube}`,
     server: `https://${profile.agent}/k8s/${kube}`,
@@ -38,7 +40,7 @@ function entryFor(profile: Profile, keys: ProfileKeys, kube: string): KubeEntry 
 }
 
 async function writeKubeconfig(profile: Profile, keys: ProfileKeys, clusters: ClusterInfo[], select?: string): Promise<string | undefined> {
-  const path = kubeconfigPath(process.env);
+  const path = config.kubeconfig;
   return withKubeconfig(path, (config) => {
     removeEntries(config, profile.proxy);
     addEntries(config, clusters.map((c) => entryFor(profile, keys, c.name)));
@@ -48,7 +50,8 @@ async function writeKubeconfig(profile: Profile, keys: ProfileKeys, clusters: Cl
   });
 }
 
-async function login(options: { proxy: string; user?: string; invite?: string; ttl?: string; kubeCluster?: string }) {
+async function login(flags: { proxy: string; user?: string; invite?: string; ttl?: string; kubeCluster?: string }) {
+  const options = { ...flags, proxy: normalizeProxy(flags.proxy) };
   const api = new ApiClient(options.proxy);
   const pingAnswer = await ping(api);
   const user = options.user ?? (await ask('User: '));
@@ -105,10 +108,10 @@ function printStatus(profile: Profile, cert: X509Certificate) {
 }
 
 async function kubeLs(options: { format?: string; proxy?: string }) {
-  const { profile, keys } = currentProfile(store, options.proxy);
+  const { profile, keys } = currentProfile(store, options.proxy && normalizeProxy(options.proxy));
   requireValid(profile, keys);
   const clusters = await listClusters(profile, keys);
-  const current = readKubeconfigFile(kubeconfigPath(process.env))['current-context'];
+  const current = readKubeconfigFile(config.kubeconfig)['current-context'];
   const rows = clusters.map((c) => ({ kube_cluster_name: c.name, labels: c.labels, selected: current === `${profile.cluster}-${c.name}` }));
   if (options.format === 'json') {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -121,7 +124,7 @@ async function kubeLs(options: { format?: string; proxy?: string }) {
 }
 
 async function kubeLogin(name: string, options: { proxy?: string }) {
-  const { profile, keys } = currentProfile(store, options.proxy);
+  const { profile, keys } = currentProfile(store, options.proxy && normalizeProxy(options.proxy));
   requireValid(profile, keys);
   const clusters = await listClusters(profile, keys);
   if (!clusters.some((c) => c.name === name)) throw new UsageError(`kubernetes cluster "${name}" not found or not allowed; tsh kube ls lists yours`);
@@ -130,21 +133,21 @@ async function kubeLogin(name: string, options: { proxy?: string }) {
 }
 
 async function logout(options: { proxy?: string }) {
-  const proxy = options.proxy ?? store.current();
+  const proxy = options.proxy ? normalizeProxy(options.proxy) : store.current();
   if (!proxy) {
     process.stdout.write('Not logged in.\n');
     return;
   }
-  const removed = await withKubeconfig(kubeconfigPath(process.env), (config) => removeEntries(config, proxy));
+  const removed = await withKubeconfig(config.kubeconfig, (config) => removeEntries(config, proxy));
   store.remove(proxy);
   process.stdout.write(`Logged out of ${proxy}${removed.length ? `; removed kubeconfig entries ${removed.join(', ')}` : ''}.\n`);
 }
 
 async function status(options: { proxy?: string }) {
-  const { profile, keys } = currentProfile(store, options.proxy);
+  const { profile, keys } = currentProfile(store, options.proxy && normalizeProxy(options.proxy));
   const cert = new X509Certificate(keys.certPem);
   printStatus(profile, cert);
-  const entries = profileEntryNames(readKubeconfigFile(kubeconfigPath(process.env)), profile.proxy);
+  const entries = profileEntryNames(readKubeconfigFile(config.kubeconfig), profile.proxy);
   if (Date.now() >= new Date(cert.validTo).getTime()) process.stdout.write(`  Session expired; run: ${loginHint(profile)}\n`);
   else if (entries.length) process.stdout.write(`  ${'Kube contexts:'.padEnd(20)}${entries.join(', ')}\n`);
 }

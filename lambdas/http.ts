@@ -68,7 +68,7 @@ export function createRouter(routes: Route[], log?: (message: string) => void): 
         const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
         return await route.handler({
           event,
-          params: Object.fromEntries(Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)])),
+          params: decodeParams(match.groups ?? {}),
           body,
           sourceIp: event.requestContext.http.sourceIp,
           pathAndQuery: event.rawQueryString ? `${path}?${event.rawQueryString}` : path,
@@ -84,4 +84,12 @@ export function createRouter(routes: Route[], log?: (message: string) => void): 
 function compile(pattern: string): RegExp {
   const source = pattern.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)');
   return new RegExp(`^${source}$`);
+}
+
+function decodeParams(groups: Record<string, string>): Record<string, string> {
+  try {
+    return Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, decodeURIComponent(v)]));
+  } catch {
+    throw badRequest('request path has a malformed percent-escape');
+  }
 }

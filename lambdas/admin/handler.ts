@@ -18,7 +18,7 @@ const createBody = z.object({ document: z.unknown(), source: z.string().max(1024
 export function createAdminHandler(deps: ServiceDeps, log?: (message: string) => void): ApiHandler {
   const admin = new AdminService(deps);
   const caller = (ctx: RouteContext): Promise<CertifiedIdentity> =>
-    verifySignedRequest(signed(deps, ctx), { trustedUserCaPems: [deps.userCa.certPem], clock: deps.clock, state: deps.state });
+    verifySignedRequest(signed(deps, ctx), { trustedUserCaPems: [deps.userCa.certPem], clock: deps.clock, state: deps.state, resources: deps.resources });
   const allowed = async (ctx: RouteContext, resource: string, verb: string) => {
     const identity = await caller(ctx);
     await admin.authorize(identity, resource, verb);

@@ -9,7 +9,7 @@ import type { IssuedCertificate } from '../../lib/services/issue-certificate.js'
 import { LocalUsers } from '../../lib/services/local-users.js';
 import { loadRoles } from '../../lib/services/roles.js';
 import { verifySignedRequest } from '../../lib/services/verify-signed-request.js';
-import { SIGNED_REQUEST_HEADER } from '../../lib/core/signed-request.js';
+import { SIGNED_REQUEST_HEADER, apiAudience } from '../../lib/core/signed-request.js';
 import { type ApiHandler, type RouteContext, createRouter, json, parseBody } from '../http.js';
 
 const userName = z.string().min(1).max(253);
@@ -23,10 +23,6 @@ const loginFields = {
 const loginBody = z.object(loginFields);
 const enrollBody = z.object({ ...loginFields, invite: z.string().min(1).max(256) });
 const startEnrollBody = z.object({ user: userName, invite: z.string().min(1).max(256) });
-
-export function apiAudience(clusterName: string): string {
-  return `kubeport:${clusterName}`;
-}
 
 export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => void): ApiHandler {
   const localUsers = new LocalUsers(deps);
@@ -59,7 +55,7 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
         method: 'GET',
         pattern: '/webapi/kube/clusters',
         handler: async (ctx) => {
-          const identity = await verifySignedRequest(signed(deps, ctx), { trustedUserCaPems: [deps.userCa.certPem], clock: deps.clock, state: deps.state });
+          const identity = await verifySignedRequest(signed(deps, ctx), { trustedUserCaPems: [deps.userCa.certPem], clock: deps.clock, state: deps.state, resources: deps.resources });
           const roles = await loadRoles(deps.resources, identity.roles);
           const clusters = (await deps.resources.list<KubeCluster>('kube_cluster')).map((r) => r.body);
           const visible = clusters.filter((c) => clusterAllowed(roles, { name: c.metadata.name, labels: c.metadata.labels ?? {} }));

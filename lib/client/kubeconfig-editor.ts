@@ -1,10 +1,10 @@
 // Adds and removes tsh's entries in the user's kubeconfig (first file of $KUBECONFIG, else
 // ~/.kube/config) under a lock, replacing the file atomically. Entries tsh did not write are
 // never touched.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseDocument, stringify, isMap } from 'yaml';
+import { type Document, isMap, parseDocument } from 'yaml';
 import { KUBEPORT_KUBECONFIG_MARKER } from './kubeconfig-marker.js';
 import { atomicWrite } from './profile-store.js';
 
@@ -39,14 +39,25 @@ interface Kubeconfig {
 
 const LOCK_STALE_MS = 30_000;
 
-export async function withKubeconfig<T>(path: string, edit: (config: Kubeconfig) => T): Promise<T> {
+export async function withKubeconfig<T>(givenPath: string, edit: (config: Kubeconfig) => T): Promise<T> {
+  // A symlinked kubeconfig stays a symlink: the file it points at is the one replaced.
+  const path = existsSync(givenPath) ? realpathSync(givenPath) : givenPath;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const lock = `${path}.lock`;
   await acquire(lock);
   try {
-    const config = read(path);
+    const document = readDocument(path);
+    const original = toConfig(document);
+    const config = toConfig(document);
     const result = edit(config);
-    atomicWrite(path, stringify(config), existsSync(path) ? statSync(path).mode & 0o777 : 0o600);
+    const changed = (['apiVersion', 'kind', 'clusters', 'users', 'contexts', 'current-context'] as const).filter(
+      (key) => JSON.stringify(config[key]) !== JSON.stringify(original[key]) || (config[key] !== undefined && !document.has(key)),
+    );
+    if (changed.length > 0) {
+      // Only the top-level keys tsh changed are replaced, so comments and other keys stay.
+      for (const key of changed) document.set(key, config[key]);
+      atomicWrite(path, document.toString(), existsSync(path) ? statSync(path).mode & 0o777 : 0o600);
+    }
     return result;
   } finally {
     rmSync(lock, { force: true });
@@ -58,11 +69,18 @@ export function readKubeconfigFile(path: string): Kubeconfig {
 }
 
 function read(path: string): Kubeconfig {
-  if (!existsSync(path)) return { apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [], 'current-context': '' };
-  const doc = parseDocument(readFileSync(path, 'utf8'));
+  return toConfig(readDocument(path));
+}
+
+function readDocument(path: string): Document {
+  const doc = parseDocument(existsSync(path) ? readFileSync(path, 'utf8') : '');
   if (doc.errors.length > 0) throw new Error(`kubeconfig ${path} is not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix or move it, then run tsh again`);
-  const value = doc.contents && isMap(doc.contents) ? (doc.toJS() as Kubeconfig) : {};
-  return { apiVersion: 'v1', kind: 'Config', ...value };
+  if (!doc.contents || !isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
+  return doc;
+}
+
+function toConfig(doc: Document): Kubeconfig {
+  return { apiVersion: 'v1', kind: 'Config', ...(doc.toJS() as Kubeconfig) };
 }
 
 async function acquire(lock: string): Promise<void> {

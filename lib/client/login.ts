@@ -3,6 +3,7 @@
 import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { ApiClient, ClientError } from './api-client.js';
 import type { Profile, ProfileKeys } from './profile-store.js';
+import { safePathPart } from './tsh-config.js';
 
 export interface Ping {
   cluster_name: string;
@@ -61,11 +62,12 @@ export async function ping(api: ApiClient): Promise<Ping> {
 }
 
 export function profileFrom(proxy: string, pingAnswer: Ping, login: LoginResponse, cert: X509Certificate, keys: KeyPair): { profile: Profile; keys: ProfileKeys } {
+  const user = safePathPart(cert.subject.match(/^CN=(.*)$/m)?.[1] ?? '', 'the user name');
   return {
     profile: {
       proxy,
-      user: login.username,
-      cluster: pingAnswer.cluster_name,
+      user,
+      cluster: safePathPart(pingAnswer.cluster_name, 'the cluster name'),
       agent: pingAnswer.proxy.kube.public_addr,
       roles: login.roles,
       traits: login.traits,

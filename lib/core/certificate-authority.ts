@@ -176,14 +176,6 @@ export async function verifyUserCertificate(
   return identityFromCertificate(cert);
 }
 
-export function publicKeySpkiOf(certPem: string): Uint8Array {
-  return new Uint8Array(new x509.X509Certificate(certPem).publicKey.rawData);
-}
-
-export function pemToDer(pem: string): Uint8Array {
-  return new Uint8Array(x509.PemConverter.decodeFirst(pem));
-}
-
 function webcrypto(): Crypto {
   return globalThis.crypto;
 }

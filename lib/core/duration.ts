@@ -16,11 +16,3 @@ export function parseDuration(text: string): number {
   }
   return total;
 }
-
-export function formatDuration(ms: number): string {
-  const totalMinutes = Math.round(ms / 60_000);
-  const hours = Math.floor(totalMinutes / 60);
-  const minutes = totalMinutes % 60;
-  if (hours === 0) return `${minutes}m`;
-  return minutes === 0 ? `${hours}h` : `${hours}h${minutes}m`;
-}

@@ -45,14 +45,9 @@ export const badRequest = (message: string) => new KubeportError('bad_request', 
 export const unauthenticated = (message: string) => new KubeportError('unauthenticated', message);
 export const accessDenied = (message: string) => new KubeportError('access_denied', message);
 export const notFound = (message: string) => new KubeportError('not_found', message);
-export const conflict = (message: string) => new KubeportError('conflict', message);
 
 export class ConflictError extends KubeportError {
   constructor(message: string) {
     super('conflict', message);
   }
-}
-
-export function isKubeportError(error: unknown): error is KubeportError {
-  return error instanceof KubeportError;
 }

@@ -37,7 +37,16 @@ const roleConditions = z
       }),
     kubernetes_groups: stringList.optional(),
     kubernetes_users: stringList.optional(),
-    kubernetes_resources: z.array(kubernetesResource).optional(),
+    // Until the agent checks kinds, namespaces, names and verbs, a narrower entry would promise a
+    // restriction that does not hold; only the everything-entry is accepted.
+    kubernetes_resources: z
+      .array(
+        kubernetesResource.refine(
+          (r) => r.kind === '*' && r.namespace === '*' && r.name === '*' && r.verbs.length === 1 && r.verbs[0] === '*' && (r.api_group ?? '*') === '*',
+          "only {kind: '*', namespace: '*', name: '*', verbs: ['*']} is supported yet; narrower kubernetes_resources are not enforced, so leave them out and restrict access with kubernetes_groups and the cluster's RBAC",
+        ),
+      )
+      .optional(),
     rules: z.array(adminRule).optional(),
   })
   .strict();

@@ -2,6 +2,11 @@
 import { createHash } from 'node:crypto';
 
 export const SIGNED_REQUEST_HEADER = 'x-kubeport-signature';
+
+/** Whom a signed call is for: one Kubeport cluster, so a signature cannot be replayed at another. */
+export function apiAudience(clusterName: string): string {
+  return `kubeport:${clusterName}`;
+}
 export const SIGNED_REQUEST_LIFETIME_S = 60;
 export const SIGNED_REQUEST_LEEWAY_S = 120;
 

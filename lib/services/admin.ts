@@ -1,5 +1,5 @@
 // What tctl does: users, roles and clusters, each change audited.
-import { KubeportError, accessDenied, badRequest, conflict, notFound } from '../core/errors.js';
+import { ConflictError, KubeportError, accessDenied, badRequest, notFound } from '../core/errors.js';
 import type { CertifiedIdentity } from '../core/identity.js';
 import type { KubeCluster, ResourceKind, Role, User } from '../core/resources.js';
 import { isResourceKind, parseResource } from '../core/resources.js';
@@ -53,7 +53,7 @@ export class AdminService {
     try {
       await this.deps.resources.put('user', user.metadata.name, user, { expectRevision: null });
     } catch (error) {
-      if (error instanceof KubeportError && error.code === 'conflict') throw conflict(`user ${user.metadata.name} already exists`);
+      if (error instanceof KubeportError && error.code === 'conflict') throw new ConflictError(`user ${user.metadata.name} already exists`);
       throw error;
     }
     const invite = await this.localUsers.createInvite(user.metadata.name);
@@ -76,7 +76,10 @@ export class AdminService {
     if (!isResourceKind(kind)) throw badRequest(`unknown kind ${kind}; use role, user or kube_cluster`);
     if (kind === 'role') {
       const roles: Role[] = await listRoles(this.deps.resources);
-      return name ? roles.filter((r) => r.metadata.name === name) : roles;
+      if (!name) return roles;
+      const named = roles.filter((r) => r.metadata.name === name);
+      if (named.length === 0) throw notFound(`role ${name} not found`);
+      return named;
     }
     if (name) {
       const one = await this.deps.resources.get(kind, name);
@@ -91,8 +94,13 @@ export class AdminService {
     if (!parsed.ok) throw badRequest(parsed.message);
     const name = parsed.resource.metadata.name;
     const existing = await this.deps.resources.get(parsed.kind, name);
-    if (existing && !overwrite) throw conflict(`${parsed.kind} ${name} already exists; use tctl create -f to overwrite it`);
-    await this.deps.resources.put(parsed.kind, name, parsed.resource, { expectRevision: existing?.revision ?? null });
+    if (existing && !overwrite) throw new ConflictError(`${parsed.kind} ${name} already exists; add --force to overwrite it`);
+    const resource =
+      parsed.kind === 'user' && existing
+        ? // New roles or traits apply to new certificates only; the ones already out stop working.
+          { ...(parsed.resource as User), spec: { ...(parsed.resource as User).spec, revoked_before: this.deps.clock.now().toISOString() } }
+        : parsed.resource;
+    await this.deps.resources.put(parsed.kind, name, resource, { expectRevision: existing?.revision ?? null });
     await this.deps.audit.emit(auditEvent(this.deps, 'resource.create', { user: caller.username, kind: parsed.kind, name }));
     return { kind: parsed.kind, name };
   }

@@ -8,7 +8,6 @@ export const auditCodes = {
   'user.delete': { success: 'T1004I', failure: 'T1004I' },
   'resource.create': { success: 'T9000I', failure: 'T9000I' },
   'resource.delete': { success: 'T9001I', failure: 'T9001I' },
-  'kube.request': { success: 'T3009I', failure: 'T3009I' },
 } as const;
 
 export type AuditEventName = keyof typeof auditCodes;

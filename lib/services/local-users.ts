@@ -41,6 +41,7 @@ const enrollmentKey = (token: string) => `enroll#${createHash('sha256').update(t
 
 export class LocalUsers {
   private readonly throttle: LoginThrottle;
+  private unknownUserHashPromise: Promise<string> | undefined;
 
   constructor(private readonly deps: ServiceDeps) {
     this.throttle = new LoginThrottle(deps.state, deps.clock);
@@ -56,7 +57,6 @@ export class LocalUsers {
 
   /** Step one of an invite: a fresh TOTP secret to put into an authenticator app. */
   async startEnrollment(user: string, invite: string, source: string): Promise<{ otpauthUri: string; secret: string }> {
-    await this.throttle.check(user, source);
     await this.requireInvite(user, invite, source);
     const secret = newTotpSecret(this.deps.random);
     const key = enrollmentKey(invite);
@@ -72,7 +72,7 @@ export class LocalUsers {
   /** Step two: password and a first TOTP code; uses up the invite and returns a certificate. */
   async completeEnrollment(attempt: EnrollmentAttempt): Promise<IssuedCertificate> {
     const { user, source } = attempt;
-    await this.throttle.check(user, source);
+    await this.throttle.admit(user, source);
     const problem = passwordProblem(attempt.password);
     if (problem) throw badRequest(problem);
     await this.requireInvite(user, attempt.invite, source);
@@ -96,11 +96,15 @@ export class LocalUsers {
 
   async login(attempt: LoginAttempt): Promise<IssuedCertificate> {
     const { user, source } = attempt;
-    await this.throttle.check(user, source);
+    await this.throttle.admit(user, source);
     const stored = await this.deps.resources.get<LocalCredentials>('local_credentials', user);
     // The same answer whether the user exists or not, so names cannot be probed.
     const genericFailure = 'invalid user name, password or TOTP code';
-    if (!stored) return this.fail(user, source, genericFailure);
+    if (!stored) {
+      // Spend the same scrypt time as for a real user, so timing does not tell who exists.
+      await verifyPassword(attempt.password, await this.unknownUserHash());
+      return this.fail(user, source, genericFailure);
+    }
     if (!(await verifyPassword(attempt.password, stored.body.password_hash))) return this.fail(user, source, genericFailure);
     const secret = await this.deps.secrets.open(stored.body.totp_secret_sealed);
     const step = matchTotp(secret, attempt.totpCode, this.deps.clock.now());
@@ -119,6 +123,11 @@ export class LocalUsers {
 
   async removeCredentials(user: string): Promise<void> {
     await this.deps.resources.delete('local_credentials', user);
+  }
+
+  private unknownUserHash(): Promise<string> {
+    this.unknownUserHashPromise ??= hashPassword(Buffer.from(this.deps.random.bytes(16)).toString('hex'), this.deps.random);
+    return this.unknownUserHashPromise;
   }
 
   private async requireInvite(user: string, token: string, source: string): Promise<void> {

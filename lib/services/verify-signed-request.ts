@@ -3,7 +3,9 @@ import { compactVerify, decodeProtectedHeader, importX509 } from 'jose';
 import { verifyUserCertificate } from '../core/certificate-authority.js';
 import { KubeportError, unauthenticated } from '../core/errors.js';
 import type { CertifiedIdentity } from '../core/identity.js';
-import type { Clock, StateStore } from '../core/ports.js';
+import type { Clock, ResourceStore, StateStore } from '../core/ports.js';
+import type { User } from '../core/resources.js';
+import { checkUserStanding } from '../core/user-standing.js';
 import { SIGNED_REQUEST_LEEWAY_S, type RequestClaims, claimsMismatch } from '../core/signed-request.js';
 
 export interface SignedRequest {
@@ -16,7 +18,7 @@ export interface SignedRequest {
 
 export async function verifySignedRequest(
   request: SignedRequest,
-  deps: { trustedUserCaPems: string[]; clock: Clock; state: StateStore },
+  deps: { trustedUserCaPems: string[]; clock: Clock; state: StateStore; resources: ResourceStore },
 ): Promise<CertifiedIdentity> {
   if (!request.token) throw unauthenticated('this call needs a signed request; run tctl with an admin identity (tsh login as an editor, or --identity)');
   let header: ReturnType<typeof decodeProtectedHeader>;
@@ -44,5 +46,6 @@ export async function verifySignedRequest(
   if (mismatch) throw unauthenticated(`request signature rejected: ${mismatch}`);
   const fresh = await deps.state.putIfAbsent(`jti#${claims.jti}`, 1, new Date((claims.exp! + SIGNED_REQUEST_LEEWAY_S + 60) * 1000));
   if (!fresh) throw new KubeportError('unauthenticated', 'request signature was already used (replay refused)');
+  checkUserStanding(identity, (await deps.resources.get<User>('user', identity.username))?.body);
   return identity;
 }

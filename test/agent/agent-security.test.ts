@@ -123,6 +123,26 @@ describe('agent security rules', () => {
       expect(JSON.parse(prod.body).message).toContain('kubernetes cluster "prod" is not allowed by your roles (dev-only)');
     });
 
+    it('refuses a removed user, and certificates issued before a revocation', async () => {
+      const dave = await h.issue({ username: 'dave' });
+      expect((await h.request(PODS, { credentials: dave })).status).toBe(200);
+      h.users.set('dave', null);
+      const removed = await h.request(PODS, { credentials: dave });
+      expect(removed.status).toBe(403);
+      expect(JSON.parse(removed.body).message).toBe('user dave no longer exists; ask an admin');
+      const revokedAt = new Date(h.clock.now().getTime() + 1000).toISOString();
+      h.users.set('dave', { kind: 'user', version: 'v2', metadata: { name: 'dave' }, spec: { roles: ['access'], traits: {}, revoked_before: revokedAt } });
+      const revoked = await h.request(PODS, { credentials: dave });
+      expect(revoked.status).toBe(401);
+      expect(JSON.parse(revoked.body).message).toContain('your certificate was revoked');
+      h.clock.advance(2000);
+      try {
+        expect((await h.request(PODS, { credentials: await h.issue({ username: 'dave' }) })).status).toBe(200);
+      } finally {
+        h.clock.advance(-2000);
+      }
+    });
+
     it('applies a role change to certificates already issued', async () => {
       const carol = await h.issue({ username: 'carol', roles: ['temp'] });
       h.roles.set('temp', { ...h.roles.get('access')!, metadata: { name: 'temp' } });

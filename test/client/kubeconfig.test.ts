@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { clusterSlug, readKubeconfig } from '../../lib/adapters/local/kubeconfig-source.js';
 import { addEntries, removeEntries, withKubeconfig } from '../../lib/client/kubeconfig-editor.js';
 import { checkIssuedCertificate, newKeyPair, type Ping } from '../../lib/client/login.js';
+import { normalizeProxy, safePathPart } from '../../lib/client/tsh-config.js';
 import { parseClusterLabels, readClusterLabelsFile } from '../../bin/local-config.js';
 import { issueUserCertificate } from '../../lib/core/certificate-authority.js';
 import { newCa } from '../support/agent-harness.js';
@@ -82,6 +83,21 @@ describe('tsh kubeconfig editing', () => {
     expect(after['current-context']).toBe('mine');
   });
 
+  it('keeps comments and other keys, and writes through a symlink', async () => {
+    const { symlinkSync, lstatSync } = await import('node:fs');
+    const base = dir();
+    const real = join(base, 'real-config');
+    writeFileSync(real, '# my clusters, do not lose this comment\napiVersion: v1\nkind: Config\npreferences: {colors: true}\ncontexts: []\n');
+    const link = join(base, 'config');
+    symlinkSync(real, link);
+    await withKubeconfig(link, (c) => addEntries(c, [entry('dev')]));
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    const text = readFileSync(real, 'utf8');
+    expect(text).toContain('# my clusters, do not lose this comment');
+    expect(parse(text).preferences).toEqual({ colors: true });
+    expect(parse(text).contexts.map((c: { name: string }) => c.name)).toEqual(['dev']);
+  });
+
   it('refuses to edit a kubeconfig that is not valid YAML, and leaves it as it was', async () => {
     const path = join(dir(), 'config');
     writeFileSync(path, 'clusters: [\n');
@@ -104,5 +120,22 @@ describe('tsh checks the certificate it receives', () => {
     expect(() => checkIssuedCertificate(otherKey, keys, ping)).toThrow('certificate for another key');
     const foreign = await issueUserCertificate(other, new Uint8Array(keys.publicKeyDer), identity, 3_600_000);
     expect(() => checkIssuedCertificate(foreign, keys, ping)).toThrow('not signed by the user CA it announced');
+  });
+});
+
+describe('tsh names', () => {
+  it.each([
+    ['127.0.0.1:3080', '127.0.0.1:3080'],
+    ['http://127.0.0.1:3080/', '127.0.0.1:3080'],
+    ['localhost', 'localhost:3080'],
+    ['https://Kubeport.Example.com', 'kubeport.example.com:443'],
+  ])('normalizes --proxy %s to %s', (input, expected) => {
+    expect(normalizeProxy(input)).toBe(expected);
+  });
+  it('refuses proxy addresses with paths and names that could leave the profile folder', () => {
+    expect(() => normalizeProxy('https://x.example/k8s')).toThrow('is not HOST:PORT');
+    expect(() => safePathPart('../../etc', 'the cluster name')).toThrow('not a safe name');
+    expect(() => safePathPart('..', 'the user name')).toThrow('not a safe name');
+    expect(safePathPart('alice@example.com', 'the user name')).toBe('alice@example.com');
   });
 });

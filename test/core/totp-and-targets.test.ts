@@ -48,6 +48,8 @@ describe('resources', () => {
     expect(badTtl).toMatchObject({ ok: false, message: 'r.yaml: role field spec.options.max_session_ttl: write a duration like 8h or 30m' });
     const badSelector = parseResource({ kind: 'role', metadata: { name: 'x' }, spec: { allow: { kubernetes_labels: { '*': 'prod' } } } });
     expect(badSelector).toMatchObject({ ok: false, message: expect.stringContaining("selector *:prod is not supported") });
+    const narrow = parseResource({ kind: 'role', metadata: { name: 'x' }, spec: { allow: { kubernetes_resources: [{ kind: 'pod', namespace: 'dev', verbs: ['get'] }] } } }, 'r.yaml');
+    expect(narrow).toMatchObject({ ok: false, message: expect.stringContaining('r.yaml: role field spec.allow.kubernetes_resources.0: only {kind') });
     const unknownField = parseResource({ kind: 'role', metadata: { name: 'x' }, spec: { allow: { kubernetes_lables: {} } } });
     expect(unknownField).toMatchObject({ ok: false, message: expect.stringContaining('spec.allow') });
   });

@@ -60,6 +60,7 @@ describe('admin API', () => {
   });
 
   it('refuses callers whose roles do not allow the change', async () => {
+    await signed.call('POST', '/webapi/admin/users', { name: 'alice', roles: ['access'] }, admin);
     const alice = await h.identity({ username: 'alice', roles: ['access'] });
     const refused = await failure(signed.call('POST', '/webapi/admin/users', { name: 'eve', roles: ['editor'] }, alice));
     expect(refused.status).toBe(403);
@@ -85,5 +86,38 @@ describe('admin API', () => {
     const duplicate = await failure(signed.call('POST', '/webapi/admin/users', { name: 'zed', roles: ['access'] }, admin));
     expect(duplicate.status).toBe(409);
     expect(duplicate.message).toBe('user zed already exists');
+  });
+
+  it.each([
+    ['a web page (Origin header)', { origin: 'https://evil.example', 'content-type': 'application/json' }],
+    ['DNS rebinding (a foreign Host)', { host: 'evil.example:3080', 'content-type': 'application/json' }],
+    ['a form post (not JSON)', { 'content-type': 'text/plain' }],
+  ])('the local API refuses %s and changes nothing', async (_name, headers) => {
+    const { request } = await import('node:http');
+    const [host, port] = h.proxy.split(':');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ host, port: Number(port), method: 'POST', path: '/webapi/local/login', headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ user: 'zed', password: 'wrong password!', totp_code: '000000', public_key: 'x' }));
+    });
+    expect(status).toBe(403);
+    expect(await h.deps.state.counter('login-fail#user#zed')).toBeUndefined();
+  });
+
+  it('a removed editor loses tctl at once; overwriting a user revokes the certificates already out', async () => {
+    await signed.call('POST', '/webapi/admin/users', { name: 'olga', roles: ['editor'] }, admin);
+    const olga = await h.identity({ username: 'olga', roles: ['editor'], connector: 'local' });
+    expect((await signed.call<{ items: unknown[] }>('GET', '/webapi/admin/users', undefined, olga)).items.length).toBeGreaterThan(0);
+    h.clock.advance(1000);
+    await signed.call('POST', '/webapi/admin/resources', { document: { kind: 'user', version: 'v2', metadata: { name: 'olga' }, spec: { roles: ['access'] } }, overwrite: true }, admin);
+    const revoked = await failure(signed.call('GET', '/webapi/admin/users', undefined, olga));
+    expect(revoked.status).toBe(401);
+    expect(revoked.message).toContain('your certificate was revoked');
+    await signed.call('DELETE', '/webapi/admin/users/olga', undefined, admin);
+    const removed = await failure(signed.call('GET', '/webapi/admin/users', undefined, await h.identity({ username: 'olga', roles: ['editor'] })));
+    expect(removed.message).toBe('user olga no longer exists; ask an admin');
   });
 });

@@ -101,6 +101,13 @@ describe('local users', () => {
     expect(events.find((e) => e.success === false)).toMatchObject({ code: 'T1000W', method: 'local' });
   });
 
+  it('counts parallel guesses before checking them, so at most the limit get through', async () => {
+    await enroll('heidi', await invite('heidi'));
+    const results = await Promise.all(Array.from({ length: 20 }, () => failure(login('heidi', 'wrong password!', '000000'))));
+    expect(results.filter((e) => e.status === 401).length).toBeLessThanOrEqual(5);
+    expect(results.filter((e) => e.status === 429).length).toBeGreaterThanOrEqual(15);
+  });
+
   it('slows repeated failures with 429 and a retry time, without locking the user out from a clean source', async () => {
     const { secret } = await enroll('grace', await invite('grace'));
     for (let i = 0; i < 5; i++) await failure(login('grace', 'wrong password!', '000000'));
@@ -110,9 +117,21 @@ describe('local users', () => {
     // Another source (the harness sees every client as 127.0.0.1, so count a different one directly).
     const { LoginThrottle } = await import('../../lib/services/login-throttle.js');
     const throttle = new LoginThrottle(h.deps.state, h.deps.clock);
-    await expect(throttle.check('grace', '192.0.2.7')).resolves.toBeUndefined();
+    await expect(throttle.admit('grace', '192.0.2.7')).resolves.toBeUndefined();
     h.clock.advance(16 * 60_000);
     const after = await login('grace', PASSWORD, code(secret, 1));
     expect(after.cert).toContain('BEGIN CERTIFICATE');
+  });
+
+});
+
+describe('login sources', () => {
+  it('groups IPv6 addresses by /64 and keeps IPv4 as it is', async () => {
+    const { sourceBucket } = await import('../../lib/services/login-throttle.js');
+    expect(sourceBucket('203.0.113.9')).toBe('203.0.113.9');
+    expect(sourceBucket('::ffff:203.0.113.9')).toBe('203.0.113.9');
+    expect(sourceBucket('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(sourceBucket('2001:db8:1:2::7')).toBe(sourceBucket('2001:0db8:0001:0002:ffff::1'));
+    expect(sourceBucket('::1')).toBe('0:0:0:0::/64');
   });
 });

@@ -9,7 +9,7 @@ import { FileSigner } from '../../lib/adapters/local/file-signer.js';
 import { systemRandom } from '../../lib/adapters/system.js';
 import { type IssuingCa, createCaCertificate, issueHostCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
 import type { Identity } from '../../lib/core/identity.js';
-import type { Role } from '../../lib/core/resources.js';
+import type { Role, User } from '../../lib/core/resources.js';
 import { accessRole } from '../../lib/core/builtin-roles.js';
 import { type KubeApiServer, startKubeApiServer, type KubeApiServerOptions } from './kube-apiserver.js';
 
@@ -31,6 +31,8 @@ export interface AgentHarness {
   userCa: IssuingCa;
   hostCa: IssuingCa;
   roles: Map<string, Role>;
+  /** Users the agent looks up; a name not here exists with no revocation, null means removed. */
+  users: Map<string, User | null>;
   clock: { now: () => Date; advance(ms: number): void };
   /** A certificate for `identity` from the user CA (or `ca`), valid from `at` for `ttlMs`. */
   issue(identity: Partial<Identity> & { username: string }, options?: { ca?: IssuingCa; at?: Date; ttlMs?: number }): Promise<ClientCredentials>;
@@ -59,6 +61,7 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
   const userCa = await newCa('Kubeport user CA', clock);
   const hostCa = await newCa('Kubeport host CA', clock);
   const roles = new Map<string, Role>([['access', accessRole]]);
+  const users = new Map<string, User | null>();
   const labels = options.clusters ?? { dev: { env: 'dev' }, prod: { env: 'prod' } };
   const clusters = new Map<string, UpstreamCluster>(
     Object.entries(labels).map(([name, l]) => [name, { name, labels: l, server: new URL(kube.url), tls: { ca: kube.caPem, cert: agentIdentity.certPem, key: agentIdentity.keyPem } }]),
@@ -72,6 +75,11 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
     log: () => undefined,
     clusters: { resolve: async (name) => clusters.get(name) },
     loadRoles: async (names) => names.flatMap((n) => (roles.has(n) ? [roles.get(n)!] : [])),
+    loadUser: async (name) => {
+      const user = users.get(name);
+      if (user === null) return undefined;
+      return user ?? { kind: 'user', version: 'v2', metadata: { name }, spec: { roles: ['access'], traits: {} } };
+    },
   });
   const { port } = await agent.listen(0, '127.0.0.1');
 
@@ -128,6 +136,7 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
     userCa,
     hostCa,
     roles,
+    users,
     clock,
     issue,
     request,

@@ -60,7 +60,8 @@ export async function startApiHarness(start = new Date()): Promise<ApiHarness> {
     clock,
     identity: async (identity, options = {}) => {
       const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const full: Identity = { roles: ['editor'], traits: {}, connector: 'local', accessRequests: [], issuedAt: clock.now().toISOString(), ...identity };
+      // The admin identity npm start writes is a built-in one; tests that need a stored user say so.
+      const full: Identity = { roles: ['editor'], traits: {}, connector: identity.username === 'kubeport-admin' ? 'builtin' : 'local', accessRequests: [], issuedAt: clock.now().toISOString(), ...identity };
       const certPem = await issueUserCertificate(options.ca ?? userCa, new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })), full, options.ttlMs ?? 3_600_000);
       return { certPem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
     },

@@ -2,6 +2,7 @@
 // payload v2) events that AWS would send them.
 import http from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { browserRequestReason } from './loopback-guard.js';
 
 export type EventHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -49,6 +50,13 @@ export function toApiGatewayEvent(req: http.IncomingMessage, body: Buffer, now: 
 
 export function createApiGatewayServer(route: (path: string) => EventHandler, log: (message: string) => void): http.Server {
   return http.createServer((req, res) => {
+    const refusal = browserRequestReason(req) ?? (req.method === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '') ? 'POST requests must send application/json' : undefined);
+    if (refusal) {
+      // tsh and tctl never trigger this; a web page trying to reach the local API does.
+      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'access_denied', message: `${refusal}: the local Kubeport API serves tsh and tctl, not web pages` } }));
+      req.resume();
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { browserRequestReason } from './loopback-guard.js';
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -27,14 +28,6 @@ export interface EmbeddedStore {
   close(): Promise<void>;
 }
 
-/**
- * Browsers attach Origin to cross-site requests (and to CORS preflights); local tools and the AWS
- * SDK never do. Refusing them keeps a web page the user visits from reading or writing the stores.
- */
-export function hasOrigin(req: IncomingMessage): boolean {
-  return req.headers.origin !== undefined;
-}
-
 /** Resolves to the endpoint URL once the server listens. */
 export function listenOn(server: Server, host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -54,10 +47,10 @@ export function closeServer(server: Server): Promise<void> {
   });
 }
 
-function refuse(res: ServerResponse): void {
+function refuse(res: ServerResponse, reason: string): void {
   const body = JSON.stringify({
     __type: 'com.amazonaws.dynamodb.v20120810#AccessDeniedException',
-    message: 'requests with an Origin header are refused: the embedded DynamoDB serves local processes, not web pages',
+    message: `${reason}: the embedded DynamoDB serves local processes, not web pages`,
   });
   res.writeHead(403, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
@@ -72,7 +65,7 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions = {
     updateTableMs: 0,
   });
   // dynalite answers browsers with permissive CORS headers, so its handler is never reached
-  // directly: requests pass our Origin check first. We keep dynalite's own server object (with
+  // directly: requests pass our browser check first. We keep dynalite's own server object (with
   // its listener swapped) because only its close() releases the LevelDB lock on dataDir, and
   // that close() fails unless the server was listening.
   const handlers = server.listeners('request') as RequestHandler[];
@@ -82,7 +75,8 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions = {
   }
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (hasOrigin(req)) refuse(res);
+    const refusal = browserRequestReason(req);
+    if (refusal) refuse(res, refusal);
     else dynaliteHandler(req, res);
   });
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { closeServer, hasOrigin, listenOn, type EmbeddedStore } from './embedded-dynamodb.js';
+import { closeServer, listenOn, type EmbeddedStore } from './embedded-dynamodb.js';
+import { browserRequestReason } from './loopback-guard.js';
 
 interface S3rverApp {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
@@ -34,10 +35,10 @@ export interface EmbeddedS3Options {
   buckets: string[];
 }
 
-function refuse(res: ServerResponse): void {
+function refuse(res: ServerResponse, reason: string): void {
   const body =
     '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>' +
-    '<Message>requests with an Origin header are refused: the embedded S3 serves local processes, not web pages</Message></Error>';
+    `<Message>${reason}: the embedded S3 serves local processes, not web pages</Message></Error>`;
   res.writeHead(403, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -53,7 +54,8 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
   const handler = app.callback();
   // s3rver answers CORS requests itself; ours refuses them before they reach it.
   const server = createServer((req, res) => {
-    if (hasOrigin(req)) refuse(res);
+    const refusal = browserRequestReason(req);
+    if (refusal) refuse(res, refusal);
     else handler(req, res);
   });
   const endpoint = await listenOn(server, host, port);

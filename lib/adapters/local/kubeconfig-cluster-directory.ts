@@ -20,13 +20,15 @@ export class KubeconfigClusterDirectory implements ClusterDirectory {
   }
 
   async resolve(name: string): Promise<UpstreamCluster | undefined> {
+    // Only names the kubeconfig has are cached, so random names cannot grow the cache.
+    if (!this.byName.has(name)) return undefined;
     const now = this.clock.now().getTime();
     const cached = this.cache.get(name);
     if (cached && now - cached.at < CACHE_MS) return cached.value;
     const source = this.byName.get(name);
-    const stored = source ? await this.resources.get<KubeCluster>('kube_cluster', name) : undefined;
+    const stored = await this.resources.get<KubeCluster>('kube_cluster', name);
     const value: UpstreamCluster | undefined =
-      source && stored
+      source !== undefined && stored
         ? {
             name,
             labels: stored.body.metadata.labels ?? {},

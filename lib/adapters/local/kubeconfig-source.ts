@@ -1,9 +1,11 @@
 // Reads the clusters of a kubeconfig that local mode serves: one entry per context, with the
 // context's own credentials for the upstream side.
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { KUBEPORT_KUBECONFIG_MARKER } from '../../client/kubeconfig-marker.js';
+import { definedOnly } from '../../core/objects.js';
 
 export interface KubeconfigCluster {
   /** DNS-1123 label derived from the context name. */
@@ -61,20 +63,32 @@ export function readKubeconfig(path: string, agentAddresses: string[]): Kubeconf
     }
     const file = (value: unknown) => (typeof value === 'string' ? readFileSync(isAbsolute(value) ? value : resolve(base, value), 'utf8') : undefined);
     const data = (value: unknown) => (typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : undefined);
-    const name = uniqueSlug(contextName, taken);
     const tokenFromFile = file(user.tokenFile)?.trim();
     const token = typeof user.token === 'string' ? user.token : tokenFromFile;
+    const tlsMaterial = definedOnly({
+      ca: data(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority']),
+      cert: data(user['client-certificate-data']) ?? file(user['client-certificate']),
+      key: data(user['client-key-data']) ?? file(user['client-key']),
+    });
+    try {
+      // Bad material is refused here, once, rather than on each request to that cluster.
+      createSecureContext(tlsMaterial);
+    } catch (error) {
+      skip(`its certificate authority, client certificate or key is unusable (${(error as Error).message})`);
+      continue;
+    }
+    const name = uniqueSlug(contextName, taken);
     read.clusters.push({
       name,
       contextName,
       server: new URL(server),
-      tls: definedOnly({
-        ca: data(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority']),
-        cert: data(user['client-certificate-data']) ?? file(user['client-certificate']),
-        key: data(user['client-key-data']) ?? file(user['client-key']),
-        servername: typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : undefined,
-        insecureSkipVerify: cluster['insecure-skip-tls-verify'] === true ? true : undefined,
-      }),
+      tls: {
+        ...tlsMaterial,
+        ...definedOnly({
+          servername: typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : undefined,
+          insecureSkipVerify: cluster['insecure-skip-tls-verify'] === true ? true : undefined,
+        }),
+      },
       ...(token ? { token } : {}),
     });
   }
@@ -106,8 +120,4 @@ function uniqueSlug(contextName: string, taken: Set<string>): string {
   for (let n = 2; taken.has(name); n++) name = `${base.slice(0, 60)}-${n}`;
   taken.add(name);
   return name;
-}
-
-function definedOnly<T extends Record<string, unknown>>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }

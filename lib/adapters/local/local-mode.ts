@@ -6,9 +6,10 @@ import type { Server } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import { issueHostCertificate, issueUserCertificate } from '../../core/certificate-authority.js';
 import type { Clock, Random } from '../../core/ports.js';
-import type { KubeCluster } from '../../core/resources.js';
+import type { KubeCluster, User } from '../../core/resources.js';
 import { createAgent, type Agent } from '../../../agent/server.js';
-import { cachedRoleLoader } from '../../../agent/role-cache.js';
+import { cachedLoader, cachedRoles } from '../../../agent/fresh-cache.js';
+import { BUILTIN_CONNECTOR } from '../../core/user-standing.js';
 import { createAdminHandler } from '../../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../../lambdas/auth/handler.js';
 import type { ServiceDeps } from '../../services/deps.js';
@@ -47,7 +48,8 @@ export interface LocalMode {
 
 export const ADMIN_IDENTITY_FILE = 'admin-identity.json';
 const ADMIN_USER = 'kubeport-admin';
-const ADMIN_TTL_MS = 12 * 3_600_000;
+// Renewed every hour, so a copied identity file is useless within two.
+const ADMIN_TTL_MS = 2 * 3_600_000;
 const HOST_CERT_TTL_MS = 24 * 3_600_000;
 const RENEW_EVERY_MS = 3_600_000;
 
@@ -115,7 +117,8 @@ export async function startLocalMode(
       clock: deps.clock,
       log: deps.log,
       clusters: new KubeconfigClusterDirectory(resources, config.clusters, deps.clock),
-      loadRoles: cachedRoleLoader((names) => loadRoles(resources, names), deps.clock),
+      loadRoles: cachedRoles((names) => loadRoles(resources, names), deps.clock),
+      loadUser: cachedLoader(async (name) => (await resources.get<User>('user', name))?.body, deps.clock),
     });
     await agent.listen(config.agentAddr.port, config.agentAddr.host);
     closers.push(() => agent.close());
@@ -135,7 +138,7 @@ export async function startLocalMode(
     const writeAdminIdentity = async () => {
       const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
-      const identity = { username: ADMIN_USER, roles: ['editor'], traits: {}, connector: 'local', accessRequests: [], issuedAt: deps.clock.now().toISOString() };
+      const identity = { username: ADMIN_USER, roles: ['editor'], traits: {}, connector: BUILTIN_CONNECTOR, accessRequests: [], issuedAt: deps.clock.now().toISOString() };
       const cert = await issueUserCertificate(userCa, spki, identity, ADMIN_TTL_MS);
       const tmp = `${adminIdentityPath}.tmp`;
       writeFileSync(tmp, JSON.stringify({ proxy: `${config.apiAddr.host}:${config.apiAddr.port}`, user: ADMIN_USER, cert, key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), user_ca: userCa.certPem }, null, 2), { mode: 0o600 });

@@ -1,0 +1,26 @@
+// Roles and users as they are now, re-read at most every few seconds: a change reaches every
+// open connection quickly without a store read per request.
+import type { Clock } from '../lib/core/ports.js';
+
+export const FRESH_FOR_MS = 2_000;
+
+export function cachedLoader<T>(load: (key: string) => Promise<T>, clock: Clock, ttlMs = FRESH_FOR_MS, maxEntries = 10_000): (key: string) => Promise<T> {
+  const cache = new Map<string, { at: number; value: Promise<T> }>();
+  return (key) => {
+    const now = clock.now().getTime();
+    const hit = cache.get(key);
+    if (hit && now - hit.at < ttlMs) return hit.value;
+    // Bounded: past the limit the oldest entries go (a Map iterates in insertion order).
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
+    const value = load(key);
+    cache.set(key, { at: now, value });
+    value.catch(() => cache.delete(key));
+    return value;
+  };
+}
+
+/** Roles by their names, through a cachedLoader keyed by the sorted list. */
+export function cachedRoles<T>(load: (names: string[]) => Promise<T>, clock: Clock, ttlMs = FRESH_FOR_MS): (names: string[]) => Promise<T> {
+  const byKey = cachedLoader((key) => load(key.split('\n')), clock, ttlMs);
+  return (names) => byKey([...names].sort().join('\n'));
+}

@@ -1,0 +1,4 @@
+/** The object without its undefined fields (strict optional types and Node's TLS options refuse them). */
+export function definedOnly<T extends Record<string, unknown>>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}
