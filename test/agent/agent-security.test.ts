@@ -54,6 +54,18 @@ describe('agent security rules', () => {
       expect(upstreamCount()).toBe(before);
     });
 
+    it('closes a connection without a valid certificate that sends nothing', async () => {
+      const tls = await import('node:tls');
+      const closedAfter = await new Promise<number>((resolve, reject) => {
+        const started = Date.now();
+        const socket = tls.connect({ host: '127.0.0.1', port: h.port, ca: h.hostCa.certPem, servername: 'localhost' });
+        socket.on('error', reject);
+        socket.on('close', () => resolve(Date.now() - started));
+        socket.resume();
+      });
+      expect(closedAfter).toBeLessThan(5_000);
+    });
+
     it('refuses a certificate that expires while its connection stays open', async () => {
       const short = await h.issue({ username: 'alice' }, { ttlMs: 60_000 });
       expect((await h.request(PODS, { credentials: short })).status).toBe(200);

@@ -202,6 +202,18 @@ describe('local mode, end to end with the real kubectl', () => {
     expect(none.stderr).toContain('grant no Kubernetes user or group on cluster "dev"');
   });
 
+  it('tctl users rm cuts the user off within seconds', async () => {
+    const bob = person('bob');
+    expect((await kubectl(bob, 'get', 'pods', '-n', 'default')).stdout).toContain('web-0');
+    expect((await tctl('users', 'rm', 'bob')).stdout).toBe('User "bob" has been deleted.\n');
+    let stderr = '';
+    for (let attempt = 0; attempt < 10 && !stderr.includes('no longer exists'); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      stderr = (await kubectl(bob, 'get', 'pods', '-n', 'default')).stderr;
+    }
+    expect(stderr).toContain('Error from server (Forbidden): user bob no longer exists; ask an admin');
+  });
+
   it('an expired certificate makes kubectl print one line saying to run tsh login', async () => {
     const certPath = join(alice.home, '.tsh', 'keys', local.proxy, 'alice.crt');
     const current = readFileSync(certPath, 'utf8');
