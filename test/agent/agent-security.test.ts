@@ -28,6 +28,26 @@ describe('agent security rules', () => {
     expect(headerValues(upstream, 'authorization')).toEqual([]);
   });
 
+  it('streams a watch as it happens, without buffering it to the end', async () => {
+    const https = await import('node:https');
+    const arrivals = await new Promise<number[]>((resolve, reject) => {
+      const started = Date.now();
+      const times: number[] = [];
+      const req = https.request(
+        { host: '127.0.0.1', port: h.port, path: `${PODS}?watch=true`, ca: h.hostCa.certPem, servername: 'localhost', cert: alice.certPem, key: alice.keyPem, agent: false },
+        (res) => {
+          res.on('data', () => times.push(Date.now() - started));
+          res.on('end', () => resolve(times));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    // The stand-in sends an event every 200 ms and ends the watch after 1 s.
+    expect(arrivals.length).toBeGreaterThanOrEqual(3);
+    expect(arrivals[0]).toBeLessThan(700);
+  });
+
   describe('certificates', () => {
     it.each([
       ['no certificate', async () => undefined, /no client certificate/],

@@ -41,6 +41,11 @@ export interface KubeApiServerOptions {
   namespaces?: string[];
   /** Namespace -> pods. Default: web-0 and web-1 (Running, container 'web') in 'default'. */
   pods?: Record<string, PodFixture[]>;
+  /**
+   * Watches and followed logs: an event or a log line every intervalMs (default 200), and the
+   * stream ends after durationMs (default 1000), as a server-side timeout would end it.
+   */
+  streams?: { intervalMs?: number; durationMs?: number };
 }
 
 export interface RecordedRequest {
@@ -92,7 +97,11 @@ interface Reply {
   status: number;
   body: Buffer;
   contentType?: string;
+  /** The handler has written the response itself (watch, followed logs). */
+  streamed?: true;
 }
+
+const streamedReply: Reply = { status: 200, body: Buffer.alloc(0), streamed: true };
 
 interface StatusDetails {
   name?: string;
@@ -649,11 +658,37 @@ function readBody(req: IncomingMessage, limit = 1 << 20): Promise<Buffer> {
   });
 }
 
-// Lists honour limit/continue with an offset token; watch is not there yet.
-function listReply(ctx: RequestContext, kind: string, items: KubeObject[], columns: Column[], resourceVersion: string): Reply {
-  if (/^(true|1)$/.test(ctx.query.get('watch') ?? '')) {
-    return statusReply(405, 'MethodNotAllowed', 'watch is not supported by this stand-in yet', {});
-  }
+/** Writes `next()` every interval until the stream's time is up or the client leaves. */
+function stream(ctx: RequestContext, contentType: string, options: { intervalMs: number; durationMs: number }, next: (tick: number) => string): Reply {
+  const { res, record } = ctx;
+  record.status = 200;
+  res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
+  res.flushHeaders();
+  let tick = 0;
+  const timer = setInterval(() => res.write(next(++tick)), options.intervalMs);
+  const end = setTimeout(() => res.end(), options.durationMs);
+  res.on('close', () => {
+    clearInterval(timer);
+    clearTimeout(end);
+  });
+  return streamedReply;
+}
+
+/** A watch from the list's resourceVersion: each tick the first object changes (MODIFIED). */
+function watchReply(ctx: RequestContext, items: KubeObject[], columns: Column[], options: { intervalMs: number; durationMs: number }): Reply {
+  const asTable = negotiate(ctx.req.headers.accept) === 'table';
+  return stream(ctx, 'application/json', options, (tick) => {
+    const first = items[0];
+    if (!first) return '';
+    const object = { ...first, metadata: { ...first.metadata, resourceVersion: String(1000 + tick) } };
+    const body = asTable ? JSON.parse(tableBody(columns, [object], { resourceVersion: object.metadata.resourceVersion }).toString()) : object;
+    return `${JSON.stringify({ type: 'MODIFIED', object: body })}\n`;
+  });
+}
+
+// Lists honour limit/continue with an offset token; watch=true streams changes instead.
+function listReply(ctx: RequestContext, kind: string, items: KubeObject[], columns: Column[], resourceVersion: string, streams: { intervalMs: number; durationMs: number }): Reply {
+  if (/^(true|1)$/.test(ctx.query.get('watch') ?? '')) return watchReply(ctx, items, columns, streams);
   const meta: Record<string, unknown> = { resourceVersion };
   let start = 0;
   const token = ctx.query.get('continue');
@@ -710,8 +745,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     negotiate(ctx.req.headers.accept) === 'discovery'
       ? { status: 200, body: aggregated, contentType: discoveryContentType }
       : { status: 200, body: legacy };
+  const streams = { intervalMs: options.streams?.intervalMs ?? 200, durationMs: options.streams?.durationMs ?? 1000 };
   const list = (ctx: RequestContext, kind: string, items: KubeObject[], columns: Column[]) =>
-    listReply(ctx, kind, items, columns, fixtures.resourceVersion);
+    listReply(ctx, kind, items, columns, fixtures.resourceVersion, streams);
   const created = (body: unknown): Reply => ({ status: 201, body: json(body) });
   const now = () => ({ creationTimestamp: rfc3339(Date.now()) });
 
@@ -760,6 +796,17 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       },
     },
     {
+      method: 'GET',
+      pattern: '/api/v1/namespaces/:ns/pods/:name/log',
+      authorize: ({ ns, name }) => ({ verb: 'get', group: '', resource: 'pods', subresource: 'log', namespace: ns, name }),
+      handle: (ctx) => {
+        const { ns = '', name = '' } = ctx.params;
+        if (!fixtures.pods.get(ns)?.some((s) => s.object.metadata.name === name)) return notFound('pods', name);
+        if (/^(true|1)$/.test(ctx.query.get('follow') ?? '')) return stream(ctx, 'text/plain', streams, (tick) => `${name} log line ${tick}\n`);
+        return { status: 200, body: Buffer.from(`${name} log line 0\n`), contentType: 'text/plain' };
+      },
+    },
+    {
       method: 'POST',
       pattern: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
       handle: async ({ req, user }) => {
@@ -791,6 +838,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   }
 
   function send(res: ServerResponse, record: RecordedRequest, reply: Reply): void {
+    if (reply.streamed) return;
     record.status = reply.status;
     res.writeHead(reply.status, {
       'Content-Type': reply.contentType ?? 'application/json',
