@@ -149,6 +149,20 @@ describe('local mode, end to end with the real kubectl', () => {
     expect(logs.stdout).toMatch(/^web-0 log line 1\nweb-0 log line 2\n/);
   });
 
+  it('kubectl exec runs through the agent over WebSocket, stdin, stdout and exit codes included', async () => {
+    const echo = await kubectl(alice, 'exec', 'web-0', '-n', 'default', '--', 'echo', 'hello', 'from', 'web-0');
+    expect(echo.code, echo.stderr).toBe(0);
+    expect(echo.stdout).toBe('hello from web-0\n');
+    const cat = await run('kubectl', ['exec', '-i', 'web-0', '-n', 'default', '--', 'cat'], { env: alice.env, cwd: alice.home, input: 'typed into stdin\n' });
+    expect(cat.stdout).toBe('typed into stdin\n');
+    const failing = await kubectl(alice, 'exec', 'web-0', '-n', 'default', '--', 'exit', '3');
+    expect(failing.code).toBe(3);
+    expect(failing.stderr).toContain('command terminated with exit code 3');
+    const upstream = kube.requests.filter((r) => r.path.includes('/exec?')).at(-1)!;
+    expect(upstream.status).toBe(101);
+    expect(headerValues(upstream, 'impersonate-user')).toEqual(['alice']);
+  });
+
   it('kubectl --as and --as-group cannot escalate', async () => {
     const asAdmin = await kubectl(alice, 'get', 'pods', '--as=admin');
     expect(asAdmin.code).not.toBe(0);

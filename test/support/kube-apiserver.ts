@@ -8,6 +8,8 @@ import type { TLSSocket } from 'node:tls';
 import { createHash, randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { stringify as toYaml } from 'yaml';
+import type { Duplex } from 'node:stream';
+import { serveExec } from './kube-exec.js';
 import { createTestCa, type PemPair, type TestCa } from './test-ca.js';
 
 export interface UserInfo {
@@ -888,6 +890,31 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     { key: serving.keyPem, cert: serving.certPem, ca: [ca.certPem], requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] },
     (req, res) => void handle(req, res),
   );
+  // exec over WebSocket: authenticated, impersonated and authorized like any request.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const target = req.url ?? '/';
+    const headers: Array<[string, string]> = [];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
+    const record: RecordedRequest = { method: req.method ?? 'GET', path: target, headers, authenticated: null, effective: null };
+    requests.push(record);
+    const refuse = (reply: Reply) => {
+      record.status = reply.status;
+      socket.end(`HTTP/1.1 ${reply.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${reply.body.length}\r\nConnection: close\r\n\r\n${reply.body.toString()}`);
+    };
+    const authenticated = authenticate(req);
+    if (!authenticated) return refuse(unauthorized);
+    record.authenticated = authenticated;
+    const impersonation = impersonate(req, authenticated, impersonators);
+    if ('reject' in impersonation) return refuse(impersonation.reject);
+    const user = (record.effective = impersonation.user);
+    const url = new URL(target, 'https://stand-in');
+    const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
+    if (!match || !fixtures.pods.get(match[1]!)?.some((s) => s.object.metadata.name === match[2])) return refuse(pathNotFound);
+    const attrs = { verb: 'get', group: '', resource: 'pods', subresource: 'exec', namespace: match[1]!, name: match[2]! };
+    if (!allowed(user, attrs.namespace)) return refuse(forbidden(user.username, attrs));
+    record.status = 101;
+    serveExec(req, socket, head, url.searchParams.getAll('command'));
+  });
   // Go clients keep idle connections for 90 s; closing them sooner only invites reconnect races.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 130_000;
