@@ -228,14 +228,18 @@ describe('agent security rules', () => {
       expect(upstreamCount()).toBe(before);
     });
 
-    it('forwards an allowed upgrade with the agent\'s impersonation and relays a refusal that is not 101', async () => {
-      const response = await h.raw(upgrade(exec, 'Authorization: Bearer stolen\r\n'), alice);
-      expect(response).toMatch(/^HTTP\/1\.1 (404|405|400|403|501) /);
+    it('forwards an allowed upgrade with the agent\'s impersonation only, and relays a refusal that is not 101', async () => {
+      const echo = '/k8s/dev/api/v1/namespaces/default/pods/web-0/exec?command=echo&command=hi&stdout=true';
+      const response = await h.raw(upgrade(echo, 'Authorization: Bearer stolen\r\n'), alice);
+      expect(response).toMatch(/^HTTP\/1\.1 101 /);
+      expect(response).toMatch(/Sec-WebSocket-Protocol: v5\.channel\.k8s\.io/i);
       const upstream = h.kube.requests.at(-1)!;
-      expect(upstream.path).toBe('/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true&stdout=true&tty=true');
+      expect(upstream.path).toBe('/api/v1/namespaces/default/pods/web-0/exec?command=echo&command=hi&stdout=true');
       expect(headerValues(upstream, 'impersonate-user')).toEqual(['alice']);
       expect(headerValues(upstream, 'authorization')).toEqual([]);
       expect(headerValues(upstream, 'upgrade')).toEqual(['websocket']);
+      const missing = await h.raw(upgrade('/k8s/dev/api/v1/namespaces/default/pods/nope/exec?command=sh&stdout=true'), alice);
+      expect(missing).toMatch(/^HTTP\/1\.1 404 /);
     });
   });
 });
