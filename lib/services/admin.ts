@@ -45,6 +45,8 @@ export class AdminService {
         roles: request.roles,
         traits: { kubernetes_groups: request.kubernetesGroups, kubernetes_users: request.kubernetesUsers, logins: [] },
         created_by: { connector: 'local', time: this.deps.clock.now().toISOString() },
+        // A user removed and added again must not get back the old user's certificates.
+        revoked_before: this.deps.clock.now().toISOString(),
       },
     };
     const parsed = parseResource(document, 'user');

@@ -116,8 +116,12 @@ describe('admin API', () => {
     const revoked = await failure(signed.call('GET', '/webapi/admin/users', undefined, olga));
     expect(revoked.status).toBe(401);
     expect(revoked.message).toContain('your certificate was revoked');
+    const beforeRemoval = await h.identity({ username: 'olga', roles: ['editor'] });
     await signed.call('DELETE', '/webapi/admin/users/olga', undefined, admin);
-    const removed = await failure(signed.call('GET', '/webapi/admin/users', undefined, await h.identity({ username: 'olga', roles: ['editor'] })));
+    const removed = await failure(signed.call('GET', '/webapi/admin/users', undefined, beforeRemoval));
     expect(removed.message).toBe('user olga no longer exists; ask an admin');
+    h.clock.advance(1000);
+    await signed.call('POST', '/webapi/admin/users', { name: 'olga', roles: ['editor'] }, admin);
+    expect((await failure(signed.call('GET', '/webapi/admin/users', undefined, beforeRemoval))).message).toContain('your certificate was revoked');
   });
 });
