@@ -12,6 +12,6 @@ export function checkUserStanding(identity: Identity, user: User | undefined): v
   if (!user) throw accessDenied(`user ${identity.username} no longer exists; ask an admin`);
   const revokedBefore = user.spec.revoked_before;
   if (revokedBefore && identity.issuedAt < revokedBefore) {
-    throw new KubeportError('unauthenticated', `your certificate was revoked at ${revokedBefore} (your roles or traits changed); run tsh login`);
+    throw new KubeportError('unauthenticated', `your certificate was revoked at ${revokedBefore} (your user was changed or created again); run tsh login`);
   }
 }
