@@ -2,6 +2,7 @@
 // authenticate → parse the target → authorize → rewrite headers → forward.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { parseKubeTarget } from '../lib/core/request-target.js';
@@ -21,6 +22,8 @@ export interface AgentLimits {
   unauthenticatedIdleMs: number;
   keepAliveTimeoutMs: number;
   maxConnections: number;
+  /** Connections one client address may hold, so one client cannot take every slot. */
+  maxConnectionsPerSource: number;
 }
 
 export const defaultAgentLimits: AgentLimits = {
@@ -30,6 +33,7 @@ export const defaultAgentLimits: AgentLimits = {
   unauthenticatedIdleMs: 10_000,
   keepAliveTimeoutMs: 65_000,
   maxConnections: 4096,
+  maxConnectionsPerSource: 256,
 };
 
 export interface AgentDeps extends AuthorizeDeps {
@@ -110,6 +114,22 @@ export function createAgent(deps: AgentDeps): Agent {
     plan(req, true)
       .then((upstream) => forwardUpgrade(socket, head, upstream, pools, streams, deps.clock, deps.log))
       .catch((error: unknown) => sendStatusOnSocket(socket, statusFromError(error, deps.log)));
+  });
+
+  const perSource = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const source = socket.remoteAddress ?? '';
+    const count = (perSource.get(source) ?? 0) + 1;
+    if (count > limits.maxConnectionsPerSource) {
+      socket.destroy();
+      return;
+    }
+    perSource.set(source, count);
+    socket.once('close', () => {
+      const left = (perSource.get(source) ?? 1) - 1;
+      if (left === 0) perSource.delete(source);
+      else perSource.set(source, left);
+    });
   });
 
   // A connection without a valid certificate gets its 401 and little time: it must not hold one

@@ -86,6 +86,25 @@ describe('agent security rules', () => {
       expect(closedAfter).toBeLessThan(5_000);
     });
 
+    it('lets one client address hold only so many connections', async () => {
+      const tls = await import('node:tls');
+      const open = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          new Promise<import('node:tls').TLSSocket | undefined>((resolve) => {
+            const socket = tls.connect({ host: '127.0.0.1', port: h.port, ca: h.hostCa.certPem, servername: 'localhost', cert: alice.certPem, key: alice.keyPem });
+            socket.once('secureConnect', () => resolve(socket));
+            socket.once('error', () => resolve(undefined));
+            socket.once('close', () => resolve(undefined));
+          }),
+        ),
+      );
+      const connected = open.filter((s) => s !== undefined && !s.destroyed);
+      expect(connected.length).toBe(8);
+      for (const socket of open) socket?.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await h.request(PODS, { credentials: alice })).status).toBe(200);
+    });
+
     it('refuses a certificate that expires while its connection stays open', async () => {
       const short = await h.issue({ username: 'alice' }, { ttlMs: 60_000 });
       expect((await h.request(PODS, { credentials: short })).status).toBe(200);
