@@ -44,7 +44,7 @@ describe('agent security rules', () => {
       req.end();
     });
     // The stand-in sends an event every 200 ms and ends the watch after 1 s.
-    expect(arrivals.length).toBeGreaterThanOrEqual(3);
+    expect(arrivals.length).toBeGreaterThanOrEqual(2);
     expect(arrivals[0]).toBeLessThan(700);
   });
 

@@ -667,8 +667,14 @@ function stream(ctx: RequestContext, contentType: string, options: { intervalMs:
   res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
   let tick = 0;
-  const timer = setInterval(() => res.write(next(++tick)), options.intervalMs);
-  const end = setTimeout(() => res.end(), options.durationMs);
+  const timer = setInterval(() => {
+    if (!res.writableEnded) res.write(next(++tick));
+  }, options.intervalMs);
+  // The interval stops first: both timers can be due in the same turn of the event loop.
+  const end = setTimeout(() => {
+    clearInterval(timer);
+    res.end();
+  }, options.durationMs);
   res.on('close', () => {
     clearInterval(timer);
     clearTimeout(end);
