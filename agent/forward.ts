@@ -11,6 +11,7 @@ import { kubeStatus, sendStatus, sendStatusOnSocket } from './kube-status.js';
 import type { UpstreamCluster } from './upstream.js';
 import { definedOnly } from '../lib/core/objects.js';
 import type { Clock } from '../lib/core/ports.js';
+import { guardStream } from './stream-guard.js';
 
 export interface UpstreamRequest {
   cluster: UpstreamCluster;
@@ -24,10 +25,14 @@ export interface UpstreamRequest {
   streaming: boolean;
   /** When the client's certificate ends; open streams end with it. */
   notAfter: Date;
+  /** Authorizes the request again as things are now; rejects when it is no longer allowed. */
+  recheck: () => Promise<unknown>;
+  recheckEveryMs: number;
 }
 
 const KEEPALIVE_MS = 30_000;
 const UPGRADE_RESPONSE_TIMEOUT_MS = 30_000;
+const MAX_REFUSAL_BYTES = 64 * 1024;
 /** setTimeout's ceiling; certificates last at most 30 h, longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -96,11 +101,16 @@ export function forwardRequest(
   const connections = pools.forCluster(upstream.cluster);
   const pool = upstream.streaming ? connections.streams : connections.pool;
   if (upstream.streaming) {
-    // A quiet watch is not idle: TCP keepalives hold it open, the certificate's end closes it.
+    // A quiet watch is not idle: TCP keepalives hold it open; the certificate's end, or a
+    // revocation found by the guard, closes it.
     res.socket?.setTimeout(0);
     res.socket?.setKeepAlive(true, KEEPALIVE_MS);
     const expiry = setTimeout(() => res.destroy(), Math.min(MAX_TIMER_MS, upstream.notAfter.getTime() - clock.now().getTime()));
-    res.on('close', () => clearTimeout(expiry));
+    const stopGuard = guardStream(upstream.recheck, () => res.destroy(), upstream.recheckEveryMs);
+    res.on('close', () => {
+      clearTimeout(expiry);
+      stopGuard();
+    });
   }
   pool
     .stream(
@@ -182,10 +192,13 @@ export function forwardUpgrade(
     upstreamSocket.pipe(clientSocket);
     clientSocket.pipe(upstreamSocket);
     streams.add(clientSocket);
-    // exec, attach and port-forward end when the certificate that opened them does.
+    // exec, attach and port-forward end when the certificate that opened them does, or when
+    // the guard finds the user removed, revoked or no longer allowed.
     const expiry = setTimeout(() => end(), Math.min(MAX_TIMER_MS, upstream.notAfter.getTime() - clock.now().getTime()));
+    const stopGuard = guardStream(upstream.recheck, () => end(), upstream.recheckEveryMs);
     const end = () => {
       clearTimeout(expiry);
+      stopGuard();
       streams.delete(clientSocket);
       upstreamSocket.destroy();
       clientSocket.destroy();
@@ -195,13 +208,20 @@ export function forwardUpgrade(
   });
   upstreamReq.on('response', (upstreamRes) => {
     clientSocket.off('close', cancel);
+    upstreamReq.setTimeout(0);
     // Not upgraded (for example a 403 Status): relay it so kubectl can print it or fall back.
     const lines = [`HTTP/1.1 ${upstreamRes.statusCode} ${upstreamRes.statusMessage ?? ''}`];
     const headers = clientResponseHeaders(upstreamRes.headers as Record<string, string | string[]>);
     delete headers['content-length'];
     for (const [name, value] of Object.entries(headers)) for (const v of [value].flat()) lines.push(`${name}: ${v}`);
     const chunks: Buffer[] = [];
-    upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    upstreamRes.on('data', (chunk: Buffer) => {
+      // A refusal is a short Status; anything this large is not one worth relaying whole.
+      size += chunk.length;
+      if (size > MAX_REFUSAL_BYTES) upstreamRes.destroy();
+      else chunks.push(chunk);
+    });
     upstreamRes.on('end', () => {
       const body = Buffer.concat(chunks);
       lines.push(`content-length: ${body.length}`, 'connection: close');

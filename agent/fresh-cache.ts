@@ -14,7 +14,9 @@ export function cachedLoader<T>(load: (key: string) => Promise<T>, clock: Clock,
     if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
     const value = load(key);
     cache.set(key, { at: now, value });
-    value.catch(() => cache.delete(key));
+    value.catch(() => {
+      if (cache.get(key)?.value === value) cache.delete(key);
+    });
     return value;
   };
 }

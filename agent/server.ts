@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { parseKubeTarget } from '../lib/core/request-target.js';
+import { sourceBucket } from '../lib/core/source-bucket.js';
 import type { Clock } from '../lib/core/ports.js';
 import { authenticate } from './authenticate.js';
 import { type AuthorizeDeps, authorize } from './authorize.js';
@@ -24,6 +25,8 @@ export interface AgentLimits {
   maxConnections: number;
   /** Connections one client address may hold, so one client cannot take every slot. */
   maxConnectionsPerSource: number;
+  /** How often open streams are authorized again. */
+  streamRecheckMs: number;
 }
 
 export const defaultAgentLimits: AgentLimits = {
@@ -34,6 +37,7 @@ export const defaultAgentLimits: AgentLimits = {
   keepAliveTimeoutMs: 65_000,
   maxConnections: 4096,
   maxConnectionsPerSource: 256,
+  streamRecheckMs: 5_000,
 };
 
 export interface AgentDeps extends AuthorizeDeps {
@@ -89,6 +93,8 @@ export function createAgent(deps: AgentDeps): Agent {
       hasBody: client.contentLength !== undefined ? client.contentLength > 0 : client.chunked,
       streaming: isStreamingTarget(target.path, target.query),
       notAfter: identity.notAfter,
+      recheck: () => authorize(deps, identity, target.cluster, client.impersonation),
+      recheckEveryMs: limits.streamRecheckMs,
       headers: upstreamHeaders({
         rawHeaders: req.rawHeaders,
         client,
@@ -118,7 +124,7 @@ export function createAgent(deps: AgentDeps): Agent {
 
   const perSource = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
-    const source = socket.remoteAddress ?? '';
+    const source = sourceBucket(socket.remoteAddress ?? '');
     const count = (perSource.get(source) ?? 0) + 1;
     if (count > limits.maxConnectionsPerSource) {
       socket.destroy();
@@ -161,7 +167,12 @@ export function createAgent(deps: AgentDeps): Agent {
   };
 }
 
-/** Watches and followed logs hold their connection for as long as they run. */
+/**
+ * Watches and followed logs hold their connection for as long as they run. As the API server
+ * reads these flags, any value but 0 or false (an empty one included) turns them on.
+ */
 function isStreamingTarget(path: string, query: string): boolean {
-  return /[?&](watch|follow)=(true|1)(&|$)/.test(query) || path.includes('/watch/');
+  const params = new URLSearchParams(query);
+  const on = (name: string) => params.getAll(name).some((value) => !/^(0|false)$/i.test(value));
+  return on('watch') || on('follow') || path.includes('/watch/');
 }

@@ -87,7 +87,7 @@ export const userSchema = z
         traits: z.record(z.string(), stringList).default({}),
         created_by: z.object({ connector: z.string().optional(), time: z.string().optional() }).optional(),
         /** Certificates issued before this time are refused (set by trait changes and removal). */
-        revoked_before: z.string().optional(),
+        revoked_before: z.iso.datetime({ offset: true }).optional(),
       })
       .strict(),
   })

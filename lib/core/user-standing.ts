@@ -11,7 +11,7 @@ export function checkUserStanding(identity: Identity, user: User | undefined): v
   if (identity.connector === BUILTIN_CONNECTOR) return;
   if (!user) throw accessDenied(`user ${identity.username} no longer exists; ask an admin`);
   const revokedBefore = user.spec.revoked_before;
-  if (revokedBefore && identity.issuedAt < revokedBefore) {
+  if (revokedBefore && Date.parse(identity.issuedAt) < Date.parse(revokedBefore)) {
     throw new KubeportError('unauthenticated', `your certificate was revoked at ${revokedBefore} (your user was changed or created again); run tsh login`);
   }
 }

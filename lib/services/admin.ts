@@ -98,8 +98,9 @@ export class AdminService {
     const existing = await this.deps.resources.get(parsed.kind, name);
     if (existing && !overwrite) throw new ConflictError(`${parsed.kind} ${name} already exists; add --force to overwrite it`);
     const resource =
-      parsed.kind === 'user' && existing
-        ? // New roles or traits apply to new certificates only; the ones already out stop working.
+      parsed.kind === 'user'
+        ? // New roles or traits apply to new certificates only; the ones already out stop working,
+          // and so do those of an earlier user of the same name.
           { ...(parsed.resource as User), spec: { ...(parsed.resource as User).spec, revoked_before: this.deps.clock.now().toISOString() } }
         : parsed.resource;
     await this.deps.resources.put(parsed.kind, name, resource, { expectRevision: existing?.revision ?? null });

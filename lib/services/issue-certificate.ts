@@ -19,6 +19,7 @@ export async function issueCertificateFor(
   publicKeySpki: Uint8Array,
   requestedTtlMs: number | undefined,
   connector: string,
+  issuedAt: Date = deps.clock.now(),
 ): Promise<IssuedCertificate> {
   const roles = await loadRoles(deps.resources, user.spec.roles);
   if (roles.length === 0) {
@@ -31,7 +32,7 @@ export async function issueCertificateFor(
     traits: user.spec.traits,
     connector,
     accessRequests: [],
-    issuedAt: deps.clock.now().toISOString(),
+    issuedAt: issuedAt.toISOString(),
   };
   const certPem = await issueUserCertificate(deps.userCa, publicKeySpki, identity, ttl);
   const expires = new Date(deps.clock.now().getTime() + ttl).toISOString();

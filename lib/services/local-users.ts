@@ -72,9 +72,9 @@ export class LocalUsers {
   /** Step two: password and a first TOTP code; uses up the invite and returns a certificate. */
   async completeEnrollment(attempt: EnrollmentAttempt): Promise<IssuedCertificate> {
     const { user, source } = attempt;
-    await this.throttle.admit(user, source);
     const problem = passwordProblem(attempt.password);
     if (problem) throw badRequest(problem);
+    await this.throttle.admit(user, source);
     await this.requireInvite(user, attempt.invite, source);
     const pending = await this.deps.state.get<{ sealed: string }>(enrollmentKey(attempt.invite));
     if (!pending) throw unauthenticated('TOTP enrollment not started or expired; run tsh login with the invite again');
@@ -126,7 +126,10 @@ export class LocalUsers {
   }
 
   private unknownUserHash(): Promise<string> {
-    this.unknownUserHashPromise ??= hashPassword(Buffer.from(this.deps.random.bytes(16)).toString('hex'), this.deps.random);
+    this.unknownUserHashPromise ??= hashPassword(Buffer.from(this.deps.random.bytes(16)).toString('hex'), this.deps.random).catch((error: unknown) => {
+      this.unknownUserHashPromise = undefined;
+      throw error;
+    });
     return this.unknownUserHashPromise;
   }
 
@@ -138,9 +141,11 @@ export class LocalUsers {
   }
 
   private async succeed(user: string, source: string, attempt: LoginAttempt): Promise<IssuedCertificate> {
+    // Taken before the user is read: a change landing in between revokes this certificate too.
+    const issuedAt = this.deps.clock.now();
     const stored = await this.deps.resources.get<User>('user', user);
     if (!stored) throw notFound(`user ${user} no longer exists`);
-    const issued = await issueCertificateFor(this.deps, stored.body, attempt.publicKeySpki, attempt.ttlMs, 'local');
+    const issued = await issueCertificateFor(this.deps, stored.body, attempt.publicKeySpki, attempt.ttlMs, 'local', issuedAt);
     await this.throttle.recordSuccess(user, source);
     await this.deps.audit.emit(
       auditEvent(this.deps, 'user.login', { user, success: true, method: 'local', 'addr.remote': source, user_roles: issued.identity.roles }),
@@ -149,7 +154,7 @@ export class LocalUsers {
   }
 
   private async fail(user: string, source: string, message: string): Promise<never> {
-    await this.throttle.recordFailure(user, source);
+    await this.throttle.recordFailure(user);
     await this.deps.audit.emit(
       auditEvent(this.deps, 'user.login', { user, success: false, method: 'local', 'addr.remote': source, error: message }),
     );

@@ -1,18 +1,23 @@
 // Slows down password and TOTP guessing without letting anyone lock a user out.
-// Failures are counted per (user, source), per source, and per user. The per-user limit only
-// refuses sources that have themselves failed for that user, so an attacker who floods a name
-// cannot keep its owner from logging in from a clean address.
+// Attempts are counted per (user, source) and per source as they arrive, before any check, so
+// parallel guesses are counted too; failures are counted per user. The per-user limit only
+// refuses sources that have already tried that user, so an attacker who floods a name cannot
+// keep its owner from logging in from a clean address.
 import { KubeportError } from '../core/errors.js';
 import type { Clock, StateStore } from '../core/ports.js';
+import { sourceBucket } from '../core/source-bucket.js';
 
 export interface ThrottleLimits {
   windowMs: number;
+  /** Attempts one source may make for one user (a success clears them). */
   perUserSource: number;
+  /** Attempts one source may make for any users; generous, as an office shares one address. */
   perSource: number;
+  /** Failures one user may collect from all sources. */
   perUser: number;
 }
 
-export const defaultThrottleLimits: ThrottleLimits = { windowMs: 15 * 60_000, perUserSource: 5, perSource: 50, perUser: 30 };
+export const defaultThrottleLimits: ThrottleLimits = { windowMs: 15 * 60_000, perUserSource: 5, perSource: 200, perUser: 30 };
 
 interface Counter {
   count: number;
@@ -33,7 +38,10 @@ export class LoginThrottle {
   async admit(user: string, rawSource: string): Promise<void> {
     const source = sourceBucket(rawSource);
     const expiresAt = new Date(this.clock.now().getTime() + this.limits.windowMs);
-    const attempts = await this.state.increment(pairKey(user, source), expiresAt);
+    const [attempts, sourceAttempts] = await Promise.all([
+      this.state.increment(pairKey(user, source), expiresAt),
+      this.state.increment(sourceKey(source), expiresAt),
+    ]);
     const [pair, bySource, byUser] = await Promise.all([
       this.state.counter(pairKey(user, source)),
       this.state.counter(sourceKey(source)),
@@ -41,7 +49,7 @@ export class LoginThrottle {
     ]);
     const blocking = [
       attempts > this.limits.perUserSource ? pair : undefined,
-      bySource && bySource.count >= this.limits.perSource ? bySource : undefined,
+      sourceAttempts > this.limits.perSource ? bySource : undefined,
       // A source's first try for this user is never refused by the user's own count.
       attempts > 1 && byUser && byUser.count >= this.limits.perUser ? byUser : undefined,
     ].filter((c): c is Counter => c !== undefined);
@@ -51,10 +59,8 @@ export class LoginThrottle {
     throw new KubeportError('rate_limited', `too many failed logins; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
   }
 
-  async recordFailure(user: string, rawSource: string): Promise<void> {
-    const source = sourceBucket(rawSource);
-    const expiresAt = new Date(this.clock.now().getTime() + this.limits.windowMs);
-    await Promise.all([sourceKey(source), userKey(user)].map((key) => this.state.increment(key, expiresAt)));
+  async recordFailure(user: string): Promise<void> {
+    await this.state.increment(userKey(user), new Date(this.clock.now().getTime() + this.limits.windowMs));
   }
 
   async recordSuccess(user: string, rawSource: string): Promise<void> {
@@ -62,17 +68,6 @@ export class LoginThrottle {
   }
 }
 
-/** IPv6 clients get a whole /64 each, so addresses within one count as one source. */
-export function sourceBucket(ip: string): string {
-  const address = ip.replace(/^::ffff:/i, '');
-  if (!address.includes(':')) return address;
-  const [head = '', tail = ''] = address.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === '' ? [] : tail.split(':');
-  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
-}
-
-const pairKey = (user: string, source: string) => `login-fail#pair#${user}#${source}`;
-const sourceKey = (source: string) => `login-fail#source#${source}`;
+const pairKey = (user: string, source: string) => `login-attempt#pair#${user}#${source}`;
+const sourceKey = (source: string) => `login-attempt#source#${source}`;
 const userKey = (user: string) => `login-fail#user#${user}`;

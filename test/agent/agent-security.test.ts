@@ -240,6 +240,21 @@ describe('agent security rules', () => {
       expect(upstreamCount()).toBe(before);
     });
 
+    it('ends an open exec session once its user is removed', async () => {
+      const tls = await import('node:tls');
+      const erin = await h.issue({ username: 'erin' });
+      const cat = '/k8s/dev/api/v1/namespaces/default/pods/web-0/exec?command=cat&stdin=true&stdout=true';
+      const socket = tls.connect({ host: '127.0.0.1', port: h.port, ca: h.hostCa.certPem, servername: 'localhost', cert: erin.certPem, key: erin.keyPem });
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.on('secureConnect', () => socket.write(upgrade(cat)));
+      await expect.poll(() => received, { timeout: 3000 }).toMatch(/^HTTP\/1\.1 101 /);
+      h.users.set('erin', null);
+      await closed;
+      expect(received).toMatch(/^HTTP\/1\.1 101 /);
+    });
+
     it('refuses an upgrade with a forged identity header or a bad target', async () => {
       const before = upstreamCount();
       expect(await h.raw(upgrade(exec, 'Impersonate-User: admin\r\n'), alice)).toMatch(/^HTTP\/1\.1 403 /);

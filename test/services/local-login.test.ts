@@ -127,7 +127,7 @@ describe('local users', () => {
 
 describe('login sources', () => {
   it('groups IPv6 addresses by /64 and keeps IPv4 as it is', async () => {
-    const { sourceBucket } = await import('../../lib/services/login-throttle.js');
+    const { sourceBucket } = await import('../../lib/core/source-bucket.js');
     expect(sourceBucket('203.0.113.9')).toBe('203.0.113.9');
     expect(sourceBucket('::ffff:203.0.113.9')).toBe('203.0.113.9');
     expect(sourceBucket('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');

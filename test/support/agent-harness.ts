@@ -74,7 +74,7 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
     clock,
     log: () => undefined,
     clusters: { resolve: async (name) => clusters.get(name) },
-    limits: { unauthenticatedIdleMs: 300, maxConnectionsPerSource: 8 },
+    limits: { unauthenticatedIdleMs: 300, maxConnectionsPerSource: 8, streamRecheckMs: 100 },
     loadRoles: async (names) => names.flatMap((n) => (roles.has(n) ? [roles.get(n)!] : [])),
     loadUser: async (name) => {
       const user = users.get(name);
