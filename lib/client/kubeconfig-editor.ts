@@ -4,7 +4,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type Document, isMap, parseDocument } from 'yaml';
+import { type Document, isMap, isNode, isSeq, parseDocument } from 'yaml';
 import { KUBEPORT_KUBECONFIG_MARKER } from './kubeconfig-marker.js';
 import { atomicWrite } from './profile-store.js';
 
@@ -54,8 +54,11 @@ export async function withKubeconfig<T>(givenPath: string, edit: (config: Kubeco
       (key) => JSON.stringify(config[key]) !== JSON.stringify(original[key]) || (config[key] !== undefined && !document.has(key)),
     );
     if (changed.length > 0) {
-      // Only the top-level keys tsh changed are replaced, so comments and other keys stay.
-      for (const key of changed) document.set(key, config[key]);
+      // Only what tsh changed is rewritten, so comments and entries it did not touch stay as written.
+      for (const key of changed) {
+        if (key === 'clusters' || key === 'users' || key === 'contexts') updateNamedList(document, key, config[key] ?? []);
+        else document.set(key, config[key]);
+      }
       atomicWrite(path, document.toString(), existsSync(path) ? statSync(path).mode & 0o777 : 0o600);
     }
     return result;
@@ -70,6 +73,28 @@ export function readKubeconfigFile(path: string): Kubeconfig {
 
 function read(path: string): Kubeconfig {
   return toConfig(readDocument(path));
+}
+
+/** Replaces, removes and appends list entries by name, leaving unchanged entries' nodes alone. */
+function updateNamedList(document: Document, key: 'clusters' | 'users' | 'contexts', wanted: Named[]): void {
+  const node = document.get(key, true);
+  if (!isSeq(node)) {
+    document.set(key, wanted);
+    return;
+  }
+  const wantedByName = new Map(wanted.map((item) => [item.name, item]));
+  const kept = new Set<string>();
+  node.items = node.items.filter((item) => {
+    const current = isNode(item) ? (item.toJSON() as Named) : undefined;
+    const name = current?.name;
+    const target = name === undefined ? undefined : wantedByName.get(name);
+    if (!target || kept.has(name!) || JSON.stringify(target) !== JSON.stringify(current)) return false;
+    kept.add(name!);
+    return true;
+  });
+  // An empty `[]` would otherwise grow into one long flow-style line.
+  if (node.items.length === 0) node.flow = false;
+  for (const item of wanted) if (!kept.has(item.name)) node.items.push(document.createNode(item));
 }
 
 function readDocument(path: string): Document {

@@ -87,7 +87,7 @@ describe('tsh kubeconfig editing', () => {
     const { symlinkSync, lstatSync } = await import('node:fs');
     const base = dir();
     const real = join(base, 'real-config');
-    writeFileSync(real, '# my clusters, do not lose this comment\napiVersion: v1\nkind: Config\npreferences: {colors: true}\ncontexts: []\n');
+    writeFileSync(real, '# my clusters, do not lose this comment\napiVersion: v1\nkind: Config\npreferences: {colors: true}\ncontexts:\n  # the work cluster\n  - name: work\n    context: {cluster: work}\n');
     const link = join(base, 'config');
     symlinkSync(real, link);
     await withKubeconfig(link, (c) => addEntries(c, [entry('dev')]));
@@ -95,7 +95,8 @@ describe('tsh kubeconfig editing', () => {
     const text = readFileSync(real, 'utf8');
     expect(text).toContain('# my clusters, do not lose this comment');
     expect(parse(text).preferences).toEqual({ colors: true });
-    expect(parse(text).contexts.map((c: { name: string }) => c.name)).toEqual(['dev']);
+    expect(parse(text).contexts.map((c: { name: string }) => c.name)).toEqual(['work', 'dev']);
+    expect(text).toContain('# the work cluster');
   });
 
   it('refuses to edit a kubeconfig that is not valid YAML, and leaves it as it was', async () => {
