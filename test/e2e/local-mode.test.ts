@@ -265,11 +265,13 @@ describe('local mode, end to end with the real kubectl', () => {
     const source = parse(readFileSync(sourceKubeconfig, 'utf8'));
     writeFileSync(devOnly, stringify({ ...source, contexts: source.contexts.filter((c: { name: string }) => c.name === 'dev') }));
     local = await startLocalModeProcess({ dataDir, kubeconfig: devOnly });
-    const relogin = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], { env: alice.env, input: `${PASSWORD}\n${codeFor(aliceSecret, 1)}\n` });
+    // One code for both logins: computing it twice could cross a 30 s step and make two codes.
+    const code = codeFor(aliceSecret, 1);
+    const relogin = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], { env: alice.env, input: `${PASSWORD}\n${code}\n` });
     expect(relogin.code, relogin.stderr).toBe(0);
     expect((await kubectl(alice, 'get', 'pods', '-n', 'default')).stdout).toContain('web-0');
     expect(JSON.parse((await tsh(alice, 'kube', 'ls', '--format=json')).stdout).map((c: { kube_cluster_name: string }) => c.kube_cluster_name)).toEqual(['dev']);
-    const replay = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], { env: alice.env, input: `${PASSWORD}\n${codeFor(aliceSecret, 1)}\n` });
+    const replay = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], { env: alice.env, input: `${PASSWORD}\n${code}\n` });
     expect(replay.code).toBe(1);
     expect(replay.stderr).toContain('this TOTP code was already used');
   });
