@@ -18,12 +18,14 @@ const reasons: Record<number, string> = {
 
 export interface KubeStatus {
   code: number;
+  message: string;
   body: string;
 }
 
 export function kubeStatus(code: number, message: string): KubeStatus {
   return {
     code,
+    message,
     body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: reasons[code] ?? 'Unknown', code }),
   };
 }
@@ -51,7 +53,7 @@ export function sendStatus(res: ServerResponse, status: KubeStatus, options: { a
     res.destroy();
     return;
   }
-  const body = options.asText ? `${(JSON.parse(status.body) as { message: string }).message}\n` : status.body;
+  const body = options.asText ? `${status.message}\n` : status.body;
   res.writeHead(status.code, {
     'content-type': options.asText ? 'text/plain; charset=utf-8' : 'application/json',
     'content-length': Buffer.byteLength(body),

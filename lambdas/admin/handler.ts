@@ -3,8 +3,7 @@ import { z } from 'zod';
 import type { CertifiedIdentity } from '../../lib/core/identity.js';
 import { AdminService } from '../../lib/services/admin.js';
 import type { ServiceDeps } from '../../lib/services/deps.js';
-import { verifySignedRequest } from '../../lib/services/verify-signed-request.js';
-import { signed } from '../auth/handler.js';
+import { signedCaller } from '../signed-caller.js';
 import { type ApiHandler, type RouteContext, createRouter, json, parseBody } from '../http.js';
 
 const addUserBody = z.object({
@@ -18,7 +17,7 @@ const createBody = z.object({ document: z.unknown(), source: z.string().max(1024
 export function createAdminHandler(deps: ServiceDeps, log?: (message: string) => void): ApiHandler {
   const admin = new AdminService(deps);
   const caller = (ctx: RouteContext): Promise<CertifiedIdentity> =>
-    verifySignedRequest(signed(deps, ctx), { trustedUserCaPems: [deps.userCa.certPem], clock: deps.clock, state: deps.state, resources: deps.resources });
+    signedCaller(deps, ctx);
   const allowed = async (ctx: RouteContext, resource: string, verb: string) => {
     const identity = await caller(ctx);
     await admin.authorize(identity, resource, verb);

@@ -8,8 +8,7 @@ import type { ServiceDeps } from '../../lib/services/deps.js';
 import type { IssuedCertificate } from '../../lib/services/issue-certificate.js';
 import { LocalUsers } from '../../lib/services/local-users.js';
 import { loadRoles } from '../../lib/services/roles.js';
-import { verifySignedRequest } from '../../lib/services/verify-signed-request.js';
-import { SIGNED_REQUEST_HEADER, apiAudience } from '../../lib/core/signed-request.js';
+import { signedCaller } from '../signed-caller.js';
 import { type ApiHandler, type RouteContext, createRouter, json, parseBody } from '../http.js';
 
 const userName = z.string().min(1).max(253);
@@ -55,7 +54,7 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
         method: 'GET',
         pattern: '/webapi/kube/clusters',
         handler: async (ctx) => {
-          const identity = await verifySignedRequest(signed(deps, ctx), { trustedUserCaPems: [deps.userCa.certPem], clock: deps.clock, state: deps.state, resources: deps.resources });
+          const identity = await signedCaller(deps, ctx);
           const roles = await loadRoles(deps.resources, identity.roles);
           const clusters = (await deps.resources.list<KubeCluster>('kube_cluster')).map((r) => r.body);
           const visible = clusters.filter((c) => clusterAllowed(roles, { name: c.metadata.name, labels: c.metadata.labels ?? {} }));
@@ -65,16 +64,6 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
     ],
     log,
   );
-}
-
-export function signed(deps: ServiceDeps, ctx: RouteContext) {
-  return {
-    token: ctx.event.headers[SIGNED_REQUEST_HEADER],
-    audience: apiAudience(deps.clusterName),
-    method: ctx.event.requestContext.http.method,
-    path: ctx.pathAndQuery,
-    body: ctx.body,
-  };
 }
 
 function ping(deps: ServiceDeps) {

@@ -42,17 +42,18 @@ export class LoginThrottle {
       this.state.increment(pairKey(user, source), expiresAt),
       this.state.increment(sourceKey(source), expiresAt),
     ]);
-    const [pair, bySource, byUser] = await Promise.all([
-      this.state.counter(pairKey(user, source)),
-      this.state.counter(sourceKey(source)),
-      this.state.counter(userKey(user)),
-    ]);
-    const blocking = [
-      attempts > this.limits.perUserSource ? pair : undefined,
-      sourceAttempts > this.limits.perSource ? bySource : undefined,
+    // Only the user's failure count is read on every attempt; the window ends of the attempt
+    // counters are read only when one of them refuses, to name the retry time.
+    const byUser = attempts > 1 ? await this.state.counter(userKey(user)) : undefined;
+    const refusing = [
+      attempts > this.limits.perUserSource ? pairKey(user, source) : undefined,
+      sourceAttempts > this.limits.perSource ? sourceKey(source) : undefined,
+    ].filter((key): key is string => key !== undefined);
+    const blocking: Counter[] = [
+      ...(await Promise.all(refusing.map((key) => this.state.counter(key)))).filter((c): c is Counter => c !== undefined),
       // A source's first try for this user is never refused by the user's own count.
-      attempts > 1 && byUser && byUser.count >= this.limits.perUser ? byUser : undefined,
-    ].filter((c): c is Counter => c !== undefined);
+      ...(byUser && byUser.count >= this.limits.perUser ? [byUser] : []),
+    ];
     if (blocking.length === 0) return;
     const until = Math.max(...blocking.map((c) => c.expiresAt.getTime()));
     const retryAfterSeconds = Math.max(1, Math.ceil((until - this.clock.now().getTime()) / 1000));

@@ -858,12 +858,17 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     res.end(reply.body);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const target = req.url ?? '/';
+  function recordRequest(req: IncomingMessage): RecordedRequest {
     const headers: Array<[string, string]> = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: target, headers, authenticated: null, effective: null };
+    const record: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers, authenticated: null, effective: null };
     requests.push(record);
+    return record;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = req.url ?? '/';
+    const record = recordRequest(req);
 
     const authenticated = authenticate(req);
     if (!authenticated) return send(res, record, unauthorized);
@@ -899,10 +904,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   // exec over WebSocket: authenticated, impersonated and authorized like any request.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = req.url ?? '/';
-    const headers: Array<[string, string]> = [];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: target, headers, authenticated: null, effective: null };
-    requests.push(record);
+    const record = recordRequest(req);
     const refuse = (reply: Reply) => {
       record.status = reply.status;
       socket.end(`HTTP/1.1 ${reply.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${reply.body.length}\r\nConnection: close\r\n\r\n${reply.body.toString()}`);
