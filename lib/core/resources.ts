@@ -85,7 +85,14 @@ export const userSchema = z
       .object({
         roles: stringList,
         traits: z.record(z.string(), stringList).default({}),
-        created_by: z.object({ connector: z.string().optional(), time: z.string().optional() }).optional(),
+        created_by: z
+          .object({
+            connector: z.string().optional(),
+            time: z.string().optional(),
+            /** Set by the server at each creation; invites and credentials of an earlier user of the name carry another. */
+            incarnation: z.string().optional(),
+          })
+          .optional(),
         /** Certificates issued before this time are refused (set by trait changes and removal). */
         revoked_before: z.iso.datetime({ offset: true }).optional(),
       })

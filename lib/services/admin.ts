@@ -3,6 +3,7 @@ import { ConflictError, KubeportError, accessDenied, badRequest, notFound } from
 import type { CertifiedIdentity } from '../core/identity.js';
 import type { KubeCluster, ResourceKind, Role, User } from '../core/resources.js';
 import { isResourceKind, parseResource } from '../core/resources.js';
+import { revocationTime } from '../core/user-standing.js';
 import { auditEvent } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
 import { LocalUsers } from './local-users.js';
@@ -44,9 +45,9 @@ export class AdminService {
       spec: {
         roles: request.roles,
         traits: { kubernetes_groups: request.kubernetesGroups, kubernetes_users: request.kubernetesUsers, logins: [] },
-        created_by: { connector: 'local', time: this.deps.clock.now().toISOString() },
+        created_by: { connector: 'local', time: this.deps.clock.now().toISOString(), incarnation: this.newIncarnation() },
         // A user removed and added again must not get back the old user's certificates.
-        revoked_before: this.deps.clock.now().toISOString(),
+        revoked_before: revocationTime(this.deps.clock.now()).toISOString(),
       },
     };
     const parsed = parseResource(document, 'user');
@@ -58,7 +59,9 @@ export class AdminService {
       if (error instanceof KubeportError && error.code === 'conflict') throw new ConflictError(`user ${user.metadata.name} already exists`);
       throw error;
     }
-    const invite = await this.localUsers.createInvite(user.metadata.name);
+    // Invites and credentials an earlier user of the name left behind go before the new invite.
+    await this.localUsers.forget(user.metadata.name);
+    const invite = await this.localUsers.createInvite(user);
     await this.deps.audit.emit(auditEvent(this.deps, 'user.create', { user: caller.username, name: user.metadata.name, roles: user.spec.roles }));
     return { user, invite: invite.token, expires: invite.expires };
   }
@@ -68,9 +71,11 @@ export class AdminService {
   }
 
   async removeUser(caller: CertifiedIdentity, name: string): Promise<void> {
+    // The user goes first, so no enrollment or login that starts now finds it; then its invites
+    // and credentials, also when the user itself was already gone.
     const removed = await this.deps.resources.delete('user', name);
+    await this.localUsers.forget(name);
     if (!removed) throw notFound(`user ${name} not found`);
-    await this.localUsers.removeCredentials(name);
     await this.deps.audit.emit(auditEvent(this.deps, 'user.delete', { user: caller.username, name }));
   }
 
@@ -97,13 +102,10 @@ export class AdminService {
     const name = parsed.resource.metadata.name;
     const existing = await this.deps.resources.get(parsed.kind, name);
     if (existing && !overwrite) throw new ConflictError(`${parsed.kind} ${name} already exists; add --force to overwrite it`);
-    const resource =
-      parsed.kind === 'user'
-        ? // New roles or traits apply to new certificates only; the ones already out stop working,
-          // and so do those of an earlier user of the same name.
-          { ...(parsed.resource as User), spec: { ...(parsed.resource as User).spec, revoked_before: this.deps.clock.now().toISOString() } }
-        : parsed.resource;
+    const resource = parsed.kind === 'user' ? this.userToStore(parsed.resource as User, existing?.body as User | undefined) : parsed.resource;
     await this.deps.resources.put(parsed.kind, name, resource, { expectRevision: existing?.revision ?? null });
+    // A new user of the name starts without what an earlier one left behind.
+    if (parsed.kind === 'user' && !existing) await this.localUsers.forget(name);
     await this.deps.audit.emit(auditEvent(this.deps, 'resource.create', { user: caller.username, kind: parsed.kind, name }));
     return { kind: parsed.kind, name };
   }
@@ -113,6 +115,24 @@ export class AdminService {
     if (!isResourceKind(kind)) throw badRequest(`unknown kind ${kind}; use role, user or kube_cluster`);
     if (!(await this.deps.resources.delete(kind, name))) throw notFound(`${kind} ${name} not found`);
     await this.deps.audit.emit(auditEvent(this.deps, 'resource.delete', { user: caller.username, kind, name }));
+  }
+
+  /**
+   * New roles or traits apply to new certificates only; the ones already out stop working, and so
+   * do those of an earlier user of the same name. The incarnation is the server's: kept across
+   * changes (invites and credentials stay valid), new for a new user, never taken from the document.
+   */
+  private userToStore(user: User, existing: User | undefined): User {
+    const incarnation = existing ? existing.spec.created_by?.incarnation : this.newIncarnation();
+    const createdBy = { ...user.spec.created_by };
+    delete createdBy.incarnation;
+    if (incarnation !== undefined) createdBy.incarnation = incarnation;
+    const spec = { ...user.spec, revoked_before: revocationTime(this.deps.clock.now(), existing).toISOString() };
+    return { ...user, spec: Object.keys(createdBy).length > 0 ? { ...spec, created_by: createdBy } : spec };
+  }
+
+  private newIncarnation(): string {
+    return Buffer.from(this.deps.random.bytes(16)).toString('hex');
   }
 
   async listClusters(): Promise<KubeCluster[]> {

@@ -3,6 +3,7 @@ import { certificateTtl, issueUserCertificate } from '../core/certificate-author
 import { accessDenied } from '../core/errors.js';
 import type { Identity } from '../core/identity.js';
 import type { User } from '../core/resources.js';
+import { certificateIssueTime } from '../core/user-standing.js';
 import { auditEvent } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
 import { loadRoles, maxSessionTtls } from './roles.js';
@@ -19,6 +20,7 @@ export async function issueCertificateFor(
   publicKeySpki: Uint8Array,
   requestedTtlMs: number | undefined,
   connector: string,
+  /** Taken before `user` was read, so a change of the user landing after the read revokes the certificate. */
   issuedAt: Date = deps.clock.now(),
 ): Promise<IssuedCertificate> {
   const roles = await loadRoles(deps.resources, user.spec.roles);
@@ -32,7 +34,8 @@ export async function issueCertificateFor(
     traits: user.spec.traits,
     connector,
     accessRequests: [],
-    issuedAt: issuedAt.toISOString(),
+    // Strictly after the revocation of the user as read: a login right after a change works at once.
+    issuedAt: certificateIssueTime(issuedAt, user).toISOString(),
   };
   const certPem = await issueUserCertificate(deps.userCa, publicKeySpki, identity, ttl);
   const expires = new Date(deps.clock.now().getTime() + ttl).toISOString();

@@ -1,26 +1,23 @@
-// Local users: one-time invites, password + TOTP enrollment, and password + TOTP login.
-import { createHash } from 'node:crypto';
+// Local users: invite enrollment (password + TOTP) and password + TOTP login.
 import { KubeportError, badRequest, notFound, unauthenticated } from '../core/errors.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../core/password.js';
+import type { StoredResource } from '../core/ports.js';
 import type { User } from '../core/resources.js';
 import { matchTotp, newTotpSecret, otpauthUri } from '../core/totp.js';
+import { revocationTime } from '../core/user-standing.js';
 import { auditEvent } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
 import { type IssuedCertificate, issueCertificateFor } from './issue-certificate.js';
-import { LoginThrottle } from './login-throttle.js';
-
-export const INVITE_TTL_MS = 3_600_000;
-const ENROLLMENT_TTL_MS = 15 * 60_000;
+import { type Invite, LocalInvites } from './local-invites.js';
+import { LoginThrottle, defaultThrottleLimits, enrollmentThrottleLimits } from './login-throttle.js';
 
 /** Kept apart from the user resource so that `tctl get users` never shows secrets. */
 export interface LocalCredentials {
   password_hash: string;
   totp_secret_sealed: string;
   last_totp_step: number;
-}
-
-interface Invite {
-  user: string;
+  /** The incarnation of the user these were set for; absent only for data from before incarnations. */
+  incarnation?: string;
 }
 
 export interface LoginAttempt {
@@ -36,36 +33,42 @@ export interface EnrollmentAttempt extends LoginAttempt {
   invite: string;
 }
 
-const inviteKey = (token: string) => `invite#${createHash('sha256').update(token).digest('hex')}`;
-const enrollmentKey = (token: string) => `enroll#${createHash('sha256').update(token).digest('hex')}`;
+// One answer for every failed login, so it tells nothing about which part was wrong.
+const LOGIN_FAILURE = 'invalid user name, password or TOTP code (each code works once: if you just used it, wait for the next one)';
+const INVITE_FAILURE = 'invite is invalid, expired or already used; ask an admin for a new one (tctl users add)';
+const USER_UPDATE_RETRIES = 5;
+
+const incarnationOf = (user: User) => user.spec.created_by?.incarnation;
 
 export class LocalUsers {
-  private readonly throttle: LoginThrottle;
-  private unknownUserHashPromise: Promise<string> | undefined;
+  private readonly loginThrottle: LoginThrottle;
+  private readonly enrollmentThrottle: LoginThrottle;
+  private readonly invites: LocalInvites;
+  private decoyPromise: Promise<LocalCredentials> | undefined;
 
   constructor(private readonly deps: ServiceDeps) {
-    this.throttle = new LoginThrottle(deps.state, deps.clock);
+    this.loginThrottle = new LoginThrottle(deps.state, deps.clock, defaultThrottleLimits, 'login');
+    this.enrollmentThrottle = new LoginThrottle(deps.state, deps.clock, enrollmentThrottleLimits, 'enrollment');
+    this.invites = new LocalInvites(deps);
   }
 
-  /** Stores a hashed one-time invite; the token itself is shown once, to the admin. */
-  async createInvite(user: string): Promise<{ token: string; expires: string }> {
-    const token = Buffer.from(this.deps.random.bytes(24)).toString('hex');
-    const expires = new Date(this.deps.clock.now().getTime() + INVITE_TTL_MS);
-    await this.deps.state.putIfAbsent(inviteKey(token), { user } satisfies Invite, expires);
-    return { token, expires: expires.toISOString() };
+  /** An invite for the user as stored now; it opens nothing once the user is removed or added again. */
+  createInvite(user: User): Promise<{ token: string; expires: string }> {
+    return this.invites.create(user.metadata.name, incarnationOf(user));
+  }
+
+  /** Deletes the invites and credentials of a name: on removal, and before a new user takes it. */
+  async forget(user: string): Promise<void> {
+    await this.invites.deleteAllOf(user);
+    await this.deps.resources.delete('local_credentials', user);
   }
 
   /** Step one of an invite: a fresh TOTP secret to put into an authenticator app. */
   async startEnrollment(user: string, invite: string, source: string): Promise<{ otpauthUri: string; secret: string }> {
+    await this.enrollmentThrottle.admit(user, source);
     await this.requireInvite(user, invite, source);
     const secret = newTotpSecret(this.deps.random);
-    const key = enrollmentKey(invite);
-    await this.deps.state.delete(key);
-    await this.deps.state.putIfAbsent(
-      key,
-      { sealed: await this.deps.secrets.seal(secret) },
-      new Date(this.deps.clock.now().getTime() + ENROLLMENT_TTL_MS),
-    );
+    await this.invites.startEnrollment(invite, await this.deps.secrets.seal(secret));
     return { otpauthUri: otpauthUri(secret, user, `Kubeport ${this.deps.clusterName}`), secret };
   }
 
@@ -74,92 +77,121 @@ export class LocalUsers {
     const { user, source } = attempt;
     const problem = passwordProblem(attempt.password);
     if (problem) throw badRequest(problem);
-    await this.throttle.admit(user, source);
-    await this.requireInvite(user, attempt.invite, source);
-    const pending = await this.deps.state.get<{ sealed: string }>(enrollmentKey(attempt.invite));
+    await this.enrollmentThrottle.admit(user, source);
+    // Nothing is stored until the invite is known to belong to the user of this name as it is now.
+    const invite = await this.requireInvite(user, attempt.invite, source);
+    const pending = await this.invites.pendingEnrollment(attempt.invite);
     if (!pending) throw unauthenticated('TOTP enrollment not started or expired; run tsh login with the invite again');
-    const secret = await this.deps.secrets.open(pending.sealed);
-    const step = matchTotp(secret, attempt.totpCode, this.deps.clock.now());
-    if (step === undefined) return this.fail(user, source, 'invalid TOTP code; check the clock of your device and enter the current code');
-    const invite = await this.deps.state.take<Invite>(inviteKey(attempt.invite));
-    if (!invite || invite.user !== user) return this.fail(user, source, 'invite is invalid, expired or already used; ask an admin for a new one (tctl users add)');
-    await this.deps.state.delete(enrollmentKey(attempt.invite));
+    const step = matchTotp(await this.deps.secrets.open(pending.sealed), attempt.totpCode, this.deps.clock.now());
+    if (step === undefined) return this.failEnrollment(user, source, 'invalid TOTP code; check the clock of your device and enter the current code');
+    const taken = await this.invites.take(attempt.invite);
+    if (!taken || taken.user !== user || taken.incarnation !== invite.incarnation) return this.failEnrollment(user, source, INVITE_FAILURE);
+    await this.invites.endEnrollment(attempt.invite);
+    await this.revokeEarlierCertificates(user, invite, source);
     const credentials: LocalCredentials = {
       password_hash: await hashPassword(attempt.password, this.deps.random),
       totp_secret_sealed: pending.sealed,
       last_totp_step: step,
+      ...(invite.incarnation === undefined ? {} : { incarnation: invite.incarnation }),
     };
     const existing = await this.deps.resources.get<LocalCredentials>('local_credentials', user);
     await this.deps.resources.put('local_credentials', user, credentials, { expectRevision: existing?.revision ?? null });
-    return this.succeed(user, source, attempt);
+    return this.succeed(user, source, attempt, this.enrollmentThrottle);
   }
 
   async login(attempt: LoginAttempt): Promise<IssuedCertificate> {
     const { user, source } = attempt;
-    await this.throttle.admit(user, source);
-    const stored = await this.deps.resources.get<LocalCredentials>('local_credentials', user);
-    // The same answer whether the user exists or not, so names cannot be probed.
-    const genericFailure = 'invalid user name, password or TOTP code';
-    if (!stored) {
-      // Spend the same scrypt time as for a real user, so timing does not tell who exists.
-      await verifyPassword(attempt.password, await this.unknownUserHash());
-      return this.fail(user, source, genericFailure);
+    await this.loginThrottle.admit(user, source);
+    const [stored, account] = await Promise.all([
+      this.deps.resources.get<LocalCredentials>('local_credentials', user),
+      this.deps.resources.get<User>('user', user),
+    ]);
+    // Credentials count only for the user they were set for: leftovers of an earlier user of the
+    // name open nothing.
+    const credentials = stored && account && stored.body.incarnation === incarnationOf(account.body) ? stored : undefined;
+    // Every failure does the same work (scrypt, opening a sealed secret, the code check) and gets
+    // the same answer, so neither timing nor message tells whether the user exists, the password
+    // matched, or a right code was already used.
+    const decoy = credentials ? undefined : await this.decoy();
+    const body = credentials?.body ?? decoy!;
+    const passwordMatches = await verifyPassword(attempt.password, body.password_hash);
+    const step = matchTotp(await this.deps.secrets.open(body.totp_secret_sealed), attempt.totpCode, this.deps.clock.now());
+    if (!credentials || !passwordMatches || step === undefined || step <= credentials.body.last_totp_step) {
+      return this.failLogin(user, source);
     }
-    if (!(await verifyPassword(attempt.password, stored.body.password_hash))) return this.fail(user, source, genericFailure);
-    const secret = await this.deps.secrets.open(stored.body.totp_secret_sealed);
-    const step = matchTotp(secret, attempt.totpCode, this.deps.clock.now());
-    if (step === undefined) return this.fail(user, source, genericFailure);
-    if (step <= stored.body.last_totp_step) return this.fail(user, source, 'this TOTP code was already used; wait for the next code');
     try {
-      await this.deps.resources.put('local_credentials', user, { ...stored.body, last_totp_step: step }, { expectRevision: stored.revision });
+      await this.deps.resources.put('local_credentials', user, { ...credentials.body, last_totp_step: step }, { expectRevision: credentials.revision });
     } catch (error) {
-      if (error instanceof KubeportError && error.code === 'conflict') {
-        return this.fail(user, source, 'this TOTP code was already used; wait for the next code');
-      }
+      // A parallel login used the same code first.
+      if (error instanceof KubeportError && error.code === 'conflict') return this.failLogin(user, source);
       throw error;
     }
-    return this.succeed(user, source, attempt);
+    return this.succeed(user, source, attempt, this.loginThrottle);
   }
 
-  async removeCredentials(user: string): Promise<void> {
-    await this.deps.resources.delete('local_credentials', user);
-  }
-
-  private unknownUserHash(): Promise<string> {
-    this.unknownUserHashPromise ??= hashPassword(Buffer.from(this.deps.random.bytes(16)).toString('hex'), this.deps.random).catch((error: unknown) => {
-      this.unknownUserHashPromise = undefined;
+  /** Credentials no one can log in with, checked in place of missing ones to spend the same time. */
+  private decoy(): Promise<LocalCredentials> {
+    this.decoyPromise ??= (async () => ({
+      password_hash: await hashPassword(Buffer.from(this.deps.random.bytes(16)).toString('hex'), this.deps.random),
+      totp_secret_sealed: await this.deps.secrets.seal(newTotpSecret(this.deps.random)),
+      last_totp_step: Number.MAX_SAFE_INTEGER,
+    }))().catch((error: unknown) => {
+      this.decoyPromise = undefined;
       throw error;
     });
-    return this.unknownUserHashPromise;
+    return this.decoyPromise;
   }
 
-  private async requireInvite(user: string, token: string, source: string): Promise<void> {
-    const invite = await this.deps.state.get<Invite>(inviteKey(token));
-    if (!invite || invite.user !== user) {
-      await this.fail(user, source, 'invite is invalid, expired or already used; ask an admin for a new one (tctl users add)');
+  /** The live invite, made for this user as it exists now (not an earlier user of the name). */
+  private async requireInvite(user: string, token: string, source: string): Promise<Invite> {
+    const invite = await this.invites.get(token);
+    const account = invite?.user === user ? await this.deps.resources.get<User>('user', user) : undefined;
+    if (!invite || !account || incarnationOf(account.body) !== invite.incarnation) return this.failEnrollment(user, source, INVITE_FAILURE);
+    return invite;
+  }
+
+  /** Whoever holds a certificate of this user from before now has to log in with the new credentials. */
+  private async revokeEarlierCertificates(user: string, invite: Invite, source: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const account = await this.deps.resources.get<User>('user', user);
+      if (!account || incarnationOf(account.body) !== invite.incarnation) return this.failEnrollment(user, source, INVITE_FAILURE);
+      const revokedBefore = revocationTime(this.deps.clock.now(), account.body).toISOString();
+      try {
+        await this.deps.resources.put<User>('user', user, { ...account.body, spec: { ...account.body.spec, revoked_before: revokedBefore } }, { expectRevision: account.revision });
+        return;
+      } catch (error) {
+        if (!(error instanceof KubeportError && error.code === 'conflict') || attempt >= USER_UPDATE_RETRIES) throw error;
+      }
     }
   }
 
-  private async succeed(user: string, source: string, attempt: LoginAttempt): Promise<IssuedCertificate> {
+  private async succeed(user: string, source: string, attempt: LoginAttempt, throttle: LoginThrottle): Promise<IssuedCertificate> {
     // Taken before the user is read: a change landing in between revokes this certificate too.
     const issuedAt = this.deps.clock.now();
-    const stored = await this.deps.resources.get<User>('user', user);
+    const stored: StoredResource<User> | undefined = await this.deps.resources.get<User>('user', user);
     if (!stored) throw notFound(`user ${user} no longer exists`);
     const issued = await issueCertificateFor(this.deps, stored.body, attempt.publicKeySpki, attempt.ttlMs, 'local', issuedAt);
-    await this.throttle.recordSuccess(user, source);
+    await throttle.recordSuccess(user, source);
     await this.deps.audit.emit(
       auditEvent(this.deps, 'user.login', { user, success: true, method: 'local', 'addr.remote': source, user_roles: issued.identity.roles }),
     );
     return issued;
   }
 
-  private async fail(user: string, source: string, message: string): Promise<never> {
-    await this.throttle.recordFailure(user);
+  private async failLogin(user: string, source: string): Promise<never> {
+    await this.loginThrottle.recordFailure(user);
+    return this.audited(user, source, LOGIN_FAILURE);
+  }
+
+  /** Not counted against the user: bad invites must not lock the user out of login. */
+  private failEnrollment(user: string, source: string, message: string): Promise<never> {
+    return this.audited(user, source, message);
+  }
+
+  private async audited(user: string, source: string, message: string): Promise<never> {
     await this.deps.audit.emit(
       auditEvent(this.deps, 'user.login', { user, success: false, method: 'local', 'addr.remote': source, error: message }),
     );
     throw unauthenticated(message);
   }
 }
-
-

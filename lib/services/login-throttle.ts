@@ -1,8 +1,9 @@
-// Slows down password and TOTP guessing without letting anyone lock a user out.
+// Slows down password, TOTP and invite guessing without letting anyone lock a user out.
 // Attempts are counted per (user, source) and per source as they arrive, before any check, so
-// parallel guesses are counted too; failures are counted per user. The per-user limit only
+// parallel guesses are counted too; login failures are counted per user. The per-user limit only
 // refuses sources that have already tried that user, so an attacker who floods a name cannot
-// keep its owner from logging in from a clean address.
+// keep its owner from logging in from a clean address. Logins and invite enrollments are counted
+// apart: bad invites are refused per source and never count against the user's own logins.
 import { KubeportError } from '../core/errors.js';
 import type { Clock, StateStore } from '../core/ports.js';
 import { sourceBucket } from '../core/source-bucket.js';
@@ -13,11 +14,21 @@ export interface ThrottleLimits {
   perUserSource: number;
   /** Attempts one source may make for any users; generous, as an office shares one address. */
   perSource: number;
-  /** Failures one user may collect from all sources. */
-  perUser: number;
+  /** Failures one user may collect from all sources; undefined: failures are not counted per user. */
+  perUser?: number;
 }
 
 export const defaultThrottleLimits: ThrottleLimits = { windowMs: 15 * 60_000, perUserSource: 5, perSource: 200, perUser: 30 };
+
+/**
+ * Invite enrollment takes two calls per try (TOTP secret, then password and code), hence more
+ * tries per user. Invite tokens cannot be guessed; the limit stops floods of failures and audit
+ * events. Failures are never counted per user: whoever knows a user's name would otherwise lock
+ * that user out of login with bad invites.
+ */
+export const enrollmentThrottleLimits: ThrottleLimits = { windowMs: 15 * 60_000, perUserSource: 10, perSource: 100 };
+
+export type ThrottledAction = 'login' | 'enrollment';
 
 interface Counter {
   count: number;
@@ -29,6 +40,7 @@ export class LoginThrottle {
     private readonly state: StateStore,
     private readonly clock: Clock,
     private readonly limits: ThrottleLimits = defaultThrottleLimits,
+    private readonly action: ThrottledAction = 'login',
   ) {}
 
   /**
@@ -38,37 +50,49 @@ export class LoginThrottle {
   async admit(user: string, rawSource: string): Promise<void> {
     const source = sourceBucket(rawSource);
     const expiresAt = new Date(this.clock.now().getTime() + this.limits.windowMs);
+    const pair = this.pairKey(user, source);
     const [attempts, sourceAttempts] = await Promise.all([
-      this.state.increment(pairKey(user, source), expiresAt),
-      this.state.increment(sourceKey(source), expiresAt),
+      this.state.increment(pair, expiresAt),
+      this.state.increment(this.sourceKey(source), expiresAt),
     ]);
     // Only the user's failure count is read on every attempt; the window ends of the attempt
     // counters are read only when one of them refuses, to name the retry time.
-    const byUser = attempts > 1 ? await this.state.counter(userKey(user)) : undefined;
+    const perUser = this.limits.perUser;
+    const byUser = perUser !== undefined && attempts > 1 ? await this.state.counter(userKey(user)) : undefined;
     const refusing = [
-      attempts > this.limits.perUserSource ? pairKey(user, source) : undefined,
-      sourceAttempts > this.limits.perSource ? sourceKey(source) : undefined,
+      attempts > this.limits.perUserSource ? pair : undefined,
+      sourceAttempts > this.limits.perSource ? this.sourceKey(source) : undefined,
     ].filter((key): key is string => key !== undefined);
     const blocking: Counter[] = [
       ...(await Promise.all(refusing.map((key) => this.state.counter(key)))).filter((c): c is Counter => c !== undefined),
       // A source's first try for this user is never refused by the user's own count.
-      ...(byUser && byUser.count >= this.limits.perUser ? [byUser] : []),
+      ...(byUser && perUser !== undefined && byUser.count >= perUser ? [byUser] : []),
     ];
     if (blocking.length === 0) return;
     const until = Math.max(...blocking.map((c) => c.expiresAt.getTime()));
     const retryAfterSeconds = Math.max(1, Math.ceil((until - this.clock.now().getTime()) / 1000));
-    throw new KubeportError('rate_limited', `too many failed logins; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
+    const what = this.action === 'login' ? 'failed logins' : 'invite enrollment attempts';
+    throw new KubeportError('rate_limited', `too many ${what}; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
   }
 
+  /** Counts a failure against the user, when this throttle counts per user (logins only). */
   async recordFailure(user: string): Promise<void> {
+    if (this.limits.perUser === undefined) return;
     await this.state.increment(userKey(user), new Date(this.clock.now().getTime() + this.limits.windowMs));
   }
 
   async recordSuccess(user: string, rawSource: string): Promise<void> {
-    await this.state.delete(pairKey(user, sourceBucket(rawSource)));
+    await this.state.delete(this.pairKey(user, sourceBucket(rawSource)));
+  }
+
+  // Login keys keep the names they always had, so counters in flight survive an upgrade.
+  private pairKey(user: string, source: string): string {
+    return `${this.action}-attempt#pair#${user}#${source}`;
+  }
+
+  private sourceKey(source: string): string {
+    return `${this.action}-attempt#source#${source}`;
   }
 }
 
-const pairKey = (user: string, source: string) => `login-attempt#pair#${user}#${source}`;
-const sourceKey = (source: string) => `login-attempt#source#${source}`;
 const userKey = (user: string) => `login-fail#user#${user}`;

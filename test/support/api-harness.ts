@@ -13,6 +13,8 @@ import { FileSecretBox } from '../../lib/adapters/local/file-secret-box.js';
 import { systemRandom } from '../../lib/adapters/system.js';
 import { issueUserCertificate } from '../../lib/core/certificate-authority.js';
 import type { Identity } from '../../lib/core/identity.js';
+import type { User } from '../../lib/core/resources.js';
+import { certificateIssueTime } from '../../lib/core/user-standing.js';
 import type { ServiceDeps } from '../../lib/services/deps.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../lambdas/auth/handler.js';
@@ -61,7 +63,10 @@ export async function startApiHarness(start = new Date()): Promise<ApiHarness> {
     identity: async (identity, options = {}) => {
       const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       // The admin identity npm start writes is a built-in one; tests that need a stored user say so.
-      const full: Identity = { roles: ['editor'], traits: {}, connector: identity.username === 'kubeport-admin' ? 'builtin' : 'local', accessRequests: [], issuedAt: clock.now().toISOString(), ...identity };
+      // Dated as the real issuer dates it: after the stored user's last revocation.
+      const stored = await deps.resources.get<User>('user', identity.username);
+      const issuedAt = (stored ? certificateIssueTime(clock.now(), stored.body) : clock.now()).toISOString();
+      const full: Identity = { roles: ['editor'], traits: {}, connector: identity.username === 'kubeport-admin' ? 'builtin' : 'local', accessRequests: [], issuedAt, ...identity };
       const certPem = await issueUserCertificate(options.ca ?? userCa, new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })), full, options.ttlMs ?? 3_600_000);
       return { certPem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
     },
