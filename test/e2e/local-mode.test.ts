@@ -273,7 +273,7 @@ describe('local mode, end to end with the real kubectl', () => {
     expect(JSON.parse((await tsh(alice, 'kube', 'ls', '--format=json')).stdout).map((c: { kube_cluster_name: string }) => c.kube_cluster_name)).toEqual(['dev']);
     const replay = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], { env: alice.env, input: `${PASSWORD}\n${code}\n` });
     expect(replay.code).toBe(1);
-    expect(replay.stderr).toContain('this TOTP code was already used');
+    expect(replay.stderr).toContain('invalid user name, password or TOTP code (each code works once');
   });
 
   it('tsh logout removes exactly its own keys and kubeconfig entries', async () => {

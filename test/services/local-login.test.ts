@@ -7,6 +7,7 @@ import { totpCode, totpStep } from '../../lib/core/totp.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
 
 const PASSWORD = 'correct horse battery staple';
+const LOGIN_FAILURE = 'invalid user name, password or TOTP code (each code works once: if you just used it, wait for the next one)';
 
 describe('local users', () => {
   let h: ApiHarness;
@@ -81,11 +82,11 @@ describe('local users', () => {
 
   it('logs in with password and code; a code is accepted once; TTL follows the roles', async () => {
     const { secret } = await enroll('erin', await invite('erin'));
-    expect((await failure(login('erin', PASSWORD, code(secret)))).message).toContain('this TOTP code was already used');
+    expect((await failure(login('erin', PASSWORD, code(secret)))).message).toBe(LOGIN_FAILURE);
     const answer = await login('erin', PASSWORD, code(secret, 1), 100 * 3600);
     const lifetime = new Date(new X509Certificate(answer.cert).validTo).getTime() - h.clock.now().getTime();
     expect(Math.round(lifetime / 3_600_000)).toBe(30);
-    expect((await failure(login('erin', PASSWORD, code(secret, 1)))).message).toContain('already used');
+    expect((await failure(login('erin', PASSWORD, code(secret, 1)))).message).toBe(LOGIN_FAILURE);
   });
 
   it('answers the same for an unknown user, a wrong password and a wrong code, and audits each', async () => {
@@ -95,10 +96,53 @@ describe('local users', () => {
       failure(login('frank', 'wrong password!', code(secret, 1))),
       failure(login('frank', PASSWORD, '000000')),
     ]);
-    expect(new Set(messages.map((m) => m.message))).toEqual(new Set(['invalid user name, password or TOTP code']));
+    expect(new Set(messages.map((m) => m.message))).toEqual(new Set([LOGIN_FAILURE]));
     const events = await h.deps.audit.search({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 3_600_000), event: 'user.login', user: 'frank' });
     expect(events.filter((e) => e.success === false).length).toBeGreaterThanOrEqual(2);
     expect(events.find((e) => e.success === false)).toMatchObject({ code: 'T1000W', method: 'local' });
+  });
+
+  it('answers a used code the same whether the password was right or wrong', async () => {
+    const { secret } = await enroll('judy', await invite('judy'));
+    const used = code(secret, 1);
+    await login('judy', PASSWORD, used);
+    const raw = async (password: string) => {
+      const response = await fetch(`http://${h.proxy}/webapi/local/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: 'judy', password, totp_code: used, public_key: newKeyPair().publicKeyPem }),
+      });
+      return { status: response.status, body: await response.text() };
+    };
+    const wrongPassword = await raw('wrong password!');
+    const rightPassword = await raw(PASSWORD);
+    expect(rightPassword).toEqual(wrongPassword);
+    expect(JSON.parse(rightPassword.body)).toEqual({ error: { code: 'unauthenticated', message: LOGIN_FAILURE } });
+  });
+
+  it('throttles invite enrollment per source, audits only admitted tries, and never locks the user out of login', async () => {
+    const { secret } = await enroll('ivan', await invite('ivan'));
+    const at = h.clock.now();
+    // Forty guesses with made-up invites for a real user's name, on both enrollment calls.
+    const results: ClientError[] = [];
+    for (let i = 0; i < 40; i++) {
+      const bogus = `guess-${i}`;
+      results.push(
+        await failure(
+          i % 2 === 0
+            ? api.call('POST', '/webapi/local/invite/totp', { user: 'ivan', invite: bogus })
+            : api.call('POST', '/webapi/local/invite/complete', { user: 'ivan', invite: bogus, password: 'a long enough guess', totp_code: '123456', public_key: newKeyPair().publicKeyPem }),
+        ),
+      );
+    }
+    expect(results.filter((e) => e.status === 401).length).toBeLessThanOrEqual(10);
+    expect(results.slice(-2).map((e) => e.status)).toEqual([429, 429]);
+    expect(results.at(-1)!.message).toMatch(/too many invite enrollment attempts; try again in \d+ s/);
+    const events = await h.deps.audit.search({ from: new Date(at.getTime() - 1000), to: new Date(at.getTime() + 1000), event: 'user.login', user: 'ivan' });
+    expect(events.filter((e) => e.success === false).length).toBeLessThanOrEqual(10);
+    // Ivan mistypes a code once, then logs in: the failed invites counted nothing against him.
+    expect((await failure(login('ivan', PASSWORD, '000000'))).status).toBe(401);
+    expect((await login('ivan', PASSWORD, code(secret, 1))).cert).toContain('BEGIN CERTIFICATE');
   });
 
   it('counts parallel guesses before checking them, so at most the limit get through', async () => {
