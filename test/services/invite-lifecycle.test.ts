@@ -104,6 +104,31 @@ describe('invites across removal and re-creation of a user', () => {
     expect(await h.deps.resources.get('local_credentials', 'frank')).toBeUndefined();
   });
 
+  it('tctl create keeps the incarnation across changes, makes a new one for a new user, and never takes it from the document', async () => {
+    const create = (name: string, incarnation: string, overwrite: boolean) =>
+      tctl.call('POST', '/webapi/admin/resources', { document: { kind: 'user', metadata: { name }, spec: { roles: ['access'], created_by: { incarnation } } }, overwrite }, admin);
+    const invite = await addUser('heidi');
+    const before = await incarnation('heidi');
+    await create('heidi', 'forged', true);
+    expect(await incarnation('heidi')).toBe(before);
+    // A change of roles or traits leaves the pending invite usable.
+    const { secret } = await startEnrollment('heidi', invite);
+    await completeEnrollment('heidi', invite, PASSWORD, code(secret));
+
+    // A user created from a document over leftovers of the name: the leftovers open nothing.
+    const plantedSecret = newTotpSecret(h.deps.random);
+    await h.deps.resources.put('local_credentials', 'ivy', {
+      password_hash: await hashPassword(ATTACKER_PASSWORD, h.deps.random),
+      totp_secret_sealed: await h.deps.secrets.seal(plantedSecret),
+      last_totp_step: 0,
+      incarnation: 'forged',
+    });
+    await create('ivy', 'forged', false);
+    expect(await incarnation('ivy')).toMatch(/^[0-9a-f]{32}$/);
+    expect((await failure(login('ivy', ATTACKER_PASSWORD, code(plantedSecret)))).status).toBe(401);
+    expect(await h.deps.resources.get('local_credentials', 'ivy')).toBeUndefined();
+  });
+
   it('finishing enrollment revokes the certificates issued for the name before it', async () => {
     const invite = await addUser('grace');
     const earlier = await h.identity({ username: 'grace', roles: ['access'] });
