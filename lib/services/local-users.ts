@@ -1,7 +1,6 @@
 // Local users: invite enrollment (password + TOTP) and password + TOTP login.
 import { KubeportError, badRequest, notFound, unauthenticated } from '../core/errors.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../core/password.js';
-import type { StoredResource } from '../core/ports.js';
 import type { User } from '../core/resources.js';
 import { matchTotp, newTotpSecret, otpauthUri } from '../core/totp.js';
 import { revocationTime } from '../core/user-standing.js';
@@ -112,8 +111,7 @@ export class LocalUsers {
     // Every failure does the same work (scrypt, opening a sealed secret, the code check) and gets
     // the same answer, so neither timing nor message tells whether the user exists, the password
     // matched, or a right code was already used.
-    const decoy = credentials ? undefined : await this.decoy();
-    const body = credentials?.body ?? decoy!;
+    const body = credentials?.body ?? (await this.decoy());
     const passwordMatches = await verifyPassword(attempt.password, body.password_hash);
     const step = matchTotp(await this.deps.secrets.open(body.totp_secret_sealed), attempt.totpCode, this.deps.clock.now());
     if (!credentials || !passwordMatches || step === undefined || step <= credentials.body.last_totp_step) {
@@ -168,7 +166,7 @@ export class LocalUsers {
   private async succeed(user: string, source: string, attempt: LoginAttempt, throttle: LoginThrottle): Promise<IssuedCertificate> {
     // Taken before the user is read: a change landing in between revokes this certificate too.
     const issuedAt = this.deps.clock.now();
-    const stored: StoredResource<User> | undefined = await this.deps.resources.get<User>('user', user);
+    const stored = await this.deps.resources.get<User>('user', user);
     if (!stored) throw notFound(`user ${user} no longer exists`);
     const issued = await issueCertificateFor(this.deps, stored.body, attempt.publicKeySpki, attempt.ttlMs, 'local', issuedAt);
     await throttle.recordSuccess(user, source);
