@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueHostCertificate } from '../../lib/core/certificate-authority.js';
-import { headerValues } from '../support/kube-apiserver.js';
+import { headerValues } from '../../lib/demo/kube-apiserver.js';
 import { type AgentHarness, type ClientCredentials, newCa, startAgentHarness } from '../support/agent-harness.js';
 
 const PODS = '/k8s/dev/api/v1/namespaces/default/pods';

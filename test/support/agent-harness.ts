@@ -11,7 +11,7 @@ import { type IssuingCa, createCaCertificate, issueHostCertificate, issueUserCer
 import type { Identity } from '../../lib/core/identity.js';
 import type { Role, User } from '../../lib/core/resources.js';
 import { accessRole } from '../../lib/core/builtin-roles.js';
-import { type KubeApiServer, startKubeApiServer, type KubeApiServerOptions } from './kube-apiserver.js';
+import { type KubeApiServer, startKubeApiServer, type KubeApiServerOptions } from '../../lib/demo/kube-apiserver.js';
 
 export interface ClientCredentials {
   certPem: string;
