@@ -31,6 +31,8 @@ export function createExecUpgrade(admit: (req: IncomingMessage) => Admission, fi
     const { record } = admission;
     const refuse = (reply: Reply) => {
       record.status = reply.status;
+      // Read on to the client's end, which completes the close; unread, the socket would stay half-open.
+      socket.resume();
       socket.end(`HTTP/1.1 ${reply.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${reply.body.length}\r\nConnection: close\r\n\r\n${reply.body.toString()}`);
     };
     if ('reject' in admission) return refuse(admission.reject);

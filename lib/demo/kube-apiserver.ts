@@ -2,8 +2,10 @@
 // proxy in front of one: real authentication (client certificates, bearer tokens), impersonation,
 // a tiny RBAC, discovery, Tables and Status errors shaped like the real server's. `npm start --
 // --demo` serves it as the demo cluster (main.ts); the tests and the bench start it in-process.
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createAdmission } from './admission.js';
 import { createAuthorizer } from './authentication.js';
 import { createClusterCa } from './cluster-ca.js';
@@ -39,7 +41,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     { key: serving.keyPem, cert: serving.certPem, ca: [ca.certPem], requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] },
     (req, res) => void handle(req, res),
   );
-  server.on('upgrade', createExecUpgrade(admit, fixtures, allowed));
+  // Upgraded sockets leave the server's connection list, so close() must end them itself.
+  const upgraded = new Set<Duplex>();
+  const execUpgrade = createExecUpgrade(admit, fixtures, allowed);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    execUpgrade(req, socket, head);
+  });
   // Go clients keep idle connections for 90 s; closing them sooner only invites reconnect races.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 130_000;
@@ -59,6 +68,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   async function close(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    for (const socket of upgraded) socket.destroy();
     await closed;
   }
 
