@@ -20,7 +20,8 @@ export interface DemoCluster {
 }
 
 export async function startDemoCluster(dataDir: string): Promise<DemoCluster> {
-  const child = fork(launcher, [entry, dataDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // No inherited execArgv: an --inspect of npm start would make the child fail on the same port.
+  const child = fork(launcher, [entry, dataDir], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let closing = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await waitForReady(child);
