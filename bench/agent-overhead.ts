@@ -34,17 +34,16 @@
 // Knobs: BENCH_ROUNDS (median of n interleaved rounds), BENCH_NGINX_WORKERS, BENCH_PROFILE_DIR
 // (V8 CPU profiles of the child processes).
 import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCaCertificate, issueHostCertificate, issueUserCertificate, type IssuingCa } from '../lib/core/certificate-authority.js';
+import { issueHostCertificate, issueUserCertificate } from '../lib/core/certificate-authority.js';
 import type { Identity } from '../lib/core/identity.js';
-import type { Clock, Random } from '../lib/core/ports.js';
-import { FileSigner } from '../lib/adapters/local/file-signer.js';
+import { createEphemeralCa, newLeafKey } from '../lib/adapters/local/ephemeral-ca.js';
+import { freePort } from '../lib/adapters/local/free-port.js';
 import {
   type AgentReady,
   type AgentStart,
@@ -126,22 +125,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 // ---------------------------------------------------------------------------------------------
 // Certificates: a user CA and a host CA, as Kubeport makes them.
 
-const clock: Clock = { now: () => new Date() };
-const random: Random = { bytes: (length) => new Uint8Array(randomBytes(length)) };
 const HOUR = 3_600_000;
-
-async function newCa(commonName: string): Promise<IssuingCa> {
-  const deps = { signer: FileSigner.generate(), clock, random };
-  return { ...deps, certPem: await createCaCertificate(deps, commonName, HOUR) };
-}
-
-function newKey(): { spki: Uint8Array; keyPem: string } {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return {
-    spki: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
-    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-  };
-}
+const newCa = (commonName: string) => createEphemeralCa(commonName, { validityMs: HOUR });
 
 // ---------------------------------------------------------------------------------------------
 // nginx
@@ -206,18 +191,6 @@ function processTreeCpuMicros(pid: number): number | undefined {
     ticks += Number(fields[11]) + Number(fields[12]);
   }
   return found ? (ticks * 1e6) / CLOCK_TICKS : undefined;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address !== 'object') throw new Error('no port');
-  return address.port;
 }
 
 function canConnect(port: number): Promise<boolean> {
@@ -508,17 +481,17 @@ async function main(): Promise<number> {
 
     const userCa = await newCa('bench user CA');
     const hostCa = await newCa('bench host CA');
-    const userKey = newKey();
+    const userKey = newLeafKey();
     const identity: Identity = {
       username: USER,
       roles: ['access'],
       traits: { kubernetes_groups: GROUPS },
       connector: 'local',
       accessRequests: [],
-      issuedAt: clock.now().toISOString(),
+      issuedAt: userCa.clock.now().toISOString(),
     };
     const userCert = await issueUserCertificate(userCa, userKey.spki, identity, HOUR);
-    const hostKey = newKey();
+    const hostKey = newLeafKey();
     const hostCert = await issueHostCertificate(hostCa, hostKey.spki, { dns: ['localhost'], ips: ['127.0.0.1'] }, HOUR);
     const hostTls = { certPem: hostCert, keyPem: hostKey.keyPem };
 

@@ -1,7 +1,7 @@
 // Bench child: the Kubernetes API server stand-in in a process of its own, so that it does not
 // share an event loop with the load generator or the agent. Every authenticated user may do
 // everything (no rbac option); 'kubeport-agent' may impersonate.
-import { startKubeApiServer } from '../test/support/kube-apiserver.js';
+import { startKubeApiServer } from '../lib/demo/kube-apiserver.js';
 import { type StandInReady, sendToParent, serveCommands } from './ipc.js';
 
 const server = await startKubeApiServer();

@@ -1,20 +1,72 @@
-// npm start --demo: the Kubernetes API stand-in that the tests use, served as a cluster named
-// "demo", so Kubeport can be tried on a machine without any cluster. It answers discovery,
-// namespaces, pods and whoami, and honours impersonation from Kubeport's agent only.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+// npm start --demo: the Kubernetes API stand-in (lib/demo) served as a cluster named "demo", so
+// Kubeport can be tried on a machine without any cluster. It answers discovery, namespaces,
+// pods, logs, exec and whoami, and honours impersonation from Kubeport's agent only. It runs in
+// a child process: whatever a client sends it, a crash there cannot end Kubeport.
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { KubeportError } from '../lib/core/errors.js';
+import { isDemoReady } from '../lib/demo/demo-ready.js';
+
+const launcher = fileURLToPath(new URL('../cli/run-ts.mjs', import.meta.url));
+const entry = fileURLToPath(new URL('../lib/demo/main.ts', import.meta.url));
+const START_TIMEOUT_MS = 60_000;
 
 export interface DemoCluster {
   kubeconfig: string;
   url: string;
+  /** The demo cluster's process id. */
+  pid: number;
   close(): Promise<void>;
 }
 
 export async function startDemoCluster(dataDir: string): Promise<DemoCluster> {
-  const { startKubeApiServer } = await import('../test/support/kube-apiserver.js');
-  const server = await startKubeApiServer({ rbac: { 'system:masters': ['*'], devs: ['default'] } });
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const kubeconfig = join(dataDir, 'demo-kubeconfig.yaml');
-  await server.writeKubeconfig(kubeconfig, { contextName: 'demo' });
-  return { kubeconfig, url: server.url, close: () => server.close() };
+  // No inherited execArgv: an --inspect of npm start would make the child fail on the same port.
+  const child = fork(launcher, [entry, dataDir], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let closing = false;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await waitForReady(child);
+  // A failed kill or IPC send is reported as an 'error' event; unheard, it would end Kubeport.
+  child.on('error', (error) => process.stderr.write(`kubeport: demo cluster process: ${error.message}\n`));
+  child.once('exit', (code, signal) => {
+    if (closing) return;
+    process.stderr.write(`kubeport: the demo cluster stopped (${signal ?? `exit code ${code}`}); kubectl cannot reach cluster demo until npm start -- --demo starts again\n`);
+  });
+  return {
+    kubeconfig: ready.kubeconfig,
+    url: ready.url,
+    pid: child.pid!,
+    close: async () => {
+      closing = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function waitForReady(child: ChildProcess): Promise<{ url: string; kubeconfig: string }> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      child.off('error', onError);
+    };
+    const fail = (message: string, cause?: unknown) => {
+      done();
+      child.kill('SIGKILL');
+      reject(new KubeportError('internal', message, { cause }));
+    };
+    const onMessage = (message: unknown) => {
+      if (!isDemoReady(message)) return;
+      done();
+      resolve(message);
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      fail(`the demo cluster exited before it was ready (${signal ?? `exit code ${code}`}); its messages are above`);
+    const onError = (error: Error) => fail(`could not start the demo cluster: ${error.message}`, error);
+    const timer = setTimeout(() => fail(`the demo cluster did not start within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
 }

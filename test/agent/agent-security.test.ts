@@ -1,8 +1,8 @@
 // Tries to break the agent's rules: who may connect, which headers pass, which targets parse.
-import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import { issueHostCertificate } from '../../lib/core/certificate-authority.js';
-import { headerValues } from '../support/kube-apiserver.js';
+import { headerValues } from '../../lib/demo/kube-apiserver.js';
 import { type AgentHarness, type ClientCredentials, newCa, startAgentHarness } from '../support/agent-harness.js';
 
 const PODS = '/k8s/dev/api/v1/namespaces/default/pods';
@@ -57,9 +57,9 @@ describe('agent security rules', () => {
       [
         'a user-CA certificate without clientAuth usage',
         async () => {
-          const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-          const certPem = await issueHostCertificate(h.userCa, new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })), { dns: ['alice'], ips: [] }, 3_600_000);
-          return { certPem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+          const key = newLeafKey();
+          const certPem = await issueHostCertificate(h.userCa, key.spki, { dns: ['alice'], ips: [] }, 3_600_000);
+          return { certPem, keyPem: key.keyPem };
         },
         /client authentication|not signed/,
       ],

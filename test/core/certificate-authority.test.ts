@@ -1,14 +1,13 @@
-import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   certificateTtl,
-  createCaCertificate,
   identityFromCertificate,
   issueHostCertificate,
   issueUserCertificate,
   verifyUserCertificate,
 } from '../../lib/core/certificate-authority.js';
-import { FileSigner } from '../../lib/adapters/local/file-signer.js';
+import { createEphemeralCa, newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import type { Identity } from '../../lib/core/identity.js';
 
 const t0 = new Date('2026-11-21T12:00:00Z');
@@ -23,17 +22,8 @@ const alice: Identity = {
   issuedAt: t0.toISOString(),
 };
 
-async function makeCa(name = 'user-ca') {
-  const signer = FileSigner.generate();
-  const deps = { signer, clock: clockAt(t0), random };
-  const certPem = await createCaCertificate(deps, name, 10 * 365 * 24 * 3_600_000);
-  return { ...deps, certPem };
-}
-
-function clientKey() {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
-}
+const makeCa = (name = 'user-ca') => createEphemeralCa(name, { clock: clockAt(t0), random, validityMs: 10 * 365 * 24 * 3_600_000 });
+const clientKey = () => newLeafKey().spki;
 
 describe('certificate authority', () => {
   it('issues a user certificate that Node and the verifier accept, carrying the identity', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, node, run, tshEnroll } from '../support/cli.js';
 import { type LocalModeProcess, startLocalModeProcess } from '../support/local-mode-process.js';
+import { accessFromKubeconfig, getVersion, sendUnmaskedExecFrame } from '../support/raw-exec.js';
 
 describe('npm start -- --demo', () => {
   let dir: string;
@@ -35,5 +36,16 @@ describe('npm start -- --demo', () => {
     expect(login.code, login.stderr).toBe(0);
     const pods = await run('kubectl', ['get', 'pods', '-n', 'default'], { env, cwd: dir });
     expect(pods.stdout).toMatch(/web-0\s+1\/1\s+Running/);
+  });
+
+  // Before, the demo cluster ran inside npm start, and this one frame ended the whole process.
+  it('keeps Kubeport and the demo cluster up after an unmasked WebSocket frame on a demo exec', async () => {
+    const demo = accessFromKubeconfig(join(dir, 'data', 'demo-kubeconfig.yaml'));
+    const statusLine = await sendUnmaskedExecFrame(demo, ['Impersonate-User: alice', 'Impersonate-Group: system:masters']);
+    expect(statusLine).toBe('HTTP/1.1 101 Switching Protocols');
+    expect(await getVersion(demo)).toBe(200);
+    expect(local.child.exitCode).toBeNull();
+    const pods = await run('kubectl', ['get', 'pods', '-n', 'default'], { env, cwd: dir });
+    expect(pods.stdout, pods.stderr).toMatch(/web-0\s+1\/1\s+Running/);
   });
 });

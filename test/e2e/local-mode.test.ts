@@ -10,7 +10,7 @@ import { FileSigner } from '../../lib/adapters/local/file-signer.js';
 import { systemRandom } from '../../lib/adapters/system.js';
 import { issueUserCertificate } from '../../lib/core/certificate-authority.js';
 import { cliPath, codeFor, node, run, tshEnroll } from '../support/cli.js';
-import { type KubeApiServer, headerValues, startKubeApiServer } from '../support/kube-apiserver.js';
+import { type KubeApiServer, headerValues, startKubeApiServer } from '../../lib/demo/kube-apiserver.js';
 import { type LocalModeProcess, startLocalModeProcess } from '../support/local-mode-process.js';
 
 const PASSWORD = 'correct horse battery staple';

@@ -1,17 +1,15 @@
 // An agent in this process between a test client and the Kubernetes API stand-in, with its own
 // user and host CAs, so tests can mint any certificate they need to try against it.
-import { generateKeyPairSync } from 'node:crypto';
 import https from 'node:https';
 import tls from 'node:tls';
 import { createAgent, type Agent } from '../../agent/server.js';
 import type { UpstreamCluster } from '../../agent/upstream.js';
-import { FileSigner } from '../../lib/adapters/local/file-signer.js';
-import { systemRandom } from '../../lib/adapters/system.js';
-import { type IssuingCa, createCaCertificate, issueHostCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
+import { createEphemeralCa, newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
+import { type IssuingCa, issueHostCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
 import type { Identity } from '../../lib/core/identity.js';
 import type { Role, User } from '../../lib/core/resources.js';
 import { accessRole } from '../../lib/core/builtin-roles.js';
-import { type KubeApiServer, startKubeApiServer, type KubeApiServerOptions } from './kube-apiserver.js';
+import { type KubeApiServer, startKubeApiServer, type KubeApiServerOptions } from '../../lib/demo/kube-apiserver.js';
 
 export interface ClientCredentials {
   certPem: string;
@@ -42,16 +40,8 @@ export interface AgentHarness {
   close(): Promise<void>;
 }
 
-export async function newCa(name: string, clock: { now: () => Date }): Promise<IssuingCa> {
-  const signer = FileSigner.generate();
-  const deps = { signer, clock, random: systemRandom };
-  return { ...deps, certPem: await createCaCertificate(deps, name, 365 * 24 * 3_600_000) };
-}
-
-function keyPair() {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { spki: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })), keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
-}
+/** A CA of this test's own, on the test's clock. */
+export const newCa = (name: string, clock: { now: () => Date }): Promise<IssuingCa> => createEphemeralCa(name, { clock });
 
 export async function startAgentHarness(options: { kube?: KubeApiServerOptions; clusters?: Record<string, Record<string, string>> } = {}): Promise<AgentHarness> {
   let offset = 0;
@@ -66,7 +56,7 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
   const clusters = new Map<string, UpstreamCluster>(
     Object.entries(labels).map(([name, l]) => [name, { name, labels: l, server: new URL(kube.url), tls: { ca: kube.caPem, cert: agentIdentity.certPem, key: agentIdentity.keyPem } }]),
   );
-  const hostKey = keyPair();
+  const hostKey = newLeafKey();
   const hostCert = await issueHostCertificate(hostCa, hostKey.spki, { dns: ['localhost'], ips: ['127.0.0.1'] }, 3_600_000);
   const agent = createAgent({
     tls: { certPem: hostCert, keyPem: hostKey.keyPem },
@@ -85,7 +75,7 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
   const { port } = await agent.listen(0, '127.0.0.1');
 
   const issue: AgentHarness['issue'] = async (identity, issueOptions = {}) => {
-    const pair = keyPair();
+    const pair = newLeafKey();
     const at = issueOptions.at ?? clock.now();
     const ca = issueOptions.ca ?? userCa;
     const full: Identity = { roles: ['access'], traits: { kubernetes_groups: ['devs'] }, connector: 'local', accessRequests: [], issuedAt: at.toISOString(), ...identity };

@@ -1,7 +1,6 @@
 // The auth and admin handlers behind the local API Gateway adapter, over embedded DynamoDB, with
 // a clock the test moves. Clients talk to it over real HTTP on loopback.
 import type { AddressInfo } from 'node:net';
-import { generateKeyPairSync } from 'node:crypto';
 import { makeDynamoClient } from '../../lib/adapters/aws/clients.js';
 import { DynamoAuditLog } from '../../lib/adapters/aws/dynamo-audit-log.js';
 import { DynamoResourceStore } from '../../lib/adapters/aws/dynamo-resource-store.js';
@@ -10,6 +9,7 @@ import { createTables, tableNamesWithPrefix } from '../../lib/adapters/aws/dynam
 import { createApiGatewayServer } from '../../lib/adapters/local/api-gateway-adapter.js';
 import { startEmbeddedDynamoDb } from '../../lib/adapters/local/embedded-dynamodb.js';
 import { FileSecretBox } from '../../lib/adapters/local/file-secret-box.js';
+import { newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import { systemRandom } from '../../lib/adapters/system.js';
 import { issueUserCertificate } from '../../lib/core/certificate-authority.js';
 import type { Identity } from '../../lib/core/identity.js';
@@ -61,14 +61,14 @@ export async function startApiHarness(start = new Date()): Promise<ApiHarness> {
     deps,
     clock,
     identity: async (identity, options = {}) => {
-      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const key = newLeafKey();
       // The admin identity npm start writes is a built-in one; tests that need a stored user say so.
       // Dated as the real issuer dates it: after the stored user's last revocation.
       const stored = await deps.resources.get<User>('user', identity.username);
       const issuedAt = (stored ? certificateIssueTime(clock.now(), stored.body) : clock.now()).toISOString();
       const full: Identity = { roles: ['editor'], traits: {}, connector: identity.username === 'kubeport-admin' ? 'builtin' : 'local', accessRequests: [], issuedAt, ...identity };
-      const certPem = await issueUserCertificate(options.ca ?? userCa, new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })), full, options.ttlMs ?? 3_600_000);
-      return { certPem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+      const certPem = await issueUserCertificate(options.ca ?? userCa, key.spki, full, options.ttlMs ?? 3_600_000);
+      return { certPem, keyPem: key.keyPem };
     },
     close: async () => {
       await new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 // Starts `npm start` (local mode) as its own process, the way a user runs it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cliPath, repoRoot, waitForOutput } from './cli.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../lib/adapters/local/free-port.js';
 
 export interface LocalModeProcess {
   child: ChildProcess;

@@ -4,8 +4,8 @@ import https from 'node:https';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { headerValues, startKubeApiServer, type KubeApiServer } from './kube-apiserver.js';
-import { createTestCa, type PemPair } from './test-ca.js';
+import { headerValues, startKubeApiServer, type KubeApiServer, type PemPair } from '../../lib/demo/kube-apiserver.js';
+import { createClusterCa } from '../../lib/demo/cluster-ca.js';
 
 const kubectlBinary = process.env.KUBECTL ?? 'kubectl';
 
@@ -88,7 +88,7 @@ beforeAll(async () => {
   agentCert = await server.issueClientCert('kubeport-agent');
 
   // A well-formed client certificate the server does not trust.
-  const stranger = await (await createTestCa('stranger-ca')).issue({ commonName: 'kubeport-agent' });
+  const stranger = await (await createClusterCa('stranger-ca')).issueClient('kubeport-agent');
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   kubeconfigs.foreignCert = join(dir, 'foreign.yaml');
   await writeFile(

@@ -1,0 +1,68 @@
+// Lists, watches and followed logs. Lists page with limit/continue; watches and `logs -f` write
+// an event or a line every interval until the stream's time is up, as a server timeout ends them.
+import type { KubeObject } from './fixtures.js';
+import { type Reply, json, negotiate, statusReply, streamedReply, tableContentType } from './replies.js';
+import type { RequestContext } from './routing.js';
+import { type Column, tableBody } from './tables.js';
+import type { StreamOptions } from './types.js';
+
+/** Writes `next()` every interval until the stream's time is up or the client leaves. */
+export function stream(ctx: RequestContext, contentType: string, options: StreamOptions, next: (tick: number) => string): Reply {
+  const { res, record } = ctx;
+  record.status = 200;
+  res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
+  res.flushHeaders();
+  let tick = 0;
+  const timer = setInterval(() => {
+    if (!res.writableEnded) res.write(next(++tick));
+  }, options.intervalMs);
+  // The interval stops first: both timers can be due in the same turn of the event loop.
+  const end = setTimeout(() => {
+    clearInterval(timer);
+    res.end();
+  }, options.durationMs);
+  res.on('close', () => {
+    clearInterval(timer);
+    clearTimeout(end);
+  });
+  return streamedReply;
+}
+
+/** A watch from the list's resourceVersion: each tick the first object changes (MODIFIED). */
+function watchReply(ctx: RequestContext, items: KubeObject[], columns: Column[], options: StreamOptions): Reply {
+  const asTable = negotiate(ctx.req.headers.accept) === 'table';
+  return stream(ctx, 'application/json', options, (tick) => {
+    const first = items[0];
+    if (!first) return '';
+    const object = { ...first, metadata: { ...first.metadata, resourceVersion: String(1000 + tick) } };
+    const body = asTable ? JSON.parse(tableBody(columns, [object], { resourceVersion: object.metadata.resourceVersion }).toString()) : object;
+    return `${JSON.stringify({ type: 'MODIFIED', object: body })}\n`;
+  });
+}
+
+// Lists honour limit/continue with an offset token; watch=true streams changes instead.
+export function listReply(ctx: RequestContext, kind: string, items: KubeObject[], columns: Column[], resourceVersion: string, streams: StreamOptions): Reply {
+  if (/^(true|1)$/.test(ctx.query.get('watch') ?? '')) return watchReply(ctx, items, columns, streams);
+  const meta: Record<string, unknown> = { resourceVersion };
+  let start = 0;
+  const token = ctx.query.get('continue');
+  if (token) {
+    try {
+      start = Number((JSON.parse(Buffer.from(token, 'base64').toString()) as { start?: unknown }).start);
+    } catch {
+      start = NaN;
+    }
+    if (!Number.isInteger(start) || start < 0) return statusReply(400, 'BadRequest', 'continue key is not valid');
+  }
+  const limit = Number(ctx.query.get('limit') ?? 0);
+  const end = limit > 0 ? start + limit : items.length;
+  const page = items.slice(start, end);
+  if (end < items.length) {
+    meta.continue = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: Number(resourceVersion), start: end })).toString('base64');
+    meta.remainingItemCount = items.length - end;
+  }
+  if (negotiate(ctx.req.headers.accept) === 'table') {
+    return { status: 200, body: tableBody(columns, page, meta), contentType: tableContentType };
+  }
+  return { status: 200, body: json({ kind, apiVersion: 'v1', metadata: meta, items: page }) };
+}

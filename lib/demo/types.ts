@@ -1,0 +1,81 @@
+// The stand-in's public shapes: its options, the users it knows, and what it records.
+import type { ClusterCa, PemPair } from './cluster-ca.js';
+
+export interface UserInfo {
+  username: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
+export interface PodFixture {
+  name: string;
+  /** Default Running. */
+  phase?: string;
+  /** Container names; default ['main']. */
+  containers?: string[];
+  creationTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface StreamOptions {
+  intervalMs: number;
+  durationMs: number;
+}
+
+export interface KubeApiServerOptions {
+  tokens?: Record<string, { username: string; groups?: string[]; uid?: string }>;
+  /** Usernames allowed to impersonate anyone. Default ['kubeport-agent']. */
+  impersonators?: string[];
+  /**
+   * User or group name -> namespaces it may do anything in; '*' also covers cluster-scoped
+   * requests. Omitted: every authenticated user may do everything. system:masters always may.
+   */
+  rbac?: Record<string, string[]>;
+  /** Default ['default', 'kube-system', 'prod']. */
+  namespaces?: string[];
+  /** Namespace -> pods. Default: web-0 and web-1 (Running, container 'web') in 'default'. */
+  pods?: Record<string, PodFixture[]>;
+  /**
+   * Watches and followed logs: an event or a log line every intervalMs (default 200), and the
+   * stream ends after durationMs (default 1000), as a server-side timeout would end it.
+   */
+  streams?: Partial<StreamOptions>;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Request target as sent: path plus query. */
+  path: string;
+  /** Raw header lines in arrival order, names in their original case. */
+  headers: Array<[string, string]>;
+  /** Whom the credentials belong to; null when authentication failed. */
+  authenticated: UserInfo | null;
+  /** Whom the request runs as after impersonation; null when rejected before that. */
+  effective: UserInfo | null;
+  status?: number;
+}
+
+export interface KubeconfigOptions {
+  contextName?: string;
+  namespace?: string;
+  /** Client-certificate user; default 'kubeport-agent'. */
+  username?: string;
+  groups?: string[];
+  /** Authenticate with this bearer token instead of a client certificate. */
+  token?: string;
+  /** No credentials at all. Beware: kubectl then prompts for a username on stdin. */
+  anonymous?: boolean;
+}
+
+export interface KubeApiServer {
+  url: string;
+  port: number;
+  caPem: string;
+  ca: ClusterCa;
+  requests: RecordedRequest[];
+  issueClientCert(username: string, groups?: string[]): Promise<PemPair>;
+  writeKubeconfig(path: string, options?: KubeconfigOptions): Promise<string>;
+  close(): Promise<void>;
+}
