@@ -1,6 +1,6 @@
 // Authenticates a tctl call: a compact JWS (ES256 only) by the key of a user certificate in x5c[0].
 import { compactVerify, decodeProtectedHeader, importX509 } from 'jose';
-import { verifyUserCertificate } from '../core/certificate-authority.js';
+import { verifyLeafCertificate } from '../core/leaf-certificate.js';
 import { KubeportError, unauthenticated } from '../core/errors.js';
 import type { CertifiedIdentity } from '../core/identity.js';
 import type { Clock, ResourceStore, StateStore } from '../core/ports.js';
@@ -31,7 +31,7 @@ export async function verifySignedRequest(
   const leaf = header.x5c?.[0];
   if (typeof leaf !== 'string') throw unauthenticated('request signature carries no certificate (x5c)');
   const der = Buffer.from(leaf, 'base64');
-  const identity = await verifyUserCertificate(new Uint8Array(der), deps.trustedUserCaPems, deps.clock);
+  const identity = await verifyLeafCertificate(new Uint8Array(der), deps.trustedUserCaPems, deps.clock);
   const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----`;
   let claims: Partial<RequestClaims>;
   try {
