@@ -4,8 +4,6 @@ import type { Identity } from './identity.js';
 import type { Clock, Random, Signer } from './ports.js';
 import { buildCertificate } from './certificate-template.js';
 
-export { identityFromCertificate, verifyLeafCertificate as verifyUserCertificate } from './leaf-certificate.js';
-
 export const DEFAULT_CERT_TTL_MS = 12 * 3_600_000;
 export const MAX_CERT_TTL_MS = 30 * 3_600_000;
 export const MIN_CERT_TTL_MS = 60_000;

@@ -1,13 +1,7 @@
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  certificateTtl,
-  createCaCertificate,
-  identityFromCertificate,
-  issueHostCertificate,
-  issueUserCertificate,
-  verifyUserCertificate,
-} from '../../lib/core/certificate-authority.js';
+import { certificateTtl, createCaCertificate, issueHostCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
+import { identityFromCertificate, verifyLeafCertificate as verifyUserCertificate } from '../../lib/core/leaf-certificate.js';
 import { FileSigner } from '../../lib/adapters/local/file-signer.js';
 import type { Identity } from '../../lib/core/identity.js';
 
