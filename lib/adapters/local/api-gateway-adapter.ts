@@ -87,6 +87,10 @@ export function createApiGatewayServer(route: (path: string) => EventHandler, lo
 /** The same error answer as the handlers give (core's one rule), for what fails before or around them. */
 function sendError(res: http.ServerResponse, error: unknown, log: (message: string) => void): void {
   const answer = httpErrorResponse(error, log);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
   res.writeHead(answer.statusCode, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) }).end(answer.body);
 }
 
