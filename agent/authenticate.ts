@@ -1,13 +1,13 @@
-// Who is calling: the client certificate, verified by TLS against the user CA(s) only, must be a
-// leaf for client authentication, carry a Kubeport identity, and be valid by the agent's clock.
-import { X509Certificate } from 'node:crypto';
+// Who is calling: the client certificate, verified by TLS against the user CA(s) only, then held
+// to the same leaf rules as a signed API call (lib/core/leaf-certificate.ts): a leaf for client
+// authentication, carrying a Kubeport identity, valid by the agent's clock.
 import type { TLSSocket } from 'node:tls';
-import { identityFromCertificate } from '../lib/core/certificate-authority.js';
 import { KubeportError, unauthenticated } from '../lib/core/errors.js';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
+import { checkValidityPeriod, leafIdentity, parseCertificate } from '../lib/core/leaf-certificate.js';
 import type { Clock } from '../lib/core/ports.js';
 
-const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+// The time-independent verdict per connection; the clock is asked on every request.
 const verified = new WeakMap<TLSSocket, CertifiedIdentity | KubeportError>();
 
 export function authenticate(socket: TLSSocket, clock: Clock): CertifiedIdentity {
@@ -17,11 +17,7 @@ export function authenticate(socket: TLSSocket, clock: Clock): CertifiedIdentity
     verified.set(socket, result);
   }
   if (result instanceof KubeportError) throw result;
-  const now = clock.now();
-  if (now > result.notAfter) {
-    throw new KubeportError('expired', `your Kubeport certificate expired at ${result.notAfter.toISOString()}; run tsh login`);
-  }
-  if (now < result.notBefore) throw unauthenticated('your Kubeport certificate is not valid yet; check the clock of this computer');
+  checkValidityPeriod(result, clock.now());
   return result;
 }
 
@@ -34,11 +30,8 @@ function verifyPeer(socket: TLSSocket): CertifiedIdentity | KubeportError {
     return unauthenticated(`client certificate is not signed by this Kubeport user CA (${reason}); run tsh login`);
   }
   try {
-    const cert = new X509Certificate(peer.raw);
-    if (cert.ca) return unauthenticated('a CA certificate cannot be used as a client certificate');
-    const usages = cert.keyUsage ?? [];
-    if (!usages.includes(CLIENT_AUTH)) return unauthenticated('client certificate is not for client authentication');
-    return identityFromCertificate(new Uint8Array(peer.raw));
+    // The TLS handshake checked the chain against the trusted user CAs; the leaf rules are shared.
+    return leafIdentity(parseCertificate(new Uint8Array(peer.raw)));
   } catch (error) {
     if (error instanceof KubeportError) return error;
     return unauthenticated('client certificate is malformed');

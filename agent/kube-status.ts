@@ -2,13 +2,14 @@
 // "Error from server (Forbidden): ..." or "You must be logged in to the server (...)".
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { KubeportError } from '../lib/core/errors.js';
+import { errorDetail, publicError } from '../lib/core/public-error.js';
 
 const reasons: Record<number, string> = {
   400: 'BadRequest',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'NotFound',
+  413: 'RequestEntityTooLarge',
   429: 'TooManyRequests',
   500: 'InternalError',
   502: 'ServiceUnavailable',
@@ -31,11 +32,9 @@ export function kubeStatus(code: number, message: string): KubeStatus {
 }
 
 export function statusFromError(error: unknown, log: (message: string) => void): KubeStatus {
-  if (error instanceof KubeportError && error.code !== 'internal' && error.code !== 'invalid_config') {
-    return kubeStatus(error.httpStatus, error.message);
-  }
-  log(`agent internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  return kubeStatus(500, 'Kubeport agent internal error; its log has the details');
+  const shown = publicError(error, 'Kubeport agent internal error; its log has the details');
+  if (shown.code === 'internal') log(`agent internal error: ${errorDetail(error)}`);
+  return kubeStatus(shown.httpStatus, shown.message);
 }
 
 /**

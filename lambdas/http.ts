@@ -2,7 +2,8 @@
 // a small route table, JSON in and out, and one mapping of errors to {code, message}.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { KubeportError, badRequest, notFound } from '../lib/core/errors.js';
+import { badRequest, notFound } from '../lib/core/errors.js';
+import { httpErrorResponse } from '../lib/core/public-error.js';
 
 export interface RouteContext {
   event: APIGatewayProxyEventV2;
@@ -46,14 +47,9 @@ export function parseBody<T extends z.ZodType>(schema: T, body: string): z.infer
   return result.data;
 }
 
+/** Every error answer goes through core's one rule; unknown failures keep their detail in the log. */
 export function errorResponse(error: unknown, log: (message: string) => void = console.error): APIGatewayProxyStructuredResultV2 {
-  if (error instanceof KubeportError && error.code !== 'internal' && error.code !== 'invalid_config') {
-    const headers: Record<string, string> = error.retryAfterSeconds ? { 'retry-after': String(error.retryAfterSeconds) } : {};
-    return json(error.httpStatus, { error: { code: error.code, message: error.message } }, headers);
-  }
-  // Unknown failures keep their detail in the log only.
-  log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  return json(500, { error: { code: 'internal', message: 'internal error; the server log has the details' } });
+  return httpErrorResponse(error, log);
 }
 
 export function createRouter(routes: Route[], log?: (message: string) => void): ApiHandler {

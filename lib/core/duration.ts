@@ -1,4 +1,5 @@
 // Go-style durations as Teleport users write them: "30h", "1h30m", "90s".
+import { badRequest } from './errors.js';
 
 const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -12,7 +13,7 @@ export function parseDuration(text: string): number {
     consumed += match[0].length;
   }
   if (trimmed.length === 0 || consumed !== trimmed.length) {
-    throw new Error(`"${text}" is not a duration (write it like 12h, 30m or 1h30m)`);
+    throw badRequest(`"${text}" is not a duration (write it like 12h, 30m or 1h30m)`);
   }
   return total;
 }

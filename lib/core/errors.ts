@@ -1,5 +1,6 @@
-// One catalog of domain errors. Each edge maps them once: to a Kubernetes Status (agent),
-// to JSON {code, message} (HTTP API), to one line (CLI).
+// One catalog of domain errors. Each edge maps them once, through publicError
+// (public-error.ts): to a Kubernetes Status (agent), to JSON {code, message} (HTTP API), to one
+// line (CLI).
 
 export type ErrorCode =
   | 'bad_request'
@@ -7,6 +8,7 @@ export type ErrorCode =
   | 'access_denied'
   | 'not_found'
   | 'conflict'
+  | 'payload_too_large'
   | 'rate_limited'
   | 'expired'
   | 'invalid_config'
@@ -18,6 +20,7 @@ const httpStatus: Record<ErrorCode, number> = {
   access_denied: 403,
   not_found: 404,
   conflict: 409,
+  payload_too_large: 413,
   rate_limited: 429,
   expired: 401,
   invalid_config: 500,

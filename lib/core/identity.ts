@@ -1,4 +1,7 @@
 // Who a certificate speaks for. Carried in the user certificate (CN, O, and a JSON extension).
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { DirectoryString } from '@peculiar/asn1-x509';
+import { unauthenticated } from './errors.js';
 
 export type Traits = Record<string, string[]>;
 
@@ -36,9 +39,31 @@ export function encodeIdentity(identity: Identity): string {
   });
 }
 
+/** The identity extension's value: the JSON above as one DER UTF8String. */
+export function identityExtensionValue(identity: Identity): ArrayBuffer {
+  return AsnConvert.serialize(new DirectoryString({ utf8String: encodeIdentity(identity) }));
+}
+
+/** Reads the identity extension's value back; the username comes from the certificate's CN. */
+export function identityFromExtensionValue(username: string, value: BufferSource): Identity {
+  let text: string | undefined;
+  try {
+    text = AsnConvert.parse(value, DirectoryString).utf8String;
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) throw unauthenticated('certificate identity extension is not a UTF8String');
+  return decodeIdentity(username, text);
+}
+
 export function decodeIdentity(username: string, json: string): Identity {
-  const raw: unknown = JSON.parse(json);
-  if (typeof raw !== 'object' || raw === null) throw new Error('identity extension is not a JSON object');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw unauthenticated('certificate identity extension is not JSON');
+  }
+  if (typeof raw !== 'object' || raw === null) throw unauthenticated('certificate identity extension is not a JSON object');
   const value = raw as Record<string, unknown>;
   return {
     username,
@@ -52,14 +77,14 @@ export function decodeIdentity(username: string, json: string): Identity {
 
 function stringList(value: unknown, field: string): string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw new Error(`identity extension field ${field} must be a list of strings`);
+    throw unauthenticated(`certificate identity extension field ${field} must be a list of strings`);
   }
   return value;
 }
 
 function traitMap(value: unknown): Traits {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object') throw new Error('identity extension field traits must be an object');
+  if (typeof value !== 'object') throw unauthenticated('certificate identity extension field traits must be an object');
   const traits: Traits = {};
   for (const [key, list] of Object.entries(value as Record<string, unknown>)) traits[key] = stringList(list, `traits.${key}`);
   return traits;

@@ -1,5 +1,6 @@
 // RFC 6238 TOTP (SHA-1, 6 digits, 30 s), as authenticator apps expect.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { KubeportError } from './errors.js';
 import type { Random } from './ports.js';
 
 const STEP_SECONDS = 30;
@@ -61,7 +62,8 @@ function base32Decode(text: string): Buffer {
   const out: number[] = [];
   for (const char of clean) {
     const index = BASE32.indexOf(char);
-    if (index === -1) throw new Error('TOTP secret is not base32');
+    // The secret comes from Kubeport's own store, so a bad one is a bug or damage, not user input.
+    if (index === -1) throw new KubeportError('internal', 'stored TOTP secret is not base32');
     value = (value << 5) | index;
     bits += 5;
     if (bits >= 8) {

@@ -1,6 +1,7 @@
 // Authenticates a tctl call: a compact JWS (ES256 only) by the key of a user certificate in x5c[0].
 import { compactVerify, decodeProtectedHeader, importX509 } from 'jose';
-import { verifyUserCertificate } from '../core/certificate-authority.js';
+import { verifyLeafCertificate } from '../core/leaf-certificate.js';
+import { PemConverter } from '../core/x509.js';
 import { KubeportError, unauthenticated } from '../core/errors.js';
 import type { CertifiedIdentity } from '../core/identity.js';
 import type { Clock, ResourceStore, StateStore } from '../core/ports.js';
@@ -31,8 +32,8 @@ export async function verifySignedRequest(
   const leaf = header.x5c?.[0];
   if (typeof leaf !== 'string') throw unauthenticated('request signature carries no certificate (x5c)');
   const der = Buffer.from(leaf, 'base64');
-  const identity = await verifyUserCertificate(new Uint8Array(der), deps.trustedUserCaPems, deps.clock);
-  const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----`;
+  const identity = await verifyLeafCertificate(new Uint8Array(der), deps.trustedUserCaPems, deps.clock);
+  const pem = PemConverter.encode(new Uint8Array(der), 'CERTIFICATE');
   let claims: Partial<RequestClaims>;
   try {
     const key = await importX509(pem, 'ES256');

@@ -1,12 +1,7 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  certificateTtl,
-  identityFromCertificate,
-  issueHostCertificate,
-  issueUserCertificate,
-  verifyUserCertificate,
-} from '../../lib/core/certificate-authority.js';
+import { certificateTtl, issueHostCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
+import { identityFromCertificate, verifyLeafCertificate as verifyUserCertificate } from '../../lib/core/leaf-certificate.js';
 import { createEphemeralCa, newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import type { Identity } from '../../lib/core/identity.js';
 

@@ -2,6 +2,8 @@
 // payload v2) events that AWS would send them.
 import http from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { KubeportError, accessDenied } from '../../core/errors.js';
+import { httpErrorResponse } from '../../core/public-error.js';
 import { browserRequestReason } from './loopback-guard.js';
 
 export type EventHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -53,7 +55,7 @@ export function createApiGatewayServer(route: (path: string) => EventHandler, lo
     const refusal = browserRequestReason(req) ?? (req.method === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '') ? 'POST requests must send application/json' : undefined);
     if (refusal) {
       // tsh and tctl never trigger this; a web page trying to reach the local API does.
-      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'access_denied', message: `${refusal}: the local Kubeport API serves tsh and tctl, not web pages` } }));
+      sendError(res, accessDenied(`${refusal}: the local Kubeport API serves tsh and tctl, not web pages`), log);
       req.resume();
       return;
     }
@@ -62,7 +64,7 @@ export function createApiGatewayServer(route: (path: string) => EventHandler, lo
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'bad_request', message: 'request body is larger than 1 MiB' } }));
+        sendError(res, new KubeportError('payload_too_large', 'request body is larger than 1 MiB'), log);
         req.destroy();
         return;
       }
@@ -76,13 +78,20 @@ export function createApiGatewayServer(route: (path: string) => EventHandler, lo
           res.writeHead(result.statusCode ?? 200, { ...stringHeaders(result.headers), 'content-length': Buffer.byteLength(body, result.isBase64Encoded ? 'base64' : 'utf8') });
           res.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
         },
-        (error: unknown) => {
-          log(`api handler failed: ${error instanceof Error ? error.message : String(error)}`);
-          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'internal', message: 'internal error' } }));
-        },
+        (error: unknown) => sendError(res, error, log),
       );
     });
   });
+}
+
+/** The same error answer as the handlers give (core's one rule), for what fails before or around them. */
+function sendError(res: http.ServerResponse, error: unknown, log: (message: string) => void): void {
+  const answer = httpErrorResponse(error, log);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(answer.statusCode, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) }).end(answer.body);
 }
 
 function stringHeaders(headers: APIGatewayProxyStructuredResultV2['headers']): Record<string, string> {
