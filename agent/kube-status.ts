@@ -9,6 +9,8 @@ const reasons: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'NotFound',
+  408: 'Timeout',
+  413: 'RequestEntityTooLarge',
   429: 'TooManyRequests',
   500: 'InternalError',
   502: 'ServiceUnavailable',
@@ -20,20 +22,36 @@ export interface KubeStatus {
   code: number;
   message: string;
   body: string;
+  /** Sent as Retry-After (429). */
+  retryAfterSeconds?: number;
 }
 
-export function kubeStatus(code: number, message: string): KubeStatus {
+export function kubeStatus(code: number, message: string, retryAfterSeconds?: number): KubeStatus {
+  const details = retryAfterSeconds === undefined ? {} : { details: { retryAfterSeconds } };
   return {
     code,
     message,
-    body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: reasons[code] ?? 'Unknown', code }),
+    body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: reasons[code] ?? 'Unknown', ...details, code }),
+    ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
   };
+}
+
+/** A refusal that only HTTP has a word for (408, 413): the agent's edge, not a domain error. */
+export class HttpRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpRefusal';
+  }
 }
 
 export function statusFromError(error: unknown, log: (message: string) => void): KubeStatus {
   if (error instanceof KubeportError && error.code !== 'internal' && error.code !== 'invalid_config') {
-    return kubeStatus(error.httpStatus, error.message);
+    return kubeStatus(error.httpStatus, error.message, error.retryAfterSeconds);
   }
+  if (error instanceof HttpRefusal) return kubeStatus(error.status, error.message);
   log(`agent internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return kubeStatus(500, 'Kubeport agent internal error; its log has the details');
 }
@@ -48,7 +66,7 @@ export function isDiscoveryRequest(method: string | undefined, target: string | 
   return /^\/(api|apis)(\/[^/]+){0,2}\/?$/.test(path) && !/^\/api\/v1\/./.test(path);
 }
 
-export function sendStatus(res: ServerResponse, status: KubeStatus, options: { asText?: boolean; close?: boolean } = {}): void {
+export function sendStatus(res: ServerResponse, status: KubeStatus, options: { asText?: boolean; close?: boolean; auditId?: string } = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -57,13 +75,16 @@ export function sendStatus(res: ServerResponse, status: KubeStatus, options: { a
   res.writeHead(status.code, {
     'content-type': options.asText ? 'text/plain; charset=utf-8' : 'application/json',
     'content-length': Buffer.byteLength(body),
+    ...(options.auditId ? { 'audit-id': options.auditId } : {}),
+    ...(status.retryAfterSeconds === undefined ? {} : { 'retry-after': String(status.retryAfterSeconds) }),
     ...(options.close ? { connection: 'close' } : {}),
   });
   res.end(body);
 }
 
 /** For upgrade requests, which have a bare socket instead of a response object. */
-export function sendStatusOnSocket(socket: Duplex, status: KubeStatus): void {
-  const text = `HTTP/1.1 ${status.code} ${reasons[status.code] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(status.body)}\r\nconnection: close\r\n\r\n${status.body}`;
+export function sendStatusOnSocket(socket: Duplex, status: KubeStatus, auditId?: string): void {
+  const extra = `${auditId ? `audit-id: ${auditId}\r\n` : ''}${status.retryAfterSeconds === undefined ? '' : `retry-after: ${status.retryAfterSeconds}\r\n`}`;
+  const text = `HTTP/1.1 ${status.code} ${reasons[status.code] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(status.body)}\r\n${extra}connection: close\r\n\r\n${status.body}`;
   socket.end(text);
 }

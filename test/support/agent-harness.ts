@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import https from 'node:https';
 import tls from 'node:tls';
 import { createAgent, type Agent } from '../../agent/server.js';
-import type { UpstreamCluster } from '../../agent/upstream.js';
+import type { UpstreamCluster } from '../../lib/core/ports.js';
 import { FileSigner } from '../../lib/adapters/local/file-signer.js';
 import { systemRandom } from '../../lib/adapters/system.js';
 import { type IssuingCa, createCaCertificate, issueHostCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
