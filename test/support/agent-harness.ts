@@ -3,7 +3,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import https from 'node:https';
 import tls from 'node:tls';
-import { createAgent, type Agent } from '../../agent/server.js';
+import type { RequestScope } from '../../agent/request-scope.js';
+import { type Agent, type AgentLimits, createAgent } from '../../agent/server.js';
 import type { UpstreamCluster } from '../../lib/core/ports.js';
 import { FileSigner } from '../../lib/adapters/local/file-signer.js';
 import { systemRandom } from '../../lib/adapters/system.js';
@@ -34,6 +35,8 @@ export interface AgentHarness {
   /** Users the agent looks up; a name not here exists with no revocation, null means removed. */
   users: Map<string, User | null>;
   clock: { now: () => Date; advance(ms: number): void };
+  /** Every request's scope, as the agent's onFinish hook got it, in the order they finished. */
+  finished: RequestScope[];
   /** A certificate for `identity` from the user CA (or `ca`), valid from `at` for `ttlMs`. */
   issue(identity: Partial<Identity> & { username: string }, options?: { ca?: IssuingCa; at?: Date; ttlMs?: number }): Promise<ClientCredentials>;
   request(path: string, options?: { credentials?: ClientCredentials; method?: string; headers?: [string, string][]; body?: string }): Promise<Response>;
@@ -53,7 +56,15 @@ function keyPair() {
   return { spki: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })), keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }
 
-export async function startAgentHarness(options: { kube?: KubeApiServerOptions; clusters?: Record<string, Record<string, string>> } = {}): Promise<AgentHarness> {
+export interface AgentHarnessOptions {
+  kube?: KubeApiServerOptions;
+  clusters?: Record<string, Record<string, string>>;
+  /** Over the harness's own short limits. */
+  limits?: Partial<AgentLimits>;
+  newRequestId?: () => string;
+}
+
+export async function startAgentHarness(options: AgentHarnessOptions = {}): Promise<AgentHarness> {
   let offset = 0;
   const clock = { now: () => new Date(Date.now() + offset), advance: (ms: number) => (offset += ms) };
   const kube = await startKubeApiServer(options.kube);
@@ -66,6 +77,7 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
   const clusters = new Map<string, UpstreamCluster>(
     Object.entries(labels).map(([name, l]) => [name, { name, labels: l, server: new URL(kube.url), tls: { ca: kube.caPem, cert: agentIdentity.certPem, key: agentIdentity.keyPem } }]),
   );
+  const finished: RequestScope[] = [];
   const hostKey = keyPair();
   const hostCert = await issueHostCertificate(hostCa, hostKey.spki, { dns: ['localhost'], ips: ['127.0.0.1'] }, 3_600_000);
   const agent = createAgent({
@@ -74,7 +86,9 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
     clock,
     log: () => undefined,
     clusters: { resolve: async (name) => clusters.get(name) },
-    limits: { unauthenticatedIdleMs: 300, maxConnectionsPerSource: 8, streamRecheckMs: 100 },
+    limits: { unauthenticatedIdleMs: 300, maxConnectionsPerSource: 8, streamRecheckMs: 100, ...options.limits },
+    ...(options.newRequestId ? { newRequestId: options.newRequestId } : {}),
+    onFinish: (scope) => finished.push(scope),
     loadRoles: async (names) => names.flatMap((n) => (roles.has(n) ? [roles.get(n)!] : [])),
     loadUser: async (name) => {
       const user = users.get(name);
@@ -139,6 +153,7 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
     roles,
     users,
     clock,
+    finished,
     issue,
     request,
     raw,

@@ -721,6 +721,19 @@ function listReply(ctx: RequestContext, kind: string, items: KubeObject[], colum
   return { status: 200, body: json({ kind, apiVersion: 'v1', metadata: meta, items: page }) };
 }
 
+/**
+ * services/<name>/proxy: a proxied service that streams a line every interval until the client
+ * leaves (a long response that is not a watch), and answers a POST with the size of its body.
+ */
+function serviceProxyRoutes(intervalMs: number): Route[] {
+  const pattern = '/api/v1/namespaces/:ns/services/:name/proxy';
+  const authorize = ({ ns, name }: Record<string, string>): Attributes => ({ verb: 'get', group: '', resource: 'services', subresource: 'proxy', namespace: ns, name });
+  return [
+    { method: 'GET', pattern, authorize, handle: (ctx) => stream(ctx, 'text/plain', { intervalMs, durationMs: 600_000 }, (tick) => `proxied line ${tick}\n`) },
+    { method: 'POST', pattern, authorize, handle: async ({ req }) => ({ status: 200, body: json({ received: (await readBody(req, 64 << 20)).length }) }) },
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------
 // The server
 
@@ -833,6 +846,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         return created({ kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: now(), spec, status });
       },
     },
+    ...serviceProxyRoutes(streams.intervalMs),
   ];
   const routes: CompiledRoute[] = routeTable.map((r) => ({ ...r, segments: r.pattern.split('/').slice(1) }));
 
