@@ -1,22 +1,11 @@
 // Anything the agent forwards lives only as long as the certificate and the user's standing
 // that allowed it: long responses that are not watches (a service proxied through the API
 // server) and upgraded connections alike.
-import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentHarness, type ClientCredentials, startAgentHarness } from '../support/agent-harness.js';
+import { type AgentHarness, startAgentHarness } from '../support/agent-harness.js';
 
 const PROXY = '/k8s/dev/api/v1/namespaces/default/services/web/proxy';
 const CAT = '/k8s/dev/api/v1/namespaces/default/pods/web-0/exec?command=cat&stdin=true&stdout=true';
-
-function open(h: AgentHarness, credentials: ClientCredentials, bytes: string) {
-  let received = '';
-  const socket = tls.connect({ host: '127.0.0.1', port: h.port, ca: h.hostCa.certPem, servername: 'localhost', cert: credentials.certPem, key: credentials.keyPem });
-  socket.on('secureConnect', () => socket.write(bytes));
-  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-  socket.on('error', () => undefined);
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  return { socket, closed, received: () => received };
-}
 
 const proxyGet = `GET ${PROXY} HTTP/1.1\r\nHost: localhost\r\n\r\n`;
 const execUpgrade = `GET ${CAT} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n`;
@@ -30,7 +19,7 @@ describe('stream lifetime', () => {
 
   it('ends a proxied service stream once its user is removed', async () => {
     const frank = await h.issue({ username: 'frank' });
-    const stream = open(h, frank, proxyGet);
+    const stream = h.open(proxyGet, frank);
     try {
       await expect.poll(() => stream.received(), { timeout: 3_000 }).toContain('proxied line');
       h.users.set('frank', null);
@@ -45,7 +34,7 @@ describe('stream lifetime', () => {
 
   it('ends a proxied service stream once the certificate that opened it expires', async () => {
     const grace = await h.issue({ username: 'grace' }, { ttlMs: 60_000 });
-    const stream = open(h, grace, proxyGet);
+    const stream = h.open(proxyGet, grace);
     try {
       await expect.poll(() => stream.received(), { timeout: 3_000 }).toContain('proxied line');
       h.clock.advance(2 * 60_000);
@@ -59,7 +48,7 @@ describe('stream lifetime', () => {
 
   it('ends an exec session once the certificate that opened it expires', async () => {
     const heidi = await h.issue({ username: 'heidi' }, { ttlMs: 60_000 });
-    const session = open(h, heidi, execUpgrade);
+    const session = h.open(execUpgrade, heidi);
     try {
       await expect.poll(() => session.received(), { timeout: 3_000 }).toMatch(/^HTTP\/1\.1 101 /);
       h.clock.advance(2 * 60_000);
@@ -73,7 +62,7 @@ describe('stream lifetime', () => {
 
   it('keeps a stream of a user in good standing open across several checks', async () => {
     const ivan = await h.issue({ username: 'ivan' });
-    const stream = open(h, ivan, proxyGet);
+    const stream = h.open(proxyGet, ivan);
     try {
       await expect.poll(() => (stream.received().match(/proxied line/g) ?? []).length, { timeout: 5_000 }).toBeGreaterThanOrEqual(5);
       expect(stream.socket.destroyed).toBe(false);

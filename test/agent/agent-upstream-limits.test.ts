@@ -1,32 +1,12 @@
 // One user must not be able to take the upstream connections every user shares: bodies are
 // read (within a deadline, up to a cap) before a request goes upstream, and each user may have
 // only so many requests in flight on the shared pool.
-import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentHarness, type ClientCredentials, startAgentHarness } from '../support/agent-harness.js';
 
 const PODS = '/k8s/dev/api/v1/namespaces/default/pods';
 const REVIEWS = '/k8s/dev/apis/authentication.k8s.io/v1/selfsubjectreviews';
 const PROXY = '/k8s/dev/api/v1/namespaces/default/services/web/proxy';
-
-// One TLS context per client: hundreds of connections need not parse the same keys again.
-const contexts = new WeakMap<ClientCredentials, tls.SecureContext>();
-
-/** Opens a TLS connection to the agent and writes `bytes` once it is up. */
-function connect(h: AgentHarness, credentials: ClientCredentials, bytes: string) {
-  let received = '';
-  let secureContext = contexts.get(credentials);
-  if (!secureContext) contexts.set(credentials, (secureContext = tls.createSecureContext({ ca: h.hostCa.certPem, cert: credentials.certPem, key: credentials.keyPem })));
-  const socket = tls.connect({ host: '127.0.0.1', port: h.port, secureContext, servername: 'localhost' });
-  const ready = new Promise<void>((resolve, reject) => {
-    socket.once('secureConnect', () => socket.write(bytes, () => resolve()));
-    socket.once('error', reject);
-  });
-  socket.on('error', () => undefined);
-  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  return { socket, ready, closed, received: () => received };
-}
 
 describe('a user with requests whose bodies never arrive', () => {
   let h: AgentHarness;
@@ -42,10 +22,10 @@ describe('a user with requests whose bodies never arrive', () => {
     let arrived = 0;
     h.agent.server.on('request', () => arrived++);
     const attack = Array.from({ length: 256 }, () =>
-      connect(h, mallory, `POST ${REVIEWS} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`),
+      h.open(`POST ${REVIEWS} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`, mallory),
     );
     try {
-      await Promise.all(attack.map((a) => a.ready));
+      await Promise.all(attack.map((a) => a.written));
       // Every request of the attack is in the agent's hands before alice asks.
       await expect.poll(() => arrived, { timeout: 10_000 }).toBeGreaterThanOrEqual(256);
       const started = Date.now();
@@ -69,7 +49,7 @@ describe('request bodies', () => {
 
   it('answers a body that stops arriving with 408 once the deadline passes, and forwards nothing', async () => {
     const before = h.kube.requests.length;
-    const slow = connect(h, alice, `POST ${REVIEWS} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"a"`);
+    const slow = h.open(`POST ${REVIEWS} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"a"`, alice);
     await slow.closed;
     expect(slow.received()).toMatch(/^HTTP\/1\.1 408 /);
     expect(JSON.parse(slow.received().split('\r\n\r\n')[1]!)).toMatchObject({ kind: 'Status', code: 408, reason: 'Timeout' });
@@ -79,7 +59,7 @@ describe('request bodies', () => {
 
   it('refuses an announced body over the cap with 413 without waiting for it', async () => {
     const before = h.kube.requests.length;
-    const big = connect(h, alice, `POST ${REVIEWS} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n`);
+    const big = h.open(`POST ${REVIEWS} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n`, alice);
     await big.closed;
     expect(big.received()).toMatch(/^HTTP\/1\.1 413 /);
     expect(big.received()).toContain('"reason":"RequestEntityTooLarge"');
@@ -114,7 +94,7 @@ describe('requests in flight per user', () => {
     const alice = await h.issue({ username: 'alice' });
     const get = `GET ${PROXY} HTTP/1.1\r\nHost: localhost\r\n\r\n`;
     // Long responses that are not watches take a connection of the shared pool for as long as they run.
-    const open = [connect(h, mallory, get), connect(h, mallory, get)];
+    const open = [h.open(get, mallory), h.open(get, mallory)];
     try {
       await expect.poll(() => open.every((o) => o.received().includes('proxied line')), { timeout: 3_000 }).toBe(true);
       const refused = await h.request(PODS, { credentials: mallory });

@@ -25,6 +25,15 @@ export interface Response {
   body: string;
 }
 
+export interface OpenConnection {
+  socket: tls.TLSSocket;
+  /** Resolves once the bytes are written. */
+  written: Promise<void>;
+  closed: Promise<void>;
+  /** Everything received so far, as latin1 text. */
+  received(): string;
+}
+
 export interface AgentHarness {
   kube: KubeApiServer;
   agent: Agent;
@@ -42,6 +51,8 @@ export interface AgentHarness {
   request(path: string, options?: { credentials?: ClientCredentials; method?: string; headers?: [string, string][]; body?: string }): Promise<Response>;
   /** Writes raw bytes on a fresh TLS connection and returns whatever comes back until close. */
   raw(bytes: string, credentials?: ClientCredentials): Promise<string>;
+  /** Writes raw bytes on a fresh TLS connection that stays open: for streams and for many connections at once. */
+  open(bytes: string, credentials: ClientCredentials): OpenConnection;
   close(): Promise<void>;
 }
 
@@ -144,6 +155,23 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
       socket.setTimeout(5_000, () => socket.destroy());
     });
 
+  // One TLS context per client: hundreds of connections need not parse the same keys again.
+  const contexts = new WeakMap<ClientCredentials, tls.SecureContext>();
+  const open: AgentHarness['open'] = (bytes, credentials) => {
+    let secureContext = contexts.get(credentials);
+    if (!secureContext) contexts.set(credentials, (secureContext = tls.createSecureContext({ ca: hostCa.certPem, cert: credentials.certPem, key: credentials.keyPem })));
+    let received = '';
+    const socket = tls.connect({ host: '127.0.0.1', port, secureContext, servername: 'localhost' });
+    const written = new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', () => socket.write(bytes, () => resolve()));
+      socket.once('error', reject);
+    });
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    return { socket, written, closed, received: () => received };
+  };
+
   return {
     kube,
     agent,
@@ -157,6 +185,7 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
     issue,
     request,
     raw,
+    open,
     close: async () => {
       await agent.close();
       await kube.close();
