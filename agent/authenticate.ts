@@ -5,19 +5,18 @@ import type { TLSSocket } from 'node:tls';
 import { identityFromCertificate } from '../lib/core/certificate-authority.js';
 import { KubeportError, unauthenticated } from '../lib/core/errors.js';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
-import type { Clock } from '../lib/core/ports.js';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const verified = new WeakMap<TLSSocket, CertifiedIdentity | KubeportError>();
 
-export function authenticate(socket: TLSSocket, clock: Clock): CertifiedIdentity {
+/** `now` is the request's arrival by the agent's clock. */
+export function authenticate(socket: TLSSocket, now: Date): CertifiedIdentity {
   let result = verified.get(socket);
   if (!result) {
     result = verifyPeer(socket);
     verified.set(socket, result);
   }
   if (result instanceof KubeportError) throw result;
-  const now = clock.now();
   if (now > result.notAfter) {
     throw new KubeportError('expired', `your Kubeport certificate expired at ${result.notAfter.toISOString()}; run tsh login`);
   }

@@ -54,7 +54,7 @@ export function reauthorize(deps: AuthorizeDeps, scope: RequestScope): Promise<u
 
 async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMessage, isUpgrade: boolean): Promise<UpstreamRequest> {
   // authenticate
-  const identity = (scope.identity = authenticate(req.socket as TLSSocket, deps.clock));
+  const identity = (scope.identity = authenticate(req.socket as TLSSocket, scope.startedAt));
   const target = (scope.target = parseKubeTarget(scope.url));
   const scanned = scanClientHeaders(req.rawHeaders);
   // An Upgrade header on a request Node did not treat as an upgrade is not one.

@@ -24,7 +24,7 @@ export function readBody(req: IncomingMessage, announced: number | undefined, li
     let size = 0;
     const fail = (error: Error) => {
       clearTimeout(deadline);
-      req.off('data', onData).off('end', onEnd).off('error', fail).off('close', onClose);
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       reject(error);
     };
     const deadline = setTimeout(() => fail(tooSlow(limits.bodyTimeoutMs)), limits.bodyTimeoutMs);
@@ -35,11 +35,12 @@ export function readBody(req: IncomingMessage, announced: number | undefined, li
     };
     const onEnd = () => {
       clearTimeout(deadline);
-      req.off('error', fail).off('close', onClose);
+      req.off('error', onError).off('close', onClose);
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
-    const onClose = () => fail(new Error('the client closed the connection before its request body ended'));
-    req.on('data', onData).on('end', onEnd).on('error', fail).on('close', onClose);
+    const onClose = () => fail(new HttpRefusal(400, 'the client closed the connection before its request body ended'));
+    const onError = (error: Error) => fail(new HttpRefusal(400, `the request body could not be read: ${error.message}`));
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }
 
