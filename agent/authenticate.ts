@@ -5,19 +5,19 @@ import type { TLSSocket } from 'node:tls';
 import { KubeportError, unauthenticated } from '../lib/core/errors.js';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
 import { checkValidityPeriod, leafIdentity, parseCertificate } from '../lib/core/leaf-certificate.js';
-import type { Clock } from '../lib/core/ports.js';
 
 // The time-independent verdict per connection; the clock is asked on every request.
 const verified = new WeakMap<TLSSocket, CertifiedIdentity | KubeportError>();
 
-export function authenticate(socket: TLSSocket, clock: Clock): CertifiedIdentity {
+/** `now` is the request's arrival by the agent's clock. */
+export function authenticate(socket: TLSSocket, now: Date): CertifiedIdentity {
   let result = verified.get(socket);
   if (!result) {
     result = verifyPeer(socket);
     verified.set(socket, result);
   }
   if (result instanceof KubeportError) throw result;
-  checkValidityPeriod(result, clock.now());
+  checkValidityPeriod(result, now);
   return result;
 }
 

@@ -4,7 +4,7 @@ import type { CertifiedIdentity } from '../lib/core/identity.js';
 import { type ImpersonationRequest, type KubePrincipals, kubePrincipals, resolveImpersonation } from '../lib/core/kube-access.js';
 import type { Role, User } from '../lib/core/resources.js';
 import { checkUserStanding } from '../lib/core/user-standing.js';
-import type { ClusterDirectory, UpstreamCluster } from './upstream.js';
+import type { ClusterDirectory, UpstreamCluster } from '../lib/core/ports.js';
 
 export interface AuthorizeDeps {
   clusters: ClusterDirectory;

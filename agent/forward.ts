@@ -1,170 +1,129 @@
 // Carries a request to the cluster and the answer back, streaming both ways: no buffering of
 // watch or logs, and upgraded (exec, attach, port-forward) connections piped byte for byte.
+// Whatever is forwarded lives only as long as its StreamLifetimes entry allows.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { Duplex } from 'node:stream';
-import tls from 'node:tls';
-import { Pool } from 'undici';
+import type { Duplex, Readable } from 'node:stream';
 import { clientResponseHeaders } from './request-headers.js';
 import { kubeStatus, sendStatus, sendStatusOnSocket } from './kube-status.js';
-import type { UpstreamCluster } from './upstream.js';
-import { definedOnly } from '../lib/core/objects.js';
-import type { Clock } from '../lib/core/ports.js';
-import { guardStream } from './stream-guard.js';
+import type { ConcurrencyPerIdentity } from './identity-concurrency.js';
+import { type RequestScope, elapsedMs, finishScope } from './request-scope.js';
+import type { StreamLifetimes } from './stream-lifetime.js';
+import { KEEPALIVE_MS, type UpstreamPools, upstreamPath } from './upstream-pools.js';
 
+/** What the steps before forwarding decided; the scope carries identity, cluster and principals. */
 export interface UpstreamRequest {
-  cluster: UpstreamCluster;
-  method: string;
+  scope: RequestScope;
   /** Path and query below the cluster's server URL. */
   pathAndQuery: string;
   headers: Record<string, string | string[]>;
-  /** Whether the client sends a body (Content-Length or chunked). */
-  hasBody: boolean;
-  /** A watch or followed log: it holds a connection for as long as it runs. */
-  streaming: boolean;
-  /** When the client's certificate ends; open streams end with it. */
-  notAfter: Date;
-  /** Authorizes the request again as things are now; rejects when it is no longer allowed. */
-  recheck: () => Promise<unknown>;
-  recheckEveryMs: number;
+  /** Read whole already, streamed (proxy bodies), or none. */
+  body: Buffer | Readable | null;
 }
 
-const KEEPALIVE_MS = 30_000;
+export interface ForwardDeps {
+  pools: UpstreamPools;
+  lifetimes: StreamLifetimes;
+  concurrency: ConcurrencyPerIdentity;
+  /** Upgraded connections leave the HTTP server's bookkeeping; close() ends them from here. */
+  upgraded: Set<Duplex>;
+  onFinish?: (scope: RequestScope) => void;
+  log: (message: string) => void;
+}
+
 const UPGRADE_RESPONSE_TIMEOUT_MS = 30_000;
 const MAX_REFUSAL_BYTES = 64 * 1024;
-/** setTimeout's ceiling; certificates last at most 30 h, longer than this. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
-interface ClusterConnections {
-  pool: Pool;
-  /** Watches and log streams get connections of their own, so they cannot starve the pool. */
-  streams: Pool;
-  secureContext: tls.SecureContext;
-}
+const unreachable = (scope: RequestScope, message: string) => kubeStatus(502, `cannot reach the API server of cluster "${scope.cluster!.name}": ${message}`);
 
-/**
- * One keep-alive pool per cluster endpoint. undici's pool costs far less CPU per request than
- * node:https; the TLS context is built once per cluster instead of per connection.
- */
-export class UpstreamPools {
-  private readonly clusters = new Map<string, ClusterConnections>();
-
-  forCluster(cluster: UpstreamCluster): ClusterConnections {
-    const key = `${cluster.name}|${cluster.server.origin}`;
-    let entry = this.clusters.get(key);
-    if (!entry) {
-      const secureContext = tls.createSecureContext(definedOnly({ ca: cluster.tls.ca, cert: cluster.tls.cert, key: cluster.tls.key }));
-      const connect = definedOnly({
-        secureContext,
-        servername: cluster.tls.servername,
-        rejectUnauthorized: cluster.tls.insecureSkipVerify !== true,
-        ALPNProtocols: ['http/1.1'],
-      });
-      const pool = new Pool(cluster.server.origin, { connections: 256, keepAliveTimeout: KEEPALIVE_MS, headersTimeout: 60_000, connect });
-      // Long watches and log streams must not be cut by the agent's client side.
-      const streams = new Pool(cluster.server.origin, { keepAliveTimeout: KEEPALIVE_MS, headersTimeout: 60_000, bodyTimeout: 0, connect });
-      entry = { pool, streams, secureContext };
-      this.clusters.set(key, entry);
-    }
-    return entry;
-  }
-
-  async close(): Promise<void> {
-    const pools = [...this.clusters.values()].flatMap((c) => [c.pool.destroy(), c.streams.destroy()]);
-    this.clusters.clear();
-    await Promise.allSettled(pools);
-  }
-}
-
-function upstreamPath(upstream: UpstreamRequest): string {
-  return `${upstream.cluster.server.pathname.replace(/\/$/, '')}${upstream.pathAndQuery}`;
-}
-
-export function forwardRequest(
-  req: IncomingMessage,
-  res: ServerResponse,
-  upstream: UpstreamRequest,
-  pools: UpstreamPools,
-  clock: Clock,
-  log: (message: string) => void,
-): void {
+/** Throws (429) before anything is sent when the user already holds their share of the pool. */
+export function forwardRequest(deps: ForwardDeps, req: IncomingMessage, res: ServerResponse, upstream: UpstreamRequest): void {
+  const { scope } = upstream;
+  const cluster = scope.cluster!;
+  const user = scope.identity!.username;
+  const connections = deps.pools.forCluster(cluster);
+  const shared = !scope.streaming;
+  if (shared) deps.concurrency.admit(user);
   // undici takes an emitter as its abort signal; it costs much less per request than an
   // AbortController. A client that goes away (an ended watch, a killed kubectl) cancels upstream.
   const abort = new EventEmitter();
   let aborted = false;
-  res.on('close', () => {
-    if (res.writableFinished) return;
-    aborted = true;
-    abort.emit('abort');
+  const tracked = deps.lifetimes.track(scope, (reason) => {
+    finishScope(scope, { status: res.headersSent ? res.statusCode : 0, ended: reason }, deps.onFinish, deps.log);
+    res.destroy();
   });
-  const connections = pools.forCluster(upstream.cluster);
-  const pool = upstream.streaming ? connections.streams : connections.pool;
-  if (upstream.streaming) {
+  res.on('close', () => {
+    deps.lifetimes.release(tracked);
+    if (shared) deps.concurrency.release(user);
+    const answered = res.writableFinished;
+    if (!answered) {
+      aborted = true;
+      abort.emit('abort');
+    }
+    finishScope(scope, { status: res.headersSent ? res.statusCode : 0, ended: answered ? 'answered' : 'client closed' }, deps.onFinish, deps.log);
+  });
+  if (scope.streaming) {
     // A quiet watch is not idle: TCP keepalives hold it open; the certificate's end, or a
-    // revocation found by the guard, closes it.
+    // revocation found by the lifetime sweep, closes it.
     res.socket?.setTimeout(0);
     res.socket?.setKeepAlive(true, KEEPALIVE_MS);
-    const expiry = setTimeout(() => res.destroy(), Math.min(MAX_TIMER_MS, upstream.notAfter.getTime() - clock.now().getTime()));
-    const stopGuard = guardStream(upstream.recheck, () => res.destroy(), upstream.recheckEveryMs);
-    res.on('close', () => {
-      clearTimeout(expiry);
-      stopGuard();
-    });
   }
-  pool
+  (shared ? connections.pool : connections.streams)
     .stream(
       {
-        path: upstreamPath(upstream),
-        method: upstream.method as 'GET',
+        path: upstreamPath(cluster, upstream.pathAndQuery),
+        method: scope.method as 'GET',
         headers: upstream.headers,
-        body: upstream.hasBody ? req : null,
+        body: upstream.body,
         signal: abort,
       },
       ({ statusCode, headers }) => {
-        const outgoing = clientResponseHeaders(headers as Record<string, string | string[]>);
+        scope.timings.upstreamHeadersMs = elapsedMs(scope);
+        const outgoing = clientResponseHeaders(headers as Record<string, string | string[]>, scope.id);
         res.writeHead(statusCode, outgoing);
-        // A body of unknown length is a stream (watch, logs -f): its headers go out at once.
+        // A body of unknown length is a stream (watch, logs -f, a proxied stream): its headers go out at once.
         if (outgoing['content-length'] === undefined) res.flushHeaders();
         return res;
       },
     )
     .catch((error: Error) => {
       if (aborted) return;
-      log(`upstream ${upstream.cluster.name}: ${error.message}`);
-      if (res.headersSent) res.destroy();
-      else sendStatus(res, kubeStatus(502, `cannot reach the API server of cluster "${upstream.cluster.name}": ${error.message}`));
+      deps.log(`upstream ${cluster.name}: ${error.message}`);
+      if (res.headersSent) {
+        finishScope(scope, { status: res.statusCode, ended: 'upstream failed', message: error.message }, deps.onFinish, deps.log);
+        res.destroy();
+      } else {
+        const status = 'status' in error && typeof error.status === 'number' ? kubeStatus(error.status, error.message) : unreachable(scope, error.message);
+        finishScope(scope, { status: status.code, ended: 'upstream failed', message: status.message }, deps.onFinish, deps.log);
+        sendStatus(res, status, { auditId: scope.id, close: upstream.body !== null && !Buffer.isBuffer(upstream.body) });
+      }
     });
-  if (!upstream.hasBody) req.resume();
+  if (upstream.body === null) req.resume();
 }
 
 /** Upgrades use a fresh connection that never returns to a pool, and are piped only after a 101. */
-export function forwardUpgrade(
-  clientSocket: Duplex,
-  head: Buffer,
-  upstream: UpstreamRequest,
-  pools: UpstreamPools,
-  streams: Set<Duplex>,
-  clock: Clock,
-  log: (message: string) => void,
-): void {
-  const { secureContext } = pools.forCluster(upstream.cluster);
-  const server = upstream.cluster.server;
+export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Buffer, upstream: UpstreamRequest): void {
+  const { scope } = upstream;
+  const cluster = scope.cluster!;
+  const server = cluster.server;
+  const finish = (status: number, ended: Parameters<typeof finishScope>[1]['ended'], message?: string) =>
+    finishScope(scope, { status, ended, ...(message ? { message } : {}) }, deps.onFinish, deps.log);
   const upstreamReq = https.request({
+    ...deps.pools.forCluster(cluster).connect,
     protocol: 'https:',
     hostname: server.hostname.replace(/^\[|\]$/g, ''),
     port: server.port || 443,
-    method: upstream.method,
-    path: upstreamPath(upstream),
+    method: scope.method,
+    path: upstreamPath(cluster, upstream.pathAndQuery),
     headers: { ...upstream.headers, host: server.host },
     agent: false,
-    secureContext,
-    ...(upstream.cluster.tls.servername ? { servername: upstream.cluster.tls.servername } : {}),
-    rejectUnauthorized: upstream.cluster.tls.insecureSkipVerify !== true,
-    ALPNProtocols: ['http/1.1'],
   } as https.RequestOptions);
   // Until the 101 arrives, a client that leaves or an API server that stays silent ends the attempt.
-  const cancel = () => upstreamReq.destroy();
+  const cancel = () => {
+    upstreamReq.destroy();
+    finish(0, 'client closed');
+  };
   clientSocket.once('close', cancel);
   upstreamReq.setTimeout(UPGRADE_RESPONSE_TIMEOUT_MS, () => {
     upstreamReq.destroy(new Error(`no answer to the upgrade within ${UPGRADE_RESPONSE_TIMEOUT_MS / 1000} s`));
@@ -172,15 +131,21 @@ export function forwardUpgrade(
   upstreamReq.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
     clientSocket.off('close', cancel);
     upstreamReq.setTimeout(0);
+    scope.timings.upstreamHeadersMs = elapsedMs(scope);
     const asked = String(upstream.headers.upgrade ?? '').toLowerCase();
     const granted = String(upstreamRes.headers.upgrade ?? '').toLowerCase();
     if (upstreamRes.statusCode !== 101 || granted !== asked) {
       upstreamSocket.destroy();
-      sendStatusOnSocket(clientSocket, kubeStatus(502, `the API server answered an upgrade to ${asked} with ${upstreamRes.statusCode} ${granted || '(no upgrade)'}`));
+      const status = kubeStatus(502, `the API server answered an upgrade to ${asked} with ${upstreamRes.statusCode} ${granted || '(no upgrade)'}`);
+      finish(status.code, 'upstream failed', status.message);
+      sendStatusOnSocket(clientSocket, status, scope.id);
       return;
     }
     const lines = [`HTTP/1.1 101 ${upstreamRes.statusMessage || 'Switching Protocols'}`];
-    for (let i = 0; i < upstreamRes.rawHeaders.length; i += 2) lines.push(`${upstreamRes.rawHeaders[i]}: ${upstreamRes.rawHeaders[i + 1]}`);
+    for (let i = 0; i < upstreamRes.rawHeaders.length; i += 2) {
+      if (upstreamRes.rawHeaders[i]!.toLowerCase() !== 'audit-id') lines.push(`${upstreamRes.rawHeaders[i]}: ${upstreamRes.rawHeaders[i + 1]}`);
+    }
+    lines.push(`Audit-Id: ${scope.id}`);
     clientSocket.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (upstreamHead.length > 0) clientSocket.write(upstreamHead);
     if (head.length > 0) upstreamSocket.write(head);
@@ -191,27 +156,27 @@ export function forwardUpgrade(
     }
     upstreamSocket.pipe(clientSocket);
     clientSocket.pipe(upstreamSocket);
-    streams.add(clientSocket);
+    deps.upgraded.add(clientSocket);
     // exec, attach and port-forward end when the certificate that opened them does, or when
-    // the guard finds the user removed, revoked or no longer allowed.
-    const expiry = setTimeout(() => end(), Math.min(MAX_TIMER_MS, upstream.notAfter.getTime() - clock.now().getTime()));
-    const stopGuard = guardStream(upstream.recheck, () => end(), upstream.recheckEveryMs);
-    const end = () => {
-      clearTimeout(expiry);
-      stopGuard();
-      streams.delete(clientSocket);
+    // the sweep finds the user removed, revoked or no longer allowed.
+    const tracked = deps.lifetimes.track(scope, (reason) => end(reason));
+    const end = (reason: Parameters<typeof finish>[1]) => {
+      deps.lifetimes.release(tracked);
+      deps.upgraded.delete(clientSocket);
+      finish(101, reason);
       upstreamSocket.destroy();
       clientSocket.destroy();
     };
-    upstreamSocket.on('error', end).on('close', end);
-    clientSocket.on('error', end).on('close', end);
+    upstreamSocket.on('error', () => end('upstream failed')).on('close', () => end('answered'));
+    clientSocket.on('error', () => end('client closed')).on('close', () => end('client closed'));
   });
   upstreamReq.on('response', (upstreamRes) => {
     clientSocket.off('close', cancel);
     upstreamReq.setTimeout(0);
+    scope.timings.upstreamHeadersMs = elapsedMs(scope);
     // Not upgraded (for example a 403 Status): relay it so kubectl can print it or fall back.
     const lines = [`HTTP/1.1 ${upstreamRes.statusCode} ${upstreamRes.statusMessage ?? ''}`];
-    const headers = clientResponseHeaders(upstreamRes.headers as Record<string, string | string[]>);
+    const headers = clientResponseHeaders(upstreamRes.headers as Record<string, string | string[]>, scope.id);
     delete headers['content-length'];
     for (const [name, value] of Object.entries(headers)) for (const v of [value].flat()) lines.push(`${name}: ${v}`);
     const chunks: Buffer[] = [];
@@ -225,13 +190,16 @@ export function forwardUpgrade(
     upstreamRes.on('end', () => {
       const body = Buffer.concat(chunks);
       lines.push(`content-length: ${body.length}`, 'connection: close');
+      finish(upstreamRes.statusCode ?? 0, 'answered');
       clientSocket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), body]));
     });
   });
   upstreamReq.on('error', (error) => {
     if (clientSocket.destroyed) return;
-    log(`upstream ${upstream.cluster.name} (upgrade): ${error.message}`);
-    sendStatusOnSocket(clientSocket, kubeStatus(502, `cannot reach the API server of cluster "${upstream.cluster.name}": ${error.message}`));
+    deps.log(`upstream ${cluster.name} (upgrade): ${error.message}`);
+    const status = unreachable(scope, error.message);
+    finish(status.code, 'upstream failed', status.message);
+    sendStatusOnSocket(clientSocket, status, scope.id);
   });
   clientSocket.on('error', () => upstreamReq.destroy());
   upstreamReq.end();

@@ -9,6 +9,7 @@ const reasons: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'NotFound',
+  408: 'Timeout',
   413: 'RequestEntityTooLarge',
   429: 'TooManyRequests',
   500: 'InternalError',
@@ -21,20 +22,24 @@ export interface KubeStatus {
   code: number;
   message: string;
   body: string;
+  /** Sent as Retry-After (429). */
+  retryAfterSeconds?: number;
 }
 
-export function kubeStatus(code: number, message: string): KubeStatus {
+export function kubeStatus(code: number, message: string, retryAfterSeconds?: number): KubeStatus {
+  const details = retryAfterSeconds === undefined ? {} : { details: { retryAfterSeconds } };
   return {
     code,
     message,
-    body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: reasons[code] ?? 'Unknown', code }),
+    body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: reasons[code] ?? 'Unknown', ...details, code }),
+    ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
   };
 }
 
 export function statusFromError(error: unknown, log: (message: string) => void): KubeStatus {
   const shown = publicError(error, 'Kubeport agent internal error; its log has the details');
   if (shown.code === 'internal') log(`agent internal error: ${errorDetail(error)}`);
-  return kubeStatus(shown.httpStatus, shown.message);
+  return kubeStatus(shown.httpStatus, shown.message, shown.retryAfterSeconds);
 }
 
 /**
@@ -47,7 +52,7 @@ export function isDiscoveryRequest(method: string | undefined, target: string | 
   return /^\/(api|apis)(\/[^/]+){0,2}\/?$/.test(path) && !/^\/api\/v1\/./.test(path);
 }
 
-export function sendStatus(res: ServerResponse, status: KubeStatus, options: { asText?: boolean; close?: boolean } = {}): void {
+export function sendStatus(res: ServerResponse, status: KubeStatus, options: { asText?: boolean; close?: boolean; auditId?: string } = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -56,13 +61,16 @@ export function sendStatus(res: ServerResponse, status: KubeStatus, options: { a
   res.writeHead(status.code, {
     'content-type': options.asText ? 'text/plain; charset=utf-8' : 'application/json',
     'content-length': Buffer.byteLength(body),
+    ...(options.auditId ? { 'audit-id': options.auditId } : {}),
+    ...(status.retryAfterSeconds === undefined ? {} : { 'retry-after': String(status.retryAfterSeconds) }),
     ...(options.close ? { connection: 'close' } : {}),
   });
   res.end(body);
 }
 
 /** For upgrade requests, which have a bare socket instead of a response object. */
-export function sendStatusOnSocket(socket: Duplex, status: KubeStatus): void {
-  const text = `HTTP/1.1 ${status.code} ${reasons[status.code] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(status.body)}\r\nconnection: close\r\n\r\n${status.body}`;
+export function sendStatusOnSocket(socket: Duplex, status: KubeStatus, auditId?: string): void {
+  const extra = `${auditId ? `audit-id: ${auditId}\r\n` : ''}${status.retryAfterSeconds === undefined ? '' : `retry-after: ${status.retryAfterSeconds}\r\n`}`;
+  const text = `HTTP/1.1 ${status.code} ${reasons[status.code] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(status.body)}\r\n${extra}connection: close\r\n\r\n${status.body}`;
   socket.end(text);
 }

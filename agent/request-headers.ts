@@ -13,7 +13,6 @@ const PASSED = new Set([
   'user-agent',
   'kubectl-command',
   'kubectl-session',
-  'audit-id',
   'if-match',
   'if-none-match',
   'if-modified-since',
@@ -61,7 +60,7 @@ export function scanClientHeaders(rawHeaders: string[]): ClientHeaders {
     if (!/^\d{1,15}$/.test(lengths[0]!.trim())) throw badRequest('Content-Length is not a number');
     contentLength = Number(lengths[0]!.trim());
   }
-  if (users.length > 1) throw accessDenied('impersonation request has been denied: only one Impersonate-User header is allowed');
+  // How many Impersonate-User values may be sent is resolveImpersonation's rule (lib/core/kube-access.ts).
   return {
     impersonation: { users, groups },
     ...(contentLength !== undefined ? { contentLength } : {}),
@@ -72,6 +71,8 @@ export function scanClientHeaders(rawHeaders: string[]): ClientHeaders {
 
 export interface UpstreamHeaderInput {
   rawHeaders: string[];
+  /** The agent's id for this request; the client's own Audit-ID never passes. */
+  auditId: string;
   client: ClientHeaders;
   principals: KubePrincipals;
   bearerToken?: string;
@@ -100,16 +101,21 @@ export function upstreamHeaders(input: UpstreamHeaderInput): Record<string, stri
   headers['x-forwarded-for'] = input.forwardedFor;
   headers['x-forwarded-host'] = input.forwardedHost;
   headers['x-forwarded-proto'] = 'https';
+  headers['audit-id'] = input.auditId;
   return headers;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 
-/** Response headers toward the client (names lowercased): everything but hop-by-hop ones. */
-export function clientResponseHeaders(upstream: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+/**
+ * Response headers toward the client (names lowercased): everything but hop-by-hop ones, and
+ * Audit-Id set to the agent's id for the request, as the API server names the id it logged.
+ */
+export function clientResponseHeaders(upstream: Record<string, string | string[] | undefined>, auditId: string): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(upstream)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
   }
+  headers['audit-id'] = auditId;
   return headers;
 }

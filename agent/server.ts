@@ -1,18 +1,19 @@
-// The agent: TLS with a required client certificate, then for every request, upgrades included,
-// authenticate → parse the target → authorize → rewrite headers → forward.
+// The agent: TLS with a required client certificate, connection limits, and for every request,
+// upgrades included, the pipeline of pipeline.ts over one RequestScope.
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { parseKubeTarget } from '../lib/core/request-target.js';
 import { sourceBucket } from '../lib/core/source-bucket.js';
 import type { Clock } from '../lib/core/ports.js';
-import { authenticate } from './authenticate.js';
-import { type AuthorizeDeps, authorize } from './authorize.js';
-import { UpstreamPools, forwardRequest, forwardUpgrade, type UpstreamRequest } from './forward.js';
-import { isDiscoveryRequest, sendStatus, sendStatusOnSocket, statusFromError } from './kube-status.js';
-import { scanClientHeaders, upstreamHeaders } from './request-headers.js';
+import type { AuthorizeDeps } from './authorize.js';
+import { ConcurrencyPerIdentity } from './identity-concurrency.js';
+import { type PipelineDeps, handleRequest, handleUpgrade, reauthorize } from './pipeline.js';
+import type { RequestScope } from './request-scope.js';
+import { StreamLifetimes } from './stream-lifetime.js';
+import { UpstreamPools } from './upstream-pools.js';
 
 export interface AgentLimits {
   handshakeTimeoutMs: number;
@@ -25,8 +26,16 @@ export interface AgentLimits {
   maxConnections: number;
   /** Connections one client address may hold, so one client cannot take every slot. */
   maxConnectionsPerSource: number;
-  /** How often open streams are authorized again. */
+  /** How often open responses and upgraded connections are checked for expiry and authorized again. */
   streamRecheckMs: number;
+  /** Largest request body read into memory before forwarding; larger ones get 413 (proxy bodies stream). */
+  maxBodyBytes: number;
+  /** Time a request body may take to arrive (each chunk, for streamed proxy bodies); then 408. */
+  bodyTimeoutMs: number;
+  /** Connections of the shared pool toward each cluster. */
+  upstreamConnectionsPerCluster: number;
+  /** Ordinary requests one user may have in flight on that pool at once; more get 429. */
+  maxUpstreamRequestsPerUser: number;
 }
 
 export const defaultAgentLimits: AgentLimits = {
@@ -38,6 +47,11 @@ export const defaultAgentLimits: AgentLimits = {
   maxConnections: 4096,
   maxConnectionsPerSource: 256,
   streamRecheckMs: 5_000,
+  // The Kubernetes API server's own limit on request bodies.
+  maxBodyBytes: 3 * 1024 * 1024,
+  bodyTimeoutMs: 30_000,
+  upstreamConnectionsPerCluster: 256,
+  maxUpstreamRequestsPerUser: 32,
 };
 
 export interface AgentDeps extends AuthorizeDeps {
@@ -46,6 +60,10 @@ export interface AgentDeps extends AuthorizeDeps {
   clock: Clock;
   log: (message: string) => void;
   limits?: Partial<AgentLimits>;
+  /** The id of each request (Audit-ID upstream); random UUIDs unless a test fixes them. */
+  newRequestId?: () => string;
+  /** Called once per request when it is answered, refused or ended, with everything known about it. */
+  onFinish?: (scope: RequestScope) => void;
 }
 
 export interface Agent {
@@ -58,9 +76,22 @@ export interface Agent {
 
 export function createAgent(deps: AgentDeps): Agent {
   const limits = { ...defaultAgentLimits, ...deps.limits };
-  const pools = new UpstreamPools();
-  // Upgraded connections leave the HTTP server's bookkeeping; close() ends them from here.
-  const streams = new Set<Duplex>();
+  const pools = new UpstreamPools(limits.upstreamConnectionsPerCluster);
+  const authorizeDeps: AuthorizeDeps = { clusters: deps.clusters, loadRoles: deps.loadRoles, loadUser: deps.loadUser };
+  const lifetimes = new StreamLifetimes(deps.clock, (scope) => reauthorize(authorizeDeps, scope), limits.streamRecheckMs);
+  const upgraded = new Set<Duplex>();
+  const pipeline: PipelineDeps = {
+    ...authorizeDeps,
+    clock: deps.clock,
+    log: deps.log,
+    body: { maxBodyBytes: limits.maxBodyBytes, bodyTimeoutMs: limits.bodyTimeoutMs },
+    newRequestId: deps.newRequestId ?? randomUUID,
+    pools,
+    lifetimes,
+    concurrency: new ConcurrencyPerIdentity(limits.maxUpstreamRequestsPerUser),
+    upgraded,
+    ...(deps.onFinish ? { onFinish: deps.onFinish } : {}),
+  };
   const secureOptions = (certPem: string, keyPem: string) => ({
     cert: certPem,
     key: keyPem,
@@ -78,49 +109,8 @@ export function createAgent(deps: AgentDeps): Agent {
   server.timeout = limits.idleTimeoutMs;
   server.maxConnections = limits.maxConnections;
 
-  const plan = async (req: IncomingMessage, isUpgrade: boolean): Promise<UpstreamRequest> => {
-    const identity = authenticate(req.socket as TLSSocket, deps.clock);
-    const target = parseKubeTarget(req.url ?? '');
-    const scanned = scanClientHeaders(req.rawHeaders);
-    // An Upgrade header on a request Node did not treat as an upgrade is not one.
-    const client = isUpgrade ? scanned : { ...scanned, upgrade: undefined };
-    const decision = await authorize(deps, identity, target.cluster, client.impersonation);
-    const token = decision.cluster.bearerToken ? await decision.cluster.bearerToken() : undefined;
-    return {
-      cluster: decision.cluster,
-      method: req.method ?? 'GET',
-      pathAndQuery: `${target.path}${target.query}`,
-      hasBody: client.contentLength !== undefined ? client.contentLength > 0 : client.chunked,
-      streaming: isStreamingTarget(target.path, target.query),
-      notAfter: identity.notAfter,
-      recheck: () => authorize(deps, identity, target.cluster, client.impersonation),
-      recheckEveryMs: limits.streamRecheckMs,
-      headers: upstreamHeaders({
-        rawHeaders: req.rawHeaders,
-        client,
-        principals: decision.principals,
-        ...(token ? { bearerToken: token } : {}),
-        forwardedFor: req.socket.remoteAddress ?? '',
-        forwardedHost: req.headers.host ?? '',
-      }),
-    };
-  };
-
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    plan(req, false)
-      .then((upstream) => forwardRequest(req, res, upstream, pools, deps.clock, deps.log))
-      .catch((error: unknown) => {
-        req.resume();
-        const status = statusFromError(error, deps.log);
-        sendStatus(res, status, { asText: isDiscoveryRequest(req.method, req.url), close: status.code === 401 });
-      });
-  });
-
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    plan(req, true)
-      .then((upstream) => forwardUpgrade(socket, head, upstream, pools, streams, deps.clock, deps.log))
-      .catch((error: unknown) => sendStatusOnSocket(socket, statusFromError(error, deps.log)));
-  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(pipeline, req, res));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(pipeline, req, socket, head));
 
   const perSource = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
@@ -159,20 +149,11 @@ export function createAgent(deps: AgentDeps): Agent {
     renewServerCertificate: (certPem, keyPem) => server.setSecureContext(secureOptions(certPem, keyPem)),
     close: () =>
       new Promise((resolve) => {
+        lifetimes.close();
         void pools.close();
         server.close(() => resolve());
         server.closeAllConnections();
-        for (const stream of streams) stream.destroy();
+        for (const socket of upgraded) socket.destroy();
       }),
   };
-}
-
-/**
- * Watches and followed logs hold their connection for as long as they run. As the API server
- * reads these flags, any value but 0 or false (an empty one included) turns them on.
- */
-function isStreamingTarget(path: string, query: string): boolean {
-  const params = new URLSearchParams(query);
-  const on = (name: string) => params.getAll(name).some((value) => !/^(0|false)$/i.test(value));
-  return on('watch') || on('follow') || path.includes('/watch/');
 }

@@ -1,10 +1,9 @@
 // Bench child: the Kubeport agent in a process of its own, wired as in local mode but with a
 // fixed cluster directory (one cluster, 'bench') and the built-in access role.
 import { accessRole } from '../lib/core/builtin-roles.js';
-import type { Clock } from '../lib/core/ports.js';
-import { cachedRoles } from '../agent/fresh-cache.js';
+import type { Clock, ClusterDirectory, UpstreamCluster } from '../lib/core/ports.js';
+import { cachedRoles } from '../lib/core/fresh-cache.js';
 import { createAgent } from '../agent/server.js';
-import type { ClusterDirectory, UpstreamCluster } from '../agent/upstream.js';
 import { type AgentReady, type AgentStart, type AgentWaiting, askParent, sendToParent, serveCommands } from './ipc.js';
 
 const start = await askParent<AgentStart>({ type: 'waiting' } satisfies AgentWaiting, 'start');

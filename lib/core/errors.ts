@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'access_denied'
   | 'not_found'
   | 'conflict'
+  | 'request_timeout'
   | 'payload_too_large'
   | 'rate_limited'
   | 'expired'
@@ -20,6 +21,7 @@ const httpStatus: Record<ErrorCode, number> = {
   access_denied: 403,
   not_found: 404,
   conflict: 409,
+  request_timeout: 408,
   payload_too_large: 413,
   rate_limited: 429,
   expired: 401,

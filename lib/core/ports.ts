@@ -75,3 +75,26 @@ export interface AuditLog {
   /** Newest first. */
   search(query: { from: Date; to: Date; event?: string; user?: string; limit?: number }): Promise<AuditEvent[]>;
 }
+
+/** A cluster's API server as the agent reaches it: where it is and how the agent proves itself there. */
+export interface UpstreamCluster {
+  name: string;
+  labels: Record<string, string>;
+  /** https://host:port[/base-path] */
+  server: URL;
+  tls: {
+    ca?: string;
+    cert?: string;
+    key?: string;
+    servername?: string;
+    insecureSkipVerify?: boolean;
+  };
+  /** The agent's own bearer token (EKS: a presigned STS token), when it authenticates with one. */
+  bearerToken?: () => Promise<string>;
+}
+
+/** The clusters the agent may forward to, looked up by name at each request. */
+export interface ClusterDirectory {
+  /** The cluster as it is now, or undefined when no such cluster is registered. */
+  resolve(name: string): Promise<UpstreamCluster | undefined>;
+}

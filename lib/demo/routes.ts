@@ -4,7 +4,7 @@ import { parseAccessReviewSpec } from './access-review.js';
 import type { Authorizer } from './authentication.js';
 import { discoveryDocs, versionDoc } from './discovery.js';
 import { type Fixtures, type KubeObject, rfc3339 } from './fixtures.js';
-import { type Reply, discoveryContentType, json, negotiate, notFound, pathNotFound, statusReply } from './replies.js';
+import { type Attributes, type Reply, discoveryContentType, json, negotiate, notFound, pathNotFound, statusReply } from './replies.js';
 import { type CompiledRoute, type RequestContext, type Route, compileRoutes, readBody } from './routing.js';
 import { listReply, stream } from './streams.js';
 import { type Column, namespaceColumns, podColumns } from './tables.js';
@@ -104,6 +104,20 @@ export function apiRoutes({ fixtures, allowed, streams, legacyCore }: ApiState):
         return created({ kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: now(), spec, status });
       },
     },
+    ...serviceProxyRoutes(streams.intervalMs),
   ];
   return compileRoutes(routeTable);
+}
+
+/**
+ * services/<name>/proxy: a proxied service that streams a line every interval until the client
+ * leaves (a long response that is not a watch), and answers a POST with the size of its body.
+ */
+function serviceProxyRoutes(intervalMs: number): Route[] {
+  const pattern = '/api/v1/namespaces/:ns/services/:name/proxy';
+  const authorize = ({ ns, name }: Record<string, string>): Attributes => ({ verb: 'get', group: '', resource: 'services', subresource: 'proxy', namespace: ns, name });
+  return [
+    { method: 'GET', pattern, authorize, handle: (ctx) => stream(ctx, 'text/plain', { intervalMs, durationMs: 600_000 }, (tick) => `proxied line ${tick}\n`) },
+    { method: 'POST', pattern, authorize, handle: async ({ req }) => ({ status: 200, body: json({ received: (await readBody(req, 64 << 20)).length }) }) },
+  ];
 }

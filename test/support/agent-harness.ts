@@ -2,8 +2,9 @@
 // user and host CAs, so tests can mint any certificate they need to try against it.
 import https from 'node:https';
 import tls from 'node:tls';
-import { createAgent, type Agent } from '../../agent/server.js';
-import type { UpstreamCluster } from '../../agent/upstream.js';
+import type { RequestScope } from '../../agent/request-scope.js';
+import { type Agent, type AgentLimits, createAgent } from '../../agent/server.js';
+import type { UpstreamCluster } from '../../lib/core/ports.js';
 import { createEphemeralCa, newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import { type IssuingCa, issueHostCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
 import type { Identity } from '../../lib/core/identity.js';
@@ -22,6 +23,15 @@ export interface Response {
   body: string;
 }
 
+export interface OpenConnection {
+  socket: tls.TLSSocket;
+  /** Resolves once the bytes are written. */
+  written: Promise<void>;
+  closed: Promise<void>;
+  /** Everything received so far, as latin1 text. */
+  received(): string;
+}
+
 export interface AgentHarness {
   kube: KubeApiServer;
   agent: Agent;
@@ -32,18 +42,30 @@ export interface AgentHarness {
   /** Users the agent looks up; a name not here exists with no revocation, null means removed. */
   users: Map<string, User | null>;
   clock: { now: () => Date; advance(ms: number): void };
+  /** Every request's scope, as the agent's onFinish hook got it, in the order they finished. */
+  finished: RequestScope[];
   /** A certificate for `identity` from the user CA (or `ca`), valid from `at` for `ttlMs`. */
   issue(identity: Partial<Identity> & { username: string }, options?: { ca?: IssuingCa; at?: Date; ttlMs?: number }): Promise<ClientCredentials>;
   request(path: string, options?: { credentials?: ClientCredentials; method?: string; headers?: [string, string][]; body?: string }): Promise<Response>;
   /** Writes raw bytes on a fresh TLS connection and returns whatever comes back until close. */
   raw(bytes: string, credentials?: ClientCredentials): Promise<string>;
+  /** Writes raw bytes on a fresh TLS connection that stays open: for streams and for many connections at once. */
+  open(bytes: string, credentials: ClientCredentials): OpenConnection;
   close(): Promise<void>;
 }
 
 /** A CA of this test's own, on the test's clock. */
 export const newCa = (name: string, clock: { now: () => Date }): Promise<IssuingCa> => createEphemeralCa(name, { clock });
 
-export async function startAgentHarness(options: { kube?: KubeApiServerOptions; clusters?: Record<string, Record<string, string>> } = {}): Promise<AgentHarness> {
+export interface AgentHarnessOptions {
+  kube?: KubeApiServerOptions;
+  clusters?: Record<string, Record<string, string>>;
+  /** Over the harness's own short limits. */
+  limits?: Partial<AgentLimits>;
+  newRequestId?: () => string;
+}
+
+export async function startAgentHarness(options: AgentHarnessOptions = {}): Promise<AgentHarness> {
   let offset = 0;
   const clock = { now: () => new Date(Date.now() + offset), advance: (ms: number) => (offset += ms) };
   const kube = await startKubeApiServer(options.kube);
@@ -56,6 +78,7 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
   const clusters = new Map<string, UpstreamCluster>(
     Object.entries(labels).map(([name, l]) => [name, { name, labels: l, server: new URL(kube.url), tls: { ca: kube.caPem, cert: agentIdentity.certPem, key: agentIdentity.keyPem } }]),
   );
+  const finished: RequestScope[] = [];
   const hostKey = newLeafKey();
   const hostCert = await issueHostCertificate(hostCa, hostKey.spki, { dns: ['localhost'], ips: ['127.0.0.1'] }, 3_600_000);
   const agent = createAgent({
@@ -64,7 +87,9 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
     clock,
     log: () => undefined,
     clusters: { resolve: async (name) => clusters.get(name) },
-    limits: { unauthenticatedIdleMs: 300, maxConnectionsPerSource: 8, streamRecheckMs: 100 },
+    limits: { unauthenticatedIdleMs: 300, maxConnectionsPerSource: 8, streamRecheckMs: 100, ...options.limits },
+    ...(options.newRequestId ? { newRequestId: options.newRequestId } : {}),
+    onFinish: (scope) => finished.push(scope),
     loadRoles: async (names) => names.flatMap((n) => (roles.has(n) ? [roles.get(n)!] : [])),
     loadUser: async (name) => {
       const user = users.get(name);
@@ -120,6 +145,23 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
       socket.setTimeout(5_000, () => socket.destroy());
     });
 
+  // One TLS context per client: hundreds of connections need not parse the same keys again.
+  const contexts = new WeakMap<ClientCredentials, tls.SecureContext>();
+  const open: AgentHarness['open'] = (bytes, credentials) => {
+    let secureContext = contexts.get(credentials);
+    if (!secureContext) contexts.set(credentials, (secureContext = tls.createSecureContext({ ca: hostCa.certPem, cert: credentials.certPem, key: credentials.keyPem })));
+    let received = '';
+    const socket = tls.connect({ host: '127.0.0.1', port, secureContext, servername: 'localhost' });
+    const written = new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', () => socket.write(bytes, () => resolve()));
+      socket.once('error', reject);
+    });
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    return { socket, written, closed, received: () => received };
+  };
+
   return {
     kube,
     agent,
@@ -129,9 +171,11 @@ export async function startAgentHarness(options: { kube?: KubeApiServerOptions; 
     roles,
     users,
     clock,
+    finished,
     issue,
     request,
     raw,
+    open,
     close: async () => {
       await agent.close();
       await kube.close();

@@ -8,7 +8,7 @@ import { issueHostCertificate, issueUserCertificate } from '../../core/certifica
 import type { Clock, Random } from '../../core/ports.js';
 import type { KubeCluster, User } from '../../core/resources.js';
 import { createAgent, type Agent } from '../../../agent/server.js';
-import { cachedLoader, cachedRoles } from '../../../agent/fresh-cache.js';
+import { cachedLoader, cachedRoles } from '../../core/fresh-cache.js';
 import { BUILTIN_CONNECTOR } from '../../core/user-standing.js';
 import { createAdminHandler } from '../../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../../lambdas/auth/handler.js';

@@ -1,9 +1,14 @@
-// Roles and users as they are now, re-read at most every few seconds: a change reaches every
-// open connection quickly without a store read per request.
-import type { Clock } from '../lib/core/ports.js';
+// Things as they are now (roles, users, clusters), re-read at most every few seconds: a change
+// reaches every open connection quickly without a store read per request. The one short-lived
+// cache of the project; every such lookup goes through it.
+import type { Clock } from './ports.js';
 
 export const FRESH_FOR_MS = 2_000;
 
+/**
+ * Wraps `load` so each key is loaded at most once per `ttlMs`; callers that ask while a load is
+ * under way share it. A failed load is forgotten at once, so the next caller tries again.
+ */
 export function cachedLoader<T>(load: (key: string) => Promise<T>, clock: Clock, ttlMs = FRESH_FOR_MS, maxEntries = 10_000): (key: string) => Promise<T> {
   const cache = new Map<string, { at: number; value: Promise<T> }>();
   return (key) => {

@@ -1,0 +1,26 @@
+// Requests in flight on the shared upstream pool, per user: one user cannot hold every
+// connection of it and leave the others waiting.
+import { KubeportError } from '../lib/core/errors.js';
+
+export class ConcurrencyPerIdentity {
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(private readonly max: number) {}
+
+  /** Takes a slot for `user` or throws a rate_limited error (429 with Retry-After). */
+  admit(user: string): void {
+    const count = this.inFlight.get(user) ?? 0;
+    if (count >= this.max) {
+      throw new KubeportError('rate_limited', `too many requests of user ${user} are in progress at once (at most ${this.max}); wait for some to finish, then try again`, {
+        retryAfterSeconds: 1,
+      });
+    }
+    this.inFlight.set(user, count + 1);
+  }
+
+  release(user: string): void {
+    const left = (this.inFlight.get(user) ?? 1) - 1;
+    if (left <= 0) this.inFlight.delete(user);
+    else this.inFlight.set(user, left);
+  }
+}

@@ -1,0 +1,107 @@
+// The agent's work on one request, in order, over one RequestScope:
+// authenticate → authorize → rewrite (headers, body) → forward → finish.
+// Plain requests and upgrades share every step but the last transport.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Clock } from '../lib/core/ports.js';
+import { parseKubeTarget } from '../lib/core/request-target.js';
+import { authenticate } from './authenticate.js';
+import { type AuthorizeDeps, authorize } from './authorize.js';
+import { type ForwardDeps, type UpstreamRequest, forwardRequest, forwardUpgrade } from './forward.js';
+import { isDiscoveryRequest, sendStatus, sendStatusOnSocket, statusFromError } from './kube-status.js';
+import { type BodyLimits, readBody, streamBody } from './request-body.js';
+import { scanClientHeaders, upstreamHeaders } from './request-headers.js';
+import { type RequestScope, createScope, elapsedMs, finishScope } from './request-scope.js';
+
+export interface PipelineDeps extends AuthorizeDeps, ForwardDeps {
+  clock: Clock;
+  body: BodyLimits;
+  newRequestId: () => string;
+}
+
+/** Refusals after which the connection closes: bad credentials, and bodies left unread on purpose. */
+const CLOSES_CONNECTION = new Set([401, 408, 413]);
+
+export function handleRequest(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): void {
+  const scope = createScope(deps.newRequestId(), req.method ?? 'GET', req.url ?? '', false, req.socket.remoteAddress ?? '', deps.clock.now());
+  prepare(deps, scope, req, false)
+    .then((upstream) => forwardRequest(deps, req, res, upstream))
+    .catch((error: unknown) => {
+      const status = statusFromError(error, deps.log);
+      const close = CLOSES_CONNECTION.has(status.code);
+      if (!close) req.resume();
+      finishScope(scope, { status: status.code, ended: 'answered', message: status.message }, deps.onFinish, deps.log);
+      sendStatus(res, status, { asText: isDiscoveryRequest(req.method, req.url), close, auditId: scope.id });
+    });
+}
+
+export function handleUpgrade(deps: PipelineDeps, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const scope = createScope(deps.newRequestId(), req.method ?? 'GET', req.url ?? '', true, req.socket.remoteAddress ?? '', deps.clock.now());
+  prepare(deps, scope, req, true)
+    .then((upstream) => forwardUpgrade(deps, socket, head, upstream))
+    .catch((error: unknown) => {
+      const status = statusFromError(error, deps.log);
+      finishScope(scope, { status: status.code, ended: 'answered', message: status.message }, deps.onFinish, deps.log);
+      sendStatusOnSocket(socket, status, scope.id);
+    });
+}
+
+/** Authorizes the scope's request again as things are now (open streams, every few seconds). */
+export function reauthorize(deps: AuthorizeDeps, scope: RequestScope): Promise<unknown> {
+  return authorize(deps, scope.identity!, scope.target!.cluster, scope.impersonation!);
+}
+
+async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMessage, isUpgrade: boolean): Promise<UpstreamRequest> {
+  // authenticate
+  const identity = (scope.identity = authenticate(req.socket as TLSSocket, scope.startedAt));
+  const target = (scope.target = parseKubeTarget(scope.url));
+  const scanned = scanClientHeaders(req.rawHeaders);
+  // An Upgrade header on a request Node did not treat as an upgrade is not one.
+  const client = isUpgrade ? scanned : { ...scanned, upgrade: undefined };
+  scope.impersonation = client.impersonation;
+  // authorize
+  const decision = await authorize(deps, identity, target.cluster, client.impersonation);
+  scope.cluster = decision.cluster;
+  scope.principals = decision.principals;
+  const token = decision.cluster.bearerToken ? await decision.cluster.bearerToken() : undefined;
+  // rewrite
+  const headers = upstreamHeaders({
+    rawHeaders: req.rawHeaders,
+    auditId: scope.id,
+    client,
+    principals: decision.principals,
+    ...(token ? { bearerToken: token } : {}),
+    forwardedFor: scope.source,
+    forwardedHost: req.headers.host ?? '',
+  });
+  scope.streaming = isStreamingTarget(target.path, target.query);
+  scope.timings.authorizedMs = elapsedMs(scope);
+  const pathAndQuery = `${target.path}${target.query}`;
+  const hasBody = client.contentLength !== undefined ? client.contentLength > 0 : client.chunked;
+  if (!hasBody || isUpgrade) return { scope, pathAndQuery, headers, body: null };
+  // Bodies are read before an upstream connection is taken. Proxied services may take bodies
+  // of any size, so those over the cap (or of unknown length) stream on a connection of their own.
+  if (isProxyTarget(target.path) && (client.contentLength === undefined || client.contentLength > deps.body.maxBodyBytes)) {
+    scope.streaming = true;
+    return { scope, pathAndQuery, headers, body: streamBody(req, deps.body) };
+  }
+  return { scope, pathAndQuery, headers, body: await readBody(req, client.contentLength, deps.body) };
+}
+
+/**
+ * Watches and followed logs hold their connection for as long as they run. As the API server
+ * reads these flags, any value but 0 or false (an empty one included) turns them on.
+ */
+function isStreamingTarget(path: string, query: string): boolean {
+  if (path.includes('/watch/')) return true;
+  if (query === '') return false;
+  const params = new URLSearchParams(query);
+  const on = (name: string) => params.getAll(name).some((value) => !/^(0|false)$/i.test(value));
+  return on('watch') || on('follow');
+}
+
+/** pods/…/proxy, services/…/proxy, nodes/…/proxy: whatever the proxied server speaks. */
+function isProxyTarget(path: string): boolean {
+  return /\/(pods|services|nodes)\/[^/]+\/proxy(\/|$)/.test(path);
+}

@@ -1,0 +1,77 @@
+// How long anything the agent forwards may live. Every forwarded response and every upgraded
+// connection is tracked from the moment it goes upstream until it closes; one sweep per agent
+// ends those whose certificate has expired, and authorizes again those open longer than one
+// sweep, ending them once the user is removed, revoked or no longer allowed. Short requests
+// finish before any sweep sees them twice, so they cost a Set insert and delete, no timers.
+import type { Clock } from '../lib/core/ports.js';
+import type { EndReason, RequestScope } from './request-scope.js';
+
+export interface TrackedStream {
+  readonly scope: RequestScope;
+  readonly notAfter: number;
+  readonly end: (reason: EndReason) => void;
+  /** Seen by a sweep already: the next sweep authorizes it again. */
+  seen: boolean;
+  checking: boolean;
+}
+
+export class StreamLifetimes {
+  private readonly open = new Set<TrackedStream>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly clock: Clock,
+    /** Authorizes the scope's request again as things are now; rejects when it is no longer allowed. */
+    private readonly recheck: (scope: RequestScope) => Promise<unknown>,
+    everyMs: number,
+  ) {
+    this.timer = setInterval(() => this.sweep(), everyMs);
+    this.timer.unref();
+  }
+
+  /** Tracks a response or connection until `release`; `end` must close it (and then release it). */
+  track(scope: RequestScope, end: (reason: EndReason) => void): TrackedStream {
+    const tracked: TrackedStream = { scope, notAfter: scope.identity!.notAfter.getTime(), end, seen: false, checking: false };
+    this.open.add(tracked);
+    return tracked;
+  }
+
+  release(tracked: TrackedStream): void {
+    this.open.delete(tracked);
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Ends every tracked stream (agent shutdown) and stops sweeping. */
+  close(): void {
+    clearInterval(this.timer);
+    for (const tracked of [...this.open]) this.stop(tracked, 'agent closed');
+  }
+
+  private sweep(): void {
+    if (this.open.size === 0) return;
+    const now = this.clock.now().getTime();
+    for (const tracked of this.open) {
+      if (now >= tracked.notAfter) {
+        this.stop(tracked, 'certificate expired');
+      } else if (!tracked.seen) {
+        tracked.seen = true;
+      } else if (!tracked.checking) {
+        tracked.checking = true;
+        this.recheck(tracked.scope).then(
+          () => (tracked.checking = false),
+          () => {
+            if (this.open.has(tracked)) this.stop(tracked, 'no longer authorized');
+          },
+        );
+      }
+    }
+  }
+
+  private stop(tracked: TrackedStream, reason: EndReason): void {
+    this.open.delete(tracked);
+    tracked.end(reason);
+  }
+}
