@@ -8,12 +8,15 @@ const [command, subcommand] = process.argv.slice(2);
 if (command === 'kube' && subcommand === 'credentials') {
   const require = createRequire(import.meta.url);
   require('tsx/cjs/api').register();
-  const { kubeCredentials } = require('../lib/client/kube-credentials.ts');
+  const { reportFailure } = require('../lib/client/run-command.ts');
   try {
-    process.stdout.write(kubeCredentials(process.argv.slice(4), process.env));
+    const { optionsFrom, run } = require('../lib/client/commands/kube-credentials.ts');
+    const { tshConfig } = require('../lib/client/tsh-config.ts');
+    const { ProfileStore } = require('../lib/client/profile-store.ts');
+    const store = new ProfileStore(tshConfig(process.env).home);
+    run(optionsFrom(process.argv.slice(4)), { store, clock: { now: () => new Date() }, out: process });
   } catch (error) {
-    process.stderr.write(`tsh: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    process.exitCode = reportFailure('tsh', error, process.stderr);
   }
 } else {
   const { register } = await import('tsx/esm/api');

@@ -1,7 +1,6 @@
 // tsh's profiles under ~/.tsh (or $TSH_HOME), laid out as Teleport users know them:
 // current-profile, <proxy>.yaml, keys/<proxy>/<user>.key|.crt, keys/<proxy>/cas/<cluster>.pem.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 
@@ -20,10 +19,6 @@ export interface ProfileKeys {
   keyPem: string;
   userCaPem: string;
   hostCaPem: string;
-}
-
-export function tshHome(env: NodeJS.ProcessEnv): string {
-  return env.TSH_HOME ?? env.TELEPORT_HOME ?? join(homedir(), '.tsh');
 }
 
 export class ProfileStore {

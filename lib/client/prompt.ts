@@ -1,40 +1,104 @@
 // Asks the user for input. At a terminal, secrets are not echoed. Without one (scripts, tests),
 // each prompt still goes to standard error and each answer is one line of standard input.
+//
+// Standard input is read only while a question waits for its answer and paused as soon as the
+// answer is there: a reader left on it would keep the process alive after its last answer
+// whenever the other end keeps the pipe open (scripts, expect, CI runners).
 import { createInterface } from 'node:readline';
+import { UsageError } from './session.js';
 
-let pipedLines: AsyncIterator<string> | undefined;
-
-async function nextPipedLine(question: string): Promise<string> {
-  process.stderr.write(question);
-  pipedLines ??= createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
-  const next = await pipedLines.next();
-  if (next.done) throw new Error(`standard input ended before an answer to "${question.trim()}"`);
-  return next.value;
+export interface Prompt {
+  /** True at a terminal: tsh then asks for a password twice and draws the QR code. */
+  readonly interactive: boolean;
+  ask(question: string, options?: { secret?: boolean }): Promise<string>;
 }
 
-export async function ask(question: string, options: { secret?: boolean } = {}): Promise<string> {
-  if (!process.stdin.isTTY) return nextPipedLine(question);
+interface PromptStreams {
+  input: NodeJS.ReadableStream & { isTTY?: boolean };
+  output: NodeJS.WritableStream;
+}
+
+export function createPrompt(streams: PromptStreams = { input: process.stdin, output: process.stderr }): Prompt {
+  const interactive = Boolean(streams.input.isTTY);
+  const lines = new LineReader(streams.input);
+  return {
+    interactive,
+    ask: async (question, options = {}) => {
+      if (interactive) return askAtTerminal(streams, question, options.secret === true);
+      streams.output.write(question);
+      const line = await lines.next();
+      if (line === undefined) throw new UsageError(`standard input ended before an answer to "${question.trim()}"`);
+      return line;
+    },
+  };
+}
+
+/** Lines of a pipe or file, one per call; what arrived beyond the line waits for the next call. */
+class LineReader {
+  private buffered = '';
+  private ended = false;
+
+  constructor(private readonly input: NodeJS.ReadableStream) {
+    input.on('end', () => (this.ended = true));
+  }
+
+  next(): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      const input = this.input;
+      const settle = (finish: () => void) => {
+        input.off('data', onData);
+        input.off('end', onEnd);
+        input.off('error', onError);
+        input.pause();
+        finish();
+      };
+      const tryLine = (): boolean => {
+        const newline = this.buffered.indexOf('\n');
+        if (newline === -1 && !this.ended) return false;
+        const end = newline === -1 ? this.buffered.length : newline;
+        const line = this.buffered.slice(0, end).replace(/\r$/, '');
+        const empty = newline === -1 && this.buffered === '';
+        this.buffered = newline === -1 ? '' : this.buffered.slice(newline + 1);
+        settle(() => resolve(empty ? undefined : line));
+        return true;
+      };
+      const onData = (chunk: Buffer | string) => {
+        this.buffered += chunk.toString();
+        tryLine();
+      };
+      const onEnd = () => {
+        this.ended = true;
+        tryLine();
+      };
+      const onError = (error: Error) => settle(() => reject(error));
+      if (tryLine()) return;
+      input.on('data', onData);
+      input.on('end', onEnd);
+      input.on('error', onError);
+      input.resume();
+    });
+  }
+}
+
+function askAtTerminal(streams: PromptStreams, question: string, secret: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    if (options.secret) {
+    const rl = createInterface({ input: streams.input, output: streams.output, terminal: true });
+    if (secret) {
       // Echo nothing of what is typed after the question.
       const internal = rl as unknown as { _writeToOutput: (text: string) => void };
       internal._writeToOutput = (text: string) => {
-        if (text.includes(question)) process.stderr.write(text);
+        if (text.includes(question)) streams.output.write(text);
       };
     }
+    // Closing the interface pauses the input, so nothing holds the process after the last answer.
     rl.question(question, (answer) => {
       rl.close();
-      if (options.secret) process.stderr.write('\n');
+      if (secret) streams.output.write('\n');
       resolve(answer);
     });
     rl.on('SIGINT', () => {
       rl.close();
-      reject(new Error('interrupted'));
+      reject(new UsageError('interrupted'));
     });
   });
-}
-
-export function isInteractive(): boolean {
-  return Boolean(process.stdin.isTTY);
 }
