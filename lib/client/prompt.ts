@@ -1,9 +1,10 @@
 // Asks the user for input. At a terminal, secrets are not echoed. Without one (scripts, tests),
 // each prompt still goes to standard error and each answer is one line of standard input.
 //
-// Standard input is read only while a question waits for its answer and paused as soon as the
-// answer is there: a reader left on it would keep the process alive after its last answer
-// whenever the other end keeps the pipe open (scripts, expect, CI runners).
+// Standard input holds the process only while a question waits for its answer: a pipe left
+// referenced (or a reader left on it) keeps the process alive after its last answer whenever the
+// other end keeps the pipe open (scripts, expect, CI runners). Pausing alone is not enough: the
+// stream reads ahead again right after a pause, so the pipe is also unreferenced.
 import { createInterface } from 'node:readline';
 import { UsageError } from './session.js';
 
@@ -50,6 +51,7 @@ class LineReader {
         input.off('end', onEnd);
         input.off('error', onError);
         input.pause();
+        holdProcess(input, false);
         finish();
       };
       const tryLine = (): boolean => {
@@ -75,13 +77,22 @@ class LineReader {
       input.on('data', onData);
       input.on('end', onEnd);
       input.on('error', onError);
+      holdProcess(input, true);
       input.resume();
     });
   }
 }
 
+/** A pipe or socket keeps the process alive only while referenced; files end by themselves. */
+function holdProcess(input: NodeJS.ReadableStream, hold: boolean): void {
+  const handle = input as { ref?: () => void; unref?: () => void };
+  if (hold) handle.ref?.();
+  else handle.unref?.();
+}
+
 function askAtTerminal(streams: PromptStreams, question: string, secret: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
+    holdProcess(streams.input, true);
     const rl = createInterface({ input: streams.input, output: streams.output, terminal: true });
     if (secret) {
       // Echo nothing of what is typed after the question.
@@ -93,6 +104,7 @@ function askAtTerminal(streams: PromptStreams, question: string, secret: boolean
     // Closing the interface pauses the input, so nothing holds the process after the last answer.
     rl.question(question, (answer) => {
       rl.close();
+      holdProcess(streams.input, false);
       if (secret) streams.output.write('\n');
       resolve(answer);
     });
