@@ -6,7 +6,8 @@
 // other end keeps the pipe open (scripts, expect, CI runners). Pausing alone is not enough: the
 // stream reads ahead again right after a pause, so the pipe is also unreferenced.
 import { createInterface } from 'node:readline';
-import { UsageError } from './session.js';
+import type { Writer } from './commands/deps.js';
+import { UsageError } from './usage-error.js';
 
 export interface Prompt {
   /** True at a terminal: tsh then asks for a password twice and draws the QR code. */
@@ -16,7 +17,8 @@ export interface Prompt {
 
 interface PromptStreams {
   input: NodeJS.ReadableStream & { isTTY?: boolean };
-  output: NodeJS.WritableStream;
+  /** Where questions go: standard error, so standard output stays the command's result. */
+  output: Writer;
 }
 
 export function createPrompt(streams: PromptStreams = { input: process.stdin, output: process.stderr }): Prompt {
@@ -93,7 +95,7 @@ function holdProcess(input: NodeJS.ReadableStream, hold: boolean): void {
 function askAtTerminal(streams: PromptStreams, question: string, secret: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
     holdProcess(streams.input, true);
-    const rl = createInterface({ input: streams.input, output: streams.output, terminal: true });
+    const rl = createInterface({ input: streams.input, output: streams.output as NodeJS.WritableStream, terminal: true });
     if (secret) {
       // Echo nothing of what is typed after the question.
       const internal = rl as unknown as { _writeToOutput: (text: string) => void };
