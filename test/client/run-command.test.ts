@@ -13,7 +13,9 @@ import { capture } from './client-harness.js';
 async function exitOf(action: () => unknown, argv = ['go']) {
   const stderr = capture();
   const program = new Command('tsh').configureOutput({ writeErr: (text) => stderr.write(text), writeOut: () => undefined });
-  program.command('go').option('--flag <value>').action(async () => action());
+  program.command('go').option('--flag <value>').action(async () => {
+    await action();
+  });
   const code = await runCommand(program, 'tsh', argv, stderr);
   return { code, stderr: stderr.text() };
 }
