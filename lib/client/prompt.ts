@@ -21,15 +21,20 @@ interface PromptStreams {
   output: Writer;
 }
 
-export function createPrompt(streams: PromptStreams = { input: process.stdin, output: process.stderr }): Prompt {
-  const interactive = Boolean(streams.input.isTTY);
-  const lines = new LineReader(streams.input);
+/** Over standard input and error unless told otherwise; they are opened on the first question. */
+export function createPrompt(given?: PromptStreams): Prompt {
+  let streams: PromptStreams | undefined = given;
+  let lines: LineReader | undefined;
+  const open = () => (streams ??= { input: process.stdin, output: process.stderr });
   return {
-    interactive,
+    get interactive() {
+      return Boolean(open().input.isTTY);
+    },
     ask: async (question, options = {}) => {
-      if (interactive) return askAtTerminal(streams, question, options.secret === true);
-      streams.output.write(question);
-      const line = await lines.next();
+      const { input, output } = open();
+      if (input.isTTY) return askAtTerminal(open(), question, options.secret === true);
+      output.write(question);
+      const line = await (lines ??= new LineReader(input)).next();
       if (line === undefined) throw new UsageError(`standard input ended before an answer to "${question.trim()}"`);
       return line;
     },
