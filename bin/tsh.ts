@@ -2,6 +2,7 @@
 // more: each command lives in lib/client/commands/ and is loaded only when it runs. (kubectl's
 // exec plugin, `tsh kube credentials`, starts from cli/tsh.mjs without this file.)
 import { Command } from 'commander';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../lib/client/api-client.js';
 import type { TshDeps } from '../lib/client/commands/deps.js';
@@ -10,6 +11,17 @@ import { createPrompt } from '../lib/client/prompt.js';
 import { runCommand } from '../lib/client/run-command.js';
 import { DEFAULT_FORMAT, type RawTshFlags, tshConfig, tshFlags } from '../lib/client/tsh-config.js';
 
+// cli/tsh.mjs runs this file through tsx's require hook, which starts much faster than the ESM
+// loader; each command's module is required when the command runs, so a command loads only
+// what it uses.
+interface Commands {
+  'tsh-login': typeof import('../lib/client/commands/tsh-login.js');
+  'tsh-status': typeof import('../lib/client/commands/tsh-status.js');
+  'logout': typeof import('../lib/client/commands/logout.js');
+  'kube-ls': typeof import('../lib/client/commands/kube-ls.js');
+  'kube-login': typeof import('../lib/client/commands/kube-login.js');
+}
+const command = <K extends keyof Commands>(name: K): Commands[K] => createRequire(import.meta.url)(`../lib/client/commands/${name}.js`) as Commands[K];
 const clock = { now: () => new Date() };
 
 // Read when a command runs, so a bad environment is reported like any other user error.
@@ -37,31 +49,32 @@ program
   .option('--kube-cluster <name>', 'Kubernetes cluster to select')
   .action(async (raw: RawTshFlags) => {
     const { proxy, ...flags } = tshFlags(raw);
-    await (await import('../lib/client/commands/tsh-login.js')).run({ ...flags, proxy: proxy! }, deps());
+    await command('tsh-login').run({ ...flags, proxy: proxy! }, deps());
   });
 program
   .command('status')
   .description('show the current login')
   .option('--proxy <host:port>')
-  .action(async (raw: RawTshFlags) => (await import('../lib/client/commands/tsh-status.js')).run(tshFlags(raw), deps()));
+  .action(async (raw: RawTshFlags) => command('tsh-status').run(tshFlags(raw), deps()));
 program
   .command('logout')
   .description('remove this login\'s keys and kubeconfig entries')
   .option('--proxy <host:port>')
-  .action(async (raw: RawTshFlags) => (await import('../lib/client/commands/logout.js')).run(tshFlags(raw), deps()));
+  .action(async (raw: RawTshFlags) => command('logout').run(tshFlags(raw), deps()));
 const kube = program.command('kube').description('Kubernetes clusters');
 kube
   .command('ls')
   .description('list the clusters you may reach')
   .option('--format <format>', `text or json (default: ${DEFAULT_FORMAT})`)
   .option('--proxy <host:port>')
-  .action(async (raw: RawTshFlags) => (await import('../lib/client/commands/kube-ls.js')).run(tshFlags(raw), deps()));
+  .action(async (raw: RawTshFlags) => command('kube-ls').run(tshFlags(raw), deps()));
 kube
   .command('login <cluster>')
   .description('point kubectl at a cluster')
   .option('--proxy <host:port>')
-  .action(async (cluster: string, raw: RawTshFlags) => (await import('../lib/client/commands/kube-login.js')).run({ ...tshFlags(raw), cluster }, deps()));
+  .action(async (cluster: string, raw: RawTshFlags) => command('kube-login').run({ ...tshFlags(raw), cluster }, deps()));
 
-const code = await runCommand(program, 'tsh', process.argv.slice(2), process.stderr);
 // A failure ends at once; a success lets standard output drain and the process end by itself.
-if (code !== 0) process.exit(code);
+void runCommand(program, 'tsh', process.argv.slice(2), process.stderr).then((code) => {
+  if (code !== 0) process.exit(code);
+});
