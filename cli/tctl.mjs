@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The tctl command: runs bin/tctl.ts with tsx so it works from any directory.
-import { register } from 'tsx/esm/api';
+// The tctl command: runs bin/tctl.ts through tsx's require hook (it starts much faster than the
+// ESM loader), so it works from any directory.
+import { createRequire } from 'node:module';
 
-register();
-await import('../bin/tctl.ts');
+const require = createRequire(import.meta.url);
+require('tsx/cjs/api').register();
+require('../bin/tctl.ts');

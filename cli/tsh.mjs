@@ -1,22 +1,23 @@
 #!/usr/bin/env node
-// The tsh command. kubectl runs `tsh kube credentials` on every invocation, so that path loads
-// only the profile store, through tsx's require hook: it starts ~40% faster than the ESM loader,
-// whose worker thread every other tsh command pays for.
+// The tsh command, run through tsx's require hook: it starts ~40% faster than the ESM loader
+// and its worker thread. kubectl runs `tsh kube credentials` on every invocation, so that path
+// loads only the profile store: no flag library, no HTTP client.
 import { createRequire } from 'node:module';
 
+const require = createRequire(import.meta.url);
+require('tsx/cjs/api').register();
 const [command, subcommand] = process.argv.slice(2);
 if (command === 'kube' && subcommand === 'credentials') {
-  const require = createRequire(import.meta.url);
-  require('tsx/cjs/api').register();
-  const { kubeCredentials } = require('../lib/client/kube-credentials.ts');
+  const { reportFailure } = require('../lib/client/run-command.ts');
   try {
-    process.stdout.write(kubeCredentials(process.argv.slice(4), process.env));
+    const { optionsFrom, run } = require('../lib/client/commands/kube-credentials.ts');
+    const { tshConfig } = require('../lib/client/tsh-config.ts');
+    const { ProfileStore } = require('../lib/client/profile-store.ts');
+    const store = new ProfileStore(tshConfig(process.env).home);
+    run(optionsFrom(process.argv.slice(4)), { store, clock: { now: () => new Date() }, out: process });
   } catch (error) {
-    process.stderr.write(`tsh: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    process.exitCode = reportFailure('tsh', error, process.stderr);
   }
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../bin/tsh.ts');
+  require('../bin/tsh.ts');
 }

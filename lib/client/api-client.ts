@@ -1,15 +1,21 @@
 // tsh and tctl talk to the auth and admin API through this: JSON over HTTPS (plain HTTP only to a
 // loopback proxy), errors turned into one line, calls signed with the user's certificate key.
 import { X509Certificate, randomBytes } from 'node:crypto';
+import { type ErrorCode, KubeportError } from '../core/errors.js';
+import type { Clock } from '../core/ports.js';
 import { SIGNED_REQUEST_HEADER, SIGNED_REQUEST_LIFETIME_S, bodyDigest } from '../core/signed-request.js';
 
-export class ClientError extends Error {
+const codeForStatus: Record<number, ErrorCode> = { 400: 'bad_request', 401: 'unauthenticated', 403: 'access_denied', 404: 'not_found', 409: 'conflict', 429: 'rate_limited' };
+
+/** The proxy refused, could not be reached, or answered something tsh cannot trust: the user's to fix. */
+export class ClientError extends KubeportError {
   constructor(
     message: string,
     readonly status?: number,
-    readonly code?: string,
+    /** The code the proxy answered with, when it did. */
+    readonly serverCode?: string,
   ) {
-    super(message);
+    super((status !== undefined && codeForStatus[status]) || 'bad_request', message);
     this.name = 'ClientError';
   }
 }
@@ -30,6 +36,7 @@ export class ApiClient {
   constructor(
     private readonly proxy: string,
     private readonly audience?: string,
+    private readonly clock: Clock = { now: () => new Date() },
   ) {}
 
   async call<T>(method: string, path: string, body?: unknown, identity?: SigningIdentity): Promise<T> {
@@ -38,7 +45,7 @@ export class ApiClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (identity) {
       if (!this.audience) throw new ClientError('internal: signed call without an audience');
-      headers[SIGNED_REQUEST_HEADER] = await signRequest(identity, { audience: this.audience, method, path, body: text });
+      headers[SIGNED_REQUEST_HEADER] = await signRequest(identity, { audience: this.audience, method, path, body: text }, this.clock.now());
     }
     const url = `${proxyBaseUrl(this.proxy)}${path}`;
     let response: Response;
@@ -64,8 +71,8 @@ export class ApiClient {
   }
 }
 
-async function signRequest(identity: SigningIdentity, request: { audience: string; method: string; path: string; body: string }): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
+async function signRequest(identity: SigningIdentity, request: { audience: string; method: string; path: string; body: string }, at: Date): Promise<string> {
+  const now = Math.floor(at.getTime() / 1000);
   const claims = {
     aud: request.audience,
     method: request.method.toUpperCase(),

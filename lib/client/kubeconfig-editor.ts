@@ -2,16 +2,14 @@
 // ~/.kube/config) under a lock, replacing the file atomically. Entries tsh did not write are
 // never touched.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { type Document, isMap, isNode, isSeq, parseDocument } from 'yaml';
 import { KUBEPORT_KUBECONFIG_MARKER } from './kubeconfig-marker.js';
 import { atomicWrite } from './profile-store.js';
+import { UsageError } from './usage-error.js';
 
-export function kubeconfigPath(env: NodeJS.ProcessEnv): string {
-  const first = env.KUBECONFIG?.split(':').find((p) => p !== '');
-  return first ?? join(homedir(), '.kube', 'config');
-}
+// Declared with tsh's configuration; re-exported for npm start, which reads the same file.
+export { kubeconfigPath } from './tsh-config.js';
 
 export interface KubeEntry {
   /** Context, cluster and user name: <kubeport cluster>-<kube cluster>. */
@@ -99,7 +97,7 @@ function updateNamedList(document: Document, key: 'clusters' | 'users' | 'contex
 
 function readDocument(path: string): Document {
   const doc = parseDocument(existsSync(path) ? readFileSync(path, 'utf8') : '');
-  if (doc.errors.length > 0) throw new Error(`kubeconfig ${path} is not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix or move it, then run tsh again`);
+  if (doc.errors.length > 0) throw new UsageError(`kubeconfig ${path} is not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix or move it, then run tsh again`);
   if (!doc.contents || !isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
   return doc;
 }
@@ -117,7 +115,7 @@ async function acquire(lock: string): Promise<void> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const age = Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs;
       if (Number.isFinite(age) && age > LOCK_STALE_MS) rmSync(lock, { force: true });
-      if (attempt > 200) throw new Error(`kubeconfig is locked by another tsh (${lock}); remove the lock file if no tsh is running`);
+      if (attempt > 200) throw new UsageError(`kubeconfig is locked by another tsh (${lock}); remove the lock file if no tsh is running`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -1,9 +1,8 @@
 // tsh's profiles under ~/.tsh (or $TSH_HOME), laid out as Teleport users know them:
 // current-profile, <proxy>.yaml, keys/<proxy>/<user>.key|.crt, keys/<proxy>/cas/<cluster>.pem.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { createRequire } from 'node:module';
 
 export interface Profile {
   proxy: string;
@@ -22,10 +21,6 @@ export interface ProfileKeys {
   hostCaPem: string;
 }
 
-export function tshHome(env: NodeJS.ProcessEnv): string {
-  return env.TSH_HOME ?? env.TELEPORT_HOME ?? join(homedir(), '.tsh');
-}
-
 export class ProfileStore {
   constructor(readonly home: string) {}
 
@@ -37,7 +32,7 @@ export class ProfileStore {
   load(proxy: string): { profile: Profile; keys: ProfileKeys } | undefined {
     const path = join(this.home, `${proxy}.yaml`);
     if (!existsSync(path)) return undefined;
-    const profile = parse(readFileSync(path, 'utf8')) as Profile;
+    const profile = parseProfile(readFileSync(path, 'utf8'));
     const dir = this.keyDir(proxy);
     const read = (name: string) => readFileSync(join(dir, name), 'utf8');
     try {
@@ -63,7 +58,7 @@ export class ProfileStore {
     atomicWrite(join(dir, `${profile.user}.crt`), keys.certPem, 0o600);
     atomicWrite(join(dir, 'cas', `${profile.cluster}.pem`), keys.userCaPem, 0o644);
     atomicWrite(join(dir, 'cas', `${profile.cluster}-host.pem`), keys.hostCaPem, 0o644);
-    atomicWrite(join(this.home, `${profile.proxy}.yaml`), stringify(profile), 0o600);
+    atomicWrite(join(this.home, `${profile.proxy}.yaml`), `${JSON.stringify(profile, null, 2)}\n`, 0o600);
     atomicWrite(join(this.home, 'current-profile'), `${profile.proxy}\n`, 0o600);
   }
 
@@ -77,6 +72,16 @@ export class ProfileStore {
   private keyDir(proxy: string): string {
     return join(this.home, 'keys', proxy);
   }
+}
+
+/**
+ * Profiles are written as JSON, which is YAML too, so `tsh kube credentials` (every kubectl
+ * command) reads them without loading the YAML library; block YAML from older versions still reads.
+ */
+function parseProfile(text: string): Profile {
+  if (text.trimStart().startsWith('{')) return JSON.parse(text) as Profile;
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text) as Profile;
 }
 
 export function atomicWrite(path: string, content: string, mode: number): void {

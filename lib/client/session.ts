@@ -1,8 +1,9 @@
 // The logged-in session tsh works with: which profile, and whether its certificate still holds.
 import { X509Certificate } from 'node:crypto';
-import { type Profile, type ProfileKeys, ProfileStore } from './profile-store.js';
+import type { Profile, ProfileKeys, ProfileStore } from './profile-store.js';
+import { UsageError } from './usage-error.js';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export function loginHint(profile: Profile): string {
   return `tsh login --proxy=${profile.proxy} --user=${profile.user}`;

@@ -1,22 +1,104 @@
-// What tsh takes from its environment, read once at start.
-import { kubeconfigPath } from './kubeconfig-editor.js';
-import { tshHome } from './profile-store.js';
+// tsh's one configuration schema: what it takes from its environment and its flags, read and
+// checked once, every problem named together with the setting that has it. Each default is
+// declared here and nowhere else. Light on purpose: `tsh kube credentials` reads it on every
+// kubectl command.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseDuration } from '../core/duration.js';
+import { UsageError } from './usage-error.js';
 
 export interface TshConfig {
-  /** Where profiles and keys live (~/.tsh, or $TSH_HOME). */
+  /** Where profiles and keys live: $TSH_HOME, else $TELEPORT_HOME, else ~/.tsh. */
   home: string;
   /** The kubeconfig file tsh edits: the first of $KUBECONFIG, else ~/.kube/config. */
   kubeconfig: string;
-  /** Passed on to the exec plugin, so kubectl finds the same profiles. */
+  /** Passed on to the exec plugin, so kubectl finds the same profiles from any directory. */
   homeOverride?: string;
 }
 
+/** tsh's flags as commander hands them over, before any check. */
+export interface RawTshFlags {
+  proxy?: string;
+  user?: string;
+  invite?: string;
+  ttl?: string;
+  kubeCluster?: string;
+  format?: string;
+}
+
+export interface TshFlags {
+  proxy?: string;
+  user?: string;
+  invite?: string;
+  ttlSeconds?: number;
+  kubeCluster?: string;
+  format: 'text' | 'json';
+}
+
+const FORMATS = ['text', 'json'] as const;
+export const DEFAULT_FORMAT = 'text';
+
+export function kubeconfigPath(env: NodeJS.ProcessEnv): string {
+  const first = env.KUBECONFIG?.split(':').find((p) => p !== '');
+  return first ?? join(homedir(), '.kube', 'config');
+}
+
 export function tshConfig(env: NodeJS.ProcessEnv): TshConfig {
-  return {
-    home: tshHome(env),
-    kubeconfig: kubeconfigPath(env),
-    ...(env.TSH_HOME ? { homeOverride: env.TSH_HOME } : {}),
-  };
+  const problems = new Problems();
+  const given = env.TSH_HOME ?? env.TELEPORT_HOME;
+  const variable = env.TSH_HOME !== undefined ? 'TSH_HOME' : 'TELEPORT_HOME';
+  if (given === '') problems.add(`${variable} is set but empty; unset it or name a directory`);
+  // kubectl runs the exec plugin from its own working directory, so a relative home is made absolute now.
+  const home = given ? resolve(given) : join(homedir(), '.tsh');
+  problems.throwIfAny();
+  return { home, kubeconfig: kubeconfigPath(env), ...(env.TSH_HOME ? { homeOverride: home } : {}) };
+}
+
+export function tshFlags(raw: RawTshFlags): TshFlags {
+  const problems = new Problems();
+  const flags: TshFlags = { format: DEFAULT_FORMAT };
+  if (raw.proxy !== undefined) flags.proxy = problems.check(() => normalizeProxy(raw.proxy!));
+  for (const name of ['user', 'invite', 'kubeCluster'] as const) {
+    const value = raw[name];
+    if (value === undefined) continue;
+    if (value.trim() === '') problems.add(`--${name === 'kubeCluster' ? 'kube-cluster' : name} is empty`);
+    else flags[name] = value.trim();
+  }
+  if (raw.ttl !== undefined) {
+    const ms = problems.check(() => parseDuration(raw.ttl!), '--ttl');
+    if (ms !== undefined && ms < 60_000) problems.add(`--ttl ${raw.ttl} is shorter than a minute`);
+    else if (ms !== undefined) flags.ttlSeconds = Math.round(ms / 1000);
+  }
+  if (raw.format !== undefined) {
+    if ((FORMATS as readonly string[]).includes(raw.format)) flags.format = raw.format as TshFlags['format'];
+    else problems.add(`--format ${raw.format} is not one of ${FORMATS.join(', ')}`);
+  }
+  problems.throwIfAny();
+  return flags;
+}
+
+/** Collects every problem of one configuration, so the user fixes them in one go. */
+export class Problems {
+  private readonly found: string[] = [];
+
+  add(message: string): void {
+    this.found.push(message);
+  }
+
+  /** Runs a parser; its error becomes a problem (prefixed with the setting's name when given). */
+  check<T>(parse: () => T, setting?: string): T | undefined {
+    try {
+      return parse();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.add(setting ? `${setting}: ${message}` : message);
+      return undefined;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.found.length > 0) throw new UsageError(this.found.join('; '));
+  }
 }
 
 const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:(\d{1,5}))?$/;
@@ -28,7 +110,7 @@ const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:(\d{1,5}))?$/;
 export function normalizeProxy(input: string): string {
   const bare = input.trim().replace(/^https?:\/\//i, '').replace(/\/+$/, '');
   const match = HOST_PORT.exec(bare);
-  if (!match) throw new Error(`--proxy ${input} is not HOST:PORT (for example 127.0.0.1:3080 or kubeport.example.com:443)`);
+  if (!match || Number(match[3] ?? 0) > 65535) throw new UsageError(`--proxy ${input} is not HOST:PORT (for example 127.0.0.1:3080 or kubeport.example.com:443)`);
   const host = match[1]!.toLowerCase();
   const loopback = host === 'localhost' || host === '[::1]' || /^127\./.test(host);
   return `${host}:${match[3] ?? (loopback ? '3080' : '443')}`;
@@ -37,7 +119,7 @@ export function normalizeProxy(input: string): string {
 /** Names from the server go into file paths; refuse anything that could leave the profile folder. */
 export function safePathPart(value: string, what: string): string {
   if (!/^[A-Za-z0-9@._-]{1,253}$/.test(value) || value === '.' || value === '..') {
-    throw new Error(`the proxy sent ${what} ${JSON.stringify(value)}, which is not a safe name; refusing it`);
+    throw new UsageError(`the proxy sent ${what} ${JSON.stringify(value)}, which is not a safe name; refusing it`);
   }
   return value;
 }

@@ -1,0 +1,57 @@
+// tsh login: with an invite, enroll (TOTP secret, then a password); without, password and code.
+// Either way the key pair is made here and only its public half is sent; the certificate that
+// comes back is checked, kept as the profile, and kubectl is pointed at the user's clusters.
+import { listClusters, requireCluster, writeKubeconfig } from '../kube-clusters.js';
+import { type LoginResponse, checkIssuedCertificate, newKeyPair, ping, profileFrom } from '../login.js';
+import { statusTable } from '../status-table.js';
+import { UsageError } from '../usage-error.js';
+import type { TshDeps } from './deps.js';
+
+export interface TshLoginOptions {
+  proxy: string;
+  user?: string;
+  invite?: string;
+  ttlSeconds?: number;
+  kubeCluster?: string;
+}
+
+export async function run(options: TshLoginOptions, deps: TshDeps): Promise<void> {
+  const api = deps.api(options.proxy);
+  const pingAnswer = await ping(api);
+  const user = options.user ?? (await deps.prompt.ask('User: '));
+  const keys = newKeyPair();
+  const ttl = options.ttlSeconds ? { ttl_seconds: options.ttlSeconds } : {};
+  let answer: LoginResponse;
+  if (options.invite) {
+    const enrollment = await api.call<{ otpauth_uri: string }>('POST', '/webapi/local/invite/totp', { user, invite: options.invite });
+    deps.out.stderr.write(`\nWelcome, ${user}. Add this account to your authenticator app (TOTP):\n  ${enrollment.otpauth_uri}\n`);
+    if (deps.prompt.interactive) {
+      // Loaded only here: drawing a QR code is the one thing qrcode is for.
+      const qrcode = await import('qrcode');
+      deps.out.stderr.write(`${await qrcode.toString(enrollment.otpauth_uri, { type: 'terminal', small: true })}\n`);
+    }
+    const password = await deps.prompt.ask('Choose a password (at least 12 characters): ', { secret: true });
+    if (deps.prompt.interactive && (await deps.prompt.ask('Repeat the password: ', { secret: true })) !== password) {
+      throw new UsageError('the passwords differ; run tsh login with the invite again');
+    }
+    const code = await deps.prompt.ask('Enter the 6-digit code from your authenticator app: ');
+    answer = await api.call<LoginResponse>('POST', '/webapi/local/invite/complete', {
+      user, invite: options.invite, password, totp_code: code.trim(), public_key: keys.publicKeyPem, ...ttl,
+    });
+  } else {
+    const password = await deps.prompt.ask(`Password for ${user}: `, { secret: true });
+    const code = await deps.prompt.ask('Enter the 6-digit code from your authenticator app: ');
+    answer = await api.call<LoginResponse>('POST', '/webapi/local/login', {
+      user, password, totp_code: code.trim(), public_key: keys.publicKeyPem, ...ttl,
+    });
+  }
+  const cert = checkIssuedCertificate(answer.cert, keys, pingAnswer);
+  const saved = profileFrom(options.proxy, pingAnswer, answer, cert, keys);
+  deps.store.save(saved.profile, saved.keys);
+  const clusters = await listClusters(deps, saved.profile, saved.keys);
+  if (options.kubeCluster) requireCluster(clusters, options.kubeCluster);
+  const selected = await writeKubeconfig(deps, saved.profile, saved.keys, clusters, options.kubeCluster);
+  deps.out.stdout.write(statusTable(saved.profile, cert, deps.clock.now()));
+  if (selected) deps.out.stdout.write(`\nLogged into Kubernetes cluster ${selected}. Try: kubectl get pods\n`);
+  else deps.out.stdout.write('\nYour roles allow no Kubernetes cluster yet; ask an admin.\n');
+}

@@ -1,0 +1,46 @@
+// The Kubernetes clusters a login may reach, and the kubeconfig entries tsh writes for them
+// (tsh login and tsh kube login).
+import type { Profile, ProfileKeys } from './profile-store.js';
+import type { TshDeps } from './commands/deps.js';
+import { type KubeEntry, addEntries, removeEntries, withKubeconfig } from './kubeconfig-editor.js';
+import { apiAudience } from '../core/signed-request.js';
+import { UsageError } from './usage-error.js';
+
+export interface ClusterInfo {
+  name: string;
+  labels: Record<string, string>;
+}
+
+export async function listClusters(deps: Pick<TshDeps, 'api'>, profile: Profile, keys: ProfileKeys): Promise<ClusterInfo[]> {
+  const api = deps.api(profile.proxy, apiAudience(profile.cluster));
+  const answer = await api.call<{ clusters: ClusterInfo[] }>('GET', '/webapi/kube/clusters', undefined, { certPem: keys.certPem, keyPem: keys.keyPem });
+  return answer.clusters;
+}
+
+export function requireCluster(clusters: ClusterInfo[], name: string): void {
+  if (!clusters.some((c) => c.name === name)) throw new UsageError(`kubernetes cluster "${name}" not found or not allowed; tsh kube ls lists yours`);
+}
+
+export const contextName = (profile: Profile, kube: string) => `${profile.cluster}-${kube}`;
+
+function entryFor(deps: Pick<TshDeps, 'config' | 'execPlugin'>, profile: Profile, keys: ProfileKeys, kube: string): KubeEntry {
+  const env = deps.config.homeOverride ? [{ name: 'TSH_HOME', value: deps.config.homeOverride }] : [];
+  return {
+    name: contextName(profile, kube),
+    server: `https://${profile.agent}/k8s/${kube}`,
+    caPem: keys.hostCaPem,
+    profile: profile.proxy,
+    exec: { command: deps.execPlugin.command, args: [...deps.execPlugin.args, 'kube', 'credentials', `--kube-cluster=${kube}`, `--proxy=${profile.proxy}`], env },
+  };
+}
+
+/** Replaces this profile's entries with one per cluster; selects `select`, else the first. */
+export async function writeKubeconfig(deps: Pick<TshDeps, 'config' | 'execPlugin'>, profile: Profile, keys: ProfileKeys, clusters: ClusterInfo[], select?: string): Promise<string | undefined> {
+  return withKubeconfig(deps.config.kubeconfig, (config) => {
+    removeEntries(config, profile.proxy);
+    addEntries(config, clusters.map((c) => entryFor(deps, profile, keys, c.name)));
+    const wanted = select ?? (clusters.length > 0 ? clusters[0]!.name : undefined);
+    if (wanted) config['current-context'] = contextName(profile, wanted);
+    return wanted;
+  });
+}
