@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { readKubeconfig } from '../lib/adapters/local/kubeconfig-source.js';
-import { startLocalMode } from '../lib/adapters/local/local-mode.js';
+import { startLocalMode } from '../lib/app/local-mode.js';
 import { systemClock, systemRandom } from '../lib/adapters/system.js';
 import { type DemoCluster, startDemoCluster } from './demo-cluster.js';
 import { kubeconfigPath } from '../lib/client/kubeconfig-editor.js';

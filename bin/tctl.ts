@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ApiClient, type SigningIdentity } from '../lib/client/api-client.js';
-import { ADMIN_IDENTITY_FILE } from '../lib/adapters/local/local-mode.js';
+import { ADMIN_IDENTITY_FILE, DEFAULT_DATA_DIR } from '../lib/client/local-data-dir.js';
+import { readPrivateFile } from '../lib/platform/safe-file.js';
 import { UsageError } from '../lib/client/session.js';
 import { apiAudience } from '../lib/core/signed-request.js';
 import { parseResource } from '../lib/core/resources.js';
@@ -35,7 +36,10 @@ function loadIdentity(options: GlobalOptions): AdminIdentityFile {
         : `no admin identity in ${resolve(options.dataDir)}; start Kubeport with npm start (in this directory), or pass --data-dir DIR or --identity FILE`,
     );
   }
-  const file = JSON.parse(readFileSync(path, 'utf8')) as AdminIdentityFile;
+  // The data directory's identity must be this account's own: one that came with a checkout
+  // would send admin calls, signed, to whatever proxy it names.
+  const text = options.identity ? readFileSync(path, 'utf8') : readPrivateFile(path)!.toString('utf8');
+  const file = JSON.parse(text) as AdminIdentityFile;
   if (Date.now() > new Date(new X509Certificate(file.cert).validTo).getTime()) {
     throw new UsageError(`the admin identity in ${path} has expired; restart npm start to issue a fresh one`);
   }
@@ -55,7 +59,7 @@ const list = (value: string | undefined) => (value ? value.split(',').map((s) =>
 
 const program = new Command('tctl')
   .description('Kubeport admin tool')
-  .option('--data-dir <dir>', 'local mode data directory holding the admin identity', './.kubeport')
+  .option('--data-dir <dir>', 'local mode data directory holding the admin identity', DEFAULT_DATA_DIR)
   .option('-i, --identity <file>', 'admin identity file')
   .option('--proxy <host:port>', 'address of the Kubeport API (default: from the identity)')
   .showHelpAfterError();

@@ -5,8 +5,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync,
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Document, isMap, isNode, isSeq, parseDocument } from 'yaml';
-import { KUBEPORT_KUBECONFIG_MARKER } from './kubeconfig-marker.js';
-import { atomicWrite } from './profile-store.js';
+import { KUBEPORT_KUBECONFIG_MARKER } from '../core/kubeconfig-marker.js';
+import { writeFileAtomic } from '../platform/safe-file.js';
 
 export function kubeconfigPath(env: NodeJS.ProcessEnv): string {
   const first = env.KUBECONFIG?.split(':').find((p) => p !== '');
@@ -59,7 +59,7 @@ export async function withKubeconfig<T>(givenPath: string, edit: (config: Kubeco
         if (key === 'clusters' || key === 'users' || key === 'contexts') updateNamedList(document, key, config[key] ?? []);
         else document.set(key, config[key]);
       }
-      atomicWrite(path, document.toString(), existsSync(path) ? statSync(path).mode & 0o777 : 0o600);
+      writeFileAtomic(path, document.toString(), { mode: existsSync(path) ? statSync(path).mode & 0o777 : 0o600 });
     }
     return result;
   } finally {

@@ -1,9 +1,10 @@
 // tsh's profiles under ~/.tsh (or $TSH_HOME), laid out as Teleport users know them:
 // current-profile, <proxy>.yaml, keys/<proxy>/<user>.key|.crt, keys/<proxy>/cas/<cluster>.pem.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { writeFileAtomic } from '../platform/safe-file.js';
 
 export interface Profile {
   proxy: string;
@@ -59,12 +60,12 @@ export class ProfileStore {
     mkdirSync(this.home, { recursive: true, mode: 0o700 });
     const dir = this.keyDir(profile.proxy);
     mkdirSync(join(dir, 'cas'), { recursive: true, mode: 0o700 });
-    atomicWrite(join(dir, `${profile.user}.key`), keys.keyPem, 0o600);
-    atomicWrite(join(dir, `${profile.user}.crt`), keys.certPem, 0o600);
-    atomicWrite(join(dir, 'cas', `${profile.cluster}.pem`), keys.userCaPem, 0o644);
-    atomicWrite(join(dir, 'cas', `${profile.cluster}-host.pem`), keys.hostCaPem, 0o644);
-    atomicWrite(join(this.home, `${profile.proxy}.yaml`), stringify(profile), 0o600);
-    atomicWrite(join(this.home, 'current-profile'), `${profile.proxy}\n`, 0o600);
+    writeFileAtomic(join(dir, `${profile.user}.key`), keys.keyPem, { mode: 0o600 });
+    writeFileAtomic(join(dir, `${profile.user}.crt`), keys.certPem, { mode: 0o600 });
+    writeFileAtomic(join(dir, 'cas', `${profile.cluster}.pem`), keys.userCaPem, { mode: 0o644 });
+    writeFileAtomic(join(dir, 'cas', `${profile.cluster}-host.pem`), keys.hostCaPem, { mode: 0o644 });
+    writeFileAtomic(join(this.home, `${profile.proxy}.yaml`), stringify(profile), { mode: 0o600 });
+    writeFileAtomic(join(this.home, 'current-profile'), `${profile.proxy}\n`, { mode: 0o600 });
   }
 
   /** Removes exactly this profile's files; other profiles stay. */
@@ -77,11 +78,4 @@ export class ProfileStore {
   private keyDir(proxy: string): string {
     return join(this.home, 'keys', proxy);
   }
-}
-
-export function atomicWrite(path: string, content: string, mode: number): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
 }
