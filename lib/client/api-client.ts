@@ -1,6 +1,7 @@
 // tsh and tctl talk to the auth and admin API through this: JSON over HTTPS (plain HTTP only to a
 // loopback proxy), errors turned into one line, calls signed with the user's certificate key.
 import { X509Certificate, randomBytes } from 'node:crypto';
+import { isLoopbackHost } from '../core/loopback.js';
 import { SIGNED_REQUEST_HEADER, SIGNED_REQUEST_LIFETIME_S, bodyDigest } from '../core/signed-request.js';
 
 export class ClientError extends Error {
@@ -21,9 +22,8 @@ export interface SigningIdentity {
 
 export function proxyBaseUrl(proxy: string): string {
   if (/^https?:\/\//.test(proxy)) return proxy.replace(/\/$/, '');
-  const host = proxy.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-  return `${loopback ? 'http' : 'https'}://${proxy}`;
+  const host = proxy.replace(/:\d+$/, '');
+  return `${isLoopbackHost(host) ? 'http' : 'https'}://${proxy}`;
 }
 
 export class ApiClient {

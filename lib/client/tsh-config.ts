@@ -1,4 +1,5 @@
 // What tsh takes from its environment, read once at start.
+import { isLoopbackHost } from '../core/loopback.js';
 import { kubeconfigPath } from './kubeconfig-editor.js';
 import { tshHome } from './profile-store.js';
 
@@ -30,8 +31,7 @@ export function normalizeProxy(input: string): string {
   const match = HOST_PORT.exec(bare);
   if (!match) throw new Error(`--proxy ${input} is not HOST:PORT (for example 127.0.0.1:3080 or kubeport.example.com:443)`);
   const host = match[1]!.toLowerCase();
-  const loopback = host === 'localhost' || host === '[::1]' || /^127\./.test(host);
-  return `${host}:${match[3] ?? (loopback ? '3080' : '443')}`;
+  return `${host}:${match[3] ?? (isLoopbackHost(host) ? '3080' : '443')}`;
 }
 
 /** Names from the server go into file paths; refuse anything that could leave the profile folder. */
