@@ -27,7 +27,7 @@ const address = (flag: string, fallback: string) =>
       const parts = splitHostPort(value);
       // IPv6 stays out: the printed URLs and kubeconfig entries are written for IPv4 and names.
       if (!parts || parts.port === undefined || !isLoopbackHost(parts.host) || parts.host.includes(':')) {
-        ctx.addIssue({ code: 'custom', message: `${flag} ${value} must be a loopback address HOST:PORT such as ${fallback} (local mode never listens beyond this machine)` });
+        ctx.addIssue({ code: 'custom', message: `${flag} must be a loopback address HOST:PORT such as ${fallback} (local mode never listens beyond this machine), not ${value}` });
         return z.NEVER;
       }
       return { host: parts.host.toLowerCase() === 'localhost' ? '127.0.0.1' : parts.host, port: parts.port };
@@ -113,12 +113,9 @@ export function parseLocalConfig(raw: Record<string, unknown>, env: NodeJS.Proce
   }
   // --demo alone serves only the demo cluster; otherwise the kubeconfig is the source.
   const kubeconfig = flags?.kubeconfig ?? (flags?.demo ? undefined : kubeconfigPath(env));
-  if (flags && kubeconfig !== undefined && !existsSync(kubeconfig)) {
-    problems.push(
-      flags.kubeconfig === undefined
-        ? `no kubeconfig at ${kubeconfig}; pass --kubeconfig FILE, or try Kubeport with its demo cluster: npm start -- --demo`
-        : `--kubeconfig ${kubeconfig} does not exist`,
-    );
+  // A --kubeconfig given explicitly is read next, and that read names what is wrong with it.
+  if (flags && flags.kubeconfig === undefined && kubeconfig !== undefined && !existsSync(kubeconfig)) {
+    problems.push(`no kubeconfig at ${kubeconfig}; pass --kubeconfig FILE, or try Kubeport with its demo cluster: npm start -- --demo`);
   }
   if (!flags || problems.length > 0) throw configError(problems);
   const { clusterLabelsFile: fileLabels, clusterLabels, ...rest } = flags;
