@@ -2,6 +2,7 @@
 // Layers import downward only: core <- services <- (adapters, agent, lambdas, client) <- app, bin.
 // platform is a small node-only layer (safe files) beside services, for everything above it;
 // demo is the Kubernetes API stand-in, served by the app; nothing outside test/ imports test/.
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /** Top-level folders that a relative import can name, each a layer. */
@@ -45,8 +46,8 @@ function layerRule({ files, may, pure }) {
   return { files, rules: { 'no-restricted-imports': ['error', { patterns }], 'no-restricted-syntax': ['error', ...syntax] } };
 }
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['node_modules/**', 'cdk.out/**', '**/*.d.ts'] },
-  ...tseslint.configs.recommended,
-  ...rules.map(layerRule),
+  tseslint.configs.recommended,
+  rules.map(layerRule),
 );
