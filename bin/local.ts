@@ -1,24 +1,24 @@
 // npm start: Kubeport on this machine. Parses flags once, starts local mode, prints what runs
 // where and what to type next, and stops cleanly on Ctrl-C.
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { readKubeconfig } from '../lib/adapters/local/kubeconfig-source.js';
-import { startLocalMode } from '../lib/adapters/local/local-mode.js';
+import { startLocalMode } from '../lib/app/local-mode.js';
 import { systemClock, systemRandom } from '../lib/adapters/system.js';
 import { type DemoCluster, startDemoCluster } from './demo-cluster.js';
-import { kubeconfigPath } from '../lib/client/kubeconfig-editor.js';
-import { parseClusterLabels, readClusterLabelsFile, validateLocalFlags } from './local-config.js';
+import { LOCAL_DEFAULTS, parseLocalConfig, type LocalConfig } from './local-config.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const program = new Command('npm start --')
   .description('Run Kubeport on this machine (local mode): auth API, agent, embedded DynamoDB and S3')
   .option('--kubeconfig <file>', 'kubeconfig whose contexts become clusters (default: $KUBECONFIG, else ~/.kube/config)')
-  .option('--api-addr <host:port>', 'where the auth and admin API listens', '127.0.0.1:3080')
-  .option('--agent-addr <host:port>', 'where the agent (kubectl\'s endpoint) listens', '127.0.0.1:3026')
-  .option('--data-dir <dir>', 'where users, roles, keys and audit are kept', './.kubeport')
-  .option('--cluster-name <name>', 'name of this Kubeport cluster', 'kubeport-local')
+  // Defaults live in local-config.ts (LOCAL_DEFAULTS); the help only shows them.
+  .option('--api-addr <host:port>', `where the auth and admin API listens (default: ${LOCAL_DEFAULTS.apiAddr})`)
+  .option('--agent-addr <host:port>', `where the agent (kubectl's endpoint) listens (default: ${LOCAL_DEFAULTS.agentAddr})`)
+  .option('--data-dir <dir>', `where users, roles, keys and audit are kept (default: ${LOCAL_DEFAULTS.dataDir})`)
+  .option('--cluster-name <name>', `name of this Kubeport cluster (default: ${LOCAL_DEFAULTS.clusterName})`)
   .addOption(new Option('--cluster-labels <spec>', 'labels of a cluster, CLUSTER:KEY=VALUE[,KEY=VALUE]; repeatable').argParser((value: string, previous: string[] = []) => [...previous, value]))
   .option('--cluster-labels-file <file>', 'YAML file mapping cluster names to labels')
   .option('--demo', 'also serve a built-in demo cluster (a small Kubernetes API stand-in), to try Kubeport without a cluster')
@@ -33,29 +33,18 @@ function fail(message: string): never {
 async function main() {
   program.parse(process.argv.slice(2), { from: 'user' });
   const raw = program.opts<Record<string, unknown>>();
-  let flags;
-  let clusterLabels: Record<string, Record<string, string>>;
+  let flags: LocalConfig;
   let kubeconfig;
   let demo: DemoCluster | undefined;
   try {
-    const explicit = raw.kubeconfig as string | undefined;
-    // --demo alone serves only the demo cluster; otherwise the kubeconfig is the source.
-    const source = explicit ?? (raw.demo ? undefined : kubeconfigPath(process.env));
-    if (source !== undefined && explicit === undefined && !existsSync(source)) {
-      fail(`no kubeconfig at ${source}; pass --kubeconfig FILE, or try Kubeport with its demo cluster: npm start -- --demo`);
-    }
-    flags = validateLocalFlags({ ...raw, kubeconfig: source });
+    flags = parseLocalConfig(raw, process.env);
     const agentAddresses = [`${flags.agentAddr.host}:${flags.agentAddr.port}`, `localhost:${flags.agentAddr.port}`];
-    kubeconfig = source ? readKubeconfig(source, agentAddresses) : { clusters: [], skipped: [] };
-    if (raw.demo) {
+    kubeconfig = flags.kubeconfig ? readKubeconfig(flags.kubeconfig, agentAddresses) : { clusters: [], skipped: [] };
+    if (flags.demo) {
       demo = await startDemoCluster(flags.dataDir);
       if (kubeconfig.clusters.some((c) => c.name === 'demo')) throw new Error('--demo: the kubeconfig already has a cluster named demo');
       kubeconfig.clusters.push(...readKubeconfig(demo.kubeconfig, agentAddresses).clusters);
     }
-    clusterLabels = {
-      ...(flags.clusterLabelsFile ? readClusterLabelsFile(flags.clusterLabelsFile) : {}),
-      ...parseClusterLabels(flags.clusterLabels),
-    };
   } catch (error) {
     await demo?.close();
     fail((error as Error).message);
@@ -63,6 +52,7 @@ async function main() {
   for (const skipped of kubeconfig.skipped) process.stderr.write(`kubeport: skipping context ${skipped.context}: ${skipped.reason}\n`);
   if (kubeconfig.clusters.length === 0) fail(`kubeconfig ${flags.kubeconfig ?? ''} has no usable context; pass --kubeconfig FILE with at least one cluster, or add --demo`);
   const known = new Set(kubeconfig.clusters.map((c) => c.name));
+  const { clusterLabels } = flags;
   const unknown = Object.keys(clusterLabels).filter((name) => !known.has(name));
   if (unknown.length > 0) fail(`--cluster-labels names ${unknown.join(', ')}, which the kubeconfig does not have; clusters: ${[...known].join(', ')}`);
 

@@ -2,6 +2,7 @@
 // before the first call, and the proxy's audience from ping.
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { readPrivateFile } from '../platform/safe-file.js';
 import { apiAudience } from '../core/signed-request.js';
 import type { SigningIdentity } from './api-client.js';
 import type { CommandDeps } from './commands/deps.js';
@@ -29,10 +30,13 @@ export function loadIdentity(config: TctlConfig, now: Date): AdminIdentityFile {
         : `no admin identity in ${config.dataDir}; start Kubeport with npm start (in this directory), or pass --data-dir DIR or --identity FILE`,
     );
   }
+  // The data directory's identity must be this account's own: one that came with a checkout
+  // would send admin calls, signed, to whatever proxy it names.
+  const text = config.dataDir === undefined ? readFileSync(path, 'utf8') : readPrivateFile(path)?.toString('utf8');
   let file: AdminIdentityFile;
   let cert: X509Certificate;
   try {
-    file = JSON.parse(readFileSync(path, 'utf8')) as AdminIdentityFile;
+    file = JSON.parse(text ?? '') as AdminIdentityFile;
     cert = new X509Certificate(file.cert);
     if (typeof file.key !== 'string' || typeof file.proxy !== 'string') throw new Error('missing key or proxy');
   } catch {

@@ -2,6 +2,7 @@
 // loopback proxy), errors turned into one line, calls signed with the user's certificate key.
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { type ErrorCode, KubeportError } from '../core/errors.js';
+import { isLoopbackHost } from '../core/loopback.js';
 import type { Clock } from '../core/ports.js';
 import { SIGNED_REQUEST_HEADER, SIGNED_REQUEST_LIFETIME_S, bodyDigest } from '../core/signed-request.js';
 
@@ -27,9 +28,8 @@ export interface SigningIdentity {
 
 export function proxyBaseUrl(proxy: string): string {
   if (/^https?:\/\//.test(proxy)) return proxy.replace(/\/$/, '');
-  const host = proxy.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-  return `${loopback ? 'http' : 'https'}://${proxy}`;
+  const host = proxy.replace(/:\d+$/, '');
+  return `${isLoopbackHost(host) ? 'http' : 'https'}://${proxy}`;
 }
 
 export class ApiClient {

@@ -4,8 +4,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Document, isMap, isNode, isSeq, parseDocument } from 'yaml';
-import { KUBEPORT_KUBECONFIG_MARKER } from './kubeconfig-marker.js';
-import { atomicWrite } from './profile-store.js';
+import { KUBEPORT_KUBECONFIG_MARKER } from '../core/kubeconfig-marker.js';
+import { writeFileAtomic } from '../platform/safe-file.js';
 import { UsageError } from './usage-error.js';
 
 // Declared with tsh's configuration; re-exported for npm start, which reads the same file.
@@ -57,7 +57,7 @@ export async function withKubeconfig<T>(givenPath: string, edit: (config: Kubeco
         if (key === 'clusters' || key === 'users' || key === 'contexts') updateNamedList(document, key, config[key] ?? []);
         else document.set(key, config[key]);
       }
-      atomicWrite(path, document.toString(), existsSync(path) ? statSync(path).mode & 0o777 : 0o600);
+      writeFileAtomic(path, document.toString(), { mode: existsSync(path) ? statSync(path).mode & 0o777 : 0o600 });
     }
     return result;
   } finally {

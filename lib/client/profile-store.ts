@@ -1,8 +1,9 @@
 // tsh's profiles under ~/.tsh (or $TSH_HOME), laid out as Teleport users know them:
 // current-profile, <proxy>.yaml, keys/<proxy>/<user>.key|.crt, keys/<proxy>/cas/<cluster>.pem.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { writeFileAtomic } from '../platform/safe-file.js';
 
 export interface Profile {
   proxy: string;
@@ -54,12 +55,12 @@ export class ProfileStore {
     mkdirSync(this.home, { recursive: true, mode: 0o700 });
     const dir = this.keyDir(profile.proxy);
     mkdirSync(join(dir, 'cas'), { recursive: true, mode: 0o700 });
-    atomicWrite(join(dir, `${profile.user}.key`), keys.keyPem, 0o600);
-    atomicWrite(join(dir, `${profile.user}.crt`), keys.certPem, 0o600);
-    atomicWrite(join(dir, 'cas', `${profile.cluster}.pem`), keys.userCaPem, 0o644);
-    atomicWrite(join(dir, 'cas', `${profile.cluster}-host.pem`), keys.hostCaPem, 0o644);
-    atomicWrite(join(this.home, `${profile.proxy}.yaml`), `${JSON.stringify(profile, null, 2)}\n`, 0o600);
-    atomicWrite(join(this.home, 'current-profile'), `${profile.proxy}\n`, 0o600);
+    writeFileAtomic(join(dir, `${profile.user}.key`), keys.keyPem, { mode: 0o600 });
+    writeFileAtomic(join(dir, `${profile.user}.crt`), keys.certPem, { mode: 0o600 });
+    writeFileAtomic(join(dir, 'cas', `${profile.cluster}.pem`), keys.userCaPem, { mode: 0o644 });
+    writeFileAtomic(join(dir, 'cas', `${profile.cluster}-host.pem`), keys.hostCaPem, { mode: 0o644 });
+    writeFileAtomic(join(this.home, `${profile.proxy}.yaml`), `${JSON.stringify(profile, null, 2)}\n`, { mode: 0o600 });
+    writeFileAtomic(join(this.home, 'current-profile'), `${profile.proxy}\n`, { mode: 0o600 });
   }
 
   /** Removes exactly this profile's files; other profiles stay. */
@@ -82,11 +83,4 @@ function parseProfile(text: string): Profile {
   if (text.trimStart().startsWith('{')) return JSON.parse(text) as Profile;
   const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   return yaml.parse(text) as Profile;
-}
-
-export function atomicWrite(path: string, content: string, mode: number): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
 }

@@ -1,7 +1,7 @@
 // tctl's one configuration schema: its global flags, read and checked once, every problem named
 // with its flag. The data directory's default is declared once, with the identity's file name.
 import { resolve } from 'node:path';
-import { ADMIN_IDENTITY_FILE, DEFAULT_DATA_DIR } from './admin-identity-path.js';
+import { ADMIN_IDENTITY_FILE, DEFAULT_DATA_DIR } from './local-data-dir.js';
 import { Problems, normalizeProxy } from './tsh-config.js';
 
 export { DEFAULT_DATA_DIR };

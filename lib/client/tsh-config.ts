@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
+import { isLoopbackHost } from '../core/loopback.js';
 import { UsageError } from './usage-error.js';
 
 export interface TshConfig {
@@ -112,8 +113,7 @@ export function normalizeProxy(input: string): string {
   const match = HOST_PORT.exec(bare);
   if (!match || Number(match[3] ?? 0) > 65535) throw new UsageError(`--proxy ${input} is not HOST:PORT (for example 127.0.0.1:3080 or kubeport.example.com:443)`);
   const host = match[1]!.toLowerCase();
-  const loopback = host === 'localhost' || host === '[::1]' || /^127\./.test(host);
-  return `${host}:${match[3] ?? (loopback ? '3080' : '443')}`;
+  return `${host}:${match[3] ?? (isLoopbackHost(host) ? '3080' : '443')}`;
 }
 
 /** Names from the server go into file paths; refuse anything that could leave the profile folder. */

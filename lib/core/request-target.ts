@@ -1,5 +1,6 @@
 // The one parse of an agent request target into {cluster, upstream path}. Authorization and
 // forwarding both use its result, so they can never disagree about what is being reached.
+import { isDnsLabel } from './dns-name.js';
 import { badRequest } from './errors.js';
 
 export interface KubeTarget {
@@ -11,7 +12,6 @@ export interface KubeTarget {
 }
 
 const PREFIX = '/k8s/';
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const REFUSED_ESCAPES = /%(2f|2e|5c|00)/i;
 
 export function parseKubeTarget(rawTarget: string): KubeTarget {
@@ -29,7 +29,7 @@ export function parseKubeTarget(rawTarget: string): KubeTarget {
   const slash = rest.indexOf('/');
   const cluster = slash === -1 ? rest : rest.slice(0, slash);
   const path = slash === -1 ? '/' : rest.slice(slash);
-  if (!DNS_LABEL.test(cluster)) throw badRequest(`"${cluster}" is not a cluster name (cluster names are DNS-1123 labels)`);
+  if (!isDnsLabel(cluster)) throw badRequest(`"${cluster}" is not a cluster name (cluster names are DNS-1123 labels)`);
   const segments = path.split('/').slice(1);
   segments.forEach((segment, index) => {
     if (segment === '.' || segment === '..') throw badRequest('request path must not contain "." or ".." segments');

@@ -1,6 +1,7 @@
 // Resource schemas (YAML, as Teleport users write them): role v7, user v2, kube_cluster v3.
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { DNS_LABEL } from './dns-name.js';
 
 const name = z
   .string()
@@ -106,7 +107,7 @@ export const kubeClusterSchema = z
     kind: z.literal('kube_cluster'),
     version: z.literal('v3').default('v3'),
     metadata: metadata.extend({
-      name: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'cluster names are DNS-1123 labels'),
+      name: z.string().regex(DNS_LABEL, 'cluster names are DNS-1123 labels'),
     }),
     spec: z.object({ source: z.string().optional() }).default({}),
   })

@@ -13,7 +13,7 @@ const clock = { now: () => current };
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamoDb();
-  client = makeDynamoClient({ endpoint: dynamo.endpoint, region: 'us-east-1' });
+  client = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'us-east-1' });
 });
 
 afterAll(async () => {

@@ -13,7 +13,7 @@ let queries = 0;
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamoDb();
-  client = makeDynamoClient({ endpoint: dynamo.endpoint, region: 'us-east-1' });
+  client = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'us-east-1' });
   client.middlewareStack.add(
     (next, context) => (args) => {
       if (context.commandName === 'QueryCommand') queries++;

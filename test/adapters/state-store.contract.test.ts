@@ -17,7 +17,7 @@ const advance = (seconds: number) => {
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamoDb();
-  client = makeDynamoClient({ endpoint: dynamo.endpoint, region: 'us-east-1' });
+  client = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'us-east-1' });
   const names = tableNamesWithPrefix('ss-');
   await createTables(client, names);
   store = new DynamoStateStore(client, names.state, clock);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { adminClient } from '../../lib/client/admin-client.js';
 import { ApiClient } from '../../lib/client/api-client.js';
-import { ADMIN_IDENTITY_FILE } from '../../lib/client/admin-identity-path.js';
+import { ADMIN_IDENTITY_FILE } from '../../lib/client/local-data-dir.js';
 import type { TctlDeps, TshDeps, Writer } from '../../lib/client/commands/deps.js';
 import { ProfileStore } from '../../lib/client/profile-store.js';
 import { createPrompt } from '../../lib/client/prompt.js';

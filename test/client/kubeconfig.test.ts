@@ -99,6 +99,19 @@ describe('tsh kubeconfig editing', () => {
     expect(text).toContain('# the work cluster');
   });
 
+  it('does not write through a symlink planted at a temp name beside the kubeconfig', async () => {
+    const { symlinkSync } = await import('node:fs');
+    const base = dir();
+    const path = join(base, 'config');
+    const victim = join(base, 'victim');
+    writeFileSync(victim, 'precious\n');
+    // The name the previous code wrote its temp file at, predictable from tsh's pid.
+    symlinkSync(victim, `${path}.${process.pid}.tmp`);
+    await withKubeconfig(path, (c) => addEntries(c, [entry('dev')]));
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(parse(readFileSync(path, 'utf8')).contexts.map((c: { name: string }) => c.name)).toEqual(['dev']);
+  });
+
   it('refuses to edit a kubeconfig that is not valid YAML, and leaves it as it was', async () => {
     const path = join(dir(), 'config');
     writeFileSync(path, 'clusters: [\n');

@@ -33,7 +33,7 @@ export async function startApiHarness(start = new Date()): Promise<ApiHarness> {
   let now = start;
   const clock = { now: () => now, set: (date: Date) => (now = date), advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
   const dynamo = await startEmbeddedDynamoDb({});
-  const client = makeDynamoClient({ endpoint: dynamo.endpoint, region: 'local' });
+  const client = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'local' });
   const tables = tableNamesWithPrefix('test-');
   await createTables(client, tables);
   const userCa = await newCa('Kubeport user CA', clock);

@@ -1,49 +1,57 @@
+import { Agent } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 
 export interface DynamoClientOptions {
-  /** Set for the embedded store (local mode, tests); omit to use the regional AWS endpoint. */
-  endpoint?: string;
   region: string;
+  /** A non-default AWS endpoint; omit to use the regional one. */
+  endpoint?: string;
+  /** The embedded store's Unix socket (local mode, tests); takes the place of an endpoint. */
+  socketPath?: string;
 }
 
 export interface S3ClientOptions extends DynamoClientOptions {
   forcePathStyle: boolean;
 }
 
-// The embedded stores accept any signature, so local use must not depend on an AWS account,
-// a profile or environment variables being present.
+// The embedded stores accept any signature (the socket's directory permissions are their access
+// control), so local use must not depend on an AWS account, a profile or environment variables.
 const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-export function isLoopbackEndpoint(endpoint: string | undefined): boolean {
-  if (endpoint === undefined) return false;
-  let host: string;
-  try {
-    host = new URL(endpoint).hostname;
-  } catch {
-    return false;
+/** Sends every request of a client over one Unix socket, whatever host the URL names. */
+class UnixSocketAgent extends Agent {
+  constructor(private readonly socketPath: string) {
+    super({ keepAlive: true });
   }
-  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+
+  createConnection(): Socket {
+    return connect(this.socketPath);
+  }
+}
+
+function endpointConfig(options: DynamoClientOptions) {
+  if (options.socketPath !== undefined) {
+    return {
+      endpoint: 'http://localhost',
+      credentials: localCredentials,
+      requestHandler: { httpAgent: new UnixSocketAgent(options.socketPath) },
+    };
+  }
+  return options.endpoint === undefined ? {} : { endpoint: options.endpoint };
 }
 
 export function makeDynamoClient(options: DynamoClientOptions): DynamoDBClient {
-  const local = isLoopbackEndpoint(options.endpoint);
-  return new DynamoDBClient({
-    region: options.region,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(local ? { credentials: localCredentials } : {}),
-  });
+  return new DynamoDBClient({ region: options.region, ...endpointConfig(options) });
 }
 
 export function makeS3Client(options: S3ClientOptions): S3Client {
-  const local = isLoopbackEndpoint(options.endpoint);
   return new S3Client({
     region: options.region,
     forcePathStyle: options.forcePathStyle,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(local
+    ...endpointConfig(options),
+    ...(options.socketPath !== undefined
       ? {
-          credentials: localCredentials,
           // The embedded S3 predates flexible checksums; only send them when an operation demands it.
           requestChecksumCalculation: 'WHEN_REQUIRED' as const,
           responseChecksumValidation: 'WHEN_REQUIRED' as const,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { closeServer, listenOn, type EmbeddedStore } from './embedded-dynamodb.js';
-import { browserRequestReason } from './loopback-guard.js';
+import type { EmbeddedStore } from './embedded-dynamodb.js';
+import { closeServer, listenOnSocket, privateSocket } from './private-socket.js';
 
 interface S3rverApp {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
@@ -28,41 +28,34 @@ DUMMY_ACCOUNT.createKeyPair('local', 'local');
 export interface EmbeddedS3Options {
   /** Directory holding buckets and objects; reused across restarts. */
   dataDir: string;
-  host?: string;
-  /** 0 picks a free port. */
-  port?: number;
   /** Created at start when missing. */
   buckets: string[];
 }
 
-function refuse(res: ServerResponse, reason: string): void {
-  const body =
-    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>' +
-    `<Message>${reason}: the embedded S3 serves local processes, not web pages</Message></Error>`;
-  res.writeHead(403, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
 export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<EmbeddedStore> {
-  const { dataDir, host = '127.0.0.1', port = 0, buckets } = options;
+  const { dataDir, buckets } = options;
   const app = new S3rver({
     directory: dataDir,
     silent: true,
     configureBuckets: buckets.map((name) => ({ name })),
   });
   await app.configureBuckets();
-  const handler = app.callback();
-  // s3rver answers CORS requests itself; ours refuses them before they reach it.
-  const server = createServer((req, res) => {
-    const refusal = browserRequestReason(req);
-    if (refusal) refuse(res, refusal);
-    else handler(req, res);
-  });
-  const endpoint = await listenOn(server, host, port);
+  // Served on a Unix socket only this account can reach (see private-socket.ts): s3rver accepts
+  // any signature, and browsers cannot open Unix sockets, so its CORS answers reach no web page.
+  const server = createServer(app.callback());
+  const socket = privateSocket('s3');
+  try {
+    await listenOnSocket(server, socket.path);
+  } catch (error) {
+    socket.remove();
+    app.logger.close();
+    throw error;
+  }
   return {
-    endpoint,
+    socketPath: socket.path,
     close: async () => {
       await closeServer(server);
+      socket.remove();
       app.logger.close();
     },
   };

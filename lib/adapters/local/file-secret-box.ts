@@ -1,15 +1,16 @@
 // AES-256-GCM with a key held in a file (mode 0600): local mode's stand-in for KMS Encrypt.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { SecretBox } from '../../core/ports.js';
+import { readPrivateFile, writeNewFile } from '../../platform/safe-file.js';
 
 export class FileSecretBox implements SecretBox {
   private constructor(private readonly key: Buffer) {}
 
   static loadOrCreate(path: string): FileSecretBox {
-    if (existsSync(path)) return new FileSecretBox(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64'));
+    const existing = readPrivateFile(path);
+    if (existing) return new FileSecretBox(Buffer.from(existing.toString('utf8').trim(), 'base64'));
     const key = randomBytes(32);
-    writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    writeNewFile(path, `${key.toString('base64')}\n`, 0o600);
     return new FileSecretBox(key);
   }
 

@@ -1,7 +1,7 @@
 // A CA key held in a file (mode 0600): local mode's stand-in for a KMS key.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Signer } from '../../core/ports.js';
+import { readPrivateFile, writeNewFile } from '../../platform/safe-file.js';
 
 export class FileSigner implements Signer {
   private readonly spki: Uint8Array;
@@ -10,11 +10,12 @@ export class FileSigner implements Signer {
     this.spki = new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }));
   }
 
-  /** Loads the key at `path`, creating it on first use. */
+  /** Loads the key at `path`, creating it on first use; refuses a key file others could have planted or read. */
   static loadOrCreate(path: string): { signer: FileSigner; created: boolean } {
-    if (existsSync(path)) return { signer: new FileSigner(createPrivateKey(readFileSync(path))), created: false };
+    const existing = readPrivateFile(path);
+    if (existing) return { signer: new FileSigner(createPrivateKey(existing)), created: false };
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    writeNewFile(path, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600);
     return { signer: new FileSigner(privateKey), created: true };
   }
 

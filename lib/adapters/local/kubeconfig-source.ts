@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { KUBEPORT_KUBECONFIG_MARKER } from '../../client/kubeconfig-marker.js';
+import { KUBEPORT_KUBECONFIG_MARKER } from '../../core/kubeconfig-marker.js';
 import { definedOnly } from '../../core/objects.js';
 
 export interface KubeconfigCluster {

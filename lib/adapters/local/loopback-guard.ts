@@ -2,13 +2,12 @@
 // loopback port two ways: a cross-site request (the browser adds Origin) or DNS rebinding (its
 // own host name resolving to 127.0.0.1; the Host header still names that host).
 import type { IncomingMessage } from 'node:http';
-
-const LOOPBACK_HOST = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d{1,5})?$/i;
+import { isLoopbackAuthority } from '../../core/loopback.js';
 
 /** Why a request looks like it comes from a web page, or undefined when it does not. */
 export function browserRequestReason(req: IncomingMessage): string | undefined {
   if (req.headers.origin !== undefined) return 'requests with an Origin header are refused';
   const host = req.headers.host;
-  if (host !== undefined && !LOOPBACK_HOST.test(host)) return `requests for host ${host} are refused (only loopback names are served)`;
+  if (host !== undefined && !isLoopbackAuthority(host)) return `requests for host ${host} are refused (only loopback names are served)`;
   return undefined;
 }

@@ -1,31 +1,33 @@
 // Everything of Kubeport on one machine: embedded DynamoDB and S3, file-held CA keys, the auth
 // and admin handlers behind a local API Gateway adapter, and the agent.
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
-import { issueHostCertificate, issueUserCertificate } from '../../core/certificate-authority.js';
-import type { Clock, Random } from '../../core/ports.js';
-import type { KubeCluster, User } from '../../core/resources.js';
-import { createAgent, type Agent } from '../../../agent/server.js';
-import { cachedLoader, cachedRoles } from '../../core/fresh-cache.js';
-import { BUILTIN_CONNECTOR } from '../../core/user-standing.js';
-import { createAdminHandler } from '../../../lambdas/admin/handler.js';
-import { createAuthHandler } from '../../../lambdas/auth/handler.js';
-import type { ServiceDeps } from '../../services/deps.js';
-import { loadRoles } from '../../services/roles.js';
-import { makeDynamoClient } from '../aws/clients.js';
-import { DynamoAuditLog } from '../aws/dynamo-audit-log.js';
-import { DynamoResourceStore } from '../aws/dynamo-resource-store.js';
-import { DynamoStateStore } from '../aws/dynamo-state-store.js';
-import { createTables, tableNamesWithPrefix } from '../aws/dynamo-tables.js';
-import { createApiGatewayServer } from './api-gateway-adapter.js';
-import { startEmbeddedDynamoDb, type EmbeddedStore } from './embedded-dynamodb.js';
-import { startEmbeddedS3 } from './embedded-s3.js';
-import { FileSecretBox } from './file-secret-box.js';
-import { KubeconfigClusterDirectory } from './kubeconfig-cluster-directory.js';
-import type { KubeconfigCluster } from './kubeconfig-source.js';
-import { loadOrCreateCa } from './local-cas.js';
+import { issueHostCertificate, issueUserCertificate } from '../core/certificate-authority.js';
+import type { Clock, Random } from '../core/ports.js';
+import type { KubeCluster, User } from '../core/resources.js';
+import { createAgent, type Agent } from '../../agent/server.js';
+import { cachedLoader, cachedRoles } from '../core/fresh-cache.js';
+import { BUILTIN_CONNECTOR } from '../core/user-standing.js';
+import { createAdminHandler } from '../../lambdas/admin/handler.js';
+import { createAuthHandler } from '../../lambdas/auth/handler.js';
+import type { ServiceDeps } from '../services/deps.js';
+import { loadRoles } from '../services/roles.js';
+import { makeDynamoClient } from '../adapters/aws/clients.js';
+import { DynamoAuditLog } from '../adapters/aws/dynamo-audit-log.js';
+import { DynamoResourceStore } from '../adapters/aws/dynamo-resource-store.js';
+import { DynamoStateStore } from '../adapters/aws/dynamo-state-store.js';
+import { createTables, tableNamesWithPrefix } from '../adapters/aws/dynamo-tables.js';
+import { createApiGatewayServer } from '../adapters/local/api-gateway-adapter.js';
+import { startEmbeddedDynamoDb, type EmbeddedStore } from '../adapters/local/embedded-dynamodb.js';
+import { startEmbeddedS3 } from '../adapters/local/embedded-s3.js';
+import { FileSecretBox } from '../adapters/local/file-secret-box.js';
+import { KubeconfigClusterDirectory } from '../adapters/local/kubeconfig-cluster-directory.js';
+import type { KubeconfigCluster } from '../adapters/local/kubeconfig-source.js';
+import { loadOrCreateCa } from '../adapters/local/local-cas.js';
+import { ADMIN_IDENTITY_FILE } from '../client/local-data-dir.js';
+import { ensurePrivateDirectory, writeFileAtomic } from '../platform/safe-file.js';
 
 export interface LocalModeConfig {
   dataDir: string;
@@ -46,7 +48,6 @@ export interface LocalMode {
   close(): Promise<void>;
 }
 
-export const ADMIN_IDENTITY_FILE = 'admin-identity.json';
 const ADMIN_USER = 'kubeport-admin';
 // Renewed every hour, so a copied identity file is useless within two.
 const ADMIN_TTL_MS = 2 * 3_600_000;
@@ -62,19 +63,18 @@ export async function startLocalMode(
     for (const closer of closers.reverse()) await closer().catch((e: unknown) => deps.log(`while stopping: ${String(e)}`));
   };
   try {
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    chmodSync(config.dataDir, 0o700);
+    ensurePrivateDirectory(config.dataDir);
     // Keys and the admin identity must never be committed, wherever the data directory lives.
-    writeFileSync(join(config.dataDir, '.gitignore'), '# Kubeport local mode data: keys, users, audit. Never commit.\n*\n');
+    writeFileAtomic(join(config.dataDir, '.gitignore'), '# Kubeport local mode data: keys, users, audit. Never commit.\n*\n', { mode: 0o644 });
     mkdirSync(join(config.dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
     mkdirSync(join(config.dataDir, 's3'), { recursive: true, mode: 0o700 });
 
     deps.progress('starting embedded DynamoDB and S3');
-    const dynamo: EmbeddedStore = await startEmbeddedDynamoDb({ dataDir: join(config.dataDir, 'dynamodb'), host: '127.0.0.1' });
+    const dynamo: EmbeddedStore = await startEmbeddedDynamoDb({ dataDir: join(config.dataDir, 'dynamodb') });
     closers.push(() => dynamo.close());
-    const s3 = await startEmbeddedS3({ dataDir: join(config.dataDir, 's3'), host: '127.0.0.1', buckets: ['kubeport-audit', 'kubeport-recordings'] });
+    const s3 = await startEmbeddedS3({ dataDir: join(config.dataDir, 's3'), buckets: ['kubeport-audit', 'kubeport-recordings'] });
     closers.push(() => s3.close());
-    const client = makeDynamoClient({ endpoint: dynamo.endpoint, region: 'local' });
+    const client = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'local' });
     closers.push(async () => client.destroy());
     const tables = tableNamesWithPrefix('kubeport-');
     await createTables(client, tables);
@@ -140,9 +140,7 @@ export async function startLocalMode(
       const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
       const identity = { username: ADMIN_USER, roles: ['editor'], traits: {}, connector: BUILTIN_CONNECTOR, accessRequests: [], issuedAt: deps.clock.now().toISOString() };
       const cert = await issueUserCertificate(userCa, spki, identity, ADMIN_TTL_MS);
-      const tmp = `${adminIdentityPath}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ proxy: `${config.apiAddr.host}:${config.apiAddr.port}`, user: ADMIN_USER, cert, key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), user_ca: userCa.certPem }, null, 2), { mode: 0o600 });
-      renameSync(tmp, adminIdentityPath);
+      writeFileAtomic(adminIdentityPath, JSON.stringify({ proxy: `${config.apiAddr.host}:${config.apiAddr.port}`, user: ADMIN_USER, cert, key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), user_ca: userCa.certPem }, null, 2), { mode: 0o600 });
     };
     await writeAdminIdentity();
     const renewal = setInterval(() => {

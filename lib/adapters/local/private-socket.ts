@@ -1,0 +1,42 @@
+// The embedded stores listen on Unix sockets in a directory only this OS account can enter, not on
+// TCP: dynalite and s3rver accept any signature, so a loopback port would let every local account
+// (and, with a forged Host, a web page) write users, roles and invites. The kernel's permission
+// check on the directory is the access control; there is no secret to generate, keep or verify.
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface PrivateSocket {
+  /** Where the server listens; its directory has mode 0700. */
+  path: string;
+  /** Removes the socket and its directory. */
+  remove(): void;
+}
+
+/**
+ * A fresh socket path for `name`. The directory is a new one under the system's temporary
+ * directory (mkdtemp creates it with mode 0700 and a random name), not the data directory: socket
+ * paths are limited to ~100 bytes, and a fresh directory never holds a stale socket of a crashed run.
+ */
+export function privateSocket(name: string): PrivateSocket {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeport-'));
+  return { path: join(dir, `${name}.sock`), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function listenOnSocket(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
