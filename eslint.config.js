@@ -6,7 +6,22 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /** Top-level folders that a relative import can name, each a layer. */
-const LAYERS = ['core', 'services', 'platform', 'adapters', 'client', 'agent', 'lambdas', 'infra', 'demo', 'app', 'bin', 'bench', 'cli', 'test'];
+const LAYERS = [
+  'core',
+  'services',
+  'platform',
+  'adapters',
+  'client',
+  'agent',
+  'lambdas',
+  'infra',
+  'demo',
+  'app',
+  'bin',
+  'bench',
+  'cli',
+  'test',
+];
 
 /** What each layer may import, besides itself. */
 const rules = [
@@ -28,7 +43,8 @@ const rules = [
 ];
 
 // Modules that do I/O or tie the code to AWS: the domain and the use cases reach them through ports.
-const IMPURE_MODULES = '^(node:)?(http|https|http2|net|tls|dgram|dns|fs|fs/promises|child_process|cluster|worker_threads)$|^(@aws-sdk|@smithy)/|^(aws-cdk-lib|constructs)(/|$)';
+const IMPURE_MODULES =
+  '^(node:)?(http|https|http2|net|tls|dgram|dns|fs|fs/promises|child_process|cluster|worker_threads)$|^(@aws-sdk|@smithy)/|^(aws-cdk-lib|constructs)(/|$)';
 
 function layerRule({ files, may, pure }) {
   const own = files[0].replace(/^lib\//, '').split('/')[0];
@@ -45,8 +61,14 @@ function layerRule({ files, may, pure }) {
     syntax.push({ selector: `ImportExpression[source.value=/${regex.replaceAll('/', '\\/')}/]`, message });
   }
   if (pure) {
-    patterns.push({ regex: IMPURE_MODULES, message: `${own} stays pure: no I/O, no AWS SDK or CDK; put the code in an adapter behind a port` });
-    syntax.push({ selector: "MemberExpression[object.name='process'][property.name='env']", message: `${own} never reads process.env; configuration is parsed once at the edge and passed in` });
+    patterns.push({
+      regex: IMPURE_MODULES,
+      message: `${own} stays pure: no I/O, no AWS SDK or CDK; put the code in an adapter behind a port`,
+    });
+    syntax.push({
+      selector: "MemberExpression[object.name='process'][property.name='env']",
+      message: `${own} never reads process.env; configuration is parsed once at the edge and passed in`,
+    });
   }
   return { files, rules: { 'no-restricted-imports': ['error', { patterns }], 'no-restricted-syntax': ['error', ...syntax] } };
 }

@@ -35,7 +35,8 @@ export interface ForwardDeps {
 const UPGRADE_RESPONSE_TIMEOUT_MS = 30_000;
 const MAX_REFUSAL_BYTES = 64 * 1024;
 
-const unreachable = (scope: RequestScope, message: string) => kubeStatus(502, `cannot reach the API server of cluster "${scope.cluster!.name}": ${message}`);
+const unreachable = (scope: RequestScope, message: string) =>
+  kubeStatus(502, `cannot reach the API server of cluster "${scope.cluster!.name}": ${message}`);
 
 /** Throws (429) before anything is sent when the user already holds their share of the pool. */
 export function forwardRequest(deps: ForwardDeps, req: IncomingMessage, res: ServerResponse, upstream: UpstreamRequest): void {
@@ -61,7 +62,12 @@ export function forwardRequest(deps: ForwardDeps, req: IncomingMessage, res: Ser
       aborted = true;
       abort.emit('abort');
     }
-    finishScope(scope, { status: res.headersSent ? res.statusCode : 0, ended: answered ? 'answered' : 'client closed' }, deps.onFinish, deps.log);
+    finishScope(
+      scope,
+      { status: res.headersSent ? res.statusCode : 0, ended: answered ? 'answered' : 'client closed' },
+      deps.onFinish,
+      deps.log,
+    );
   });
   if (scope.streaming) {
     // A quiet watch is not idle: TCP keepalives hold it open; the certificate's end, or a
@@ -94,7 +100,10 @@ export function forwardRequest(deps: ForwardDeps, req: IncomingMessage, res: Ser
         finishScope(scope, { status: res.statusCode, ended: 'upstream failed', message: error.message }, deps.onFinish, deps.log);
         res.destroy();
       } else {
-        const status = 'status' in error && typeof error.status === 'number' ? kubeStatus(error.status, error.message) : unreachable(scope, error.message);
+        const status =
+          'status' in error && typeof error.status === 'number'
+            ? kubeStatus(error.status, error.message)
+            : unreachable(scope, error.message);
         finishScope(scope, { status: status.code, ended: 'upstream failed', message: status.message }, deps.onFinish, deps.log);
         sendStatus(res, status, { auditId: scope.id, close: upstream.body !== null && !Buffer.isBuffer(upstream.body) });
       }
@@ -136,14 +145,18 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
     const granted = String(upstreamRes.headers.upgrade ?? '').toLowerCase();
     if (upstreamRes.statusCode !== 101 || granted !== asked) {
       upstreamSocket.destroy();
-      const status = kubeStatus(502, `the API server answered an upgrade to ${asked} with ${upstreamRes.statusCode} ${granted || '(no upgrade)'}`);
+      const status = kubeStatus(
+        502,
+        `the API server answered an upgrade to ${asked} with ${upstreamRes.statusCode} ${granted || '(no upgrade)'}`,
+      );
       finish(status.code, 'upstream failed', status.message);
       sendStatusOnSocket(clientSocket, status, scope.id);
       return;
     }
     const lines = [`HTTP/1.1 101 ${upstreamRes.statusMessage || 'Switching Protocols'}`];
     for (let i = 0; i < upstreamRes.rawHeaders.length; i += 2) {
-      if (upstreamRes.rawHeaders[i]!.toLowerCase() !== 'audit-id') lines.push(`${upstreamRes.rawHeaders[i]}: ${upstreamRes.rawHeaders[i + 1]}`);
+      if (upstreamRes.rawHeaders[i]!.toLowerCase() !== 'audit-id')
+        lines.push(`${upstreamRes.rawHeaders[i]}: ${upstreamRes.rawHeaders[i + 1]}`);
     }
     lines.push(`Audit-Id: ${scope.id}`);
     clientSocket.write(`${lines.join('\r\n')}\r\n\r\n`);

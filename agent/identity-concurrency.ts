@@ -11,9 +11,13 @@ export class ConcurrencyPerIdentity {
   admit(user: string): void {
     const count = this.inFlight.get(user) ?? 0;
     if (count >= this.max) {
-      throw new KubeportError('rate_limited', `too many requests of user ${user} are in progress at once (at most ${this.max}); wait for some to finish, then try again`, {
-        retryAfterSeconds: 1,
-      });
+      throw new KubeportError(
+        'rate_limited',
+        `too many requests of user ${user} are in progress at once (at most ${this.max}); wait for some to finish, then try again`,
+        {
+          retryAfterSeconds: 1,
+        },
+      );
     }
     this.inFlight.set(user, count + 1);
   }

@@ -31,7 +31,16 @@ export function kubeStatus(code: number, message: string, retryAfterSeconds?: nu
   return {
     code,
     message,
-    body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: reasons[code] ?? 'Unknown', ...details, code }),
+    body: JSON.stringify({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason: reasons[code] ?? 'Unknown',
+      ...details,
+      code,
+    }),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
   };
 }
@@ -52,7 +61,11 @@ export function isDiscoveryRequest(method: string | undefined, target: string | 
   return /^\/(api|apis)(\/[^/]+){0,2}\/?$/.test(path) && !/^\/api\/v1\/./.test(path);
 }
 
-export function sendStatus(res: ServerResponse, status: KubeStatus, options: { asText?: boolean; close?: boolean; auditId?: string } = {}): void {
+export function sendStatus(
+  res: ServerResponse,
+  status: KubeStatus,
+  options: { asText?: boolean; close?: boolean; auditId?: string } = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -24,7 +24,14 @@ export interface PipelineDeps extends AuthorizeDeps, ForwardDeps {
 const CLOSES_CONNECTION = new Set([401, 408, 413]);
 
 export function handleRequest(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): void {
-  const scope = createScope(deps.newRequestId(), req.method ?? 'GET', req.url ?? '', false, req.socket.remoteAddress ?? '', deps.clock.now());
+  const scope = createScope(
+    deps.newRequestId(),
+    req.method ?? 'GET',
+    req.url ?? '',
+    false,
+    req.socket.remoteAddress ?? '',
+    deps.clock.now(),
+  );
   prepare(deps, scope, req, false)
     .then((upstream) => forwardRequest(deps, req, res, upstream))
     .catch((error: unknown) => {
@@ -37,7 +44,14 @@ export function handleRequest(deps: PipelineDeps, req: IncomingMessage, res: Ser
 }
 
 export function handleUpgrade(deps: PipelineDeps, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  const scope = createScope(deps.newRequestId(), req.method ?? 'GET', req.url ?? '', true, req.socket.remoteAddress ?? '', deps.clock.now());
+  const scope = createScope(
+    deps.newRequestId(),
+    req.method ?? 'GET',
+    req.url ?? '',
+    true,
+    req.socket.remoteAddress ?? '',
+    deps.clock.now(),
+  );
   prepare(deps, scope, req, true)
     .then((upstream) => forwardUpgrade(deps, socket, head, upstream))
     .catch((error: unknown) => {

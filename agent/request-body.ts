@@ -13,8 +13,15 @@ export interface BodyLimits {
 }
 
 const tooLarge = (max: number) =>
-  new KubeportError('payload_too_large', `the request body is larger than the agent accepts (${max} bytes); the Kubernetes API server itself refuses bodies over 3 MiB`);
-const tooSlow = (ms: number) => new KubeportError('request_timeout', `the request body did not arrive within ${ms / 1000} s; check the network between you and Kubeport, then try again`);
+  new KubeportError(
+    'payload_too_large',
+    `the request body is larger than the agent accepts (${max} bytes); the Kubernetes API server itself refuses bodies over 3 MiB`,
+  );
+const tooSlow = (ms: number) =>
+  new KubeportError(
+    'request_timeout',
+    `the request body did not arrive within ${ms / 1000} s; check the network between you and Kubeport, then try again`,
+  );
 
 /** Reads the body; `announced` is its Content-Length, undefined when chunked. */
 export function readBody(req: IncomingMessage, announced: number | undefined, limits: BodyLimits): Promise<Buffer> {

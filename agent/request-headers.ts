@@ -54,7 +54,8 @@ export function scanClientHeaders(rawHeaders: string[]): ClientHeaders {
   }
   if (lengths.length > 1) throw badRequest('more than one Content-Length header');
   if (lengths.length === 1 && transferEncoding !== undefined) throw badRequest('both Content-Length and Transfer-Encoding are set');
-  if (transferEncoding !== undefined && transferEncoding !== 'chunked') throw badRequest(`unsupported Transfer-Encoding ${transferEncoding}`);
+  if (transferEncoding !== undefined && transferEncoding !== 'chunked')
+    throw badRequest(`unsupported Transfer-Encoding ${transferEncoding}`);
   let contentLength: number | undefined;
   if (lengths.length === 1) {
     if (!/^\d{1,15}$/.test(lengths[0]!.trim())) throw badRequest('Content-Length is not a number');
@@ -105,13 +106,26 @@ export function upstreamHeaders(input: UpstreamHeaderInput): Record<string, stri
   return headers;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
 
 /**
  * Response headers toward the client (names lowercased): everything but hop-by-hop ones, and
  * Audit-Id set to the agent's id for the request, as the API server names the id it logged.
  */
-export function clientResponseHeaders(upstream: Record<string, string | string[] | undefined>, auditId: string): Record<string, string | string[]> {
+export function clientResponseHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+  auditId: string,
+): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(upstream)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;

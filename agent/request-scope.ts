@@ -60,7 +60,12 @@ export function elapsedMs(scope: RequestScope): number {
  * Records the outcome once (the first caller wins: a stream ended for expiry stays so even
  * though its socket then closes) and hands the scope to the finish hook.
  */
-export function finishScope(scope: RequestScope, outcome: NonNullable<RequestScope['outcome']>, onFinish: ((scope: RequestScope) => void) | undefined, log: (message: string) => void): void {
+export function finishScope(
+  scope: RequestScope,
+  outcome: NonNullable<RequestScope['outcome']>,
+  onFinish: ((scope: RequestScope) => void) | undefined,
+  log: (message: string) => void,
+): void {
   if (scope.outcome) return;
   scope.outcome = outcome;
   scope.timings.finishedMs = elapsedMs(scope);

@@ -47,7 +47,12 @@ export class UpstreamPools {
     let entry = this.clusters.get(key);
     if (!entry) {
       const connect = upstreamConnect(cluster);
-      const pool = new Pool(cluster.server.origin, { connections: this.connectionsPerCluster, keepAliveTimeout: KEEPALIVE_MS, headersTimeout: 60_000, connect });
+      const pool = new Pool(cluster.server.origin, {
+        connections: this.connectionsPerCluster,
+        keepAliveTimeout: KEEPALIVE_MS,
+        headersTimeout: 60_000,
+        connect,
+      });
       // Long watches and log streams must not be cut by the agent's client side.
       const streams = new Pool(cluster.server.origin, { keepAliveTimeout: KEEPALIVE_MS, headersTimeout: 60_000, bodyTimeout: 0, connect });
       entry = { connect, pool, streams };

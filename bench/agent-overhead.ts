@@ -44,15 +44,7 @@ import { issueHostCertificate, issueUserCertificate } from '../lib/core/certific
 import type { Identity } from '../lib/core/identity.js';
 import { createEphemeralCa, newLeafKey } from '../lib/adapters/local/ephemeral-ca.js';
 import { freePort } from '../lib/adapters/local/free-port.js';
-import {
-  type AgentReady,
-  type AgentStart,
-  type AgentWaiting,
-  type PemPair,
-  type StandInReady,
-  nextMessage,
-  usageOf,
-} from './ipc.js';
+import { type AgentReady, type AgentStart, type AgentWaiting, type PemPair, type StandInReady, nextMessage, usageOf } from './ipc.js';
 
 const TOTAL = 2_000;
 const WARMUP = 200;
@@ -151,7 +143,8 @@ function ensureNginx(): string | undefined {
   });
   const installed = !install.error && install.status === 0 ? findNginx() : undefined;
   if (!installed) {
-    const why = install.error?.message ?? (install.status !== 0 ? `exit status ${install.status ?? install.signal}` : 'nginx still not found');
+    const why =
+      install.error?.message ?? (install.status !== 0 ? `exit status ${install.status ?? install.signal}` : 'nginx still not found');
     console.log(`nginx: could not install nginx-light (${why}); the nginx rows are skipped`);
   }
   return installed;
@@ -426,8 +419,7 @@ function printTable(results: Measurement[]): void {
   for (const concurrency of CONCURRENCIES) {
     const direct = results.find((r) => r.path === 'direct' && r.concurrency === concurrency);
     for (const r of results.filter((x) => x.concurrency === concurrency)) {
-      const versus =
-        direct && r !== direct ? `+${ms(r.p50 - direct.p50)} ms, ${(r.rps / direct.rps).toFixed(2)}`.replace('+-', '-') : '';
+      const versus = direct && r !== direct ? `+${ms(r.p50 - direct.p50)} ms, ${(r.rps / direct.rps).toFixed(2)}`.replace('+-', '-') : '';
       console.log(
         `${r.path.padEnd(8)} ${pad(String(concurrency), 4)}  ${pad(ms(r.p50), 7)} ${pad(ms(r.p99), 7)} ${pad(r.rps.toFixed(0), 7)} ` +
           `${pad(r.cpuPerRequest === undefined ? '-' : r.cpuPerRequest.toFixed(0), 7)} ${pad(String(r.failures), 5)}   ${versus}`,
@@ -444,7 +436,9 @@ function verdict(results: Measurement[]): string {
   const agent1 = find('agent', 1);
   if (direct1 && agent1) {
     const overhead = agent1.p50 - direct1.p50;
-    parts.push(`agent p50 overhead at concurrency 1 ${ms(overhead)} ms (aim < ${AIM_P50_OVERHEAD_MS} ms): ${overhead < AIM_P50_OVERHEAD_MS ? 'MET' : 'MISSED'}`);
+    parts.push(
+      `agent p50 overhead at concurrency 1 ${ms(overhead)} ms (aim < ${AIM_P50_OVERHEAD_MS} ms): ${overhead < AIM_P50_OVERHEAD_MS ? 'MET' : 'MISSED'}`,
+    );
   }
   const direct32 = find('direct', 32);
   const agent32 = find('agent', 32);
@@ -541,7 +535,14 @@ async function main(): Promise<number> {
     ];
     const proxy = nginx;
     if (proxy) {
-      targets.push({ name: 'nginx', port: proxy.port, path: PODS_PATH, tls: asUser, headers: IMPERSONATION, cpuMicros: async () => proxy.cpuMicros() });
+      targets.push({
+        name: 'nginx',
+        port: proxy.port,
+        path: PODS_PATH,
+        tls: asUser,
+        headers: IMPERSONATION,
+        cpuMicros: async () => proxy.cpuMicros(),
+      });
     }
 
     const rssIdle = (await usageOf(agentProcess)).rss;
@@ -573,17 +574,14 @@ async function main(): Promise<number> {
       failed += r.failures;
       for (const [reason, count] of r.reasons) console.log(`FAILURES ${r.path} c=${r.concurrency}: ${count} x ${reason}`);
     }
-    if (failed > 0) console.log(`verdict: none; ${failed} request(s) failed (FAILURES above), so the figures do not measure the paths as meant`);
+    if (failed > 0)
+      console.log(`verdict: none; ${failed} request(s) failed (FAILURES above), so the figures do not measure the paths as meant`);
     else console.log(verdict(results));
     console.log(`bench took ${((Date.now() - benchStart) / 1000).toFixed(1)} s`);
     return failed > 0 ? 1 : 0;
   } finally {
     clearTimeout(deadline);
-    await Promise.all([
-      nginx?.stop(),
-      agentChild ? stopProcess(agentChild, 'ipc') : undefined,
-      stopProcess(standIn, 'ipc'),
-    ]);
+    await Promise.all([nginx?.stop(), agentChild ? stopProcess(agentChild, 'ipc') : undefined, stopProcess(standIn, 'ipc')]);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -13,7 +13,12 @@ import { startLocalModeProcess } from '../test/support/local-mode-process.js';
 const runs = Number(process.env.BENCH_CLI_RUNS ?? 5);
 const dir = mkdtempSync(join(tmpdir(), 'kubeport-cli-bench-'));
 const dataDir = join(dir, 'data');
-const env = { ...process.env, HOME: join(dir, 'home'), TSH_HOME: join(dir, 'home', '.tsh'), KUBECONFIG: join(dir, 'home', '.kube', 'config') };
+const env = {
+  ...process.env,
+  HOME: join(dir, 'home'),
+  TSH_HOME: join(dir, 'home', '.tsh'),
+  KUBECONFIG: join(dir, 'home', '.kube', 'config'),
+};
 const local = await startLocalModeProcess({ dataDir, extraArgs: ['--demo'], env });
 
 async function timed(script: string, args: string[]): Promise<number> {
@@ -31,7 +36,11 @@ const median = (values: number[]) => {
 };
 
 try {
-  const added = await node(cliPath('tctl'), [`--data-dir=${dataDir}`, 'users', 'add', 'bench', '--roles=access', '--kubernetes-groups=system:masters'], { env });
+  const added = await node(
+    cliPath('tctl'),
+    [`--data-dir=${dataDir}`, 'users', 'add', 'bench', '--roles=access', '--kubernetes-groups=system:masters'],
+    { env },
+  );
   const invite = /--invite=(\S+)/.exec(added.stdout)?.[1];
   if (!invite) throw new Error(`tctl users add printed no invite: ${added.stderr}`);
   const login = await tshEnroll(env, local.proxy, 'bench', invite, 'correct horse battery staple');

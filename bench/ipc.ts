@@ -116,8 +116,7 @@ export function serveCommands(stop: () => Promise<void>): void {
     if (command.type === 'usage') {
       const cpu = process.cpuUsage();
       void sendToParent({ type: 'usage', rss: process.memoryUsage().rss, cpuMicros: cpu.user + cpu.system } satisfies Usage);
-    }
-    else if (command.type === 'stop') void shutDown(true);
+    } else if (command.type === 'stop') void shutDown(true);
   });
   process.on('disconnect', () => void shutDown(false));
 }

@@ -29,7 +29,9 @@ export async function startDemoCluster(dataDir: string): Promise<DemoCluster> {
   child.on('error', (error) => process.stderr.write(`kubeport: demo cluster process: ${error.message}\n`));
   child.once('exit', (code, signal) => {
     if (closing) return;
-    process.stderr.write(`kubeport: the demo cluster stopped (${signal ?? `exit code ${code}`}); kubectl cannot reach cluster demo until npm start -- --demo starts again\n`);
+    process.stderr.write(
+      `kubeport: the demo cluster stopped (${signal ?? `exit code ${code}`}); kubectl cannot reach cluster demo until npm start -- --demo starts again\n`,
+    );
   });
   return {
     kubeconfig: ready.kubeconfig,

@@ -27,7 +27,10 @@ const address = (flag: string, fallback: string) =>
       const parts = splitHostPort(value);
       // IPv6 stays out: the printed URLs and kubeconfig entries are written for IPv4 and names.
       if (!parts || parts.port === undefined || !isLoopbackHost(parts.host) || parts.host.includes(':')) {
-        ctx.addIssue({ code: 'custom', message: `${flag} must be a loopback address HOST:PORT such as ${fallback} (local mode never listens beyond this machine), not ${value}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${flag} must be a loopback address HOST:PORT such as ${fallback} (local mode never listens beyond this machine), not ${value}`,
+        });
         return z.NEVER;
       }
       return { host: parts.host.toLowerCase() === 'localhost' ? '127.0.0.1' : parts.host, port: parts.port };
@@ -36,24 +39,36 @@ const address = (flag: string, fallback: string) =>
 const labelPair = /^([A-Za-z0-9][A-Za-z0-9._/-]*)=([^,]*)$/;
 
 /** --cluster-labels CLUSTER:KEY=VALUE[,KEY=VALUE...], repeatable; one issue per bad spec or pair. */
-const clusterLabelSpecs = z.array(z.string()).default([]).transform((specs, ctx) => {
-  const out: Labels = {};
-  for (const spec of specs) {
-    const colon = spec.indexOf(':');
-    const cluster = colon === -1 ? '' : spec.slice(0, colon);
-    const pairs = colon === -1 ? [] : spec.slice(colon + 1).split(',').filter((p) => p !== '');
-    if (!cluster || pairs.length === 0) {
-      ctx.addIssue({ code: 'custom', message: `--cluster-labels "${spec}" must look like CLUSTER:KEY=VALUE[,KEY=VALUE...], e.g. prod:env=prod,team=payments` });
-      continue;
+const clusterLabelSpecs = z
+  .array(z.string())
+  .default([])
+  .transform((specs, ctx) => {
+    const out: Labels = {};
+    for (const spec of specs) {
+      const colon = spec.indexOf(':');
+      const cluster = colon === -1 ? '' : spec.slice(0, colon);
+      const pairs =
+        colon === -1
+          ? []
+          : spec
+              .slice(colon + 1)
+              .split(',')
+              .filter((p) => p !== '');
+      if (!cluster || pairs.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `--cluster-labels "${spec}" must look like CLUSTER:KEY=VALUE[,KEY=VALUE...], e.g. prod:env=prod,team=payments`,
+        });
+        continue;
+      }
+      for (const pair of pairs) {
+        const match = labelPair.exec(pair);
+        if (match) (out[cluster] ??= {})[match[1]!] = match[2]!;
+        else ctx.addIssue({ code: 'custom', message: `--cluster-labels "${spec}": "${pair}" is not KEY=VALUE` });
+      }
     }
-    for (const pair of pairs) {
-      const match = labelPair.exec(pair);
-      if (match) (out[cluster] ??= {})[match[1]!] = match[2]!;
-      else ctx.addIssue({ code: 'custom', message: `--cluster-labels "${spec}": "${pair}" is not KEY=VALUE` });
-    }
-  }
-  return out;
-});
+    return out;
+  });
 
 const labelsFileContent = z.record(z.string(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)));
 
@@ -73,7 +88,10 @@ const clusterLabelsFile = z
     const result = labelsFileContent.safeParse(doc);
     if (result.success) return result.data;
     for (const issue of result.error.issues) {
-      ctx.addIssue({ code: 'custom', message: `--cluster-labels-file ${path} must map each cluster name to KEY: VALUE labels (${issue.path.join('.')}: ${issue.message})` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `--cluster-labels-file ${path} must map each cluster name to KEY: VALUE labels (${issue.path.join('.')}: ${issue.message})`,
+      });
     }
     return z.NEVER;
   });
@@ -82,11 +100,18 @@ export const localFlagsSchema = z.object({
   kubeconfig: z.string().min(1).optional(),
   apiAddr: address('--api-addr', LOCAL_DEFAULTS.apiAddr),
   agentAddr: address('--agent-addr', LOCAL_DEFAULTS.agentAddr),
-  dataDir: z.string().min(1).default(LOCAL_DEFAULTS.dataDir).transform((p) => resolve(p)),
+  dataDir: z
+    .string()
+    .min(1)
+    .default(LOCAL_DEFAULTS.dataDir)
+    .transform((p) => resolve(p)),
   clusterName: z
     .string()
     .default(LOCAL_DEFAULTS.clusterName)
-    .refine((name) => name.length <= 63 && isDnsSubdomain(name), `--cluster-name must be a DNS name of at most 63 characters such as ${LOCAL_DEFAULTS.clusterName}`),
+    .refine(
+      (name) => name.length <= 63 && isDnsSubdomain(name),
+      `--cluster-name must be a DNS name of at most 63 characters such as ${LOCAL_DEFAULTS.clusterName}`,
+    ),
   clusterLabels: clusterLabelSpecs,
   clusterLabelsFile,
   demo: z.boolean().default(false),

@@ -19,7 +19,11 @@ const program = new Command('npm start --')
   .option('--agent-addr <host:port>', `where the agent (kubectl's endpoint) listens (default: ${LOCAL_DEFAULTS.agentAddr})`)
   .option('--data-dir <dir>', `where users, roles, keys and audit are kept (default: ${LOCAL_DEFAULTS.dataDir})`)
   .option('--cluster-name <name>', `name of this Kubeport cluster (default: ${LOCAL_DEFAULTS.clusterName})`)
-  .addOption(new Option('--cluster-labels <spec>', 'labels of a cluster, CLUSTER:KEY=VALUE[,KEY=VALUE]; repeatable').argParser((value: string, previous: string[] = []) => [...previous, value]))
+  .addOption(
+    new Option('--cluster-labels <spec>', 'labels of a cluster, CLUSTER:KEY=VALUE[,KEY=VALUE]; repeatable').argParser(
+      (value: string, previous: string[] = []) => [...previous, value],
+    ),
+  )
   .option('--cluster-labels-file <file>', 'YAML file mapping cluster names to labels')
   .option('--demo', 'also serve a built-in demo cluster (a small Kubernetes API stand-in), to try Kubeport without a cluster')
   .showHelpAfterError()
@@ -50,11 +54,13 @@ async function main() {
     fail((error as Error).message);
   }
   for (const skipped of kubeconfig.skipped) process.stderr.write(`kubeport: skipping context ${skipped.context}: ${skipped.reason}\n`);
-  if (kubeconfig.clusters.length === 0) fail(`kubeconfig ${flags.kubeconfig ?? ''} has no usable context; pass --kubeconfig FILE with at least one cluster, or add --demo`);
+  if (kubeconfig.clusters.length === 0)
+    fail(`kubeconfig ${flags.kubeconfig ?? ''} has no usable context; pass --kubeconfig FILE with at least one cluster, or add --demo`);
   const known = new Set(kubeconfig.clusters.map((c) => c.name));
   const { clusterLabels } = flags;
   const unknown = Object.keys(clusterLabels).filter((name) => !known.has(name));
-  if (unknown.length > 0) fail(`--cluster-labels names ${unknown.join(', ')}, which the kubeconfig does not have; clusters: ${[...known].join(', ')}`);
+  if (unknown.length > 0)
+    fail(`--cluster-labels names ${unknown.join(', ')}, which the kubeconfig does not have; clusters: ${[...known].join(', ')}`);
 
   const local = await startLocalMode(
     {
@@ -85,7 +91,18 @@ async function main() {
     `  auth API      ${local.apiUrl}`,
     `  agent         https://${local.agentAddress}  (kubectl connects here)`,
     `  data          ${dataDirShown}  (users, roles, CA keys, audit)`,
-    `  clusters      ${local.registered.map((c) => `${c.name}${Object.keys(c.labels).length ? ` [${Object.entries(c.labels).map(([k, v]) => `${k}=${v}`).join(',')}]` : ''}`).join(', ')}`,
+    `  clusters      ${local.registered
+      .map(
+        (c) =>
+          `${c.name}${
+            Object.keys(c.labels).length
+              ? ` [${Object.entries(c.labels)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(',')}]`
+              : ''
+          }`,
+      )
+      .join(', ')}`,
     '',
     'Next, in another terminal:',
     `  npx tctl users add alice --roles=access --kubernetes-groups=system:masters${dataDirFlag}`,
@@ -102,7 +119,10 @@ async function main() {
     local
       .close()
       .then(() => demo?.close())
-      .then(() => process.exit(0), () => process.exit(1));
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGINT', () => stop('interrupted'));
   process.on('SIGTERM', () => stop('terminated'));

@@ -20,7 +20,8 @@ interface Commands {
   'tctl-create': typeof import('../lib/client/commands/tctl-create.js');
   'tctl-rm': typeof import('../lib/client/commands/tctl-rm.js');
 }
-const command = <K extends keyof Commands>(name: K): Commands[K] => createRequire(import.meta.url)(`../lib/client/commands/${name}.js`) as Commands[K];
+const command = <K extends keyof Commands>(name: K): Commands[K] =>
+  createRequire(import.meta.url)(`../lib/client/commands/${name}.js`) as Commands[K];
 const clock = { now: () => new Date() };
 
 const program = new Command('tctl')
@@ -45,7 +46,12 @@ users
   .option('--kubernetes-groups <groups>', 'comma-separated Kubernetes groups (trait kubernetes_groups)')
   .option('--kubernetes-users <users>', 'comma-separated Kubernetes users (trait kubernetes_users)')
   .action(async (name: string, flags: { roles: string; kubernetesGroups?: string; kubernetesUsers?: string }) => {
-    const options = { name, roles: listFlag(flags.roles), kubernetesGroups: listFlag(flags.kubernetesGroups), kubernetesUsers: listFlag(flags.kubernetesUsers) };
+    const options = {
+      name,
+      roles: listFlag(flags.roles),
+      kubernetesGroups: listFlag(flags.kubernetesGroups),
+      kubernetesUsers: listFlag(flags.kubernetesUsers),
+    };
     await command('tctl-users-add').run(options, deps());
   });
 users
@@ -66,7 +72,9 @@ program
   .description('create or update resources from a YAML file')
   .requiredOption('-f, --file <file>', 'YAML file with one or more resources')
   .option('--force', 'overwrite existing resources')
-  .action(async (flags: { file: string; force?: boolean }) => command('tctl-create').run({ file: flags.file, force: flags.force === true }, deps()));
+  .action(async (flags: { file: string; force?: boolean }) =>
+    command('tctl-create').run({ file: flags.file, force: flags.force === true }, deps()),
+  );
 program
   .command('rm <resource>')
   .description('remove a resource: KIND/NAME')

@@ -17,11 +17,12 @@ import { DEFAULT_FORMAT, type RawTshFlags, tshConfig, tshFlags } from '../lib/cl
 interface Commands {
   'tsh-login': typeof import('../lib/client/commands/tsh-login.js');
   'tsh-status': typeof import('../lib/client/commands/tsh-status.js');
-  'logout': typeof import('../lib/client/commands/logout.js');
+  logout: typeof import('../lib/client/commands/logout.js');
   'kube-ls': typeof import('../lib/client/commands/kube-ls.js');
   'kube-login': typeof import('../lib/client/commands/kube-login.js');
 }
-const command = <K extends keyof Commands>(name: K): Commands[K] => createRequire(import.meta.url)(`../lib/client/commands/${name}.js`) as Commands[K];
+const command = <K extends keyof Commands>(name: K): Commands[K] =>
+  createRequire(import.meta.url)(`../lib/client/commands/${name}.js`) as Commands[K];
 const clock = { now: () => new Date() };
 
 // Read when a command runs, so a bad environment is reported like any other user error.
@@ -58,7 +59,7 @@ program
   .action(async (raw: RawTshFlags) => command('tsh-status').run(tshFlags(raw), deps()));
 program
   .command('logout')
-  .description('remove this login\'s keys and kubeconfig entries')
+  .description("remove this login's keys and kubeconfig entries")
   .option('--proxy <host:port>')
   .action(async (raw: RawTshFlags) => command('logout').run(tshFlags(raw), deps()));
 const kube = program.command('kube').description('Kubernetes clusters');

@@ -12,12 +12,15 @@ const addUserBody = z.object({
   kubernetes_groups: z.array(z.string()).max(64).default([]),
   kubernetes_users: z.array(z.string()).max(64).default([]),
 });
-const createBody = z.object({ document: z.unknown(), source: z.string().max(1024).default('input'), overwrite: z.boolean().default(false) });
+const createBody = z.object({
+  document: z.unknown(),
+  source: z.string().max(1024).default('input'),
+  overwrite: z.boolean().default(false),
+});
 
 export function createAdminHandler(deps: ServiceDeps, log?: (message: string) => void): ApiHandler {
   const admin = new AdminService(deps);
-  const caller = (ctx: RouteContext): Promise<CertifiedIdentity> =>
-    signedCaller(deps, ctx);
+  const caller = (ctx: RouteContext): Promise<CertifiedIdentity> => signedCaller(deps, ctx);
   const allowed = async (ctx: RouteContext, resource: string, verb: string) => {
     const identity = await caller(ctx);
     await admin.authorize(identity, resource, verb);
@@ -77,7 +80,8 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
         pattern: '/webapi/admin/resources',
         handler: async (ctx) => {
           const body = parseBody(createBody, ctx.body);
-          const kind = typeof body.document === 'object' && body.document !== null ? String((body.document as { kind?: unknown }).kind) : 'unknown';
+          const kind =
+            typeof body.document === 'object' && body.document !== null ? String((body.document as { kind?: unknown }).kind) : 'unknown';
           const identity = await allowed(ctx, kind, 'create');
           return json(201, await admin.createResource(identity, body.document, body.source, body.overwrite));
         },

@@ -65,7 +65,9 @@ export async function startLocalMode(
   try {
     ensurePrivateDirectory(config.dataDir);
     // Keys and the admin identity must never be committed, wherever the data directory lives.
-    writeFileAtomic(join(config.dataDir, '.gitignore'), '# Kubeport local mode data: keys, users, audit. Never commit.\n*\n', { mode: 0o644 });
+    writeFileAtomic(join(config.dataDir, '.gitignore'), '# Kubeport local mode data: keys, users, audit. Never commit.\n*\n', {
+      mode: 0o644,
+    });
     mkdirSync(join(config.dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
     mkdirSync(join(config.dataDir, 's3'), { recursive: true, mode: 0o700 });
 
@@ -131,21 +133,51 @@ export async function startLocalMode(
       api.once('error', reject);
       api.listen(config.apiAddr.port, config.apiAddr.host, () => resolve());
     });
-    closers.push(() => new Promise((resolve) => { api.close(() => resolve()); api.closeAllConnections(); }));
+    closers.push(
+      () =>
+        new Promise((resolve) => {
+          api.close(() => resolve());
+          api.closeAllConnections();
+        }),
+    );
     const apiUrl = `http://${config.apiAddr.host}:${config.apiAddr.port}`;
 
     const adminIdentityPath = join(config.dataDir, ADMIN_IDENTITY_FILE);
     const writeAdminIdentity = async () => {
       const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
-      const identity = { username: ADMIN_USER, roles: ['editor'], traits: {}, connector: BUILTIN_CONNECTOR, accessRequests: [], issuedAt: deps.clock.now().toISOString() };
+      const identity = {
+        username: ADMIN_USER,
+        roles: ['editor'],
+        traits: {},
+        connector: BUILTIN_CONNECTOR,
+        accessRequests: [],
+        issuedAt: deps.clock.now().toISOString(),
+      };
       const cert = await issueUserCertificate(userCa, spki, identity, ADMIN_TTL_MS);
-      writeFileAtomic(adminIdentityPath, JSON.stringify({ proxy: `${config.apiAddr.host}:${config.apiAddr.port}`, user: ADMIN_USER, cert, key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), user_ca: userCa.certPem }, null, 2), { mode: 0o600 });
+      writeFileAtomic(
+        adminIdentityPath,
+        JSON.stringify(
+          {
+            proxy: `${config.apiAddr.host}:${config.apiAddr.port}`,
+            user: ADMIN_USER,
+            cert,
+            key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+            user_ca: userCa.certPem,
+          },
+          null,
+          2,
+        ),
+        { mode: 0o600 },
+      );
     };
     await writeAdminIdentity();
     const renewal = setInterval(() => {
       writeAdminIdentity().catch((e: unknown) => deps.log(`admin identity renewal failed: ${String(e)}`));
-      issueHostCert().then((tls) => agent.renewServerCertificate(tls.certPem, tls.keyPem), (e: unknown) => deps.log(`agent certificate renewal failed: ${String(e)}`));
+      issueHostCert().then(
+        (tls) => agent.renewServerCertificate(tls.certPem, tls.keyPem),
+        (e: unknown) => deps.log(`agent certificate renewal failed: ${String(e)}`),
+      );
     }, RENEW_EVERY_MS);
     renewal.unref();
     closers.push(async () => clearInterval(renewal));
@@ -170,7 +202,12 @@ async function registerClusters(resources: DynamoResourceStore, config: LocalMod
       ...(config.clusterLabels[cluster.name] ?? existing?.body.metadata.labels ?? {}),
       ...(cluster.contextName !== cluster.name ? { 'kubeconfig-context': cluster.contextName } : {}),
     };
-    const body: KubeCluster = { kind: 'kube_cluster', version: 'v3', metadata: { name: cluster.name, labels }, spec: { source: 'kubeconfig' } };
+    const body: KubeCluster = {
+      kind: 'kube_cluster',
+      version: 'v3',
+      metadata: { name: cluster.name, labels },
+      spec: { source: 'kubeconfig' },
+    };
     await resources.put('kube_cluster', cluster.name, body, { expectRevision: existing?.revision ?? null });
     registered.push({ name: cluster.name, labels });
   }

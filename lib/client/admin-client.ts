@@ -40,7 +40,9 @@ export function loadIdentity(config: TctlConfig, now: Date): AdminIdentityFile {
     cert = new X509Certificate(file.cert);
     if (typeof file.key !== 'string' || typeof file.proxy !== 'string') throw new Error('missing key or proxy');
   } catch {
-    throw new UsageError(`${path} is not an admin identity (JSON with proxy, user, cert and key); restart npm start to write a fresh one, or pass the right --identity`);
+    throw new UsageError(
+      `${path} is not an admin identity (JSON with proxy, user, cert and key); restart npm start to write a fresh one, or pass the right --identity`,
+    );
   }
   if (now.getTime() > new Date(cert.validTo).getTime()) {
     throw new UsageError(`the admin identity in ${path} has expired; restart npm start to issue a fresh one`);

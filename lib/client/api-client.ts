@@ -6,7 +6,14 @@ import { isLoopbackHost } from '../core/loopback.js';
 import type { Clock } from '../core/ports.js';
 import { SIGNED_REQUEST_HEADER, SIGNED_REQUEST_LIFETIME_S, bodyDigest } from '../core/signed-request.js';
 
-const codeForStatus: Record<number, ErrorCode> = { 400: 'bad_request', 401: 'unauthenticated', 403: 'access_denied', 404: 'not_found', 409: 'conflict', 429: 'rate_limited' };
+const codeForStatus: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthenticated',
+  403: 'access_denied',
+  404: 'not_found',
+  409: 'conflict',
+  429: 'rate_limited',
+};
 
 /** The proxy refused, could not be reached, or answered something tsh cannot trust: the user's to fix. */
 export class ClientError extends KubeportError {
@@ -53,25 +60,38 @@ export class ApiClient {
       response = await fetch(url, { method, headers, ...(body !== undefined ? { body: text } : {}) });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new ClientError(`cannot reach the Kubeport proxy at ${proxyBaseUrl(this.proxy)} (${cause}); is it running, and is --proxy right?`);
+      throw new ClientError(
+        `cannot reach the Kubeport proxy at ${proxyBaseUrl(this.proxy)} (${cause}); is it running, and is --proxy right?`,
+      );
     }
     const raw = await response.text();
     let parsed: unknown;
     try {
       parsed = raw === '' ? {} : JSON.parse(raw);
     } catch {
-      throw new ClientError(`the proxy at ${url} answered ${response.status} with something that is not JSON; is --proxy the Kubeport API address?`, response.status);
+      throw new ClientError(
+        `the proxy at ${url} answered ${response.status} with something that is not JSON; is --proxy the Kubeport API address?`,
+        response.status,
+      );
     }
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string } }).error;
       const retry = response.headers.get('retry-after');
-      throw new ClientError(error?.message ?? `the proxy answered ${response.status}${retry ? `; retry in ${retry} s` : ''}`, response.status, error?.code);
+      throw new ClientError(
+        error?.message ?? `the proxy answered ${response.status}${retry ? `; retry in ${retry} s` : ''}`,
+        response.status,
+        error?.code,
+      );
     }
     return parsed as T;
   }
 }
 
-async function signRequest(identity: SigningIdentity, request: { audience: string; method: string; path: string; body: string }, at: Date): Promise<string> {
+async function signRequest(
+  identity: SigningIdentity,
+  request: { audience: string; method: string; path: string; body: string },
+  at: Date,
+): Promise<string> {
   const now = Math.floor(at.getTime() / 1000);
   const claims = {
     aud: request.audience,

@@ -13,12 +13,16 @@ export interface ClusterInfo {
 
 export async function listClusters(deps: Pick<TshDeps, 'api'>, profile: Profile, keys: ProfileKeys): Promise<ClusterInfo[]> {
   const api = deps.api(profile.proxy, apiAudience(profile.cluster));
-  const answer = await api.call<{ clusters: ClusterInfo[] }>('GET', '/webapi/kube/clusters', undefined, { certPem: keys.certPem, keyPem: keys.keyPem });
+  const answer = await api.call<{ clusters: ClusterInfo[] }>('GET', '/webapi/kube/clusters', undefined, {
+    certPem: keys.certPem,
+    keyPem: keys.keyPem,
+  });
   return answer.clusters;
 }
 
 export function requireCluster(clusters: ClusterInfo[], name: string): void {
-  if (!clusters.some((c) => c.name === name)) throw new UsageError(`kubernetes cluster "${name}" not found or not allowed; tsh kube ls lists yours`);
+  if (!clusters.some((c) => c.name === name))
+    throw new UsageError(`kubernetes cluster "${name}" not found or not allowed; tsh kube ls lists yours`);
 }
 
 export const contextName = (profile: Profile, kube: string) => `${profile.cluster}-${kube}`;
@@ -30,15 +34,28 @@ function entryFor(deps: Pick<TshDeps, 'config' | 'execPlugin'>, profile: Profile
     server: `https://${profile.agent}/k8s/${kube}`,
     caPem: keys.hostCaPem,
     profile: profile.proxy,
-    exec: { command: deps.execPlugin.command, args: [...deps.execPlugin.args, 'kube', 'credentials', `--kube-cluster=${kube}`, `--proxy=${profile.proxy}`], env },
+    exec: {
+      command: deps.execPlugin.command,
+      args: [...deps.execPlugin.args, 'kube', 'credentials', `--kube-cluster=${kube}`, `--proxy=${profile.proxy}`],
+      env,
+    },
   };
 }
 
 /** Replaces this profile's entries with one per cluster; selects `select`, else the first. */
-export async function writeKubeconfig(deps: Pick<TshDeps, 'config' | 'execPlugin'>, profile: Profile, keys: ProfileKeys, clusters: ClusterInfo[], select?: string): Promise<string | undefined> {
+export async function writeKubeconfig(
+  deps: Pick<TshDeps, 'config' | 'execPlugin'>,
+  profile: Profile,
+  keys: ProfileKeys,
+  clusters: ClusterInfo[],
+  select?: string,
+): Promise<string | undefined> {
   return withKubeconfig(deps.config.kubeconfig, (config) => {
     removeEntries(config, profile.proxy);
-    addEntries(config, clusters.map((c) => entryFor(deps, profile, keys, c.name)));
+    addEntries(
+      config,
+      clusters.map((c) => entryFor(deps, profile, keys, c.name)),
+    );
     const wanted = select ?? (clusters.length > 0 ? clusters[0]!.name : undefined);
     if (wanted) config['current-context'] = contextName(profile, wanted);
     return wanted;

@@ -97,7 +97,10 @@ function updateNamedList(document: Document, key: 'clusters' | 'users' | 'contex
 
 function readDocument(path: string): Document {
   const doc = parseDocument(existsSync(path) ? readFileSync(path, 'utf8') : '');
-  if (doc.errors.length > 0) throw new UsageError(`kubeconfig ${path} is not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix or move it, then run tsh again`);
+  if (doc.errors.length > 0)
+    throw new UsageError(
+      `kubeconfig ${path} is not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix or move it, then run tsh again`,
+    );
   if (!doc.contents || !isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
   return doc;
 }
@@ -129,7 +132,11 @@ export function addEntries(config: Kubeconfig, entries: KubeEntry[]): void {
   for (const entry of entries) {
     config.clusters = upsert(config.clusters, {
       name: entry.name,
-      cluster: { server: entry.server, 'certificate-authority-data': Buffer.from(entry.caPem).toString('base64'), extensions: marker(entry.profile) },
+      cluster: {
+        server: entry.server,
+        'certificate-authority-data': Buffer.from(entry.caPem).toString('base64'),
+        extensions: marker(entry.profile),
+      },
     });
     config.users = upsert(config.users, {
       name: entry.name,

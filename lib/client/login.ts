@@ -57,11 +57,18 @@ export function checkIssuedCertificate(certPem: string, keys: KeyPair, ping: Pin
 
 export async function ping(api: ApiClient): Promise<Ping> {
   const answer = await api.call<Ping>('GET', '/webapi/ping');
-  if (!answer.ca?.user?.length || !answer.proxy?.kube?.public_addr) throw new ClientError('the proxy answered ping without CA certificates or agent address; is --proxy a Kubeport proxy?');
+  if (!answer.ca?.user?.length || !answer.proxy?.kube?.public_addr)
+    throw new ClientError('the proxy answered ping without CA certificates or agent address; is --proxy a Kubeport proxy?');
   return answer;
 }
 
-export function profileFrom(proxy: string, pingAnswer: Ping, login: LoginResponse, cert: X509Certificate, keys: KeyPair): { profile: Profile; keys: ProfileKeys } {
+export function profileFrom(
+  proxy: string,
+  pingAnswer: Ping,
+  login: LoginResponse,
+  cert: X509Certificate,
+  keys: KeyPair,
+): { profile: Profile; keys: ProfileKeys } {
   const user = safePathPart(cert.subject.match(/^CN=(.*)$/m)?.[1] ?? '', 'the user name');
   return {
     profile: {
@@ -73,6 +80,11 @@ export function profileFrom(proxy: string, pingAnswer: Ping, login: LoginRespons
       traits: login.traits,
       expires: new Date(cert.validTo).toISOString(),
     },
-    keys: { certPem: login.cert, keyPem: keys.privateKeyPem, userCaPem: pingAnswer.ca.user.join('\n'), hostCaPem: pingAnswer.ca.host.join('\n') },
+    keys: {
+      certPem: login.cert,
+      keyPem: keys.privateKeyPem,
+      userCaPem: pingAnswer.ca.user.join('\n'),
+      hostCaPem: pingAnswer.ca.host.join('\n'),
+    },
   };
 }

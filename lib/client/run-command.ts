@@ -14,12 +14,20 @@ interface CommanderError extends Error {
 }
 
 function isCommanderError(error: unknown): error is CommanderError {
-  return error instanceof Error && typeof (error as CommanderError).exitCode === 'number' && String((error as CommanderError).code).startsWith('commander.');
+  return (
+    error instanceof Error &&
+    typeof (error as CommanderError).exitCode === 'number' &&
+    String((error as CommanderError).code).startsWith('commander.')
+  );
 }
 
 /** An error of the operating system about a file or a socket: the user's environment, not a bug. */
 function isSystemError(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string' && typeof (error as NodeJS.ErrnoException).code === 'string';
+  return (
+    error instanceof Error &&
+    typeof (error as NodeJS.ErrnoException).syscall === 'string' &&
+    typeof (error as NodeJS.ErrnoException).code === 'string'
+  );
 }
 
 /** Writes what the user should see about `error`; returns the exit code. */

@@ -21,7 +21,9 @@ export function requireValid(profile: Profile, keys: ProfileKeys, now = new Date
   const cert = new X509Certificate(keys.certPem);
   const notAfter = new Date(cert.validTo);
   if (now >= notAfter) {
-    throw new UsageError(`your Kubeport session for ${profile.user} at ${profile.proxy} expired at ${notAfter.toISOString()}; run: ${loginHint(profile)}`);
+    throw new UsageError(
+      `your Kubeport session for ${profile.user} at ${profile.proxy} expired at ${notAfter.toISOString()}; run: ${loginHint(profile)}`,
+    );
   }
   return cert;
 }

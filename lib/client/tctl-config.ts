@@ -36,4 +36,10 @@ export function tctlConfig(raw: RawTctlFlags): TctlConfig {
 }
 
 /** A comma-separated list flag (--roles, --kubernetes-groups): trimmed, empty items dropped. */
-export const listFlag = (value: string | undefined) => (value ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : []);
+export const listFlag = (value: string | undefined) =>
+  value
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    : [];

@@ -109,9 +109,13 @@ const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:(\d{1,5}))?$/;
  * no port): it names the profile and its files.
  */
 export function normalizeProxy(input: string): string {
-  const bare = input.trim().replace(/^https?:\/\//i, '').replace(/\/+$/, '');
+  const bare = input
+    .trim()
+    .replace(/^https?:\/\//i, '')
+    .replace(/\/+$/, '');
   const match = HOST_PORT.exec(bare);
-  if (!match || Number(match[3] ?? 0) > 65535) throw new UsageError(`--proxy ${input} is not HOST:PORT (for example 127.0.0.1:3080 or kubeport.example.com:443)`);
+  if (!match || Number(match[3] ?? 0) > 65535)
+    throw new UsageError(`--proxy ${input} is not HOST:PORT (for example 127.0.0.1:3080 or kubeport.example.com:443)`);
   const host = match[1]!.toLowerCase();
   return `${host}:${match[3] ?? (isLoopbackHost(host) ? '3080' : '443')}`;
 }

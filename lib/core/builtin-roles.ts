@@ -4,7 +4,7 @@ import type { Role } from './resources.js';
 export const accessRole: Role = {
   kind: 'role',
   version: 'v7',
-  metadata: { name: 'access', description: 'Reach every Kubernetes cluster as the user\'s own Kubernetes users and groups' },
+  metadata: { name: 'access', description: "Reach every Kubernetes cluster as the user's own Kubernetes users and groups" },
   spec: {
     options: { max_session_ttl: '30h' },
     allow: {

@@ -17,9 +17,7 @@ export const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 
 export type CertificateKind =
-  | { kind: 'ca'; commonName: string }
-  | { kind: 'user'; identity: Identity }
-  | { kind: 'host'; dns: string[]; ips: string[] };
+  { kind: 'ca'; commonName: string } | { kind: 'user'; identity: Identity } | { kind: 'host'; dns: string[]; ips: string[] };
 
 export interface SigningCa {
   signer: Signer;
@@ -108,7 +106,7 @@ async function extensions(template: CertificateKind, subjectSpki: Uint8Array): P
 /** 16 random bytes as a positive INTEGER in its shortest form (first byte 0x01..0x7f). */
 function serialNumber(random: Random): ArrayBuffer {
   const bytes = random.bytes(16);
-  bytes[0] = (bytes[0]! & 0x7f) || 0x01;
+  bytes[0] = bytes[0]! & 0x7f || 0x01;
   return arrayBuffer(bytes);
 }
 

@@ -9,7 +9,12 @@ export const FRESH_FOR_MS = 2_000;
  * Wraps `load` so each key is loaded at most once per `ttlMs`; callers that ask while a load is
  * under way share it. A failed load is forgotten at once, so the next caller tries again.
  */
-export function cachedLoader<T>(load: (key: string) => Promise<T>, clock: Clock, ttlMs = FRESH_FOR_MS, maxEntries = 10_000): (key: string) => Promise<T> {
+export function cachedLoader<T>(
+  load: (key: string) => Promise<T>,
+  clock: Clock,
+  ttlMs = FRESH_FOR_MS,
+  maxEntries = 10_000,
+): (key: string) => Promise<T> {
   const cache = new Map<string, { at: number; value: Promise<T> }>();
   return (key) => {
     const now = clock.now().getTime();

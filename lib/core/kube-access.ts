@@ -76,7 +76,9 @@ export function resolveImpersonation(username: string, granted: KubePrincipals, 
   if (askedUsers.length === 1) {
     user = askedUsers[0]!;
     if (!allowedUsers.includes(user)) {
-      throw accessDenied(`impersonation request has been denied: your roles do not allow kubectl --as ${user} (allowed: ${allowedUsers.join(', ')})`);
+      throw accessDenied(
+        `impersonation request has been denied: your roles do not allow kubectl --as ${user} (allowed: ${allowedUsers.join(', ')})`,
+      );
     }
   } else if (allowedUsers.length === 1) {
     user = allowedUsers[0]!;
@@ -87,7 +89,9 @@ export function resolveImpersonation(username: string, granted: KubePrincipals, 
   if (asked.groups.length > 0) {
     for (const group of asked.groups) {
       if (!allowedGroups.includes(group)) {
-        throw accessDenied(`impersonation request has been denied: your roles do not allow kubectl --as-group ${group} (allowed: ${allowedGroups.join(', ')})`);
+        throw accessDenied(
+          `impersonation request has been denied: your roles do not allow kubectl --as-group ${group} (allowed: ${allowedGroups.join(', ')})`,
+        );
       }
     }
     groups = [...new Set(asked.groups)];

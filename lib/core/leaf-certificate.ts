@@ -46,11 +46,7 @@ export async function chainsToTrustedCa(cert: x509.X509Certificate, trustedCaPem
 }
 
 /** The whole check, for a certificate that did not come through the agent's TLS handshake. */
-export async function verifyLeafCertificate(
-  input: string | Uint8Array,
-  trustedCaPems: string[],
-  clock: Clock,
-): Promise<CertifiedIdentity> {
+export async function verifyLeafCertificate(input: string | Uint8Array, trustedCaPems: string[], clock: Clock): Promise<CertifiedIdentity> {
   const cert = parseCertificate(input);
   const now = clock.now();
   if (!(await chainsToTrustedCa(cert, trustedCaPems, now))) {

@@ -18,7 +18,9 @@ export function parseKubeTarget(rawTarget: string): KubeTarget {
   if (!/^[\x21-\x7e]*$/.test(rawTarget)) throw badRequest('request target must be printable ASCII');
   if (rawTarget.includes('#')) throw badRequest('request target must not carry a fragment');
   if (!rawTarget.startsWith(PREFIX)) {
-    throw badRequest(`request path must start with ${PREFIX}<cluster>/; check the server of your kubeconfig (run tsh kube login <cluster>)`);
+    throw badRequest(
+      `request path must start with ${PREFIX}<cluster>/; check the server of your kubeconfig (run tsh kube login <cluster>)`,
+    );
   }
   const queryAt = rawTarget.indexOf('?');
   const rawPath = queryAt === -1 ? rawTarget : rawTarget.slice(0, queryAt);

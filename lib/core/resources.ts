@@ -33,7 +33,8 @@ const roleConditions = z
       .optional()
       .superRefine((labels, ctx) => {
         for (const [key, value] of Object.entries(labels ?? {})) {
-          if (key === '*' && value !== '*') ctx.addIssue({ code: 'custom', message: `selector *:${String(value)} is not supported; use '*': '*'` });
+          if (key === '*' && value !== '*')
+            ctx.addIssue({ code: 'custom', message: `selector *:${String(value)} is not supported; use '*': '*'` });
         }
       }),
     kubernetes_groups: stringList.optional(),
@@ -43,7 +44,13 @@ const roleConditions = z
     kubernetes_resources: z
       .array(
         kubernetesResource.refine(
-          (r) => r.kind === '*' && r.namespace === '*' && r.name === '*' && r.verbs.length === 1 && r.verbs[0] === '*' && (r.api_group ?? '*') === '*',
+          (r) =>
+            r.kind === '*' &&
+            r.namespace === '*' &&
+            r.name === '*' &&
+            r.verbs.length === 1 &&
+            r.verbs[0] === '*' &&
+            (r.api_group ?? '*') === '*',
           "only {kind: '*', namespace: '*', name: '*', verbs: ['*']} is supported yet; narrower kubernetes_resources are not enforced, so leave them out and restrict access with kubernetes_groups and the cluster's RBAC",
         ),
       )
@@ -122,12 +129,16 @@ export function isResourceKind(kind: string): kind is ResourceKind {
 }
 
 /** Validates a parsed document; the error names the field and what to write instead. */
-export function parseResource(document: unknown, source = 'input'):
-  | { ok: true; kind: ResourceKind; resource: Role | User | KubeCluster }
-  | { ok: false; message: string } {
+export function parseResource(
+  document: unknown,
+  source = 'input',
+): { ok: true; kind: ResourceKind; resource: Role | User | KubeCluster } | { ok: false; message: string } {
   const kind = typeof document === 'object' && document !== null ? (document as { kind?: unknown }).kind : undefined;
   if (typeof kind !== 'string' || !isResourceKind(kind)) {
-    return { ok: false, message: `${source}: kind must be one of ${Object.keys(resourceSchemas).join(', ')} (got ${JSON.stringify(kind ?? null)})` };
+    return {
+      ok: false,
+      message: `${source}: kind must be one of ${Object.keys(resourceSchemas).join(', ')} (got ${JSON.stringify(kind ?? null)})`,
+    };
   }
   const result = resourceSchemas[kind].safeParse(document);
   if (result.success) return { ok: true, kind, resource: result.data };

@@ -36,8 +36,8 @@ export function claimsMismatch(
   if (claims.body_sha256 !== bodyDigest(request.body)) return 'signed for another body';
   if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number') return 'signature has no lifetime';
   if (claims.exp - claims.iat > SIGNED_REQUEST_LIFETIME_S * 5) return 'signature lifetime is too long';
-  if (nowSeconds > claims.exp + SIGNED_REQUEST_LEEWAY_S) return 'signature has expired; check this computer\'s clock';
-  if (nowSeconds < claims.iat - SIGNED_REQUEST_LEEWAY_S) return 'signature is from the future; check this computer\'s clock';
+  if (nowSeconds > claims.exp + SIGNED_REQUEST_LEEWAY_S) return "signature has expired; check this computer's clock";
+  if (nowSeconds < claims.iat - SIGNED_REQUEST_LEEWAY_S) return "signature is from the future; check this computer's clock";
   if (typeof claims.jti !== 'string' || claims.jti.length < 16) return 'signature has no request id';
   return undefined;
 }

@@ -23,7 +23,10 @@ export function checkUserStanding(identity: Identity, user: User | undefined): v
   // Inclusive: an unparsable issue time (NaN) compares false, so it is refused explicitly.
   const issuedAt = Date.parse(identity.issuedAt);
   if (revokedBefore && !(issuedAt > Date.parse(revokedBefore))) {
-    throw new KubeportError('unauthenticated', `your certificate was revoked at ${revokedBefore} (your user was changed or created again); run tsh login`);
+    throw new KubeportError(
+      'unauthenticated',
+      `your certificate was revoked at ${revokedBefore} (your user was changed or created again); run tsh login`,
+    );
   }
 }
 

@@ -73,7 +73,11 @@ export function impersonate(req: IncomingMessage, requestor: UserInfo, impersona
   }
 
   if (!username) {
-    const refs = [...groups.map((g) => objectRef('Group', g)), ...extraRefs, ...(uid ? [objectRef('UID', uid, 'authentication.k8s.io/v1')] : [])];
+    const refs = [
+      ...groups.map((g) => objectRef('Group', g)),
+      ...extraRefs,
+      ...(uid ? [objectRef('UID', uid, 'authentication.k8s.io/v1')] : []),
+    ];
     if (refs.length === 0) return { user: requestor };
     // A plain-text 500, not a Status: the apiserver answers this case with http.Error.
     const text = `Internal Server Error: ${q(req.url ?? '')}: requested [${refs.join(' ')}] without impersonating a user`;

@@ -32,7 +32,14 @@ export async function createClusterCa(commonName: string, options: { clock?: Clo
     // one builder serves both; Kubernetes ignores the Kubeport identity extension it also carries.
     async issueClient(username, groups = []) {
       const key = newLeafKey();
-      const identity = { username, roles: groups, traits: {}, connector: 'demo', accessRequests: [], issuedAt: ca.clock.now().toISOString() };
+      const identity = {
+        username,
+        roles: groups,
+        traits: {},
+        connector: 'demo',
+        accessRequests: [],
+        issuedAt: ca.clock.now().toISOString(),
+      };
       return { certPem: await issueUserCertificate(ca, key.spki, identity, LEAF_TTL_MS), keyPem: key.keyPem };
     },
   };

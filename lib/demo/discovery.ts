@@ -44,13 +44,21 @@ const apiModel: GroupVersionDef[] = [
   {
     group: 'authentication.k8s.io',
     version: 'v1',
-    resources: [{ name: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'] }],
+    resources: [
+      { name: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'] },
+    ],
   },
   {
     group: 'authorization.k8s.io',
     version: 'v1',
     resources: [
-      { name: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'] },
+      {
+        name: 'selfsubjectaccessreviews',
+        singular: 'selfsubjectaccessreview',
+        kind: 'SelfSubjectAccessReview',
+        namespaced: false,
+        verbs: ['create'],
+      },
     ],
   },
 ];
@@ -67,7 +75,10 @@ function aggregatedDiscovery(gvs: GroupVersionDef[]): Buffer {
       singularResource: r.singular,
       ...optional('shortNames', r.shortNames),
       verbs: r.verbs,
-      ...optional('subresources', r.subresources?.map((s) => ({ subresource: s.name, responseKind: responseKind(s.kind), verbs: s.verbs }))),
+      ...optional(
+        'subresources',
+        r.subresources?.map((s) => ({ subresource: s.name, responseKind: responseKind(s.kind), verbs: s.verbs })),
+      ),
     }));
     return { metadata: gv.group ? { name: gv.group } : {}, versions: [{ version: gv.version, resources, freshness: 'Current' }] };
   });
@@ -76,8 +87,21 @@ function aggregatedDiscovery(gvs: GroupVersionDef[]): Buffer {
 
 function resourceList(gv: GroupVersionDef): Buffer {
   const resources = gv.resources.flatMap((r) => [
-    { name: r.name, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs, ...optional('shortNames', r.shortNames) },
-    ...(r.subresources ?? []).map((s) => ({ name: `${r.name}/${s.name}`, singularName: '', namespaced: r.namespaced, kind: s.kind, verbs: s.verbs })),
+    {
+      name: r.name,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: r.verbs,
+      ...optional('shortNames', r.shortNames),
+    },
+    ...(r.subresources ?? []).map((s) => ({
+      name: `${r.name}/${s.name}`,
+      singularName: '',
+      namespaced: r.namespaced,
+      kind: s.kind,
+      verbs: s.verbs,
+    })),
   ]);
   return json({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersion(gv), resources });
 }

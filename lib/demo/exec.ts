@@ -33,7 +33,9 @@ export function createExecUpgrade(admit: (req: IncomingMessage) => Admission, fi
       record.status = reply.status;
       // Read on to the client's end, which completes the close; unread, the socket would stay half-open.
       socket.resume();
-      socket.end(`HTTP/1.1 ${reply.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${reply.body.length}\r\nConnection: close\r\n\r\n${reply.body.toString()}`);
+      socket.end(
+        `HTTP/1.1 ${reply.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${reply.body.length}\r\nConnection: close\r\n\r\n${reply.body.toString()}`,
+      );
     };
     if ('reject' in admission) return refuse(admission.reject);
     const { user } = admission;
@@ -59,7 +61,13 @@ function runCommand(ws: WebSocket, command: string[]): void {
     const status =
       exitCode === 0
         ? { metadata: {}, status: 'Success' }
-        : { metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${exitCode}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(exitCode) }] } };
+        : {
+            metadata: {},
+            status: 'Failure',
+            message: `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${exitCode}`,
+            reason: 'NonZeroExitCode',
+            details: { causes: [{ reason: 'ExitCode', message: String(exitCode) }] },
+          };
     send(STATUS, JSON.stringify(status));
     ws.close(1000);
   };

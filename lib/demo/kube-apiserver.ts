@@ -38,7 +38,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const handle = createRequestHandler(admit, routes, allowed);
 
   const server = https.createServer(
-    { key: serving.keyPem, cert: serving.certPem, ca: [ca.certPem], requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] },
+    {
+      key: serving.keyPem,
+      cert: serving.certPem,
+      ca: [ca.certPem],
+      requestCert: true,
+      rejectUnauthorized: false,
+      ALPNProtocols: ['http/1.1'],
+    },
     (req, res) => void handle(req, res),
   );
   // Upgraded sockets leave the server's connection list, so close() must end them itself.

@@ -41,7 +41,13 @@ export function apiRoutes({ fixtures, allowed, streams, legacyCore }: ApiState):
       method: 'GET',
       pattern: '/api/v1/namespaces',
       authorize: () => ({ verb: 'list', group: '', resource: 'namespaces' }),
-      handle: (ctx) => list(ctx, 'NamespaceList', [...fixtures.namespaces.values()].map((s) => s.object), namespaceColumns),
+      handle: (ctx) =>
+        list(
+          ctx,
+          'NamespaceList',
+          [...fixtures.namespaces.values()].map((s) => s.object),
+          namespaceColumns,
+        ),
     },
     {
       method: 'GET',
@@ -63,7 +69,13 @@ export function apiRoutes({ fixtures, allowed, streams, legacyCore }: ApiState):
       method: 'GET',
       pattern: '/api/v1/namespaces/:ns/pods',
       authorize: ({ ns }) => ({ verb: 'list', group: '', resource: 'pods', namespace: ns }),
-      handle: (ctx) => list(ctx, 'PodList', (fixtures.pods.get(ctx.params.ns ?? '') ?? []).map((s) => s.object), podColumns),
+      handle: (ctx) =>
+        list(
+          ctx,
+          'PodList',
+          (fixtures.pods.get(ctx.params.ns ?? '') ?? []).map((s) => s.object),
+          podColumns,
+        ),
     },
     {
       method: 'GET',
@@ -81,7 +93,8 @@ export function apiRoutes({ fixtures, allowed, streams, legacyCore }: ApiState):
       handle: (ctx) => {
         const { ns = '', name = '' } = ctx.params;
         if (!fixtures.pods.get(ns)?.some((s) => s.object.metadata.name === name)) return notFound('pods', name);
-        if (/^(true|1)$/.test(ctx.query.get('follow') ?? '')) return stream(ctx, 'text/plain', streams, (tick) => `${name} log line ${tick}\n`);
+        if (/^(true|1)$/.test(ctx.query.get('follow') ?? ''))
+          return stream(ctx, 'text/plain', streams, (tick) => `${name} log line ${tick}\n`);
         return { status: 200, body: Buffer.from(`${name} log line 0\n`), contentType: 'text/plain' };
       },
     },
@@ -115,9 +128,26 @@ export function apiRoutes({ fixtures, allowed, streams, legacyCore }: ApiState):
  */
 function serviceProxyRoutes(intervalMs: number): Route[] {
   const pattern = '/api/v1/namespaces/:ns/services/:name/proxy';
-  const authorize = ({ ns, name }: Record<string, string>): Attributes => ({ verb: 'get', group: '', resource: 'services', subresource: 'proxy', namespace: ns, name });
+  const authorize = ({ ns, name }: Record<string, string>): Attributes => ({
+    verb: 'get',
+    group: '',
+    resource: 'services',
+    subresource: 'proxy',
+    namespace: ns,
+    name,
+  });
   return [
-    { method: 'GET', pattern, authorize, handle: (ctx) => stream(ctx, 'text/plain', { intervalMs, durationMs: 600_000 }, (tick) => `proxied line ${tick}\n`) },
-    { method: 'POST', pattern, authorize, handle: async ({ req }) => ({ status: 200, body: json({ received: (await readBody(req, 64 << 20)).length }) }) },
+    {
+      method: 'GET',
+      pattern,
+      authorize,
+      handle: (ctx) => stream(ctx, 'text/plain', { intervalMs, durationMs: 600_000 }, (tick) => `proxied line ${tick}\n`),
+    },
+    {
+      method: 'POST',
+      pattern,
+      authorize,
+      handle: async ({ req }) => ({ status: 200, body: json({ received: (await readBody(req, 64 << 20)).length }) }),
+    },
   ];
 }

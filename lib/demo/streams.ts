@@ -35,13 +35,22 @@ function watchReply(ctx: RequestContext, items: KubeObject[], columns: Column[],
     const first = items[0];
     if (!first) return '';
     const object = { ...first, metadata: { ...first.metadata, resourceVersion: String(1000 + tick) } };
-    const body = asTable ? JSON.parse(tableBody(columns, [object], { resourceVersion: object.metadata.resourceVersion }).toString()) : object;
+    const body = asTable
+      ? JSON.parse(tableBody(columns, [object], { resourceVersion: object.metadata.resourceVersion }).toString())
+      : object;
     return `${JSON.stringify({ type: 'MODIFIED', object: body })}\n`;
   });
 }
 
 // Lists honour limit/continue with an offset token; watch=true streams changes instead.
-export function listReply(ctx: RequestContext, kind: string, items: KubeObject[], columns: Column[], resourceVersion: string, streams: StreamOptions): Reply {
+export function listReply(
+  ctx: RequestContext,
+  kind: string,
+  items: KubeObject[],
+  columns: Column[],
+  resourceVersion: string,
+  streams: StreamOptions,
+): Reply {
   if (/^(true|1)$/.test(ctx.query.get('watch') ?? '')) return watchReply(ctx, items, columns, streams);
   const meta: Record<string, unknown> = { resourceVersion };
   let start = 0;

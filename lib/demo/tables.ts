@@ -32,7 +32,13 @@ export function tableBody(columns: Column[], objects: KubeObject[], listMeta: Re
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: listMeta,
-    columnDefinitions: columns.map((c) => ({ name: c.name, type: 'string', format: c.format ?? '', description: '', priority: c.priority ?? 0 })),
+    columnDefinitions: columns.map((c) => ({
+      name: c.name,
+      type: 'string',
+      format: c.format ?? '',
+      description: '',
+      priority: c.priority ?? 0,
+    })),
     rows: objects.map((o) => ({
       cells: columns.map((c) => c.cell(o, now)),
       object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },

@@ -40,6 +40,6 @@ export class CertificateAuthorities extends Construct {
       return created;
     };
     this.userCaKey = key('UserCaKey', 'Kubeport user CA: signs client certificates');
-    this.hostCaKey = key('HostCaKey', 'Kubeport host CA: signs the agent\'s TLS certificate');
+    this.hostCaKey = key('HostCaKey', "Kubeport host CA: signs the agent's TLS certificate");
   }
 }

@@ -3,7 +3,21 @@
 // Every write creates a fresh file exclusively (a symlink planted at its name makes it fail instead
 // of being followed) and renames it over the target (replacing a symlink there, not following it).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { KubeportError } from '../core/errors.js';
 
@@ -36,7 +50,7 @@ export function writeNewFile(path: string, content: string | Uint8Array, mode: n
   try {
     fchmodSync(fd, mode);
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
     fsyncSync(fd);
     written = true;
   } finally {
@@ -81,7 +95,11 @@ export function ensurePrivateDirectory(path: string): void {
   if (!stat.isDirectory()) throw unsafe(path, 'is not a directory', `remove ${path} or choose another directory`);
   const uid = process.getuid?.();
   if (uid !== undefined && stat.uid !== uid) {
-    throw unsafe(path, `belongs to another account (uid ${stat.uid}, you are uid ${uid})`, 'choose a directory of your own (--data-dir DIR)');
+    throw unsafe(
+      path,
+      `belongs to another account (uid ${stat.uid}, you are uid ${uid})`,
+      'choose a directory of your own (--data-dir DIR)',
+    );
   }
   if ((stat.mode & 0o077) !== 0) chmodSync(path, 0o700);
 }

@@ -27,7 +27,10 @@ export class AdminService {
   async authorize(caller: CertifiedIdentity, resource: string, verb: string): Promise<void> {
     const roles = await loadRoles(this.deps.resources, caller.roles);
     const allows = (rules: { resources: string[]; verbs: string[] }[] | undefined) =>
-      (rules ?? []).some((rule) => (rule.resources.includes('*') || rule.resources.includes(resource)) && (rule.verbs.includes('*') || rule.verbs.includes(verb)));
+      (rules ?? []).some(
+        (rule) =>
+          (rule.resources.includes('*') || rule.resources.includes(resource)) && (rule.verbs.includes('*') || rule.verbs.includes(verb)),
+      );
     if (roles.some((role) => allows(role.spec.deny.rules)) || !roles.some((role) => allows(role.spec.allow.rules))) {
       throw accessDenied(`your roles (${caller.roles.join(', ')}) do not allow ${verb} on ${resource}`);
     }
@@ -62,7 +65,9 @@ export class AdminService {
     // Invites and credentials an earlier user of the name left behind go before the new invite.
     await this.localUsers.forget(user.metadata.name);
     const invite = await this.localUsers.createInvite(user);
-    await this.deps.audit.emit(auditEvent(this.deps, 'user.create', { user: caller.username, name: user.metadata.name, roles: user.spec.roles }));
+    await this.deps.audit.emit(
+      auditEvent(this.deps, 'user.create', { user: caller.username, name: user.metadata.name, roles: user.spec.roles }),
+    );
     return { user, invite: invite.token, expires: invite.expires };
   }
 
@@ -96,13 +101,19 @@ export class AdminService {
     return (await this.deps.resources.list(kind)).map((r) => r.body);
   }
 
-  async createResource(caller: CertifiedIdentity, document: unknown, source: string, overwrite: boolean): Promise<{ kind: ResourceKind; name: string }> {
+  async createResource(
+    caller: CertifiedIdentity,
+    document: unknown,
+    source: string,
+    overwrite: boolean,
+  ): Promise<{ kind: ResourceKind; name: string }> {
     const parsed = parseResource(document, source);
     if (!parsed.ok) throw badRequest(parsed.message);
     const name = parsed.resource.metadata.name;
     const existing = await this.deps.resources.get(parsed.kind, name);
     if (existing && !overwrite) throw new ConflictError(`${parsed.kind} ${name} already exists; add --force to overwrite it`);
-    const resource = parsed.kind === 'user' ? this.userToStore(parsed.resource as User, existing?.body as User | undefined) : parsed.resource;
+    const resource =
+      parsed.kind === 'user' ? this.userToStore(parsed.resource as User, existing?.body as User | undefined) : parsed.resource;
     await this.deps.resources.put(parsed.kind, name, resource, { expectRevision: existing?.revision ?? null });
     // A new user of the name starts without what an earlier one left behind.
     if (parsed.kind === 'user' && !existing) await this.localUsers.forget(name);

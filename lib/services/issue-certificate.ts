@@ -25,7 +25,9 @@ export async function issueCertificateFor(
 ): Promise<IssuedCertificate> {
   const roles = await loadRoles(deps.resources, user.spec.roles);
   if (roles.length === 0) {
-    throw accessDenied(`user ${user.metadata.name} has no existing roles (${user.spec.roles.join(', ') || 'none'}); ask an admin to grant one`);
+    throw accessDenied(
+      `user ${user.metadata.name} has no existing roles (${user.spec.roles.join(', ') || 'none'}); ask an admin to grant one`,
+    );
   }
   const ttl = certificateTtl(requestedTtlMs, maxSessionTtls(roles));
   const identity: Identity = {

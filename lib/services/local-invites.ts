@@ -69,7 +69,9 @@ export class LocalInvites {
     for (let attempt = 0; ; attempt++) {
       const index = await this.deps.resources.get<InviteIndex>(INDEX_KIND, user);
       if (!index) return;
-      await Promise.all(index.body.invites.flatMap(({ hash }) => [this.deps.state.delete(inviteKey(hash)), this.deps.state.delete(enrollmentKey(hash))]));
+      await Promise.all(
+        index.body.invites.flatMap(({ hash }) => [this.deps.state.delete(inviteKey(hash)), this.deps.state.delete(enrollmentKey(hash))]),
+      );
       try {
         // Only the index as read: an invite indexed meanwhile is deleted on the next round.
         await this.deps.resources.delete(INDEX_KIND, user, { expectRevision: index.revision });
@@ -87,7 +89,12 @@ export class LocalInvites {
       const now = this.deps.clock.now().getTime();
       const live = (index?.body.invites ?? []).filter((entry) => Date.parse(entry.expires) > now);
       try {
-        await this.deps.resources.put<InviteIndex>(INDEX_KIND, user, { invites: change(live) }, { expectRevision: index?.revision ?? null });
+        await this.deps.resources.put<InviteIndex>(
+          INDEX_KIND,
+          user,
+          { invites: change(live) },
+          { expectRevision: index?.revision ?? null },
+        );
         return;
       } catch (error) {
         if (!isConflict(error) || attempt >= INDEX_RETRIES) throw error;

@@ -82,7 +82,8 @@ export class LocalUsers {
     const pending = await this.invites.pendingEnrollment(attempt.invite);
     if (!pending) throw unauthenticated('TOTP enrollment not started or expired; run tsh login with the invite again');
     const step = matchTotp(await this.deps.secrets.open(pending.sealed), attempt.totpCode, this.deps.clock.now());
-    if (step === undefined) return this.failEnrollment(user, source, 'invalid TOTP code; check the clock of your device and enter the current code');
+    if (step === undefined)
+      return this.failEnrollment(user, source, 'invalid TOTP code; check the clock of your device and enter the current code');
     const taken = await this.invites.take(attempt.invite);
     if (!taken || taken.user !== user || taken.incarnation !== invite.incarnation) return this.failEnrollment(user, source, INVITE_FAILURE);
     await this.invites.endEnrollment(attempt.invite);
@@ -118,7 +119,12 @@ export class LocalUsers {
       return this.failLogin(user, source);
     }
     try {
-      await this.deps.resources.put('local_credentials', user, { ...credentials.body, last_totp_step: step }, { expectRevision: credentials.revision });
+      await this.deps.resources.put(
+        'local_credentials',
+        user,
+        { ...credentials.body, last_totp_step: step },
+        { expectRevision: credentials.revision },
+      );
     } catch (error) {
       // A parallel login used the same code first.
       if (error instanceof KubeportError && error.code === 'conflict') return this.failLogin(user, source);
@@ -155,7 +161,12 @@ export class LocalUsers {
       if (!account || incarnationOf(account.body) !== invite.incarnation) return this.failEnrollment(user, source, INVITE_FAILURE);
       const revokedBefore = revocationTime(this.deps.clock.now(), account.body).toISOString();
       try {
-        await this.deps.resources.put<User>('user', user, { ...account.body, spec: { ...account.body.spec, revoked_before: revokedBefore } }, { expectRevision: account.revision });
+        await this.deps.resources.put<User>(
+          'user',
+          user,
+          { ...account.body, spec: { ...account.body.spec, revoked_before: revokedBefore } },
+          { expectRevision: account.revision },
+        );
         return;
       } catch (error) {
         if (!(error instanceof KubeportError && error.code === 'conflict') || attempt >= USER_UPDATE_RETRIES) throw error;
@@ -171,7 +182,13 @@ export class LocalUsers {
     const issued = await issueCertificateFor(this.deps, stored.body, attempt.publicKeySpki, attempt.ttlMs, 'local', issuedAt);
     await throttle.recordSuccess(user, source);
     await this.deps.audit.emit(
-      auditEvent(this.deps, 'user.login', { user, success: true, method: 'local', 'addr.remote': source, user_roles: issued.identity.roles }),
+      auditEvent(this.deps, 'user.login', {
+        user,
+        success: true,
+        method: 'local',
+        'addr.remote': source,
+        user_roles: issued.identity.roles,
+      }),
     );
     return issued;
   }

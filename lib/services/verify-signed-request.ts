@@ -21,7 +21,8 @@ export async function verifySignedRequest(
   request: SignedRequest,
   deps: { trustedUserCaPems: string[]; clock: Clock; state: StateStore; resources: ResourceStore },
 ): Promise<CertifiedIdentity> {
-  if (!request.token) throw unauthenticated('this call needs a signed request; run tctl with an admin identity (tsh login as an editor, or --identity)');
+  if (!request.token)
+    throw unauthenticated('this call needs a signed request; run tctl with an admin identity (tsh login as an editor, or --identity)');
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(request.token);

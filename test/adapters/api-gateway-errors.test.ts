@@ -44,17 +44,20 @@ afterAll(async () => {
 });
 
 describe('HTTP API error answers', () => {
-  it.each(['/v1/boom', '/v1/crash'])('answers an unexpected error on %s with 500, code internal, a generic message and no stack', async (path) => {
-    logged.length = 0;
-    const res = await fetch(base + path);
-    const text = await res.text();
-    expect(res.status).toBe(500);
-    expect(res.headers.get('content-type')).toBe('application/json');
-    expect(JSON.parse(text)).toEqual({ error: { code: 'internal', message: 'internal error; the server log has the details' } });
-    expect(text).not.toMatch(/EACCES|kubeport\/|token|TypeError|\bat /);
-    // The operator still gets the whole story.
-    expect(logged.join('\n')).toMatch(/(EACCES|reading 'token')[^]*\n\s+at /);
-  });
+  it.each(['/v1/boom', '/v1/crash'])(
+    'answers an unexpected error on %s with 500, code internal, a generic message and no stack',
+    async (path) => {
+      logged.length = 0;
+      const res = await fetch(base + path);
+      const text = await res.text();
+      expect(res.status).toBe(500);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(JSON.parse(text)).toEqual({ error: { code: 'internal', message: 'internal error; the server log has the details' } });
+      expect(text).not.toMatch(/EACCES|kubeport\/|token|TypeError|\bat /);
+      // The operator still gets the whole story.
+      expect(logged.join('\n')).toMatch(/(EACCES|reading 'token')[^]*\n\s+at /);
+    },
+  );
 
   it('answers rate limiting with 429, its message and Retry-After', async () => {
     const res = await fetch(`${base}/v1/limited`);
@@ -63,11 +66,15 @@ describe('HTTP API error answers', () => {
     expect(await res.json()).toEqual({ error: { code: 'rate_limited', message: 'too many failed logins; try again in 42 s' } });
   });
 
-  it('answers the adapter\'s own refusals in the same shape', async () => {
+  it("answers the adapter's own refusals in the same shape", async () => {
     const fromPage = await fetch(`${base}/v1/limited`, { headers: { origin: 'https://evil.example' } });
     expect(fromPage.status).toBe(403);
     expect(((await fromPage.json()) as { error: { code: string } }).error.code).toBe('access_denied');
-    const large = await fetch(`${base}/v1/limited`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(2 * 1024 * 1024) }).catch((error: unknown) => error);
+    const large = await fetch(`${base}/v1/limited`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(2 * 1024 * 1024),
+    }).catch((error: unknown) => error);
     // The server resets the connection after answering 413; a client still uploading may see the
     // reset instead of the answer, so the shape is checked whenever the answer arrives (it does here).
     if (large instanceof Response) {

@@ -85,9 +85,7 @@ describe('DynamoAuditLog', () => {
 
   it('defaults the limit to 100', async () => {
     const { log } = await freshLog({ shards: 2 });
-    await Promise.all(
-      Array.from({ length: 105 }, (_, i) => log.emit(event(new Date(Date.UTC(2030, 2, 10, 1, 0, i)).toISOString()))),
-    );
+    await Promise.all(Array.from({ length: 105 }, (_, i) => log.emit(event(new Date(Date.UTC(2030, 2, 10, 1, 0, i)).toISOString()))));
     const found = await log.search({ from: new Date('2030-03-10T00:00:00Z'), to: current });
     expect(found).toHaveLength(100);
     expect(found[0]?.time).toBe('2030-03-10T01:01:44.000Z');
@@ -103,11 +101,7 @@ describe('DynamoAuditLog', () => {
     const range = { from: new Date('2030-03-08T00:00:00Z'), to: current };
 
     const alice = await log.search({ ...range, user: 'alice' });
-    expect(alice.map((e) => e.time)).toEqual([
-      '2030-03-10T10:00:00.000Z',
-      '2030-03-09T10:00:00.000Z',
-      '2030-03-08T10:00:00.000Z',
-    ]);
+    expect(alice.map((e) => e.time)).toEqual(['2030-03-10T10:00:00.000Z', '2030-03-09T10:00:00.000Z', '2030-03-08T10:00:00.000Z']);
     const logins = await log.search({ ...range, event: 'user.login' });
     expect(logins.map((e) => e.time)).toEqual([
       '2030-03-10T10:30:00.000Z',

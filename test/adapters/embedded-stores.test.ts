@@ -55,7 +55,14 @@ req.on('error', (error) => console.log(error.code));
 req.end(body);
 `;
 
-async function runAttack(asUser: string | undefined, socketPath: string, method: string, path: string, target = '', body = ''): Promise<string> {
+async function runAttack(
+  asUser: string | undefined,
+  socketPath: string,
+  method: string,
+  path: string,
+  target = '',
+  body = '',
+): Promise<string> {
   const args = [process.execPath, '-e', ATTACK, socketPath, method, path, target, body];
   const [command, ...rest] = asUser === undefined ? args : ['runuser', '-u', asUser, '--', ...args];
   // Asynchronously: the store answers from this very process.
@@ -67,7 +74,12 @@ const runuserMissing = spawnSync('runuser', ['--help']).error !== undefined;
 const otherAccountSkip = process.getuid?.() !== 0 ? 'needs root to act as another account' : runuserMissing ? 'needs runuser' : undefined;
 
 const createTable = (name: string) =>
-  JSON.stringify({ TableName: name, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] });
+  JSON.stringify({
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+  });
 
 /** Inodes of the TCP sockets this process listens on (Linux). */
 function listeningTcpInodes(): Set<string> {
@@ -81,7 +93,12 @@ function listeningTcpInodes(): Set<string> {
     }),
   );
   const listening = ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((table) =>
-    readFileSync(table, 'utf8').split('\n').slice(1).map((line) => line.trim().split(/\s+/)).filter((cols) => cols[3] === '0A').map((cols) => cols[9]!),
+    readFileSync(table, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((cols) => cols[3] === '0A')
+      .map((cols) => cols[9]!),
   );
   return new Set(listening.filter((inode) => mine.has(inode)));
 }
@@ -109,16 +126,21 @@ describe('embedded DynamoDB', () => {
     expect([dynamo.socketPath, s3.socketPath].every((path) => path.endsWith('.sock'))).toBe(true);
   });
 
-  it.skipIf(otherAccountSkip !== undefined)(`cannot be reached by another OS account${otherAccountSkip ? ` (skipped: ${otherAccountSkip})` : ''}`, async () => {
-    const dynamo = await track(startEmbeddedDynamoDb());
-    expect(await runAttack('nobody', dynamo.socketPath, 'POST', '/', 'DynamoDB_20120810.CreateTable', createTable('planted'))).toBe('EACCES');
-    const client = makeDynamoClient({ socketPath: dynamo.socketPath, region });
-    try {
-      expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual([]);
-    } finally {
-      client.destroy();
-    }
-  });
+  it.skipIf(otherAccountSkip !== undefined)(
+    `cannot be reached by another OS account${otherAccountSkip ? ` (skipped: ${otherAccountSkip})` : ''}`,
+    async () => {
+      const dynamo = await track(startEmbeddedDynamoDb());
+      expect(await runAttack('nobody', dynamo.socketPath, 'POST', '/', 'DynamoDB_20120810.CreateTable', createTable('planted'))).toBe(
+        'EACCES',
+      );
+      const client = makeDynamoClient({ socketPath: dynamo.socketPath, region });
+      try {
+        expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+      } finally {
+        client.destroy();
+      }
+    },
+  );
 
   it('keeps data in dataDir across a restart', async () => {
     const dataDir = join(dataRoot, 'dynamo');
@@ -146,7 +168,9 @@ describe('embedded S3', () => {
     const s3 = await track(startEmbeddedS3({ dataDir: join(dataRoot, 's3-basic'), buckets: ['recordings'] }));
     const client = makeS3Client({ socketPath: s3.socketPath, region, forcePathStyle: true });
     try {
-      await client.send(new PutObjectCommand({ Bucket: 'recordings', Key: 'a/b.json', Body: '{"ok":true}', ContentType: 'application/json' }));
+      await client.send(
+        new PutObjectCommand({ Bucket: 'recordings', Key: 'a/b.json', Body: '{"ok":true}', ContentType: 'application/json' }),
+      );
       const got = await client.send(new GetObjectCommand({ Bucket: 'recordings', Key: 'a/b.json' }));
       expect(await got.Body?.transformToString()).toBe('{"ok":true}');
       expect(got.ContentType).toBe('application/json');
@@ -154,9 +178,7 @@ describe('embedded S3', () => {
       // Streamed bodies are where SDK checksums would switch to aws-chunked framing, which the
       // embedded S3 would store verbatim.
       const chunks = [Buffer.from('first part, '), Buffer.from('second part')];
-      await client.send(
-        new PutObjectCommand({ Bucket: 'recordings', Key: 'streamed', Body: Readable.from(chunks), ContentLength: 23 }),
-      );
+      await client.send(new PutObjectCommand({ Bucket: 'recordings', Key: 'streamed', Body: Readable.from(chunks), ContentLength: 23 }));
       const streamed = await client.send(new GetObjectCommand({ Bucket: 'recordings', Key: 'streamed' }));
       expect(await streamed.Body?.transformToString()).toBe('first part, second part');
     } finally {
@@ -164,18 +186,23 @@ describe('embedded S3', () => {
     }
   });
 
-  it.skipIf(otherAccountSkip !== undefined)(`cannot be reached by another OS account${otherAccountSkip ? ` (skipped: ${otherAccountSkip})` : ''}`, async () => {
-    const s3 = await track(startEmbeddedS3({ dataDir: join(dataRoot, 's3-other-account'), buckets: ['audit'] }));
-    expectPrivateSocket(s3.socketPath);
-    expect(await runAttack('nobody', s3.socketPath, 'PUT', '/audit/planted.txt', '', 'planted')).toBe('EACCES');
-    expect(await runAttack('nobody', s3.socketPath, 'GET', '/audit/')).toBe('EACCES');
-    const client = makeS3Client({ socketPath: s3.socketPath, region, forcePathStyle: true });
-    try {
-      await expect(client.send(new GetObjectCommand({ Bucket: 'audit', Key: 'planted.txt' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
-    } finally {
-      client.destroy();
-    }
-  });
+  it.skipIf(otherAccountSkip !== undefined)(
+    `cannot be reached by another OS account${otherAccountSkip ? ` (skipped: ${otherAccountSkip})` : ''}`,
+    async () => {
+      const s3 = await track(startEmbeddedS3({ dataDir: join(dataRoot, 's3-other-account'), buckets: ['audit'] }));
+      expectPrivateSocket(s3.socketPath);
+      expect(await runAttack('nobody', s3.socketPath, 'PUT', '/audit/planted.txt', '', 'planted')).toBe('EACCES');
+      expect(await runAttack('nobody', s3.socketPath, 'GET', '/audit/')).toBe('EACCES');
+      const client = makeS3Client({ socketPath: s3.socketPath, region, forcePathStyle: true });
+      try {
+        await expect(client.send(new GetObjectCommand({ Bucket: 'audit', Key: 'planted.txt' }))).rejects.toMatchObject({
+          name: 'NoSuchKey',
+        });
+      } finally {
+        client.destroy();
+      }
+    },
+  );
 
   it('keeps buckets and objects in dataDir across a restart', async () => {
     const dataDir = join(dataRoot, 's3-persist');

@@ -29,7 +29,9 @@ describe('local mode key files', () => {
 
   it('refuses a CA key committed to a repository (readable by others)', () => {
     writeFileSync(join(dataDir, 'user-ca.key'), knownKey, { mode: 0o644 });
-    expect(() => FileSigner.loadOrCreate(join(dataDir, 'user-ca.key'))).toThrow(/user-ca\.key: it can be read or written by other accounts \(mode 0644\); if you made it, run chmod 600/);
+    expect(() => FileSigner.loadOrCreate(join(dataDir, 'user-ca.key'))).toThrow(
+      /user-ca\.key: it can be read or written by other accounts \(mode 0644\); if you made it, run chmod 600/,
+    );
   });
 
   it('refuses a CA key that is a symlink to a key elsewhere', () => {

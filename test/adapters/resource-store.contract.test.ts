@@ -73,9 +73,7 @@ describe('DynamoResourceStore', () => {
     const first = await store.put('ca', 'user', { k: 1 });
     await store.put('ca', 'user', { k: 2 }, { expectRevision: first.revision });
     await expect(store.put('ca', 'user', { k: 3 }, { expectRevision: first.revision })).rejects.toBeInstanceOf(ConflictError);
-    await expect(store.put('ca', 'missing', { k: 1 }, { expectRevision: first.revision })).rejects.toBeInstanceOf(
-      ConflictError,
-    );
+    await expect(store.put('ca', 'missing', { k: 1 }, { expectRevision: first.revision })).rejects.toBeInstanceOf(ConflictError);
     expect((await store.get('ca', 'user'))?.body).toEqual({ k: 2 });
   });
 

@@ -17,7 +17,13 @@ describe('request ids and scopes', () => {
   afterAll(() => h.close());
 
   it("sends the agent's Audit-ID upstream instead of the client's, and returns it as Audit-Id", async () => {
-    const res = await h.request(PODS, { credentials: alice, headers: [['Audit-ID', 'chosen-by-client'], ['audit-id', 'another']] });
+    const res = await h.request(PODS, {
+      credentials: alice,
+      headers: [
+        ['Audit-ID', 'chosen-by-client'],
+        ['audit-id', 'another'],
+      ],
+    });
     expect(res.status).toBe(200);
     const id = `agent-id-${next}`;
     expect(headerValues(h.kube.requests.at(-1)!, 'audit-id')).toEqual([id]);
@@ -25,7 +31,13 @@ describe('request ids and scopes', () => {
   });
 
   it('gives a refused request an id too', async () => {
-    const res = await h.request(PODS, { credentials: alice, headers: [['Impersonate-User', 'admin'], ['Audit-ID', 'chosen-by-client']] });
+    const res = await h.request(PODS, {
+      credentials: alice,
+      headers: [
+        ['Impersonate-User', 'admin'],
+        ['Audit-ID', 'chosen-by-client'],
+      ],
+    });
     expect(res.status).toBe(403);
     expect(res.headers['audit-id']).toBe(`agent-id-${next}`);
     expect(h.finished.at(-1)).toMatchObject({ id: `agent-id-${next}`, outcome: { status: 403, ended: 'answered' } });

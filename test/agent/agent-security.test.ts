@@ -34,7 +34,16 @@ describe('agent security rules', () => {
       const started = Date.now();
       const times: number[] = [];
       const req = https.request(
-        { host: '127.0.0.1', port: h.port, path: `${PODS}?watch=true`, ca: h.hostCa.certPem, servername: 'localhost', cert: alice.certPem, key: alice.keyPem, agent: false },
+        {
+          host: '127.0.0.1',
+          port: h.port,
+          path: `${PODS}?watch=true`,
+          ca: h.hostCa.certPem,
+          servername: 'localhost',
+          cert: alice.certPem,
+          key: alice.keyPem,
+          agent: false,
+        },
         (res) => {
           res.on('data', () => times.push(Date.now() - started));
           res.on('end', () => resolve(times));
@@ -51,9 +60,21 @@ describe('agent security rules', () => {
   describe('certificates', () => {
     it.each([
       ['no certificate', async () => undefined, /no client certificate/],
-      ['an expired certificate', async () => h.issue({ username: 'alice' }, { at: new Date(Date.now() - 3 * 3_600_000), ttlMs: 3_600_000 }), /expired/],
-      ['a certificate from a foreign CA with the same name', async () => h.issue({ username: 'alice' }, { ca: await newCa('Kubeport user CA', h.clock) }), /not signed by this Kubeport user CA/],
-      ['a client certificate from the host CA', async () => h.issue({ username: 'alice' }, { ca: h.hostCa }), /not signed by this Kubeport user CA/],
+      [
+        'an expired certificate',
+        async () => h.issue({ username: 'alice' }, { at: new Date(Date.now() - 3 * 3_600_000), ttlMs: 3_600_000 }),
+        /expired/,
+      ],
+      [
+        'a certificate from a foreign CA with the same name',
+        async () => h.issue({ username: 'alice' }, { ca: await newCa('Kubeport user CA', h.clock) }),
+        /not signed by this Kubeport user CA/,
+      ],
+      [
+        'a client certificate from the host CA',
+        async () => h.issue({ username: 'alice' }, { ca: h.hostCa }),
+        /not signed by this Kubeport user CA/,
+      ],
       [
         'a user-CA certificate without clientAuth usage',
         async () => {
@@ -89,13 +110,22 @@ describe('agent security rules', () => {
     it('lets one client address hold only so many connections', async () => {
       const tls = await import('node:tls');
       const open = await Promise.all(
-        Array.from({ length: 10 }, () =>
-          new Promise<import('node:tls').TLSSocket | undefined>((resolve) => {
-            const socket = tls.connect({ host: '127.0.0.1', port: h.port, ca: h.hostCa.certPem, servername: 'localhost', cert: alice.certPem, key: alice.keyPem });
-            socket.once('secureConnect', () => resolve(socket));
-            socket.once('error', () => resolve(undefined));
-            socket.once('close', () => resolve(undefined));
-          }),
+        Array.from(
+          { length: 10 },
+          () =>
+            new Promise<import('node:tls').TLSSocket | undefined>((resolve) => {
+              const socket = tls.connect({
+                host: '127.0.0.1',
+                port: h.port,
+                ca: h.hostCa.certPem,
+                servername: 'localhost',
+                cert: alice.certPem,
+                key: alice.keyPem,
+              });
+              socket.once('secureConnect', () => resolve(socket));
+              socket.once('error', () => resolve(undefined));
+              socket.once('close', () => resolve(undefined));
+            }),
         ),
       );
       const connected = open.filter((s) => s !== undefined && !s.destroyed);
@@ -123,8 +153,18 @@ describe('agent security rules', () => {
   describe('identity headers from the client', () => {
     it.each([
       [[['Impersonate-User', 'admin']]],
-      [[['impersonate-user', 'alice'], ['Impersonate-User', 'admin']]],
-      [[['Impersonate-User', 'alice'], ['Impersonate-Group', 'system:masters']]],
+      [
+        [
+          ['impersonate-user', 'alice'],
+          ['Impersonate-User', 'admin'],
+        ],
+      ],
+      [
+        [
+          ['Impersonate-User', 'alice'],
+          ['Impersonate-Group', 'system:masters'],
+        ],
+      ],
       [[['IMPERSONATE-GROUP', 'system:masters']]],
       [[['Impersonate-Uid', '0']]],
       [[['Impersonate-Extra-Scopes', 'admin']]],
@@ -137,7 +177,13 @@ describe('agent security rules', () => {
     });
 
     it('honours --as and --as-group within what the roles allow, and sends only those', async () => {
-      const res = await h.request(PODS, { credentials: alice, headers: [['Impersonate-User', 'alice'], ['Impersonate-Group', 'devs']] });
+      const res = await h.request(PODS, {
+        credentials: alice,
+        headers: [
+          ['Impersonate-User', 'alice'],
+          ['Impersonate-Group', 'devs'],
+        ],
+      });
       expect(res.status).toBe(200);
       const upstream = h.kube.requests.at(-1)!;
       expect(headerValues(upstream, 'impersonate-user')).toEqual(['alice']);
@@ -168,7 +214,11 @@ describe('agent security rules', () => {
       const unknown = await h.request('/k8s/staging/api/v1/pods', { credentials: alice });
       expect(unknown.status).toBe(404);
       expect(JSON.parse(unknown.body).message).toContain('kubernetes cluster "staging" not found');
-      h.roles.set('dev-only', { ...h.roles.get('access')!, metadata: { name: 'dev-only' }, spec: { ...h.roles.get('access')!.spec, allow: { ...h.roles.get('access')!.spec.allow, kubernetes_labels: { env: 'dev' } } } });
+      h.roles.set('dev-only', {
+        ...h.roles.get('access')!,
+        metadata: { name: 'dev-only' },
+        spec: { ...h.roles.get('access')!.spec, allow: { ...h.roles.get('access')!.spec.allow, kubernetes_labels: { env: 'dev' } } },
+      });
       const devOnly = await h.issue({ username: 'bob', roles: ['dev-only'] });
       expect((await h.request(PODS, { credentials: devOnly })).status).toBe(200);
       const prod = await h.request('/k8s/prod/api/v1/namespaces/default/pods', { credentials: devOnly });
@@ -184,7 +234,12 @@ describe('agent security rules', () => {
       expect(removed.status).toBe(403);
       expect(JSON.parse(removed.body).message).toBe('user dave no longer exists; ask an admin');
       const revokedAt = new Date(h.clock.now().getTime() + 1000).toISOString();
-      h.users.set('dave', { kind: 'user', version: 'v2', metadata: { name: 'dave' }, spec: { roles: ['access'], traits: {}, revoked_before: revokedAt } });
+      h.users.set('dave', {
+        kind: 'user',
+        version: 'v2',
+        metadata: { name: 'dave' },
+        spec: { roles: ['access'], traits: {}, revoked_before: revokedAt },
+      });
       const revoked = await h.request(PODS, { credentials: dave });
       expect(revoked.status).toBe(401);
       expect(JSON.parse(revoked.body).message).toContain('your certificate was revoked');
@@ -246,7 +301,14 @@ describe('agent security rules', () => {
       const tls = await import('node:tls');
       const erin = await h.issue({ username: 'erin' });
       const cat = '/k8s/dev/api/v1/namespaces/default/pods/web-0/exec?command=cat&stdin=true&stdout=true';
-      const socket = tls.connect({ host: '127.0.0.1', port: h.port, ca: h.hostCa.certPem, servername: 'localhost', cert: erin.certPem, key: erin.keyPem });
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port: h.port,
+        ca: h.hostCa.certPem,
+        servername: 'localhost',
+        cert: erin.certPem,
+        key: erin.keyPem,
+      });
       let received = '';
       socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
       const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
@@ -264,7 +326,7 @@ describe('agent security rules', () => {
       expect(upstreamCount()).toBe(before);
     });
 
-    it('forwards an allowed upgrade with the agent\'s impersonation only, and relays a refusal that is not 101', async () => {
+    it("forwards an allowed upgrade with the agent's impersonation only, and relays a refusal that is not 101", async () => {
       const echo = '/k8s/dev/api/v1/namespaces/default/pods/web-0/exec?command=echo&command=hi&stdout=true';
       const response = await h.raw(upgrade(echo, 'Authorization: Bearer stolen\r\n'), alice);
       expect(response).toMatch(/^HTTP\/1\.1 101 /);

@@ -53,7 +53,10 @@ describe('stream lifetime', () => {
       await expect.poll(() => session.received(), { timeout: 3_000 }).toMatch(/^HTTP\/1\.1 101 /);
       h.clock.advance(2 * 60_000);
       await session.closed;
-      expect(h.finished.find((s) => s.identity?.username === 'heidi')?.outcome).toMatchObject({ status: 101, ended: 'certificate expired' });
+      expect(h.finished.find((s) => s.identity?.username === 'heidi')?.outcome).toMatchObject({
+        status: 101,
+        ended: 'certificate expired',
+      });
     } finally {
       h.clock.advance(-2 * 60_000);
       session.socket.destroy();

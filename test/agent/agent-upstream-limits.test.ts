@@ -49,7 +49,10 @@ describe('request bodies', () => {
 
   it('answers a body that stops arriving with 408 once the deadline passes, and forwards nothing', async () => {
     const before = h.kube.requests.length;
-    const slow = h.open(`POST ${REVIEWS} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"a"`, alice);
+    const slow = h.open(
+      `POST ${REVIEWS} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"a"`,
+      alice,
+    );
     await slow.closed;
     expect(slow.received()).toMatch(/^HTTP\/1\.1 408 /);
     expect(JSON.parse(slow.received().split('\r\n\r\n')[1]!)).toMatchObject({ kind: 'Status', code: 408, reason: 'Timeout' });
@@ -59,7 +62,10 @@ describe('request bodies', () => {
 
   it('refuses an announced body over the cap with 413 without waiting for it', async () => {
     const before = h.kube.requests.length;
-    const big = h.open(`POST ${REVIEWS} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n`, alice);
+    const big = h.open(
+      `POST ${REVIEWS} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n`,
+      alice,
+    );
     await big.closed;
     expect(big.received()).toMatch(/^HTTP\/1\.1 413 /);
     expect(big.received()).toContain('"reason":"RequestEntityTooLarge"');
@@ -68,7 +74,10 @@ describe('request bodies', () => {
 
   it('refuses a chunked body that grows over the cap with 413', async () => {
     const chunk = 'x'.repeat(800);
-    const res = await h.raw(`POST ${REVIEWS} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n320\r\n${chunk}\r\n320\r\n${chunk}\r\n0\r\n\r\n`, alice);
+    const res = await h.raw(
+      `POST ${REVIEWS} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n320\r\n${chunk}\r\n320\r\n${chunk}\r\n0\r\n\r\n`,
+      alice,
+    );
     expect(res).toMatch(/^HTTP\/1\.1 413 /);
   });
 
@@ -76,7 +85,12 @@ describe('request bodies', () => {
     const body = JSON.stringify({ kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1' });
     const review = await h.request(REVIEWS, { credentials: alice, method: 'POST', headers: [['Content-Type', 'application/json']], body });
     expect(review.status).toBe(201);
-    const proxied = await h.request(PROXY, { credentials: alice, method: 'POST', headers: [['Content-Type', 'application/octet-stream']], body: 'y'.repeat(100_000) });
+    const proxied = await h.request(PROXY, {
+      credentials: alice,
+      method: 'POST',
+      headers: [['Content-Type', 'application/octet-stream']],
+      body: 'y'.repeat(100_000),
+    });
     expect(proxied.status, proxied.body).toBe(200);
     expect(JSON.parse(proxied.body)).toEqual({ received: 100_000 });
   });
@@ -100,7 +114,12 @@ describe('requests in flight per user', () => {
       const refused = await h.request(PODS, { credentials: mallory });
       expect(refused.status).toBe(429);
       expect(refused.headers['retry-after']).toBe('1');
-      expect(JSON.parse(refused.body)).toMatchObject({ kind: 'Status', reason: 'TooManyRequests', code: 429, details: { retryAfterSeconds: 1 } });
+      expect(JSON.parse(refused.body)).toMatchObject({
+        kind: 'Status',
+        reason: 'TooManyRequests',
+        code: 429,
+        details: { retryAfterSeconds: 1 },
+      });
       expect((await h.request(PODS, { credentials: alice })).status).toBe(200);
       open[0]!.socket.destroy();
       await expect.poll(async () => (await h.request(PODS, { credentials: mallory })).status, { timeout: 3_000 }).toBe(200);

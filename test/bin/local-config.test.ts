@@ -39,8 +39,12 @@ describe('npm start configuration', () => {
       message = (error as Error).message;
     }
     expect(message.split('\n')[0]).toBe('7 problems:');
-    expect(message).toContain('--api-addr must be a loopback address HOST:PORT such as 127.0.0.1:3080 (local mode never listens beyond this machine), not 0.0.0.0:3080');
-    expect(message).toContain('--agent-addr must be a loopback address HOST:PORT such as 127.0.0.1:3026 (local mode never listens beyond this machine), not localhost:99999');
+    expect(message).toContain(
+      '--api-addr must be a loopback address HOST:PORT such as 127.0.0.1:3080 (local mode never listens beyond this machine), not 0.0.0.0:3080',
+    );
+    expect(message).toContain(
+      '--agent-addr must be a loopback address HOST:PORT such as 127.0.0.1:3026 (local mode never listens beyond this machine), not localhost:99999',
+    );
     expect(message).toContain('--cluster-name must be a DNS name');
     expect(message).toContain('--cluster-labels "prod" must look like CLUSTER:KEY=VALUE');
     expect(message).toContain('--cluster-labels "dev:env": "env" is not KEY=VALUE');

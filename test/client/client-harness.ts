@@ -25,13 +25,22 @@ export async function startClientHarness(): Promise<ClientHarness> {
   const api = await startApiHarness();
   const admin = await api.identity({ username: 'kubeport-admin', roles: ['editor'] }, { ttlMs: 12 * 3_600_000 });
   const dataDir = mkdtempSync(join(tmpdir(), 'kubeport-data-'));
-  writeFileSync(join(dataDir, ADMIN_IDENTITY_FILE), JSON.stringify({ proxy: api.proxy, user: 'kubeport-admin', cert: admin.certPem, key: admin.keyPem }), { mode: 0o600 });
+  writeFileSync(
+    join(dataDir, ADMIN_IDENTITY_FILE),
+    JSON.stringify({ proxy: api.proxy, user: 'kubeport-admin', cert: admin.certPem, key: admin.keyPem }),
+    { mode: 0o600 },
+  );
   const client = new ApiClient(api.proxy, apiAudience(api.deps.clusterName));
   return {
     ...api,
     dataDir,
     addUser: async (name, options) => {
-      const answer = await client.call<{ invite: string }>('POST', '/webapi/admin/users', { name, roles: options.roles, kubernetes_groups: options.kubernetesGroups ?? [] }, admin);
+      const answer = await client.call<{ invite: string }>(
+        'POST',
+        '/webapi/admin/users',
+        { name, roles: options.roles, kubernetes_groups: options.kubernetesGroups ?? [] },
+        admin,
+      );
       return answer.invite;
     },
   };
@@ -62,11 +71,19 @@ export interface TshRun {
  * tsh's dependencies for one run in this process: the real prompt over a pipe, the real profile
  * store and kubeconfig under `home`, the real API client on the harness's clock.
  */
-export function tshRun(harness: ApiHarness, home: string, options: { answer?: (stderrSoFar: string, stdin: PassThrough) => void; homeOverride?: boolean } = {}): TshRun {
+export function tshRun(
+  harness: ApiHarness,
+  home: string,
+  options: { answer?: (stderrSoFar: string, stdin: PassThrough) => void; homeOverride?: boolean } = {},
+): TshRun {
   const stdin = new PassThrough();
   const stdout = capture();
   const stderr = capture((soFar) => options.answer?.(soFar, stdin));
-  const config = { home: join(home, '.tsh'), kubeconfig: join(home, '.kube', 'config'), ...(options.homeOverride ? { homeOverride: join(home, '.tsh') } : {}) };
+  const config = {
+    home: join(home, '.tsh'),
+    kubeconfig: join(home, '.kube', 'config'),
+    ...(options.homeOverride ? { homeOverride: join(home, '.tsh') } : {}),
+  };
   const deps: TshDeps = {
     config,
     store: new ProfileStore(config.home),
@@ -80,10 +97,17 @@ export function tshRun(harness: ApiHarness, home: string, options: { answer?: (s
 }
 
 /** tctl's dependencies for one run in this process, signing with the harness's admin identity. */
-export function tctlRun(harness: ClientHarness, flags: RawTctlFlags = { dataDir: harness.dataDir }): { deps: TctlDeps; stdout: ReturnType<typeof capture>; stderr: ReturnType<typeof capture> } {
+export function tctlRun(
+  harness: ClientHarness,
+  flags: RawTctlFlags = { dataDir: harness.dataDir },
+): { deps: TctlDeps; stdout: ReturnType<typeof capture>; stderr: ReturnType<typeof capture> } {
   const stdout = capture();
   const stderr = capture();
-  const common = { out: { stdout, stderr }, clock: harness.clock, api: (proxy: string, audience?: string) => new ApiClient(proxy, audience, harness.clock) };
+  const common = {
+    out: { stdout, stderr },
+    clock: harness.clock,
+    api: (proxy: string, audience?: string) => new ApiClient(proxy, audience, harness.clock),
+  };
   const config = tctlConfig(flags);
   return { deps: { ...common, admin: () => adminClient(config, common) }, stdout, stderr };
 }

@@ -28,7 +28,7 @@ describe('kubeconfig sources for npm start', () => {
     expect(clusterSlug('x'.repeat(80))).toHaveLength(63);
   });
 
-  it('never registers Kubeport\'s own entries, and says why it skips a context', async () => {
+  it("never registers Kubeport's own entries, and says why it skips a context", async () => {
     const path = join(dir(), 'config');
     const config = {
       clusters: [
@@ -36,7 +36,10 @@ describe('kubeconfig sources for npm start', () => {
         { name: 'via-agent', cluster: { server: 'https://127.0.0.1:3026/k8s/real' } },
         { name: 'plain', cluster: { server: 'http://10.0.0.2' } },
       ],
-      users: [{ name: 'u', user: { token: 't' } }, { name: 'eks', user: { exec: { command: 'aws' } } }],
+      users: [
+        { name: 'u', user: { token: 't' } },
+        { name: 'eks', user: { exec: { command: 'aws' } } },
+      ],
       contexts: [
         { name: 'real', context: { cluster: 'real', user: 'u' } },
         { name: 'via-agent', context: { cluster: 'via-agent', user: 'u' } },
@@ -58,7 +61,10 @@ describe('kubeconfig sources for npm start', () => {
   });
 
   it('reads cluster labels from flags and from a YAML file, naming what is wrong', () => {
-    expect(parseClusterLabels(['prod:env=prod,team=payments', 'dev:env=dev'])).toEqual({ prod: { env: 'prod', team: 'payments' }, dev: { env: 'dev' } });
+    expect(parseClusterLabels(['prod:env=prod,team=payments', 'dev:env=dev'])).toEqual({
+      prod: { env: 'prod', team: 'payments' },
+      dev: { env: 'dev' },
+    });
     expect(() => parseClusterLabels(['prod'])).toThrow('must look like CLUSTER:KEY=VALUE');
     expect(() => parseClusterLabels(['prod:env'])).toThrow('"env" is not KEY=VALUE');
     const file = join(dir(), 'labels.yaml');
@@ -72,9 +78,19 @@ describe('kubeconfig sources for npm start', () => {
 });
 
 describe('tsh kubeconfig editing', () => {
-  it('adds and removes only its own profile\'s entries', async () => {
+  it("adds and removes only its own profile's entries", async () => {
     const path = join(dir(), 'config');
-    writeFileSync(path, stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'mine', cluster: { server: 'https://x' } }], contexts: [{ name: 'mine', context: { cluster: 'mine' } }], users: [], 'current-context': 'mine' }));
+    writeFileSync(
+      path,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'mine', cluster: { server: 'https://x' } }],
+        contexts: [{ name: 'mine', context: { cluster: 'mine' } }],
+        users: [],
+        'current-context': 'mine',
+      }),
+    );
     await withKubeconfig(path, (c) => addEntries(c, [entry('dev'), entry('other-proxy', 'example.com:443')]));
     const removed = await withKubeconfig(path, (c) => removeEntries(c, '127.0.0.1:3080'));
     expect(removed).toEqual(['dev']);
@@ -87,7 +103,10 @@ describe('tsh kubeconfig editing', () => {
     const { symlinkSync, lstatSync } = await import('node:fs');
     const base = dir();
     const real = join(base, 'real-config');
-    writeFileSync(real, '# my clusters, do not lose this comment\napiVersion: v1\nkind: Config\npreferences: {colors: true}\ncontexts:\n  # the work cluster\n  - name: work\n    context: {cluster: work}\n');
+    writeFileSync(
+      real,
+      '# my clusters, do not lose this comment\napiVersion: v1\nkind: Config\npreferences: {colors: true}\ncontexts:\n  # the work cluster\n  - name: work\n    context: {cluster: work}\n',
+    );
     const link = join(base, 'config');
     symlinkSync(real, link);
     await withKubeconfig(link, (c) => addEntries(c, [entry('dev')]));

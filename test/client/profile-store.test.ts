@@ -7,7 +7,15 @@ import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { type Profile, ProfileStore } from '../../lib/client/profile-store.js';
 
-const profile: Profile = { proxy: '127.0.0.1:3080', user: 'alice', cluster: 'kubeport-local', agent: '127.0.0.1:3026', roles: ['access'], traits: { kubernetes_groups: ['devs'] }, expires: '2030-01-01T00:00:00.000Z' };
+const profile: Profile = {
+  proxy: '127.0.0.1:3080',
+  user: 'alice',
+  cluster: 'kubeport-local',
+  agent: '127.0.0.1:3026',
+  roles: ['access'],
+  traits: { kubernetes_groups: ['devs'] },
+  expires: '2030-01-01T00:00:00.000Z',
+};
 const keys = { certPem: 'CERT', keyPem: 'KEY', userCaPem: 'USER CA', hostCaPem: 'HOST CA' };
 
 describe('profile store', () => {

@@ -13,22 +13,33 @@ import { capture } from './client-harness.js';
 async function exitOf(action: () => unknown, argv = ['go']) {
   const stderr = capture();
   const program = new Command('tsh').configureOutput({ writeErr: (text) => stderr.write(text), writeOut: () => undefined });
-  program.command('go').option('--flag <value>').action(async () => {
-    await action();
-  });
+  program
+    .command('go')
+    .option('--flag <value>')
+    .action(async () => {
+      await action();
+    });
   const code = await runCommand(program, 'tsh', argv, stderr);
   return { code, stderr: stderr.text() };
 }
 
 describe('tsh and tctl exit codes', () => {
   it('a user error is its message on one line, exit 1', async () => {
-    expect(await exitOf(() => Promise.reject(new UsageError('not logged in; run: tsh login')))).toEqual({ code: 1, stderr: 'tsh: not logged in; run: tsh login\n' });
-    expect(await exitOf(() => Promise.reject(new ClientError('invalid user name, password or TOTP code', 401)))).toEqual({ code: 1, stderr: 'tsh: invalid user name, password or TOTP code\n' });
+    expect(await exitOf(() => Promise.reject(new UsageError('not logged in; run: tsh login')))).toEqual({
+      code: 1,
+      stderr: 'tsh: not logged in; run: tsh login\n',
+    });
+    expect(await exitOf(() => Promise.reject(new ClientError('invalid user name, password or TOTP code', 401)))).toEqual({
+      code: 1,
+      stderr: 'tsh: invalid user name, password or TOTP code\n',
+    });
     expect((await exitOf(() => Promise.reject(new KubeportError('rate_limited', 'too many attempts')))).code).toBe(1);
   });
 
-  it('an error of the operating system about a file is the user\'s to fix, exit 1', async () => {
-    const failed = await exitOf(() => Promise.reject(Object.assign(new Error("EACCES: permission denied, open '/etc/kubeconfig'"), { code: 'EACCES', syscall: 'open' })));
+  it("an error of the operating system about a file is the user's to fix, exit 1", async () => {
+    const failed = await exitOf(() =>
+      Promise.reject(Object.assign(new Error("EACCES: permission denied, open '/etc/kubeconfig'"), { code: 'EACCES', syscall: 'open' })),
+    );
     expect(failed).toEqual({ code: 1, stderr: "tsh: EACCES: permission denied, open '/etc/kubeconfig'\n" });
   });
 
@@ -59,12 +70,17 @@ describe('tsh configuration', () => {
     expect(() => tshFlags({ proxy: '127.0.0.1:99999' })).toThrow('is not HOST:PORT');
   });
 
-  it('declares each default once: text output, the proxy\'s port, no ttl (the server\'s)', () => {
+  it("declares each default once: text output, the proxy's port, no ttl (the server's)", () => {
     expect(tshFlags({})).toEqual({ format: 'text' });
-    expect(tshFlags({ proxy: 'https://Kubeport.example.com/', ttl: '1h30m', kubeCluster: 'dev' })).toEqual({ format: 'text', proxy: 'kubeport.example.com:443', ttlSeconds: 5400, kubeCluster: 'dev' });
+    expect(tshFlags({ proxy: 'https://Kubeport.example.com/', ttl: '1h30m', kubeCluster: 'dev' })).toEqual({
+      format: 'text',
+      proxy: 'kubeport.example.com:443',
+      ttlSeconds: 5400,
+      kubeCluster: 'dev',
+    });
   });
 
-  it('reads its environment once: TSH_HOME made absolute for the exec plugin, KUBECONFIG\'s first file', () => {
+  it("reads its environment once: TSH_HOME made absolute for the exec plugin, KUBECONFIG's first file", () => {
     const config = tshConfig({ TSH_HOME: 'rel/tsh', KUBECONFIG: ':/a/config:/b/config', HOME: '/home/x' });
     expect(config).toEqual({ home: resolve('rel/tsh'), kubeconfig: '/a/config', homeOverride: resolve('rel/tsh') });
     expect(tshConfig({ TELEPORT_HOME: '/t' })).toMatchObject({ home: '/t' });

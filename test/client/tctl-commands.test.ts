@@ -25,7 +25,11 @@ describe('tctl commands', () => {
   it('users add prints the tsh login line with the invite; users ls lists; users rm removes', async () => {
     const added = tctlRun(harness);
     await usersAdd({ name: 'alice', roles: ['access'], kubernetesGroups: ['devs'], kubernetesUsers: [] }, added.deps);
-    expect(added.stdout.text()).toMatch(new RegExp(`^User "alice" has been created\\. The invite is valid until \\S+ \\(1 hour\\) and works once\\.\\nShare this command with alice:\\n\\n  npx tsh login --proxy=${harness.proxy.replace(/\./g, '\\.')} --user=alice --invite=[0-9a-f]+\\n\\n$`));
+    expect(added.stdout.text()).toMatch(
+      new RegExp(
+        `^User "alice" has been created\\. The invite is valid until \\S+ \\(1 hour\\) and works once\\.\\nShare this command with alice:\\n\\n  npx tsh login --proxy=${harness.proxy.replace(/\./g, '\\.')} --user=alice --invite=[0-9a-f]+\\n\\n$`,
+      ),
+    );
 
     const listed = tctlRun(harness);
     await usersLs({}, listed.deps);
@@ -38,7 +42,15 @@ describe('tctl commands', () => {
 
   it('create -f, get and rm a role; get lists the built-in roles too', async () => {
     const file = join(dir, 'role.yaml');
-    writeFileSync(file, stringify({ kind: 'role', version: 'v7', metadata: { name: 'devs' }, spec: { allow: { kubernetes_labels: { env: 'dev' }, kubernetes_groups: ['devs'] } } }));
+    writeFileSync(
+      file,
+      stringify({
+        kind: 'role',
+        version: 'v7',
+        metadata: { name: 'devs' },
+        spec: { allow: { kubernetes_labels: { env: 'dev' }, kubernetes_groups: ['devs'] } },
+      }),
+    );
     const created = tctlRun(harness);
     await create({ file, force: false }, created.deps);
     expect(created.stdout.text()).toBe('role "devs" has been created\n');
@@ -56,19 +68,30 @@ describe('tctl commands', () => {
 
   it('create refuses a file with one bad document before sending any', async () => {
     const file = join(dir, 'two.yaml');
-    writeFileSync(file, `${stringify({ kind: 'kube_cluster', metadata: { name: 'fine' } })}---\n${stringify({ kind: 'kube_cluster', metadata: { name: 'Not_A_Label' } })}`);
-    await expect(create({ file, force: false }, tctlRun(harness).deps)).rejects.toThrow(/two\.yaml \(document 2\).*\(nothing was changed\)/);
+    writeFileSync(
+      file,
+      `${stringify({ kind: 'kube_cluster', metadata: { name: 'fine' } })}---\n${stringify({ kind: 'kube_cluster', metadata: { name: 'Not_A_Label' } })}`,
+    );
+    await expect(create({ file, force: false }, tctlRun(harness).deps)).rejects.toThrow(
+      /two\.yaml \(document 2\).*\(nothing was changed\)/,
+    );
     const listed = tctlRun(harness);
     await get({ resource: 'kube_clusters' }, listed.deps);
     expect(listed.stdout.text()).not.toContain('fine');
-    await expect(create({ file: join(dir, 'missing.yaml'), force: false }, tctlRun(harness).deps)).rejects.toThrow(`cannot read ${join(dir, 'missing.yaml')}: ENOENT`);
+    await expect(create({ file: join(dir, 'missing.yaml'), force: false }, tctlRun(harness).deps)).rejects.toThrow(
+      `cannot read ${join(dir, 'missing.yaml')}: ENOENT`,
+    );
     await expect(rm({ resource: 'role' }, tctlRun(harness).deps)).rejects.toThrow('write the resource as KIND/NAME, e.g. role/devs');
   });
 
   it('names the data directory without an admin identity, and refuses an expired or malformed one', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'kubeport-empty-'));
-    await expect(usersLs({}, tctlRun(harness, { dataDir: empty }).deps)).rejects.toThrow(`no admin identity in ${empty}; start Kubeport with npm start`);
-    await expect(usersLs({}, tctlRun(harness, { identity: join(empty, 'id.json') }).deps)).rejects.toThrow(`identity file ${join(empty, 'id.json')} does not exist`);
+    await expect(usersLs({}, tctlRun(harness, { dataDir: empty }).deps)).rejects.toThrow(
+      `no admin identity in ${empty}; start Kubeport with npm start`,
+    );
+    await expect(usersLs({}, tctlRun(harness, { identity: join(empty, 'id.json') }).deps)).rejects.toThrow(
+      `identity file ${join(empty, 'id.json')} does not exist`,
+    );
     writeFileSync(join(empty, 'id.json'), '{"proxy": 1}');
     await expect(usersLs({}, tctlRun(harness, { identity: join(empty, 'id.json') }).deps)).rejects.toThrow('is not an admin identity');
     const later = tctlRun(harness);

@@ -27,7 +27,15 @@ describe('tsh commands', () => {
     harness = await startClientHarness();
     home = mkdtempSync(join(tmpdir(), 'kubeport-tsh-'));
     const clusters = join(home, 'clusters.yaml');
-    writeFileSync(clusters, [{ name: 'dev', labels: { env: 'dev' } }, { name: 'prod', labels: { env: 'prod' } }].map((c) => stringify({ kind: 'kube_cluster', metadata: c })).join('---\n'));
+    writeFileSync(
+      clusters,
+      [
+        { name: 'dev', labels: { env: 'dev' } },
+        { name: 'prod', labels: { env: 'prod' } },
+      ]
+        .map((c) => stringify({ kind: 'kube_cluster', metadata: c }))
+        .join('---\n'),
+    );
     await create({ file: clusters, force: false }, tctlRun(harness).deps);
   });
   afterAll(() => harness?.close());
@@ -74,7 +82,9 @@ describe('tsh commands', () => {
       const later = tshRun(harness, home);
       status({}, later.deps);
       expect(later.stdout.text()).toContain(`  Session expired; run: tsh login --proxy=${harness.proxy} --user=alice\n`);
-      expect(() => kubeCredentials({ kubeCluster: 'dev' }, later.deps)).toThrow(/your Kubeport session for alice at .* expired at .*; run: tsh login/);
+      expect(() => kubeCredentials({ kubeCluster: 'dev' }, later.deps)).toThrow(
+        /your Kubeport session for alice at .* expired at .*; run: tsh login/,
+      );
       await expect(kubeLs({ format: 'text' }, later.deps)).rejects.toThrow('expired');
     } finally {
       harness.clock.advance(-2 * 3_600_000);
@@ -85,7 +95,11 @@ describe('tsh commands', () => {
     const tsh = tshRun(harness, home);
     kubeCredentials(optionsFrom(['--kube-cluster=dev', `--proxy=${harness.proxy}`]), tsh.deps);
     const credential = JSON.parse(tsh.stdout.text());
-    expect(credential).toMatchObject({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1', spec: { interactive: false } });
+    expect(credential).toMatchObject({
+      kind: 'ExecCredential',
+      apiVersion: 'client.authentication.k8s.io/v1',
+      spec: { interactive: false },
+    });
     expect(credential.status.clientKeyData).toContain('PRIVATE KEY');
     const ends = new Date(credential.status.expirationTimestamp).getTime();
     expect(ends - harness.clock.now().getTime()).toBeGreaterThan(3_600_000 - 62_000);
@@ -96,7 +110,9 @@ describe('tsh commands', () => {
   it('kube ls lists the clusters as a table and as JSON; kube login switches; an unknown cluster is named', async () => {
     const table = tshRun(harness, home);
     await kubeLs({ format: 'text' }, table.deps);
-    expect(table.stdout.text()).toBe('Kube Cluster Name Labels   Selected\n----------------- -------- --------\ndev               env=dev  *\nprod              env=prod\n');
+    expect(table.stdout.text()).toBe(
+      'Kube Cluster Name Labels   Selected\n----------------- -------- --------\ndev               env=dev  *\nprod              env=prod\n',
+    );
     const switched = tshRun(harness, home);
     await kubeLogin({ cluster: 'prod' }, switched.deps);
     expect(switched.stdout.text()).toBe('Logged into Kubernetes cluster prod. Try: kubectl get pods\n');
@@ -106,7 +122,9 @@ describe('tsh commands', () => {
       { kube_cluster_name: 'dev', labels: { env: 'dev' }, selected: false },
       { kube_cluster_name: 'prod', labels: { env: 'prod' }, selected: true },
     ]);
-    await expect(kubeLogin({ cluster: 'nope' }, tshRun(harness, home).deps)).rejects.toThrow('kubernetes cluster "nope" not found or not allowed; tsh kube ls lists yours');
+    await expect(kubeLogin({ cluster: 'nope' }, tshRun(harness, home).deps)).rejects.toThrow(
+      'kubernetes cluster "nope" not found or not allowed; tsh kube ls lists yours',
+    );
   });
 
   it('login with password and code; a wrong code is refused and keeps the old profile', async () => {
@@ -124,10 +142,12 @@ describe('tsh commands', () => {
 
     const ended = tshRun(harness, other);
     ended.stdin.end('alice\n');
-    await expect(login({ proxy: harness.proxy }, ended.deps)).rejects.toThrow('standard input ended before an answer to "Password for alice:"');
+    await expect(login({ proxy: harness.proxy }, ended.deps)).rejects.toThrow(
+      'standard input ended before an answer to "Password for alice:"',
+    );
   });
 
-  it('logout removes exactly this login\'s entries; a second logout says not logged in', async () => {
+  it("logout removes exactly this login's entries; a second logout says not logged in", async () => {
     const out = tshRun(harness, home);
     await logout({}, out.deps);
     expect(out.stdout.text()).toBe(`Logged out of ${harness.proxy}; removed kubeconfig entries kubeport-test-dev, kubeport-test-prod.\n`);

@@ -86,7 +86,8 @@ describe('certificate format', () => {
     expect(user.verify(ca.publicKey)).toBe(true);
     expect(user.publicKey.export({ type: 'spki', format: 'der' }).equals(Buffer.from(subjectSpki))).toBe(true);
     // The identity extension: OID 1.3.9999.7.1 (DER 06 05 2b ce 0f 07 01) holding a UTF8String of JSON.
-    const json = '{"roles":["access","editor"],"traits":{"kubernetes_groups":["devs"],"logins":["alice","root"]},"access_requests":[],"connector":"local","issued_at":"2026-11-21T12:00:00.000Z"}';
+    const json =
+      '{"roles":["access","editor"],"traits":{"kubernetes_groups":["devs"],"logins":["alice","root"]},"access_requests":[],"connector":"local","issued_at":"2026-11-21T12:00:00.000Z"}';
     const utf8String = Buffer.concat([Buffer.from([0x0c, 0x81, json.length]), Buffer.from(json)]);
     const extension = Buffer.concat([Buffer.from('06052bce0f0701', 'hex'), Buffer.from([0x04, 0x81, utf8String.length]), utf8String]);
     expect(user.raw.includes(extension)).toBe(true);

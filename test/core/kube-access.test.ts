@@ -12,7 +12,14 @@ const role = (name: string, allow: Role['spec']['allow'], deny: Role['spec']['de
   metadata: { name },
   spec: { options: {}, allow, deny },
 });
-const identity = (roles: string[], traits: Identity['traits'] = {}): Identity => ({ username: 'alice', roles, traits, connector: 'local', accessRequests: [], issuedAt: '' });
+const identity = (roles: string[], traits: Identity['traits'] = {}): Identity => ({
+  username: 'alice',
+  roles,
+  traits,
+  connector: 'local',
+  accessRequests: [],
+  issuedAt: '',
+});
 
 describe('label selectors', () => {
   it.each([
@@ -49,19 +56,28 @@ describe('kubernetes principals', () => {
   it('gives the templated groups, with the username when no user is granted', () => {
     const granted = kubePrincipals(identity(['access'], { kubernetes_groups: ['devs'] }), [accessRole], prod);
     expect(granted).toEqual({ users: [], groups: ['devs'] });
-    expect(resolveImpersonation('alice', granted, { users: [], groups: [] })).toEqual({ users: ['alice'], groups: ['devs', 'system:authenticated'] });
+    expect(resolveImpersonation('alice', granted, { users: [], groups: [] })).toEqual({
+      users: ['alice'],
+      groups: ['devs', 'system:authenticated'],
+    });
   });
 
   it('refuses clusters whose labels no allowing role matches, or a denying role matches', () => {
     const devOnly = role('dev-only', { kubernetes_labels: { env: 'dev' }, kubernetes_groups: ['devs'] });
-    expect(() => kubePrincipals(identity(['dev-only']), [devOnly], prod)).toThrow(/kubernetes cluster "prod" is not allowed by your roles \(dev-only\)/);
+    expect(() => kubePrincipals(identity(['dev-only']), [devOnly], prod)).toThrow(
+      /kubernetes cluster "prod" is not allowed by your roles \(dev-only\)/,
+    );
     const noProd = role('no-prod', {}, { kubernetes_labels: { env: 'prod' } });
     expect(clusterAllowed([accessRole, noProd], prod)).toBe(false);
   });
 
   it('removes denied groups and refuses when nothing is left', () => {
     const denyMasters = role('deny-masters', {}, { kubernetes_groups: ['system:masters'] });
-    const granted = kubePrincipals(identity(['access', 'deny-masters'], { kubernetes_groups: ['devs', 'system:masters'] }), [accessRole, denyMasters], prod);
+    const granted = kubePrincipals(
+      identity(['access', 'deny-masters'], { kubernetes_groups: ['devs', 'system:masters'] }),
+      [accessRole, denyMasters],
+      prod,
+    );
     expect(granted.groups).toEqual(['devs']);
     expect(() => kubePrincipals(identity(['access']), [accessRole], prod)).toThrow(/grant no Kubernetes user or group on cluster "prod"/);
   });
@@ -75,7 +91,9 @@ describe('kubernetes principals', () => {
   });
 
   it('asks the user to choose when several users are allowed', () => {
-    expect(() => resolveImpersonation('alice', { users: ['a', 'b'], groups: [] }, { users: [], groups: [] })).toThrow(/please select a user/);
+    expect(() => resolveImpersonation('alice', { users: ['a', 'b'], groups: [] }, { users: [], groups: [] })).toThrow(
+      /please select a user/,
+    );
     expect(resolveImpersonation('alice', { users: ['a', 'b'], groups: [] }, { users: ['b'], groups: [] }).users).toEqual(['b']);
   });
 });

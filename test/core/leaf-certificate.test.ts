@@ -12,7 +12,14 @@ import * as x509 from '../../lib/core/x509.js';
 const t0 = new Date('2026-11-21T12:00:00Z');
 const at = (ms: number) => ({ now: () => new Date(t0.getTime() + ms) });
 const random = { bytes: (n: number) => new Uint8Array(randomBytes(n)) };
-const alice: Identity = { username: 'alice', roles: ['access'], traits: {}, connector: 'local', accessRequests: [], issuedAt: t0.toISOString() };
+const alice: Identity = {
+  username: 'alice',
+  roles: ['access'],
+  traits: {},
+  connector: 'local',
+  accessRequests: [],
+  issuedAt: t0.toISOString(),
+};
 
 function keyPair() {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -67,12 +74,36 @@ describe('leaf certificate check', async () => {
     { name: 'a current user certificate', pem: user, clock: at(0), error: null, agentToo: true },
     { name: 'an expired one', pem: user, clock: at(2 * 3_600_000), error: /expired at .*run tsh login/, agentToo: true },
     { name: 'one not valid yet', pem: user, clock: at(-2 * 60_000), error: /not valid yet; check the clock/, agentToo: true },
-    { name: 'a host certificate', pem: await issueHostCertificate(ca, keyPair().spki, { dns: ['h'], ips: [] }, 3_600_000), clock: at(0), error: /not for client authentication/, agentToo: true },
+    {
+      name: 'a host certificate',
+      pem: await issueHostCertificate(ca, keyPair().spki, { dns: ['h'], ips: [] }, 3_600_000),
+      clock: at(0),
+      error: /not for client authentication/,
+      agentToo: true,
+    },
     { name: 'the CA certificate itself', pem: ca.certPem, clock: at(0), error: /CA certificate cannot be used/, agentToo: true },
-    { name: 'a clientAuth leaf without identity', pem: await oddLeaf(ca, []), clock: at(0), error: /carries no Kubeport identity/, agentToo: true },
-    { name: 'an identity that is not JSON', pem: await oddLeaf(ca, [badJson]), clock: at(0), error: /identity extension is not JSON/, agentToo: true },
+    {
+      name: 'a clientAuth leaf without identity',
+      pem: await oddLeaf(ca, []),
+      clock: at(0),
+      error: /carries no Kubeport identity/,
+      agentToo: true,
+    },
+    {
+      name: 'an identity that is not JSON',
+      pem: await oddLeaf(ca, [badJson]),
+      clock: at(0),
+      error: /identity extension is not JSON/,
+      agentToo: true,
+    },
     // Same subject name, other key: only the signature tells them apart (TLS does this for the agent).
-    { name: 'a user certificate of a foreign CA', pem: await issueUserCertificate(foreign, keyPair().spki, alice, 3_600_000), clock: at(0), error: /not signed by the Kubeport user CA/, agentToo: false },
+    {
+      name: 'a user certificate of a foreign CA',
+      pem: await issueUserCertificate(foreign, keyPair().spki, alice, 3_600_000),
+      clock: at(0),
+      error: /not signed by the Kubeport user CA/,
+      agentToo: false,
+    },
     { name: 'garbage', pem: 'garbage', clock: at(0), error: /malformed/, agentToo: true },
   ];
 

@@ -16,7 +16,11 @@ const shownAsIs: [ErrorCode, number][] = [
 
 describe('publicError', () => {
   it.each(shownAsIs)('shows a %s error with its own message and status %i', (code, status) => {
-    expect(publicError(new KubeportError(code, `cause and fix of ${code}`))).toEqual({ code, httpStatus: status, message: `cause and fix of ${code}` });
+    expect(publicError(new KubeportError(code, `cause and fix of ${code}`))).toEqual({
+      code,
+      httpStatus: status,
+      message: `cause and fix of ${code}`,
+    });
   });
 
   const hidden: [string, unknown][] = [
@@ -33,7 +37,10 @@ describe('publicError', () => {
   });
 
   it('keeps subclasses public and passes Retry-After on for rate limiting', () => {
-    expect(publicError(new ConflictError('role "x" changed meanwhile; read it again'))).toMatchObject({ code: 'conflict', httpStatus: 409 });
+    expect(publicError(new ConflictError('role "x" changed meanwhile; read it again'))).toMatchObject({
+      code: 'conflict',
+      httpStatus: 409,
+    });
     expect(publicError(new KubeportError('rate_limited', 'too many failed logins; try again in 7 s', { retryAfterSeconds: 7 }))).toEqual({
       code: 'rate_limited',
       httpStatus: 429,
@@ -50,7 +57,9 @@ describe('publicError', () => {
 describe('httpErrorResponse', () => {
   it('answers JSON {error: {code, message}} with Retry-After, and logs only hidden errors, with their stack', () => {
     const logged: string[] = [];
-    const limited = httpErrorResponse(new KubeportError('rate_limited', 'slow down; try again in 3 s', { retryAfterSeconds: 3 }), (m) => logged.push(m));
+    const limited = httpErrorResponse(new KubeportError('rate_limited', 'slow down; try again in 3 s', { retryAfterSeconds: 3 }), (m) =>
+      logged.push(m),
+    );
     expect(limited.statusCode).toBe(429);
     expect(limited.headers).toMatchObject({ 'content-type': 'application/json', 'retry-after': '3' });
     expect(JSON.parse(limited.body)).toEqual({ error: { code: 'rate_limited', message: 'slow down; try again in 3 s' } });

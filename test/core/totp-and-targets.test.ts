@@ -33,23 +33,49 @@ describe('request targets', () => {
     expect(parseKubeTarget('/k8s/dev')).toEqual({ cluster: 'dev', path: '/', query: '' });
     expect(parseKubeTarget('/k8s/dev/apis/')).toEqual({ cluster: 'dev', path: '/apis/', query: '' });
   });
-  it.each(['/k8s/dev/a/../b', '/k8s/dev/%2E%2E/x', '/k8s/dev/a%2fb', '/k8s/dev/a\\b', '/k8s/-dev/api', '/k8s//api', '/k8s/dev/api\t', '/k8s/dev/api#x', '/k8s/dev/%00'])(
-    'refuses %j',
-    (target) => {
-      expect(() => parseKubeTarget(target)).toThrow();
-    },
-  );
+  it.each([
+    '/k8s/dev/a/../b',
+    '/k8s/dev/%2E%2E/x',
+    '/k8s/dev/a%2fb',
+    '/k8s/dev/a\\b',
+    '/k8s/-dev/api',
+    '/k8s//api',
+    '/k8s/dev/api\t',
+    '/k8s/dev/api#x',
+    '/k8s/dev/%00',
+  ])('refuses %j', (target) => {
+    expect(() => parseKubeTarget(target)).toThrow();
+  });
 });
 
 describe('resources', () => {
   it('names the field and the fix for bad input', () => {
-    expect(parseResource({ kind: 'rolez' }, 'role.yaml')).toMatchObject({ ok: false, message: expect.stringContaining('role.yaml: kind must be one of role, user, kube_cluster') });
-    const badTtl = parseResource({ kind: 'role', version: 'v7', metadata: { name: 'x' }, spec: { options: { max_session_ttl: 'forever' } } }, 'r.yaml');
-    expect(badTtl).toMatchObject({ ok: false, message: 'r.yaml: role field spec.options.max_session_ttl: write a duration like 8h or 30m' });
+    expect(parseResource({ kind: 'rolez' }, 'role.yaml')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('role.yaml: kind must be one of role, user, kube_cluster'),
+    });
+    const badTtl = parseResource(
+      { kind: 'role', version: 'v7', metadata: { name: 'x' }, spec: { options: { max_session_ttl: 'forever' } } },
+      'r.yaml',
+    );
+    expect(badTtl).toMatchObject({
+      ok: false,
+      message: 'r.yaml: role field spec.options.max_session_ttl: write a duration like 8h or 30m',
+    });
     const badSelector = parseResource({ kind: 'role', metadata: { name: 'x' }, spec: { allow: { kubernetes_labels: { '*': 'prod' } } } });
-    expect(badSelector).toMatchObject({ ok: false, message: expect.stringContaining("selector *:prod is not supported") });
-    const narrow = parseResource({ kind: 'role', metadata: { name: 'x' }, spec: { allow: { kubernetes_resources: [{ kind: 'pod', namespace: 'dev', verbs: ['get'] }] } } }, 'r.yaml');
-    expect(narrow).toMatchObject({ ok: false, message: expect.stringContaining('r.yaml: role field spec.allow.kubernetes_resources.0: only {kind') });
+    expect(badSelector).toMatchObject({ ok: false, message: expect.stringContaining('selector *:prod is not supported') });
+    const narrow = parseResource(
+      {
+        kind: 'role',
+        metadata: { name: 'x' },
+        spec: { allow: { kubernetes_resources: [{ kind: 'pod', namespace: 'dev', verbs: ['get'] }] } },
+      },
+      'r.yaml',
+    );
+    expect(narrow).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('r.yaml: role field spec.allow.kubernetes_resources.0: only {kind'),
+    });
     const unknownField = parseResource({ kind: 'role', metadata: { name: 'x' }, spec: { allow: { kubernetes_lables: {} } } });
     expect(unknownField).toMatchObject({ ok: false, message: expect.stringContaining('spec.allow') });
   });

@@ -20,7 +20,14 @@ const user = (revokedBefore?: Date): User => ({
   spec: { roles: ['access'], traits: {}, ...(revokedBefore ? { revoked_before: revokedBefore.toISOString() } : {}) },
 });
 
-const identity = (issuedAt: Date): Identity => ({ username: 'alice', roles: ['access'], traits: {}, connector: 'local', accessRequests: [], issuedAt: issuedAt.toISOString() });
+const identity = (issuedAt: Date): Identity => ({
+  username: 'alice',
+  roles: ['access'],
+  traits: {},
+  connector: 'local',
+  accessRequests: [],
+  issuedAt: issuedAt.toISOString(),
+});
 
 /** What the issuer does: the time first, then the user, then the certificate's date from both. */
 function issue(clock: { now(): Date }, read: () => User): Identity {
@@ -55,7 +62,12 @@ describe('user standing', () => {
     expect(Date.parse(second.spec.revoked_before!)).toBe(T + 1);
     expect(() => checkUserStanding(between, first)).not.toThrow();
     expect(() => checkUserStanding(between, second)).toThrow(/revoked/);
-    expect(() => checkUserStanding(issue(clock, () => second), second)).not.toThrow();
+    expect(() =>
+      checkUserStanding(
+        issue(clock, () => second),
+        second,
+      ),
+    ).not.toThrow();
   });
 
   it('accepts certificates after the revocation and refuses earlier ones, removed users and unreadable dates', () => {

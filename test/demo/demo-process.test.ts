@@ -58,9 +58,13 @@ describe('the demo cluster process', () => {
   });
 
   it('ends when its parent is killed', async () => {
-    const parent = spawn(process.execPath, [join(repoRoot, 'cli/run-ts.mjs'), join(repoRoot, 'test/support/demo-parent.ts'), join(dir, 'orphan')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const parent = spawn(
+      process.execPath,
+      [join(repoRoot, 'cli/run-ts.mjs'), join(repoRoot, 'test/support/demo-parent.ts'), join(dir, 'orphan')],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let output = '';
     parent.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     // The demo inherits the parent's stdout: the pipe closes only once both processes are gone.

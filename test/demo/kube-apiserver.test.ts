@@ -169,7 +169,9 @@ describe('with kubectl', () => {
   });
 
   it('answers auth can-i from the grants (kubectl sends protobuf here)', async () => {
-    expect((await kubectl('agent', 'auth', 'can-i', 'list', 'pods', '-n', 'default', '--as', 'alice', '--as-group', 'devs')).stdout.trim()).toBe('yes');
+    expect(
+      (await kubectl('agent', 'auth', 'can-i', 'list', 'pods', '-n', 'default', '--as', 'alice', '--as-group', 'devs')).stdout.trim(),
+    ).toBe('yes');
     const no = await kubectl('agent', 'auth', 'can-i', 'list', 'pods', '-n', 'prod', '--as', 'alice', '--as-group', 'devs');
     expect(no.stdout.trim()).toBe('no');
     expect(no.code).toBe(1);

@@ -15,7 +15,13 @@ describe('npm start -- --demo', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kubeport-demo-'));
     mkdirSync(join(dir, 'home'));
-    env = { ...process.env, HOME: join(dir, 'home'), TSH_HOME: join(dir, 'home', '.tsh'), KUBECONFIG: join(dir, 'home', '.kube', 'config'), KUBECACHEDIR: join(dir, 'cache') };
+    env = {
+      ...process.env,
+      HOME: join(dir, 'home'),
+      TSH_HOME: join(dir, 'home', '.tsh'),
+      KUBECONFIG: join(dir, 'home', '.kube', 'config'),
+      KUBECACHEDIR: join(dir, 'cache'),
+    };
     local = await startLocalModeProcess({ dataDir: join(dir, 'data'), extraArgs: ['--demo'], env });
   });
   afterAll(async () => {
@@ -25,12 +31,21 @@ describe('npm start -- --demo', () => {
   it('without a kubeconfig, says so and offers --demo', async () => {
     const result = await node(cliPath('kubeport-local'), ['--data-dir', join(dir, 'other')], { env });
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`kubeport: no kubeconfig at ${join(dir, 'home', '.kube', 'config')}; pass --kubeconfig FILE, or try Kubeport with its demo cluster: npm start -- --demo\n`);
+    expect(result.stderr).toBe(
+      `kubeport: no kubeconfig at ${join(dir, 'home', '.kube', 'config')}; pass --kubeconfig FILE, or try Kubeport with its demo cluster: npm start -- --demo\n`,
+    );
   });
 
   it('serves the demo cluster, and kubectl reaches it after tctl users add and tsh login', async () => {
     expect(local.output()).toMatch(/clusters\s+demo\n/);
-    const added = await node(cliPath('tctl'), [`--data-dir=${join(dir, 'data')}`, 'users', 'add', 'alice', '--roles=access', '--kubernetes-groups=system:masters']);
+    const added = await node(cliPath('tctl'), [
+      `--data-dir=${join(dir, 'data')}`,
+      'users',
+      'add',
+      'alice',
+      '--roles=access',
+      '--kubernetes-groups=system:masters',
+    ]);
     const invite = /--invite=(\S+)/.exec(added.stdout)![1]!;
     const login = await tshEnroll(env, local.proxy, 'alice', invite, 'correct horse battery staple');
     expect(login.code, login.stderr).toBe(0);

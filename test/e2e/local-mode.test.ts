@@ -34,7 +34,11 @@ describe('local mode, end to end with the real kubectl', () => {
   const person = (name: string): Person => {
     const home = join(dir, name);
     const kubeconfig = join(home, '.kube', 'config');
-    return { home, kubeconfig, env: { ...process.env, HOME: home, TSH_HOME: join(home, '.tsh'), KUBECONFIG: kubeconfig, KUBECACHEDIR: join(home, 'cache') } };
+    return {
+      home,
+      kubeconfig,
+      env: { ...process.env, HOME: home, TSH_HOME: join(home, '.tsh'), KUBECONFIG: kubeconfig, KUBECACHEDIR: join(home, 'cache') },
+    };
   };
   const tctl = (...args: string[]) => node(cliPath('tctl'), [`--data-dir=${dataDir}`, ...args]);
   const tsh = (who: Person, ...args: string[]) => node(cliPath('tsh'), args, { env: who.env });
@@ -55,7 +59,10 @@ describe('local mode, end to end with the real kubectl', () => {
     const agentCert = await kube.issueClientCert('kubeport-agent');
     sourceKubeconfig = join(dir, 'source-kubeconfig.yaml');
     const cluster = { server: kube.url, 'certificate-authority-data': Buffer.from(kube.caPem).toString('base64') };
-    const user = { 'client-certificate-data': Buffer.from(agentCert.certPem).toString('base64'), 'client-key-data': Buffer.from(agentCert.keyPem).toString('base64') };
+    const user = {
+      'client-certificate-data': Buffer.from(agentCert.certPem).toString('base64'),
+      'client-key-data': Buffer.from(agentCert.keyPem).toString('base64'),
+    };
     writeFileSync(
       sourceKubeconfig,
       stringify({
@@ -85,7 +92,9 @@ describe('local mode, end to end with the real kubectl', () => {
 
   it('prints what runs where and the next command', () => {
     expect(local.output()).toContain(`agent         https://${local.agent}`);
-    expect(local.output()).toMatch(/clusters\s+dev \[env=dev\], prod \[env=prod,team=payments,kubeconfig-context=arn:aws:eks:eu-west-1:111122223333:cluster\/Prod\]/);
+    expect(local.output()).toMatch(
+      /clusters\s+dev \[env=dev\], prod \[env=prod,team=payments,kubeconfig-context=arn:aws:eks:eu-west-1:111122223333:cluster\/Prod\]/,
+    );
     expect(local.output()).toContain('npx tctl users add alice');
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(dataDir, 'admin-identity.json')).mode & 0o777).toBe(0o600);
@@ -119,7 +128,11 @@ describe('local mode, end to end with the real kubectl', () => {
     const dev = config.clusters.find((c: { name: string }) => c.name === 'kubeport-local-dev').cluster;
     expect(dev.server).toBe(`https://${local.agent}/k8s/dev`);
     const exec = config.users.find((u: { name: string }) => u.name === 'kubeport-local-dev').user.exec;
-    expect(exec).toMatchObject({ apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, interactiveMode: 'IfAvailable' });
+    expect(exec).toMatchObject({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      command: process.execPath,
+      interactiveMode: 'IfAvailable',
+    });
     expect(exec.args[0]).toBe(cliPath('tsh'));
     const keyFile = join(alice.home, '.tsh', 'keys', local.proxy, 'alice.key');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
@@ -153,7 +166,11 @@ describe('local mode, end to end with the real kubectl', () => {
     const echo = await kubectl(alice, 'exec', 'web-0', '-n', 'default', '--', 'echo', 'hello', 'from', 'web-0');
     expect(echo.code, echo.stderr).toBe(0);
     expect(echo.stdout).toBe('hello from web-0\n');
-    const cat = await run('kubectl', ['exec', '-i', 'web-0', '-n', 'default', '--', 'cat'], { env: alice.env, cwd: alice.home, input: 'typed into stdin\n' });
+    const cat = await run('kubectl', ['exec', '-i', 'web-0', '-n', 'default', '--', 'cat'], {
+      env: alice.env,
+      cwd: alice.home,
+      input: 'typed into stdin\n',
+    });
     expect(cat.stdout).toBe('typed into stdin\n');
     const failing = await kubectl(alice, 'exec', 'web-0', '-n', 'default', '--', 'exit', '3');
     expect(failing.code).toBe(3);
@@ -177,7 +194,11 @@ describe('local mode, end to end with the real kubectl', () => {
     const ls = await tsh(alice, 'kube', 'ls', '--format=json');
     expect(JSON.parse(ls.stdout)).toEqual([
       { kube_cluster_name: 'dev', labels: { env: 'dev' }, selected: true },
-      { kube_cluster_name: 'prod', labels: { env: 'prod', team: 'payments', 'kubeconfig-context': 'arn:aws:eks:eu-west-1:111122223333:cluster/Prod' }, selected: false },
+      {
+        kube_cluster_name: 'prod',
+        labels: { env: 'prod', team: 'payments', 'kubeconfig-context': 'arn:aws:eks:eu-west-1:111122223333:cluster/Prod' },
+        selected: false,
+      },
     ]);
     const switched = await tsh(alice, 'kube', 'login', 'prod');
     expect(switched.stdout).toContain('Logged into Kubernetes cluster prod');
@@ -197,10 +218,16 @@ describe('local mode, end to end with the real kubectl', () => {
 
   it('a wrong password or code is refused and changes nothing', async () => {
     const intruder = person('intruder');
-    const wrongPassword = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], { env: intruder.env, input: `not the password\n${codeFor(aliceSecret, 1)}\n` });
+    const wrongPassword = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], {
+      env: intruder.env,
+      input: `not the password\n${codeFor(aliceSecret, 1)}\n`,
+    });
     expect(wrongPassword.code).toBe(1);
     expect(wrongPassword.stderr).toContain('tsh: invalid user name, password or TOTP code');
-    const wrongCode = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], { env: intruder.env, input: `${PASSWORD}\n000000\n` });
+    const wrongCode = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], {
+      env: intruder.env,
+      input: `${PASSWORD}\n000000\n`,
+    });
     expect(wrongCode.code).toBe(1);
     expect(wrongCode.stderr).toContain('invalid user name, password or TOTP code');
     expect(() => statSync(join(intruder.home, '.tsh', 'current-profile'))).toThrow();
@@ -208,12 +235,28 @@ describe('local mode, end to end with the real kubectl', () => {
 
   it('a cluster outside the roles gets 403 naming the cluster; roles without Kubernetes principals get 403', async () => {
     const roleFile = join(dir, 'dev-only.yaml');
-    writeFileSync(roleFile, stringify({ kind: 'role', version: 'v7', metadata: { name: 'dev-only' }, spec: { allow: { kubernetes_labels: { env: 'dev' }, kubernetes_groups: ['{{internal.kubernetes_groups}}'] } } }));
+    writeFileSync(
+      roleFile,
+      stringify({
+        kind: 'role',
+        version: 'v7',
+        metadata: { name: 'dev-only' },
+        spec: { allow: { kubernetes_labels: { env: 'dev' }, kubernetes_groups: ['{{internal.kubernetes_groups}}'] } },
+      }),
+    );
     expect((await tctl('create', '-f', roleFile)).stdout).toContain('role "dev-only" has been created');
     const bob = person('bob');
-    const bobLogin = await tshEnroll(bob.env, local.proxy, 'bob', await addUser('bob', '--roles=dev-only', '--kubernetes-groups=interns'), PASSWORD);
+    const bobLogin = await tshEnroll(
+      bob.env,
+      local.proxy,
+      'bob',
+      await addUser('bob', '--roles=dev-only', '--kubernetes-groups=interns'),
+      PASSWORD,
+    );
     expect(bobLogin.code, bobLogin.stderr).toBe(0);
-    expect(JSON.parse((await tsh(bob, 'kube', 'ls', '--format=json')).stdout).map((c: { kube_cluster_name: string }) => c.kube_cluster_name)).toEqual(['dev']);
+    expect(
+      JSON.parse((await tsh(bob, 'kube', 'ls', '--format=json')).stdout).map((c: { kube_cluster_name: string }) => c.kube_cluster_name),
+    ).toEqual(['dev']);
     expect((await kubectl(bob, 'get', 'pods', '-n', 'default')).stdout).toContain('web-0');
     const prod = await kubectl(bob, 'get', 'pods', '-n', 'default', `--server=https://${local.agent}/k8s/prod`);
     expect(prod.stderr).toContain('kubernetes cluster "prod" is not allowed by your roles (dev-only)');
@@ -244,13 +287,27 @@ describe('local mode, end to end with the real kubectl', () => {
     const { signer } = FileSigner.loadOrCreate(join(dataDir, 'user-ca.key'));
     const past = new Date(Date.now() - 13 * 3_600_000);
     const spki = new Uint8Array(new X509Certificate(current).publicKey.export({ type: 'spki', format: 'der' }));
-    const identity = { username: 'alice', roles: ['access'], traits: { kubernetes_groups: ['devs'] }, connector: 'local', accessRequests: [], issuedAt: past.toISOString() };
-    const expired = await issueUserCertificate({ signer, clock: { now: () => past }, random: systemRandom, certPem: userCaPem }, spki, identity, 3_600_000);
+    const identity = {
+      username: 'alice',
+      roles: ['access'],
+      traits: { kubernetes_groups: ['devs'] },
+      connector: 'local',
+      accessRequests: [],
+      issuedAt: past.toISOString(),
+    };
+    const expired = await issueUserCertificate(
+      { signer, clock: { now: () => past }, random: systemRandom, certPem: userCaPem },
+      spki,
+      identity,
+      3_600_000,
+    );
     writeFileSync(certPath, expired);
     try {
       const result = await kubectl(alice, 'get', 'pods');
       expect(result.code).not.toBe(0);
-      expect(result.stderr).toMatch(/tsh: your Kubeport session for alice at 127\.0\.0\.1:\d+ expired at .*; run: tsh login --proxy=127\.0\.0\.1:\d+ --user=alice/);
+      expect(result.stderr).toMatch(
+        /tsh: your Kubeport session for alice at 127\.0\.0\.1:\d+ expired at .*; run: tsh login --proxy=127\.0\.0\.1:\d+ --user=alice/,
+      );
     } finally {
       writeFileSync(certPath, current);
     }
@@ -267,11 +324,19 @@ describe('local mode, end to end with the real kubectl', () => {
     local = await startLocalModeProcess({ dataDir, kubeconfig: devOnly });
     // One code for both logins: computing it twice could cross a 30 s step and make two codes.
     const code = codeFor(aliceSecret, 1);
-    const relogin = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], { env: alice.env, input: `${PASSWORD}\n${code}\n` });
+    const relogin = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], {
+      env: alice.env,
+      input: `${PASSWORD}\n${code}\n`,
+    });
     expect(relogin.code, relogin.stderr).toBe(0);
     expect((await kubectl(alice, 'get', 'pods', '-n', 'default')).stdout).toContain('web-0');
-    expect(JSON.parse((await tsh(alice, 'kube', 'ls', '--format=json')).stdout).map((c: { kube_cluster_name: string }) => c.kube_cluster_name)).toEqual(['dev']);
-    const replay = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], { env: alice.env, input: `${PASSWORD}\n${code}\n` });
+    expect(
+      JSON.parse((await tsh(alice, 'kube', 'ls', '--format=json')).stdout).map((c: { kube_cluster_name: string }) => c.kube_cluster_name),
+    ).toEqual(['dev']);
+    const replay = await node(cliPath('tsh'), ['login', `--proxy=${local.proxy}`, '--user=alice'], {
+      env: alice.env,
+      input: `${PASSWORD}\n${code}\n`,
+    });
     expect(replay.code).toBe(1);
     expect(replay.stderr).toContain('invalid user name, password or TOTP code (each code works once');
   });
@@ -288,13 +353,27 @@ describe('local mode, end to end with the real kubectl', () => {
   });
 
   it('a bad flag or an unreadable kubeconfig ends npm start at once with a message', async () => {
-    const badAddr = await node(cliPath('kubeport-local'), ['--kubeconfig', sourceKubeconfig, '--data-dir', join(dir, 'bad'), '--api-addr', '0.0.0.0:3080']);
+    const badAddr = await node(cliPath('kubeport-local'), [
+      '--kubeconfig',
+      sourceKubeconfig,
+      '--data-dir',
+      join(dir, 'bad'),
+      '--api-addr',
+      '0.0.0.0:3080',
+    ]);
     expect(badAddr.code).toBe(2);
     expect(badAddr.stderr).toContain('--api-addr must be a loopback address');
     const missing = await node(cliPath('kubeport-local'), ['--kubeconfig', join(dir, 'nope.yaml'), '--data-dir', join(dir, 'bad')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`cannot read kubeconfig ${join(dir, 'nope.yaml')}: ENOENT`);
-    const badLabels = await node(cliPath('kubeport-local'), ['--kubeconfig', sourceKubeconfig, '--data-dir', join(dir, 'bad'), '--cluster-labels', 'dev=prod']);
+    const badLabels = await node(cliPath('kubeport-local'), [
+      '--kubeconfig',
+      sourceKubeconfig,
+      '--data-dir',
+      join(dir, 'bad'),
+      '--cluster-labels',
+      'dev=prod',
+    ]);
     expect(badLabels.stderr).toContain('must look like CLUSTER:KEY=VALUE');
   });
 });

@@ -17,7 +17,7 @@ describe('KubeportStack', () => {
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
   });
 
-  it('creates the tables with the adapters\' key schemas, TTL and on-demand billing', () => {
+  it("creates the tables with the adapters' key schemas, TTL and on-demand billing", () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 3);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
@@ -31,10 +31,17 @@ describe('KubeportStack', () => {
 
   it('keeps buckets private, encrypted and TLS-only', () => {
     template.allResourcesProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
     template.allResourcesProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
@@ -49,7 +56,12 @@ describe('KubeportStack', () => {
       KeyUsage: 'SIGN_VERIFY',
       KeyPolicy: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Sid: 'OnlyKubeportSignersMaySign', Effect: 'Deny', Action: 'kms:Sign', Condition: { ArnNotEquals: { 'aws:PrincipalArn': [Match.anyValue()] } } }),
+          Match.objectLike({
+            Sid: 'OnlyKubeportSignersMaySign',
+            Effect: 'Deny',
+            Action: 'kms:Sign',
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [Match.anyValue()] } },
+          }),
         ]),
       },
     });

@@ -1,4 +1,16 @@
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -69,7 +81,9 @@ describe('readPrivateFile', () => {
   it('refuses a file readable by others, saying how to fix it', () => {
     writeFileSync(join(dir, 'key'), 'secret', { mode: 0o644 });
     chmodSync(join(dir, 'key'), 0o644);
-    expect(() => readPrivateFile(join(dir, 'key'))).toThrow(/can be read or written by other accounts \(mode 0644\); if you made it, run chmod 600 .*remove the directory/);
+    expect(() => readPrivateFile(join(dir, 'key'))).toThrow(
+      /can be read or written by other accounts \(mode 0644\); if you made it, run chmod 600 .*remove the directory/,
+    );
   });
 
   it('refuses a symlink, wherever it points', () => {
@@ -81,7 +95,9 @@ describe('readPrivateFile', () => {
   it.skipIf(!asRoot)(`refuses a file owned by another account${asRoot ? '' : ' (skipped: needs root to chown)'}`, () => {
     writeNewFile(join(dir, 'key'), 'secret', 0o600);
     chownSync(join(dir, 'key'), 65534, 65534);
-    expect(() => readPrivateFile(join(dir, 'key'))).toThrow(/belongs to another account \(uid 65534, you are uid 0\); if you made it, run chown 0/);
+    expect(() => readPrivateFile(join(dir, 'key'))).toThrow(
+      /belongs to another account \(uid 65534, you are uid 0\); if you made it, run chown 0/,
+    );
   });
 });
 

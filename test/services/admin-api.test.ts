@@ -11,16 +11,41 @@ describe('admin API', () => {
   let h: ApiHarness;
   let admin: { certPem: string; keyPem: string };
   let signed: ApiClient;
-  const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected a refusal'); }, (e: ClientError) => e);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => {
+        throw new Error('expected a refusal');
+      },
+      (e: ClientError) => e,
+    );
 
-  async function token(identity: { certPem: string; keyPem: string }, claims: Record<string, unknown>, header: Record<string, unknown> = {}) {
+  async function token(
+    identity: { certPem: string; keyPem: string },
+    claims: Record<string, unknown>,
+    header: Record<string, unknown> = {},
+  ) {
     const now = Math.floor(Date.now() / 1000);
-    const payload = { aud: 'kubeport:kubeport-test', method: 'GET', path: '/webapi/admin/users', body_sha256: bodyDigest(''), iat: now, exp: now + 60, jti: randomBytes(16).toString('hex'), ...claims };
+    const payload = {
+      aud: 'kubeport:kubeport-test',
+      method: 'GET',
+      path: '/webapi/admin/users',
+      body_sha256: bodyDigest(''),
+      iat: now,
+      exp: now + 60,
+      jti: randomBytes(16).toString('hex'),
+      ...claims,
+    };
     const x5c = [new X509Certificate(identity.certPem).raw.toString('base64')];
-    return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'ES256', x5c, ...header }).sign(await importPKCS8(identity.keyPem, 'ES256'));
+    return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader({ alg: 'ES256', x5c, ...header })
+      .sign(await importPKCS8(identity.keyPem, 'ES256'));
   }
   const send = (jws: string | undefined, method = 'GET', path = '/webapi/admin/users', body?: string) =>
-    fetch(`http://${h.proxy}${path}`, { method, headers: { ...(jws ? { [SIGNED_REQUEST_HEADER]: jws } : {}), 'content-type': 'application/json' }, ...(body ? { body } : {}) });
+    fetch(`http://${h.proxy}${path}`, {
+      method,
+      headers: { ...(jws ? { [SIGNED_REQUEST_HEADER]: jws } : {}), 'content-type': 'application/json' },
+      ...(body ? { body } : {}),
+    });
 
   beforeAll(async () => {
     h = await startApiHarness();
@@ -34,7 +59,9 @@ describe('admin API', () => {
     expect((await send(jws)).status).toBe(200);
     const replay = await send(jws);
     expect(replay.status).toBe(401);
-    expect(await replay.json()).toEqual({ error: { code: 'unauthenticated', message: 'request signature was already used (replay refused)' } });
+    expect(await replay.json()).toEqual({
+      error: { code: 'unauthenticated', message: 'request signature was already used (replay refused)' },
+    });
   });
 
   it.each([
@@ -42,9 +69,21 @@ describe('admin API', () => {
     ['another path', async () => token(admin, { path: '/webapi/admin/resources/role' }), /another path/],
     ['another method', async () => token(admin, { method: 'DELETE' }), /another method/],
     ['another audience', async () => token(admin, { aud: 'kubeport:elsewhere' }), /signed for kubeport:elsewhere/],
-    ['an expired signature', async () => token(admin, { iat: Math.floor(Date.now() / 1000) - 3600, exp: Math.floor(Date.now() / 1000) - 3540 }), /expired/],
-    ['a certificate from a foreign CA', async () => token(await h.identity({ username: 'kubeport-admin' }, { ca: await newCa('Kubeport user CA', h.clock) }), {}), /not signed by the Kubeport user CA/],
-    ['a key that is not the certificate\'s', async () => token({ certPem: admin.certPem, keyPem: (await h.identity({ username: 'x' })).keyPem }, {}), /does not verify/],
+    [
+      'an expired signature',
+      async () => token(admin, { iat: Math.floor(Date.now() / 1000) - 3600, exp: Math.floor(Date.now() / 1000) - 3540 }),
+      /expired/,
+    ],
+    [
+      'a certificate from a foreign CA',
+      async () => token(await h.identity({ username: 'kubeport-admin' }, { ca: await newCa('Kubeport user CA', h.clock) }), {}),
+      /not signed by the Kubeport user CA/,
+    ],
+    [
+      "a key that is not the certificate's",
+      async () => token({ certPem: admin.certPem, keyPem: (await h.identity({ username: 'x' })).keyPem }, {}),
+      /does not verify/,
+    ],
     ['an expired certificate', async () => token(await h.identity({ username: 'kubeport-admin' }, { ttlMs: -3_600_000 }), {}), /expired/],
   ])('refuses %s with 401', async (_name, make, message) => {
     const response = await send(await make());
@@ -53,7 +92,11 @@ describe('admin API', () => {
   });
 
   it('refuses a signature over another body', async () => {
-    const jws = await token(admin, { method: 'POST', path: '/webapi/admin/users', body_sha256: bodyDigest('{"name":"a","roles":["access"]}') });
+    const jws = await token(admin, {
+      method: 'POST',
+      path: '/webapi/admin/users',
+      body_sha256: bodyDigest('{"name":"a","roles":["access"]}'),
+    });
     const response = await send(jws, 'POST', '/webapi/admin/users', '{"name":"a","roles":["editor"]}');
     expect(response.status).toBe(401);
     expect(await h.deps.resources.get('user', 'a')).toBeUndefined();
@@ -69,19 +112,46 @@ describe('admin API', () => {
   });
 
   it('creates roles from documents and names the field and the fix for bad ones, changing nothing', async () => {
-    const bad = await failure(signed.call('POST', '/webapi/admin/resources', { document: { kind: 'role', version: 'v7', metadata: { name: 'ops' }, spec: { options: { max_session_ttl: 'soon' } } }, source: 'ops.yaml' }, admin));
+    const bad = await failure(
+      signed.call(
+        'POST',
+        '/webapi/admin/resources',
+        {
+          document: { kind: 'role', version: 'v7', metadata: { name: 'ops' }, spec: { options: { max_session_ttl: 'soon' } } },
+          source: 'ops.yaml',
+        },
+        admin,
+      ),
+    );
     expect(bad.status).toBe(400);
     expect(bad.message).toBe('ops.yaml: role field spec.options.max_session_ttl: write a duration like 8h or 30m');
     expect(await h.deps.resources.get('role', 'ops')).toBeUndefined();
-    await signed.call('POST', '/webapi/admin/resources', { document: { kind: 'role', version: 'v7', metadata: { name: 'ops' }, spec: { allow: { kubernetes_labels: { env: 'prod' } } } }, source: 'ops.yaml' }, admin);
-    const again = await failure(signed.call('POST', '/webapi/admin/resources', { document: { kind: 'role', metadata: { name: 'ops' }, spec: {} }, source: 'ops.yaml' }, admin));
+    await signed.call(
+      'POST',
+      '/webapi/admin/resources',
+      {
+        document: { kind: 'role', version: 'v7', metadata: { name: 'ops' }, spec: { allow: { kubernetes_labels: { env: 'prod' } } } },
+        source: 'ops.yaml',
+      },
+      admin,
+    );
+    const again = await failure(
+      signed.call(
+        'POST',
+        '/webapi/admin/resources',
+        { document: { kind: 'role', metadata: { name: 'ops' }, spec: {} }, source: 'ops.yaml' },
+        admin,
+      ),
+    );
     expect(again.status).toBe(409);
     const roles = await signed.call<{ items: { metadata: { name: string } }[] }>('GET', '/webapi/admin/resources/role', undefined, admin);
     expect(roles.items.map((r) => r.metadata.name).sort()).toEqual(['access', 'editor', 'ops']);
   });
 
   it('refuses users with unknown roles and duplicate names', async () => {
-    expect((await failure(signed.call('POST', '/webapi/admin/users', { name: 'zed', roles: ['root'] }, admin))).message).toBe('role root does not exist; known roles: access, editor, ops');
+    expect((await failure(signed.call('POST', '/webapi/admin/users', { name: 'zed', roles: ['root'] }, admin))).message).toBe(
+      'role root does not exist; known roles: access, editor, ops',
+    );
     await signed.call('POST', '/webapi/admin/users', { name: 'zed', roles: ['access'] }, admin);
     const duplicate = await failure(signed.call('POST', '/webapi/admin/users', { name: 'zed', roles: ['access'] }, admin));
     expect(duplicate.status).toBe(409);
@@ -112,7 +182,12 @@ describe('admin API', () => {
     const olga = await h.identity({ username: 'olga', roles: ['editor'], connector: 'local' });
     expect((await signed.call<{ items: unknown[] }>('GET', '/webapi/admin/users', undefined, olga)).items.length).toBeGreaterThan(0);
     h.clock.advance(1000);
-    await signed.call('POST', '/webapi/admin/resources', { document: { kind: 'user', version: 'v2', metadata: { name: 'olga' }, spec: { roles: ['access'] } }, overwrite: true }, admin);
+    await signed.call(
+      'POST',
+      '/webapi/admin/resources',
+      { document: { kind: 'user', version: 'v2', metadata: { name: 'olga' }, spec: { roles: ['access'] } }, overwrite: true },
+      admin,
+    );
     const revoked = await failure(signed.call('GET', '/webapi/admin/users', undefined, olga));
     expect(revoked.status).toBe(401);
     expect(revoked.message).toContain('your certificate was revoked');
@@ -122,6 +197,8 @@ describe('admin API', () => {
     expect(removed.message).toBe('user olga no longer exists; ask an admin');
     h.clock.advance(1000);
     await signed.call('POST', '/webapi/admin/users', { name: 'olga', roles: ['editor'] }, admin);
-    expect((await failure(signed.call('GET', '/webapi/admin/users', undefined, beforeRemoval))).message).toContain('your certificate was revoked');
+    expect((await failure(signed.call('GET', '/webapi/admin/users', undefined, beforeRemoval))).message).toContain(
+      'your certificate was revoked',
+    );
   });
 });

@@ -18,15 +18,33 @@ describe('invites across removal and re-creation of a user', () => {
   let tctl: ApiClient;
   let admin: { certPem: string; keyPem: string };
   const code = (secret: string, offset = 0) => totpCode(secret, totpStep(h.clock.now()) + offset);
-  const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected a refusal'); }, (e: ClientError) => e);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => {
+        throw new Error('expected a refusal');
+      },
+      (e: ClientError) => e,
+    );
   const addUser = async (name: string, roles = ['access']) =>
     (await tctl.call<{ invite: string }>('POST', '/webapi/admin/users', { name, roles }, admin)).invite;
   const removeUser = (name: string) => tctl.call('DELETE', `/webapi/admin/users/${name}`, undefined, admin);
-  const startEnrollment = (user: string, invite: string) => api.call<{ secret: string }>('POST', '/webapi/local/invite/totp', { user, invite });
+  const startEnrollment = (user: string, invite: string) =>
+    api.call<{ secret: string }>('POST', '/webapi/local/invite/totp', { user, invite });
   const completeEnrollment = (user: string, invite: string, password: string, totp: string, keys = newKeyPair()) =>
-    api.call<{ cert: string }>('POST', '/webapi/local/invite/complete', { user, invite, password, totp_code: totp, public_key: keys.publicKeyPem });
+    api.call<{ cert: string }>('POST', '/webapi/local/invite/complete', {
+      user,
+      invite,
+      password,
+      totp_code: totp,
+      public_key: keys.publicKeyPem,
+    });
   const login = (user: string, password: string, totp: string) =>
-    api.call<{ cert: string; roles: string[] }>('POST', '/webapi/local/login', { user, password, totp_code: totp, public_key: newKeyPair().publicKeyPem });
+    api.call<{ cert: string; roles: string[] }>('POST', '/webapi/local/login', {
+      user,
+      password,
+      totp_code: totp,
+      public_key: newKeyPair().publicKeyPem,
+    });
   const incarnation = async (name: string) => (await h.deps.resources.get<User>('user', name))?.body.spec.created_by?.incarnation;
   const clusters = (identity: { certPem: string; keyPem: string }) => tctl.call('GET', '/webapi/kube/clusters', undefined, identity);
 
@@ -42,7 +60,10 @@ describe('invites across removal and re-creation of a user', () => {
     const leaked = await addUser('bob');
     await removeUser('bob');
     // The attack: enroll with the leaked invite now, wait for an admin to add "bob" again as editor.
-    const started = await startEnrollment('bob', leaked).then(() => undefined, (e: ClientError) => e);
+    const started = await startEnrollment('bob', leaked).then(
+      () => undefined,
+      (e: ClientError) => e,
+    );
     expect(started?.status).toBe(401);
     expect(started?.message).toContain('invite is invalid, expired or already used');
     const completed = await failure(completeEnrollment('bob', leaked, ATTACKER_PASSWORD, '123456'));
@@ -71,7 +92,7 @@ describe('invites across removal and re-creation of a user', () => {
     expect(await h.deps.resources.get('local_credentials', 'carol')).toBeUndefined();
   });
 
-  it('tctl users rm deletes the user\'s invites, pending enrollment and credentials', async () => {
+  it("tctl users rm deletes the user's invites, pending enrollment and credentials", async () => {
     const invites = new LocalInvites(h.deps);
     const pending = await addUser('dave');
     await startEnrollment('dave', pending);
@@ -106,7 +127,12 @@ describe('invites across removal and re-creation of a user', () => {
 
   it('tctl create keeps the incarnation across changes, makes a new one for a new user, and never takes it from the document', async () => {
     const create = (name: string, incarnation: string, overwrite: boolean) =>
-      tctl.call('POST', '/webapi/admin/resources', { document: { kind: 'user', metadata: { name }, spec: { roles: ['access'], created_by: { incarnation } } }, overwrite }, admin);
+      tctl.call(
+        'POST',
+        '/webapi/admin/resources',
+        { document: { kind: 'user', metadata: { name }, spec: { roles: ['access'], created_by: { incarnation } } }, overwrite },
+        admin,
+      );
     const invite = await addUser('heidi');
     const before = await incarnation('heidi');
     await create('heidi', 'forged', true);

@@ -15,22 +15,41 @@ describe('local users', () => {
   let admin: { certPem: string; keyPem: string };
   const code = (secret: string, offset = 0) => totpCode(secret, totpStep(h.clock.now()) + offset);
   const invite = async (name: string, roles = ['access']) => {
-    const answer = await new ApiClient(h.proxy, 'kubeport:kubeport-test').call<{ invite: string }>('POST', '/webapi/admin/users', { name, roles, kubernetes_groups: ['devs'] }, admin);
+    const answer = await new ApiClient(h.proxy, 'kubeport:kubeport-test').call<{ invite: string }>(
+      'POST',
+      '/webapi/admin/users',
+      { name, roles, kubernetes_groups: ['devs'] },
+      admin,
+    );
     return answer.invite;
   };
   const enroll = async (user: string, token: string, options: { password?: string; offset?: number } = {}) => {
     const { secret } = await api.call<{ secret: string }>('POST', '/webapi/local/invite/totp', { user, invite: token });
     const keys = newKeyPair();
     const answer = await api.call<{ cert: string }>('POST', '/webapi/local/invite/complete', {
-      user, invite: token, password: options.password ?? PASSWORD, totp_code: code(secret, options.offset), public_key: keys.publicKeyPem,
+      user,
+      invite: token,
+      password: options.password ?? PASSWORD,
+      totp_code: code(secret, options.offset),
+      public_key: keys.publicKeyPem,
     });
     return { secret, cert: answer.cert, keys };
   };
   const login = (user: string, password: string, totp: string, ttl?: number) =>
     api.call<{ cert: string; expires: string }>('POST', '/webapi/local/login', {
-      user, password, totp_code: totp, public_key: newKeyPair().publicKeyPem, ...(ttl ? { ttl_seconds: ttl } : {}),
+      user,
+      password,
+      totp_code: totp,
+      public_key: newKeyPair().publicKeyPem,
+      ...(ttl ? { ttl_seconds: ttl } : {}),
     });
-  const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected a refusal'); }, (e: ClientError) => e);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => {
+        throw new Error('expected a refusal');
+      },
+      (e: ClientError) => e,
+    );
 
   beforeAll(async () => {
     h = await startApiHarness();
@@ -39,7 +58,7 @@ describe('local users', () => {
   });
   afterAll(() => h.close());
 
-  it('enrolls with an invite, issues a certificate for the client key with the user\'s identity', async () => {
+  it("enrolls with an invite, issues a certificate for the client key with the user's identity", async () => {
     const { cert, keys } = await enroll('alice', await invite('alice'));
     const x509 = new X509Certificate(cert);
     expect(x509.subject).toBe('CN=alice\nO=access');
@@ -51,10 +70,18 @@ describe('local users', () => {
     const token = await invite('bob');
     const { secret } = await api.call<{ secret: string }>('POST', '/webapi/local/invite/totp', { user: 'bob', invite: token });
     const attempt = () =>
-      api.call('POST', '/webapi/local/invite/complete', { user: 'bob', invite: token, password: PASSWORD, totp_code: code(secret), public_key: newKeyPair().publicKeyPem }).then(
-        () => 'ok',
-        (e: ClientError) => e.message,
-      );
+      api
+        .call('POST', '/webapi/local/invite/complete', {
+          user: 'bob',
+          invite: token,
+          password: PASSWORD,
+          totp_code: code(secret),
+          public_key: newKeyPair().publicKeyPem,
+        })
+        .then(
+          () => 'ok',
+          (e: ClientError) => e.message,
+        );
     const results = await Promise.all([attempt(), attempt()]);
     expect(results.filter((r) => r === 'ok')).toHaveLength(1);
     expect(results.find((r) => r !== 'ok')).toMatch(/invite is invalid, expired or already used|already used/);
@@ -67,7 +94,9 @@ describe('local users', () => {
     expect((await failure(api.call('POST', '/webapi/local/invite/totp', { user: 'mallory', invite: token }))).status).toBe(401);
     h.clock.advance(61 * 60_000);
     try {
-      expect((await failure(api.call('POST', '/webapi/local/invite/totp', { user: 'carol', invite: token }))).message).toContain('invite is invalid, expired');
+      expect((await failure(api.call('POST', '/webapi/local/invite/totp', { user: 'carol', invite: token }))).message).toContain(
+        'invite is invalid, expired',
+      );
     } finally {
       h.clock.advance(-61 * 60_000);
     }
@@ -97,7 +126,12 @@ describe('local users', () => {
       failure(login('frank', PASSWORD, '000000')),
     ]);
     expect(new Set(messages.map((m) => m.message))).toEqual(new Set([LOGIN_FAILURE]));
-    const events = await h.deps.audit.search({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 3_600_000), event: 'user.login', user: 'frank' });
+    const events = await h.deps.audit.search({
+      from: new Date(Date.now() - 3_600_000),
+      to: new Date(Date.now() + 3_600_000),
+      event: 'user.login',
+      user: 'frank',
+    });
     expect(events.filter((e) => e.success === false).length).toBeGreaterThanOrEqual(2);
     expect(events.find((e) => e.success === false)).toMatchObject({ code: 'T1000W', method: 'local' });
   });
@@ -131,14 +165,25 @@ describe('local users', () => {
         await failure(
           i % 2 === 0
             ? api.call('POST', '/webapi/local/invite/totp', { user: 'ivan', invite: bogus })
-            : api.call('POST', '/webapi/local/invite/complete', { user: 'ivan', invite: bogus, password: 'a long enough guess', totp_code: '123456', public_key: newKeyPair().publicKeyPem }),
+            : api.call('POST', '/webapi/local/invite/complete', {
+                user: 'ivan',
+                invite: bogus,
+                password: 'a long enough guess',
+                totp_code: '123456',
+                public_key: newKeyPair().publicKeyPem,
+              }),
         ),
       );
     }
     expect(results.filter((e) => e.status === 401).length).toBeLessThanOrEqual(10);
     expect(results.slice(-2).map((e) => e.status)).toEqual([429, 429]);
     expect(results.at(-1)!.message).toMatch(/too many invite enrollment attempts; try again in \d+ s/);
-    const events = await h.deps.audit.search({ from: new Date(at.getTime() - 1000), to: new Date(at.getTime() + 1000), event: 'user.login', user: 'ivan' });
+    const events = await h.deps.audit.search({
+      from: new Date(at.getTime() - 1000),
+      to: new Date(at.getTime() + 1000),
+      event: 'user.login',
+      user: 'ivan',
+    });
     expect(events.filter((e) => e.success === false).length).toBeLessThanOrEqual(10);
     // Ivan mistypes a code once, then logs in: the failed invites counted nothing against him.
     expect((await failure(login('ivan', PASSWORD, '000000'))).status).toBe(401);
@@ -166,7 +211,6 @@ describe('local users', () => {
     const after = await login('grace', PASSWORD, code(secret, 1));
     expect(after.cert).toContain('BEGIN CERTIFICATE');
   });
-
 });
 
 describe('login sources', () => {

@@ -45,8 +45,14 @@ export interface AgentHarness {
   /** Every request's scope, as the agent's onFinish hook got it, in the order they finished. */
   finished: RequestScope[];
   /** A certificate for `identity` from the user CA (or `ca`), valid from `at` for `ttlMs`. */
-  issue(identity: Partial<Identity> & { username: string }, options?: { ca?: IssuingCa; at?: Date; ttlMs?: number }): Promise<ClientCredentials>;
-  request(path: string, options?: { credentials?: ClientCredentials; method?: string; headers?: [string, string][]; body?: string }): Promise<Response>;
+  issue(
+    identity: Partial<Identity> & { username: string },
+    options?: { ca?: IssuingCa; at?: Date; ttlMs?: number },
+  ): Promise<ClientCredentials>;
+  request(
+    path: string,
+    options?: { credentials?: ClientCredentials; method?: string; headers?: [string, string][]; body?: string },
+  ): Promise<Response>;
   /** Writes raw bytes on a fresh TLS connection and returns whatever comes back until close. */
   raw(bytes: string, credentials?: ClientCredentials): Promise<string>;
   /** Writes raw bytes on a fresh TLS connection that stays open: for streams and for many connections at once. */
@@ -76,7 +82,10 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
   const users = new Map<string, User | null>();
   const labels = options.clusters ?? { dev: { env: 'dev' }, prod: { env: 'prod' } };
   const clusters = new Map<string, UpstreamCluster>(
-    Object.entries(labels).map(([name, l]) => [name, { name, labels: l, server: new URL(kube.url), tls: { ca: kube.caPem, cert: agentIdentity.certPem, key: agentIdentity.keyPem } }]),
+    Object.entries(labels).map(([name, l]) => [
+      name,
+      { name, labels: l, server: new URL(kube.url), tls: { ca: kube.caPem, cert: agentIdentity.certPem, key: agentIdentity.keyPem } },
+    ]),
   );
   const finished: RequestScope[] = [];
   const hostKey = newLeafKey();
@@ -103,7 +112,14 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
     const pair = newLeafKey();
     const at = issueOptions.at ?? clock.now();
     const ca = issueOptions.ca ?? userCa;
-    const full: Identity = { roles: ['access'], traits: { kubernetes_groups: ['devs'] }, connector: 'local', accessRequests: [], issuedAt: at.toISOString(), ...identity };
+    const full: Identity = {
+      roles: ['access'],
+      traits: { kubernetes_groups: ['devs'] },
+      connector: 'local',
+      accessRequests: [],
+      issuedAt: at.toISOString(),
+      ...identity,
+    };
     const certPem = await issueUserCertificate({ ...ca, clock: { now: () => at } }, pair.spki, full, issueOptions.ttlMs ?? 3_600_000);
     return { certPem, keyPem: pair.keyPem };
   };
@@ -137,7 +153,16 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
 
   const raw: AgentHarness['raw'] = (bytes, credentials) =>
     new Promise((resolve, reject) => {
-      const socket = tls.connect({ host: '127.0.0.1', port, ca: hostCa.certPem, servername: 'localhost', ...(credentials ? { cert: credentials.certPem, key: credentials.keyPem } : {}) }, () => socket.write(bytes));
+      const socket = tls.connect(
+        {
+          host: '127.0.0.1',
+          port,
+          ca: hostCa.certPem,
+          servername: 'localhost',
+          ...(credentials ? { cert: credentials.certPem, key: credentials.keyPem } : {}),
+        },
+        () => socket.write(bytes),
+      );
       let received = '';
       socket.on('data', (c: Buffer) => (received += c.toString()));
       socket.on('close', () => resolve(received));
@@ -149,7 +174,11 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
   const contexts = new WeakMap<ClientCredentials, tls.SecureContext>();
   const open: AgentHarness['open'] = (bytes, credentials) => {
     let secureContext = contexts.get(credentials);
-    if (!secureContext) contexts.set(credentials, (secureContext = tls.createSecureContext({ ca: hostCa.certPem, cert: credentials.certPem, key: credentials.keyPem })));
+    if (!secureContext)
+      contexts.set(
+        credentials,
+        (secureContext = tls.createSecureContext({ ca: hostCa.certPem, cert: credentials.certPem, key: credentials.keyPem })),
+      );
     let received = '';
     const socket = tls.connect({ host: '127.0.0.1', port, secureContext, servername: 'localhost' });
     const written = new Promise<void>((resolve, reject) => {

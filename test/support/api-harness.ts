@@ -25,7 +25,10 @@ export interface ApiHarness {
   deps: ServiceDeps;
   clock: { now: () => Date; set(date: Date): void; advance(ms: number): void };
   /** A signing identity from the user CA (or `ca`) for `identity`. */
-  identity(identity: Partial<Identity> & { username: string }, options?: { ttlMs?: number; ca?: ServiceDeps['userCa'] }): Promise<{ certPem: string; keyPem: string }>;
+  identity(
+    identity: Partial<Identity> & { username: string },
+    options?: { ttlMs?: number; ca?: ServiceDeps['userCa'] },
+  ): Promise<{ certPem: string; keyPem: string }>;
   close(): Promise<void>;
 }
 
@@ -53,7 +56,10 @@ export async function startApiHarness(start = new Date()): Promise<ApiHarness> {
   };
   const auth = createAuthHandler(deps, () => undefined);
   const admin = createAdminHandler(deps, () => undefined);
-  const server = createApiGatewayServer((path) => (path.startsWith('/webapi/admin/') ? admin : auth), () => undefined);
+  const server = createApiGatewayServer(
+    (path) => (path.startsWith('/webapi/admin/') ? admin : auth),
+    () => undefined,
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const proxy = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -66,7 +72,14 @@ export async function startApiHarness(start = new Date()): Promise<ApiHarness> {
       // Dated as the real issuer dates it: after the stored user's last revocation.
       const stored = await deps.resources.get<User>('user', identity.username);
       const issuedAt = (stored ? certificateIssueTime(clock.now(), stored.body) : clock.now()).toISOString();
-      const full: Identity = { roles: ['editor'], traits: {}, connector: identity.username === 'kubeport-admin' ? 'builtin' : 'local', accessRequests: [], issuedAt, ...identity };
+      const full: Identity = {
+        roles: ['editor'],
+        traits: {},
+        connector: identity.username === 'kubeport-admin' ? 'builtin' : 'local',
+        accessRequests: [],
+        issuedAt,
+        ...identity,
+      };
       const certPem = await issueUserCertificate(options.ca ?? userCa, key.spki, full, options.ttlMs ?? 3_600_000);
       return { certPem, keyPem: key.keyPem };
     },

@@ -24,7 +24,11 @@ export interface RunOptions {
 
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(command, args, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(command, args, {
+      cwd: options.cwd ?? repoRoot,
+      env: options.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {
@@ -60,7 +64,14 @@ export function codeFor(secret: string, stepOffset = 0, at = new Date()): string
 }
 
 /** tsh login with an invite: a password, then the code for the secret tsh prints. */
-export function tshEnroll(env: NodeJS.ProcessEnv, proxy: string, user: string, invite: string, password: string, options: { code?: (secret: string) => string } = {}) {
+export function tshEnroll(
+  env: NodeJS.ProcessEnv,
+  proxy: string,
+  user: string,
+  invite: string,
+  password: string,
+  options: { code?: (secret: string) => string } = {},
+) {
   let secret: string | undefined;
   let answered = false;
   return node(cliPath('tsh'), ['login', `--proxy=${proxy}`, `--user=${user}`, `--invite=${invite}`], {

@@ -11,14 +11,29 @@ export interface LocalModeProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startLocalModeProcess(options: { dataDir: string; kubeconfig?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): Promise<LocalModeProcess> {
+export async function startLocalModeProcess(options: {
+  dataDir: string;
+  kubeconfig?: string;
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}): Promise<LocalModeProcess> {
   const apiPort = await freePort();
   const agentPort = await freePort();
   const proxy = `127.0.0.1:${apiPort}`;
   const agent = `127.0.0.1:${agentPort}`;
   const child = spawn(
     process.execPath,
-    [cliPath('kubeport-local'), ...(options.kubeconfig ? ['--kubeconfig', options.kubeconfig] : []), '--data-dir', options.dataDir, '--api-addr', proxy, '--agent-addr', agent, ...(options.extraArgs ?? [])],
+    [
+      cliPath('kubeport-local'),
+      ...(options.kubeconfig ? ['--kubeconfig', options.kubeconfig] : []),
+      '--data-dir',
+      options.dataDir,
+      '--api-addr',
+      proxy,
+      '--agent-addr',
+      agent,
+      ...(options.extraArgs ?? []),
+    ],
     { cwd: repoRoot, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

@@ -18,7 +18,11 @@ export function accessFromKubeconfig(path: string): StandInAccess {
   const cluster = config.clusters[0].cluster;
   const user = config.users[0].user;
   const pem = (b64: string) => Buffer.from(b64, 'base64').toString();
-  return { url: cluster.server, caPem: pem(cluster['certificate-authority-data']), client: { certPem: pem(user['client-certificate-data']), keyPem: pem(user['client-key-data']) } };
+  return {
+    url: cluster.server,
+    caPem: pem(cluster['certificate-authority-data']),
+    client: { certPem: pem(user['client-certificate-data']), keyPem: pem(user['client-key-data']) },
+  };
 }
 
 /**
@@ -29,22 +33,32 @@ export function accessFromKubeconfig(path: string): StandInAccess {
 export function sendUnmaskedExecFrame(access: StandInAccess, headers: string[] = []): Promise<string> {
   const { hostname, port } = new URL(access.url);
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: hostname, port: Number(port), ca: access.caPem, cert: access.client.certPem, key: access.client.keyPem, servername: 'localhost' }, () => {
-      socket.write(
-        [
-          'GET /api/v1/namespaces/default/pods/web-0/exec?command=cat&stdin=true&stdout=true HTTP/1.1',
-          `Host: ${hostname}:${port}`,
-          'Upgrade: websocket',
-          'Connection: Upgrade',
-          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
-          'Sec-WebSocket-Version: 13',
-          'Sec-WebSocket-Protocol: v5.channel.k8s.io',
-          ...headers,
-          '',
-          '',
-        ].join('\r\n'),
-      );
-    });
+    const socket = tls.connect(
+      {
+        host: hostname,
+        port: Number(port),
+        ca: access.caPem,
+        cert: access.client.certPem,
+        key: access.client.keyPem,
+        servername: 'localhost',
+      },
+      () => {
+        socket.write(
+          [
+            'GET /api/v1/namespaces/default/pods/web-0/exec?command=cat&stdin=true&stdout=true HTTP/1.1',
+            `Host: ${hostname}:${port}`,
+            'Upgrade: websocket',
+            'Connection: Upgrade',
+            `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+            'Sec-WebSocket-Version: 13',
+            'Sec-WebSocket-Protocol: v5.channel.k8s.io',
+            ...headers,
+            '',
+            '',
+          ].join('\r\n'),
+        );
+      },
+    );
     let received = Buffer.alloc(0);
     let sent = false;
     socket.on('data', (chunk: Buffer) => {
@@ -63,10 +77,14 @@ export function sendUnmaskedExecFrame(access: StandInAccess, headers: string[] =
 /** GET /version with the given access: the status code, or the error's message when it fails. */
 export function getVersion(access: StandInAccess): Promise<number | string> {
   return new Promise((resolve) => {
-    const req = https.get(`${access.url}/version`, { ca: access.caPem, cert: access.client.certPem, key: access.client.keyPem, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = https.get(
+      `${access.url}/version`,
+      { ca: access.caPem, cert: access.client.certPem, key: access.client.keyPem, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', (error) => resolve(error.message));
   });
 }

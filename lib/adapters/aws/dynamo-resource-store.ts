@@ -20,7 +20,10 @@ interface ResourceItem {
   body: string;
 }
 
-type Condition = Pick<PutCommandInput & DeleteCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>;
+type Condition = Pick<
+  PutCommandInput & DeleteCommandInput,
+  'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+>;
 
 function revisionCondition(expectRevision: string | null | undefined): Condition {
   if (expectRevision === undefined) return {};
@@ -59,9 +62,7 @@ export class DynamoResourceStore implements ResourceStore {
   }
 
   async get<T>(kind: string, name: string): Promise<StoredResource<T> | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: { kind, name }, ConsistentRead: true }),
-    );
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { kind, name }, ConsistentRead: true }));
     return Item ? toResource<T>(Item) : undefined;
   }
 
@@ -89,9 +90,7 @@ export class DynamoResourceStore implements ResourceStore {
     // JSON.stringify(undefined) is undefined, which would leave the item without a body.
     const item: ResourceItem = { kind, name, revision: randomUUID(), body: JSON.stringify(body) ?? 'null' };
     try {
-      await this.documents.send(
-        new PutCommand({ TableName: this.tableName, Item: item, ...revisionCondition(options?.expectRevision) }),
-      );
+      await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item, ...revisionCondition(options?.expectRevision) }));
     } catch (error) {
       if (isConditionFailure(error)) throw conflict(kind, name, options?.expectRevision);
       throw error;

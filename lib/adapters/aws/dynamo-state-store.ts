@@ -1,11 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, StateStore } from '../../core/ports.js';
 
 interface StateItem {
@@ -148,9 +142,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   private async read(key: string): Promise<StateItem | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: { key }, ConsistentRead: true }),
-    );
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { key }, ConsistentRead: true }));
     return Item as StateItem | undefined;
   }
 }

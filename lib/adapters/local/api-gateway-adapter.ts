@@ -52,7 +52,11 @@ export function toApiGatewayEvent(req: http.IncomingMessage, body: Buffer, now: 
 
 export function createApiGatewayServer(route: (path: string) => EventHandler, log: (message: string) => void): http.Server {
   return http.createServer((req, res) => {
-    const refusal = browserRequestReason(req) ?? (req.method === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '') ? 'POST requests must send application/json' : undefined);
+    const refusal =
+      browserRequestReason(req) ??
+      (req.method === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')
+        ? 'POST requests must send application/json'
+        : undefined);
     if (refusal) {
       // tsh and tctl never trigger this; a web page trying to reach the local API does.
       sendError(res, accessDenied(`${refusal}: the local Kubeport API serves tsh and tctl, not web pages`), log);
@@ -75,7 +79,10 @@ export function createApiGatewayServer(route: (path: string) => EventHandler, lo
       route(event.rawPath)(event).then(
         (result) => {
           const body = result.body ?? '';
-          res.writeHead(result.statusCode ?? 200, { ...stringHeaders(result.headers), 'content-length': Buffer.byteLength(body, result.isBase64Encoded ? 'base64' : 'utf8') });
+          res.writeHead(result.statusCode ?? 200, {
+            ...stringHeaders(result.headers),
+            'content-length': Buffer.byteLength(body, result.isBase64Encoded ? 'base64' : 'utf8'),
+          });
           res.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
         },
         (error: unknown) => sendError(res, error, log),

@@ -61,7 +61,8 @@ export function readKubeconfig(path: string, agentAddresses: string[]): Kubeconf
       skip('its user authenticates with an exec plugin or auth provider, which local mode does not run');
       continue;
     }
-    const file = (value: unknown) => (typeof value === 'string' ? readFileSync(isAbsolute(value) ? value : resolve(base, value), 'utf8') : undefined);
+    const file = (value: unknown) =>
+      typeof value === 'string' ? readFileSync(isAbsolute(value) ? value : resolve(base, value), 'utf8') : undefined;
     const data = (value: unknown) => (typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : undefined);
     const tokenFromFile = file(user.tokenFile)?.trim();
     const token = typeof user.token === 'string' ? user.token : tokenFromFile;

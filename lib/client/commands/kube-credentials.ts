@@ -25,10 +25,16 @@ export function run(options: KubeCredentialsOptions, deps: { store: ProfileStore
   const cert = requireValid(profile, keys, deps.clock.now());
   // kubectl asks again a minute before the end, so a long command never starts on a dying certificate.
   const expiration = new Date(new Date(cert.validTo).getTime() - 60_000);
-  deps.out.stdout.write(`${JSON.stringify({
-    kind: 'ExecCredential',
-    apiVersion: 'client.authentication.k8s.io/v1',
-    spec: { interactive: false },
-    status: { clientCertificateData: keys.certPem, clientKeyData: keys.keyPem, expirationTimestamp: expiration.toISOString().replace(/\.\d{3}Z$/, 'Z') },
-  })}\n`);
+  deps.out.stdout.write(
+    `${JSON.stringify({
+      kind: 'ExecCredential',
+      apiVersion: 'client.authentication.k8s.io/v1',
+      spec: { interactive: false },
+      status: {
+        clientCertificateData: keys.certPem,
+        clientKeyData: keys.keyPem,
+        expirationTimestamp: expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      },
+    })}\n`,
+  );
 }

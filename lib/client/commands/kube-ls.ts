@@ -19,8 +19,21 @@ export async function run(options: KubeLsOptions, deps: TshDeps): Promise<void> 
     deps.out.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
-  const table = [['Kube Cluster Name', 'Labels', 'Selected'], ...rows.map((r) => [r.kube_cluster_name, Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(' '), r.selected ? '*' : ''])];
+  const table = [
+    ['Kube Cluster Name', 'Labels', 'Selected'],
+    ...rows.map((r) => [
+      r.kube_cluster_name,
+      Object.entries(r.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+      r.selected ? '*' : '',
+    ]),
+  ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join(' ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join(' ')
+      .trimEnd();
   deps.out.stdout.write(`${[line(table[0]!), line(widths.map((w) => '-'.repeat(w))), ...table.slice(1).map(line)].join('\n')}\n`);
 }

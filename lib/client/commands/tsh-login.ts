@@ -36,13 +36,22 @@ export async function run(options: TshLoginOptions, deps: TshDeps): Promise<void
     }
     const code = await deps.prompt.ask('Enter the 6-digit code from your authenticator app: ');
     answer = await api.call<LoginResponse>('POST', '/webapi/local/invite/complete', {
-      user, invite: options.invite, password, totp_code: code.trim(), public_key: keys.publicKeyPem, ...ttl,
+      user,
+      invite: options.invite,
+      password,
+      totp_code: code.trim(),
+      public_key: keys.publicKeyPem,
+      ...ttl,
     });
   } else {
     const password = await deps.prompt.ask(`Password for ${user}: `, { secret: true });
     const code = await deps.prompt.ask('Enter the 6-digit code from your authenticator app: ');
     answer = await api.call<LoginResponse>('POST', '/webapi/local/login', {
-      user, password, totp_code: code.trim(), public_key: keys.publicKeyPem, ...ttl,
+      user,
+      password,
+      totp_code: code.trim(),
+      public_key: keys.publicKeyPem,
+      ...ttl,
     });
   }
   const cert = checkIssuedCertificate(answer.cert, keys, pingAnswer);
