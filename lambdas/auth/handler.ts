@@ -25,6 +25,7 @@ const startEnrollBody = z.object({ user: userName, invite: z.string().min(1).max
 
 export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => void): ApiHandler {
   const localUsers = new LocalUsers(deps);
+  localUsers.prepareDecoy();
   return createRouter(
     [
       { method: 'GET', pattern: '/webapi/ping', handler: async () => json(200, ping(deps)) },

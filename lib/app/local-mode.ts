@@ -1,6 +1,6 @@
 // Everything of Kubeport on one machine: embedded DynamoDB and S3, file-held CA keys, the auth
 // and admin handlers behind a local API Gateway adapter, and the agent.
-import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
@@ -63,13 +63,15 @@ export async function startLocalMode(
     for (const closer of closers.reverse()) await closer().catch((e: unknown) => deps.log(`while stopping: ${String(e)}`));
   };
   try {
-    ensurePrivateDirectory(config.dataDir);
+    // A data directory that holds stores and lets others read them was not left so by Kubeport
+    // (a checkout, a copy): its users and invites must not be trusted. An empty one is narrowed.
+    const holdsData = existsSync(join(config.dataDir, 'dynamodb'));
+    ensurePrivateDirectory(config.dataDir, { narrow: !holdsData });
     // Keys and the admin identity must never be committed, wherever the data directory lives.
     writeFileAtomic(join(config.dataDir, '.gitignore'), '# Kubeport local mode data: keys, users, audit. Never commit.\n*\n', {
       mode: 0o644,
     });
-    mkdirSync(join(config.dataDir, 'dynamodb'), { recursive: true, mode: 0o700 });
-    mkdirSync(join(config.dataDir, 's3'), { recursive: true, mode: 0o700 });
+    for (const store of ['dynamodb', 's3']) ensurePrivateDirectory(join(config.dataDir, store), { followSymlink: false, narrow: false });
 
     deps.progress('starting embedded DynamoDB and S3');
     const dynamo: EmbeddedStore = await startEmbeddedDynamoDb({ dataDir: join(config.dataDir, 'dynamodb') });

@@ -1,6 +1,6 @@
 // Kubeconfig files for the stand-in: a client certificate from its CA, a token, or no credentials.
-import { writeFile } from 'node:fs/promises';
 import { stringify as toYaml } from 'yaml';
+import { writeFileAtomic } from '../platform/safe-file.js';
 import type { ClusterCa } from './cluster-ca.js';
 import { optional } from './replies.js';
 import type { KubeconfigOptions } from './types.js';
@@ -25,6 +25,7 @@ export async function writeKubeconfig(path: string, server: { url: string; ca: C
     'current-context': contextName,
     preferences: {},
   };
-  await writeFile(path, toYaml(config), { mode: 0o600 });
+  // It holds a key the agent impersonates with: never written through a planted symlink.
+  writeFileAtomic(path, toYaml(config), { mode: 0o600 });
   return path;
 }

@@ -10,6 +10,7 @@ import {
   fchmodSync,
   fstatSync,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -84,13 +85,24 @@ export function readPrivateFile(path: string): Buffer | undefined {
   }
 }
 
+export interface PrivateDirectoryOptions {
+  /** A symlinked data directory is fine as long as where it leads is ours; the stores' folders inside it are not. */
+  followSymlink?: boolean;
+  /** Narrow a directory of ours that others may read to 0700; otherwise refuse it. */
+  narrow?: boolean;
+}
+
 /**
  * Makes `path` a directory only this account can enter: created with mode 0700 when missing,
- * narrowed to 0700 when ours, refused when another account owns it.
+ * refused when another account owns it, and when others may read it either narrowed to 0700 or
+ * (options.narrow false) refused.
  */
-export function ensurePrivateDirectory(path: string): void {
+export function ensurePrivateDirectory(path: string, options: PrivateDirectoryOptions = {}): void {
+  const { followSymlink = true, narrow = true } = options;
   mkdirSync(path, { recursive: true, mode: 0o700 });
-  // A symlinked data directory is fine as long as where it leads is this account's own.
+  if (!followSymlink && lstatSync(path).isSymbolicLink()) {
+    throw unsafe(path, 'is a symbolic link', `remove ${path}; Kubeport makes it anew`);
+  }
   const stat = statSync(path);
   if (!stat.isDirectory()) throw unsafe(path, 'is not a directory', `remove ${path} or choose another directory`);
   const uid = process.getuid?.();
@@ -101,7 +113,16 @@ export function ensurePrivateDirectory(path: string): void {
       'choose a directory of your own (--data-dir DIR)',
     );
   }
-  if ((stat.mode & 0o077) !== 0) chmodSync(path, 0o700);
+  if ((stat.mode & 0o077) === 0) return;
+  if (narrow) {
+    chmodSync(path, 0o700);
+    return;
+  }
+  throw unsafe(
+    path,
+    `can be read or written by other accounts (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}), which Kubeport never leaves it`,
+    `if you made it, run chmod 700 ${path}; if it came with a repository or from someone else, remove the data directory and start again`,
+  );
 }
 
 function checkOwnerAndMode(path: string, stat: { uid: number; mode: number }): void {

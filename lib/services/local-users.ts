@@ -133,6 +133,14 @@ export class LocalUsers {
     return this.succeed(user, source, attempt, this.loginThrottle);
   }
 
+  /**
+   * Builds the decoy before the first login asks for it, so that first failure for an unknown
+   * user takes no longer than any other (the auth handler calls it when it starts).
+   */
+  prepareDecoy(): void {
+    this.decoy().catch(() => undefined);
+  }
+
   /** Credentials no one can log in with, checked in place of missing ones to spend the same time. */
   private decoy(): Promise<LocalCredentials> {
     this.decoyPromise ??= (async () => ({
