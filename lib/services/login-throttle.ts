@@ -126,9 +126,9 @@ const generationKey = (action: ThrottledAction, user: string) => `${action}-unlo
 // have long expired, so going back to it opens nothing.
 const GENERATION_TTL_MS = 30 * 24 * 3_600_000;
 
-/** "45s", "12m", "1h5m": how long a person waits, rounded up to whole minutes past a minute. */
+/** "45s", "12m", "1h5m": how long a person waits, to the nearest minute past a minute (a second more is noise). */
 export function waitText(seconds: number): string {
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.ceil(seconds / 60);
+  if (seconds < 90) return `${seconds}s`;
+  const minutes = Math.round(seconds / 60);
   return minutes < 60 ? `${minutes}m` : `${Math.floor(minutes / 60)}h${minutes % 60 ? `${minutes % 60}m` : ''}`;
 }

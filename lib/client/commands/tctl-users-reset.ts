@@ -8,6 +8,7 @@ export async function run(options: { name: string }, deps: TctlDeps): Promise<vo
   const result = await client.call<{ invite: string; expires: string }>(
     'POST',
     `/webapi/admin/users/${encodeURIComponent(options.name)}/reset`,
+    {},
   );
   writeInvite(deps, `User "${options.name}" has been reset: the password and TOTP are cleared and earlier certificates no longer work.`, {
     name: options.name,

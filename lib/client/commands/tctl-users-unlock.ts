@@ -3,6 +3,6 @@ import type { TctlDeps } from './deps.js';
 
 export async function run(options: { name: string }, deps: TctlDeps): Promise<void> {
   const client = await deps.admin();
-  await client.call('POST', `/webapi/admin/users/${encodeURIComponent(options.name)}/unlock`);
+  await client.call('POST', `/webapi/admin/users/${encodeURIComponent(options.name)}/unlock`, {});
   deps.out.stdout.write(`User "${options.name}" has been unlocked and may log in again.\n`);
 }
