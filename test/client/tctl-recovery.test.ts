@@ -77,6 +77,24 @@ describe('tctl users reset and unlock', () => {
     );
   });
 
+  it('reset ends an invite not yet used and its pending enrollment', async () => {
+    const firstInvite = await h.addUser('erin', { roles: ['access'] });
+    const { secret } = await api.call<{ secret: string }>('POST', '/webapi/local/invite/totp', { user: 'erin', invite: firstInvite });
+    const reset = tctlRun(h);
+    await usersReset({ name: 'erin' }, reset.deps);
+    const completing = await failure(
+      api.call('POST', '/webapi/local/invite/complete', {
+        user: 'erin',
+        invite: firstInvite,
+        password: PASSWORD,
+        totp_code: code(secret),
+        public_key: newKeyPair().publicKeyPem,
+      }),
+    );
+    expect(completing.message).toBe('invite is invalid, expired or already used; ask an admin for a new one (tctl users reset erin)');
+    await enroll('erin', /--invite=([0-9a-f]+)/.exec(reset.stdout.text())![1]!);
+  });
+
   it('a user locked out after failed logins is told the time left and the way out; unlock lets the user in at once', async () => {
     const { secret } = await enroll('carol', await h.addUser('carol', { roles: ['access'] }));
     for (let i = 0; i < 5; i++) expect((await failure(login('carol', 'wrong password!', '000000'))).status).toBe(401);
