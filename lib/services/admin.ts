@@ -80,11 +80,13 @@ export class AdminService {
   /**
    * A user who lost the password or the authenticator starts over: certificates issued until now
    * stop working, password, TOTP secret, invites and pending enrollment go, and a new invite is
-   * made. The user keeps its incarnation, roles and traits.
+   * made; a login lockout ends. The user keeps its incarnation, roles and traits.
    */
   async resetUser(caller: CertifiedIdentity, name: string): Promise<{ user: User; invite: string; expires: string }> {
     const user = await this.revokeCertificatesOf(name);
     await this.localUsers.forget(name);
+    // Failed logins with the lost password must not keep the user out once enrolled again.
+    await this.localUsers.unlock(name);
     const invite = await this.localUsers.createInvite(user);
     await this.deps.audit.emit(auditEvent(this.deps, 'user.reset', { user: caller.username, name }));
     return { user, invite: invite.token, expires: invite.expires };
