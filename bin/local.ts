@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { readKubeconfig } from '../lib/adapters/local/kubeconfig-source.js';
 import { lockDataDir } from '../lib/app/data-dir-lock.js';
+import { showShortUsageAfterError } from '../lib/client/short-usage.js';
 import { startLocalMode } from '../lib/app/local-mode.js';
 import { systemClock, systemRandom } from '../lib/adapters/system.js';
 import { type DemoCluster, startDemoCluster } from './demo-cluster.js';
@@ -27,8 +28,9 @@ const program = new Command('npm start --')
   )
   .option('--cluster-labels-file <file>', 'YAML file mapping cluster names to labels')
   .option('--demo', 'also serve a built-in demo cluster (a small Kubernetes API stand-in), to try Kubeport without a cluster')
-  .showHelpAfterError()
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+
+showShortUsageAfterError(program);
 
 function fail(message: string): never {
   process.stderr.write(`kubeport: ${message}\n`);

@@ -71,6 +71,15 @@ describe('npm start', () => {
     local = undefined;
   });
 
+  it('a mistyped flag prints the one line and the short usage', async () => {
+    const result = await start(join(dir, 'typo'), ['--api-adr', '127.0.0.1:3080']);
+    expect(result).toMatchObject({
+      code: 2,
+      stderr:
+        "error: unknown option '--api-adr'\n(Did you mean --api-addr?)\nUsage: npm start -- [options]\nRun 'npm start -- --help' for more.\n",
+    });
+  });
+
   it('a port in use names the flag that moves it', async () => {
     const busy: Server = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', () => resolve()));
