@@ -4,6 +4,8 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { readKubeconfig } from '../lib/adapters/local/kubeconfig-source.js';
+import { lockDataDir } from '../lib/app/data-dir-lock.js';
+import { showShortUsageAfterError } from '../lib/client/short-usage.js';
 import { startLocalMode } from '../lib/app/local-mode.js';
 import { systemClock, systemRandom } from '../lib/adapters/system.js';
 import { type DemoCluster, startDemoCluster } from './demo-cluster.js';
@@ -26,8 +28,9 @@ const program = new Command('npm start --')
   )
   .option('--cluster-labels-file <file>', 'YAML file mapping cluster names to labels')
   .option('--demo', 'also serve a built-in demo cluster (a small Kubernetes API stand-in), to try Kubeport without a cluster')
-  .showHelpAfterError()
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+
+showShortUsageAfterError(program);
 
 function fail(message: string): never {
   process.stderr.write(`kubeport: ${message}\n`);
@@ -42,6 +45,9 @@ async function main() {
   let demo: DemoCluster | undefined;
   try {
     flags = parseLocalConfig(raw, process.env);
+    // Before anything else touches the data directory, the demo's files included.
+    const lock = lockDataDir(flags.dataDir);
+    process.on('exit', () => lock.release());
     const agentAddresses = [`${flags.agentAddr.host}:${flags.agentAddr.port}`, `localhost:${flags.agentAddr.port}`];
     kubeconfig = flags.kubeconfig ? readKubeconfig(flags.kubeconfig, agentAddresses) : { clusters: [], skipped: [] };
     if (flags.demo) {
@@ -104,9 +110,17 @@ async function main() {
       )
       .join(', ')}`,
     '',
-    'Next, in another terminal:',
-    `  npx tctl users add alice --roles=access --kubernetes-groups=system:masters${dataDirFlag}`,
-    'then run the tsh login command it prints. Press Ctrl-C to stop.',
+    ...(local.users === 0
+      ? [
+          'Next, in another terminal:',
+          `  npx tctl users add alice --roles=access --kubernetes-groups=system:masters${dataDirFlag}`,
+          'then run the tsh login command it prints. Press Ctrl-C to stop.',
+        ]
+      : [
+          `Next, in another terminal, log in as one of the ${local.users} user${local.users === 1 ? '' : 's'}:`,
+          `  npx tsh login --proxy=${flags.apiAddr.host}:${flags.apiAddr.port} --user=NAME`,
+          `(npx tctl users ls${dataDirFlag} lists them.) Press Ctrl-C to stop.`,
+        ]),
     '',
   ];
   process.stdout.write(lines.join('\n'));

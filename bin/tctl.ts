@@ -2,6 +2,7 @@
 // writes into the data directory; elsewhere with the identity file given by --identity. Flags to
 // commands, nothing more: each command lives in lib/client/commands/ and is loaded when it runs.
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { adminClient } from '../lib/client/admin-client.js';
 import { ApiClient } from '../lib/client/api-client.js';
@@ -19,6 +20,10 @@ interface Commands {
   'tctl-get': typeof import('../lib/client/commands/tctl-get.js');
   'tctl-create': typeof import('../lib/client/commands/tctl-create.js');
   'tctl-rm': typeof import('../lib/client/commands/tctl-rm.js');
+  'tctl-users-reset': typeof import('../lib/client/commands/tctl-users-reset.js');
+  'tctl-users-unlock': typeof import('../lib/client/commands/tctl-users-unlock.js');
+  'tctl-status': typeof import('../lib/client/commands/tctl-status.js');
+  'tctl-version': typeof import('../lib/client/commands/tctl-version.js');
 }
 const command = <K extends keyof Commands>(name: K): Commands[K] =>
   createRequire(import.meta.url)(`../lib/client/commands/${name}.js`) as Commands[K];
@@ -28,8 +33,7 @@ const program = new Command('tctl')
   .description('Kubeport admin tool')
   .option('--data-dir <dir>', `local mode data directory holding the admin identity (default: "${DEFAULT_DATA_DIR}")`)
   .option('-i, --identity <file>', 'admin identity file')
-  .option('--proxy <host:port>', 'address of the Kubeport API (default: from the identity)')
-  .showHelpAfterError();
+  .option('--proxy <host:port>', 'address of the Kubeport API (default: from the identity)');
 
 // Read when a command runs, so a bad flag is reported like any other user error.
 function deps(): TctlDeps {
@@ -62,6 +66,26 @@ users
   .command('rm <name>')
   .description('remove a user')
   .action(async (name: string) => command('tctl-users-rm').run({ name }, deps()));
+users
+  .command('reset <name>')
+  .description('clear the password and TOTP of a user, end its certificates and print a new invite')
+  .action(async (name: string) => command('tctl-users-reset').run({ name }, deps()));
+users
+  .command('unlock <name>')
+  .description('let a user locked out after failed logins log in again now')
+  .action(async (name: string) => command('tctl-users-unlock').run({ name }, deps()));
+
+program
+  .command('status')
+  .description('show the cluster: name, version, CA fingerprints, agent address, users and roles')
+  .action(async () => command('tctl-status').run({}, deps()));
+program
+  .command('version')
+  .description("print tctl's version")
+  .action(async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    await command('tctl-version').run({ version }, { out: process });
+  });
 
 program
   .command('get <resource>')

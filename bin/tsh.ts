@@ -39,7 +39,7 @@ function deps(): TshDeps {
   };
 }
 
-const program = new Command('tsh').description('Kubeport client: log in, then use kubectl').showHelpAfterError();
+const program = new Command('tsh').description('Kubeport client: log in, then use kubectl');
 program
   .command('login')
   .description('log in to a Kubeport proxy and set up kubectl')

@@ -52,6 +52,31 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
         },
       },
       {
+        method: 'POST',
+        pattern: '/webapi/admin/users/{name}/reset',
+        handler: async (ctx) => {
+          const result = await admin.resetUser(await allowed(ctx, 'user', 'update'), ctx.params.name!);
+          return json(200, { user: result.user, invite: result.invite, expires: result.expires });
+        },
+      },
+      {
+        method: 'POST',
+        pattern: '/webapi/admin/users/{name}/unlock',
+        handler: async (ctx) => {
+          await admin.unlockUser(await allowed(ctx, 'user', 'update'), ctx.params.name!);
+          return json(200, { unlocked: ctx.params.name });
+        },
+      },
+      {
+        method: 'GET',
+        pattern: '/webapi/admin/status',
+        handler: async (ctx) => {
+          const identity = await allowed(ctx, 'user', 'list');
+          await admin.authorize(identity, 'role', 'list');
+          return json(200, await admin.counts());
+        },
+      },
+      {
         method: 'DELETE',
         pattern: '/webapi/admin/users/{name}',
         handler: async (ctx) => {
@@ -83,7 +108,8 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
           const kind =
             typeof body.document === 'object' && body.document !== null ? String((body.document as { kind?: unknown }).kind) : 'unknown';
           const identity = await allowed(ctx, kind, 'create');
-          return json(201, await admin.createResource(identity, body.document, body.source, body.overwrite));
+          const result = await admin.createResource(identity, body.document, body.source, body.overwrite);
+          return json(result.created ? 201 : 200, result);
         },
       },
       {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import { issueHostCertificate, issueUserCertificate } from '../core/certificate-authority.js';
+import { KubeportError } from '../core/errors.js';
 import type { Clock, Random } from '../core/ports.js';
 import type { KubeCluster, User } from '../core/resources.js';
 import { createAgent, type Agent } from '../../agent/server.js';
@@ -45,6 +46,8 @@ export interface LocalMode {
   agentAddress: string;
   adminIdentityPath: string;
   registered: { name: string; labels: Record<string, string> }[];
+  /** How many users there are at start: none means the banner's first step is adding one. */
+  users: number;
   close(): Promise<void>;
 }
 
@@ -124,17 +127,22 @@ export async function startLocalMode(
       loadRoles: cachedRoles((names) => loadRoles(resources, names), deps.clock),
       loadUser: cachedLoader(async (name) => (await resources.get<User>('user', name))?.body, deps.clock),
     });
-    await agent.listen(config.agentAddr.port, config.agentAddr.host);
+    await listening(() => agent.listen(config.agentAddr.port, config.agentAddr.host), config.agentAddr, '--agent-addr');
     closers.push(() => agent.close());
 
     deps.progress('starting the auth and admin API');
     const auth = createAuthHandler(services, deps.log);
     const admin = createAdminHandler(services, deps.log);
     const api: Server = createApiGatewayServer((path) => (path.startsWith('/webapi/admin/') ? admin : auth), deps.log);
-    await new Promise<void>((resolve, reject) => {
-      api.once('error', reject);
-      api.listen(config.apiAddr.port, config.apiAddr.host, () => resolve());
-    });
+    await listening(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          api.once('error', reject);
+          api.listen(config.apiAddr.port, config.apiAddr.host, () => resolve());
+        }),
+      config.apiAddr,
+      '--api-addr',
+    );
     closers.push(
       () =>
         new Promise((resolve) => {
@@ -184,7 +192,8 @@ export async function startLocalMode(
     renewal.unref();
     closers.push(async () => clearInterval(renewal));
 
-    return { apiUrl, agentAddress, adminIdentityPath, registered, close };
+    const users = (await resources.list('user')).length;
+    return { apiUrl, agentAddress, adminIdentityPath, registered, users, close };
   } catch (error) {
     await close();
     throw error;
@@ -214,6 +223,31 @@ async function registerClusters(resources: DynamoResourceStore, config: LocalMod
     registered.push({ name: cluster.name, labels });
   }
   return registered;
+}
+
+/** A port another program holds is named with the flag of npm start that moves it. */
+async function listening<T>(listen: () => Promise<T>, address: { host: string; port: number }, flag: string): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const at = `${address.host}:${address.port}`;
+    if (code === 'EADDRINUSE') {
+      throw new KubeportError('conflict', `${at} is in use (by another program); choose another with ${flag} ${address.host}:PORT`, {
+        cause: error,
+      });
+    }
+    if (code === 'EACCES') {
+      throw new KubeportError(
+        'access_denied',
+        `may not listen on ${at} (ports below 1024 need privileges); choose another with ${flag} ${address.host}:PORT`,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  }
 }
 
 function hostNames(host: string): { dns: string[]; ips: string[] } {

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { KubeportError } from '../core/errors.js';
 import type { Writer } from './commands/deps.js';
+import { showShortUsageAfterError } from './short-usage.js';
 
 export const USER_ERROR_EXIT = 1;
 export const BUG_EXIT = 70;
@@ -32,7 +33,7 @@ function isSystemError(error: unknown): error is NodeJS.ErrnoException {
 
 /** Writes what the user should see about `error`; returns the exit code. */
 export function reportFailure(name: string, error: unknown, stderr: Writer): number {
-  // Commander has printed its usage message already (and the help after it).
+  // Commander has printed its usage message already (and the command's usage line after it).
   if (isCommanderError(error)) return error.exitCode;
   if (error instanceof KubeportError) {
     stderr.write(`${name}: ${error.message}\n`);
@@ -55,6 +56,7 @@ export async function runCommand(program: Command, name: string, argv: string[],
     command.commands.forEach(override);
   };
   override(program);
+  showShortUsageAfterError(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -9,6 +9,8 @@ import type { ServiceDeps } from './deps.js';
 import { LocalUsers } from './local-users.js';
 import { listRoles, loadRoles } from './roles.js';
 
+const USER_UPDATE_RETRIES = 5;
+
 export interface AddUserRequest {
   name: string;
   roles: string[];
@@ -75,6 +77,34 @@ export class AdminService {
     return (await this.deps.resources.list<User>('user')).map((r) => r.body);
   }
 
+  /**
+   * A user who lost the password or the authenticator starts over: certificates issued until now
+   * stop working, password, TOTP secret, invites and pending enrollment go, and a new invite is
+   * made; a login lockout ends. The user keeps its incarnation, roles and traits.
+   */
+  async resetUser(caller: CertifiedIdentity, name: string): Promise<{ user: User; invite: string; expires: string }> {
+    const user = await this.revokeCertificatesOf(name);
+    await this.localUsers.forget(name);
+    // Failed logins with the lost password must not keep the user out once enrolled again.
+    await this.localUsers.unlock(name);
+    const invite = await this.localUsers.createInvite(user);
+    await this.deps.audit.emit(auditEvent(this.deps, 'user.reset', { user: caller.username, name }));
+    return { user, invite: invite.token, expires: invite.expires };
+  }
+
+  /** Ends a lockout after failed logins early; the user logs in with the same password and TOTP. */
+  async unlockUser(caller: CertifiedIdentity, name: string): Promise<void> {
+    if (!(await this.deps.resources.get('user', name))) throw notFound(`user ${name} not found`);
+    await this.localUsers.unlock(name);
+    await this.deps.audit.emit(auditEvent(this.deps, 'user.unlock', { user: caller.username, name }));
+  }
+
+  /** What tctl status shows besides the ping: how many users and roles there are. */
+  async counts(): Promise<{ users: number; roles: number }> {
+    const [users, roles] = await Promise.all([this.deps.resources.list('user'), listRoles(this.deps.resources)]);
+    return { users: users.length, roles: roles.length };
+  }
+
   async removeUser(caller: CertifiedIdentity, name: string): Promise<void> {
     // The user goes first, so no enrollment or login that starts now finds it; then its invites
     // and credentials, also when the user itself was already gone.
@@ -106,7 +136,7 @@ export class AdminService {
     document: unknown,
     source: string,
     overwrite: boolean,
-  ): Promise<{ kind: ResourceKind; name: string }> {
+  ): Promise<{ kind: ResourceKind; name: string; created: boolean }> {
     const parsed = parseResource(document, source);
     if (!parsed.ok) throw badRequest(parsed.message);
     const name = parsed.resource.metadata.name;
@@ -117,8 +147,11 @@ export class AdminService {
     await this.deps.resources.put(parsed.kind, name, resource, { expectRevision: existing?.revision ?? null });
     // A new user of the name starts without what an earlier one left behind.
     if (parsed.kind === 'user' && !existing) await this.localUsers.forget(name);
-    await this.deps.audit.emit(auditEvent(this.deps, 'resource.create', { user: caller.username, kind: parsed.kind, name }));
-    return { kind: parsed.kind, name };
+    await this.deps.audit.emit(
+      // One event name for both, as Teleport's T9000I covers upserts; `updated` tells them apart.
+      auditEvent(this.deps, 'resource.create', { user: caller.username, kind: parsed.kind, name, updated: existing !== undefined }),
+    );
+    return { kind: parsed.kind, name, created: !existing };
   }
 
   async removeResource(caller: CertifiedIdentity, kind: string, name: string): Promise<void> {
@@ -140,6 +173,21 @@ export class AdminService {
     if (incarnation !== undefined) createdBy.incarnation = incarnation;
     const spec = { ...user.spec, revoked_before: revocationTime(this.deps.clock.now(), existing).toISOString() };
     return { ...user, spec: Object.keys(createdBy).length > 0 ? { ...spec, created_by: createdBy } : spec };
+  }
+
+  private async revokeCertificatesOf(name: string): Promise<User> {
+    for (let attempt = 0; ; attempt++) {
+      const stored = await this.deps.resources.get<User>('user', name);
+      if (!stored) throw notFound(`user ${name} not found; add it with tctl users add ${name} --roles=...`);
+      const revokedBefore = revocationTime(this.deps.clock.now(), stored.body).toISOString();
+      const user: User = { ...stored.body, spec: { ...stored.body.spec, revoked_before: revokedBefore } };
+      try {
+        await this.deps.resources.put('user', name, user, { expectRevision: stored.revision });
+        return user;
+      } catch (error) {
+        if (!(error instanceof KubeportError && error.code === 'conflict') || attempt >= USER_UPDATE_RETRIES) throw error;
+      }
+    }
   }
 
   private newIncarnation(): string {

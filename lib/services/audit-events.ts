@@ -6,6 +6,9 @@ export const auditCodes = {
   'cert.create': { success: 'TC000I', failure: 'TC000I' },
   'user.create': { success: 'T1002I', failure: 'T1002I' },
   'user.delete': { success: 'T1004I', failure: 'T1004I' },
+  // Both change the user as Teleport's user.update (T1003I) does; the event names tell which.
+  'user.reset': { success: 'T1003I', failure: 'T1003I' },
+  'user.unlock': { success: 'T1003I', failure: 'T1003I' },
   'resource.create': { success: 'T9000I', failure: 'T9000I' },
   'resource.delete': { success: 'T9001I', failure: 'T9001I' },
 } as const;

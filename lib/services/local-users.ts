@@ -34,7 +34,7 @@ export interface EnrollmentAttempt extends LoginAttempt {
 
 // One answer for every failed login, so it tells nothing about which part was wrong.
 const LOGIN_FAILURE = 'invalid user name, password or TOTP code (each code works once: if you just used it, wait for the next one)';
-const INVITE_FAILURE = 'invite is invalid, expired or already used; ask an admin for a new one (tctl users add)';
+const inviteFailure = (user: string) => `invite is invalid, expired or already used; ask an admin for a new one (tctl users reset ${user})`;
 const USER_UPDATE_RETRIES = 5;
 
 const incarnationOf = (user: User) => user.spec.created_by?.incarnation;
@@ -56,7 +56,12 @@ export class LocalUsers {
     return this.invites.create(user.metadata.name, incarnationOf(user));
   }
 
-  /** Deletes the invites and credentials of a name: on removal, and before a new user takes it. */
+  /** Ends the user's login lockout (tctl users unlock): failures counted so far no longer refuse. */
+  unlock(user: string): Promise<void> {
+    return this.loginThrottle.unlock(user);
+  }
+
+  /** Deletes the invites and credentials of a name: on removal, reset, and before a new user takes it. */
   async forget(user: string): Promise<void> {
     await this.invites.deleteAllOf(user);
     await this.deps.resources.delete('local_credentials', user);
@@ -85,7 +90,8 @@ export class LocalUsers {
     if (step === undefined)
       return this.failEnrollment(user, source, 'invalid TOTP code; check the clock of your device and enter the current code');
     const taken = await this.invites.take(attempt.invite);
-    if (!taken || taken.user !== user || taken.incarnation !== invite.incarnation) return this.failEnrollment(user, source, INVITE_FAILURE);
+    if (!taken || taken.user !== user || taken.incarnation !== invite.incarnation)
+      return this.failEnrollment(user, source, inviteFailure(user));
     await this.invites.endEnrollment(attempt.invite);
     await this.revokeEarlierCertificates(user, invite, source);
     const credentials: LocalCredentials = {
@@ -158,7 +164,8 @@ export class LocalUsers {
   private async requireInvite(user: string, token: string, source: string): Promise<Invite> {
     const invite = await this.invites.get(token);
     const account = invite?.user === user ? await this.deps.resources.get<User>('user', user) : undefined;
-    if (!invite || !account || incarnationOf(account.body) !== invite.incarnation) return this.failEnrollment(user, source, INVITE_FAILURE);
+    if (!invite || !account || incarnationOf(account.body) !== invite.incarnation)
+      return this.failEnrollment(user, source, inviteFailure(user));
     return invite;
   }
 
@@ -166,7 +173,7 @@ export class LocalUsers {
   private async revokeEarlierCertificates(user: string, invite: Invite, source: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const account = await this.deps.resources.get<User>('user', user);
-      if (!account || incarnationOf(account.body) !== invite.incarnation) return this.failEnrollment(user, source, INVITE_FAILURE);
+      if (!account || incarnationOf(account.body) !== invite.incarnation) return this.failEnrollment(user, source, inviteFailure(user));
       const revokedBefore = revocationTime(this.deps.clock.now(), account.body).toISOString();
       try {
         await this.deps.resources.put<User>(

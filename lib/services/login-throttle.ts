@@ -50,7 +50,7 @@ export class LoginThrottle {
   async admit(user: string, rawSource: string): Promise<void> {
     const source = sourceBucket(rawSource);
     const expiresAt = new Date(this.clock.now().getTime() + this.limits.windowMs);
-    const pair = this.pairKey(user, source);
+    const pair = this.pairKey(user, source, await this.generation(user));
     const [attempts, sourceAttempts] = await Promise.all([
       this.state.increment(pair, expiresAt),
       this.state.increment(this.sourceKey(source), expiresAt),
@@ -63,16 +63,35 @@ export class LoginThrottle {
       attempts > this.limits.perUserSource ? pair : undefined,
       sourceAttempts > this.limits.perSource ? this.sourceKey(source) : undefined,
     ].filter((key): key is string => key !== undefined);
+    // A source's first try for this user is never refused by the user's own count.
+    const userLocked = byUser !== undefined && perUser !== undefined && byUser.count >= perUser;
     const blocking: Counter[] = [
       ...(await Promise.all(refusing.map((key) => this.state.counter(key)))).filter((c): c is Counter => c !== undefined),
-      // A source's first try for this user is never refused by the user's own count.
-      ...(byUser && perUser !== undefined && byUser.count >= perUser ? [byUser] : []),
+      ...(userLocked ? [byUser] : []),
     ];
     if (blocking.length === 0) return;
     const until = Math.max(...blocking.map((c) => c.expiresAt.getTime()));
     const retryAfterSeconds = Math.max(1, Math.ceil((until - this.clock.now().getTime()) / 1000));
-    const what = this.action === 'login' ? 'failed logins' : 'invite enrollment attempts';
-    throw new KubeportError('rate_limited', `too many ${what}; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
+    // Only a limit of this user can an admin lift; one of the whole address just has to run out.
+    const byThisUser = userLocked || refusing.includes(pair);
+    const wait = `try again in ${waitText(retryAfterSeconds)}`;
+    const message =
+      this.action === 'enrollment'
+        ? `too many invite enrollment attempts ${byThisUser ? `for ${user}` : 'from your address'}; ${wait}`
+        : byThisUser
+          ? `too many failed logins for ${user}; ${wait} or ask an admin to run: tctl users unlock ${user}`
+          : `too many failed logins from your address; ${wait}`;
+    throw new KubeportError('rate_limited', message, { retryAfterSeconds });
+  }
+
+  /**
+   * Ends a user's lockout (tctl users unlock): the user's failure count goes, and the attempt
+   * counters of every source move to a new generation. The state store cannot list keys, so the
+   * counters of sources not known here are left to expire unread rather than deleted.
+   */
+  async unlock(user: string): Promise<void> {
+    await this.state.increment(generationKey(this.action, user), new Date(this.clock.now().getTime() + GENERATION_TTL_MS));
+    await this.state.delete(userKey(user));
   }
 
   /** Counts a failure against the user, when this throttle counts per user (logins only). */
@@ -82,12 +101,18 @@ export class LoginThrottle {
   }
 
   async recordSuccess(user: string, rawSource: string): Promise<void> {
-    await this.state.delete(this.pairKey(user, sourceBucket(rawSource)));
+    await this.state.delete(this.pairKey(user, sourceBucket(rawSource), await this.generation(user)));
   }
 
-  // Login keys keep the names they always had, so counters in flight survive an upgrade.
-  private pairKey(user: string, source: string): string {
-    return `${this.action}-attempt#pair#${user}#${source}`;
+  private async generation(user: string): Promise<number> {
+    return (await this.state.counter(generationKey(this.action, user)))?.count ?? 0;
+  }
+
+  // Login keys keep the names they always had (generation 0, no unlock yet), so counters in
+  // flight survive an upgrade.
+  private pairKey(user: string, source: string, generation: number): string {
+    const base = `${this.action}-attempt#pair#${user}#${source}`;
+    return generation === 0 ? base : `${base}#g${generation}`;
   }
 
   private sourceKey(source: string): string {
@@ -96,3 +121,14 @@ export class LoginThrottle {
 }
 
 const userKey = (user: string) => `login-fail#user#${user}`;
+const generationKey = (action: ThrottledAction, user: string) => `${action}-unlock#user#${user}`;
+// Outlives every counter of an earlier generation by far; when it ends, generation 0's counters
+// have long expired, so going back to it opens nothing.
+const GENERATION_TTL_MS = 30 * 24 * 3_600_000;
+
+/** "45s", "12m", "1h5m": how long a person waits, to the nearest minute past a minute (a second more is noise). */
+export function waitText(seconds: number): string {
+  if (seconds < 90) return `${seconds}s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 60 ? `${minutes}m` : `${Math.floor(minutes / 60)}h${minutes % 60 ? `${minutes % 60}m` : ''}`;
+}

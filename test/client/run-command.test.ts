@@ -55,7 +55,10 @@ describe('tsh and tctl exit codes', () => {
 
   it('a usage error of the flag parser keeps its message and exit 1; help exits 0', async () => {
     const unknown = await exitOf(() => undefined, ['go', '--nope']);
-    expect(unknown).toEqual({ code: 1, stderr: "error: unknown option '--nope'\n" });
+    expect(unknown).toEqual({
+      code: 1,
+      stderr: "error: unknown option '--nope'\nUsage: tsh go [options]\nRun 'tsh go --help' for more.\n",
+    });
     expect((await exitOf(() => undefined, ['--help'])).code).toBe(0);
     expect((await exitOf(() => undefined, ['go'])).code).toBe(0);
   });

@@ -1,4 +1,5 @@
 // tctl's commands in this process against the real auth and admin handlers over HTTP.
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as create } from '../../lib/client/commands/tctl-create.js';
 import { run as get } from '../../lib/client/commands/tctl-get.js';
 import { run as rm } from '../../lib/client/commands/tctl-rm.js';
+import { run as statusCommand } from '../../lib/client/commands/tctl-status.js';
 import { run as usersAdd } from '../../lib/client/commands/tctl-users-add.js';
 import { run as usersLs } from '../../lib/client/commands/tctl-users-ls.js';
 import { run as usersRm } from '../../lib/client/commands/tctl-users-rm.js';
@@ -55,6 +57,18 @@ describe('tctl commands', () => {
     await create({ file, force: false }, created.deps);
     expect(created.stdout.text()).toBe('role "devs" has been created\n');
 
+    // --force says what it did: an existing role is updated, a new one created.
+    const updated = tctlRun(harness);
+    await create({ file, force: true }, updated.deps);
+    expect(updated.stdout.text()).toBe('role "devs" has been updated\n');
+    await expect(create({ file, force: false }, tctlRun(harness).deps)).rejects.toThrow('role devs already exists; add --force');
+    const other = join(dir, 'other.yaml');
+    writeFileSync(other, stringify({ kind: 'role', version: 'v7', metadata: { name: 'ops' }, spec: { allow: {} } }));
+    const forcedNew = tctlRun(harness);
+    await create({ file: other, force: true }, forcedNew.deps);
+    expect(forcedNew.stdout.text()).toBe('role "ops" has been created\n');
+    await rm({ resource: 'role/ops' }, tctlRun(harness).deps);
+
     const listed = tctlRun(harness);
     await get({ resource: 'roles' }, listed.deps);
     expect(listed.stdout.text()).toContain('name: devs');
@@ -102,6 +116,29 @@ describe('tctl commands', () => {
       harness.clock.advance(-13 * 3_600_000);
     }
     rmSync(empty, { recursive: true });
+  });
+
+  it('status shows the cluster, its CA fingerprints, the agent and how many users and roles there are', async () => {
+    await harness.addUser('stan', { roles: ['access'] });
+    const status = tctlRun(harness);
+    await statusCommand({}, status.deps);
+    const fingerprint = (pem: string) => `SHA256:${new X509Certificate(pem).fingerprint256}`;
+    const users = (await harness.deps.resources.list('user')).length;
+    expect(status.stdout.text()).toBe(
+      [
+        'Cluster:  kubeport-test',
+        'Version:  test',
+        `Auth API: ${harness.proxy}`,
+        'Agent:    127.0.0.1:3026 (kubectl connects here)',
+        `User CA:  ${fingerprint(harness.deps.userCa.certPem)}`,
+        `Host CA:  ${fingerprint(harness.deps.hostCaCertPem)}`,
+        `Users:    ${users}`,
+        'Roles:    2',
+        '',
+      ].join('\n'),
+    );
+    expect(users).toBeGreaterThan(0);
+    await usersRm({ name: 'stan' }, tctlRun(harness).deps);
   });
 
   it('checks its global flags once, naming each bad one', () => {

@@ -109,6 +109,15 @@ describe('admin API', () => {
     expect(refused.status).toBe(403);
     expect(refused.message).toBe('your roles (access) do not allow create on user');
     expect(await h.deps.resources.get('user', 'eve')).toBeUndefined();
+    // Reset, unlock and the status counts are the admin's too: alice cannot reset herself a new invite.
+    for (const [method, path] of [
+      ['POST', '/webapi/admin/users/alice/reset'],
+      ['POST', '/webapi/admin/users/alice/unlock'],
+      ['GET', '/webapi/admin/status'],
+    ] as const) {
+      const denied = await failure(signed.call(method, path, method === 'POST' ? {} : undefined, alice));
+      expect(denied.status, path).toBe(403);
+    }
   });
 
   it('creates roles from documents and names the field and the fix for bad ones, changing nothing', async () => {

@@ -28,11 +28,11 @@ export async function run(options: CreateOptions, deps: TctlDeps): Promise<void>
   if (invalid && !invalid.ok) throw new UsageError(`${invalid.message} (nothing was changed)`);
   const client = await deps.admin();
   for (const [index, document] of documents.entries()) {
-    const created = await client.call<{ kind: string; name: string }>('POST', '/webapi/admin/resources', {
+    const result = await client.call<{ kind: string; name: string; created: boolean }>('POST', '/webapi/admin/resources', {
       document: document.toJS(),
       source: source(index),
       overwrite: options.force,
     });
-    deps.out.stdout.write(`${created.kind} "${created.name}" has been created\n`);
+    deps.out.stdout.write(`${result.kind} "${result.name}" has been ${result.created ? 'created' : 'updated'}\n`);
   }
 }

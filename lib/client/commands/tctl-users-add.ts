@@ -16,8 +16,13 @@ export async function run(options: UsersAddOptions, deps: TctlDeps): Promise<voi
     kubernetes_groups: options.kubernetesGroups,
     kubernetes_users: options.kubernetesUsers,
   });
+  writeInvite(deps, `User "${options.name}" has been created.`, { name: options.name, proxy: client.proxy, ...result });
+}
+
+/** The invite as users add and users reset print it: the tsh login line to hand to the user. */
+export function writeInvite(deps: TctlDeps, headline: string, invite: { name: string; proxy: string; invite: string; expires: string }) {
   deps.out.stdout.write(
-    `User "${options.name}" has been created. The invite is valid until ${result.expires} (1 hour) and works once.\n` +
-      `Share this command with ${options.name}:\n\n  npx tsh login --proxy=${client.proxy} --user=${options.name} --invite=${result.invite}\n\n`,
+    `${headline} The invite is valid until ${invite.expires} (1 hour) and works once.\n` +
+      `Share this command with ${invite.name}:\n\n  npx tsh login --proxy=${invite.proxy} --user=${invite.name} --invite=${invite.invite}\n\n`,
   );
 }
