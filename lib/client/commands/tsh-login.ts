@@ -4,21 +4,34 @@
 import { listClusters, requireCluster, writeKubeconfig } from '../kube-clusters.js';
 import { type LoginResponse, checkIssuedCertificate, newKeyPair, ping, profileFrom } from '../login.js';
 import { statusTable } from '../status-table.js';
+import { cliCommand } from '../command-hint.js';
 import { UsageError } from '../usage-error.js';
 import type { TshDeps } from './deps.js';
 
 export interface TshLoginOptions {
-  proxy: string;
+  /** Without it, the current profile's proxy (and its user, unless --user is given), as Teleport's tsh does. */
+  proxy?: string;
   user?: string;
   invite?: string;
   ttlSeconds?: number;
   kubeCluster?: string;
 }
 
+/** The proxy and user to log in as: the flags, else the current profile's (also after it expired). */
+function target(options: TshLoginOptions, deps: TshDeps): { proxy: string; user?: string } {
+  const current = deps.store.current();
+  const proxy = options.proxy ?? current;
+  if (!proxy) throw new UsageError(`no previous login to reuse; run: ${cliCommand('tsh')} login --proxy=HOST:PORT --user=NAME`);
+  const previous = deps.store.load(proxy)?.profile;
+  const user = options.user ?? (options.invite ? undefined : previous?.user);
+  return { proxy, ...(user ? { user } : {}) };
+}
+
 export async function run(options: TshLoginOptions, deps: TshDeps): Promise<void> {
-  const api = deps.api(options.proxy);
+  const { proxy, user: knownUser } = target(options, deps);
+  const api = deps.api(proxy);
   const pingAnswer = await ping(api);
-  const user = options.user ?? (await deps.prompt.ask('User: '));
+  const user = knownUser ?? (await deps.prompt.ask('User: '));
   const keys = newKeyPair();
   const ttl = options.ttlSeconds ? { ttl_seconds: options.ttlSeconds } : {};
   let answer: LoginResponse;
@@ -55,7 +68,7 @@ export async function run(options: TshLoginOptions, deps: TshDeps): Promise<void
     });
   }
   const cert = checkIssuedCertificate(answer.cert, keys, pingAnswer);
-  const saved = profileFrom(options.proxy, pingAnswer, answer, cert, keys);
+  const saved = profileFrom(proxy, pingAnswer, answer, cert, keys);
   deps.store.save(saved.profile, saved.keys);
   const clusters = await listClusters(deps, saved.profile, saved.keys);
   if (options.kubeCluster) requireCluster(clusters, options.kubeCluster);
