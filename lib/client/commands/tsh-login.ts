@@ -3,6 +3,7 @@
 // comes back is checked, kept as the profile, and kubectl is pointed at the user's clusters.
 import { listClusters, requireCluster, writeKubeconfig } from '../kube-clusters.js';
 import { type LoginResponse, checkIssuedCertificate, newKeyPair, ping, profileFrom } from '../login.js';
+import { askCode, askNewPassword } from '../login-prompts.js';
 import { statusTable } from '../status-table.js';
 import { cliCommand } from '../command-hint.js';
 import { UsageError } from '../usage-error.js';
@@ -43,26 +44,23 @@ export async function run(options: TshLoginOptions, deps: TshDeps): Promise<void
       const qrcode = await import('qrcode');
       deps.out.stderr.write(`${await qrcode.toString(enrollment.otpauth_uri, { type: 'terminal', small: true })}\n`);
     }
-    const password = await deps.prompt.ask('Choose a password (at least 12 characters): ', { secret: true });
-    if (deps.prompt.interactive && (await deps.prompt.ask('Repeat the password: ', { secret: true })) !== password) {
-      throw new UsageError('the passwords differ; run tsh login with the invite again');
-    }
-    const code = await deps.prompt.ask('Enter the 6-digit code from your authenticator app: ');
+    const password = await askNewPassword(deps.prompt, deps.out.stderr);
+    const code = await askCode(deps.prompt, deps.out.stderr);
     answer = await api.call<LoginResponse>('POST', '/webapi/local/invite/complete', {
       user,
       invite: options.invite,
       password,
-      totp_code: code.trim(),
+      totp_code: code,
       public_key: keys.publicKeyPem,
       ...ttl,
     });
   } else {
     const password = await deps.prompt.ask(`Password for ${user}: `, { secret: true });
-    const code = await deps.prompt.ask('Enter the 6-digit code from your authenticator app: ');
+    const code = await askCode(deps.prompt, deps.out.stderr);
     answer = await api.call<LoginResponse>('POST', '/webapi/local/login', {
       user,
       password,
-      totp_code: code.trim(),
+      totp_code: code,
       public_key: keys.publicKeyPem,
       ...ttl,
     });
