@@ -163,6 +163,29 @@ describe('tsh commands', () => {
     );
   });
 
+  it('without a terminal, a short password ends tsh before the code is asked, and a 5-digit code is refused; the invite stays usable', async () => {
+    const invite = await harness.addUser('bob', { roles: ['access'] });
+    const elsewhere = mkdtempSync(join(tmpdir(), 'kubeport-tsh-'));
+    const short = tshRun(harness, elsewhere);
+    short.stdin.write('too short\n123456\n');
+    await expect(login({ proxy: harness.proxy, user: 'bob', invite }, short.deps)).rejects.toThrow(
+      /^password must have at least 12 characters$/,
+    );
+    expect(short.stderr.text()).not.toContain('6-digit code');
+
+    const fiveDigits = tshRun(harness, elsewhere);
+    fiveDigits.stdin.write(`${PASSWORD}\n12345\n`);
+    await expect(login({ proxy: harness.proxy, user: 'bob', invite }, fiveDigits.deps)).rejects.toThrow(
+      'the code must be exactly 6 digits, not "12345"',
+    );
+    // Same invite, same secret as the first try: the authenticator entry holds.
+    expect(secretFromOtpauth(fiveDigits.stderr.text())).toBe(secretFromOtpauth(short.stderr.text()));
+    const right = tshRun(harness, elsewhere);
+    right.stdin.write(`${PASSWORD}\n${codeFor(secretFromOtpauth(short.stderr.text())!, 0, harness.clock.now())}\n`);
+    await login({ proxy: harness.proxy, user: 'bob', invite }, right.deps);
+    expect(right.stdout.text()).toContain('Logged in as:       bob');
+  });
+
   it("logout removes exactly this login's entries; a second logout says not logged in", async () => {
     const out = tshRun(harness, home);
     await logout({}, out.deps);
