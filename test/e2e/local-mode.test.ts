@@ -206,7 +206,7 @@ describe('local mode, end to end with the real kubectl', () => {
     expect((await kubectl(alice, 'get', 'pods')).stdout).toContain('web-0');
     const missing = await tsh(alice, 'kube', 'login', 'nope');
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe('tsh: kubernetes cluster "nope" not found or not allowed; tsh kube ls lists yours\n');
+    expect(missing.stderr).toBe('tsh: kubernetes cluster "nope" not found or not allowed; npx tsh kube ls lists yours\n');
     expect((await tsh(alice, 'status')).stdout).toMatch(/Kubernetes groups:\s+devs/);
   });
 

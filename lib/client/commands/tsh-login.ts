@@ -38,7 +38,10 @@ export async function run(options: TshLoginOptions, deps: TshDeps): Promise<void
   let answer: LoginResponse;
   if (options.invite) {
     const enrollment = await api.call<{ otpauth_uri: string }>('POST', '/webapi/local/invite/totp', { user, invite: options.invite });
-    deps.out.stderr.write(`\nWelcome, ${user}. Add this account to your authenticator app (TOTP):\n  ${enrollment.otpauth_uri}\n`);
+    deps.out.stderr.write(
+      `\nWelcome, ${user}. Add this account to your authenticator app (TOTP):\n  ${enrollment.otpauth_uri}\n` +
+        '(Added it on an earlier try with this invite? It is the same account: use its code.)\n',
+    );
     if (deps.prompt.interactive) {
       // Loaded only here: drawing a QR code is the one thing qrcode is for.
       const qrcode = await import('qrcode');
