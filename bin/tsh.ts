@@ -3,8 +3,8 @@
 // exec plugin, `tsh kube credentials`, starts from cli/tsh.mjs without this file.)
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../lib/client/api-client.js';
+import { execPluginCommand } from '../lib/client/command-hint.js';
 import type { TshDeps } from '../lib/client/commands/deps.js';
 import { ProfileStore } from '../lib/client/profile-store.js';
 import { createPrompt } from '../lib/client/prompt.js';
@@ -17,6 +17,7 @@ import { DEFAULT_FORMAT, type RawTshFlags, tshConfig, tshFlags } from '../lib/cl
 interface Commands {
   'tsh-login': typeof import('../lib/client/commands/tsh-login.js');
   'tsh-status': typeof import('../lib/client/commands/tsh-status.js');
+  'tsh-version': typeof import('../lib/client/commands/tsh-version.js');
   logout: typeof import('../lib/client/commands/logout.js');
   'kube-ls': typeof import('../lib/client/commands/kube-ls.js');
   'kube-login': typeof import('../lib/client/commands/kube-login.js');
@@ -35,22 +36,22 @@ function deps(): TshDeps {
     out: process,
     clock,
     api: (proxy, audience) => new ApiClient(proxy, audience, clock),
-    execPlugin: { command: process.execPath, args: [fileURLToPath(new URL('../cli/tsh.mjs', import.meta.url))] },
+    // `tsh` when the tsh on PATH is this one (it survives moving the clone), else node and this launcher.
+    execPlugin: execPluginCommand(process.env),
   };
 }
 
 const program = new Command('tsh').description('Kubeport client: log in, then use kubectl');
 program
   .command('login')
-  .description('log in to a Kubeport proxy and set up kubectl')
-  .requiredOption('--proxy <host:port>', 'address of the Kubeport API')
-  .option('--user <name>', 'local user name')
+  .description('log in to a Kubeport proxy and set up kubectl (again: no flags reuses the last proxy and user)')
+  .option('--proxy <host:port>', "address of the Kubeport API (default: the current profile's)")
+  .option('--user <name>', "local user name (default: the current profile's)")
   .option('--invite <token>', 'one-time invite from tctl users add (first login)')
   .option('--ttl <duration>', 'how long the certificate should last, e.g. 8h (capped by your roles)')
   .option('--kube-cluster <name>', 'Kubernetes cluster to select')
   .action(async (raw: RawTshFlags) => {
-    const { proxy, ...flags } = tshFlags(raw);
-    await command('tsh-login').run({ ...flags, proxy: proxy! }, deps());
+    await command('tsh-login').run(tshFlags(raw), deps());
   });
 program
   .command('status')
@@ -62,6 +63,10 @@ program
   .description("remove this login's keys and kubeconfig entries")
   .option('--proxy <host:port>')
   .action(async (raw: RawTshFlags) => command('logout').run(tshFlags(raw), deps()));
+program
+  .command('version')
+  .description('print the version of tsh and Node.js')
+  .action(() => command('tsh-version').run({ out: process }));
 const kube = program.command('kube').description('Kubernetes clusters');
 kube
   .command('ls')

@@ -5,6 +5,7 @@ import type { TshDeps } from './commands/deps.js';
 import { type KubeEntry, addEntries, removeEntries, withKubeconfig } from './kubeconfig-editor.js';
 import { apiAudience } from '../core/signed-request.js';
 import { UsageError } from './usage-error.js';
+import { cliCommand } from './command-hint.js';
 
 export interface ClusterInfo {
   name: string;
@@ -22,7 +23,7 @@ export async function listClusters(deps: Pick<TshDeps, 'api'>, profile: Profile,
 
 export function requireCluster(clusters: ClusterInfo[], name: string): void {
   if (!clusters.some((c) => c.name === name))
-    throw new UsageError(`kubernetes cluster "${name}" not found or not allowed; tsh kube ls lists yours`);
+    throw new UsageError(`kubernetes cluster "${name}" not found or not allowed; ${cliCommand('tsh')} kube ls lists yours`);
 }
 
 export const contextName = (profile: Profile, kube: string) => `${profile.cluster}-${kube}`;

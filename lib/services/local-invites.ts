@@ -7,7 +7,8 @@ import { KubeportError } from '../core/errors.js';
 import type { ServiceDeps } from './deps.js';
 
 export const INVITE_TTL_MS = 3_600_000;
-const ENROLLMENT_TTL_MS = 15 * 60_000;
+// As long as an invite can live: completing needs the live invite as well.
+const ENROLLMENT_TTL_MS = INVITE_TTL_MS;
 const INDEX_KIND = 'local_invites';
 const INDEX_RETRIES = 5;
 
@@ -49,11 +50,21 @@ export class LocalInvites {
     return this.deps.state.take<Invite>(inviteKey(hashOf(token)));
   }
 
-  /** Replaces any pending enrollment of this invite with a new sealed TOTP secret. */
-  async startEnrollment(token: string, sealedSecret: string): Promise<void> {
+  /**
+   * The pending enrollment's sealed TOTP secret, made by `seal` on the first call. Later calls
+   * (tsh login retried with the same invite) get the same secret, so an entry already added to an
+   * authenticator app stays valid; it lives as long as an invite can, and goes with the invite.
+   */
+  async startEnrollment(token: string, seal: () => Promise<string>): Promise<string> {
     const key = enrollmentKey(hashOf(token));
-    await this.deps.state.delete(key);
-    await this.deps.state.putIfAbsent(key, { sealed: sealedSecret }, new Date(this.deps.clock.now().getTime() + ENROLLMENT_TTL_MS));
+    const pending = await this.deps.state.get<{ sealed: string }>(key);
+    if (pending) return pending.sealed;
+    const sealed = await seal();
+    if (await this.deps.state.putIfAbsent(key, { sealed }, new Date(this.deps.clock.now().getTime() + ENROLLMENT_TTL_MS))) return sealed;
+    // Another start of the same invite stored its secret first: that one holds for both.
+    const winner = await this.deps.state.get<{ sealed: string }>(key);
+    if (!winner) throw new KubeportError('conflict', 'the enrollment changed while it was started; run tsh login with the invite again');
+    return winner.sealed;
   }
 
   async pendingEnrollment(token: string): Promise<{ sealed: string } | undefined> {

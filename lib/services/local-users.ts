@@ -67,12 +67,12 @@ export class LocalUsers {
     await this.deps.resources.delete('local_credentials', user);
   }
 
-  /** Step one of an invite: a fresh TOTP secret to put into an authenticator app. */
+  /** Step one of an invite: the TOTP secret to put into an authenticator app, the same on every retry until the invite is used. */
   async startEnrollment(user: string, invite: string, source: string): Promise<{ otpauthUri: string; secret: string }> {
     await this.enrollmentThrottle.admit(user, source);
     await this.requireInvite(user, invite, source);
-    const secret = newTotpSecret(this.deps.random);
-    await this.invites.startEnrollment(invite, await this.deps.secrets.seal(secret));
+    const sealed = await this.invites.startEnrollment(invite, () => this.deps.secrets.seal(newTotpSecret(this.deps.random)));
+    const secret = await this.deps.secrets.open(sealed);
     return { otpauthUri: otpauthUri(secret, user, `Kubeport ${this.deps.clusterName}`), secret };
   }
 

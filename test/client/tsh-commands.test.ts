@@ -12,6 +12,7 @@ import { run as logout } from '../../lib/client/commands/logout.js';
 import { run as create } from '../../lib/client/commands/tctl-create.js';
 import { run as login } from '../../lib/client/commands/tsh-login.js';
 import { run as status } from '../../lib/client/commands/tsh-status.js';
+import { cliCommand } from '../../lib/client/command-hint.js';
 import { codeFor, secretFromOtpauth } from '../support/cli.js';
 import { type ClientHarness, startClientHarness, tctlRun, tshRun } from './client-harness.js';
 
@@ -60,7 +61,7 @@ describe('tsh commands', () => {
     expect(tsh.stdout.text()).toContain('> Profile URL:        ' + harness.proxy);
     expect(tsh.stdout.text()).toContain('  Kubernetes groups:  devs\n  Valid until:        ');
     // --ttl took effect: an hour, less the part of a second the certificate's end is rounded down by.
-    expect(tsh.stdout.text()).toMatch(/\[valid for (0h59|1h0)m0s\]/);
+    expect(tsh.stdout.text()).toMatch(/ local \[valid for (59m59s|1h)\]\n/);
     expect(tsh.stdout.text()).toMatch(/\nLogged into Kubernetes cluster dev\. Try: kubectl get pods\n$/);
 
     const kubeconfig = parse(readFileSync(join(home, '.kube', 'config'), 'utf8'));
@@ -80,10 +81,13 @@ describe('tsh commands', () => {
     harness.clock.advance(2 * 3_600_000);
     try {
       const later = tshRun(harness, home);
-      status({}, later.deps);
-      expect(later.stdout.text()).toContain(`  Session expired; run: tsh login --proxy=${harness.proxy} --user=alice\n`);
+      // Exits 1 (a thrown user error) after showing the table, which says since when.
+      expect(() => status({}, later.deps)).toThrow(
+        `your Kubeport session for alice at ${harness.proxy} expired 1h ago; run: ${cliCommand('tsh')} login --proxy=${harness.proxy} --user=alice`,
+      );
+      expect(later.stdout.text()).toMatch(/  Valid until:        \d{4}-\d\d-\d\d \d\d:\d\d local \[EXPIRED 1h ago\]\n$/);
       expect(() => kubeCredentials({ kubeCluster: 'dev' }, later.deps)).toThrow(
-        /your Kubeport session for alice at .* expired at .*; run: tsh login/,
+        /your Kubeport session for alice at .* expired 1h ago; run: (npx )?tsh login/,
       );
       await expect(kubeLs({ format: 'text' }, later.deps)).rejects.toThrow('expired');
     } finally {
@@ -123,7 +127,7 @@ describe('tsh commands', () => {
       { kube_cluster_name: 'prod', labels: { env: 'prod' }, selected: true },
     ]);
     await expect(kubeLogin({ cluster: 'nope' }, tshRun(harness, home).deps)).rejects.toThrow(
-      'kubernetes cluster "nope" not found or not allowed; tsh kube ls lists yours',
+      `kubernetes cluster "nope" not found or not allowed; ${cliCommand('tsh')} kube ls lists yours`,
     );
   });
 
@@ -140,11 +144,46 @@ describe('tsh commands', () => {
     expect(right.stderr.text()).toBe('User: Password for alice: Enter the 6-digit code from your authenticator app: ');
     expect(right.stdout.text()).toContain('Logged into Kubernetes cluster prod.');
 
-    const ended = tshRun(harness, other);
+    // Again without flags: the current profile's proxy and user, as Teleport's tsh does.
+    const again = tshRun(harness, other);
+    harness.clock.advance(60_000); // each code works once: the next login needs a later step
+    again.stdin.write(`${PASSWORD}\n${codeFor(secret, 0, harness.clock.now())}\n`);
+    await login({}, again.deps).finally(() => harness.clock.advance(-60_000));
+    expect(again.stderr.text()).toBe('Password for alice: Enter the 6-digit code from your authenticator app: ');
+    expect(again.stdout.text()).toContain(`> Profile URL:        ${harness.proxy}\n  Logged in as:       alice\n`);
+
+    const fresh = mkdtempSync(join(tmpdir(), 'kubeport-tsh-'));
+    await expect(login({}, tshRun(harness, fresh).deps)).rejects.toThrow(
+      `no previous login to reuse; run: ${cliCommand('tsh')} login --proxy=HOST:PORT --user=NAME`,
+    );
+    const ended = tshRun(harness, fresh);
     ended.stdin.end('alice\n');
     await expect(login({ proxy: harness.proxy }, ended.deps)).rejects.toThrow(
       'standard input ended before an answer to "Password for alice:"',
     );
+  });
+
+  it('without a terminal, a short password ends tsh before the code is asked, and a 5-digit code is refused; the invite stays usable', async () => {
+    const invite = await harness.addUser('bob', { roles: ['access'] });
+    const elsewhere = mkdtempSync(join(tmpdir(), 'kubeport-tsh-'));
+    const short = tshRun(harness, elsewhere);
+    short.stdin.write('too short\n123456\n');
+    await expect(login({ proxy: harness.proxy, user: 'bob', invite }, short.deps)).rejects.toThrow(
+      /^password must have at least 12 characters$/,
+    );
+    expect(short.stderr.text()).not.toContain('6-digit code');
+
+    const fiveDigits = tshRun(harness, elsewhere);
+    fiveDigits.stdin.write(`${PASSWORD}\n12345\n`);
+    await expect(login({ proxy: harness.proxy, user: 'bob', invite }, fiveDigits.deps)).rejects.toThrow(
+      'the code must be exactly 6 digits, not "12345"',
+    );
+    // Same invite, same secret as the first try: the authenticator entry holds.
+    expect(secretFromOtpauth(fiveDigits.stderr.text())).toBe(secretFromOtpauth(short.stderr.text()));
+    const right = tshRun(harness, elsewhere);
+    right.stdin.write(`${PASSWORD}\n${codeFor(secretFromOtpauth(short.stderr.text())!, 0, harness.clock.now())}\n`);
+    await login({ proxy: harness.proxy, user: 'bob', invite }, right.deps);
+    expect(right.stdout.text()).toContain('Logged in as:       bob');
   });
 
   it("logout removes exactly this login's entries; a second logout says not logged in", async () => {
@@ -155,6 +194,8 @@ describe('tsh commands', () => {
     const again = tshRun(harness, home);
     await logout({}, again.deps);
     expect(again.stdout.text()).toBe('Not logged in.\n');
-    expect(() => status({}, tshRun(harness, home).deps)).toThrow('not logged in; run: tsh login --proxy=HOST:PORT --user=NAME');
+    expect(() => status({}, tshRun(harness, home).deps)).toThrow(
+      `not logged in; run: ${cliCommand('tsh')} login --proxy=HOST:PORT --user=NAME`,
+    );
   });
 });

@@ -92,6 +92,23 @@ describe('invites across removal and re-creation of a user', () => {
     expect(await h.deps.resources.get('local_credentials', 'carol')).toBeUndefined();
   });
 
+  it('retrying an invite shows the same TOTP secret until the invite is used; a new invite gets a new one', async () => {
+    const invite = await addUser('judy');
+    const first = await startEnrollment('judy', invite);
+    // tsh login retried much later (a wrong password, a closed terminal): the authenticator entry still holds.
+    h.clock.advance(50 * 60_000);
+    try {
+      const again = await startEnrollment('judy', invite);
+      expect(again.secret).toBe(first.secret);
+      await completeEnrollment('judy', invite, PASSWORD, code(first.secret));
+    } finally {
+      h.clock.advance(-50 * 60_000);
+    }
+    await removeUser('judy');
+    const next = await addUser('judy');
+    expect((await startEnrollment('judy', next)).secret).not.toBe(first.secret);
+  });
+
   it("tctl users rm deletes the user's invites, pending enrollment and credentials", async () => {
     const invites = new LocalInvites(h.deps);
     const pending = await addUser('dave');

@@ -1,6 +1,7 @@
 // tsh status: the current login, and the kubeconfig contexts it wrote (or how to log in again).
 import { profileEntryNames, readKubeconfigFile } from '../kubeconfig-editor.js';
-import { currentProfile, loginHint } from '../session.js';
+import { isExpired } from '../../core/human-duration.js';
+import { currentProfile, expiredError } from '../session.js';
 import { statusTable } from '../status-table.js';
 import { X509Certificate } from 'node:crypto';
 import type { TshDeps } from './deps.js';
@@ -15,6 +16,7 @@ export function run(options: TshStatusOptions, deps: TshDeps): void {
   const now = deps.clock.now();
   deps.out.stdout.write(statusTable(profile, cert, now));
   const entries = profileEntryNames(readKubeconfigFile(deps.config.kubeconfig), profile.proxy);
-  if (now.getTime() >= new Date(cert.validTo).getTime()) deps.out.stdout.write(`  Session expired; run: ${loginHint(profile)}\n`);
-  else if (entries.length) deps.out.stdout.write(`  ${'Kube contexts:'.padEnd(20)}${entries.join(', ')}\n`);
+  // Scripts check the exit code: an expired session is a failure, told on standard error.
+  if (isExpired(new Date(cert.validTo), now)) throw expiredError(profile, new Date(cert.validTo), now);
+  if (entries.length) deps.out.stdout.write(`  ${'Kube contexts:'.padEnd(20)}${entries.join(', ')}\n`);
 }
