@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { readKubeconfig } from '../lib/adapters/local/kubeconfig-source.js';
 import { lockDataDir } from '../lib/app/data-dir-lock.js';
+import { cliCommand } from '../lib/client/command-hint.js';
 import { showShortUsageAfterError } from '../lib/client/short-usage.js';
 import { startLocalMode } from '../lib/app/local-mode.js';
 import { systemClock, systemRandom } from '../lib/adapters/system.js';
@@ -90,36 +91,31 @@ async function main() {
   });
 
   const dataDirShown = relative(process.cwd(), flags.dataDir) || '.';
-  const dataDirFlag = dataDirShown === '.kubeport' ? '' : ` --data-dir=${dataDirShown}`;
+  const tctl = cliCommand('tctl');
+  // npx runs tctl from here, where the default finds the data directory; an installed tctl may run anywhere.
+  const dataDirFlag = tctl.startsWith('npx ')
+    ? dataDirShown === '.kubeport'
+      ? ''
+      : ` --data-dir=${dataDirShown}`
+    : ` --data-dir=${flags.dataDir}`;
   const lines = [
     '',
     `Kubeport ${version} is running in local mode (cluster ${flags.clusterName}).`,
     `  auth API      ${local.apiUrl}`,
     `  agent         https://${local.agentAddress}  (kubectl connects here)`,
     `  data          ${dataDirShown}  (users, roles, CA keys, audit)`,
-    `  clusters      ${local.registered
-      .map(
-        (c) =>
-          `${c.name}${
-            Object.keys(c.labels).length
-              ? ` [${Object.entries(c.labels)
-                  .map(([k, v]) => `${k}=${v}`)
-                  .join(',')}]`
-              : ''
-          }`,
-      )
-      .join(', ')}`,
+    `  clusters      ${local.registered.map(describeCluster).join(', ')}`,
     '',
     ...(local.users === 0
       ? [
           'Next, in another terminal:',
-          `  npx tctl users add alice --roles=access --kubernetes-groups=system:masters${dataDirFlag}`,
+          `  ${tctl} users add alice --roles=access --kubernetes-groups=system:masters${dataDirFlag}`,
           'then run the tsh login command it prints. Press Ctrl-C to stop.',
         ]
       : [
           `Next, in another terminal, log in as one of the ${local.users} user${local.users === 1 ? '' : 's'}:`,
-          `  npx tsh login --proxy=${flags.apiAddr.host}:${flags.apiAddr.port} --user=NAME`,
-          `(npx tctl users ls${dataDirFlag} lists them.) Press Ctrl-C to stop.`,
+          `  ${cliCommand('tsh')} login --proxy=${flags.apiAddr.host}:${flags.apiAddr.port} --user=NAME`,
+          `(${tctl} users ls${dataDirFlag} lists them.) Press Ctrl-C to stop.`,
         ]),
     '',
   ];
@@ -143,3 +139,8 @@ async function main() {
 }
 
 await main();
+
+function describeCluster(cluster: { name: string; labels: Record<string, string> }): string {
+  const labels = Object.entries(cluster.labels).map(([key, value]) => `${key}=${value}`);
+  return labels.length > 0 ? `${cluster.name} [${labels.join(',')}]` : cluster.name;
+}

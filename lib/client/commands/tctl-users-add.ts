@@ -1,4 +1,5 @@
 // tctl users add NAME: creates a local user and prints the one-time invite to hand over.
+import { cliCommand } from '../command-hint.js';
 import type { TctlDeps } from './deps.js';
 
 export interface UsersAddOptions {
@@ -23,6 +24,6 @@ export async function run(options: UsersAddOptions, deps: TctlDeps): Promise<voi
 export function writeInvite(deps: TctlDeps, headline: string, invite: { name: string; proxy: string; invite: string; expires: string }) {
   deps.out.stdout.write(
     `${headline} The invite is valid until ${invite.expires} (1 hour) and works once.\n` +
-      `Share this command with ${invite.name}:\n\n  npx tsh login --proxy=${invite.proxy} --user=${invite.name} --invite=${invite.invite}\n\n`,
+      `Share this command with ${invite.name}:\n\n  ${cliCommand('tsh')} login --proxy=${invite.proxy} --user=${invite.name} --invite=${invite.invite}\n\n`,
   );
 }
