@@ -131,10 +131,8 @@ async function interactive(session: Session, state: ShellState): Promise<number>
       session.out('exit\n');
       return state.status;
     }
-    if (input.kind === 'interrupt') {
-      state.status = 130;
-      continue;
-    }
+    // Ctrl-C at the prompt only clears the line: $? stays, so a Ctrl-D after it leaves cleanly.
+    if (input.kind === 'interrupt') continue;
     const outcome = await runLine(input.data.toString(), session, state);
     if ('exit' in outcome) return outcome.exit;
   }
