@@ -47,7 +47,7 @@ try {
   if (login.code !== 0) throw new Error(`tsh login failed: ${login.stderr}`);
 
   const commands: [string, string, string[]][] = [
-    ['tsh kube credentials', cliPath('tsh'), ['kube', 'credentials', '--kube-cluster=demo', `--proxy=${local.proxy}`]],
+    ['tsh kube credentials', cliPath('tsh'), ['kube', 'credentials', '--kube-cluster=demo-dev', `--proxy=${local.proxy}`]],
     ['tsh status', cliPath('tsh'), ['status']],
     ['tctl --help', cliPath('tctl'), ['--help']],
     ['tctl get roles', cliPath('tctl'), [`--data-dir=${dataDir}`, 'get', 'roles']],

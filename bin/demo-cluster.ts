@@ -1,19 +1,22 @@
-// npm start --demo: the Kubernetes API stand-in (lib/demo) served as a cluster named "demo", so
-// Kubeport can be tried on a machine without any cluster. It answers discovery, namespaces,
-// pods, logs, exec and whoami, and honours impersonation from Kubeport's agent only. It runs in
-// a child process: whatever a client sends it, a crash there cannot end Kubeport.
+// npm start --demo: the Kubernetes API stand-in (lib/demo) served as two labelled clusters,
+// demo-dev and demo-prod (lib/demo/demo-clusters.ts), so Kubeport can be tried on a machine
+// without any cluster. They answer discovery, namespaces, pods, events, logs, exec and whoami,
+// and honour impersonation from Kubeport's agent only. They run in a child process: whatever a
+// client sends them, a crash there cannot end Kubeport.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { KubeportError } from '../lib/core/errors.js';
-import { isDemoReady } from '../lib/demo/demo-ready.js';
+import { type DemoReady, isDemoReady } from '../lib/demo/demo-ready.js';
 
 const launcher = fileURLToPath(new URL('../cli/run-ts.mjs', import.meta.url));
 const entry = fileURLToPath(new URL('../lib/demo/main.ts', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
 
 export interface DemoCluster {
+  /** A context per demo cluster, named as the cluster. */
   kubeconfig: string;
-  url: string;
+  /** Each cluster's name, URL and the labels it is registered with. */
+  clusters: DemoReady['clusters'];
   /** The demo cluster's process id. */
   pid: number;
   close(): Promise<void>;
@@ -30,12 +33,12 @@ export async function startDemoCluster(dataDir: string): Promise<DemoCluster> {
   child.once('exit', (code, signal) => {
     if (closing) return;
     process.stderr.write(
-      `kubeport: the demo cluster stopped (${signal ?? `exit code ${code}`}); kubectl cannot reach cluster demo until npm start -- --demo starts again\n`,
+      `kubeport: the demo clusters stopped (${signal ?? `exit code ${code}`}); kubectl cannot reach ${ready.clusters.map((c) => c.name).join(' or ')} until npm start -- --demo starts again\n`,
     );
   });
   return {
     kubeconfig: ready.kubeconfig,
-    url: ready.url,
+    clusters: ready.clusters,
     pid: child.pid!,
     close: async () => {
       closing = true;
@@ -45,7 +48,7 @@ export async function startDemoCluster(dataDir: string): Promise<DemoCluster> {
   };
 }
 
-function waitForReady(child: ChildProcess): Promise<{ url: string; kubeconfig: string }> {
+function waitForReady(child: ChildProcess): Promise<DemoReady> {
   return new Promise((resolve, reject) => {
     const done = () => {
       clearTimeout(timer);

@@ -53,8 +53,13 @@ async function main() {
     kubeconfig = flags.kubeconfig ? readKubeconfig(flags.kubeconfig, agentAddresses) : { clusters: [], skipped: [] };
     if (flags.demo) {
       demo = await startDemoCluster(flags.dataDir);
-      if (kubeconfig.clusters.some((c) => c.name === 'demo')) throw new Error('--demo: the kubeconfig already has a cluster named demo');
+      const demoNames = new Set(demo.clusters.map((c) => c.name));
+      const clash = kubeconfig.clusters.find((c) => demoNames.has(c.name));
+      if (clash)
+        throw new Error(`--demo: the kubeconfig already has a cluster named ${clash.name}; rename that context or leave out --demo`);
       kubeconfig.clusters.push(...readKubeconfig(demo.kubeconfig, agentAddresses).clusters);
+      // The demo clusters' own labels (env=dev, env=prod); --cluster-labels for them wins.
+      flags.clusterLabels = { ...Object.fromEntries(demo.clusters.map((c) => [c.name, c.labels])), ...flags.clusterLabels };
     }
   } catch (error) {
     await demo?.close();

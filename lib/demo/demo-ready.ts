@@ -1,10 +1,11 @@
 // The one message the demo cluster's process (main.ts) sends its parent (bin/demo-cluster.ts).
 
-/** Child → parent, once the demo cluster listens and its kubeconfig is written. */
+/** Child → parent, once the demo clusters listen and their kubeconfig is written. */
 export interface DemoReady {
   type: 'demo-ready';
-  url: string;
+  /** One kubeconfig, a context per cluster, named as the cluster. */
   kubeconfig: string;
+  clusters: Array<{ name: string; url: string; labels: Record<string, string> }>;
 }
 
 export function isDemoReady(message: unknown): message is DemoReady {

@@ -24,6 +24,7 @@ const apiModel: GroupVersionDef[] = [
     group: '',
     version: 'v1',
     resources: [
+      { name: 'events', singular: 'event', kind: 'Event', namespaced: true, verbs: readVerbs, shortNames: ['ev'] },
       { name: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, verbs: readVerbs, shortNames: ['ns'] },
       {
         name: 'pods',

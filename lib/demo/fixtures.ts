@@ -1,19 +1,26 @@
 // The objects the stand-in serves: namespaces and pods built from the options, each serialized
-// once, and the Table columns kubectl prints for them.
+// once, and the events of those pods.
 import { randomUUID } from 'node:crypto';
+import { createEventStore } from './events.js';
 import { json, optional } from './replies.js';
 import type { KubeApiServerOptions, PodFixture } from './types.js';
 
-export interface KubeObject {
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid: string;
-    resourceVersion: string;
-    creationTimestamp: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid: string;
+  resourceVersion: string;
+  creationTimestamp: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** What lists, watches and Tables need of any object. */
+export interface Listed {
+  metadata: ObjectMeta;
+}
+
+export interface KubeObject extends Listed {
   spec: Record<string, unknown>;
   status: Record<string, unknown>;
 }
@@ -87,5 +94,6 @@ export function buildFixtures(options: KubeApiServerOptions) {
     });
     pods.set(namespace, stored);
   }
-  return { namespaces, pods, resourceVersion: String(resourceVersion) };
+  const events = createEventStore(pods, (name, namespace) => meta(name, namespace));
+  return { namespaces, pods, events, resourceVersion: String(resourceVersion) };
 }

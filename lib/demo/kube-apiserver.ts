@@ -1,7 +1,8 @@
 // A wire-level stand-in for kube-apiserver, good enough for kubectl 1.32 and for tests of a
 // proxy in front of one: real authentication (client certificates, bearer tokens), impersonation,
 // a tiny RBAC, discovery, Tables and Status errors shaped like the real server's. `npm start --
-// --demo` serves it as the demo cluster (main.ts); the tests and the bench start it in-process.
+// --demo` serves it as the demo clusters demo-dev and demo-prod (main.ts, demo-clusters.ts); the
+// tests and the bench start it in-process.
 import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';

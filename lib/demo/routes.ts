@@ -1,8 +1,9 @@
-// The served API as a route table: discovery, namespaces, pods, logs and the two self-reviews.
+// The served API as a route table: discovery, namespaces, pods, logs, events and the two self-reviews.
 // exec is an upgrade and has its own module (exec.ts).
 import { parseAccessReviewSpec } from './access-review.js';
 import type { Authorizer } from './authentication.js';
 import { discoveryDocs, versionDoc } from './discovery.js';
+import { eventColumns } from './events.js';
 import { type Fixtures, type KubeObject, rfc3339 } from './fixtures.js';
 import { type Attributes, type Reply, discoveryContentType, json, negotiate, notFound, pathNotFound, statusReply } from './replies.js';
 import { type CompiledRoute, type RequestContext, type Route, compileRoutes, readBody } from './routing.js';
@@ -27,6 +28,16 @@ export function apiRoutes({ fixtures, allowed, streams, legacyCore }: ApiState):
       : { status: 200, body: legacy };
   const list = (ctx: RequestContext, kind: string, items: KubeObject[], columns: Column[]) =>
     listReply(ctx, kind, items, columns, fixtures.resourceVersion, streams);
+  const events = (ctx: RequestContext, namespace?: string) =>
+    listReply(
+      ctx,
+      'EventList',
+      fixtures.events.list(namespace),
+      eventColumns,
+      fixtures.resourceVersion,
+      streams,
+      fixtures.events.watch(namespace),
+    );
   const created = (body: unknown): Reply => ({ status: 201, body: json(body) });
   const now = () => ({ creationTimestamp: rfc3339(Date.now()) });
 
@@ -93,9 +104,33 @@ export function apiRoutes({ fixtures, allowed, streams, legacyCore }: ApiState):
       handle: (ctx) => {
         const { ns = '', name = '' } = ctx.params;
         if (!fixtures.pods.get(ns)?.some((s) => s.object.metadata.name === name)) return notFound('pods', name);
-        if (/^(true|1)$/.test(ctx.query.get('follow') ?? ''))
-          return stream(ctx, 'text/plain', streams, (tick) => `${name} log line ${tick}\n`);
-        return { status: 200, body: Buffer.from(`${name} log line 0\n`), contentType: 'text/plain' };
+        // --timestamps puts the time each line was written before it, as the kubelet does.
+        const stamped = /^(true|1)$/.test(ctx.query.get('timestamps') ?? '');
+        const line = (n: number) => `${stamped ? `${new Date().toISOString()} ` : ''}${name} log line ${n}\n`;
+        // A followed log starts with what is already there, then grows.
+        if (/^(true|1)$/.test(ctx.query.get('follow') ?? '')) return stream(ctx, 'text/plain', streams, line, line(0));
+        return { status: 200, body: Buffer.from(line(0)), contentType: 'text/plain' };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/api/v1/events',
+      authorize: () => ({ verb: 'list', group: '', resource: 'events' }),
+      handle: (ctx) => events(ctx),
+    },
+    {
+      method: 'GET',
+      pattern: '/api/v1/namespaces/:ns/events',
+      authorize: ({ ns }) => ({ verb: 'list', group: '', resource: 'events', namespace: ns }),
+      handle: (ctx) => events(ctx, ctx.params.ns ?? ''),
+    },
+    {
+      method: 'GET',
+      pattern: '/api/v1/namespaces/:ns/events/:name',
+      authorize: ({ ns, name }) => ({ verb: 'get', group: '', resource: 'events', namespace: ns, name }),
+      handle: ({ params: { ns = '', name = '' } }) => {
+        const event = fixtures.events.list(ns).find((e) => e.metadata.name === name);
+        return event ? ok(json(event)) : notFound('events', name);
       },
     },
     {

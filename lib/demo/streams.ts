@@ -1,26 +1,36 @@
 // Lists, watches and followed logs. Lists page with limit/continue; watches and `logs -f` write
-// an event or a line every interval until the stream's time is up, as a server timeout ends them.
-import type { KubeObject } from './fixtures.js';
+// an event or a line every interval until the stream's time is up (a server timeout ends them) or,
+// with durationMs Infinity, until the client leaves.
+import type { Listed } from './fixtures.js';
 import { type Reply, json, negotiate, statusReply, streamedReply, tableContentType } from './replies.js';
 import type { RequestContext } from './routing.js';
 import { type Column, tableBody } from './tables.js';
 import type { StreamOptions } from './types.js';
 
-/** Writes `next()` every interval until the stream's time is up or the client leaves. */
-export function stream(ctx: RequestContext, contentType: string, options: StreamOptions, next: (tick: number) => string): Reply {
+/** Writes `first` at once, then `next()` every interval until the stream's time is up or the client leaves. */
+export function stream(
+  ctx: RequestContext,
+  contentType: string,
+  options: StreamOptions,
+  next: (tick: number) => string,
+  first = '',
+): Reply {
   const { res, record } = ctx;
   record.status = 200;
   res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
-  res.flushHeaders();
+  if (first) res.write(first);
+  else res.flushHeaders();
   let tick = 0;
   const timer = setInterval(() => {
     if (!res.writableEnded) res.write(next(++tick));
   }, options.intervalMs);
   // The interval stops first: both timers can be due in the same turn of the event loop.
-  const end = setTimeout(() => {
-    clearInterval(timer);
-    res.end();
-  }, options.durationMs);
+  const end = Number.isFinite(options.durationMs)
+    ? setTimeout(() => {
+        clearInterval(timer);
+        res.end();
+      }, options.durationMs)
+    : undefined;
   res.on('close', () => {
     clearInterval(timer);
     clearTimeout(end);
@@ -28,30 +38,46 @@ export function stream(ctx: RequestContext, contentType: string, options: Stream
   return streamedReply;
 }
 
-/** A watch from the list's resourceVersion: each tick the first object changes (MODIFIED). */
-function watchReply(ctx: RequestContext, items: KubeObject[], columns: Column[], options: StreamOptions): Reply {
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: T;
+}
+/** The event a watch sends at a tick; undefined sends nothing that tick. */
+export type WatchSource<T> = (tick: number) => WatchEvent<T> | undefined;
+
+/** Each tick one of the objects changes (MODIFIED), in turn. */
+export function modifiedInTurn<T extends Listed>(items: T[]): WatchSource<T> {
+  return (tick) => {
+    const item = items[(tick - 1) % Math.max(items.length, 1)];
+    if (!item) return undefined;
+    return { type: 'MODIFIED', object: { ...item, metadata: { ...item.metadata, resourceVersion: String(1000 + tick) } } };
+  };
+}
+
+function watchReply<T extends Listed>(ctx: RequestContext, source: WatchSource<T>, columns: Column<T>[], options: StreamOptions): Reply {
   const asTable = negotiate(ctx.req.headers.accept) === 'table';
   return stream(ctx, 'application/json', options, (tick) => {
-    const first = items[0];
-    if (!first) return '';
-    const object = { ...first, metadata: { ...first.metadata, resourceVersion: String(1000 + tick) } };
+    const event = source(tick);
+    if (!event) return '';
+    const { object } = event;
     const body = asTable
       ? JSON.parse(tableBody(columns, [object], { resourceVersion: object.metadata.resourceVersion }).toString())
       : object;
-    return `${JSON.stringify({ type: 'MODIFIED', object: body })}\n`;
+    return `${JSON.stringify({ type: event.type, object: body })}\n`;
   });
 }
 
 // Lists honour limit/continue with an offset token; watch=true streams changes instead.
-export function listReply(
+export function listReply<T extends Listed>(
   ctx: RequestContext,
   kind: string,
-  items: KubeObject[],
-  columns: Column[],
+  items: T[],
+  columns: Column<T>[],
   resourceVersion: string,
   streams: StreamOptions,
+  watch: WatchSource<T> = modifiedInTurn(items),
 ): Reply {
-  if (/^(true|1)$/.test(ctx.query.get('watch') ?? '')) return watchReply(ctx, items, columns, streams);
+  if (/^(true|1)$/.test(ctx.query.get('watch') ?? '')) return watchReply(ctx, watch, columns, streams);
   const meta: Record<string, unknown> = { resourceVersion };
   let start = 0;
   const token = ctx.query.get('continue');

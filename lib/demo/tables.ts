@@ -1,9 +1,9 @@
 // Tables (`as=Table`): the columns kubectl prints for pods and namespaces, AGE as kubectl writes it.
-import type { KubeObject } from './fixtures.js';
+import type { KubeObject, Listed } from './fixtures.js';
 import { json } from './replies.js';
 
 // Same thresholds as kubectl's AGE column, so printed tables look familiar.
-function humanAge(fromIso: string, nowMs: number): string {
+export function humanAge(fromIso: string, nowMs: number): string {
   const s = Math.floor((nowMs - Date.parse(fromIso)) / 1000);
   if (s < 0) return '0s';
   if (s < 120) return `${s}s`;
@@ -18,15 +18,15 @@ function humanAge(fromIso: string, nowMs: number): string {
   return d < 365 * 2 ? `${d}d` : `${Math.floor(d / 365)}y`;
 }
 
-export interface Column {
+export interface Column<T extends Listed = KubeObject> {
   name: string;
   format?: string;
   /** >0: shown only with -o wide. */
   priority?: number;
-  cell: (o: KubeObject, nowMs: number) => string;
+  cell: (o: T, nowMs: number) => string;
 }
 
-export function tableBody(columns: Column[], objects: KubeObject[], listMeta: Record<string, unknown>): Buffer {
+export function tableBody<T extends Listed>(columns: Column<T>[], objects: T[], listMeta: Record<string, unknown>): Buffer {
   const now = Date.now();
   return json({
     kind: 'Table',

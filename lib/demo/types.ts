@@ -21,6 +21,7 @@ export interface PodFixture {
 
 export interface StreamOptions {
   intervalMs: number;
+  /** Infinity: the stream stays open until the client leaves, as the demo cluster's do. */
   durationMs: number;
 }
 
@@ -39,7 +40,8 @@ export interface KubeApiServerOptions {
   pods?: Record<string, PodFixture[]>;
   /**
    * Watches and followed logs: an event or a log line every intervalMs (default 200), and the
-   * stream ends after durationMs (default 1000), as a server-side timeout would end it.
+   * stream ends after durationMs (default 1000, short for tests), as a server-side timeout would
+   * end it. The demo cluster passes durationMs Infinity: its streams last until the user stops them.
    */
   streams?: Partial<StreamOptions>;
 }

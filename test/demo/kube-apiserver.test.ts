@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import https from 'node:https';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -189,6 +189,50 @@ describe('with kubectl', () => {
     const r = await kubectl('badToken', 'get', 'pods');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error: You must be logged in to the server (the server has asked for the client to provide credentials)');
+  });
+});
+
+describe('events and endless streams', () => {
+  it('lists the events of the pods as kubectl get events prints them, and streams new ones with -w', async () => {
+    const r = await kubectl('agent', 'get', 'events', '-n', 'default');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n/);
+    expect(r.stdout).toMatch(/^5m\d*s?\s+Normal\s+Started\s+pod\/web-0\s+Started container web$/m);
+    // This server's streams end after a second, so kubectl returns by itself.
+    const watch = await kubectl('agent', 'get', 'events', '-n', 'default', '-w');
+    expect(watch.code, watch.stderr).toBe(0);
+    expect(watch.stdout).toMatch(/^0s\s+Warning\s+Unhealthy\s+pod\/web-0\s+Readiness probe failed/m);
+    // What the watch saw stays, as on a cluster.
+    expect((await kubectl('agent', 'get', 'ev', '-n', 'default')).stdout).toMatch(/Unhealthy\s+pod\/web-0/);
+  });
+
+  // The demo clusters' streams: before, every watch and followed log ended after about a second.
+  // Each pattern needs more than a second of news at 100 ms (12 ticks, plus the list's 2 rows).
+  it.each([
+    ['get pods -w', ['get', 'pods', '-n', 'default', '-w'], /(^web-\d\s+1\/1\s+Running.*\n){14}/m],
+    ['get events -w', ['get', 'events', '-n', 'default', '-w'], /(^[0-9]s\s+(Warning|Normal)\s+(Unhealthy|Pulled|Ready)\s.*\n){12}/m],
+    ['logs -f', ['logs', '-f', 'web-0', '-n', 'default'], /web-0 log line 11\n/],
+  ])('keeps kubectl %s open, with news every interval, until the client stops', async (_name, args, enough) => {
+    const endless = await startKubeApiServer({ streams: { intervalMs: 100, durationMs: Infinity } });
+    try {
+      const config = await endless.writeKubeconfig(join(dir, `endless-${cacheDirs}.yaml`));
+      const child = spawn(kubectlBinary, ['--kubeconfig', config, '--cache-dir', freshCacheDir(), ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not enough output: ${output}`)), 15_000);
+        child.stdout.on('data', () => enough.test(output) && (clearTimeout(timer), resolve()));
+        void exited.then((code) => reject(new Error(`kubectl exited (${code}) by itself: ${output}`)));
+      });
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGINT');
+      await exited;
+    } finally {
+      await endless.close();
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 // npm start -- --demo: Kubeport on a machine without any cluster, as the README offers it.
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, node, run, tshEnroll } from '../support/cli.js';
 import { type LocalModeProcess, startLocalModeProcess } from '../support/local-mode-process.js';
 import { accessFromKubeconfig, getVersion, sendUnmaskedExecFrame } from '../support/raw-exec.js';
+import { openTerminal } from '../support/tmux-terminal.js';
 
 describe('npm start -- --demo', () => {
   let dir: string;
@@ -36,8 +38,9 @@ describe('npm start -- --demo', () => {
     );
   });
 
-  it('serves the demo cluster, and kubectl reaches it after tctl users add and tsh login', async () => {
-    expect(local.output()).toMatch(/clusters\s+demo\n/);
+  it('serves the demo clusters, and kubectl reaches them after tctl users add and tsh login', async () => {
+    expect(local.output()).toMatch(/demo-dev \[env=dev\]/);
+    expect(local.output()).toMatch(/demo-prod \[env=prod\]/);
     const added = await node(cliPath('tctl'), [
       `--data-dir=${join(dir, 'data')}`,
       'users',
@@ -51,6 +54,85 @@ describe('npm start -- --demo', () => {
     expect(login.code, login.stderr).toBe(0);
     const pods = await run('kubectl', ['get', 'pods', '-n', 'default'], { env, cwd: dir });
     expect(pods.stdout).toMatch(/web-0\s+1\/1\s+Running/);
+  });
+
+  it('has two clusters with their own pods, and tsh kube login moves between them', async () => {
+    expect((await node(cliPath('tsh'), ['kube', 'login', 'demo-prod'], { env })).code).toBe(0);
+    const prod = await run('kubectl', ['get', 'pods', '-A'], { env, cwd: dir });
+    expect(prod.stdout, prod.stderr).toMatch(/^prod\s+payments-0\s/m);
+    expect(prod.stdout).toMatch(/^default\s+web-2\s/m);
+    expect((await node(cliPath('tsh'), ['kube', 'login', 'demo-dev'], { env })).code).toBe(0);
+    const dev = await run('kubectl', ['get', 'pods', '-A'], { env, cwd: dir });
+    expect(dev.stdout, dev.stderr).toMatch(/^default\s+web-1\s/m);
+    expect(dev.stdout).not.toMatch(/web-2|payments/);
+  });
+
+  // Before, each of them ended after about a second.
+  it.each([
+    ['get pods -w', ['get', 'pods', '-w'], /^web-1\s.*\n(.*\n)*web-0\s/m],
+    ['get events -w', ['get', 'events', '-w'], /^\d+s\s+Warning\s+Unhealthy\s+pod\/web-0/m],
+    ['logs -f', ['logs', '-f', 'web-0'], /web-0 log line 1\n/],
+  ])('keeps kubectl %s open through Kubeport, with news every few seconds', async (_name, args, news) => {
+    const child = spawn('kubectl', args, { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const started = Date.now();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no news within 15 s: ${output}`)), 15_000);
+        child.stdout.on('data', () => news.test(output) && (clearTimeout(timer), resolve()));
+        child.on('exit', (code) => reject(new Error(`kubectl ${args.join(' ')} ended by itself (${code}): ${output}`)));
+      });
+      // The demo's news comes every 3 s: by then the old one-second streams had long ended.
+      expect(Date.now() - started).toBeGreaterThan(2_000);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGINT');
+    }
+  });
+
+  it('gives kubectl exec -it a shell at a real terminal that echoes, edits, and exits with exit or Ctrl-D', async () => {
+    const terminal = await openTerminal('kubectl exec -it web-0 -- sh', env);
+    try {
+      await terminal.waitFor(/root@web-0:\/#$/m);
+      await terminal.type('echo hix');
+      await terminal.keys('BSpace', 'Enter');
+      await terminal.waitFor(/^root@web-0:\/# echo hi\nhi\nroot@web-0:\/#$/m);
+      await terminal.type('exit');
+      await terminal.keys('Enter');
+      // Before: "Unknown stream id 2" and exit code 127.
+      const screen = await terminal.waitFor(/\[exit \d+\]/);
+      expect(screen).toContain('[exit 0]');
+      expect(screen).not.toMatch(/Unknown stream|command terminated/);
+    } finally {
+      await terminal.close();
+    }
+
+    const again = await openTerminal('kubectl exec -it web-0 -- sh', env);
+    try {
+      await again.waitFor(/root@web-0:\/#$/m);
+      await again.type('some text');
+      await again.keys('C-c');
+      await again.waitFor(/some text\^C\nroot@web-0:\/#$/m);
+      await again.keys('C-d');
+      const screen = await again.waitFor(/\[exit \d+\]/);
+      expect(screen).toMatch(/^root@web-0:\/# exit\n\[exit 0\]/m);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('lets kubectl exec -it ... -- cat be left with Ctrl-D', async () => {
+    const terminal = await openTerminal('kubectl exec -it web-0 -- cat', env);
+    try {
+      await terminal.type('hello');
+      await terminal.keys('Enter');
+      await terminal.waitFor(/^hello\nhello\n/m);
+      await terminal.keys('C-d');
+      expect(await terminal.waitFor(/\[exit \d+\]/)).toContain('[exit 0]');
+    } finally {
+      await terminal.close();
+    }
   });
 
   // Before, the demo cluster ran inside npm start, and this one frame ended the whole process.

@@ -159,7 +159,7 @@ describe('local mode, end to end with the real kubectl', () => {
     expect(watch.stdout.match(/^web-0\s/gm)?.length).toBeGreaterThanOrEqual(2);
     const logs = await kubectl(alice, 'logs', '-f', 'web-0', '-n', 'default');
     expect(logs.code, logs.stderr).toBe(0);
-    expect(logs.stdout).toMatch(/^web-0 log line 1\nweb-0 log line 2\n/);
+    expect(logs.stdout).toMatch(/^web-0 log line 0\nweb-0 log line 1\nweb-0 log line 2\n/);
   });
 
   it('kubectl exec runs through the agent over WebSocket, stdin, stdout and exit codes included', async () => {
