@@ -59,3 +59,53 @@ describe('streams per user', () => {
     for (const connection of open.splice(0)) connection.socket.destroy();
   });
 });
+
+describe('what counts as a stream', () => {
+  let h: AgentHarness;
+  const open: OpenConnection[] = [];
+  beforeAll(async () => {
+    // An API server that never answers: whatever is sent stays in flight.
+    h = await startAgentHarness({ customUpstream: () => undefined, limits: { maxUpstreamRequestsPerUser: 2, maxStreamsPerUser: 2 } });
+  });
+  afterAll(async () => {
+    for (const connection of open) connection.socket.destroy();
+    await h.close();
+  });
+  const send = (bytes: string, credentials: Parameters<AgentHarness['open']>[1]) => {
+    const connection = h.open(bytes, credentials);
+    open.push(connection);
+    return connection;
+  };
+
+  it('counts a follow flag outside pods/…/log, and a watch flag on a POST, as ordinary requests', async () => {
+    const mallory = await h.issue({ username: 'mallory' });
+    const held = [
+      send(`GET /k8s/custom/api/v1/pods?follow=true HTTP/1.1\r\nHost: localhost\r\n\r\n`, mallory),
+      send(
+        `POST /k8s/custom/api/v1/namespaces/default/configmaps?watch=1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\n{}`,
+        mallory,
+      ),
+    ];
+    await expect.poll(() => h.customConnections.size, { timeout: 3_000 }).toBe(2);
+    const upstreamHeld = [...h.customConnections];
+    const refused = send(`GET /k8s/custom/api/v1/secrets?watch=0&follow=1 HTTP/1.1\r\nHost: localhost\r\n\r\n`, mallory);
+    await expect.poll(() => refused.received(), { timeout: 3_000 }).toMatch(/^HTTP\/1\.1 429 /);
+    expect(refused.received()).toContain('too many requests');
+    for (const connection of [...held, refused]) connection.socket.destroy();
+    await expect.poll(() => upstreamHeld.every((socket) => socket.destroyed), { timeout: 3_000 }).toBe(true);
+  });
+
+  it('counts proxy bodies streamed upstream as streams', async () => {
+    const trudy = await h.issue({ username: 'trudy' });
+    const trickle = `POST /k8s/custom/api/v1/namespaces/default/services/web/proxy/upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n`;
+    const idle = new Set(h.customConnections);
+    send(trickle, trudy);
+    send(trickle, trudy);
+    // Both bodies are on their way upstream, each on a connection of its own.
+    await expect.poll(() => [...h.customConnections].filter((socket) => !idle.has(socket)).length, { timeout: 3_000 }).toBe(2);
+    const refused = send(trickle, trudy);
+    await expect.poll(() => refused.received(), { timeout: 3_000 }).toMatch(/^HTTP\/1\.1 429 /);
+    expect(refused.received()).toMatch(/retry-after: 1\r\n/i);
+    expect(refused.received()).toContain('too many streams');
+  });
+});
