@@ -39,7 +39,7 @@ export interface ForwardDeps {
 const unreachable = (scope: RequestScope, message: string) =>
   kubeStatus(502, `cannot reach the API server of cluster "${scope.cluster!.name}": ${message}`);
 
-/** Throws (429) before anything is sent when the user already holds their share of the pool. */
+/** Throws (429) before anything is sent when the user already holds their share of the pool (or of streams, for a stream). */
 export function forwardRequest(deps: ForwardDeps, req: IncomingMessage, res: ServerResponse, upstream: UpstreamRequest): void {
   const { scope } = upstream;
   const cluster = scope.cluster!;
