@@ -1,11 +1,16 @@
-// Requests in flight on the shared upstream pool, per user: one user cannot hold every
-// connection of it and leave the others waiting.
+// What one user holds at once toward the clusters: requests in flight on the shared pool, and
+// (a second instance) open streams and upgrades, so one user cannot hold every connection of
+// either and leave the others waiting.
 import { KubeportError } from '../lib/core/errors.js';
 
 export class ConcurrencyPerIdentity {
   private readonly inFlight = new Map<string, number>();
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    /** What is counted, as the refusal names it. */
+    private readonly what: string,
+  ) {}
 
   /** Takes a slot for `user` or throws a rate_limited error (429 with Retry-After). */
   admit(user: string): void {
@@ -13,7 +18,7 @@ export class ConcurrencyPerIdentity {
     if (count >= this.max) {
       throw new KubeportError(
         'rate_limited',
-        `too many requests of user ${user} are in progress at once (at most ${this.max}); wait for some to finish, then try again`,
+        `too many ${this.what} of user ${user} are in progress at once (at most ${this.max}); wait for some to finish, then try again`,
         {
           retryAfterSeconds: 1,
         },

@@ -4,11 +4,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { badRequest } from '../lib/core/errors.js';
 import type { Clock } from '../lib/core/ports.js';
 import { parseKubeTarget } from '../lib/core/request-target.js';
 import { authenticate } from './authenticate.js';
 import { type AuthorizeDeps, authorize } from './authorize.js';
-import { type ForwardDeps, type UpstreamRequest, forwardRequest, forwardUpgrade } from './forward.js';
+import { type ForwardDeps, type UpstreamRequest, forwardRequest } from './forward.js';
+import { forwardUpgrade } from './forward-upgrade.js';
 import { isDiscoveryRequest, sendStatus, sendStatusOnSocket, statusFromError } from './kube-status.js';
 import { type BodyLimits, readBody, streamBody } from './request-body.js';
 import { scanClientHeaders, upstreamHeaders } from './request-headers.js';
@@ -74,6 +76,13 @@ async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMes
   // An Upgrade header on a request Node did not treat as an upgrade is not one.
   const client = isUpgrade ? scanned : { ...scanned, upgrade: undefined };
   scope.impersonation = client.impersonation;
+  // Only exec, attach, port-forward and proxies speak upgraded protocols; anywhere else an
+  // Upgrade would take a request off the ordinary route (and its limits) for nothing.
+  if (isUpgrade && !isUpgradeTarget(target.path)) {
+    throw badRequest(
+      `${target.path} does not take an upgrade (only pods/…/exec, attach, portforward and …/proxy do); send the request without Connection: Upgrade`,
+    );
+  }
   // authorize
   const decision = await authorize(deps, identity, target.cluster, client.impersonation);
   scope.cluster = decision.cluster;
@@ -89,7 +98,7 @@ async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMes
     forwardedFor: scope.source,
     forwardedHost: req.headers.host ?? '',
   });
-  scope.streaming = isStreamingTarget(target.path, target.query);
+  scope.streaming = isStreamingTarget(scope.method, target.path, target.query);
   scope.timings.authorizedMs = elapsedMs(scope);
   const pathAndQuery = `${target.path}${target.query}`;
   const hasBody = client.contentLength !== undefined ? client.contentLength > 0 : client.chunked;
@@ -104,15 +113,23 @@ async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMes
 }
 
 /**
- * Watches and followed logs hold their connection for as long as they run. As the API server
- * reads these flags, any value but 0 or false (an empty one included) turns them on.
+ * Watches and followed logs hold their connection for as long as they run: only a GET with
+ * watch (any resource) or with follow on pods/…/log is one; the flags mean nothing elsewhere, so
+ * they cannot move other requests off the shared pool. As the API server reads these flags, any
+ * value but 0 or false (an empty one included) turns them on.
  */
-function isStreamingTarget(path: string, query: string): boolean {
+function isStreamingTarget(method: string, path: string, query: string): boolean {
+  if (method !== 'GET') return false;
   if (path.includes('/watch/')) return true;
   if (query === '') return false;
   const params = new URLSearchParams(query);
   const on = (name: string) => params.getAll(name).some((value) => !/^(0|false)$/i.test(value));
-  return on('watch') || on('follow');
+  return on('watch') || (on('follow') && /\/pods\/[^/]+\/log$/.test(path));
+}
+
+/** pods/…/exec, attach, portforward and the proxies: the paths whose requests may be upgrades. */
+function isUpgradeTarget(path: string): boolean {
+  return /\/pods\/[^/]+\/(exec|attach|portforward)$/.test(path) || isProxyTarget(path);
 }
 
 /** pods/…/proxy, services/…/proxy, nodes/…/proxy: whatever the proxied server speaks. */

@@ -36,6 +36,12 @@ export interface AgentLimits {
   upstreamConnectionsPerCluster: number;
   /** Ordinary requests one user may have in flight on that pool at once; more get 429. */
   maxUpstreamRequestsPerUser: number;
+  /** Watches, followed logs, streamed proxy bodies and upgrades one user may hold open at once; more get 429. */
+  maxStreamsPerUser: number;
+  /** Connections toward each cluster for those streams, all users together. */
+  streamConnectionsPerCluster: number;
+  /** Time the API server has to answer an upgrade, including the whole body of an answer that is not a 101. */
+  upgradeAnswerTimeoutMs: number;
 }
 
 export const defaultAgentLimits: AgentLimits = {
@@ -52,6 +58,9 @@ export const defaultAgentLimits: AgentLimits = {
   bodyTimeoutMs: 30_000,
   upstreamConnectionsPerCluster: 256,
   maxUpstreamRequestsPerUser: 32,
+  maxStreamsPerUser: 64,
+  streamConnectionsPerCluster: 1024,
+  upgradeAnswerTimeoutMs: 30_000,
 };
 
 export interface AgentDeps extends AuthorizeDeps {
@@ -76,7 +85,7 @@ export interface Agent {
 
 export function createAgent(deps: AgentDeps): Agent {
   const limits = { ...defaultAgentLimits, ...deps.limits };
-  const pools = new UpstreamPools(limits.upstreamConnectionsPerCluster);
+  const pools = new UpstreamPools(limits.upstreamConnectionsPerCluster, limits.streamConnectionsPerCluster);
   const authorizeDeps: AuthorizeDeps = { clusters: deps.clusters, loadRoles: deps.loadRoles, loadUser: deps.loadUser };
   const lifetimes = new StreamLifetimes(deps.clock, (scope) => reauthorize(authorizeDeps, scope), limits.streamRecheckMs);
   const upgraded = new Set<Duplex>();
@@ -88,7 +97,9 @@ export function createAgent(deps: AgentDeps): Agent {
     newRequestId: deps.newRequestId ?? randomUUID,
     pools,
     lifetimes,
-    concurrency: new ConcurrencyPerIdentity(limits.maxUpstreamRequestsPerUser),
+    concurrency: new ConcurrencyPerIdentity(limits.maxUpstreamRequestsPerUser, 'requests'),
+    streamConcurrency: new ConcurrencyPerIdentity(limits.maxStreamsPerUser, 'streams (watches, followed logs, streamed bodies, upgrades)'),
+    upgradeAnswerTimeoutMs: limits.upgradeAnswerTimeoutMs,
     upgraded,
     ...(deps.onFinish ? { onFinish: deps.onFinish } : {}),
   };

@@ -40,7 +40,11 @@ export function upstreamConnect(cluster: UpstreamCluster): UpstreamConnect {
 export class UpstreamPools {
   private readonly clusters = new Map<string, ClusterConnections>();
 
-  constructor(private readonly connectionsPerCluster: number) {}
+  constructor(
+    private readonly connectionsPerCluster: number,
+    /** A ceiling for the streams pool too: each stream holds its connection, and the per-user cap alone does not bound the sum. */
+    private readonly streamConnectionsPerCluster: number,
+  ) {}
 
   forCluster(cluster: UpstreamCluster): ClusterConnections {
     const key = `${cluster.name}|${cluster.server.origin}`;
@@ -54,7 +58,13 @@ export class UpstreamPools {
         connect,
       });
       // Long watches and log streams must not be cut by the agent's client side.
-      const streams = new Pool(cluster.server.origin, { keepAliveTimeout: KEEPALIVE_MS, headersTimeout: 60_000, bodyTimeout: 0, connect });
+      const streams = new Pool(cluster.server.origin, {
+        connections: this.streamConnectionsPerCluster,
+        keepAliveTimeout: KEEPALIVE_MS,
+        headersTimeout: 60_000,
+        bodyTimeout: 0,
+        connect,
+      });
       entry = { connect, pool, streams };
       this.clusters.set(key, entry);
     }

@@ -1,6 +1,8 @@
 // An agent in this process between a test client and the Kubernetes API stand-in, with its own
 // user and host CAs, so tests can mint any certificate they need to try against it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { RequestScope } from '../../agent/request-scope.js';
 import { type Agent, type AgentLimits, createAgent } from '../../agent/server.js';
@@ -57,6 +59,8 @@ export interface AgentHarness {
   raw(bytes: string, credentials?: ClientCredentials): Promise<string>;
   /** Writes raw bytes on a fresh TLS connection that stays open: for streams and for many connections at once. */
   open(bytes: string, credentials: ClientCredentials): OpenConnection;
+  /** The API server of cluster "custom", when options.customUpstream gave one: its open connections. */
+  customConnections: Set<Socket>;
   close(): Promise<void>;
 }
 
@@ -69,6 +73,11 @@ export interface AgentHarnessOptions {
   /** Over the harness's own short limits. */
   limits?: Partial<AgentLimits>;
   newRequestId?: () => string;
+  /**
+   * Serves cluster "custom" with this handler instead of the stand-in: for API servers (or what
+   * they proxy) that answer in ways the stand-in never does.
+   */
+  customUpstream?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export async function startAgentHarness(options: AgentHarnessOptions = {}): Promise<AgentHarness> {
@@ -90,6 +99,23 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
   const finished: RequestScope[] = [];
   const hostKey = newLeafKey();
   const hostCert = await issueHostCertificate(hostCa, hostKey.spki, { dns: ['localhost'], ips: ['127.0.0.1'] }, 3_600_000);
+  const customConnections = new Set<Socket>();
+  let custom: https.Server | undefined;
+  if (options.customUpstream) {
+    custom = https.createServer({ cert: hostCert, key: hostKey.keyPem }, options.customUpstream);
+    custom.on('connection', (socket: Socket) => {
+      customConnections.add(socket);
+      socket.once('close', () => customConnections.delete(socket));
+    });
+    await new Promise<void>((resolve) => custom!.listen(0, '127.0.0.1', () => resolve()));
+    const { port: customPort } = custom.address() as { port: number };
+    clusters.set('custom', {
+      name: 'custom',
+      labels: { env: 'dev' },
+      server: new URL(`https://127.0.0.1:${customPort}`),
+      tls: { ca: hostCa.certPem },
+    });
+  }
   const agent = createAgent({
     tls: { certPem: hostCert, keyPem: hostKey.keyPem },
     userCaPems: [userCa.certPem],
@@ -205,9 +231,12 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
     request,
     raw,
     open,
+    customConnections,
     close: async () => {
       await agent.close();
       await kube.close();
+      custom?.closeAllConnections();
+      custom?.close();
     },
   };
 }

@@ -1,0 +1,153 @@
+// Upgraded requests (exec, attach, port-forward, proxied WebSockets): a fresh connection that
+// never returns to a pool, piped byte for byte once the API server answers 101. From the moment
+// it goes upstream until the relay ends, the request counts toward its user's stream cap and is
+// tracked by StreamLifetimes, whatever the answer: a 101, or a plain answer (a 403 Status, or
+// whatever a proxied server sends) relayed to the client.
+import type { IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { ForwardDeps, UpstreamRequest } from './forward.js';
+import { type KubeStatus, kubeStatus, sendStatusOnSocket } from './kube-status.js';
+import { clientResponseHeaders } from './request-headers.js';
+import { type EndReason, elapsedMs, finishScope } from './request-scope.js';
+import { KEEPALIVE_MS, upstreamPath } from './upstream-pools.js';
+
+/** A refusal is a short Status; a larger answer to an upgrade is not relayed. */
+const MAX_REFUSAL_BYTES = 64 * 1024;
+
+/** Throws (429) before anything goes upstream when the user already holds their share of streams. */
+export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Buffer, upstream: UpstreamRequest): void {
+  const { scope } = upstream;
+  const cluster = scope.cluster!;
+  const user = scope.identity!.username;
+  deps.streamConcurrency.admit(user);
+  const server = cluster.server;
+  const upstreamReq = https.request({
+    ...deps.pools.forCluster(cluster).connect,
+    protocol: 'https:',
+    hostname: server.hostname.replace(/^\[|\]$/g, ''),
+    port: server.port || 443,
+    method: scope.method,
+    path: upstreamPath(cluster, upstream.pathAndQuery),
+    headers: { ...upstream.headers, host: server.host },
+    agent: false,
+  } as https.RequestOptions);
+  let upstreamSocket: Duplex | undefined;
+  /** What the client was sent: 0 until a status line goes out. */
+  let status = 0;
+  let done = false;
+
+  /** Releases what this upgrade holds and records how it ended; the first call wins. */
+  const settle = (reason: EndReason, message?: string): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(deadline);
+    deps.lifetimes.release(tracked);
+    deps.upgraded.delete(clientSocket);
+    deps.streamConcurrency.release(user);
+    finishScope(scope, { status, ended: reason, ...(message ? { message } : {}) }, deps.onFinish, deps.log);
+  };
+  /** Ends both sides: the client left, the certificate expired, the user lost access, the agent closes. */
+  const end = (reason: EndReason): void => {
+    settle(reason);
+    upstreamReq.destroy();
+    upstreamSocket?.destroy();
+    clientSocket.destroy();
+  };
+  /** Before the client got a status line: a Status that says why, then the end of both sides. */
+  const fail = (refusal: KubeStatus): void => {
+    if (done) return;
+    status = refusal.code;
+    settle('upstream failed', refusal.message);
+    upstreamReq.destroy();
+    upstreamSocket?.destroy();
+    sendStatusOnSocket(clientSocket, refusal, scope.id);
+  };
+
+  const tracked = deps.lifetimes.track(scope, end);
+  deps.upgraded.add(clientSocket);
+  // One deadline for the whole answer, so neither a silent server nor one that trickles a
+  // non-101 answer holds the connection.
+  const deadline = setTimeout(
+    () => fail(kubeStatus(504, `the API server gave no complete answer to the upgrade within ${deps.upgradeAnswerTimeoutMs / 1000} s`)),
+    deps.upgradeAnswerTimeoutMs,
+  );
+  clientSocket.on('close', () => end('client closed'));
+  clientSocket.on('error', () => end('client closed'));
+
+  upstreamReq.on('upgrade', (upstreamRes: IncomingMessage, socket: Duplex, upstreamHead: Buffer) => {
+    upstreamSocket = socket;
+    socket.on('error', () => end('upstream failed'));
+    if (done) {
+      socket.destroy();
+      return;
+    }
+    clearTimeout(deadline);
+    scope.timings.upstreamHeadersMs = elapsedMs(scope);
+    const asked = String(upstream.headers.upgrade ?? '').toLowerCase();
+    const granted = String(upstreamRes.headers.upgrade ?? '').toLowerCase();
+    if (upstreamRes.statusCode !== 101 || granted !== asked) {
+      fail(kubeStatus(502, `the API server answered an upgrade to ${asked} with ${upstreamRes.statusCode} ${granted || '(no upgrade)'}`));
+      return;
+    }
+    const lines = [`HTTP/1.1 101 ${upstreamRes.statusMessage || 'Switching Protocols'}`];
+    for (let i = 0; i < upstreamRes.rawHeaders.length; i += 2) {
+      if (upstreamRes.rawHeaders[i]!.toLowerCase() !== 'audit-id')
+        lines.push(`${upstreamRes.rawHeaders[i]}: ${upstreamRes.rawHeaders[i + 1]}`);
+    }
+    lines.push(`Audit-Id: ${scope.id}`);
+    status = 101;
+    clientSocket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (upstreamHead.length > 0) clientSocket.write(upstreamHead);
+    if (head.length > 0) socket.write(head);
+    for (const side of [clientSocket, socket]) {
+      const tcp = side as Duplex & { setKeepAlive?: (on: boolean, delay: number) => void; setTimeout?: (ms: number) => void };
+      tcp.setKeepAlive?.(true, KEEPALIVE_MS);
+      tcp.setTimeout?.(0);
+    }
+    socket.pipe(clientSocket);
+    clientSocket.pipe(socket);
+    socket.on('close', () => end('answered'));
+  });
+
+  upstreamReq.on('response', (upstreamRes: IncomingMessage) => {
+    scope.timings.upstreamHeadersMs = elapsedMs(scope);
+    // Not upgraded (for example a 403 Status): relay it so kubectl can print it or fall back.
+    const lines = [`HTTP/1.1 ${upstreamRes.statusCode} ${upstreamRes.statusMessage ?? ''}`];
+    const headers = clientResponseHeaders(upstreamRes.headers as Record<string, string | string[]>, scope.id);
+    delete headers['content-length'];
+    for (const [name, value] of Object.entries(headers)) for (const v of [value].flat()) lines.push(`${name}: ${v}`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    upstreamRes.on('error', () => undefined);
+    upstreamRes.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REFUSAL_BYTES) chunks.push(chunk);
+      else
+        fail(
+          kubeStatus(
+            502,
+            `the API server answered an upgrade with ${upstreamRes.statusCode} and a body over ${MAX_REFUSAL_BYTES / 1024} KiB; send the request without Connection: Upgrade`,
+          ),
+        );
+    });
+    upstreamRes.on('close', () => {
+      if (!upstreamRes.complete) fail(kubeStatus(502, 'the API server closed its answer to the upgrade before the end'));
+    });
+    upstreamRes.on('end', () => {
+      if (done) return;
+      const body = Buffer.concat(chunks);
+      lines.push(`content-length: ${body.length}`, 'connection: close');
+      status = upstreamRes.statusCode ?? 0;
+      settle('answered');
+      clientSocket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), body]));
+    });
+  });
+
+  upstreamReq.on('error', (error) => {
+    if (done) return;
+    deps.log(`upstream ${cluster.name} (upgrade): ${error.message}`);
+    fail(kubeStatus(502, `cannot reach the API server of cluster "${cluster.name}": ${error.message}`));
+  });
+  upstreamReq.end();
+}
