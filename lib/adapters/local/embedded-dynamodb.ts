@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
-import { closeServer, listenOnSocket, privateSocket } from './private-socket.js';
+import { servePrivately } from './private-socket.js';
 
 interface DynaliteOptions {
   path?: string;
@@ -34,18 +34,5 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions = {
   // dynalite's own server object is kept: only its close() releases the LevelDB lock on dataDir,
   // and that close() fails unless the server was listening. Browsers cannot open Unix sockets, so
   // dynalite's permissive CORS answers reach no web page.
-  const socket = privateSocket('dynamodb');
-  try {
-    await listenOnSocket(server, socket.path);
-  } catch (error) {
-    socket.remove();
-    throw error;
-  }
-  return {
-    socketPath: socket.path,
-    close: async () => {
-      await closeServer(server);
-      socket.remove();
-    },
-  };
+  return servePrivately(server, 'dynamodb');
 }

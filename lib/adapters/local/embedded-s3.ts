@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { EmbeddedStore } from './embedded-dynamodb.js';
-import { closeServer, listenOnSocket, privateSocket } from './private-socket.js';
+import { servePrivately } from './private-socket.js';
 
 interface S3rverApp {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
@@ -43,20 +43,5 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
   // Served on a Unix socket only this account can reach (see private-socket.ts): s3rver accepts
   // any signature, and browsers cannot open Unix sockets, so its CORS answers reach no web page.
   const server = createServer(app.callback());
-  const socket = privateSocket('s3');
-  try {
-    await listenOnSocket(server, socket.path);
-  } catch (error) {
-    socket.remove();
-    app.logger.close();
-    throw error;
-  }
-  return {
-    socketPath: socket.path,
-    close: async () => {
-      await closeServer(server);
-      socket.remove();
-      app.logger.close();
-    },
-  };
+  return servePrivately(server, 's3', () => app.logger.close());
 }

@@ -24,7 +24,7 @@ export function privateSocket(name: string): PrivateSocket {
   return { path: join(dir, `${name}.sock`), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function listenOnSocket(server: Server, path: string): Promise<void> {
+function listenOnSocket(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => {
@@ -34,9 +34,32 @@ export function listenOnSocket(server: Server, path: string): Promise<void> {
   });
 }
 
-export function closeServer(server: Server): Promise<void> {
+function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
     server.close((error) => (error ? reject(error) : resolve()));
     server.closeAllConnections();
   });
+}
+
+/**
+ * Serves `server` on a fresh private socket named `name`; `release` frees what the server holds
+ * besides (it also runs when listening fails).
+ */
+export async function servePrivately(server: Server, name: string, release: () => void = () => undefined) {
+  const socket = privateSocket(name);
+  try {
+    await listenOnSocket(server, socket.path);
+  } catch (error) {
+    socket.remove();
+    release();
+    throw error;
+  }
+  return {
+    socketPath: socket.path,
+    close: async () => {
+      await closeServer(server);
+      socket.remove();
+      release();
+    },
+  };
 }
