@@ -29,7 +29,7 @@ describe('tctl commands', () => {
     await usersAdd({ name: 'alice', roles: ['access'], kubernetesGroups: ['devs'], kubernetesUsers: [] }, added.deps);
     expect(added.stdout.text()).toMatch(
       new RegExp(
-        `^User "alice" has been created\\. The invite is valid until \\S+ \\(1 hour\\) and works once\\.\\nShare this command with alice:\\n\\n  npx tsh login --proxy=${harness.proxy.replace(/\./g, '\\.')} --user=alice --invite=[0-9a-f]+\\n\\n$`,
+        `^User "alice" has been created\\. The invite is valid until \\S+ \\S+ local \\[valid for (59m\\d+s|1h)\\] and works once\\.\\nShare this command with alice:\\n\\n  npx tsh login --proxy=${harness.proxy.replace(/\./g, '\\.')} --user=alice --invite=[0-9a-f]+\\n\\n$`,
       ),
     );
 

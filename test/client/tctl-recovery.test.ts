@@ -58,7 +58,7 @@ describe('tctl users reset and unlock', () => {
     await usersReset({ name: 'bob' }, reset.deps);
     const printed = reset.stdout.text();
     expect(printed).toMatch(
-      /^User "bob" has been reset: the password and TOTP are cleared and earlier certificates no longer work\. The invite is valid until \S+ \(1 hour\) and works once\.\nShare this command with bob:\n\n {2}npx tsh login --proxy=\S+ --user=bob --invite=[0-9a-f]+\n\n$/,
+      /^User "bob" has been reset: the password and TOTP are cleared and earlier certificates no longer work\. The invite is valid until \S+ \S+ local \[valid for (59m\d+s|1h)\] and works once\.\nShare this command with bob:\n\n {2}npx tsh login --proxy=\S+ --user=bob --invite=[0-9a-f]+\n\n$/,
     );
     const newInvite = /--invite=([0-9a-f]+)/.exec(printed)![1]!;
 

@@ -1,4 +1,5 @@
 // tctl users add NAME: creates a local user and prints the one-time invite to hand over.
+import { validity } from '../../core/human-duration.js';
 import { cliCommand } from '../command-hint.js';
 import type { TctlDeps } from './deps.js';
 
@@ -23,7 +24,7 @@ export async function run(options: UsersAddOptions, deps: TctlDeps): Promise<voi
 /** The invite as users add and users reset print it: the tsh login line to hand to the user. */
 export function writeInvite(deps: TctlDeps, headline: string, invite: { name: string; proxy: string; invite: string; expires: string }) {
   deps.out.stdout.write(
-    `${headline} The invite is valid until ${invite.expires} (1 hour) and works once.\n` +
+    `${headline} The invite is valid until ${validity(new Date(invite.expires), deps.clock.now())} and works once.\n` +
       `Share this command with ${invite.name}:\n\n  ${cliCommand('tsh')} login --proxy=${invite.proxy} --user=${invite.name} --invite=${invite.invite}\n\n`,
   );
 }
