@@ -30,7 +30,9 @@ export function launcherPath(name: CliName): string {
 /** The first executable `name` on PATH, its symlinks resolved; undefined when there is none. */
 function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
+    // npx and npm run put node_modules/.bin folders (npx's under its _npx cache) on PATH for one
+    // run only: a tsh found there is gone in the next shell, so it does not count as installed.
+    if (dir === '' || transientBinDir(dir)) continue;
     const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
@@ -40,6 +42,11 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
     return realpath(candidate);
   }
   return undefined;
+}
+
+function transientBinDir(dir: string): boolean {
+  const normalized = dir.replace(/[\\/]+$/, '');
+  return normalized.includes(`${sep}_npx${sep}`) || normalized.endsWith(`${sep}node_modules${sep}.bin`);
 }
 
 /** True when `name` on PATH runs this very package's launcher. */
