@@ -233,9 +233,13 @@ async function listening<T>(listen: () => Promise<T>, address: { host: string; p
     const code = (error as NodeJS.ErrnoException).code;
     const at = `${address.host}:${address.port}`;
     if (code === 'EADDRINUSE') {
-      throw new KubeportError('conflict', `${at} is in use (by another program); choose another with ${flag} ${address.host}:PORT`, {
-        cause: error,
-      });
+      throw new KubeportError(
+        'conflict',
+        `${at} is in use (by another program); choose another with npm start -- ${flag} ${address.host}:PORT`,
+        {
+          cause: error,
+        },
+      );
     }
     if (code === 'EACCES') {
       throw new KubeportError(

@@ -27,7 +27,7 @@ export function loadIdentity(config: TctlConfig, now: Date): AdminIdentityFile {
     throw new UsageError(
       config.dataDir === undefined
         ? `identity file ${path} does not exist`
-        : `no admin identity in ${config.dataDir}; start Kubeport with npm start (in this directory), or pass --data-dir DIR or --identity FILE`,
+        : `no admin identity in ${config.dataDir}; pass --data-dir with the .kubeport directory of the place where npm start runs (it shows the flag at start), or start Kubeport with npm start`,
     );
   }
   // The data directory's identity must be this account's own: one that came with a checkout

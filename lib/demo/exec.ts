@@ -70,6 +70,8 @@ function runCommand(ws: WebSocket, command: string[], query: URLSearchParams, po
     else if (data[0] === CLOSE_SIGNAL && data[1] === STDIN) exec.stdinClosed();
   });
   ws.on('close', () => exec.hangUp());
+  // Without -i there is no standard input: a shell or cat reads its end at once, as on a kubelet.
+  if (!flag('stdin')) exec.stdinClosed();
   const env = new Map([
     ['PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
     ['HOSTNAME', pod.name],

@@ -61,7 +61,10 @@ export class AdminService {
     try {
       await this.deps.resources.put('user', user.metadata.name, user, { expectRevision: null });
     } catch (error) {
-      if (error instanceof KubeportError && error.code === 'conflict') throw new ConflictError(`user ${user.metadata.name} already exists`);
+      if (error instanceof KubeportError && error.code === 'conflict')
+        throw new ConflictError(
+          `user ${user.metadata.name} already exists; to give them a new invite, run tctl users reset ${user.metadata.name}`,
+        );
       throw error;
     }
     // Invites and credentials an earlier user of the name left behind go before the new invite.

@@ -34,7 +34,8 @@ export interface EnrollmentAttempt extends LoginAttempt {
 
 // One answer for every failed login, so it tells nothing about which part was wrong.
 const LOGIN_FAILURE = 'invalid user name, password or TOTP code (each code works once: if you just used it, wait for the next one)';
-const inviteFailure = (user: string) => `invite is invalid, expired or already used; ask an admin for a new one (tctl users reset ${user})`;
+const inviteFailure = (user: string) =>
+  `invite is invalid, expired or already used; ask an admin for a new one (tctl users reset ${user}, or tctl users add ${user} if there is no such user)`;
 const USER_UPDATE_RETRIES = 5;
 
 const incarnationOf = (user: User) => user.spec.created_by?.incarnation;

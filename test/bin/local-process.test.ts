@@ -89,12 +89,12 @@ describe('npm start', () => {
       expect(api.code).toBe(2);
       expect(api.stderr).toMatch(
         new RegExp(
-          `\\nkubeport: 127\\.0\\.0\\.1:${port} is in use \\(by another program\\); choose another with --api-addr 127\\.0\\.0\\.1:PORT\\n$`,
+          `\\nkubeport: 127\\.0\\.0\\.1:${port} is in use \\(by another program\\); choose another with npm start -- --api-addr 127\\.0\\.0\\.1:PORT\\n$`,
         ),
       );
       const agent = await start(join(dir, 'agent'), ['--api-addr', `127.0.0.1:${await freePort()}`, '--agent-addr', `127.0.0.1:${port}`]);
       expect(agent.code).toBe(2);
-      expect(agent.stderr).toMatch(/choose another with --agent-addr 127\.0\.0\.1:PORT\n$/);
+      expect(agent.stderr).toMatch(/choose another with npm start -- --agent-addr 127\.0\.0\.1:PORT\n$/);
       expect(agent.stderr).not.toMatch(/\n\s+at /);
       // The failed start left no lock behind.
       expect(existsSync(join(dir, 'agent', LOCK_FILE))).toBe(false);

@@ -101,7 +101,7 @@ describe('tctl commands', () => {
   it('names the data directory without an admin identity, and refuses an expired or malformed one', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'kubeport-empty-'));
     await expect(usersLs({}, tctlRun(harness, { dataDir: empty }).deps)).rejects.toThrow(
-      `no admin identity in ${empty}; start Kubeport with npm start`,
+      `no admin identity in ${empty}; pass --data-dir with the .kubeport directory`,
     );
     await expect(usersLs({}, tctlRun(harness, { identity: join(empty, 'id.json') }).deps)).rejects.toThrow(
       `identity file ${join(empty, 'id.json')} does not exist`,

@@ -51,7 +51,9 @@ describe('tctl users reset and unlock', () => {
     const { secret, cert } = await enroll('bob', firstInvite);
     // The used invite's refusal tells the user what the admin has to run.
     const reused = await failure(api.call('POST', '/webapi/local/invite/totp', { user: 'bob', invite: firstInvite }));
-    expect(reused.message).toBe('invite is invalid, expired or already used; ask an admin for a new one (tctl users reset bob)');
+    expect(reused.message).toBe(
+      'invite is invalid, expired or already used; ask an admin for a new one (tctl users reset bob, or tctl users add bob if there is no such user)',
+    );
 
     h.clock.advance(60_000);
     const reset = tctlRun(h);
@@ -91,7 +93,9 @@ describe('tctl users reset and unlock', () => {
         public_key: newKeyPair().publicKeyPem,
       }),
     );
-    expect(completing.message).toBe('invite is invalid, expired or already used; ask an admin for a new one (tctl users reset erin)');
+    expect(completing.message).toBe(
+      'invite is invalid, expired or already used; ask an admin for a new one (tctl users reset erin, or tctl users add erin if there is no such user)',
+    );
     await enroll('erin', /--invite=([0-9a-f]+)/.exec(reset.stdout.text())![1]!);
   });
 

@@ -35,6 +35,6 @@ describe('usage errors of tctl and tsh', () => {
   it('tctl version prints its version without a server', async () => {
     const result = await node(cliPath('tctl'), ['version']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toMatch(/^Kubeport tctl v\d+\.\d+\.\d+ node:v\d+/);
+    expect(result.stdout).toMatch(/^Kubeport tctl v\d+\.\d+\.\d+ node v\d+/);
   });
 });

@@ -67,6 +67,13 @@ describe('npm start -- --demo', () => {
     expect(dev.stdout).not.toMatch(/web-2|payments/);
   });
 
+  it('ends kubectl exec of a shell or cat without -i at once, as a kubelet does with no standard input', async () => {
+    for (const command of ['sh', 'cat']) {
+      const result = await run('kubectl', ['exec', 'web-0', '--', command], { env, cwd: dir, timeoutMs: 10_000 });
+      expect(result.code, `${command}: ${result.stderr}`).toBe(0);
+    }
+  });
+
   // Before, each of them ended after about a second.
   it.each([
     ['get pods -w', ['get', 'pods', '-w'], /^web-1\s.*\n(.*\n)*web-0\s/m],

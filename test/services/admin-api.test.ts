@@ -164,7 +164,7 @@ describe('admin API', () => {
     await signed.call('POST', '/webapi/admin/users', { name: 'zed', roles: ['access'] }, admin);
     const duplicate = await failure(signed.call('POST', '/webapi/admin/users', { name: 'zed', roles: ['access'] }, admin));
     expect(duplicate.status).toBe(409);
-    expect(duplicate.message).toBe('user zed already exists');
+    expect(duplicate.message).toBe('user zed already exists; to give them a new invite, run tctl users reset zed');
   });
 
   it.each([

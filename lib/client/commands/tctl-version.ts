@@ -2,5 +2,5 @@
 import type { CommandDeps } from './deps.js';
 
 export async function run(options: { version: string }, deps: Pick<CommandDeps, 'out'>): Promise<void> {
-  deps.out.stdout.write(`Kubeport tctl v${options.version} node:${process.version}\n`);
+  deps.out.stdout.write(`Kubeport tctl v${options.version} node ${process.version}\n`);
 }
