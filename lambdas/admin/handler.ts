@@ -63,8 +63,8 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
         method: 'POST',
         pattern: '/webapi/admin/users/{name}/unlock',
         handler: async (ctx) => {
-          await admin.unlockUser(await allowed(ctx, 'user', 'update'), ctx.params.name!);
-          return json(200, { unlocked: ctx.params.name });
+          const { failuresCleared } = await admin.unlockUser(await allowed(ctx, 'user', 'update'), ctx.params.name!);
+          return json(200, { unlocked: ctx.params.name, failures_cleared: failuresCleared });
         },
       },
       {

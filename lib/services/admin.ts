@@ -96,10 +96,13 @@ export class AdminService {
   }
 
   /** Ends a lockout after failed logins early; the user logs in with the same password and TOTP. */
-  async unlockUser(caller: CertifiedIdentity, name: string): Promise<void> {
+  async unlockUser(caller: CertifiedIdentity, name: string): Promise<{ failuresCleared: number }> {
     if (!(await this.deps.resources.get('user', name))) throw notFound(`user ${name} not found`);
-    await this.localUsers.unlock(name);
-    await this.deps.audit.emit(auditEvent(this.deps, 'user.unlock', { user: caller.username, name }));
+    const result = await this.localUsers.unlock(name);
+    await this.deps.audit.emit(
+      auditEvent(this.deps, 'user.unlock', { user: caller.username, name, failures_cleared: result.failuresCleared }),
+    );
+    return result;
   }
 
   /** What tctl status shows besides the ping: how many users and roles there are. */

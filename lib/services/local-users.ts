@@ -58,7 +58,7 @@ export class LocalUsers {
   }
 
   /** Ends the user's login lockout (tctl users unlock): failures counted so far no longer refuse. */
-  unlock(user: string): Promise<void> {
+  unlock(user: string): Promise<{ failuresCleared: number }> {
     return this.loginThrottle.unlock(user);
   }
 

@@ -87,11 +87,14 @@ export class LoginThrottle {
   /**
    * Ends a user's lockout (tctl users unlock): the user's failure count goes, and the attempt
    * counters of every source move to a new generation. The state store cannot list keys, so the
-   * counters of sources not known here are left to expire unread rather than deleted.
+   * counters of sources not known here are left to expire unread rather than deleted. Returns
+   * how many failed logins were counted against the user, so the admin learns whether any were.
    */
-  async unlock(user: string): Promise<void> {
+  async unlock(user: string): Promise<{ failuresCleared: number }> {
+    const failuresCleared = (await this.state.counter(userKey(user)))?.count ?? 0;
     await this.state.increment(generationKey(this.action, user), new Date(this.clock.now().getTime() + GENERATION_TTL_MS));
     await this.state.delete(userKey(user));
+    return { failuresCleared };
   }
 
   /** Counts a failure against the user, when this throttle counts per user (logins only). */

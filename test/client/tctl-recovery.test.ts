@@ -108,10 +108,16 @@ describe('tctl users reset and unlock', () => {
 
     const unlock = tctlRun(h);
     await usersUnlock({ name: 'carol' }, unlock.deps);
-    expect(unlock.stdout.text()).toBe('User "carol" has been unlocked and may log in again.\n');
+    expect(unlock.stdout.text()).toBe('User "carol" has been unlocked (5 failed logins cleared) and may log in again.\n');
     expect((await login('carol', PASSWORD, code(secret, 1))).cert).toContain('BEGIN CERTIFICATE');
     expect((await events('user.unlock')).map((e) => [e.user, e.name])).toEqual([['kubeport-admin', 'carol']]);
     await expect(usersUnlock({ name: 'nobody' }, tctlRun(h).deps)).rejects.toThrow('user nobody not found');
+    // A second unlock finds nothing counted and says so, instead of claiming an unlock.
+    const again = tctlRun(h);
+    await usersUnlock({ name: 'carol' }, again.deps);
+    expect(again.stdout.text()).toBe(
+      'User "carol" had no failed logins counted; nothing was locked by failures, and any wait for this user at any address is cleared anyway.\n',
+    );
   });
 
   it("unlock also clears the user's failures counted from every source", async () => {
