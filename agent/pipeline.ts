@@ -26,14 +26,7 @@ export interface PipelineDeps extends AuthorizeDeps, ForwardDeps {
 const CLOSES_CONNECTION = new Set([401, 408, 413]);
 
 export function handleRequest(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): void {
-  const scope = createScope(
-    deps.newRequestId(),
-    req.method ?? 'GET',
-    req.url ?? '',
-    false,
-    req.socket.remoteAddress ?? '',
-    deps.clock.now(),
-  );
+  const scope = scopeFor(deps, req, false);
   prepare(deps, scope, req, false)
     .then((upstream) => forwardRequest(deps, req, res, upstream))
     .catch((error: unknown) => {
@@ -46,14 +39,7 @@ export function handleRequest(deps: PipelineDeps, req: IncomingMessage, res: Ser
 }
 
 export function handleUpgrade(deps: PipelineDeps, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  const scope = createScope(
-    deps.newRequestId(),
-    req.method ?? 'GET',
-    req.url ?? '',
-    true,
-    req.socket.remoteAddress ?? '',
-    deps.clock.now(),
-  );
+  const scope = scopeFor(deps, req, true);
   prepare(deps, scope, req, true)
     .then((upstream) => forwardUpgrade(deps, socket, head, upstream))
     .catch((error: unknown) => {
@@ -61,6 +47,11 @@ export function handleUpgrade(deps: PipelineDeps, req: IncomingMessage, socket: 
       finishScope(scope, { status: status.code, ended: 'answered', message: status.message }, deps.onFinish, deps.log);
       sendStatusOnSocket(socket, status, scope.id);
     });
+}
+
+/** The request's one scope, created at the door. */
+function scopeFor(deps: PipelineDeps, req: IncomingMessage, isUpgrade: boolean): RequestScope {
+  return createScope(deps.newRequestId(), req.method ?? 'GET', req.url ?? '', isUpgrade, req.socket.remoteAddress ?? '', deps.clock.now());
 }
 
 /** Authorizes the scope's request again as things are now (open streams, every few seconds). */

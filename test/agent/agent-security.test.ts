@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import { issueHostCertificate } from '../../lib/core/certificate-authority.js';
 import { headerValues } from '../../lib/demo/kube-apiserver.js';
-import { type AgentHarness, type ClientCredentials, newCa, startAgentHarness } from '../support/agent-harness.js';
+import { type AgentHarness, type ClientCredentials, newCa, rawUpgrade, startAgentHarness } from '../support/agent-harness.js';
 
 const PODS = '/k8s/dev/api/v1/namespaces/default/pods';
 
@@ -287,8 +287,7 @@ describe('agent security rules', () => {
   });
 
   describe('upgrades go through the same checks', () => {
-    const upgrade = (path: string, extra = '') =>
-      `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n${extra}\r\n`;
+    const upgrade = rawUpgrade;
     const exec = '/k8s/dev/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true&stdout=true&tty=true';
 
     it('refuses an upgrade without a client certificate', async () => {

@@ -2,13 +2,13 @@
 // that allowed it: long responses that are not watches (a service proxied through the API
 // server) and upgraded connections alike.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentHarness, startAgentHarness } from '../support/agent-harness.js';
+import { type AgentHarness, rawUpgrade, startAgentHarness } from '../support/agent-harness.js';
 
 const PROXY = '/k8s/dev/api/v1/namespaces/default/services/web/proxy';
 const CAT = '/k8s/dev/api/v1/namespaces/default/pods/web-0/exec?command=cat&stdin=true&stdout=true';
 
 const proxyGet = `GET ${PROXY} HTTP/1.1\r\nHost: localhost\r\n\r\n`;
-const execUpgrade = `GET ${CAT} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n`;
+const execUpgrade = rawUpgrade(CAT);
 
 describe('stream lifetime', () => {
   let h: AgentHarness;

@@ -3,12 +3,12 @@
 // user gets 429 with Retry-After; other users are not affected, and a slot comes back when its
 // stream ends.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentHarness, type OpenConnection, startAgentHarness } from '../support/agent-harness.js';
+import { type AgentHarness, rawUpgrade, type OpenConnection, startAgentHarness } from '../support/agent-harness.js';
 
 const FOLLOW = '/k8s/dev/api/v1/namespaces/default/pods/web-0/log?follow=true';
 const CAT = '/k8s/dev/api/v1/namespaces/default/pods/web-0/exec?command=cat&stdin=true&stdout=true';
 const followGet = `GET ${FOLLOW} HTTP/1.1\r\nHost: localhost\r\n\r\n`;
-const execUpgrade = `GET ${CAT} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n`;
+const execUpgrade = rawUpgrade(CAT);
 
 describe('streams per user', () => {
   let h: AgentHarness;

@@ -4,10 +4,9 @@
 // use upgrades may take that route at all.
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentHarness, startAgentHarness } from '../support/agent-harness.js';
+import { type AgentHarness, rawUpgrade, startAgentHarness } from '../support/agent-harness.js';
 
-const upgrade = (path: string) =>
-  `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+const upgrade = (path: string) => rawUpgrade(path);
 /** Upstream, this answers 200 and a byte every 50 ms for as long as the connection lasts. */
 const TRICKLE = '/k8s/custom/api/v1/namespaces/default/services/web/proxy/trickle';
 /** Upstream, this answers 200 with 100 KiB and keeps the connection open. */

@@ -67,6 +67,11 @@ export interface AgentHarness {
 /** A CA of this test's own, on the test's clock. */
 export const newCa = (name: string, clock: { now: () => Date }): Promise<IssuingCa> => createEphemeralCa(name, { clock });
 
+/** A raw WebSocket upgrade request (kubectl exec's v5 channel protocol), with `extra` header lines. */
+export const rawUpgrade = (path: string, extra = '') =>
+  `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+  `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n${extra}\r\n`;
+
 export interface AgentHarnessOptions {
   kube?: KubeApiServerOptions;
   clusters?: Record<string, Record<string, string>>;
