@@ -3,7 +3,11 @@
 import { type Document, type LineCounter, isMap, isScalar, isSeq } from 'yaml';
 
 /** The 1-based line and column of the field at `path`, or of the nearest enclosing one that exists. */
-export function fieldPosition(document: Document, lineCounter: LineCounter, path: readonly (string | number)[]): { line: number; col: number } {
+export function fieldPosition(
+  document: Document,
+  lineCounter: LineCounter,
+  path: readonly (string | number)[],
+): { line: number; col: number } {
   let node: unknown = document.contents;
   let offset = document.range?.[0] ?? 0;
   if (isMap(node) || isSeq(node)) offset = node.range?.[0] ?? offset;

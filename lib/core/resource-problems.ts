@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { nearestName } from './nearest-name.js';
 import { type ResourceKind, isResourceKind, resourceSchemas } from './resources.js';
-import { fieldsAt } from './schema-fields.js';
+import { droppedFields, fieldsAt } from './schema-fields.js';
 
 export type FieldPath = (string | number)[];
 
@@ -69,16 +69,35 @@ export function checkDocument(document: unknown, index: number): CheckedDocument
   }
   const schema = resourceSchemas[rawKind] as unknown as z.ZodType;
   const result = schema.safeParse(document);
-  if (result.success) {
+  const dropped = droppedFields(schema, document).map((path) => {
+    const key = String(path[path.length - 1]);
+    return problem(
+      path,
+      unknownFieldMessage(key, fieldsAt(schema, path.slice(0, -1)), valueAt(document, path.slice(0, -1))),
+      rawKind,
+      name,
+    );
+  });
+  if (result.success && dropped.length === 0) {
     return { ok: true, kind: rawKind, name: (result.data as { metadata: { name: string } }).metadata.name, resource: result.data };
   }
-  const problems = result.error.issues.flatMap((issue) =>
+  const issues = result.success ? [] : result.error.issues;
+  const problems = issues.flatMap((issue) =>
     explainIssue(schema, document, issue, []).map(({ path, message }) => problem(path, message, rawKind, name)),
   );
-  return { ok: false, kind: rawKind, ...(name ? { name } : {}), problems };
+  return { ok: false, kind: rawKind, ...(name ? { name } : {}), problems: [...problems, ...dropped] };
 }
 
 type Issue = z.core.$ZodIssue;
+
+/** The nearest field not yet written, else what is allowed here. */
+function unknownFieldMessage(key: string, fields: string[], siblings: unknown): string {
+  const present = typeof siblings === 'object' && siblings !== null ? siblings : {};
+  const near = nearestName(key, fields);
+  if (near && near in present) return `unknown field; ${near} is already set, so remove this one`;
+  if (near) return `unknown field; did you mean ${near}?`;
+  return fields.length > 0 ? `unknown field; fields allowed here: ${fields.join(', ')}` : 'unknown field; remove it';
+}
 
 function valueAt(document: unknown, path: readonly PropertyKey[]): unknown {
   let value = document;
@@ -110,16 +129,8 @@ function explainIssue(schema: z.ZodType, document: unknown, issue: Issue, prefix
   const path: FieldPath = [...prefix, ...(issue.path as FieldPath)];
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const allowed = fieldsAt(schema, path).filter((field) => !(field in ((valueAt(document, path) as object) ?? {})));
-      return issue.keys.map((key) => {
-        const near = nearestName(key, allowed);
-        const fix = near
-          ? `did you mean ${near}?`
-          : allowed.length > 0
-            ? `fields allowed here: ${fieldsAt(schema, path).join(', ')}`
-            : 'remove it';
-        return { path: [...path, key], message: `unknown field; ${fix}` };
-      });
+      const fields = fieldsAt(schema, path);
+      return issue.keys.map((key) => ({ path: [...path, key], message: unknownFieldMessage(key, fields, valueAt(document, path)) }));
     }
     case 'invalid_type': {
       const value = valueAt(document, path);

@@ -14,6 +14,7 @@ interface Def {
   left?: z.ZodType;
   right?: z.ZodType;
   getter?: () => z.ZodType;
+  catchall?: z.ZodType;
 }
 
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
@@ -59,4 +60,24 @@ export function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): strin
     if (def.type === 'object') for (const key of Object.keys(def.shape ?? {})) names.add(key);
   }
   return [...names];
+}
+
+/**
+ * Fields of `document` that a plain (non-strict) object schema would drop without a word: a typo
+ * there would silently lose what the person wrote. Strict objects report their own unknown keys,
+ * and loose ones keep them on purpose, so both are left alone.
+ */
+export function droppedFields(schema: z.ZodType, document: unknown, path: (string | number)[] = []): (string | number)[][] {
+  if (Array.isArray(document)) return document.flatMap((item, index) => droppedFields(schema, item, [...path, index]));
+  if (typeof document !== 'object' || document === null) return [];
+  const objects = schemasAt(schema, path)
+    .map(defOf)
+    .filter((def) => def.type === 'object');
+  const known = new Set(objects.flatMap((def) => Object.keys(def.shape ?? {})));
+  const stripping = objects.length > 0 && objects.every((def) => def.catchall === undefined);
+  return Object.entries(document).flatMap(([key, value]) => {
+    const here = [...path, key];
+    if (stripping && !known.has(key)) return [here];
+    return droppedFields(schema, value, here);
+  });
 }

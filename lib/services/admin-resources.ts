@@ -13,7 +13,9 @@ import { listRoles } from './roles.js';
 
 export async function getResources(deps: ServiceDeps, kind: ResourceKind, name?: string): Promise<unknown[]> {
   const all: { metadata: { name: string } }[] =
-    kind === 'role' ? await listRoles(deps.resources) : (await deps.resources.list<{ metadata: { name: string } }>(kind)).map((r) => r.body);
+    kind === 'role'
+      ? await listRoles(deps.resources)
+      : (await deps.resources.list<{ metadata: { name: string } }>(kind)).map((r) => r.body);
   const chosen = name === undefined ? all : all.filter((r) => r.metadata.name === name);
   if (name !== undefined && chosen.length === 0) throw notFoundWithHint(kind, name, all);
   return chosen.map((body) => redactResource(kind, body));
@@ -39,7 +41,12 @@ export async function removeResource(
   if (builtin && !stored) {
     throw badRequest(`role "${name}" is built in and cannot be removed; to change what it allows, replace it with tctl create --force`);
   }
-  if (!stored) throw notFoundWithHint(kind, name, (await deps.resources.list<{ metadata: { name: string } }>(kind)).map((r) => r.body));
+  if (!stored)
+    throw notFoundWithHint(
+      kind,
+      name,
+      (await deps.resources.list<{ metadata: { name: string } }>(kind)).map((r) => r.body),
+    );
   if (kind === 'role' && !builtin) await refuseIfInUse(deps, name);
   if (!(await deps.resources.delete(kind, name, { expectRevision: stored.revision }))) throw notFound(`${kind} "${name}" not found`);
   const event = changeEventName(kind, 'delete');

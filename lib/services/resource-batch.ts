@@ -78,7 +78,10 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
     const key = `${doc.kind}/${doc.name}`;
     const first = seen.get(key);
     if (first === undefined) seen.set(key, doc.index);
-    else problems.push(invalid(doc.index, doc.kind, doc.name, ['metadata', 'name'], `also document ${first + 1}; a file may hold each resource once`));
+    else
+      problems.push(
+        invalid(doc.index, doc.kind, doc.name, ['metadata', 'name'], `also document ${first + 1}; a file may hold each resource once`),
+      );
   }
 
   // Roles a document may name: stored, built in, or created by this same file (even one with
@@ -108,7 +111,10 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
     const builtin = doc.kind === 'role' && builtinRoles.some((r) => r.metadata.name === doc.name);
     if ((existing || builtin) && !request.overwrite) {
       const what = existing ? 'already exists' : 'is a built-in role';
-      problems.push({ ...invalid(doc.index, doc.kind, doc.name, ['metadata', 'name'], `${label(doc)} ${what}; add --force to replace it`), reason: 'exists' });
+      problems.push({
+        ...invalid(doc.index, doc.kind, doc.name, ['metadata', 'name'], `${label(doc)} ${what}; add --force to replace it`),
+        reason: 'exists',
+      });
     }
     planned.push({ ...doc, existing, replaces: existing !== undefined || builtin });
   }

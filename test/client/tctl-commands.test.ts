@@ -61,7 +61,9 @@ describe('tctl commands', () => {
     const updated = tctlRun(harness);
     await create({ file, force: true }, updated.deps);
     expect(updated.stdout.text()).toBe('role "devs" has been updated\n');
-    await expect(create({ file, force: false }, tctlRun(harness).deps)).rejects.toThrow('role "devs" already exists; add --force to replace it');
+    await expect(create({ file, force: false }, tctlRun(harness).deps)).rejects.toThrow(
+      'role "devs" already exists; add --force to replace it',
+    );
     const other = join(dir, 'other.yaml');
     writeFileSync(other, stringify({ kind: 'role', version: 'v7', metadata: { name: 'ops' }, spec: { allow: {} } }));
     const forcedNew = tctlRun(harness);
