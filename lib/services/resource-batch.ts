@@ -73,16 +73,15 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
     reason: 'invalid',
   });
 
+  // Duplicates count among all documents that have a kind and a name, valid or not.
   const seen = new Map<string, number>();
-  for (const doc of valid) {
-    const key = `${doc.kind}/${doc.name}`;
+  checked.forEach((c, index) => {
+    if (!c.kind || !c.name) return;
+    const key = `${c.kind}/${c.name}`;
     const first = seen.get(key);
-    if (first === undefined) seen.set(key, doc.index);
-    else
-      problems.push(
-        invalid(doc.index, doc.kind, doc.name, ['metadata', 'name'], `also document ${first + 1}; a file may hold each resource once`),
-      );
-  }
+    if (first === undefined) seen.set(key, index);
+    else problems.push(invalid(index, c.kind, c.name, ['metadata', 'name'], `also document ${first + 1}; a file may hold each resource once`));
+  });
 
   // Roles a document may name: stored, built in, or created by this same file (even one with
   // problems of its own, so a typo in it is reported once, not again at every user naming it).
