@@ -80,7 +80,8 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
     const key = `${c.kind}/${c.name}`;
     const first = seen.get(key);
     if (first === undefined) seen.set(key, index);
-    else problems.push(invalid(index, c.kind, c.name, ['metadata', 'name'], `also document ${first + 1}; a file may hold each resource once`));
+    else
+      problems.push(invalid(index, c.kind, c.name, ['metadata', 'name'], `also document ${first + 1}; a file may hold each resource once`));
   });
 
   // Roles a document may name: stored, built in, or created by this same file (even one with

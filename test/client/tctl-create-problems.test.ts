@@ -12,7 +12,9 @@ describe('tctl create with bad input', () => {
   let dir: string;
   const snapshot = async () =>
     JSON.stringify(
-      await Promise.all(['role', 'user', 'kube_cluster'].map(async (kind) => (await harness.deps.resources.list(kind)).map((r) => [r.name, r.revision]))),
+      await Promise.all(
+        ['role', 'user', 'kube_cluster'].map(async (kind) => (await harness.deps.resources.list(kind)).map((r) => [r.name, r.revision])),
+      ),
     );
   const fileWith = (name: string, text: string) => {
     const file = join(dir, name);
@@ -24,7 +26,10 @@ describe('tctl create with bad input', () => {
     harness = await startClientHarness();
     dir = mkdtempSync(join(tmpdir(), 'kubeport-create-'));
     // Something to collide with and to name.
-    await create({ file: fileWith('base.yaml', 'kind: role\nversion: v7\nmetadata:\n  name: devs\nspec: {}\n'), force: false }, tctlRun(harness).deps);
+    await create(
+      { file: fileWith('base.yaml', 'kind: role\nversion: v7\nmetadata:\n  name: devs\nspec: {}\n'), force: false },
+      tctlRun(harness).deps,
+    );
   });
   afterAll(() => harness?.close());
 
@@ -70,9 +75,21 @@ describe('tctl create with bad input', () => {
         '{F}:24:3: document 4 (role "ops"): metadata.name: also document 2; a file may hold each resource once',
       ].join('\n'),
     ],
-    ['malformed YAML, with line and column', 'kind: role\nmetadata:\n  name: [ops\n', '{F} has a problem; nothing was changed:\n{F}:4:1: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]'],
-    ['a duplicate key', 'kind: role\nkind: user\n', '{F} has a problem; nothing was changed:\n{F}:2:1: YAML syntax: Map keys must be unique'],
-    ['a document that is not a mapping', '- kind: role\n', '{F} has a problem; nothing was changed:\n{F}:1:1: document 1: a document must be a mapping with kind, version, metadata and spec'],
+    [
+      'malformed YAML, with line and column',
+      'kind: role\nmetadata:\n  name: [ops\n',
+      '{F} has a problem; nothing was changed:\n{F}:4:1: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ],
+    [
+      'a duplicate key',
+      'kind: role\nkind: user\n',
+      '{F} has a problem; nothing was changed:\n{F}:2:1: YAML syntax: Map keys must be unique',
+    ],
+    [
+      'a document that is not a mapping',
+      '- kind: role\n',
+      '{F} has a problem; nothing was changed:\n{F}:1:1: document 1: a document must be a mapping with kind, version, metadata and spec',
+    ],
   ])('%s', async (_name, text, expected) => {
     const before = await snapshot();
     const file = fileWith('bad.yaml', text);
