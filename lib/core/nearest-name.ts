@@ -18,12 +18,12 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate nearest to `input` (case and `-`/`_` ignored), or undefined when none is within
- * a third of the input's length (at least 2 edits): a suggestion far off would mislead.
+ * a third of the input's length (at least 1 edit): a suggestion far off would mislead.
  */
 export function nearestName(input: string, candidates: Iterable<string>): string | undefined {
   const normalize = (text: string) => text.toLowerCase().replace(/-/g, '_');
   const wanted = normalize(input);
-  const limit = Math.max(2, Math.floor(wanted.length / 3));
+  const limit = Math.max(1, Math.floor(wanted.length / 3));
   let best: { name: string; distance: number } | undefined;
   for (const candidate of candidates) {
     const distance = editDistance(wanted, normalize(candidate));

@@ -67,8 +67,8 @@ describe('checkDocument', () => {
     ],
     [
       'a version that does not exist',
-      role({}, { version: 'v8x' }),
-      ['f.yaml, document 2 (role "devs"): version: "v8x" is not allowed; did you mean v7? use v7'],
+      role({}, { version: 'v77' }),
+      ['f.yaml, document 2 (role "devs"): version: "v77" is not allowed; did you mean v7? use v7'],
     ],
     [
       'a missing required field',
