@@ -48,8 +48,9 @@ describe('tctl get, rm and users update', () => {
 
   it('prints YAML documents separated by --- that tctl create reads back, a JSON array, or a table', async () => {
     const yaml = await out((deps) => get({ resource: 'roles' }, deps));
-    const documents = parseAllDocuments(yaml) as ReturnType<typeof parseAllDocuments> & unknown[];
-    expect(documents.map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name).sort()).toEqual(['access', 'devs', 'editor']);
+    const documents = parseAllDocuments(yaml);
+    const names = Array.isArray(documents) ? documents.map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name) : [];
+    expect(names.sort()).toEqual(['access', 'devs', 'editor']);
     const json = JSON.parse(await out((deps) => get({ resource: 'role/devs', format: 'json' }, deps))) as unknown[];
     expect(json).toEqual([expect.objectContaining({ kind: 'role', metadata: { name: 'devs' } })]);
     expect(await out((deps) => get({ resource: 'kube_clusters', format: 'text' }, deps))).toBe(
@@ -72,14 +73,20 @@ describe('tctl get, rm and users update', () => {
     expect(await refusal(get({ resource: 'rolez' }, tctlRun(harness).deps))).toBe(
       'unknown kind "rolez"; did you mean role? kinds are role, user, kube_cluster',
     );
-    expect(await refusal(get({ resource: 'roles', format: 'xml' }, tctlRun(harness).deps))).toBe('--format=xml is not a format; use yaml, json or text');
+    expect(await refusal(get({ resource: 'roles', format: 'xml' }, tctlRun(harness).deps))).toBe(
+      '--format=xml is not a format; use yaml, json or text',
+    );
     expect(await refusal(get({ resource: 'role/dev' }, tctlRun(harness).deps))).toBe(
       'role "dev" not found; did you mean devs? tctl get role lists them',
     );
   });
 
   it('never shows a connector secret', () => {
-    const connector = { kind: 'github', metadata: { name: 'gh' }, spec: { client_id: 'id', client_secret: 's3cret', client_secret_sealed: 'x' } };
+    const connector = {
+      kind: 'github',
+      metadata: { name: 'gh' },
+      spec: { client_id: 'id', client_secret: 's3cret', client_secret_sealed: 'x' },
+    };
     expect(JSON.stringify(redactResource('github', connector))).not.toMatch(/s3cret|sealed/);
     expect(redactResource('role', connector)).toBe(connector);
   });
@@ -92,7 +99,9 @@ describe('tctl get, rm and users update', () => {
       'role "devs" is still used by user alice; change them first (tctl users update NAME --set-roles=...), then remove the role',
     );
     expect(await harness.deps.resources.get('role', 'devs')).toBeDefined();
-    expect(await refusal(rm({ resource: 'nodes/x' }, tctlRun(harness).deps))).toBe('unknown kind "nodes"; kinds are role, user, kube_cluster');
+    expect(await refusal(rm({ resource: 'nodes/x' }, tctlRun(harness).deps))).toBe(
+      'unknown kind "nodes"; kinds are role, user, kube_cluster',
+    );
     expect(await out((deps) => rm({ resource: 'kube_clusters/dev-1' }, deps))).toBe('kube_cluster "dev-1" has been deleted\n');
     // A stored replacement of a built-in role can be removed: the built-in one applies again.
     const file = join(dir, 'access.yaml');
@@ -107,7 +116,9 @@ describe('tctl get, rm and users update', () => {
     const api = new ApiClient(harness.proxy, 'kubeport:kubeport-test', harness.clock);
     const before = await harness.identity({ username: 'alice', roles: ['devs'], connector: 'local' });
     // alice has no admin rules, but her certificate is accepted until the update (401 would mean revoked).
-    expect(((await api.call('GET', '/webapi/admin/users', undefined, before).catch((e: ClientError) => e)) as ClientError).status).toBe(403);
+    expect(((await api.call('GET', '/webapi/admin/users', undefined, before).catch((e: ClientError) => e)) as ClientError).status).toBe(
+      403,
+    );
     harness.clock.advance(1000);
 
     expect(await out((deps) => usersUpdate({ name: 'alice', roles: ['access', 'devs'], kubernetesUsers: ['alice@corp'] }, deps))).toBe(
