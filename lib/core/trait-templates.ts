@@ -81,7 +81,7 @@ function parseExpression(body: string): { trait: string; transform?: Transform }
   if (variable !== undefined) return { trait: variable };
   const call = CALL.exec(body);
   if (!call) {
-    return `"{{${body}}}" is not a template; write {{internal.<trait>}}, {{external.<trait>}}, {{email.local(...)}} or {{regexp.replace(...)}}`;
+    return `not a template; write {{internal.<trait>}}, {{external.<trait>}}, {{email.local(...)}} or {{regexp.replace(...)}}`;
   }
   const [, name, argText] = call;
   const args = splitArguments(argText!);
