@@ -68,7 +68,7 @@ describe('checkDocument', () => {
     [
       'a version that does not exist',
       role({}, { version: 'v77' }),
-      ['f.yaml, document 2 (role "devs"): version: "v77" is not allowed; did you mean v7? use v7'],
+      ['f.yaml, document 2 (role "devs"): version: "v77" is not allowed; did you mean v7? use v7 or v8'],
     ],
     [
       'a missing required field',
@@ -109,7 +109,7 @@ describe('suggestions', () => {
     expect(nearestName('xyz', ['access', 'editor'])).toBeUndefined();
   });
   it('reads the fields a place allows from the schema', () => {
-    expect(fieldsAt(roleSchema, ['spec', 'allow', 'rules', 0])).toEqual(['resources', 'verbs']);
+    expect(fieldsAt(roleSchema, ['spec', 'allow', 'rules', 0])).toEqual(['resources', 'verbs', 'where', 'actions']);
     expect(fieldsAt(roleSchema, ['spec', 'nowhere'])).toEqual([]);
   });
   it("resolves tctl's kind aliases and names the kind meant", () => {
