@@ -11,7 +11,12 @@ import { publicKeySpki } from './public-key.js';
 const startFields = {
   connector_id: z.string().min(1).max(253).optional(),
   public_key: z.string().min(1).max(4096),
-  ttl_seconds: z.number().int().positive().max(10 * 365 * 86_400).optional(),
+  ttl_seconds: z
+    .number()
+    .int()
+    .positive()
+    .max(10 * 365 * 86_400)
+    .optional(),
 };
 const consoleBody = z.object({ ...startFields, redirect_url: z.string().min(1).max(2048) });
 const headlessBody = z.object(startFields);

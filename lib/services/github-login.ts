@@ -38,9 +38,7 @@ export interface CallbackQuery {
 }
 
 /** Where the browser goes next, and what the person reads on the way. */
-export type CallbackOutcome =
-  | { kind: 'redirect'; location: string; failure?: string }
-  | { kind: 'page'; status: number; failure: string };
+export type CallbackOutcome = { kind: 'redirect'; location: string; failure?: string } | { kind: 'page'; status: number; failure: string };
 
 export function requireGitHub(deps: ServiceDeps): ServiceDeps & { github: GitHubApi } {
   if (!deps.github) throw badRequest('GitHub login is not available on this server; log in as a local user');
@@ -93,8 +91,7 @@ export class GitHubBrowserLogin {
     const context: LoginAttemptContext = { source };
     const state = query.state ? await this.deps.state.take<BrowserLoginState>(STATE_PREFIX + query.state) : undefined;
     if (!state) {
-      const failure =
-        'this sign-in link has expired or was already used (each works once, for 10 minutes); run tsh login again';
+      const failure = 'this sign-in link has expired or was already used (each works once, for 10 minutes); run tsh login again';
       await auditLoginFailure(this.deps, undefined, `login state missing, expired or already used: ${failure}`, context);
       return { kind: 'page', status: 400, failure };
     }

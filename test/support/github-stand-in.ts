@@ -211,7 +211,8 @@ export class GitHubStandIn {
 
   private pollDevice(app: StandInApp, deviceCode: string, reply: (value: Record<string, unknown>) => void): void {
     const device = this.devices.get(deviceCode);
-    if (!device || device.clientId !== app.clientId) return reply(oauthError('incorrect_device_code', 'The device_code provided is not valid.'));
+    if (!device || device.clientId !== app.clientId)
+      return reply(oauthError('incorrect_device_code', 'The device_code provided is not valid.'));
     if (!app.deviceFlow) return reply(oauthError('device_flow_disabled', 'Device flow must be explicitly enabled for this App'));
     const now = this.now();
     if (device.expiresAt <= now) return reply(oauthError('expired_token', 'The device_code has expired.'));
@@ -260,7 +261,12 @@ export class GitHubStandIn {
       ...(pageNumber > 1 ? [link(pageNumber - 1, 'prev'), link(1, 'first')] : []),
       ...(pageNumber < last ? [link(pageNumber + 1, 'next'), link(last, 'last')] : []),
     ];
-    send(res, 200, slice.map((team, i) => teamJson(team, pageNumber * 1000 + i)), links.length ? { link: links.join(', ') } : {});
+    send(
+      res,
+      200,
+      slice.map((team, i) => teamJson(team, pageNumber * 1000 + i)),
+      links.length ? { link: links.join(', ') } : {},
+    );
   }
 }
 
