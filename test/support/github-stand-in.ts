@@ -66,15 +66,15 @@ export class GitHubStandIn {
   ) {}
 
   static async start(options: { now?: () => number } = {}): Promise<GitHubStandIn> {
-    let standIn: GitHubStandIn | undefined;
-    const server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => standIn!.handle(req, Buffer.concat(chunks).toString('utf8'), res));
-    });
+    const server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    standIn = new GitHubStandIn(server, url, options.now ?? Date.now);
+    const standIn = new GitHubStandIn(server, url, options.now ?? Date.now);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => standIn.handle(req, Buffer.concat(chunks).toString('utf8'), res));
+    });
     return standIn;
   }
 
