@@ -54,6 +54,8 @@ export class GitHubStandIn {
   signedIn: number | undefined;
   /** What the signed-in user answers on the authorize page. */
   consent: 'approve' | 'deny' = 'approve';
+  /** When set, the REST API answers as GitHub does once the rate limit is used up (reset at this Unix time). */
+  rateLimitedUntil: number | undefined;
   /** Requests seen, by path, for tests that count GitHub's calls. */
   readonly hits = new Map<string, number>();
   private readonly codes = new Map<string, Code>();
@@ -243,6 +245,10 @@ export class GitHubStandIn {
     const grant = match ? this.tokens.get(match[1]!) : undefined;
     const user = grant ? this.users.get(grant.userId) : undefined;
     if (!user) return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+    if (this.rateLimitedUntil !== undefined) {
+      const headers = { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(this.rateLimitedUntil) };
+      return send(res, 403, { message: 'API rate limit exceeded for user.', documentation_url: 'https://docs.github.com/rest' }, headers);
+    }
     then(user);
   }
 
