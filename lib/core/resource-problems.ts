@@ -69,15 +69,17 @@ export function checkDocument(document: unknown, index: number): CheckedDocument
   }
   const schema = resourceSchemas[rawKind] as unknown as z.ZodType;
   const result = schema.safeParse(document);
-  const dropped = droppedFields(schema, document).map((path) => {
-    const key = String(path[path.length - 1]);
-    return problem(
-      path,
-      unknownFieldMessage(key, fieldsAt(schema, path.slice(0, -1)), valueAt(document, path.slice(0, -1))),
-      rawKind,
-      name,
-    );
-  });
+  const dropped = droppedFields(schema, document)
+    .filter((path) => !isTeleportBookkeeping(path))
+    .map((path) => {
+      const key = String(path[path.length - 1]);
+      return problem(
+        path,
+        unknownFieldMessage(key, fieldsAt(schema, path.slice(0, -1)), valueAt(document, path.slice(0, -1))),
+        rawKind,
+        name,
+      );
+    });
   if (result.success && dropped.length === 0) {
     return { ok: true, kind: rawKind, name: (result.data as { metadata: { name: string } }).metadata.name, resource: result.data };
   }
@@ -89,6 +91,10 @@ export function checkDocument(document: unknown, index: number): CheckedDocument
 }
 
 type Issue = z.core.$ZodIssue;
+
+/** Metadata Teleport's tctl get prints and Kubeport has no use for: a file from Teleport loads as it is. */
+const isTeleportBookkeeping = (path: FieldPath) =>
+  path.length === 2 && path[0] === 'metadata' && ['namespace', 'revision', 'id'].includes(String(path[1]));
 
 /** The nearest field not yet written, else what is allowed here. */
 function unknownFieldMessage(key: string, fields: string[], siblings: unknown): string {

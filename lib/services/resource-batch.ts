@@ -8,6 +8,7 @@ import type { CertifiedIdentity } from '../core/identity.js';
 import type { StoredResource } from '../core/ports.js';
 import { nearestName } from '../core/nearest-name.js';
 import { type ResourceProblem, checkDocument, describeProblem } from '../core/resource-problems.js';
+import type { GitHubConnector, StoredGitHubConnector } from '../core/github-connector.js';
 import type { ResourceKind, User } from '../core/resources.js';
 import { isResourceKind } from '../core/resources.js';
 import { roleReferences } from '../core/role-references.js';
@@ -15,6 +16,7 @@ import { builtinRoles } from '../core/builtin-roles.js';
 import { authorize } from './admin-authorization.js';
 import { auditEvent, changeEventName } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
+import { sealConnectorSecret } from './github-connectors.js';
 import { LocalUsers } from './local-users.js';
 import { listRoles } from './roles.js';
 import { userToStore } from './user-records.js';
@@ -116,6 +118,18 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
         reason: 'exists',
       });
     }
+    // An update may leave the secret out (tctl get never prints it) and keeps the stored one.
+    if (doc.kind === 'github' && !existing && (doc.resource as GitHubConnector).spec.client_secret === undefined) {
+      problems.push(
+        invalid(
+          doc.index,
+          doc.kind,
+          doc.name,
+          ['spec', 'client_secret'],
+          "missing; spec.client_secret is required for a new connector (the GitHub OAuth app's client secret)",
+        ),
+      );
+    }
     planned.push({ ...doc, existing, replaces: existing !== undefined || builtin });
   }
 
@@ -133,10 +147,13 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
 
   // Roles first: a user or connector of the file must never be stored naming a role not yet there.
   const order = [...planned].sort((a, b) => Number(b.kind === 'role') - Number(a.kind === 'role') || a.index - b.index);
+  // Bodies are made before the first write (sealing a secret can fail), so a failure here changes nothing.
+  const bodies = new Map<Planned, unknown>();
+  for (const item of order) bodies.set(item, await prepare(deps, item));
   const written: Written[] = [];
   for (const item of order) {
     try {
-      const body = prepare(deps, item);
+      const body = bodies.get(item);
       const stored = await deps.resources.put(item.kind, item.name, body, { expectRevision: item.existing?.revision ?? null });
       written.push({ planned: item, revision: stored.revision });
     } catch (error) {
@@ -157,9 +174,12 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
   return planned.map((p) => ({ kind: p.kind, name: p.name, created: !p.replaces }));
 }
 
-/** The body to store: users get the server's incarnation and revocation time. */
-function prepare(deps: ServiceDeps, item: Planned): unknown {
+/** The body to store: users get the server's incarnation and revocation time, connectors a sealed secret. */
+async function prepare(deps: ServiceDeps, item: Planned): Promise<unknown> {
   if (item.kind === 'user') return userToStore(deps, item.resource as User, item.existing?.body as User | undefined);
+  if (item.kind === 'github') {
+    return sealConnectorSecret(deps.secrets, item.resource as GitHubConnector, item.existing?.body as StoredGitHubConnector | undefined);
+  }
   return item.resource;
 }
 
