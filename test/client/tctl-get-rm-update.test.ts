@@ -91,6 +91,51 @@ describe('tctl get, rm and users update', () => {
     expect(redactResource('role', connector)).toBe(connector);
   });
 
+  it('GitHub connectors: the secret is sealed and never printed in any format, roles they name must exist, rm is audited', async () => {
+    const connector = (roles: string) =>
+      [
+        'kind: github',
+        'version: v3',
+        'metadata:',
+        '  name: gh',
+        'spec:',
+        '  client_id: the-id',
+        '  client_secret: the-very-secret',
+        '  redirect_url: https://kubeport.example.com/v1/webapi/github/callback',
+        '  teams_to_roles:',
+        `    - {organization: acme, team: devs, roles: [${roles}]}`,
+        '',
+      ].join('\n');
+    const file = join(dir, 'github.yaml');
+    writeFileSync(file, connector('dvs'));
+    expect(await refusal(create({ file, force: false }, tctlRun(harness).deps))).toBe(
+      `${file} has a problem; nothing was changed:\n${file}:10:48: document 1 (github "gh"): spec.teams_to_roles[0].roles[0]: role "dvs" does not exist; did you mean devs? create it first or in this file (roles: access, devs, editor)`,
+    );
+    writeFileSync(file, connector('devs'));
+    expect(await out((deps) => create({ file, force: false }, deps))).toBe('github "gh" has been created\n');
+    expect(JSON.stringify(await harness.deps.resources.get('github', 'gh'))).not.toContain('the-very-secret');
+    for (const [resource, format] of [
+      ['github', 'yaml'],
+      ['connectors', 'json'],
+      ['github/gh', 'text'],
+    ] as const) {
+      const shown = await out((deps) => get({ resource, format }, deps));
+      expect(shown).toContain('gh');
+      expect(shown).not.toMatch(/the-very-secret|client_secret/);
+    }
+    expect(await out((deps) => get({ resource: 'github', format: 'text' }, deps))).toBe(
+      'Name Display Teams To Roles\n---- ------- --------------\ngh           acme/devs:devs\n',
+    );
+    // A connector naming a role keeps it from being removed.
+    expect(await refusal(rm({ resource: 'role/devs' }, tctlRun(harness).deps))).toBe(
+      'role "devs" is still used by user alice, github gh; change them first (tctl users update NAME --set-roles=...), then remove the role',
+    );
+    const from = new Date(harness.clock.now().getTime() - 60_000);
+    expect(await out((deps) => rm({ resource: 'connector/gh' }, deps))).toBe('github "gh" has been deleted\n');
+    const events = await harness.deps.audit.search({ from, to: new Date(harness.clock.now().getTime() + 60_000), event: 'github.deleted' });
+    expect(events).toEqual([expect.objectContaining({ event: 'github.deleted', code: 'T8001I', user: 'kubeport-admin', name: 'gh' })]);
+  });
+
   it('rm refuses a built-in role and a role still in use, each with the fix; removes the rest', async () => {
     expect(await refusal(rm({ resource: 'role/access' }, tctlRun(harness).deps))).toBe(
       'role "access" is built in and cannot be removed; to change what it allows, replace it with tctl create --force',

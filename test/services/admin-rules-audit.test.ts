@@ -45,6 +45,17 @@ describe('admin rules and audit of changes', () => {
   afterAll(() => h.close());
 
   it('each change leaves one event with the actor, the kind and the name, in Teleport names and codes', async () => {
+    const connector = {
+      kind: 'github',
+      version: 'v3',
+      metadata: { name: 'gh' },
+      spec: {
+        client_id: 'id',
+        client_secret: 'secret',
+        redirect_url: 'https://kubeport.example.com/v1/webapi/github/callback',
+        teams_to_roles: [{ organization: 'acme', team: 'devs', roles: ['access'] }],
+      },
+    };
     const steps: [string, () => Promise<unknown>, Partial<AuditEvent>][] = [
       ['create role', () => createDocs(admin, [role('devs')]), { event: 'role.created', code: 'T9000I', kind: 'role', name: 'devs' }],
       ['replace role', () => createDocs(admin, [role('devs')], true), { event: 'role.updated', code: 'T9002I', name: 'devs' }],
@@ -87,6 +98,17 @@ describe('admin rules and audit of changes', () => {
         'users rm',
         () => api.call('DELETE', '/webapi/admin/users/uma', undefined, admin),
         { event: 'user.delete', code: 'T1004I', name: 'uma' },
+      ],
+      [
+        'create github connector',
+        () => createDocs(admin, [connector]),
+        { event: 'github.created', code: 'T8000I', kind: 'github', name: 'gh' },
+      ],
+      ['replace github connector', () => createDocs(admin, [connector], true), { event: 'github.updated', code: 'T80002I', name: 'gh' }],
+      [
+        'remove github connector',
+        () => api.call('DELETE', '/webapi/admin/resources/github/gh', undefined, admin),
+        { event: 'github.deleted', code: 'T8001I', name: 'gh' },
       ],
       [
         'rm role',
