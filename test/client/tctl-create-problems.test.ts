@@ -45,6 +45,11 @@ describe('tctl create with bad input', () => {
       '{F} has a problem; nothing was changed:\n{F}:1:1: document 1: kind: unknown kind "rol"; did you mean role? kinds are role, user, kube_cluster, github',
     ],
     [
+      'an invalid regular expression, in the words of the role schema',
+      'kind: role\nversion: v8\nmetadata:\n  name: ops\n  revision: 5f2c\nspec:\n  allow:\n    kubernetes_labels:\n      env: ^[$\n',
+      '{F} has a problem; nothing was changed:\n{F}:9:7: document 1 (role "ops"): spec.allow.kubernetes_labels.env: "^[$" is not a valid regular expression (/^[$/u: Unterminated character class); fix it, or write a glob such as "web-*"',
+    ],
+    [
       'a user naming a role that does not exist',
       'kind: user\nversion: v2\nmetadata:\n  name: bob\nspec:\n  roles: [access, dvs]\n',
       '{F} has a problem; nothing was changed:\n{F}:6:19: document 1 (user "bob"): spec.roles[1]: role "dvs" does not exist; did you mean devs? create it first or in this file (roles: access, devs, editor)',

@@ -69,6 +69,17 @@ describe('tctl get, rm and users update', () => {
     );
   });
 
+  it('what get prints, create --force takes back unchanged', async () => {
+    const file = join(dir, 'roundtrip.yaml');
+    writeFileSync(
+      file,
+      (await out((deps) => get({ resource: 'role/devs' }, deps))) + '---\n' + (await out((deps) => get({ resource: 'user/alice' }, deps))),
+    );
+    const before = (await harness.deps.resources.get('role', 'devs'))!.body;
+    expect(await out((deps) => create({ file, force: true }, deps))).toBe('role "devs" has been updated\nuser "alice" has been updated\n');
+    expect((await harness.deps.resources.get('role', 'devs'))!.body).toEqual(before);
+  });
+
   it('names the kind meant, a format that exists and a name that is near', async () => {
     expect(await refusal(get({ resource: 'rolez' }, tctlRun(harness).deps))).toBe(
       'unknown kind "rolez"; did you mean role? kinds are role, user, kube_cluster, github',
