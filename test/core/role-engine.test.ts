@@ -440,6 +440,32 @@ describe('kubernetes resource decisions', () => {
       prod,
     ],
     ['discovery on a denied cluster', [everything, denyDevCluster], nonResource('/api'), 'denied by role "no-dev"'],
+    [
+      'kubectl auth whoami on an allowed cluster',
+      [podReader],
+      request('create', 'selfsubjectreviews', { group: 'authentication.k8s.io' }),
+      ALLOWED,
+    ],
+    [
+      'kubectl auth can-i on an allowed cluster',
+      [podReader],
+      request('create', 'selfsubjectaccessreviews', { group: 'authorization.k8s.io' }),
+      ALLOWED,
+    ],
+    [
+      'self reviews grant no other verb',
+      [podReader],
+      request('list', 'selfsubjectaccessreviews', { group: 'authorization.k8s.io' }),
+      'access to list selfsubjectaccessreviews',
+    ],
+    [
+      'kubectl auth whoami on a cluster no role allows',
+      [podReader],
+      request('create', 'selfsubjectreviews', { group: 'authentication.k8s.io' }),
+      'is not allowed by your roles',
+      {},
+      prod,
+    ],
     // templates in resources and labels
     ['namespace from a trait', [teamNamespace], request('get', 'pods', { ns: 'b', name: 'p' }), ALLOWED, { team: ['a', 'b'] }],
     [
