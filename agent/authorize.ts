@@ -50,7 +50,10 @@ function checkRequest(identity: CertifiedIdentity, roles: Role[], cluster: Clust
   try {
     checkKubeResourceAccess(roles, identity.traits, cluster, request);
   } catch (error) {
-    if (error instanceof KubeportError && error.code === 'access_denied') throw kubeForbidden(identity.username, request, error.message);
+    if (error instanceof KubeportError && error.code === 'access_denied') {
+      // The API server's sentence already says what was asked; the roles' part says which rule refused.
+      throw kubeForbidden(identity.username, request, error.message.replace(/^access to .* denied: /, ''));
+    }
     throw error;
   }
 }

@@ -1,36 +1,51 @@
 // Teleport's label selector: every key must match (AND); any listed value may match (OR);
-// values are globs, or RE2-style regexes when written as ^...$.
+// values are globs, or RE2-style regexes when written as ^...$ (patterns.ts).
+import { type Matcher, compilePattern, matchesPattern } from './patterns.js';
 
 export type LabelSelector = Record<string, string | string[]>;
+export type LabelsMatcher = (labels: Record<string, string>) => boolean;
 
-export function matchesLabels(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
-  if (!selector || Object.keys(selector).length === 0) return false;
+const matchNothing: LabelsMatcher = () => false;
+
+/** Why a selector cannot be used (a `*` key with another value, an invalid regex), else undefined. */
+export function selectorProblem(selector: LabelSelector): { key: string; message: string } | undefined {
   for (const [key, wanted] of Object.entries(selector)) {
     const values = Array.isArray(wanted) ? wanted : [wanted];
-    if (key === '*') {
-      if (values.includes('*')) continue;
-      return false;
+    if (key === '*' && values.some((value) => value !== '*')) {
+      return { key, message: `selector *:${values.join(',')} is not supported; write '*': '*' to match every cluster` };
     }
-    const actual = labels[key];
-    if (actual === undefined) return false;
-    if (!values.some((pattern) => matchesValue(pattern, actual))) return false;
   }
-  return true;
+  return undefined;
+}
+
+/** Compiles a selector once; an empty or missing selector matches no cluster, as in Teleport. */
+export function compileSelector(selector: LabelSelector | undefined): LabelsMatcher {
+  if (!selector) return matchNothing;
+  const keys = Object.entries(selector).map(([key, wanted]) => {
+    const values = Array.isArray(wanted) ? wanted : [wanted];
+    return { key, wildcard: key === '*' && values.includes('*'), matchers: values.map(compilePattern) };
+  });
+  if (keys.length === 0) return matchNothing;
+  return (labels) => {
+    for (const { key, wildcard, matchers } of keys) {
+      if (wildcard) continue;
+      if (key === '*') return false;
+      const actual = labels[key];
+      if (actual === undefined || !anyMatches(matchers, actual)) return false;
+    }
+    return true;
+  };
+}
+
+export function matchesLabels(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  return compileSelector(selector)(labels);
 }
 
 export function matchesValue(pattern: string, value: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.startsWith('^') && pattern.endsWith('$')) {
-    try {
-      return new RegExp(pattern, 'u').test(value);
-    } catch {
-      return false;
-    }
-  }
-  const glob = pattern.split('*').map(escapeRegExp).join('.*');
-  return new RegExp(`^${glob}$`, 'su').test(value);
+  return matchesPattern(pattern, value);
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function anyMatches(matchers: Matcher[], value: string): boolean {
+  for (const matcher of matchers) if (matcher(value)) return true;
+  return false;
 }

@@ -1,5 +1,6 @@
 // What tctl does: users, roles and clusters, each change audited.
 import { ConflictError, KubeportError, accessDenied, badRequest, notFound } from '../core/errors.js';
+import { ruleDenial, rulesAllow } from '../core/admin-rules.js';
 import type { CertifiedIdentity } from '../core/identity.js';
 import type { KubeCluster, ResourceKind, Role, User } from '../core/resources.js';
 import { isResourceKind, parseResource } from '../core/resources.js';
@@ -28,14 +29,7 @@ export class AdminService {
   /** Refuses unless a role of the caller, as it is now, allows `verb` on `resource`. */
   async authorize(caller: CertifiedIdentity, resource: string, verb: string): Promise<void> {
     const roles = await loadRoles(this.deps.resources, caller.roles);
-    const allows = (rules: { resources: string[]; verbs: string[] }[] | undefined) =>
-      (rules ?? []).some(
-        (rule) =>
-          (rule.resources.includes('*') || rule.resources.includes(resource)) && (rule.verbs.includes('*') || rule.verbs.includes(verb)),
-      );
-    if (roles.some((role) => allows(role.spec.deny.rules)) || !roles.some((role) => allows(role.spec.allow.rules))) {
-      throw accessDenied(`your roles (${caller.roles.join(', ')}) do not allow ${verb} on ${resource}`);
-    }
+    if (!rulesAllow(roles, resource, verb)) throw accessDenied(ruleDenial(roles, resource, verb));
   }
 
   async addUser(caller: CertifiedIdentity, request: AddUserRequest): Promise<{ user: User; invite: string; expires: string }> {

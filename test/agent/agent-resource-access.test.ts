@@ -65,6 +65,8 @@ spec:
     kubernetes_resources:
       - {kind: secrets, api_group: '', namespace: '*', name: '*', verbs: ['*']}
       - {kind: '*', api_group: '*', namespace: kube-system, name: '*', verbs: ['*']}
+      # v8: everything inside kube-system is not the namespace object itself, which needs its own entry.
+      - {kind: namespaces, api_group: '', name: kube-system, verbs: ['*']}
 `),
     );
     reader = await h.issue({ username: 'rita', roles: ['pod-reader'] });

@@ -107,7 +107,9 @@ describe('admin API', () => {
     const alice = await h.identity({ username: 'alice', roles: ['access'] });
     const refused = await failure(signed.call('POST', '/webapi/admin/users', { name: 'eve', roles: ['editor'] }, alice));
     expect(refused.status).toBe(403);
-    expect(refused.message).toBe('your roles (access) do not allow create on user');
+    expect(refused.message).toBe(
+      'access denied to perform action "create" on "user": none of your roles (access) has an allow rule for it; an admin can add {resources: [user], verbs: [create]} to allow.rules of one of them (the editor role allows everything)',
+    );
     expect(await h.deps.resources.get('user', 'eve')).toBeUndefined();
     // Reset, unlock and the status counts are the admin's too: alice cannot reset herself a new invite.
     for (const [method, path] of [

@@ -1,10 +1,11 @@
-// Roles as people write them (YAML), for tests that load them into the agent harness.
+// Roles as people write them (YAML), validated by the same schema tctl create uses, for tests
+// that load them into the agent harness.
 import { parse } from 'yaml';
-import type { Role } from '../../lib/core/resources.js';
+import { type Role, parseResource } from '../../lib/core/resources.js';
 
-/** INTERIM until the roles branch's schema (v8, narrow kubernetes_resources) lands: no validation. */
 export function roleFromYaml(text: string): Role {
-  const document = parse(text) as Role;
-  const { options = {}, allow = {}, deny = {} } = document.spec;
-  return { ...document, spec: { options, allow, deny } };
+  const parsed = parseResource(parse(text), 'test role');
+  if (!parsed.ok) throw new Error(parsed.message);
+  if (parsed.kind !== 'role') throw new Error(`test role: kind is ${parsed.kind}, not role`);
+  return parsed.resource as Role;
 }
