@@ -36,6 +36,8 @@ export interface CompiledRole {
   /** Deny side without label matchers applies on every cluster (stricter than Teleport, where it applies nowhere). */
   denyLabels: ClusterLabelsCheck;
   hasDenyLabels: boolean;
+  /** A label value is a template, so matching depends on the user's traits. */
+  templatedLabels: boolean;
   /** Deny labels and no deny kubernetes_resources: the whole cluster is denied. */
   deniesWholeCluster: boolean;
   allowEntries: CompiledEntry[];
@@ -43,15 +45,80 @@ export interface CompiledRole {
   maxSessionTtlMs: number | undefined;
 }
 
-const compiled = new WeakMap<Role, CompiledRole>();
+/** Kept on the role object itself (not enumerable, so never stored or printed): faster than a WeakMap. */
+const COMPILED = Symbol('compiledRole');
+type Carrier = { [COMPILED]?: CompiledRole };
 
 export function compileRole(role: Role): CompiledRole {
-  let result = compiled.get(role);
+  const carrier = role as Carrier;
+  let result = carrier[COMPILED];
   if (!result) {
     result = build(role);
-    compiled.set(role, result);
+    if (Object.isExtensible(role)) Object.defineProperty(role, COMPILED, { value: result, enumerable: false });
   }
   return result;
+}
+
+/** Which roles apply on one cluster, by side. */
+export interface ClusterRoles {
+  allowing: CompiledRole[];
+  /** Roles with deny kubernetes_resources whose deny labels apply to the cluster. */
+  denying: CompiledRole[];
+  /** A role whose deny labels match and that lists no deny resources: the whole cluster is refused. */
+  deniedBy: CompiledRole | undefined;
+}
+
+export class CompiledRoleSet {
+  private readonly memo = new Map<string, ClusterRoles>();
+  private readonly templatedLabels: boolean;
+
+  constructor(
+    readonly source: readonly Role[],
+    readonly roles: CompiledRole[],
+  ) {
+    this.templatedLabels = roles.some((role) => role.templatedLabels);
+  }
+
+  /** Same answer for the same labels; remembered unless a selector depends on the user's traits. */
+  onCluster(labels: Record<string, string>, traits: Traits): ClusterRoles {
+    if (this.templatedLabels) return this.evaluate(labels, traits);
+    let key = '';
+    for (const name in labels) key += `${name}\u0000${labels[name]}\u0001`;
+    let result = this.memo.get(key);
+    if (!result) {
+      result = this.evaluate(labels, traits);
+      if (this.memo.size >= 64) this.memo.clear();
+      this.memo.set(key, result);
+    }
+    return result;
+  }
+
+  private evaluate(labels: Record<string, string>, traits: Traits): ClusterRoles {
+    const result: ClusterRoles = { allowing: [], denying: [], deniedBy: undefined };
+    for (const role of this.roles) {
+      if (role.allowLabels(labels, traits)) result.allowing.push(role);
+      if (!role.denyLabels(labels, traits)) continue;
+      if (role.deniesWholeCluster) result.deniedBy ??= role;
+      else if (role.denyEntries.length > 0) result.denying.push(role);
+    }
+    return result;
+  }
+}
+
+const COMPILED_SET = Symbol('compiledRoleSet');
+type SetCarrier = { [COMPILED_SET]?: CompiledRoleSet };
+
+/** The compiled roles of a list, kept on the list: the agent's role cache hands out the same list. */
+export function compileRoles(roles: readonly Role[]): CompiledRoleSet {
+  const carrier = roles as SetCarrier;
+  const cached = carrier[COMPILED_SET];
+  // A list changed in place since is compiled again.
+  if (cached && cached.roles.length === roles.length && cached.roles.every((c, i) => (roles[i] as Carrier)[COMPILED] === c)) {
+    return cached;
+  }
+  const set = new CompiledRoleSet(roles, roles.map(compileRole));
+  if (Object.isExtensible(roles)) Object.defineProperty(roles, COMPILED_SET, { value: set, enumerable: false, configurable: true });
+  return set;
 }
 
 function build(role: Role): CompiledRole {
@@ -74,6 +141,7 @@ function build(role: Role): CompiledRole {
     allowLabels: labelsCheck(allow.kubernetes_labels),
     denyLabels: hasDenyLabels ? labelsCheck(deny.kubernetes_labels) : () => true,
     hasDenyLabels,
+    templatedLabels: hasTemplate(allow.kubernetes_labels) || hasTemplate(deny.kubernetes_labels),
     deniesWholeCluster: hasDenyLabels && denyResources.length === 0,
     allowEntries: allowResources.flatMap((entry) => normalizeEntry(version, entry)).map(compileEntry),
     denyEntries: denyResources.flatMap((entry) => normalizeEntry(version, entry)).map(compileEntry),
@@ -90,9 +158,12 @@ function ttlOf(text: string | undefined): number | undefined {
   }
 }
 
+function hasTemplate(selector: LabelSelector | undefined): boolean {
+  return Object.values(selector ?? {}).some((v) => (Array.isArray(v) ? v.some(isTemplate) : isTemplate(v)));
+}
+
 function labelsCheck(selector: LabelSelector | undefined): ClusterLabelsCheck {
-  const templated = Object.values(selector ?? {}).some((v) => (Array.isArray(v) ? v.some(isTemplate) : isTemplate(v)));
-  if (!templated) {
+  if (!hasTemplate(selector)) {
     const check = compileSelector(selector);
     return (labels) => check(labels);
   }

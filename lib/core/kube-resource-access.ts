@@ -10,7 +10,7 @@ import type { Traits } from './identity.js';
 import type { ClusterView } from './kube-access.js';
 import { type Scope, resourceScope } from './kube-kinds.js';
 import type { KubeRequestInfo } from './kube-request-info.js';
-import { type CompiledEntry, type CompiledRole, type PatternField, compileRole, fieldPatterns } from './compiled-role.js';
+import { type ClusterRoles, type CompiledEntry, type PatternField, compileRoles, fieldPatterns } from './compiled-role.js';
 import { compilePattern, coversEverything } from './patterns.js';
 import type { Role } from './role-schema.js';
 
@@ -25,12 +25,10 @@ interface Target {
 }
 
 export function checkKubeResourceAccess(roles: Role[], traits: Traits, cluster: ClusterView, request: KubeRequestInfo): void {
-  const compiledRoles = roles.map(compileRole);
-  checkClusterAccess(compiledRoles, traits, cluster);
+  const onCluster = checkClusterAccess(roles, traits, cluster);
   if (!request.isResourceRequest) return;
   const target = targetOf(request);
-  for (const role of compiledRoles) {
-    if (role.denyEntries.length === 0 || !role.denyLabels(cluster.labels, traits)) continue;
+  for (const role of onCluster.denying) {
     for (const entry of role.denyEntries) {
       if (denyOverlaps(entry, target, traits)) {
         throw accessDenied(
@@ -39,8 +37,7 @@ export function checkKubeResourceAccess(roles: Role[], traits: Traits, cluster: 
       }
     }
   }
-  for (const role of compiledRoles) {
-    if (!role.allowLabels(cluster.labels, traits)) continue;
+  for (const role of onCluster.allowing) {
     for (const entry of role.allowEntries) if (allowCovers(entry, target, traits)) return;
   }
   throw accessDenied(
@@ -48,20 +45,21 @@ export function checkKubeResourceAccess(roles: Role[], traits: Traits, cluster: 
   );
 }
 
-/** Throws unless a role's labels allow the cluster and no role denies the whole cluster. */
-export function checkClusterAccess(roles: CompiledRole[], traits: Traits, cluster: ClusterView): void {
-  for (const role of roles) {
-    if (role.deniesWholeCluster && role.denyLabels(cluster.labels, traits)) {
-      throw accessDenied(
-        `kubernetes cluster "${cluster.name}" is denied by role "${role.name}" (its deny.kubernetes_labels match the cluster)`,
-      );
-    }
-  }
-  if (!roles.some((role) => role.allowLabels(cluster.labels, traits))) {
+/** Throws unless a role's labels allow the cluster and no role denies the whole cluster; says which roles apply. */
+export function checkClusterAccess(roles: Role[], traits: Traits, cluster: ClusterView): ClusterRoles {
+  const set = compileRoles(roles);
+  const onCluster = set.onCluster(cluster.labels, traits);
+  if (onCluster.deniedBy) {
     throw accessDenied(
-      `kubernetes cluster "${cluster.name}" is not allowed by your roles (${roles.map((r) => r.name).join(', ') || 'none'}): no allow.kubernetes_labels match the cluster's labels`,
+      `kubernetes cluster "${cluster.name}" is denied by role "${onCluster.deniedBy.name}" (its deny.kubernetes_labels match the cluster)`,
     );
   }
+  if (onCluster.allowing.length === 0) {
+    throw accessDenied(
+      `kubernetes cluster "${cluster.name}" is not allowed by your roles (${set.roles.map((r) => r.name).join(', ') || 'none'}): no allow.kubernetes_labels match the cluster's labels`,
+    );
+  }
+  return onCluster;
 }
 
 /** The verb a role entry must grant: exec/attach, portforward and proxy are verbs of their own. */

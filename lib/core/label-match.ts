@@ -21,17 +21,25 @@ export function selectorProblem(selector: LabelSelector): { key: string; message
 /** Compiles a selector once; an empty or missing selector matches no cluster, as in Teleport. */
 export function compileSelector(selector: LabelSelector | undefined): LabelsMatcher {
   if (!selector) return matchNothing;
-  const keys = Object.entries(selector).map(([key, wanted]) => {
+  const keys: string[] = [];
+  const matchers: Matcher[] = [];
+  for (const [key, wanted] of Object.entries(selector)) {
     const values = Array.isArray(wanted) ? wanted : [wanted];
-    return { key, wildcard: key === '*' && values.includes('*'), matchers: values.map(compilePattern) };
-  });
-  if (keys.length === 0) return matchNothing;
+    if (key === '*') {
+      if (values.includes('*')) continue;
+      return matchNothing;
+    }
+    keys.push(key);
+    matchers.push(anyOf(values.map(compilePattern)));
+  }
+  if (Object.keys(selector).length === 0) return matchNothing;
+  const count = keys.length;
+  if (count === 0) return matchEverything;
+  // Indexed loops over flat arrays: this runs for every role on every request.
   return (labels) => {
-    for (const { key, wildcard, matchers } of keys) {
-      if (wildcard) continue;
-      if (key === '*') return false;
-      const actual = labels[key];
-      if (actual === undefined || !anyMatches(matchers, actual)) return false;
+    for (let i = 0; i < count; i++) {
+      const actual = labels[keys[i]!];
+      if (actual === undefined || !matchers[i]!(actual)) return false;
     }
     return true;
   };
@@ -45,7 +53,12 @@ export function matchesValue(pattern: string, value: string): boolean {
   return matchesPattern(pattern, value);
 }
 
-function anyMatches(matchers: Matcher[], value: string): boolean {
-  for (const matcher of matchers) if (matcher(value)) return true;
-  return false;
+const matchEverything: LabelsMatcher = () => true;
+
+function anyOf(matchers: Matcher[]): Matcher {
+  if (matchers.length === 1) return matchers[0]!;
+  return (value) => {
+    for (let i = 0; i < matchers.length; i++) if (matchers[i]!(value)) return true;
+    return false;
+  };
 }

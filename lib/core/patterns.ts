@@ -53,6 +53,16 @@ function build(pattern: string): Matcher {
     }
   }
   if (!pattern.includes('*')) return (value) => value === pattern;
+  // The common globs without a RegExp: "web-*" and "*-prod".
+  const star = pattern.indexOf('*');
+  if (star === pattern.length - 1 && star === pattern.lastIndexOf('*')) {
+    const prefix = pattern.slice(0, -1);
+    return (value) => value.startsWith(prefix);
+  }
+  if (star === 0 && pattern.lastIndexOf('*') === 0) {
+    const suffix = pattern.slice(1);
+    return (value) => value.endsWith(suffix);
+  }
   const regex = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, 'su');
   return (value) => regex.test(value);
 }
