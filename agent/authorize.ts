@@ -1,10 +1,22 @@
-// May this identity reach this cluster, and as whom? Roles are loaded as they are now (cached briefly).
-import { notFound } from '../lib/core/errors.js';
+// May this identity make this request on this cluster, and as whom? Roles are loaded as they
+// are now (cached briefly), so a role change reaches certificates already issued and open streams.
+import { KubeportError, notFound } from '../lib/core/errors.js';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
-import { type ImpersonationRequest, type KubePrincipals, kubePrincipals, resolveImpersonation } from '../lib/core/kube-access.js';
+import { BACKDATE_MS } from '../lib/core/certificate-template.js';
+import {
+  type ClusterView,
+  type ImpersonationRequest,
+  type KubePrincipals,
+  checkSessionTtl,
+  kubePrincipals,
+  resolveImpersonation,
+} from '../lib/core/kube-access.js';
+import type { KubeRequestInfo } from '../lib/core/kube-request-info.js';
+import { checkKubeResourceAccess } from '../lib/core/kube-resource-access.js';
 import type { Role, User } from '../lib/core/resources.js';
 import { checkUserStanding } from '../lib/core/user-standing.js';
 import type { ClusterDirectory, UpstreamCluster } from '../lib/core/ports.js';
+import { kubeForbidden } from './kube-forbidden.js';
 
 export interface AuthorizeDeps {
   clusters: ClusterDirectory;
@@ -22,12 +34,30 @@ export async function authorize(
   identity: CertifiedIdentity,
   clusterName: string,
   asked: ImpersonationRequest,
+  request: KubeRequestInfo,
 ): Promise<Decision> {
   checkUserStanding(identity, await deps.loadUser(identity.username));
   const cluster = await deps.clusters.resolve(clusterName);
   // Same answer for unknown and hidden clusters would hide typos; Teleport says "not found" for both.
   if (!cluster) throw notFound(`kubernetes cluster "${clusterName}" not found; tsh kube ls lists the clusters you may reach`);
   const roles = await deps.loadRoles(identity.roles);
-  const granted = kubePrincipals(identity, roles, { name: cluster.name, labels: cluster.labels });
+  const view: ClusterView = { name: cluster.name, labels: cluster.labels };
+  const granted = kubePrincipals(identity, roles, view);
+  // A role shortened after login refuses certificates that outlive its max_session_ttl (Teleport does too).
+  checkSessionTtl(roles, view, identity.notAfter.getTime() - identity.notBefore.getTime() - BACKDATE_MS, identity.traits);
+  checkRequest(identity, roles, view, request);
   return { cluster, principals: resolveImpersonation(identity.username, granted, asked) };
+}
+
+/** kubernetes_resources against what the request does; a refusal in the API server's words. */
+function checkRequest(identity: CertifiedIdentity, roles: Role[], cluster: ClusterView, request: KubeRequestInfo): void {
+  try {
+    checkKubeResourceAccess(roles, identity.traits, cluster, request);
+  } catch (error) {
+    if (error instanceof KubeportError && error.code === 'access_denied') {
+      // The API server's sentence already says what was asked; the roles' part says which rule refused.
+      throw kubeForbidden(identity.username, request, error.message.replace(/^access to .* denied: /, ''));
+    }
+    throw error;
+  }
 }

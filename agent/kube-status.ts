@@ -3,6 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorDetail, publicError } from '../lib/core/public-error.js';
+import { type ForbiddenDetails, KubeForbiddenError } from './kube-forbidden.js';
 
 const reasons: Record<number, string> = {
   400: 'BadRequest',
@@ -26,8 +27,9 @@ export interface KubeStatus {
   retryAfterSeconds?: number;
 }
 
-export function kubeStatus(code: number, message: string, retryAfterSeconds?: number): KubeStatus {
-  const details = retryAfterSeconds === undefined ? {} : { details: { retryAfterSeconds } };
+export function kubeStatus(code: number, message: string, retryAfterSeconds?: number, forbidden?: ForbiddenDetails): KubeStatus {
+  const fields = { ...forbidden, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
+  const details = Object.keys(fields).length === 0 ? {} : { details: fields };
   return {
     code,
     message,
@@ -48,7 +50,8 @@ export function kubeStatus(code: number, message: string, retryAfterSeconds?: nu
 export function statusFromError(error: unknown, log: (message: string) => void): KubeStatus {
   const shown = publicError(error, 'Kubeport agent internal error; its log has the details');
   if (shown.code === 'internal') log(`agent internal error: ${errorDetail(error)}`);
-  return kubeStatus(shown.httpStatus, shown.message, shown.retryAfterSeconds);
+  const details = error instanceof KubeForbiddenError ? error.statusDetails : undefined;
+  return kubeStatus(shown.httpStatus, shown.message, shown.retryAfterSeconds, details);
 }
 
 /**

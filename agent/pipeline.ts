@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { badRequest } from '../lib/core/errors.js';
+import { type KubeRequestInfo, kubeRequestInfo } from '../lib/core/kube-request-info.js';
 import type { Clock } from '../lib/core/ports.js';
 import { parseKubeTarget } from '../lib/core/request-target.js';
 import { authenticate } from './authenticate.js';
@@ -56,26 +57,29 @@ function scopeFor(deps: PipelineDeps, req: IncomingMessage, isUpgrade: boolean):
 
 /** Authorizes the scope's request again as things are now (open streams, every few seconds). */
 export function reauthorize(deps: AuthorizeDeps, scope: RequestScope): Promise<unknown> {
-  return authorize(deps, scope.identity!, scope.target!.cluster, scope.impersonation!);
+  return authorize(deps, scope.identity!, scope.target!.cluster, scope.impersonation!, scope.request!);
 }
 
 async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMessage, isUpgrade: boolean): Promise<UpstreamRequest> {
   // authenticate
   const identity = (scope.identity = authenticate(req.socket as TLSSocket, scope.startedAt));
   const target = (scope.target = parseKubeTarget(scope.url));
+  // Read from the very path and query that are forwarded, so the check and the cluster agree.
+  const request = (scope.request = kubeRequestInfo(scope.method, target.path, new URLSearchParams(target.query)));
   const scanned = scanClientHeaders(req.rawHeaders);
   // An Upgrade header on a request Node did not treat as an upgrade is not one.
   const client = isUpgrade ? scanned : { ...scanned, upgrade: undefined };
   scope.impersonation = client.impersonation;
   // Only exec, attach, port-forward and proxies speak upgraded protocols; anywhere else an
   // Upgrade would take a request off the ordinary route (and its limits) for nothing.
-  if (isUpgrade && !isUpgradeTarget(target.path)) {
+  if (isUpgrade && !isUpgradeTarget(request)) {
     throw badRequest(
       `${target.path} does not take an upgrade (only pods/…/exec, attach, portforward and …/proxy do); send the request without Connection: Upgrade`,
     );
   }
   // authorize
-  const decision = await authorize(deps, identity, target.cluster, client.impersonation);
+  // authorize: checked before anything, an upgrade included, goes to the cluster
+  const decision = await authorize(deps, identity, target.cluster, client.impersonation, request);
   scope.cluster = decision.cluster;
   scope.principals = decision.principals;
   const token = decision.cluster.bearerToken ? await decision.cluster.bearerToken() : undefined;
@@ -96,7 +100,7 @@ async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMes
   if (!hasBody || isUpgrade) return { scope, pathAndQuery, headers, body: null };
   // Bodies are read before an upstream connection is taken. Proxied services may take bodies
   // of any size, so those over the cap (or of unknown length) stream on a connection of their own.
-  if (isProxyTarget(target.path) && (client.contentLength === undefined || client.contentLength > deps.body.maxBodyBytes)) {
+  if (isProxyTarget(request) && (client.contentLength === undefined || client.contentLength > deps.body.maxBodyBytes)) {
     scope.streaming = true;
     return { scope, pathAndQuery, headers, body: streamBody(req, deps.body) };
   }
@@ -118,12 +122,16 @@ function isStreamingTarget(method: string, path: string, query: string): boolean
   return on('watch') || (on('follow') && /\/pods\/[^/]+\/log$/.test(path));
 }
 
-/** pods/…/exec, attach, portforward and the proxies: the paths whose requests may be upgrades. */
-function isUpgradeTarget(path: string): boolean {
-  return /\/pods\/[^/]+\/(exec|attach|portforward)$/.test(path) || isProxyTarget(path);
+/** pods/…/exec, attach, portforward and the proxies: the requests that may be upgrades. */
+function isUpgradeTarget(request: KubeRequestInfo): boolean {
+  const podStream = request.apiPrefix === 'api' && request.resource === 'pods' && STREAMING_POD_SUBRESOURCES.has(request.subresource);
+  return podStream || isProxyTarget(request);
 }
 
-/** pods/…/proxy, services/…/proxy, nodes/…/proxy: whatever the proxied server speaks. */
-function isProxyTarget(path: string): boolean {
-  return /\/(pods|services|nodes)\/[^/]+\/proxy(\/|$)/.test(path);
+const STREAMING_POD_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
+const PROXIED_RESOURCES = new Set(['pods', 'services', 'nodes']);
+
+/** pods/…/proxy, services/…/proxy, nodes/…/proxy (core group): whatever the proxied server speaks. */
+function isProxyTarget(request: KubeRequestInfo): boolean {
+  return request.apiPrefix === 'api' && request.subresource === 'proxy' && PROXIED_RESOURCES.has(request.resource);
 }

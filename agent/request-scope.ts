@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
 import type { ImpersonationRequest, KubePrincipals } from '../lib/core/kube-access.js';
 import type { UpstreamCluster } from '../lib/core/ports.js';
+import type { KubeRequestInfo } from '../lib/core/kube-request-info.js';
 import type { KubeTarget } from '../lib/core/request-target.js';
 
 /** Why a request or stream ended, when it was not simply answered. */
@@ -25,6 +26,8 @@ export interface RequestScope {
   readonly startedMark: number;
   identity?: CertifiedIdentity;
   target?: KubeTarget;
+  /** What the request does, read from `target` as the API server reads it; roles are checked against it. */
+  request?: KubeRequestInfo;
   /** What the client asked to act as (kubectl --as / --as-group). */
   impersonation?: ImpersonationRequest;
   cluster?: UpstreamCluster;

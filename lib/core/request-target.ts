@@ -27,6 +27,8 @@ export function parseKubeTarget(rawTarget: string): KubeTarget {
   const query = queryAt === -1 ? '' : rawTarget.slice(queryAt);
   if (rawPath.includes('\\')) throw badRequest('request path must not contain a backslash');
   if (REFUSED_ESCAPES.test(rawPath)) throw badRequest('request path must not contain encoded "/", ".", "\\" or NUL');
+  if (!decodes(rawPath)) throw badRequest('request path has a malformed percent-escape; encode "%" as %25');
+  checkQuery(query);
   const rest = rawPath.slice(PREFIX.length);
   const slash = rest.indexOf('/');
   const cluster = slash === -1 ? rest : rest.slice(0, slash);
@@ -38,4 +40,26 @@ export function parseKubeTarget(rawTarget: string): KubeTarget {
     if (segment === '' && index !== segments.length - 1) throw badRequest('request path must not contain "//"');
   });
   return { cluster, path, query };
+}
+
+/**
+ * The API server (Go) drops query pairs that hold a ";" or a malformed percent-escape, where
+ * URLSearchParams keeps them: the agent would then read options (watch, fieldSelector) the
+ * cluster never sees. Such queries are refused, so both read the same options.
+ */
+function checkQuery(query: string): void {
+  for (const pair of query.slice(1).split('&')) {
+    if (pair.includes(';')) throw badRequest('request query must not contain ";"; encode it as %3B');
+    if (!decodes(pair)) throw badRequest('request query has a malformed percent-escape; encode "%" as %25');
+  }
+}
+
+function decodes(text: string): boolean {
+  if (!text.includes('%')) return true;
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -26,6 +26,8 @@ const apiModel: GroupVersionDef[] = [
     resources: [
       { name: 'events', singular: 'event', kind: 'Event', namespaced: true, verbs: readVerbs, shortNames: ['ev'] },
       { name: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, verbs: readVerbs, shortNames: ['ns'] },
+      // Served empty: there so that roles denying secrets can be tried with kubectl get secrets.
+      { name: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, verbs: readVerbs },
       {
         name: 'pods',
         singular: 'pod',

@@ -1,4 +1,4 @@
-// The served API as a route table: discovery, namespaces, pods, logs, events and the two self-reviews.
+// The served API as a route table: discovery, namespaces, pods, logs, events, (no) secrets and the two self-reviews.
 // exec is an upgrade and has its own module (exec.ts).
 import { parseAccessReviewSpec } from './access-review.js';
 import type { Authorizer } from './authentication.js';
@@ -8,7 +8,7 @@ import { type Fixtures, type KubeObject, rfc3339 } from './fixtures.js';
 import { type Attributes, type Reply, discoveryContentType, json, negotiate, notFound, pathNotFound, statusReply } from './replies.js';
 import { type CompiledRoute, type RequestContext, type Route, compileRoutes, readBody } from './routing.js';
 import { listReply, stream } from './streams.js';
-import { type Column, namespaceColumns, podColumns } from './tables.js';
+import { type Column, namespaceColumns, podColumns, secretColumns } from './tables.js';
 import type { StreamOptions } from './types.js';
 
 export interface ApiState {
@@ -111,6 +111,12 @@ export function apiRoutes({ fixtures, allowed, streams, legacyCore }: ApiState):
         if (/^(true|1)$/.test(ctx.query.get('follow') ?? '')) return stream(ctx, 'text/plain', streams, line, line(0));
         return { status: 200, body: Buffer.from(line(0)), contentType: 'text/plain' };
       },
+    },
+    {
+      method: 'GET',
+      pattern: '/api/v1/namespaces/:ns/secrets',
+      authorize: ({ ns }) => ({ verb: 'list', group: '', resource: 'secrets', namespace: ns }),
+      handle: (ctx) => list(ctx, 'SecretList', [], secretColumns),
     },
     {
       method: 'GET',

@@ -1,4 +1,4 @@
-// Tables (`as=Table`): the columns kubectl prints for pods and namespaces, AGE as kubectl writes it.
+// Tables (`as=Table`): the columns kubectl prints for pods, namespaces and secrets, AGE as kubectl writes it.
 import type { KubeObject, Listed } from './fixtures.js';
 import { json } from './replies.js';
 
@@ -60,3 +60,4 @@ export const podColumns: Column[] = [
   { name: 'Node', priority: 1, cell: (o) => String(o.spec.nodeName) },
 ];
 export const namespaceColumns: Column[] = [nameColumn, { name: 'Status', cell: (o) => String(o.status.phase) }, ageColumn];
+export const secretColumns: Column[] = [nameColumn, ageColumn];

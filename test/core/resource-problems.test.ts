@@ -26,16 +26,16 @@ describe('checkDocument', () => {
       ['kind', 'role'],
       ['f.yaml, document 2: a document must be a mapping with kind, version, metadata and spec'],
     ],
-    ['no kind', { metadata: { name: 'x' } }, ['f.yaml, document 2: kind: missing; add kind: with one of role, user, kube_cluster, github']],
+    ['no kind', { metadata: { name: 'x' } }, ['f.yaml, document 2: kind: missing; add kind: with one of role, user, kube_cluster']],
     [
       'a plural kind',
       { kind: 'roles', metadata: { name: 'x' } },
-      ['f.yaml, document 2: kind: unknown kind "roles"; did you mean role? kinds are role, user, kube_cluster, github'],
+      ['f.yaml, document 2: kind: unknown kind "roles"; did you mean role? kinds are role, user, kube_cluster'],
     ],
     [
       'a kind nothing is near',
       { kind: 'database', metadata: { name: 'x' } },
-      ['f.yaml, document 2: kind: unknown kind "database"; kinds are role, user, kube_cluster, github'],
+      ['f.yaml, document 2: kind: unknown kind "database"; kinds are role, user, kube_cluster'],
     ],
     [
       'a field missing its last letter',
@@ -109,6 +109,7 @@ describe('suggestions', () => {
     expect(nearestName('xyz', ['access', 'editor'])).toBeUndefined();
   });
   it('reads the fields a place allows from the schema', () => {
+    // where and actions are Teleport's: known, so a typo finds them, and refused with a reason.
     expect(fieldsAt(roleSchema, ['spec', 'allow', 'rules', 0])).toEqual(['resources', 'verbs', 'where', 'actions']);
     expect(fieldsAt(roleSchema, ['spec', 'nowhere'])).toEqual([]);
   });
@@ -117,7 +118,7 @@ describe('suggestions', () => {
       ['role', 'role', 'user', 'user', 'kube_cluster'].filter((_, i) => i !== 3),
     );
     expect(resolveKind('nodes')).toBeUndefined();
-    expect(unknownKindMessage('rolse')).toBe('unknown kind "rolse"; did you mean role? kinds are role, user, kube_cluster, github');
+    expect(unknownKindMessage('rolse')).toBe('unknown kind "rolse"; did you mean role? kinds are role, user, kube_cluster');
   });
   it('finds the literal role names a resource names, skipping globs and templates', () => {
     expect(

@@ -108,7 +108,7 @@ describe('admin API', () => {
     const refused = await failure(signed.call('POST', '/webapi/admin/users', { name: 'eve', roles: ['editor'] }, alice));
     expect(refused.status).toBe(403);
     expect(refused.message).toBe(
-      'access denied to perform action "create" on "user": none of your roles (access) has an allow rule for it; an admin can add {resources: [user], verbs: [create]} to allow.rules of one of them (the editor role allows everything)',
+      'your roles (access) do not allow create on user; an admin can add a rule {resources: [user], verbs: [create]} to one of your roles',
     );
     expect(await h.deps.resources.get('user', 'eve')).toBeUndefined();
     // Reset, unlock and the status counts are the admin's too: alice cannot reset herself a new invite.

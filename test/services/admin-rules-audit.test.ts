@@ -141,7 +141,7 @@ describe('admin rules and audit of changes', () => {
     // What val may do works.
     expect((await api.call<{ items: unknown[] }>('GET', '/webapi/admin/resources/roles', undefined, val)).items.length).toBeGreaterThan(2);
     const missing = (verb: string, resource: string) =>
-      `access denied to perform action "${verb}" on "${resource}": none of your roles (viewer) has an allow rule for it; an admin can add {resources: [${resource}], verbs: [${verb}]} to allow.rules of one of them (the editor role allows everything)`;
+      `your roles (viewer) do not allow ${verb} on ${resource}; an admin can add a rule {resources: [${resource}], verbs: [${verb}]} to one of your roles`;
     const attempts: [string, () => Promise<unknown>, string][] = [
       ['create a role', () => createDocs(val, [role('mine')]), missing('create', 'role')],
       ['replace a role', () => createDocs(val, [role('target')], true), `${missing('create', 'role')}\n${missing('update', 'role')}`],
@@ -185,7 +185,7 @@ describe('admin rules and audit of changes', () => {
     const refused = await failure(api.call('DELETE', '/webapi/admin/resources/role/target', undefined, dee));
     expect(refused.status).toBe(403);
     expect(refused.message).toBe(
-      'access denied to perform action "delete" on "role": role "no-delete" denies it with deny rule {resources: [role], verbs: [delete]}',
+      'role no-delete denies delete on role (a deny rule matches); an admin can remove that rule from role no-delete',
     );
     expect(await h.deps.resources.get('role', 'target')).toBeDefined();
     // Everything else is allowed.
