@@ -1,10 +1,13 @@
 // Who a user may be on a cluster: Teleport's CheckKubeGroupsAndUsers and
 // computeImpersonatedPrincipals, over roles as they are now.
+import { compileRole } from './compiled-role.js';
 import { accessDenied } from './errors.js';
-import type { Identity } from './identity.js';
-import { matchesLabels } from './label-match.js';
-import type { Role } from './resources.js';
+import type { Identity, Traits } from './identity.js';
+import type { Role } from './role-schema.js';
 import { expandTemplates } from './trait-templates.js';
+
+export { checkSessionTtl, sessionTtl, roleMaxSessionTtls, DEFAULT_MAX_SESSION_TTL_MS } from './session-ttl.js';
+export { checkKubeResourceAccess } from './kube-resource-access.js';
 
 export interface KubePrincipals {
   users: string[];
@@ -18,10 +21,15 @@ export interface ClusterView {
 
 const AUTHENTICATED_GROUP = 'system:authenticated';
 
-/** True when a role lets the user see the cluster at all (used by tsh kube ls and the agent). */
-export function clusterAllowed(roles: Role[], cluster: ClusterView): boolean {
-  const allowed = roles.some((role) => matchesLabels(role.spec.allow.kubernetes_labels, cluster.labels));
-  const denied = roles.some((role) => matchesLabels(role.spec.deny.kubernetes_labels, cluster.labels));
+/**
+ * True when a role lets the user see the cluster at all (used by tsh kube ls and the agent). A deny
+ * side whose labels match refuses the whole cluster only when it lists no kubernetes_resources;
+ * with resources it refuses just those (kube-resource-access.ts).
+ */
+export function clusterAllowed(roles: Role[], cluster: ClusterView, traits: Traits = {}): boolean {
+  const compiled = roles.map(compileRole);
+  const allowed = compiled.some((role) => role.allowLabels(cluster.labels, traits));
+  const denied = compiled.some((role) => role.deniesWholeCluster && role.denyLabels(cluster.labels, traits));
   return allowed && !denied;
 }
 
@@ -31,7 +39,7 @@ export function kubePrincipals(identity: Identity, roles: Role[], cluster: Clust
   if (missing.length === identity.roles.length) {
     throw accessDenied(`none of your roles (${identity.roles.join(', ') || 'none'}) exist any more; ask an admin, then run tsh login`);
   }
-  if (!clusterAllowed(roles, cluster)) {
+  if (!clusterAllowed(roles, cluster, identity.traits)) {
     throw accessDenied(
       `kubernetes cluster "${cluster.name}" is not allowed by your roles (${identity.roles.join(', ')}): its labels ${formatLabels(cluster.labels)} match no kubernetes_labels of an allowing role, or match a denying one`,
     );
@@ -39,15 +47,13 @@ export function kubePrincipals(identity: Identity, roles: Role[], cluster: Clust
   const users = new Set<string>();
   const groups = new Set<string>();
   for (const role of roles) {
-    if (!matchesLabels(role.spec.allow.kubernetes_labels, cluster.labels)) continue;
+    if (!compileRole(role).allowLabels(cluster.labels, identity.traits)) continue;
     expandTemplates(role.spec.allow.kubernetes_users, identity.traits).forEach((u) => users.add(u));
     expandTemplates(role.spec.allow.kubernetes_groups, identity.traits).forEach((g) => groups.add(g));
   }
   for (const role of roles) {
     // A deny side without label matchers takes its principals away on every cluster.
-    const selector = role.spec.deny.kubernetes_labels;
-    const applies = !selector || Object.keys(selector).length === 0 || matchesLabels(selector, cluster.labels);
-    if (!applies) continue;
+    if (!compileRole(role).denyLabels(cluster.labels, identity.traits)) continue;
     expandTemplates(role.spec.deny.kubernetes_users, identity.traits).forEach((u) => users.delete(u));
     expandTemplates(role.spec.deny.kubernetes_groups, identity.traits).forEach((g) => groups.delete(g));
   }

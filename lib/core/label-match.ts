@@ -1,36 +1,64 @@
 // Teleport's label selector: every key must match (AND); any listed value may match (OR);
-// values are globs, or RE2-style regexes when written as ^...$.
+// values are globs, or RE2-style regexes when written as ^...$ (patterns.ts).
+import { type Matcher, compilePattern, matchesPattern } from './patterns.js';
 
 export type LabelSelector = Record<string, string | string[]>;
+export type LabelsMatcher = (labels: Record<string, string>) => boolean;
 
-export function matchesLabels(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
-  if (!selector || Object.keys(selector).length === 0) return false;
+const matchNothing: LabelsMatcher = () => false;
+
+/** Why a selector cannot be used (a `*` key with another value, an invalid regex), else undefined. */
+export function selectorProblem(selector: LabelSelector): { key: string; message: string } | undefined {
+  for (const [key, wanted] of Object.entries(selector)) {
+    const values = Array.isArray(wanted) ? wanted : [wanted];
+    if (key === '*' && values.some((value) => value !== '*')) {
+      return { key, message: `selector *:${values.join(',')} is not supported; write '*': '*' to match every cluster` };
+    }
+  }
+  return undefined;
+}
+
+/** Compiles a selector once; an empty or missing selector matches no cluster, as in Teleport. */
+export function compileSelector(selector: LabelSelector | undefined): LabelsMatcher {
+  if (!selector) return matchNothing;
+  const keys: string[] = [];
+  const matchers: Matcher[] = [];
   for (const [key, wanted] of Object.entries(selector)) {
     const values = Array.isArray(wanted) ? wanted : [wanted];
     if (key === '*') {
       if (values.includes('*')) continue;
-      return false;
+      return matchNothing;
     }
-    const actual = labels[key];
-    if (actual === undefined) return false;
-    if (!values.some((pattern) => matchesValue(pattern, actual))) return false;
+    keys.push(key);
+    matchers.push(anyOf(values.map(compilePattern)));
   }
-  return true;
+  if (Object.keys(selector).length === 0) return matchNothing;
+  const count = keys.length;
+  if (count === 0) return matchEverything;
+  // Indexed loops over flat arrays: this runs for every role on every request.
+  return (labels) => {
+    for (let i = 0; i < count; i++) {
+      const actual = labels[keys[i]!];
+      if (actual === undefined || !matchers[i]!(actual)) return false;
+    }
+    return true;
+  };
+}
+
+export function matchesLabels(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  return compileSelector(selector)(labels);
 }
 
 export function matchesValue(pattern: string, value: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.startsWith('^') && pattern.endsWith('$')) {
-    try {
-      return new RegExp(pattern, 'u').test(value);
-    } catch {
-      return false;
-    }
-  }
-  const glob = pattern.split('*').map(escapeRegExp).join('.*');
-  return new RegExp(`^${glob}$`, 'su').test(value);
+  return matchesPattern(pattern, value);
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const matchEverything: LabelsMatcher = () => true;
+
+function anyOf(matchers: Matcher[]): Matcher {
+  if (matchers.length === 1) return matchers[0]!;
+  return (value) => {
+    for (let i = 0; i < matchers.length; i++) if (matchers[i]!(value)) return true;
+    return false;
+  };
 }

@@ -1,89 +1,11 @@
-// Resource schemas (YAML, as Teleport users write them): role v7, user v2, kube_cluster v3.
+// Resource schemas (YAML, as Teleport users write them): role v7/v8 (role-schema.ts), user v2, kube_cluster v3.
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
 import { DNS_LABEL } from './dns-name.js';
 import { type GitHubConnector, githubConnectorSchema } from './github-connector.js';
+import { metadata, stringList } from './metadata-schema.js';
+import { type Role, roleSchema } from './role-schema.js';
 
-const name = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[a-zA-Z0-9@._-]+$/, 'use letters, digits, @ . _ and - only');
-const labelValues = z.union([z.string(), z.array(z.string())]);
-const stringList = z.array(z.string());
-const metadata = z.object({
-  name,
-  description: z.string().optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-});
-
-const kubernetesResource = z.object({
-  kind: z.string().default('*'),
-  namespace: z.string().default('*'),
-  name: z.string().default('*'),
-  verbs: z.array(z.string()).default(['*']),
-  api_group: z.string().optional(),
-});
-
-const adminRule = z.object({ resources: stringList, verbs: stringList });
-
-const roleConditions = z
-  .object({
-    kubernetes_labels: z
-      .record(z.string(), labelValues)
-      .optional()
-      .superRefine((labels, ctx) => {
-        for (const [key, value] of Object.entries(labels ?? {})) {
-          if (key === '*' && value !== '*')
-            ctx.addIssue({ code: 'custom', message: `selector *:${String(value)} is not supported; use '*': '*'` });
-        }
-      }),
-    kubernetes_groups: stringList.optional(),
-    kubernetes_users: stringList.optional(),
-    // Until the agent checks kinds, namespaces, names and verbs, a narrower entry would promise a
-    // restriction that does not hold; only the everything-entry is accepted.
-    kubernetes_resources: z
-      .array(
-        kubernetesResource.refine(
-          (r) =>
-            r.kind === '*' &&
-            r.namespace === '*' &&
-            r.name === '*' &&
-            r.verbs.length === 1 &&
-            r.verbs[0] === '*' &&
-            (r.api_group ?? '*') === '*',
-          "only {kind: '*', namespace: '*', name: '*', verbs: ['*']} is supported yet; narrower kubernetes_resources are not enforced, so leave them out and restrict access with kubernetes_groups and the cluster's RBAC",
-        ),
-      )
-      .optional(),
-    rules: z.array(adminRule).optional(),
-  })
-  .strict();
-
-const duration = z.string().refine((text) => {
-  try {
-    parseDuration(text);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'write a duration like 8h or 30m');
-
-export const roleSchema = z
-  .object({
-    kind: z.literal('role'),
-    version: z.enum(['v7']).default('v7'),
-    metadata,
-    spec: z
-      .object({
-        options: z.object({ max_session_ttl: duration.optional() }).strict().default({}),
-        allow: roleConditions.default({}),
-        deny: roleConditions.default({}),
-      })
-      .strict(),
-  })
-  .strict();
-export type Role = z.infer<typeof roleSchema>;
+export { roleSchema, type Role } from './role-schema.js';
 
 export const userSchema = z
   .object({

@@ -1,12 +1,13 @@
 // Turns a user who just proved who they are into a certificate for their own public key.
-import { certificateTtl, issueUserCertificate } from '../core/certificate-authority.js';
+import { issueUserCertificate } from '../core/certificate-authority.js';
 import { accessDenied } from '../core/errors.js';
 import type { Identity } from '../core/identity.js';
 import type { User } from '../core/resources.js';
+import { sessionTtl } from '../core/session-ttl.js';
 import { certificateIssueTime } from '../core/user-standing.js';
 import { auditEvent } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
-import { loadRoles, maxSessionTtls } from './roles.js';
+import { loadRoles } from './roles.js';
 
 export interface IssuedCertificate {
   certPem: string;
@@ -29,7 +30,8 @@ export async function issueCertificateFor(
       `user ${user.metadata.name} has no existing roles (${user.spec.roles.join(', ') || 'none'}); ask an admin to grant one`,
     );
   }
-  const ttl = certificateTtl(requestedTtlMs, maxSessionTtls(roles));
+  // Shortest max_session_ttl wins (lib/core/session-ttl.ts).
+  const ttl = sessionTtl(requestedTtlMs, roles);
   const identity: Identity = {
     username: user.metadata.name,
     roles: roles.map((role) => role.metadata.name),

@@ -1,6 +1,5 @@
 // Loads roles as they are now: built-in ones unless an admin stored a replacement.
 import { builtinRoles } from '../core/builtin-roles.js';
-import { parseDuration } from '../core/duration.js';
 import type { ResourceStore } from '../core/ports.js';
 import type { Role } from '../core/resources.js';
 
@@ -18,8 +17,4 @@ export async function listRoles(resources: ResourceStore): Promise<Role[]> {
   const stored = (await resources.list<Role>('role')).map((r) => r.body);
   const names = new Set(stored.map((r) => r.metadata.name));
   return [...stored, ...builtinRoles.filter((r) => !names.has(r.metadata.name))];
-}
-
-export function maxSessionTtls(roles: Role[]): number[] {
-  return roles.flatMap((role) => (role.spec.options.max_session_ttl ? [parseDuration(role.spec.options.max_session_ttl)] : []));
 }

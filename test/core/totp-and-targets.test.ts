@@ -64,17 +64,29 @@ describe('resources', () => {
     });
     const badSelector = parseResource({ kind: 'role', metadata: { name: 'x' }, spec: { allow: { kubernetes_labels: { '*': 'prod' } } } });
     expect(badSelector).toMatchObject({ ok: false, message: expect.stringContaining('selector *:prod is not supported') });
+    // Narrow entries are enforced now (kube-resource-access.ts), so they load; v8 wants plural kinds.
     const narrow = parseResource(
       {
         kind: 'role',
         metadata: { name: 'x' },
-        spec: { allow: { kubernetes_resources: [{ kind: 'pod', namespace: 'dev', verbs: ['get'] }] } },
+        spec: { allow: { kubernetes_resources: [{ kind: 'pods', api_group: '', namespace: 'dev', name: '*', verbs: ['get'] }] } },
       },
       'r.yaml',
     );
-    expect(narrow).toMatchObject({
+    expect(narrow).toMatchObject({ ok: true });
+    const singular = parseResource(
+      {
+        kind: 'role',
+        metadata: { name: 'x' },
+        spec: { allow: { kubernetes_resources: [{ kind: 'pod', api_group: '', namespace: 'dev', name: '*', verbs: ['get'] }] } },
+      },
+      'r.yaml',
+    );
+    expect(singular).toMatchObject({
       ok: false,
-      message: expect.stringContaining('r.yaml: role field spec.allow.kubernetes_resources.0: only {kind'),
+      message: expect.stringContaining(
+        'r.yaml: role field spec.allow.kubernetes_resources.0.kind: KubernetesResource kind "pod" is invalid',
+      ),
     });
     const unknownField = parseResource({ kind: 'role', metadata: { name: 'x' }, spec: { allow: { kubernetes_lables: {} } } });
     expect(unknownField).toMatchObject({ ok: false, message: expect.stringContaining('spec.allow') });
