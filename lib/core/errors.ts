@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'rate_limited'
   | 'expired'
   | 'invalid_config'
+  /** A service Kubeport depends on (GitHub) failed or refused; the message says which and what to do. */
+  | 'bad_gateway'
   | 'internal';
 
 const httpStatus: Record<ErrorCode, number> = {
@@ -26,6 +28,7 @@ const httpStatus: Record<ErrorCode, number> = {
   rate_limited: 429,
   expired: 401,
   invalid_config: 500,
+  bad_gateway: 502,
   internal: 500,
 };
 

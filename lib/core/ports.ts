@@ -98,3 +98,53 @@ export interface ClusterDirectory {
   /** The cluster as it is now, or undefined when no such cluster is registered. */
   resolve(name: string): Promise<UpstreamCluster | undefined>;
 }
+
+/** Where a connector's GitHub is: github.com, or a GitHub Enterprise Server. */
+export interface GitHubEndpoints {
+  /** Web and OAuth endpoints, e.g. https://github.com (no trailing slash). */
+  endpointUrl: string;
+  /** REST API, e.g. https://api.github.com (no trailing slash). */
+  apiEndpointUrl: string;
+}
+
+export interface GitHubOAuthApp extends GitHubEndpoints {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface GitHubDeviceCode {
+  deviceCode: string;
+  userCode: string;
+  verificationUri: string;
+  expiresInSeconds: number;
+  intervalSeconds: number;
+}
+
+/** One poll of the device flow's token endpoint; refusals (denied, expired, disabled) are thrown. */
+export type GitHubDevicePoll =
+  | { status: 'pending' }
+  | { status: 'slow_down'; intervalSeconds: number }
+  | { status: 'granted'; accessToken: string };
+
+export interface GitHubUser {
+  login: string;
+  /** GitHub's immutable numeric id, as a string. */
+  id: string;
+}
+
+export interface GitHubUserTeam {
+  organization: string;
+  slug: string;
+  name: string;
+}
+
+/** GitHub's OAuth and REST API. Errors are KubeportErrors whose message says what to do. */
+export interface GitHubApi {
+  /** Exchanges an authorization code (with its PKCE verifier) for the user's access token. */
+  exchangeCode(app: GitHubOAuthApp, request: { code: string; redirectUri: string; codeVerifier: string }): Promise<string>;
+  startDeviceFlow(app: GitHubOAuthApp, scope: string): Promise<GitHubDeviceCode>;
+  pollDeviceToken(app: GitHubOAuthApp, deviceCode: string): Promise<GitHubDevicePoll>;
+  user(endpoints: GitHubEndpoints, accessToken: string): Promise<GitHubUser>;
+  /** Every team of the user, all pages (refuses past a page cap rather than return a partial list). */
+  teams(endpoints: GitHubEndpoints, accessToken: string): Promise<GitHubUserTeam[]>;
+}

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { DNS_LABEL } from './dns-name.js';
+import { type GitHubConnector, githubConnectorSchema } from './github-connector.js';
 
 const name = z
   .string()
@@ -101,6 +102,10 @@ export const userSchema = z
             incarnation: z.string().optional(),
           })
           .optional(),
+        /** The GitHub accounts this user signs in as (set by GitHub login; keyed by GitHub's immutable id). */
+        github_identities: z
+          .array(z.object({ connector_id: z.string(), username: z.string(), user_id: z.string() }).strict())
+          .optional(),
         /** Certificates issued before this time are refused (set by trait changes and removal). */
         revoked_before: z.iso.datetime({ offset: true }).optional(),
       })
@@ -121,7 +126,12 @@ export const kubeClusterSchema = z
   .strict();
 export type KubeCluster = z.infer<typeof kubeClusterSchema>;
 
-export const resourceSchemas = { role: roleSchema, user: userSchema, kube_cluster: kubeClusterSchema } as const;
+export const resourceSchemas = {
+  role: roleSchema,
+  user: userSchema,
+  kube_cluster: kubeClusterSchema,
+  github: githubConnectorSchema,
+} as const;
 export type ResourceKind = keyof typeof resourceSchemas;
 
 export function isResourceKind(kind: string): kind is ResourceKind {
@@ -132,7 +142,7 @@ export function isResourceKind(kind: string): kind is ResourceKind {
 export function parseResource(
   document: unknown,
   source = 'input',
-): { ok: true; kind: ResourceKind; resource: Role | User | KubeCluster } | { ok: false; message: string } {
+): { ok: true; kind: ResourceKind; resource: Role | User | KubeCluster | GitHubConnector } | { ok: false; message: string } {
   const kind = typeof document === 'object' && document !== null ? (document as { kind?: unknown }).kind : undefined;
   if (typeof kind !== 'string' || !isResourceKind(kind)) {
     return {
