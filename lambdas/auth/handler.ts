@@ -1,15 +1,16 @@
-// The auth function: ping, local-user login and enrollment, the user's cluster list.
+// The auth function: ping, local-user login and enrollment, GitHub login, the user's cluster list.
 import { z } from 'zod';
-import { createPublicKey } from 'node:crypto';
-import { badRequest } from '../../lib/core/errors.js';
 import { clusterAllowed } from '../../lib/core/kube-access.js';
 import type { KubeCluster } from '../../lib/core/resources.js';
 import type { ServiceDeps } from '../../lib/services/deps.js';
-import type { IssuedCertificate } from '../../lib/services/issue-certificate.js';
+import { defaultConnector, listConnectors } from '../../lib/services/github-connectors.js';
+import { loginResponse } from '../../lib/services/login-response.js';
 import { LocalUsers } from '../../lib/services/local-users.js';
 import { loadRoles } from '../../lib/services/roles.js';
 import { signedCaller } from '../signed-caller.js';
 import { type ApiHandler, type RouteContext, createRouter, json, parseBody } from '../http.js';
+import { githubRoutes } from './github-routes.js';
+import { publicKeySpki } from './public-key.js';
 
 const userName = z.string().min(1).max(253);
 const loginFields = {
@@ -28,7 +29,8 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
   localUsers.prepareDecoy();
   return createRouter(
     [
-      { method: 'GET', pattern: '/webapi/ping', handler: async () => json(200, ping(deps)) },
+      { method: 'GET', pattern: '/webapi/ping', handler: async () => json(200, await ping(deps)) },
+      ...githubRoutes(deps),
       {
         method: 'POST',
         pattern: '/webapi/local/invite/totp',
@@ -67,12 +69,26 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
   );
 }
 
-function ping(deps: ServiceDeps) {
+async function ping(deps: ServiceDeps) {
+  const connectors = await listConnectors(deps.resources);
+  const github = defaultConnector(connectors);
+  const display = (c: (typeof connectors)[number]) => c.spec.display ?? 'GitHub';
   return {
     cluster_name: deps.clusterName,
     server_version: deps.serverVersion,
     server_time: deps.clock.now().toISOString(),
-    auth: { type: 'local', second_factor: 'otp', local: { name: 'local' } },
+    auth: {
+      // GitHub is the default as soon as a connector exists; local users still log in with --auth=local.
+      type: github ? 'github' : 'local',
+      second_factor: 'otp',
+      local: { name: 'local' },
+      ...(github ? { github: { name: github.metadata.name, display: display(github) } } : {}),
+      connectors: [
+        ...connectors.map((c) => ({ type: 'github', name: c.metadata.name, display: display(c) })),
+        { type: 'local', name: 'local', display: 'Local users' },
+      ],
+      allow_headless: true,
+    },
     proxy: { kube: { enabled: true, public_addr: deps.agentAddress } },
     ca: { user: [deps.userCa.certPem], host: [deps.hostCaCertPem] },
   };
@@ -86,29 +102,5 @@ function attempt(body: z.infer<typeof loginBody>, ctx: RouteContext) {
     publicKeySpki: publicKeySpki(body.public_key),
     ttlMs: body.ttl_seconds === undefined ? undefined : body.ttl_seconds * 1000,
     source: ctx.sourceIp,
-  };
-}
-
-function publicKeySpki(pem: string): Uint8Array {
-  try {
-    const key = createPublicKey(pem);
-    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-      throw badRequest('public_key must be an ECDSA P-256 key');
-    }
-    return new Uint8Array(key.export({ type: 'spki', format: 'der' }));
-  } catch (error) {
-    if (error instanceof Error && error.name === 'KubeportError') throw error;
-    throw badRequest('public_key is not a PEM public key');
-  }
-}
-
-function loginResponse(deps: ServiceDeps, issued: IssuedCertificate) {
-  return {
-    username: issued.identity.username,
-    cert: issued.certPem,
-    expires: issued.expires,
-    roles: issued.identity.roles,
-    traits: issued.identity.traits,
-    ca: { user: [deps.userCa.certPem], host: [deps.hostCaCertPem] },
   };
 }

@@ -24,6 +24,7 @@ import { createApiGatewayServer } from '../adapters/local/api-gateway-adapter.js
 import { startEmbeddedDynamoDb, type EmbeddedStore } from '../adapters/local/embedded-dynamodb.js';
 import { startEmbeddedS3 } from '../adapters/local/embedded-s3.js';
 import { FileSecretBox } from '../adapters/local/file-secret-box.js';
+import { GitHubHttpApi } from '../adapters/github/github-http-api.js';
 import { KubeconfigClusterDirectory } from '../adapters/local/kubeconfig-cluster-directory.js';
 import type { KubeconfigCluster } from '../adapters/local/kubeconfig-source.js';
 import { loadOrCreateCa } from '../adapters/local/local-cas.js';
@@ -106,6 +107,7 @@ export async function startLocalMode(
       hostCaCertPem: hostCa.certPem,
       agentAddress,
       serverVersion: config.serverVersion,
+      github: new GitHubHttpApi(),
     };
 
     const registered = await registerClusters(resources, config);

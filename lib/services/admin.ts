@@ -3,9 +3,12 @@ import { ConflictError, KubeportError, accessDenied, badRequest, notFound } from
 import type { CertifiedIdentity } from '../core/identity.js';
 import type { KubeCluster, ResourceKind, Role, User } from '../core/resources.js';
 import { isResourceKind, parseResource } from '../core/resources.js';
+import type { GitHubConnector, StoredGitHubConnector } from '../core/github-connector.js';
+import { redactResource } from '../core/resource-redaction.js';
 import { revocationTime } from '../core/user-standing.js';
 import { auditEvent } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
+import { sealConnectorSecret } from './github-connectors.js';
 import { LocalUsers } from './local-users.js';
 import { listRoles, loadRoles } from './roles.js';
 
@@ -121,7 +124,7 @@ export class AdminService {
   }
 
   async getResources(kind: string, name?: string): Promise<unknown[]> {
-    if (!isResourceKind(kind)) throw badRequest(`unknown kind ${kind}; use role, user or kube_cluster`);
+    if (!isResourceKind(kind)) throw badRequest(`unknown kind ${kind}; use role, user, kube_cluster or github`);
     if (kind === 'role') {
       const roles: Role[] = await listRoles(this.deps.resources);
       if (!name) return roles;
@@ -132,9 +135,9 @@ export class AdminService {
     if (name) {
       const one = await this.deps.resources.get(kind, name);
       if (!one) throw notFound(`${kind} ${name} not found`);
-      return [one.body];
+      return [redactResource(kind, one.body)];
     }
-    return (await this.deps.resources.list(kind)).map((r) => r.body);
+    return (await this.deps.resources.list(kind)).map((r) => redactResource(kind, r.body));
   }
 
   async createResource(
@@ -149,7 +152,16 @@ export class AdminService {
     const existing = await this.deps.resources.get(parsed.kind, name);
     if (existing && !overwrite) throw new ConflictError(`${parsed.kind} ${name} already exists; add --force to overwrite it`);
     const resource =
-      parsed.kind === 'user' ? this.userToStore(parsed.resource as User, existing?.body as User | undefined) : parsed.resource;
+      parsed.kind === 'user'
+        ? this.userToStore(parsed.resource as User, existing?.body as User | undefined)
+        : parsed.kind === 'github'
+          ? // The client secret is stored sealed, never in the clear.
+            await sealConnectorSecret(
+              this.deps.secrets,
+              parsed.resource as GitHubConnector,
+              existing?.body as StoredGitHubConnector | undefined,
+            )
+          : parsed.resource;
     await this.deps.resources.put(parsed.kind, name, resource, { expectRevision: existing?.revision ?? null });
     // A new user of the name starts without what an earlier one left behind.
     if (parsed.kind === 'user' && !existing) await this.localUsers.forget(name);
@@ -162,7 +174,7 @@ export class AdminService {
 
   async removeResource(caller: CertifiedIdentity, kind: string, name: string): Promise<void> {
     if (kind === 'user') return this.removeUser(caller, name);
-    if (!isResourceKind(kind)) throw badRequest(`unknown kind ${kind}; use role, user or kube_cluster`);
+    if (!isResourceKind(kind)) throw badRequest(`unknown kind ${kind}; use role, user, kube_cluster or github`);
     if (!(await this.deps.resources.delete(kind, name))) throw notFound(`${kind} ${name} not found`);
     await this.deps.audit.emit(auditEvent(this.deps, 'resource.delete', { user: caller.username, kind, name }));
   }

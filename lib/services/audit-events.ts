@@ -3,6 +3,8 @@ import type { AuditEvent, Clock, Random } from '../core/ports.js';
 
 export const auditCodes = {
   'user.login': { success: 'T1000I', failure: 'T1000W' },
+  // Teleport's SSO login codes; the event name stays user.login, as Teleport's does.
+  'user.login.sso': { success: 'T1001I', failure: 'T1001W' },
   'cert.create': { success: 'TC000I', failure: 'TC000I' },
   'user.create': { success: 'T1002I', failure: 'T1002I' },
   'user.delete': { success: 'T1004I', failure: 'T1004I' },
@@ -22,7 +24,7 @@ export function auditEvent(
 ): AuditEvent {
   const outcome = fields.success === false ? 'failure' : 'success';
   return {
-    event,
+    event: event === 'user.login.sso' ? 'user.login' : event,
     code: auditCodes[event][outcome],
     time: deps.clock.now().toISOString(),
     uid: Buffer.from(deps.random.bytes(16)).toString('hex'),

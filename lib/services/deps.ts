@@ -1,6 +1,6 @@
 // What the use cases need from the outside world, passed in by each entry point.
 import type { IssuingCa } from '../core/certificate-authority.js';
-import type { AuditLog, Clock, Random, ResourceStore, SecretBox, StateStore } from '../core/ports.js';
+import type { AuditLog, Clock, GitHubApi, Random, ResourceStore, SecretBox, StateStore } from '../core/ports.js';
 
 export interface ServiceDeps {
   clusterName: string;
@@ -15,4 +15,6 @@ export interface ServiceDeps {
   /** host:port kubectl reaches the agent at. */
   agentAddress: string;
   serverVersion: string;
+  /** GitHub's OAuth and REST API; without it, GitHub login answers that it is not available here. */
+  github?: GitHubApi;
 }

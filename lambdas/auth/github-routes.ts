@@ -1,0 +1,74 @@
+// GitHub login routes: browser (console + callback) and headless (device flow). Thin: parse,
+// call the service, answer.
+import { z } from 'zod';
+import type { ServiceDeps } from '../../lib/services/deps.js';
+import { GitHubHeadlessLogin } from '../../lib/services/github-headless-login.js';
+import { GitHubBrowserLogin } from '../../lib/services/github-login.js';
+import { type Route, json, parseBody } from '../http.js';
+import { callbackPage } from './github-pages.js';
+import { publicKeySpki } from './public-key.js';
+
+const startFields = {
+  connector_id: z.string().min(1).max(253).optional(),
+  public_key: z.string().min(1).max(4096),
+  ttl_seconds: z.number().int().positive().max(10 * 365 * 86_400).optional(),
+};
+const consoleBody = z.object({ ...startFields, redirect_url: z.string().min(1).max(2048) });
+const headlessBody = z.object(startFields);
+const pollBody = z.object({ request_id: z.string().regex(/^[0-9a-f]{32}$/, 'use the request_id the headless login answered') });
+
+const ttlMs = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000);
+
+export function githubRoutes(deps: ServiceDeps): Route[] {
+  const browser = new GitHubBrowserLogin(deps);
+  const headless = new GitHubHeadlessLogin(deps);
+  return [
+    {
+      method: 'POST',
+      pattern: '/webapi/github/login/console',
+      handler: async (ctx) => {
+        const body = parseBody(consoleBody, ctx.body);
+        const answer = await browser.startConsole({
+          connectorId: body.connector_id,
+          publicKeySpki: publicKeySpki(body.public_key),
+          ttlMs: ttlMs(body.ttl_seconds),
+          clientRedirectUrl: body.redirect_url,
+          source: ctx.sourceIp,
+        });
+        return json(200, { redirect_url: answer.redirectUrl });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/webapi/github/callback',
+      handler: async (ctx) => {
+        const query = new URLSearchParams(ctx.event.rawQueryString ?? '');
+        const field = (name: string) => query.get(name) ?? undefined;
+        const outcome = await browser.callback(
+          { code: field('code'), state: field('state'), error: field('error'), error_description: field('error_description') },
+          ctx.sourceIp,
+        );
+        return callbackPage(outcome);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/webapi/github/login/headless',
+      handler: async (ctx) => {
+        const body = parseBody(headlessBody, ctx.body);
+        const answer = await headless.start({
+          connectorId: body.connector_id,
+          publicKeySpki: publicKeySpki(body.public_key),
+          ttlMs: ttlMs(body.ttl_seconds),
+          source: ctx.sourceIp,
+        });
+        return json(200, answer);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/webapi/github/login/headless/poll',
+      handler: async (ctx) => json(200, await headless.poll(parseBody(pollBody, ctx.body).request_id, ctx.sourceIp)),
+    },
+  ];
+}

@@ -1,0 +1,94 @@
+// The part both GitHub logins share: from the user's GitHub access token to a certificate for
+// the client's key. The token is one Kubeport got itself, by exchanging its own code (browser)
+// or device code (headless) with its own OAuth app, so a token from another app never enters.
+import { accessDenied } from '../core/errors.js';
+import { type StoredGitHubConnector, mapTeams } from '../core/github-connector.js';
+import type { GitHubApi, GitHubEndpoints } from '../core/ports.js';
+import { auditEvent } from './audit-events.js';
+import type { ServiceDeps } from './deps.js';
+import { upsertGitHubUser } from './github-accounts.js';
+import { type IssuedCertificate, issueCertificateFor } from './issue-certificate.js';
+
+export const GITHUB_SCOPE = 'read:org';
+
+export interface PendingLogin {
+  connector: string;
+  /** The client's public key, DER SPKI in base64. */
+  public_key: string;
+  ttl_ms?: number;
+}
+
+/** What a failed login is audited with: the GitHub login once it is known. */
+export interface LoginAttemptContext {
+  githubLogin?: string;
+  source: string;
+}
+
+export async function signInWithToken(
+  deps: ServiceDeps & { github: GitHubApi },
+  connector: StoredGitHubConnector,
+  endpoints: GitHubEndpoints,
+  accessToken: string,
+  pending: PendingLogin,
+  context: LoginAttemptContext,
+): Promise<IssuedCertificate> {
+  const issuedAt = deps.clock.now();
+  const account = await deps.github.user(endpoints, accessToken);
+  context.githubLogin = account.login;
+  const teams = await deps.github.teams(endpoints, accessToken);
+  const name = connector.metadata.name;
+  if (teams.length === 0) {
+    // Teleport's words, and what to do about it.
+    throw accessDenied(
+      `list of user teams is empty, did you grant access? GitHub shows Kubeport only the teams of organizations that approved its OAuth app: ask an owner of your organization to approve it, then log in again`,
+    );
+  }
+  const claims = mapTeams(connector, account.login, teams);
+  if (claims.roles.length === 0) {
+    const yours = claims.traits.github_teams.join(', ');
+    throw accessDenied(
+      `user ${account.login} does not belong to any teams configured in connector ${name} (your teams: ${yours}); ask an admin to map one of them in its teams_to_roles`,
+    );
+  }
+  const user = await upsertGitHubUser(deps, name, account, claims);
+  const publicKey = new Uint8Array(Buffer.from(pending.public_key, 'base64'));
+  const issued = await issueCertificateFor(deps, user, publicKey, pending.ttl_ms, name, issuedAt);
+  await deps.audit.emit(
+    auditEvent(deps, 'user.login.sso', {
+      user: user.metadata.name,
+      success: true,
+      method: 'github',
+      connector_id: name,
+      github_login: account.login,
+      attributes: organizationsToTeams(teams),
+      roles: issued.identity.roles,
+      'addr.remote': context.source,
+    }),
+  );
+  return issued;
+}
+
+/** A failed GitHub login, with the reason the person was shown. */
+export async function auditLoginFailure(
+  deps: ServiceDeps,
+  connector: string | undefined,
+  reason: string,
+  context: LoginAttemptContext,
+): Promise<void> {
+  await deps.audit.emit(
+    auditEvent(deps, 'user.login.sso', {
+      ...(context.githubLogin === undefined ? {} : { user: context.githubLogin }),
+      success: false,
+      method: 'github',
+      ...(connector === undefined ? {} : { connector_id: connector }),
+      error: reason,
+      'addr.remote': context.source,
+    }),
+  );
+}
+
+function organizationsToTeams(teams: { organization: string; slug: string }[]): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  for (const team of teams) (result[team.organization] ??= []).push(team.slug);
+  return result;
+}
