@@ -13,6 +13,7 @@ import type { BrowserOpener } from '../../lib/client/open-browser.js';
 import { ProfileStore } from '../../lib/client/profile-store.js';
 import { createPrompt } from '../../lib/client/prompt.js';
 import { type RawTctlFlags, tctlConfig } from '../../lib/client/tctl-config.js';
+import type { GitHubApi } from '../../lib/core/ports.js';
 import { apiAudience } from '../../lib/core/signed-request.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
 
@@ -23,8 +24,9 @@ export interface ClientHarness extends ApiHarness {
   addUser(name: string, options: { roles: string[]; kubernetesGroups?: string[] }): Promise<string>;
 }
 
-export async function startClientHarness(): Promise<ClientHarness> {
-  const api = await startApiHarness();
+/** `github`: GitHub's API as the auth handler reaches it (see startApiHarness). */
+export async function startClientHarness(options: { github?: GitHubApi } = {}): Promise<ClientHarness> {
+  const api = await startApiHarness(new Date(), options);
   const admin = await api.identity({ username: 'kubeport-admin', roles: ['editor'] }, { ttlMs: 12 * 3_600_000 });
   const dataDir = mkdtempSync(join(tmpdir(), 'kubeport-data-'));
   writeFileSync(
