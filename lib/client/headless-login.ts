@@ -110,6 +110,8 @@ class Countdown {
 
   show(): void {
     const now = this.deps.clock.now().getTime();
+    // At 0:00 the expiry message follows at once; a countdown line would only repeat it.
+    if (now >= this.expiresAt) return;
     const text = `Waiting for approval: the code expires in ${clockFace(this.expiresAt - now)} (Ctrl-C cancels)`;
     if (this.deps.out.stderr.isTTY) {
       this.deps.out.stderr.write(`\r\x1b[K${text}`);
