@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run as login } from '../../lib/client/commands/tsh-login.js';
 import { InterruptedError } from '../../lib/client/login-wait.js';
+import { expiredError } from '../../lib/client/session.js';
 import { type Landing, browse } from '../support/scripted-browser.js';
 import { tshRun } from './client-harness.js';
 import { type GitHubHarness, OCTOCAT, OUTSIDER, startGitHubHarness } from './github-harness.js';
@@ -55,6 +56,10 @@ describe('tsh login with GitHub in a browser', () => {
     expect(profile).toMatchObject({ user: 'octocat', roles: ['access'], auth: 'github' });
     const kubeconfig = parse(readFileSync(join(home, '.kube', 'config'), 'utf8'));
     expect(kubeconfig['current-context']).toBe('kubeport-test-dev');
+    // When it expires, the command to renew it logs in with GitHub again (--user would mean a local user).
+    expect(expiredError(profile, new Date(profile.expires), new Date(Date.parse(profile.expires) + 60_000)).message).toMatch(
+      new RegExp(`; run: .*login --proxy=${harness.proxy}$`),
+    );
   });
 
   it('--browser=none opens nothing and prints exactly one URL line, which completes the login when visited', async () => {
