@@ -21,7 +21,7 @@ export interface BrowserLoginOptions {
 }
 
 /** Only a web page may be opened: a proxy must not make tsh start a file or another program's URL scheme. */
-function authorizeUrl(answer: { redirect_url?: unknown }): string {
+export function authorizeUrl(answer: { redirect_url?: unknown }): string {
   const value = answer.redirect_url;
   let url: URL | undefined;
   try {

@@ -114,10 +114,10 @@ describe('the browser login callback listener', () => {
     await expect(callback.result).rejects.toThrow('could not be verified');
   });
 
-  it('shows an error from the API on the page (escaped) and hands tsh one line', async () => {
+  it('shows an error from the API on the page (escaped) and hands tsh one line, terminal escapes removed', async () => {
     callback = await startLoginCallback();
     const response = await fetch(
-      callbackUrl(callback, { err: 'user is in no team of the connector <script>alert(1)</script>\nsecond line' }),
+      callbackUrl(callback, { err: 'user is in no team of the connector <script>alert(1)</script>\n\x1b]0;owned\x07second line' }),
     );
     const page = await response.text();
     expect(page).toContain('Login failed');
@@ -125,7 +125,7 @@ describe('the browser login callback listener', () => {
     expect(page).not.toContain('<script>');
     expect(page).toContain('run tsh login again');
     await expect(callback.result).rejects.toThrow(
-      'GitHub login failed: user is in no team of the connector <script>alert(1)</script> second line',
+      'GitHub login failed: user is in no team of the connector <script>alert(1)</script> ]0;owned second line',
     );
   });
 

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { authorizeUrl } from '../../lib/client/browser-login.js';
 import { browserCommand, systemBrowserOpener } from '../../lib/client/open-browser.js';
 
 const url = 'https://github.com/login/oauth/authorize?client_id=abc&state=x y&scope=read:org';
@@ -34,5 +35,17 @@ describe('opening the browser', () => {
 
   it('does not throw when no opener exists', () => {
     expect(() => systemBrowserOpener({ BROWSER: '/nonexistent/browser' })(url)).not.toThrow();
+  });
+});
+
+describe('the sign-in URL the proxy answers', () => {
+  it('is opened only when it is a web address', () => {
+    const good = 'https://github.com/login/oauth/authorize?client_id=abc&state=s';
+    expect(authorizeUrl({ redirect_url: good })).toBe(good);
+    for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', 'ssh://host', 'https://x/ y', '', undefined, 42]) {
+      expect(() => authorizeUrl({ redirect_url: bad })).toThrow(
+        'the proxy answered the GitHub login request without a web address to sign in at; is --proxy a Kubeport proxy?',
+      );
+    }
   });
 });
