@@ -11,7 +11,12 @@ import { publicKeySpki } from './public-key.js';
 const startFields = {
   connector_id: z.string().min(1).max(253).optional(),
   public_key: z.string().min(1).max(4096),
-  ttl_seconds: z.number().int().positive().max(10 * 365 * 86_400).optional(),
+  ttl_seconds: z
+    .number()
+    .int()
+    .positive()
+    .max(10 * 365 * 86_400)
+    .optional(),
 };
 const consoleBody = z.object({ ...startFields, redirect_url: z.string().min(1).max(2048) });
 const headlessBody = z.object(startFields);
@@ -19,8 +24,8 @@ const pollBody = z.object({ request_id: z.string().regex(/^[0-9a-f]{32}$/, 'use 
 
 const ttlMs = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000);
 
-export function githubRoutes(deps: ServiceDeps): Route[] {
-  const browser = new GitHubBrowserLogin(deps);
+export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void): Route[] {
+  const browser = new GitHubBrowserLogin(deps, log);
   const headless = new GitHubHeadlessLogin(deps);
   return [
     {

@@ -27,7 +27,8 @@ export function checkClientRedirect(
   } catch {
     return refuse('is not a URL');
   }
-  if (url.username !== '' || url.password !== '' || /^[a-z]+:\/\/[^/]*@/i.test(raw)) return refuse('must not carry a user name or password');
+  if (url.username !== '' || url.password !== '' || /^[a-z]+:\/\/[^/]*@/i.test(raw))
+    return refuse('must not carry a user name or password');
   if (url.hash !== '' || raw.includes('#')) return refuse('must not have a fragment');
   if (url.pathname !== '/callback') return refuse('must have the path /callback');
   const keys = [...url.searchParams.keys()];
@@ -67,7 +68,7 @@ function inAllowedCidr(hostname: string, ranges: string[]): boolean {
     const prefix = bits === undefined ? 32 : Number(bits);
     if (network === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return false;
     const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
-    return ((address & mask) >>> 0) === ((network & mask) >>> 0);
+    return (address & mask) >>> 0 === (network & mask) >>> 0;
   });
 }
 

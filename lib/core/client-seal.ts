@@ -29,7 +29,9 @@ export function openForClient(secretKeyHex: string, sealed: SealedForClient): st
   try {
     return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString('utf8');
   } catch {
-    throw badRequest('the login response does not open with this login\'s key (tampered with, or meant for another login); run tsh login again');
+    throw badRequest(
+      "the login response does not open with this login's key (tampered with, or meant for another login); run tsh login again",
+    );
   }
 }
 

@@ -122,9 +122,7 @@ export interface GitHubDeviceCode {
 
 /** One poll of the device flow's token endpoint; refusals (denied, expired, disabled) are thrown. */
 export type GitHubDevicePoll =
-  | { status: 'pending' }
-  | { status: 'slow_down'; intervalSeconds: number }
-  | { status: 'granted'; accessToken: string };
+  { status: 'pending' } | { status: 'slow_down'; intervalSeconds: number } | { status: 'granted'; accessToken: string };
 
 export interface GitHubUser {
   login: string;

@@ -103,9 +103,7 @@ export const userSchema = z
           })
           .optional(),
         /** The GitHub accounts this user signs in as (set by GitHub login; keyed by GitHub's immutable id). */
-        github_identities: z
-          .array(z.object({ connector_id: z.string(), username: z.string(), user_id: z.string() }).strict())
-          .optional(),
+        github_identities: z.array(z.object({ connector_id: z.string(), username: z.string(), user_id: z.string() }).strict()).optional(),
         /** Certificates issued before this time are refused (set by trait changes and removal). */
         revoked_before: z.iso.datetime({ offset: true }).optional(),
       })

@@ -20,10 +20,14 @@ const RETRIES = 3;
 
 export async function upsertGitHubUser(deps: ServiceDeps, connectorName: string, account: GitHubUser, claims: TeamClaims): Promise<User> {
   const key = `${connectorName}:${account.id}`;
-  const index = await deps.resources.get<GitHubIdentityRecord>(GITHUB_IDENTITY_KIND, key);
+  // Most logins keep their name: read the user of the current login alongside the index.
+  const [index, byLogin] = await Promise.all([
+    deps.resources.get<GitHubIdentityRecord>(GITHUB_IDENTITY_KIND, key),
+    deps.resources.get<User>('user', account.login),
+  ]);
   const name = index?.body.user ?? account.login;
   for (let attempt = 0; ; attempt++) {
-    const existing = await deps.resources.get<User>('user', name);
+    const existing = attempt === 0 && name === account.login ? byLogin : await deps.resources.get<User>('user', name);
     if (existing) refuseTakeover(existing.body, connectorName, account);
     const user = userFor(deps, name, connectorName, account, claims, existing?.body);
     try {

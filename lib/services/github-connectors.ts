@@ -20,10 +20,13 @@ export function defaultConnector(connectors: StoredGitHubConnector[]): StoredGit
 }
 
 export async function loadConnector(deps: { resources: ResourceStore; secrets: SecretBox }, name?: string): Promise<LoadedConnector> {
-  const connectors = await listConnectors(deps.resources);
-  const connector = name === undefined ? defaultConnector(connectors) : connectors.find((c) => c.metadata.name === name);
+  // A named connector is one read; only the default needs the list.
+  const connector =
+    name === undefined
+      ? defaultConnector(await listConnectors(deps.resources))
+      : (await deps.resources.get<StoredGitHubConnector>('github', name))?.body;
   if (!connector) {
-    const known = connectors.map((c) => c.metadata.name);
+    const known = (await listConnectors(deps.resources)).map((c) => c.metadata.name);
     throw notFound(
       known.length === 0
         ? 'no GitHub connector is configured; an admin adds one with tctl create -f github.yaml'

@@ -99,7 +99,8 @@ export class GitHubHeadlessLogin {
         return { status: 'pending', interval: slower };
       }
       // Once only: a second poll racing this one finds nothing to finish.
-      if (!(await deps.state.take(key))) throw new ConflictError('this headless login was already completed; run tsh login --headless again');
+      if (!(await deps.state.take(key)))
+        throw new ConflictError('this headless login was already completed; run tsh login --headless again');
       const issued = await signInWithToken(deps, connector, app, answer.accessToken, state, context);
       return { status: 'done', login: loginResponse(deps, issued) };
     } catch (error) {

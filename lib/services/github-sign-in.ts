@@ -33,9 +33,13 @@ export async function signInWithToken(
   context: LoginAttemptContext,
 ): Promise<IssuedCertificate> {
   const issuedAt = deps.clock.now();
-  const account = await deps.github.user(endpoints, accessToken);
-  context.githubLogin = account.login;
-  const teams = await deps.github.teams(endpoints, accessToken);
+  const [account, teams] = await Promise.all([
+    deps.github.user(endpoints, accessToken).then((user) => {
+      context.githubLogin = user.login;
+      return user;
+    }),
+    deps.github.teams(endpoints, accessToken),
+  ]);
   const name = connector.metadata.name;
   if (teams.length === 0) {
     // Teleport's words, and what to do about it.

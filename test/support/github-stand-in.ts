@@ -54,6 +54,8 @@ export class GitHubStandIn {
   signedIn: number | undefined;
   /** What the signed-in user answers on the authorize page. */
   consent: 'approve' | 'deny' = 'approve';
+  /** When set, the REST API answers as GitHub does once the rate limit is used up (reset at this Unix time). */
+  rateLimitedUntil: number | undefined;
   /** Requests seen, by path, for tests that count GitHub's calls. */
   readonly hits = new Map<string, number>();
   private readonly codes = new Map<string, Code>();
@@ -66,15 +68,15 @@ export class GitHubStandIn {
   ) {}
 
   static async start(options: { now?: () => number } = {}): Promise<GitHubStandIn> {
-    let standIn: GitHubStandIn | undefined;
-    const server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => standIn!.handle(req, Buffer.concat(chunks).toString('utf8'), res));
-    });
+    const server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    standIn = new GitHubStandIn(server, url, options.now ?? Date.now);
+    const standIn = new GitHubStandIn(server, url, options.now ?? Date.now);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => standIn.handle(req, Buffer.concat(chunks).toString('utf8'), res));
+    });
     return standIn;
   }
 
@@ -211,7 +213,8 @@ export class GitHubStandIn {
 
   private pollDevice(app: StandInApp, deviceCode: string, reply: (value: Record<string, unknown>) => void): void {
     const device = this.devices.get(deviceCode);
-    if (!device || device.clientId !== app.clientId) return reply(oauthError('incorrect_device_code', 'The device_code provided is not valid.'));
+    if (!device || device.clientId !== app.clientId)
+      return reply(oauthError('incorrect_device_code', 'The device_code provided is not valid.'));
     if (!app.deviceFlow) return reply(oauthError('device_flow_disabled', 'Device flow must be explicitly enabled for this App'));
     const now = this.now();
     if (device.expiresAt <= now) return reply(oauthError('expired_token', 'The device_code has expired.'));
@@ -242,6 +245,10 @@ export class GitHubStandIn {
     const grant = match ? this.tokens.get(match[1]!) : undefined;
     const user = grant ? this.users.get(grant.userId) : undefined;
     if (!user) return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+    if (this.rateLimitedUntil !== undefined) {
+      const headers = { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(this.rateLimitedUntil) };
+      return send(res, 403, { message: 'API rate limit exceeded for user.', documentation_url: 'https://docs.github.com/rest' }, headers);
+    }
     then(user);
   }
 
@@ -260,7 +267,12 @@ export class GitHubStandIn {
       ...(pageNumber > 1 ? [link(pageNumber - 1, 'prev'), link(1, 'first')] : []),
       ...(pageNumber < last ? [link(pageNumber + 1, 'next'), link(last, 'last')] : []),
     ];
-    send(res, 200, slice.map((team, i) => teamJson(team, pageNumber * 1000 + i)), links.length ? { link: links.join(', ') } : {});
+    send(
+      res,
+      200,
+      slice.map((team, i) => teamJson(team, pageNumber * 1000 + i)),
+      links.length ? { link: links.join(', ') } : {},
+    );
   }
 }
 

@@ -24,7 +24,8 @@ export interface GitHubHttpApiOptions {
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const ADMIN_FIX = 'an admin must fix the github connector (tctl get github, then tctl create --force)';
 
-const gateway = (message: string, cause?: unknown) => new KubeportError('bad_gateway', message, cause === undefined ? undefined : { cause });
+const gateway = (message: string, cause?: unknown) =>
+  new KubeportError('bad_gateway', message, cause === undefined ? undefined : { cause });
 
 export class GitHubHttpApi implements GitHubApi {
   private readonly perPage: number;
@@ -53,9 +54,7 @@ export class GitHubHttpApi implements GitHubApi {
     const answer = await this.oauthPost(app, '/login/device/code', { client_id: app.clientId, scope });
     const body = answer.body;
     const disabled =
-      body.error === 'device_flow_disabled' ||
-      body.error === 'unauthorized_client' ||
-      [401, 403, 404, 422].includes(answer.status);
+      body.error === 'device_flow_disabled' || body.error === 'unauthorized_client' || [401, 403, 404, 422].includes(answer.status);
     if (disabled) throw deviceFlowDisabled();
     if (typeof body.error === 'string') throw oauthError(body, 'starting the device flow');
     const { device_code, user_code, verification_uri, expires_in, interval } = body;
@@ -138,7 +137,8 @@ export class GitHubHttpApi implements GitHubApi {
       body: new URLSearchParams(form).toString(),
     });
     const body = await jsonBody(response, url);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw gateway(`GitHub answered ${url} with unexpected JSON; try again later`);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw gateway(`GitHub answered ${url} with unexpected JSON; try again later`);
     return { status: response.status, body: body as Record<string, unknown> };
   }
 
@@ -167,7 +167,10 @@ export class GitHubHttpApi implements GitHubApi {
     try {
       return await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
-      throw gateway(`could not reach GitHub at ${new URL(url).origin} (${errorText(error)}); try again, and if it persists ${ADMIN_FIX}`, error);
+      throw gateway(
+        `could not reach GitHub at ${new URL(url).origin} (${errorText(error)}); try again, and if it persists ${ADMIN_FIX}`,
+        error,
+      );
     }
   }
 }
@@ -183,7 +186,10 @@ function oauthError(body: Record<string, unknown>, what: string): KubeportError 
     case 'redirect_uri_mismatch':
       return gateway(`the connector's redirect_url is not the OAuth app's callback URL at GitHub; ${ADMIN_FIX}`);
     case 'unverified_user_email':
-      return new KubeportError('access_denied', 'GitHub requires a verified primary email address; verify yours at GitHub, then sign in again');
+      return new KubeportError(
+        'access_denied',
+        'GitHub requires a verified primary email address; verify yours at GitHub, then sign in again',
+      );
     default:
       return gateway(`GitHub refused ${what} (${error}${description}); try again, and if it persists ask an admin`);
   }
