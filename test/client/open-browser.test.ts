@@ -16,9 +16,14 @@ describe('opening the browser', () => {
       args: [url],
     });
     expect(browserCommand(url, {}, 'darwin')).toEqual({ command: 'open', args: [url] });
-    expect(browserCommand(url, {}, 'linux')).toEqual({ command: 'xdg-open', args: [url] });
+    expect(browserCommand(url, { DISPLAY: ':0' }, 'linux')).toEqual({ command: 'xdg-open', args: [url] });
     expect(browserCommand(url, {}, 'win32')).toEqual({ command: 'rundll32', args: ['url.dll,FileProtocolHandler', url] });
-    expect(browserCommand(url, { BROWSER: '' }, 'freebsd')).toEqual({ command: 'xdg-open', args: [url] });
+    expect(browserCommand(url, { BROWSER: '', WAYLAND_DISPLAY: 'wayland-0' }, 'freebsd')).toEqual({ command: 'xdg-open', args: [url] });
+  });
+
+  it('opens nothing on Linux and BSD without a desktop (an SSH session) unless $BROWSER says how', () => {
+    expect(browserCommand(url, {}, 'linux')).toBeUndefined();
+    expect(browserCommand(url, { BROWSER: 'w3m' }, 'linux')).toEqual({ command: 'w3m', args: [url] });
   });
 
   it('hands the URL, & and spaces included, as one argument to the program in $BROWSER', async () => {
