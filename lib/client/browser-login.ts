@@ -17,7 +17,6 @@ export interface BrowserLoginOptions {
   ttlSeconds?: number;
   /** 'none': print the URL only (another machine's browser, or none at all). */
   browser?: 'none';
-  timeoutMs?: number;
 }
 
 /** Only a web page may be opened: a proxy must not make tsh start a file or another program's URL scheme. */
@@ -46,9 +45,8 @@ export async function browserLogin(deps: TshDeps, api: ApiClient, keys: KeyPair,
     const url = authorizeUrl(answer);
     deps.out.stderr.write(`If the browser does not open, visit: ${url}\n`);
     if (options.browser !== 'none') deps.openBrowser(url);
-    const timeoutMs = options.timeoutMs ?? BROWSER_LOGIN_TIMEOUT_MS;
-    const minutes = Math.round(timeoutMs / 60_000);
-    const span = minutes >= 1 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.round(timeoutMs / 1000)} seconds`;
+    const timeoutMs = BROWSER_LOGIN_TIMEOUT_MS;
+    const span = `${timeoutMs / 60_000} minutes`;
     deps.out.stderr.write(
       `Waiting up to ${span} for you to sign in with ${options.connector.display} in the browser (Ctrl-C cancels)...\n`,
     );

@@ -26,8 +26,6 @@ export interface TshLoginOptions {
   browser?: 'none';
   /** GitHub's device flow: sign in on another device with a code. */
   headless?: boolean;
-  /** How long a browser login may take (tests shorten it). */
-  browserTimeoutMs?: number;
 }
 
 function targetProxy(options: TshLoginOptions, deps: TshDeps): string {
@@ -52,11 +50,7 @@ export async function run(options: TshLoginOptions, deps: TshDeps): Promise<void
   } else if (options.headless) {
     answer = await headlessLogin(deps, api, keys, { connector: choice.connector, ...pick(options, 'ttlSeconds') });
   } else {
-    answer = await browserLogin(deps, api, keys, {
-      connector: choice.connector,
-      ...pick(options, 'ttlSeconds', 'browser'),
-      ...(options.browserTimeoutMs !== undefined ? { timeoutMs: options.browserTimeoutMs } : {}),
-    });
+    answer = await browserLogin(deps, api, keys, { connector: choice.connector, ...pick(options, 'ttlSeconds', 'browser') });
   }
   const cert = checkIssuedCertificate(answer.cert, keys, pingAnswer);
   const saved = profileFrom(proxy, pingAnswer, answer, cert, keys, choice.kind === 'local' ? 'local' : choice.connector.name);
