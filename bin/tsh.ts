@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 import { ApiClient } from '../lib/client/api-client.js';
 import { execPluginCommand } from '../lib/client/command-hint.js';
 import type { TshDeps } from '../lib/client/commands/deps.js';
+import { processInterrupts, realSleep } from '../lib/client/login-wait.js';
+import { systemBrowserOpener } from '../lib/client/open-browser.js';
 import { ProfileStore } from '../lib/client/profile-store.js';
 import { createPrompt } from '../lib/client/prompt.js';
 import { runCommand } from '../lib/client/run-command.js';
@@ -38,6 +40,8 @@ function deps(): TshDeps {
     api: (proxy, audience) => new ApiClient(proxy, audience, clock),
     // `tsh` when the tsh on PATH is this one (it survives moving the clone), else node and this launcher.
     execPlugin: execPluginCommand(process.env),
+    openBrowser: systemBrowserOpener(process.env),
+    waits: { sleep: realSleep, onInterrupt: processInterrupts },
   };
 }
 
@@ -48,6 +52,9 @@ program
   .option('--proxy <host:port>', "address of the Kubeport API (default: the current profile's)")
   .option('--user <name>', "local user name (default: the current profile's)")
   .option('--invite <token>', 'one-time invite from tctl users add (first login)')
+  .option('--auth <connector>', "local, github, or a connector's name (default: the last login's, else the proxy's)")
+  .option('--browser <none>', "none: print GitHub's sign-in URL instead of opening a browser")
+  .option('--headless', 'sign in with GitHub on another device, with a code (no browser here)')
   .option('--ttl <duration>', 'how long the certificate should last, e.g. 8h (capped by your roles)')
   .option('--kube-cluster <name>', 'Kubernetes cluster to select')
   .action(async (raw: RawTshFlags) => {

@@ -24,8 +24,8 @@ const pollBody = z.object({ request_id: z.string().regex(/^[0-9a-f]{32}$/, 'use 
 
 const ttlMs = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000);
 
-export function githubRoutes(deps: ServiceDeps): Route[] {
-  const browser = new GitHubBrowserLogin(deps);
+export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void): Route[] {
+  const browser = new GitHubBrowserLogin(deps, log);
   const headless = new GitHubHeadlessLogin(deps);
   return [
     {

@@ -30,7 +30,7 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
   return createRouter(
     [
       { method: 'GET', pattern: '/webapi/ping', handler: async () => json(200, await ping(deps)) },
-      ...githubRoutes(deps),
+      ...githubRoutes(deps, log),
       {
         method: 'POST',
         pattern: '/webapi/local/invite/totp',

@@ -11,6 +11,23 @@ export interface Ping {
   server_time: string;
   proxy: { kube: { enabled: boolean; public_addr: string } };
   ca: { user: string[]; host: string[] };
+  /** How people log in here; proxies from before GitHub login send only `type: 'local'`. */
+  auth?: PingAuth;
+}
+
+export interface AuthConnector {
+  type: 'github' | 'local';
+  name: string;
+  display?: string;
+}
+
+export interface PingAuth {
+  /** The default: 'github' when a GitHub connector is configured, else 'local'. */
+  type: string;
+  /** The default GitHub connector. */
+  github?: { name: string; display?: string };
+  connectors?: AuthConnector[];
+  allow_headless?: boolean;
 }
 
 export interface LoginResponse {
@@ -68,6 +85,7 @@ export function profileFrom(
   login: LoginResponse,
   cert: X509Certificate,
   keys: KeyPair,
+  auth: string,
 ): { profile: Profile; keys: ProfileKeys } {
   const user = safePathPart(cert.subject.match(/^CN=(.*)$/m)?.[1] ?? '', 'the user name');
   return {
@@ -79,6 +97,7 @@ export function profileFrom(
       roles: login.roles,
       traits: login.traits,
       expires: new Date(cert.validTo).toISOString(),
+      auth,
     },
     keys: {
       certPem: login.cert,

@@ -13,6 +13,8 @@ export interface Profile {
   roles: string[];
   traits: Record<string, string[]>;
   expires: string;
+  /** How this login was made: 'local' or a connector's name; the next plain `tsh login` does the same. */
+  auth?: string;
 }
 
 export interface ProfileKeys {

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { KubeportError } from '../core/errors.js';
 import type { Writer } from './commands/deps.js';
+import { INTERRUPTED_EXIT, InterruptedError } from './login-wait.js';
 import { showShortUsageAfterError } from './short-usage.js';
 
 export const USER_ERROR_EXIT = 1;
@@ -37,7 +38,7 @@ export function reportFailure(name: string, error: unknown, stderr: Writer): num
   if (isCommanderError(error)) return error.exitCode;
   if (error instanceof KubeportError) {
     stderr.write(`${name}: ${error.message}\n`);
-    return USER_ERROR_EXIT;
+    return error instanceof InterruptedError ? INTERRUPTED_EXIT : USER_ERROR_EXIT;
   }
   if (isSystemError(error)) {
     stderr.write(`${name}: ${error.message}\n`);

@@ -7,8 +7,10 @@ import { UsageError } from './usage-error.js';
 
 export { UsageError };
 
+/** The command that renews this login: a GitHub login is made again as it was (the profile remembers the connector). */
 export function loginHint(profile: Profile): string {
-  return `${cliCommand('tsh')} login --proxy=${profile.proxy} --user=${profile.user}`;
+  const sso = profile.auth !== undefined && profile.auth !== 'local';
+  return `${cliCommand('tsh')} login --proxy=${profile.proxy}${sso ? '' : ` --user=${profile.user}`}`;
 }
 
 export function currentProfile(store: ProfileStore, proxyFlag?: string): { profile: Profile; keys: ProfileKeys } {

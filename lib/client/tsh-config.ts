@@ -25,6 +25,9 @@ export interface RawTshFlags {
   ttl?: string;
   kubeCluster?: string;
   format?: string;
+  auth?: string;
+  browser?: string;
+  headless?: boolean;
 }
 
 export interface TshFlags {
@@ -34,6 +37,9 @@ export interface TshFlags {
   ttlSeconds?: number;
   kubeCluster?: string;
   format: 'text' | 'json';
+  auth?: string;
+  browser?: 'none';
+  headless?: boolean;
 }
 
 const FORMATS = ['text', 'json'] as const;
@@ -59,7 +65,7 @@ export function tshFlags(raw: RawTshFlags): TshFlags {
   const problems = new Problems();
   const flags: TshFlags = { format: DEFAULT_FORMAT };
   if (raw.proxy !== undefined) flags.proxy = problems.check(() => normalizeProxy(raw.proxy!));
-  for (const name of ['user', 'invite', 'kubeCluster'] as const) {
+  for (const name of ['user', 'invite', 'kubeCluster', 'auth'] as const) {
     const value = raw[name];
     if (value === undefined) continue;
     if (value.trim() === '') problems.add(`--${name === 'kubeCluster' ? 'kube-cluster' : name} is empty`);
@@ -74,6 +80,12 @@ export function tshFlags(raw: RawTshFlags): TshFlags {
     if ((FORMATS as readonly string[]).includes(raw.format)) flags.format = raw.format as TshFlags['format'];
     else problems.add(`--format ${raw.format} is not one of ${FORMATS.join(', ')}`);
   }
+  if (raw.browser !== undefined) {
+    // Teleport's tsh knows one value: none. Anything else would be silently ignored there.
+    if (raw.browser === 'none') flags.browser = 'none';
+    else problems.add(`--browser ${raw.browser} is not known; the one value is none (print the URL instead of opening a browser)`);
+  }
+  if (raw.headless) flags.headless = true;
   problems.throwIfAny();
   return flags;
 }

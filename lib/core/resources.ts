@@ -1,9 +1,9 @@
 // Resource schemas (YAML, as Teleport users write them): role v7/v8 (role-schema.ts), user v2, kube_cluster v3.
 import { z } from 'zod';
 import { DNS_LABEL } from './dns-name.js';
+import { type GitHubConnector, githubConnectorSchema } from './github-connector.js';
 import { metadata, stringList } from './metadata-schema.js';
 import { type Role, roleSchema } from './role-schema.js';
-import { type GitHubConnector, githubConnectorSchema } from './github-connector.js';
 
 export { roleSchema, type Role } from './role-schema.js';
 

@@ -7,7 +7,7 @@ import { checkClientRedirect } from '../core/client-redirect.js';
 import { sealForClient } from '../core/client-seal.js';
 import { KubeportError, accessDenied, badRequest, unauthenticated } from '../core/errors.js';
 import type { GitHubApi } from '../core/ports.js';
-import { publicError } from '../core/public-error.js';
+import { errorDetail, publicError } from '../core/public-error.js';
 import type { ServiceDeps } from './deps.js';
 import { loadConnector } from './github-connectors.js';
 import { GITHUB_SCOPE, type LoginAttemptContext, type PendingLogin, auditLoginFailure, signInWithToken } from './github-sign-in.js';
@@ -46,7 +46,11 @@ export function requireGitHub(deps: ServiceDeps): ServiceDeps & { github: GitHub
 }
 
 export class GitHubBrowserLogin {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    /** Where the detail of an unexpected failure goes; the person sees only that there was one. */
+    private readonly log: (message: string) => void = console.error,
+  ) {}
 
   /** The GitHub authorize URL for a new login; the state stored for it works once, for 10 minutes. */
   async startConsole(request: ConsoleLoginRequest): Promise<{ redirectUrl: string }> {
@@ -111,7 +115,9 @@ export class GitHubBrowserLogin {
       clientUrl.search = new URLSearchParams({ response: JSON.stringify(sealed) }).toString();
       return { kind: 'redirect', location: clientUrl.toString() };
     } catch (error) {
-      const failure = oneLine(publicError(error).message);
+      const shown = publicError(error);
+      const failure = oneLine(shown.message);
+      if (shown.code === 'internal') this.log(`GitHub login callback failed: ${errorDetail(error)}`);
       await auditLoginFailure(this.deps, state.connector, failure, context);
       clientUrl.search = new URLSearchParams({ err: failure }).toString();
       return { kind: 'redirect', location: clientUrl.toString(), failure };

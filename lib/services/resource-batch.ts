@@ -118,16 +118,9 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
         reason: 'exists',
       });
     }
-    // An update may leave the secret out (tctl get never prints it) and keeps the stored one.
-    if (doc.kind === 'github' && !existing && (doc.resource as GitHubConnector).spec.client_secret === undefined) {
+    if (doc.kind === 'github' && (doc.resource as GitHubConnector).spec.client_secret === undefined && !existing) {
       problems.push(
-        invalid(
-          doc.index,
-          doc.kind,
-          doc.name,
-          ['spec', 'client_secret'],
-          "missing; spec.client_secret is required for a new connector (the GitHub OAuth app's client secret)",
-        ),
+        invalid(doc.index, doc.kind, doc.name, ['spec', 'client_secret'], "a new connector needs its OAuth app's client secret"),
       );
     }
     planned.push({ ...doc, existing, replaces: existing !== undefined || builtin });
@@ -174,7 +167,10 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
   return planned.map((p) => ({ kind: p.kind, name: p.name, created: !p.replaces }));
 }
 
-/** The body to store: users get the server's incarnation and revocation time, connectors a sealed secret. */
+/**
+ * The body to store: users get the server's incarnation and revocation time; a GitHub connector's
+ * client secret is sealed, never stored in the clear (left out on update, the stored one stays).
+ */
 async function prepare(deps: ServiceDeps, item: Planned): Promise<unknown> {
   if (item.kind === 'user') return userToStore(deps, item.resource as User, item.existing?.body as User | undefined);
   if (item.kind === 'github') {

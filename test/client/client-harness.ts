@@ -8,9 +8,12 @@ import { adminClient } from '../../lib/client/admin-client.js';
 import { ApiClient } from '../../lib/client/api-client.js';
 import { ADMIN_IDENTITY_FILE } from '../../lib/client/local-data-dir.js';
 import type { TctlDeps, TshDeps, Writer } from '../../lib/client/commands/deps.js';
+import { type LoginWaits, realSleep } from '../../lib/client/login-wait.js';
+import type { BrowserOpener } from '../../lib/client/open-browser.js';
 import { ProfileStore } from '../../lib/client/profile-store.js';
 import { createPrompt } from '../../lib/client/prompt.js';
 import { type RawTctlFlags, tctlConfig } from '../../lib/client/tctl-config.js';
+import type { GitHubApi } from '../../lib/core/ports.js';
 import { apiAudience } from '../../lib/core/signed-request.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
 
@@ -21,8 +24,9 @@ export interface ClientHarness extends ApiHarness {
   addUser(name: string, options: { roles: string[]; kubernetesGroups?: string[] }): Promise<string>;
 }
 
-export async function startClientHarness(): Promise<ClientHarness> {
-  const api = await startApiHarness();
+/** `github`: GitHub's API as the auth handler reaches it (see startApiHarness). */
+export async function startClientHarness(options: { github?: GitHubApi } = {}): Promise<ClientHarness> {
+  const api = await startApiHarness(new Date(), options);
   const admin = await api.identity({ username: 'kubeport-admin', roles: ['editor'] }, { ttlMs: 12 * 3_600_000 });
   const dataDir = mkdtempSync(join(tmpdir(), 'kubeport-data-'));
   writeFileSync(
@@ -65,6 +69,10 @@ export interface TshRun {
   stderr: ReturnType<typeof capture>;
   /** Standard input: write answers, one per line. */
   stdin: PassThrough;
+  /** The URLs tsh asked to open in a browser (when no `openBrowser` was given). */
+  opened: string[];
+  /** Presses Ctrl-C: calls the handlers tsh is listening with. */
+  interrupt(): void;
 }
 
 /**
@@ -74,11 +82,23 @@ export interface TshRun {
 export function tshRun(
   harness: ApiHarness,
   home: string,
-  options: { answer?: (stderrSoFar: string, stdin: PassThrough) => void; homeOverride?: boolean } = {},
+  options: {
+    answer?: (stderrSoFar: string, stdin: PassThrough) => void;
+    homeOverride?: boolean;
+    openBrowser?: BrowserOpener;
+    sleep?: LoginWaits['sleep'];
+    /** Standard error is a terminal (tsh redraws its countdown in place). */
+    tty?: boolean;
+  } = {},
 ): TshRun {
   const stdin = new PassThrough();
   const stdout = capture();
-  const stderr = capture((soFar) => options.answer?.(soFar, stdin));
+  const stderr = Object.assign(
+    capture((soFar) => options.answer?.(soFar, stdin)),
+    { isTTY: options.tty === true },
+  );
+  const opened: string[] = [];
+  const interruptHandlers = new Set<() => void>();
   const config = {
     home: join(home, '.tsh'),
     kubeconfig: join(home, '.kube', 'config'),
@@ -92,8 +112,16 @@ export function tshRun(
     clock: harness.clock,
     api: (proxy, audience) => new ApiClient(proxy, audience, harness.clock),
     execPlugin: { command: '/usr/bin/node', args: ['/opt/kubeport/cli/tsh.mjs'] },
+    openBrowser: options.openBrowser ?? ((url) => opened.push(url)),
+    waits: {
+      sleep: options.sleep ?? realSleep,
+      onInterrupt: (handler) => {
+        interruptHandlers.add(handler);
+        return () => interruptHandlers.delete(handler);
+      },
+    },
   };
-  return { deps, stdout, stderr, stdin };
+  return { deps, stdout, stderr, stdin, opened, interrupt: () => interruptHandlers.forEach((handler) => handler()) };
 }
 
 /** tctl's dependencies for one run in this process, signing with the harness's admin identity. */

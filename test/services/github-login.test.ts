@@ -110,7 +110,7 @@ describe('GitHub browser login', () => {
     expect((await g.browserLogin()).login?.username).toBe('roundtrip');
     const fresh = { ...(shown as object), metadata: { name: 'nosecret' } };
     const e = await refusal(g.admin('POST', '/webapi/admin/resources', { document: fresh }));
-    expect(e.message).toContain('spec.client_secret is required for a new connector');
+    expect(e.message).toContain("spec.client_secret: a new connector needs its OAuth app's client secret");
   });
 
   it('caps the TTL at the roles’ max_session_ttl (as Teleport caps a login) and says so in expires', async () => {

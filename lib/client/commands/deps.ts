@@ -3,6 +3,8 @@
 // of their choosing and writers they read back.
 import type { Clock } from '../../core/ports.js';
 import type { AdminClient } from '../admin-client.js';
+import type { BrowserOpener } from '../open-browser.js';
+import type { LoginWaits } from '../login-wait.js';
 import type { ApiClient } from '../api-client.js';
 import type { ProfileStore } from '../profile-store.js';
 import type { Prompt } from '../prompt.js';
@@ -10,6 +12,8 @@ import type { TshConfig } from '../tsh-config.js';
 
 export interface Writer {
   write(text: string): unknown;
+  /** True for a terminal: tsh then redraws a countdown in place instead of printing lines. */
+  readonly isTTY?: boolean;
 }
 
 export interface Output {
@@ -32,6 +36,10 @@ export interface TshDeps extends CommandDeps {
   prompt: Prompt;
   /** How kubectl starts `tsh kube credentials`: a program and the arguments before the command's own. */
   execPlugin: { command: string; args: string[] };
+  /** Opens GitHub's sign-in page for tsh login (best effort; the URL is printed as well). */
+  openBrowser: BrowserOpener;
+  /** How tsh login waits for a person: sleeping, and Ctrl-C. */
+  waits: LoginWaits;
 }
 
 export interface TctlDeps extends CommandDeps {

@@ -1,11 +1,15 @@
-// tsh login: with an invite, enroll (TOTP secret, then a password); without, password and code.
-// Either way the key pair is made here and only its public half is sent; the certificate that
-// comes back is checked, kept as the profile, and kubectl is pointed at the user's clusters.
-import { listClusters, requireCluster, writeKubeconfig } from '../kube-clusters.js';
-import { type LoginResponse, checkIssuedCertificate, newKeyPair, ping, profileFrom } from '../login.js';
-import { askCode, askNewPassword } from '../login-prompts.js';
-import { statusTable } from '../status-table.js';
+// tsh login: a local user (password and code, or an invite) or GitHub (in a browser, or headless
+// from another device), as --auth, the last login and the proxy's default decide. Either way the
+// key pair is made here and only its public half is sent; the certificate that comes back is
+// checked, kept as the profile, and kubectl is pointed at the user's clusters.
+import { chooseAuth } from '../auth-choice.js';
+import { browserLogin } from '../browser-login.js';
 import { cliCommand } from '../command-hint.js';
+import { headlessLogin } from '../headless-login.js';
+import { listClusters, requireCluster, writeKubeconfig } from '../kube-clusters.js';
+import { localLogin } from '../local-login.js';
+import { type LoginResponse, checkIssuedCertificate, newKeyPair, ping, profileFrom } from '../login.js';
+import { statusTable } from '../status-table.js';
 import { UsageError } from '../usage-error.js';
 import type { TshDeps } from './deps.js';
 
@@ -16,60 +20,40 @@ export interface TshLoginOptions {
   invite?: string;
   ttlSeconds?: number;
   kubeCluster?: string;
+  /** local, github (the default GitHub connector) or a connector's name. */
+  auth?: string;
+  /** 'none': print GitHub's sign-in URL instead of opening a browser. */
+  browser?: 'none';
+  /** GitHub's device flow: sign in on another device with a code. */
+  headless?: boolean;
 }
 
-/** The proxy and user to log in as: the flags, else the current profile's (also after it expired). */
-function target(options: TshLoginOptions, deps: TshDeps): { proxy: string; user?: string } {
-  const current = deps.store.current();
-  const proxy = options.proxy ?? current;
-  if (!proxy) throw new UsageError(`no previous login to reuse; run: ${cliCommand('tsh')} login --proxy=HOST:PORT --user=NAME`);
-  const previous = deps.store.load(proxy)?.profile;
-  const user = options.user ?? (options.invite ? undefined : previous?.user);
-  return { proxy, ...(user ? { user } : {}) };
+function targetProxy(options: TshLoginOptions, deps: TshDeps): string {
+  const proxy = options.proxy ?? deps.store.current();
+  if (!proxy) throw new UsageError(`no previous login to reuse; run: ${cliCommand('tsh')} login --proxy=HOST:PORT`);
+  return proxy;
 }
 
 export async function run(options: TshLoginOptions, deps: TshDeps): Promise<void> {
-  const { proxy, user: knownUser } = target(options, deps);
+  const proxy = targetProxy(options, deps);
+  const previous = deps.store.load(proxy)?.profile;
   const api = deps.api(proxy);
   const pingAnswer = await ping(api);
-  const user = knownUser ?? (await deps.prompt.ask('User: '));
+  const choice = chooseAuth(options, pingAnswer, previous?.auth);
   const keys = newKeyPair();
-  const ttl = options.ttlSeconds ? { ttl_seconds: options.ttlSeconds } : {};
   let answer: LoginResponse;
-  if (options.invite) {
-    const enrollment = await api.call<{ otpauth_uri: string }>('POST', '/webapi/local/invite/totp', { user, invite: options.invite });
-    deps.out.stderr.write(
-      `\nWelcome, ${user}. Add this account to your authenticator app (TOTP):\n  ${enrollment.otpauth_uri}\n` +
-        '(Added it on an earlier try with this invite? It is the same account: use its code.)\n',
-    );
-    if (deps.prompt.interactive) {
-      // Loaded only here: drawing a QR code is the one thing qrcode is for.
-      const qrcode = await import('qrcode');
-      deps.out.stderr.write(`${await qrcode.toString(enrollment.otpauth_uri, { type: 'terminal', small: true })}\n`);
-    }
-    const password = await askNewPassword(deps.prompt, deps.out.stderr);
-    const code = await askCode(deps.prompt, deps.out.stderr);
-    answer = await api.call<LoginResponse>('POST', '/webapi/local/invite/complete', {
-      user,
-      invite: options.invite,
-      password,
-      totp_code: code,
-      public_key: keys.publicKeyPem,
-      ...ttl,
-    });
+  if (choice.kind === 'local') {
+    // The last login's user, unless this is a first login with an invite or the last was GitHub's.
+    const remembered = options.invite || (previous?.auth !== undefined && previous.auth !== 'local') ? undefined : previous?.user;
+    const user = options.user ?? remembered ?? (await deps.prompt.ask('User: '));
+    answer = await localLogin(deps, api, keys, { user, ...pick(options, 'invite', 'ttlSeconds') });
+  } else if (options.headless) {
+    answer = await headlessLogin(deps, api, keys, { connector: choice.connector, ...pick(options, 'ttlSeconds') });
   } else {
-    const password = await deps.prompt.ask(`Password for ${user}: `, { secret: true });
-    const code = await askCode(deps.prompt, deps.out.stderr);
-    answer = await api.call<LoginResponse>('POST', '/webapi/local/login', {
-      user,
-      password,
-      totp_code: code,
-      public_key: keys.publicKeyPem,
-      ...ttl,
-    });
+    answer = await browserLogin(deps, api, keys, { connector: choice.connector, ...pick(options, 'ttlSeconds', 'browser') });
   }
   const cert = checkIssuedCertificate(answer.cert, keys, pingAnswer);
-  const saved = profileFrom(proxy, pingAnswer, answer, cert, keys);
+  const saved = profileFrom(proxy, pingAnswer, answer, cert, keys, choice.kind === 'local' ? 'local' : choice.connector.name);
   deps.store.save(saved.profile, saved.keys);
   const clusters = await listClusters(deps, saved.profile, saved.keys);
   if (options.kubeCluster) requireCluster(clusters, options.kubeCluster);
@@ -77,4 +61,11 @@ export async function run(options: TshLoginOptions, deps: TshDeps): Promise<void
   deps.out.stdout.write(statusTable(saved.profile, cert, deps.clock.now()));
   if (selected) deps.out.stdout.write(`\nLogged into Kubernetes cluster ${selected}. Try: kubectl get pods\n`);
   else deps.out.stdout.write('\nYour roles allow no Kubernetes cluster yet; ask an admin.\n');
+}
+
+/** The options among `keys` that are set (exactOptionalPropertyTypes keeps undefined out). */
+function pick<K extends keyof TshLoginOptions>(options: TshLoginOptions, ...keys: K[]): { [P in K]?: NonNullable<TshLoginOptions[P]> } {
+  const out: { [P in K]?: NonNullable<TshLoginOptions[P]> } = {};
+  for (const key of keys) if (options[key] !== undefined) out[key] = options[key] as NonNullable<TshLoginOptions[K]>;
+  return out;
 }
