@@ -92,11 +92,11 @@ function measure(rolesFor: () => Role[]): { p50: number; p99: number; perSecond:
 
 const row = (title: string, r: { p50: number; p99: number; perSecond: number }) =>
   process.stdout.write(
-    `  ${title.padEnd(44)}p50 ${r.p50.toFixed(2).padStart(6)} µs   p99 ${r.p99.toFixed(2).padStart(6)} µs   ${r.perSecond.toLocaleString('en-US').padStart(9)} decisions/s\n`,
+    `  ${title.padEnd(48)}p50 ${r.p50.toFixed(2).padStart(6)} µs   p99 ${r.p99.toFixed(2).padStart(6)} µs   ${r.perSecond.toLocaleString('en-US').padStart(9)} decisions/s\n`,
   );
 
 process.stdout.write(`role decision (checkKubeResourceAccess, ${ROLES} roles, allowed by the last one)\n`);
-process.stdout.write(`  first call (compiles ${ROLES} roles)           ${coldUs.toFixed(0)} µs\n`);
+process.stdout.write(`  first call (compiles ${ROLES} roles)               ${coldUs.toFixed(0)} µs\n`);
 // The agent's role cache hands out the same list while it is fresh: cluster labels are matched once per list.
 row(
   'same role list (agent role cache)',
