@@ -45,10 +45,27 @@ export async function authorize(
   return { cluster, principals: resolveImpersonation(identity.username, granted, asked) };
 }
 
+/**
+ * The self-reviews (kubectl auth whoami, auth can-i) describe the caller to the caller and change
+ * nothing, so kubernetes_resources do not gate them: a role narrowed to pods still lets its
+ * user see who the cluster takes them for. The cluster's labels still decide.
+ */
+const SELF_REVIEWS = new Set([
+  'authentication.k8s.io/selfsubjectreviews',
+  'authorization.k8s.io/selfsubjectaccessreviews',
+  'authorization.k8s.io/selfsubjectrulesreviews',
+]);
+
+function isSelfReview(request: KubeRequestInfo): boolean {
+  const plain = request.verb === 'create' && request.namespace === '' && request.name === '' && request.subresource === '';
+  return plain && SELF_REVIEWS.has(`${request.apiGroup}/${request.resource}`);
+}
+
 /** kubernetes_resources against what the request does; a refusal in the API server's words. */
 function checkRequest(identity: CertifiedIdentity, roles: Role[], cluster: ClusterView, request: KubeRequestInfo): void {
+  const checked = isSelfReview(request) ? { ...request, isResourceRequest: false } : request;
   try {
-    checkKubeResourceAccess(roles, identity.traits, cluster, request);
+    checkKubeResourceAccess(roles, identity.traits, cluster, checked);
   } catch (error) {
     if (error instanceof KubeportError && error.code === 'access_denied') {
       // The API server's sentence already says what was asked; the roles' part says which rule refused.

@@ -83,6 +83,24 @@ spec:
       expect((await h.request('/k8s/dev/version', { credentials: reader })).status).toBe(200);
     });
 
+    it.each([
+      '/k8s/dev/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      '/k8s/dev/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+    ])('lets the self-review %s through: it shows the caller only', async (path) => {
+      const body = JSON.stringify({
+        kind: path.includes('access') ? 'SelfSubjectAccessReview' : 'SelfSubjectReview',
+        apiVersion: path.includes('access') ? 'authorization.k8s.io/v1' : 'authentication.k8s.io/v1',
+        spec: { resourceAttributes: { verb: 'list', resource: 'pods', namespace: 'default' } },
+      });
+      const res = await h.request(path, {
+        credentials: reader,
+        method: 'POST',
+        body,
+        headers: [['Content-Type', 'application/json']],
+      });
+      expect(res.status, res.body).toBe(201);
+    });
+
     it("refuses another namespace with the API server's Forbidden Status naming the role", async () => {
       const res = await refused('/k8s/dev/api/v1/namespaces/kube-system/pods?limit=500', reader);
       expect(res.status).toBe(403);
@@ -108,6 +126,13 @@ spec:
       ['the namespace object itself', 'GET', '/k8s/dev/api/v1/namespaces/default'],
       ['logs (pods/log is get on pods, but exec is not)', 'POST', `${DEFAULT_PODS}/web-0/exec?command=sh&stdout=true`],
       ['a port-forward', 'POST', `${DEFAULT_PODS}/web-0/portforward`],
+      [
+        'a token for a service account (create, but no self-review)',
+        'POST',
+        '/k8s/dev/api/v1/namespaces/default/serviceaccounts/default/token',
+      ],
+      ['a review of another subject', 'POST', '/k8s/dev/apis/authorization.k8s.io/v1/subjectaccessreviews'],
+      ['a self-review deleted, which is no self-review', 'DELETE', '/k8s/dev/apis/authentication.k8s.io/v1/selfsubjectreviews/x'],
       ['a proxy to the pod', 'GET', `${DEFAULT_PODS}/web-0:8080/proxy/`],
       ['an escaped namespace', 'GET', '/k8s/dev/api/v1/namespaces/%6bube-system/pods'],
       ['an OPTIONS request, which has no Kubernetes verb', 'OPTIONS', DEFAULT_PODS],
