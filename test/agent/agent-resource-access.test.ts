@@ -183,6 +183,7 @@ spec:
       ['secrets with a trailing slash', 'GET', '/k8s/dev/api/v1/namespaces/default/secrets/'],
       ['a HEAD of a secret', 'HEAD', '/k8s/dev/api/v1/namespaces/default/secrets/db-password'],
       ['pods in kube-system', 'GET', '/k8s/dev/api/v1/namespaces/kube-system/pods'],
+      ['pods across all namespaces (the answer would hold kube-system)', 'GET', '/k8s/dev/api/v1/pods?watch=1'],
       ['kube-system spelled with an escape', 'GET', '/k8s/dev/api/v1/namespaces/kube-syst%65m/pods'],
       ['the kube-system namespace object', 'DELETE', '/k8s/dev/api/v1/namespaces/kube-system'],
       ['the kube-system namespace status', 'PUT', '/k8s/dev/api/v1/namespaces/kube-system/status'],
