@@ -25,6 +25,8 @@ export interface AuthorizeDeps {
 export interface Decision {
   cluster: UpstreamCluster;
   principals: KubePrincipals;
+  /** Why the same roles would refuse another request on this cluster (kubectl auth can-i), or undefined. */
+  refusal(other: KubeRequestInfo): string | undefined;
 }
 
 export async function authorize(
@@ -42,7 +44,16 @@ export async function authorize(
   const view: ClusterView = { name: cluster.name, labels: cluster.labels };
   const granted = kubePrincipals(identity, roles, view);
   checkRequest(identity, roles, view, request);
-  return { cluster, principals: resolveImpersonation(identity.username, granted, asked) };
+  const refusal = (other: KubeRequestInfo) => {
+    try {
+      checkKubeResourceAccess(roles, identity.traits, view, other);
+      return undefined;
+    } catch (error) {
+      if (error instanceof KubeportError && error.code === 'access_denied') return error.message;
+      throw error;
+    }
+  };
+  return { cluster, principals: resolveImpersonation(identity.username, granted, asked), refusal };
 }
 
 /**

@@ -101,6 +101,39 @@ spec:
       expect(res.status, res.body).toBe(201);
     });
 
+    it('answers kubectl auth can-i "no" itself, with the rule, for a request the roles refuse', async () => {
+      const review = (namespace: string, verb: string) =>
+        JSON.stringify({
+          kind: 'SelfSubjectAccessReview',
+          apiVersion: 'authorization.k8s.io/v1',
+          spec: { resourceAttributes: { verb, resource: 'pods', namespace } },
+        });
+      const ask = (body: string) =>
+        h.request('/k8s/dev/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+          credentials: reader,
+          method: 'POST',
+          body,
+          headers: [['Content-Type', 'application/json']],
+        });
+      const before = upstreamCount();
+      const refused = await ask(review('kube-system', 'list'));
+      expect(refused.status).toBe(201);
+      expect(upstreamCount()).toBe(before);
+      const answer = JSON.parse(refused.body);
+      expect(answer).toMatchObject({
+        kind: 'SelfSubjectAccessReview',
+        apiVersion: 'authorization.k8s.io/v1',
+        spec: { resourceAttributes: { verb: 'list', resource: 'pods', namespace: 'kube-system' } },
+        status: { allowed: false },
+      });
+      expect(answer.status.reason).toMatch(/^access to list pods in namespace "kube-system" denied: .*pod-reader/);
+      expect(JSON.parse((await ask(review('default', 'delete'))).body).status.allowed).toBe(false);
+      // What the roles allow, the cluster's own RBAC answers.
+      const allowed = await ask(review('default', 'list'));
+      expect(upstreamCount()).toBe(before + 1);
+      expect(JSON.parse(allowed.body).status.allowed).toBe(true);
+    });
+
     it("refuses another namespace with the API server's Forbidden Status naming the role", async () => {
       const res = await refused('/k8s/dev/api/v1/namespaces/kube-system/pods?limit=500', reader);
       expect(res.status).toBe(403);
