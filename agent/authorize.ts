@@ -2,10 +2,12 @@
 // are now (cached briefly), so a role change reaches certificates already issued and open streams.
 import { KubeportError, notFound } from '../lib/core/errors.js';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
+import { BACKDATE_MS } from '../lib/core/certificate-template.js';
 import {
   type ClusterView,
   type ImpersonationRequest,
   type KubePrincipals,
+  checkSessionTtl,
   kubePrincipals,
   resolveImpersonation,
 } from '../lib/core/kube-access.js';
@@ -43,6 +45,8 @@ export async function authorize(
   const roles = await deps.loadRoles(identity.roles);
   const view: ClusterView = { name: cluster.name, labels: cluster.labels };
   const granted = kubePrincipals(identity, roles, view);
+  // A role shortened after login refuses certificates that outlive its max_session_ttl (Teleport does too).
+  checkSessionTtl(roles, view, identity.notAfter.getTime() - identity.notBefore.getTime() - BACKDATE_MS, identity.traits);
   checkRequest(identity, roles, view, request);
   const refusal = (other: KubeRequestInfo) => {
     try {

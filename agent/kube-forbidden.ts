@@ -13,12 +13,13 @@ export interface ForbiddenDetails {
 }
 
 export class KubeForbiddenError extends KubeportError {
-  readonly details: ForbiddenDetails;
+  /** Not `details`: KubeportError's details are the problem list the HTTP API shows. */
+  readonly statusDetails: ForbiddenDetails;
 
   constructor(message: string, details: ForbiddenDetails) {
     super('access_denied', message);
     this.name = 'KubeForbiddenError';
-    this.details = details;
+    this.statusDetails = details;
   }
 }
 

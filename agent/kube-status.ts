@@ -50,7 +50,7 @@ export function kubeStatus(code: number, message: string, retryAfterSeconds?: nu
 export function statusFromError(error: unknown, log: (message: string) => void): KubeStatus {
   const shown = publicError(error, 'Kubeport agent internal error; its log has the details');
   if (shown.code === 'internal') log(`agent internal error: ${errorDetail(error)}`);
-  const details = error instanceof KubeForbiddenError ? error.details : undefined;
+  const details = error instanceof KubeForbiddenError ? error.statusDetails : undefined;
   return kubeStatus(shown.httpStatus, shown.message, shown.retryAfterSeconds, details);
 }
 

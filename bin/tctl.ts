@@ -17,6 +17,7 @@ interface Commands {
   'tctl-users-add': typeof import('../lib/client/commands/tctl-users-add.js');
   'tctl-users-ls': typeof import('../lib/client/commands/tctl-users-ls.js');
   'tctl-users-rm': typeof import('../lib/client/commands/tctl-users-rm.js');
+  'tctl-users-update': typeof import('../lib/client/commands/tctl-users-update.js');
   'tctl-get': typeof import('../lib/client/commands/tctl-get.js');
   'tctl-create': typeof import('../lib/client/commands/tctl-create.js');
   'tctl-rm': typeof import('../lib/client/commands/tctl-rm.js');
@@ -63,6 +64,22 @@ users
   .description('list users')
   .action(async () => command('tctl-users-ls').run({}, deps()));
 users
+  .command('update <name>')
+  .description("replace a user's roles or Kubernetes groups and users (an empty list clears one)")
+  .option('--set-roles <roles>', 'comma-separated roles, replacing the current ones')
+  .option('--set-kubernetes-groups <groups>', 'comma-separated Kubernetes groups (trait kubernetes_groups)')
+  .option('--set-kubernetes-users <users>', 'comma-separated Kubernetes users (trait kubernetes_users)')
+  .action(async (name: string, flags: { setRoles?: string; setKubernetesGroups?: string; setKubernetesUsers?: string }) => {
+    const given = (value: string | undefined) => (value === undefined ? undefined : listFlag(value));
+    const options = {
+      name,
+      ...(flags.setRoles !== undefined ? { roles: given(flags.setRoles)! } : {}),
+      ...(flags.setKubernetesGroups !== undefined ? { kubernetesGroups: given(flags.setKubernetesGroups)! } : {}),
+      ...(flags.setKubernetesUsers !== undefined ? { kubernetesUsers: given(flags.setKubernetesUsers)! } : {}),
+    };
+    await command('tctl-users-update').run(options, deps());
+  });
+users
   .command('rm <name>')
   .description('remove a user')
   .action(async (name: string) => command('tctl-users-rm').run({ name }, deps()));
@@ -89,13 +106,14 @@ program
 
 program
   .command('get <resource>')
-  .description('print resources as YAML: role, user, kube_cluster, optionally KIND/NAME')
-  .action(async (resource: string) => command('tctl-get').run({ resource }, deps()));
+  .description('print resources: KIND or KIND/NAME (roles, users, kube_clusters, github connectors)')
+  .option('--format <format>', 'yaml, json or text', 'yaml')
+  .action(async (resource: string, flags: { format: string }) => command('tctl-get').run({ resource, format: flags.format }, deps()));
 program
   .command('create')
   .description('create or update resources from a YAML file')
   .requiredOption('-f, --file <file>', 'YAML file with one or more resources')
-  .option('--force', 'overwrite existing resources')
+  .option('--force', 'replace resources that exist')
   .action(async (flags: { file: string; force?: boolean }) =>
     command('tctl-create').run({ file: flags.file, force: flags.force === true }, deps()),
   );

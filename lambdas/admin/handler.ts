@@ -1,29 +1,45 @@
-// The admin function: tctl's API. Every call is a signed request by an identity whose roles allow it.
+// The admin function: tctl's API. Every call is a signed request by an identity whose roles'
+// rules allow it (lib/services/admin-authorization.ts); every change is audited by the service.
 import { z } from 'zod';
+import { badRequest } from '../../lib/core/errors.js';
 import type { CertifiedIdentity } from '../../lib/core/identity.js';
+import { resolveKind, unknownKindMessage } from '../../lib/core/resource-kinds.js';
+import type { ResourceKind } from '../../lib/core/resources.js';
 import { AdminService } from '../../lib/services/admin.js';
+import { type AdminVerb, authorize } from '../../lib/services/admin-authorization.js';
+import { getResources, removeResource } from '../../lib/services/admin-resources.js';
 import type { ServiceDeps } from '../../lib/services/deps.js';
+import { createResources } from '../../lib/services/resource-batch.js';
 import { signedCaller } from '../signed-caller.js';
 import { type ApiHandler, type RouteContext, createRouter, json, parseBody } from '../http.js';
 
+const names = z.array(z.string()).max(64);
 const addUserBody = z.object({
   name: z.string().min(1).max(253),
-  roles: z.array(z.string()).max(64),
-  kubernetes_groups: z.array(z.string()).max(64).default([]),
-  kubernetes_users: z.array(z.string()).max(64).default([]),
+  roles: names,
+  kubernetes_groups: names.default([]),
+  kubernetes_users: names.default([]),
 });
+const updateUserBody = z.object({ roles: names.optional(), kubernetes_groups: names.optional(), kubernetes_users: names.optional() });
+// `document` (one) is what earlier tctl versions send; `documents` is a whole file, checked together.
 const createBody = z.object({
-  document: z.unknown(),
+  document: z.unknown().optional(),
+  documents: z.array(z.unknown()).max(500).optional(),
   source: z.string().max(1024).default('input'),
   overwrite: z.boolean().default(false),
 });
 
+function kindParam(ctx: RouteContext): ResourceKind {
+  const kind = resolveKind(ctx.params.kind!);
+  if (!kind) throw badRequest(unknownKindMessage(ctx.params.kind!));
+  return kind;
+}
+
 export function createAdminHandler(deps: ServiceDeps, log?: (message: string) => void): ApiHandler {
   const admin = new AdminService(deps);
-  const caller = (ctx: RouteContext): Promise<CertifiedIdentity> => signedCaller(deps, ctx);
-  const allowed = async (ctx: RouteContext, resource: string, verb: string) => {
-    const identity = await caller(ctx);
-    await admin.authorize(identity, resource, verb);
+  const allowed = async (ctx: RouteContext, ...checks: [string, AdminVerb][]): Promise<CertifiedIdentity> => {
+    const identity = await signedCaller(deps, ctx);
+    await authorize(deps.resources, identity, checks);
     return identity;
   };
   return createRouter(
@@ -32,7 +48,7 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
         method: 'POST',
         pattern: '/webapi/admin/users',
         handler: async (ctx) => {
-          const identity = await allowed(ctx, 'user', 'create');
+          const identity = await allowed(ctx, ['user', 'create']);
           const body = parseBody(addUserBody, ctx.body);
           const result = await admin.addUser(identity, {
             name: body.name,
@@ -47,15 +63,29 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
         method: 'GET',
         pattern: '/webapi/admin/users',
         handler: async (ctx) => {
-          await allowed(ctx, 'user', 'list');
+          await allowed(ctx, ['user', 'list'], ['user', 'read']);
           return json(200, { items: await admin.listUsers() });
+        },
+      },
+      {
+        method: 'POST',
+        pattern: '/webapi/admin/users/{name}/update',
+        handler: async (ctx) => {
+          const identity = await allowed(ctx, ['user', 'update']);
+          const body = parseBody(updateUserBody, ctx.body);
+          const user = await admin.updateUser(identity, ctx.params.name!, {
+            ...(body.roles ? { roles: body.roles } : {}),
+            ...(body.kubernetes_groups ? { kubernetesGroups: body.kubernetes_groups } : {}),
+            ...(body.kubernetes_users ? { kubernetesUsers: body.kubernetes_users } : {}),
+          });
+          return json(200, { user });
         },
       },
       {
         method: 'POST',
         pattern: '/webapi/admin/users/{name}/reset',
         handler: async (ctx) => {
-          const result = await admin.resetUser(await allowed(ctx, 'user', 'update'), ctx.params.name!);
+          const result = await admin.resetUser(await allowed(ctx, ['user', 'update']), ctx.params.name!);
           return json(200, { user: result.user, invite: result.invite, expires: result.expires });
         },
       },
@@ -63,7 +93,7 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
         method: 'POST',
         pattern: '/webapi/admin/users/{name}/unlock',
         handler: async (ctx) => {
-          const { failuresCleared } = await admin.unlockUser(await allowed(ctx, 'user', 'update'), ctx.params.name!);
+          const { failuresCleared } = await admin.unlockUser(await allowed(ctx, ['user', 'update']), ctx.params.name!);
           return json(200, { unlocked: ctx.params.name, failures_cleared: failuresCleared });
         },
       },
@@ -71,8 +101,7 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
         method: 'GET',
         pattern: '/webapi/admin/status',
         handler: async (ctx) => {
-          const identity = await allowed(ctx, 'user', 'list');
-          await admin.authorize(identity, 'role', 'list');
+          await allowed(ctx, ['user', 'list'], ['role', 'list']);
           return json(200, await admin.counts());
         },
       },
@@ -80,7 +109,7 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
         method: 'DELETE',
         pattern: '/webapi/admin/users/{name}',
         handler: async (ctx) => {
-          await admin.removeUser(await allowed(ctx, 'user', 'delete'), ctx.params.name!);
+          await admin.removeUser(await allowed(ctx, ['user', 'delete']), ctx.params.name!);
           return json(200, { removed: ctx.params.name });
         },
       },
@@ -88,36 +117,45 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
         method: 'GET',
         pattern: '/webapi/admin/resources/{kind}',
         handler: async (ctx) => {
-          await allowed(ctx, ctx.params.kind!, 'list');
-          return json(200, { items: await admin.getResources(ctx.params.kind!) });
+          const kind = kindParam(ctx);
+          // Listing shows every field, so it needs read as well, as in Teleport.
+          await allowed(ctx, [kind, 'list'], [kind, 'read']);
+          return json(200, { items: await getResources(deps, kind) });
         },
       },
       {
         method: 'GET',
         pattern: '/webapi/admin/resources/{kind}/{name}',
         handler: async (ctx) => {
-          await allowed(ctx, ctx.params.kind!, 'read');
-          return json(200, { items: await admin.getResources(ctx.params.kind!, ctx.params.name!) });
+          const kind = kindParam(ctx);
+          await allowed(ctx, [kind, 'read']);
+          return json(200, { items: await getResources(deps, kind, ctx.params.name!) });
         },
       },
       {
         method: 'POST',
         pattern: '/webapi/admin/resources',
         handler: async (ctx) => {
+          const identity = await signedCaller(deps, ctx);
           const body = parseBody(createBody, ctx.body);
-          const kind =
-            typeof body.document === 'object' && body.document !== null ? String((body.document as { kind?: unknown }).kind) : 'unknown';
-          const identity = await allowed(ctx, kind, 'create');
-          const result = await admin.createResource(identity, body.document, body.source, body.overwrite);
-          return json(result.created ? 201 : 200, result);
+          const documents = body.documents ?? (body.document === undefined ? [] : [body.document]);
+          const results = await createResources(deps, identity, { documents, source: body.source, overwrite: body.overwrite });
+          return json(results.some((r) => r.created) ? 201 : 200, { results });
         },
       },
       {
         method: 'DELETE',
         pattern: '/webapi/admin/resources/{kind}/{name}',
         handler: async (ctx) => {
-          await admin.removeResource(await allowed(ctx, ctx.params.kind!, 'delete'), ctx.params.kind!, ctx.params.name!);
-          return json(200, { removed: `${ctx.params.kind}/${ctx.params.name}` });
+          const kind = kindParam(ctx);
+          const identity = await allowed(ctx, [kind, 'delete']);
+          const name = ctx.params.name!;
+          if (kind === 'user') {
+            await admin.removeUser(identity, name);
+            return json(200, { removed: `user/${name}` });
+          }
+          const { revertedToBuiltin } = await removeResource(deps, identity, kind, name);
+          return json(200, { removed: `${kind}/${name}`, reverted_to_builtin: revertedToBuiltin });
         },
       },
     ],

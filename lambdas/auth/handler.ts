@@ -58,7 +58,10 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
           const identity = await signedCaller(deps, ctx);
           const roles = await loadRoles(deps.resources, identity.roles);
           const clusters = (await deps.resources.list<KubeCluster>('kube_cluster')).map((r) => r.body);
-          const visible = clusters.filter((c) => clusterAllowed(roles, { name: c.metadata.name, labels: c.metadata.labels ?? {} }));
+          const visible = clusters.filter((c) =>
+            // Traits, because a role's kubernetes_labels may be templates ({{external.team}}).
+            clusterAllowed(roles, { name: c.metadata.name, labels: c.metadata.labels ?? {} }, identity.traits),
+          );
           return json(200, { clusters: visible.map((c) => ({ name: c.metadata.name, labels: c.metadata.labels ?? {} })) });
         },
       },

@@ -22,6 +22,8 @@ export class ClientError extends KubeportError {
     readonly status?: number,
     /** The code the proxy answered with, when it did. */
     readonly serverCode?: string,
+    /** The problems one by one, when the proxy listed several. */
+    readonly problems?: unknown[],
   ) {
     super((status !== undefined && codeForStatus[status]) || 'bad_request', message);
     this.name = 'ClientError';
@@ -75,12 +77,13 @@ export class ApiClient {
       );
     }
     if (!response.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string } }).error;
+      const error = (parsed as { error?: { code?: string; message?: string; details?: unknown[] } }).error;
       const retry = response.headers.get('retry-after');
       throw new ClientError(
         error?.message ?? `the proxy answered ${response.status}${retry ? `; retry in ${retry} s` : ''}`,
         response.status,
         error?.code,
+        Array.isArray(error?.details) ? error.details : undefined,
       );
     }
     return parsed as T;

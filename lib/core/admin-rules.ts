@@ -1,33 +1,31 @@
-// Admin rules (allow/deny `rules: [{resources, verbs}]`): what tctl may do. Deny wins; '*'
-// matches every resource or verb, as in Teleport.
-import type { Role } from './role-schema.js';
+// What tctl may do: a role's `rules` (resources × verbs), as Teleport's. Deny wins over allow;
+// '*' matches every resource or verb.
+import type { Role } from './resources.js';
 
-type Rule = { resources: string[]; verbs: string[] };
-
-function ruleMatches(rule: Rule, resource: string, verb: string): boolean {
-  return (rule.resources.includes('*') || rule.resources.includes(resource)) && (rule.verbs.includes('*') || rule.verbs.includes(verb));
+interface Rule {
+  resources: string[];
+  verbs: string[];
 }
 
-function denyingRole(roles: Role[], resource: string, verb: string): { role: Role; rule: Rule } | undefined {
-  for (const role of roles) {
-    for (const rule of role.spec.deny.rules ?? []) if (ruleMatches(rule, resource, verb)) return { role, rule };
-  }
-  return undefined;
-}
+const matches = (rule: Rule, resource: string, verb: string) =>
+  (rule.resources.includes('*') || rule.resources.includes(resource)) && (rule.verbs.includes('*') || rule.verbs.includes(verb));
+
+const denyingRole = (roles: Role[], resource: string, verb: string) =>
+  roles.find((role) => (role.spec.deny.rules ?? []).some((rule) => matches(rule, resource, verb)));
 
 export function rulesAllow(roles: Role[], resource: string, verb: string): boolean {
   if (denyingRole(roles, resource, verb)) return false;
-  return roles.some((role) => (role.spec.allow.rules ?? []).some((rule) => ruleMatches(rule, resource, verb)));
+  return roles.some((role) => (role.spec.allow.rules ?? []).some((rule) => matches(rule, resource, verb)));
 }
 
-/** Why `verb` on `resource` is refused, naming the deny rule or the missing allow rule; '' when allowed. */
+/** Why `verb` on `resource` is refused, naming the rule that is missing or the role that denies it. */
 export function ruleDenial(roles: Role[], resource: string, verb: string): string {
-  const denied = denyingRole(roles, resource, verb);
-  const action = `access denied to perform action "${verb}" on "${resource}"`;
-  if (denied) {
-    return `${action}: role "${denied.role.metadata.name}" denies it with deny rule {resources: [${denied.rule.resources.join(', ')}], verbs: [${denied.rule.verbs.join(', ')}]}`;
+  const denying = denyingRole(roles, resource, verb);
+  if (denying) {
+    return `role ${denying.metadata.name} denies ${verb} on ${resource} (a deny rule matches); an admin can remove that rule from role ${denying.metadata.name}`;
   }
-  if (rulesAllow(roles, resource, verb)) return '';
-  const names = roles.map((role) => role.metadata.name).join(', ') || 'none';
-  return `${action}: none of your roles (${names}) has an allow rule for it; an admin can add {resources: [${resource}], verbs: [${verb}]} to allow.rules of one of them (the editor role allows everything)`;
+  const names = roles.map((role) => role.metadata.name);
+  const fix = `an admin can add a rule {resources: [${resource}], verbs: [${verb}]} to one of your roles`;
+  if (names.length === 0) return `none of your roles exists any more, so nothing allows ${verb} on ${resource}; ${fix}`;
+  return `your roles (${names.join(', ')}) do not allow ${verb} on ${resource}; ${fix}`;
 }

@@ -33,12 +33,15 @@ export class KubeportError extends Error {
   readonly code: ErrorCode;
   /** Seconds after which a rate-limited caller may try again. */
   readonly retryAfterSeconds?: number;
+  /** Each problem on its own, for clients that show them with more context (tctl create: line numbers). */
+  readonly details?: unknown[];
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number; details?: unknown[] }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'KubeportError';
     this.code = code;
     if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+    if (options?.details !== undefined) this.details = options.details;
   }
 
   get httpStatus(): number {

@@ -37,6 +37,7 @@ export function checkKubeResourceAccess(roles: Role[], traits: Traits, cluster: 
       }
     }
   }
+  if (isSelfReview(target)) return;
   for (const role of onCluster.allowing) {
     for (const entry of role.allowEntries) if (allowCovers(entry, target, traits)) return;
   }
@@ -60,6 +61,20 @@ export function checkClusterAccess(roles: Role[], traits: Traits, cluster: Clust
     );
   }
   return onCluster;
+}
+
+/**
+ * kubectl auth whoami / can-i ask the cluster about the caller only (Teleport answers these
+ * itself); like discovery they are allowed wherever the cluster is, unless a deny entry names them.
+ */
+const SELF_REVIEWS = new Set([
+  'authentication.k8s.io/selfsubjectreviews',
+  'authorization.k8s.io/selfsubjectaccessreviews',
+  'authorization.k8s.io/selfsubjectrulesreviews',
+]);
+
+function isSelfReview(target: Target): boolean {
+  return target.verb === 'create' && SELF_REVIEWS.has(`${target.group}/${target.resource}`);
 }
 
 /** The verb a role entry must grant: exec/attach, portforward and proxy are verbs of their own. */

@@ -10,6 +10,8 @@ export interface PublicError {
   message: string;
   /** Set for rate_limited: when the caller may try again. */
   retryAfterSeconds?: number;
+  /** The problems one by one, when the error lists several. */
+  details?: unknown[];
 }
 
 export const INTERNAL_ERROR_MESSAGE = 'internal error; the server log has the details';
@@ -24,6 +26,7 @@ export function publicError(error: unknown, internalMessage = INTERNAL_ERROR_MES
       httpStatus: error.httpStatus,
       message: error.message,
       ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
+      ...(error.details !== undefined ? { details: error.details } : {}),
     };
   }
   return { code: 'internal', httpStatus: 500, message: internalMessage };
@@ -55,6 +58,8 @@ export function httpErrorResponse(error: unknown, log: (message: string) => void
       'cache-control': 'no-store',
       ...(shown.retryAfterSeconds !== undefined ? { 'retry-after': String(shown.retryAfterSeconds) } : {}),
     },
-    body: JSON.stringify({ error: { code: shown.code, message: shown.message } }),
+    body: JSON.stringify({
+      error: { code: shown.code, message: shown.message, ...(shown.details !== undefined ? { details: shown.details } : {}) },
+    }),
   };
 }

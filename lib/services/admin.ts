@@ -1,14 +1,15 @@
 // What tctl does: users, roles and clusters, each change audited.
-import { ConflictError, KubeportError, accessDenied, badRequest, notFound } from '../core/errors.js';
-import { ruleDenial, rulesAllow } from '../core/admin-rules.js';
+import { ConflictError, KubeportError, badRequest, notFound } from '../core/errors.js';
 import type { CertifiedIdentity } from '../core/identity.js';
-import type { KubeCluster, ResourceKind, Role, User } from '../core/resources.js';
-import { isResourceKind, parseResource } from '../core/resources.js';
+import { nearestName } from '../core/nearest-name.js';
+import type { KubeCluster, User } from '../core/resources.js';
+import { parseResource } from '../core/resources.js';
 import { revocationTime } from '../core/user-standing.js';
 import { auditEvent } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
 import { LocalUsers } from './local-users.js';
-import { listRoles, loadRoles } from './roles.js';
+import { listRoles } from './roles.js';
+import { newIncarnation } from './user-records.js';
 
 const USER_UPDATE_RETRIES = 5;
 
@@ -19,6 +20,13 @@ export interface AddUserRequest {
   kubernetesUsers: string[];
 }
 
+/** tctl users update: each list given replaces the user's; one left out stays as it is. */
+export interface UpdateUserRequest {
+  roles?: string[];
+  kubernetesGroups?: string[];
+  kubernetesUsers?: string[];
+}
+
 export class AdminService {
   private readonly localUsers: LocalUsers;
 
@@ -26,17 +34,9 @@ export class AdminService {
     this.localUsers = new LocalUsers(deps);
   }
 
-  /** Refuses unless a role of the caller, as it is now, allows `verb` on `resource`. */
-  async authorize(caller: CertifiedIdentity, resource: string, verb: string): Promise<void> {
-    const roles = await loadRoles(this.deps.resources, caller.roles);
-    if (!rulesAllow(roles, resource, verb)) throw accessDenied(ruleDenial(roles, resource, verb));
-  }
-
   async addUser(caller: CertifiedIdentity, request: AddUserRequest): Promise<{ user: User; invite: string; expires: string }> {
-    const known = new Set((await listRoles(this.deps.resources)).map((r) => r.metadata.name));
-    const unknown = request.roles.filter((role) => !known.has(role));
     if (request.roles.length === 0) throw badRequest('give the user at least one role: --roles=access');
-    if (unknown.length > 0) throw badRequest(`role ${unknown.join(', ')} does not exist; known roles: ${[...known].sort().join(', ')}`);
+    await this.refuseUnknownRoles(request.roles);
     const document = {
       kind: 'user',
       version: 'v2',
@@ -44,7 +44,7 @@ export class AdminService {
       spec: {
         roles: request.roles,
         traits: { kubernetes_groups: request.kubernetesGroups, kubernetes_users: request.kubernetesUsers, logins: [] },
-        created_by: { connector: 'local', time: this.deps.clock.now().toISOString(), incarnation: this.newIncarnation() },
+        created_by: { connector: 'local', time: this.deps.clock.now().toISOString(), incarnation: newIncarnation(this.deps.random) },
         // A user removed and added again must not get back the old user's certificates.
         revoked_before: revocationTime(this.deps.clock.now()).toISOString(),
       },
@@ -65,9 +65,65 @@ export class AdminService {
     await this.localUsers.forget(user.metadata.name);
     const invite = await this.localUsers.createInvite(user);
     await this.deps.audit.emit(
-      auditEvent(this.deps, 'user.create', { user: caller.username, name: user.metadata.name, roles: user.spec.roles }),
+      auditEvent(this.deps, 'user.create', { user: caller.username, kind: 'user', name: user.metadata.name, roles: user.spec.roles }),
     );
     return { user, invite: invite.token, expires: invite.expires };
+  }
+
+  /**
+   * Replaces the roles or Kubernetes traits given; certificates issued before stop working (they
+   * carry the old ones), as for any change of a user. Invites and credentials stay valid.
+   */
+  async updateUser(caller: CertifiedIdentity, name: string, request: UpdateUserRequest): Promise<User> {
+    if (request.roles === undefined && request.kubernetesGroups === undefined && request.kubernetesUsers === undefined) {
+      throw badRequest('nothing to update; give --set-roles, --set-kubernetes-groups or --set-kubernetes-users');
+    }
+    if (request.roles !== undefined) {
+      if (request.roles.length === 0) throw badRequest('give the user at least one role: --set-roles=access');
+      await this.refuseUnknownRoles(request.roles);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const stored = await this.deps.resources.get<User>('user', name);
+      if (!stored) throw notFound(`user ${name} not found; add it with tctl users add ${name} --roles=...`);
+      const traits = { ...stored.body.spec.traits };
+      if (request.kubernetesGroups !== undefined) traits.kubernetes_groups = request.kubernetesGroups;
+      if (request.kubernetesUsers !== undefined) traits.kubernetes_users = request.kubernetesUsers;
+      const user: User = {
+        ...stored.body,
+        spec: {
+          ...stored.body.spec,
+          roles: request.roles ?? stored.body.spec.roles,
+          traits,
+          revoked_before: revocationTime(this.deps.clock.now(), stored.body).toISOString(),
+        },
+      };
+      try {
+        await this.deps.resources.put('user', name, user, { expectRevision: stored.revision });
+      } catch (error) {
+        if (!(error instanceof KubeportError && error.code === 'conflict') || attempt >= USER_UPDATE_RETRIES) throw error;
+        continue;
+      }
+      await this.deps.audit.emit(
+        auditEvent(this.deps, 'user.update', {
+          user: caller.username,
+          kind: 'user',
+          name,
+          roles: user.spec.roles,
+          kubernetes_groups: traits.kubernetes_groups ?? [],
+          kubernetes_users: traits.kubernetes_users ?? [],
+        }),
+      );
+      return user;
+    }
+  }
+
+  private async refuseUnknownRoles(roles: string[]): Promise<void> {
+    const known = (await listRoles(this.deps.resources)).map((r) => r.metadata.name);
+    const unknown = roles.filter((role) => !known.includes(role));
+    if (unknown.length === 0) return;
+    const hints = unknown.map((role) => nearestName(role, known)).filter((near) => near !== undefined);
+    const meant = hints.length > 0 ? `did you mean ${hints.join(', ')}? ` : '';
+    throw badRequest(`role ${unknown.join(', ')} does not exist; ${meant}known roles: ${known.sort().join(', ')}`);
   }
 
   async listUsers(): Promise<User[]> {
@@ -111,68 +167,7 @@ export class AdminService {
     const removed = await this.deps.resources.delete('user', name);
     await this.localUsers.forget(name);
     if (!removed) throw notFound(`user ${name} not found`);
-    await this.deps.audit.emit(auditEvent(this.deps, 'user.delete', { user: caller.username, name }));
-  }
-
-  async getResources(kind: string, name?: string): Promise<unknown[]> {
-    if (!isResourceKind(kind)) throw badRequest(`unknown kind ${kind}; use role, user or kube_cluster`);
-    if (kind === 'role') {
-      const roles: Role[] = await listRoles(this.deps.resources);
-      if (!name) return roles;
-      const named = roles.filter((r) => r.metadata.name === name);
-      if (named.length === 0) throw notFound(`role ${name} not found`);
-      return named;
-    }
-    if (name) {
-      const one = await this.deps.resources.get(kind, name);
-      if (!one) throw notFound(`${kind} ${name} not found`);
-      return [one.body];
-    }
-    return (await this.deps.resources.list(kind)).map((r) => r.body);
-  }
-
-  async createResource(
-    caller: CertifiedIdentity,
-    document: unknown,
-    source: string,
-    overwrite: boolean,
-  ): Promise<{ kind: ResourceKind; name: string; created: boolean }> {
-    const parsed = parseResource(document, source);
-    if (!parsed.ok) throw badRequest(parsed.message);
-    const name = parsed.resource.metadata.name;
-    const existing = await this.deps.resources.get(parsed.kind, name);
-    if (existing && !overwrite) throw new ConflictError(`${parsed.kind} ${name} already exists; add --force to overwrite it`);
-    const resource =
-      parsed.kind === 'user' ? this.userToStore(parsed.resource as User, existing?.body as User | undefined) : parsed.resource;
-    await this.deps.resources.put(parsed.kind, name, resource, { expectRevision: existing?.revision ?? null });
-    // A new user of the name starts without what an earlier one left behind.
-    if (parsed.kind === 'user' && !existing) await this.localUsers.forget(name);
-    await this.deps.audit.emit(
-      // One event name for both, as Teleport's T9000I covers upserts; `updated` tells them apart.
-      auditEvent(this.deps, 'resource.create', { user: caller.username, kind: parsed.kind, name, updated: existing !== undefined }),
-    );
-    return { kind: parsed.kind, name, created: !existing };
-  }
-
-  async removeResource(caller: CertifiedIdentity, kind: string, name: string): Promise<void> {
-    if (kind === 'user') return this.removeUser(caller, name);
-    if (!isResourceKind(kind)) throw badRequest(`unknown kind ${kind}; use role, user or kube_cluster`);
-    if (!(await this.deps.resources.delete(kind, name))) throw notFound(`${kind} ${name} not found`);
-    await this.deps.audit.emit(auditEvent(this.deps, 'resource.delete', { user: caller.username, kind, name }));
-  }
-
-  /**
-   * New roles or traits apply to new certificates only; the ones already out stop working, and so
-   * do those of an earlier user of the same name. The incarnation is the server's: kept across
-   * changes (invites and credentials stay valid), new for a new user, never taken from the document.
-   */
-  private userToStore(user: User, existing: User | undefined): User {
-    const incarnation = existing ? existing.spec.created_by?.incarnation : this.newIncarnation();
-    const createdBy = { ...user.spec.created_by };
-    delete createdBy.incarnation;
-    if (incarnation !== undefined) createdBy.incarnation = incarnation;
-    const spec = { ...user.spec, revoked_before: revocationTime(this.deps.clock.now(), existing).toISOString() };
-    return { ...user, spec: Object.keys(createdBy).length > 0 ? { ...spec, created_by: createdBy } : spec };
+    await this.deps.audit.emit(auditEvent(this.deps, 'user.delete', { user: caller.username, kind: 'user', name }));
   }
 
   private async revokeCertificatesOf(name: string): Promise<User> {
@@ -188,10 +183,6 @@ export class AdminService {
         if (!(error instanceof KubeportError && error.code === 'conflict') || attempt >= USER_UPDATE_RETRIES) throw error;
       }
     }
-  }
-
-  private newIncarnation(): string {
-    return Buffer.from(this.deps.random.bytes(16)).toString('hex');
   }
 
   async listClusters(): Promise<KubeCluster[]> {

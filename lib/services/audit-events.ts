@@ -5,15 +5,41 @@ export const auditCodes = {
   'user.login': { success: 'T1000I', failure: 'T1000W' },
   'cert.create': { success: 'TC000I', failure: 'TC000I' },
   'user.create': { success: 'T1002I', failure: 'T1002I' },
+  'user.update': { success: 'T1003I', failure: 'T1003I' },
   'user.delete': { success: 'T1004I', failure: 'T1004I' },
   // Both change the user as Teleport's user.update (T1003I) does; the event names tell which.
   'user.reset': { success: 'T1003I', failure: 'T1003I' },
   'user.unlock': { success: 'T1003I', failure: 'T1003I' },
-  'resource.create': { success: 'T9000I', failure: 'T9000I' },
-  'resource.delete': { success: 'T9001I', failure: 'T9001I' },
+  'role.created': { success: 'T9000I', failure: 'T9000I' },
+  'role.updated': { success: 'T9002I', failure: 'T9002I' },
+  'role.deleted': { success: 'T9001I', failure: 'T9001I' },
+  // T80002I (five digits) is Teleport's own code for github.updated.
+  'github.created': { success: 'T8000I', failure: 'T8000I' },
+  'github.updated': { success: 'T80002I', failure: 'T80002I' },
+  'github.deleted': { success: 'T8001I', failure: 'T8001I' },
+  'kube.create': { success: 'T3010I', failure: 'T3010I' },
+  'kube.update': { success: 'T3011I', failure: 'T3011I' },
+  'kube.delete': { success: 'T3012I', failure: 'T3012I' },
+  'lock.created': { success: 'TLK00I', failure: 'TLK00I' },
+  'lock.deleted': { success: 'TLK01I', failure: 'TLK01I' },
 } as const;
 
 export type AuditEventName = keyof typeof auditCodes;
+
+export type ResourceChange = 'create' | 'update' | 'delete';
+
+/** Teleport's event for a change of a resource of `kind`, or undefined for a kind it has none for. */
+export function changeEventName(kind: string, change: ResourceChange): AuditEventName | undefined {
+  const names: Record<string, Partial<Record<ResourceChange, AuditEventName>>> = {
+    role: { create: 'role.created', update: 'role.updated', delete: 'role.deleted' },
+    user: { create: 'user.create', update: 'user.update', delete: 'user.delete' },
+    github: { create: 'github.created', update: 'github.updated', delete: 'github.deleted' },
+    kube_cluster: { create: 'kube.create', update: 'kube.update', delete: 'kube.delete' },
+    // Teleport has no lock.updated; a replaced lock is a new lock.
+    lock: { create: 'lock.created', update: 'lock.created', delete: 'lock.deleted' },
+  };
+  return names[kind]?.[change];
+}
 
 export function auditEvent(
   deps: { clock: Clock; random: Random },

@@ -35,7 +35,7 @@ describe('tctl commands', () => {
 
     const listed = tctlRun(harness);
     await usersLs({}, listed.deps);
-    expect(listed.stdout.text()).toBe('User  Roles\nalice access\n');
+    expect(listed.stdout.text()).toBe('User  Roles  Connector\nalice access local\n');
 
     const removed = tctlRun(harness);
     await usersRm({ name: 'alice' }, removed.deps);
@@ -61,7 +61,9 @@ describe('tctl commands', () => {
     const updated = tctlRun(harness);
     await create({ file, force: true }, updated.deps);
     expect(updated.stdout.text()).toBe('role "devs" has been updated\n');
-    await expect(create({ file, force: false }, tctlRun(harness).deps)).rejects.toThrow('role devs already exists; add --force');
+    await expect(create({ file, force: false }, tctlRun(harness).deps)).rejects.toThrow(
+      'role "devs" already exists; add --force to replace it',
+    );
     const other = join(dir, 'other.yaml');
     writeFileSync(other, stringify({ kind: 'role', version: 'v7', metadata: { name: 'ops' }, spec: { allow: {} } }));
     const forcedNew = tctlRun(harness);
@@ -87,7 +89,7 @@ describe('tctl commands', () => {
       `${stringify({ kind: 'kube_cluster', metadata: { name: 'fine' } })}---\n${stringify({ kind: 'kube_cluster', metadata: { name: 'Not_A_Label' } })}`,
     );
     await expect(create({ file, force: false }, tctlRun(harness).deps)).rejects.toThrow(
-      /two\.yaml \(document 2\).*\(nothing was changed\)/,
+      /^\S+two\.yaml has a problem; nothing was changed:\n\S+two\.yaml:7:3: document 2 \(kube_cluster "Not_A_Label"\): metadata\.name: cluster names are DNS-1123 labels$/,
     );
     const listed = tctlRun(harness);
     await get({ resource: 'kube_clusters' }, listed.deps);

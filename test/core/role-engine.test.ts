@@ -440,6 +440,32 @@ describe('kubernetes resource decisions', () => {
       prod,
     ],
     ['discovery on a denied cluster', [everything, denyDevCluster], nonResource('/api'), 'denied by role "no-dev"'],
+    [
+      'kubectl auth whoami on an allowed cluster',
+      [podReader],
+      request('create', 'selfsubjectreviews', { group: 'authentication.k8s.io' }),
+      ALLOWED,
+    ],
+    [
+      'kubectl auth can-i on an allowed cluster',
+      [podReader],
+      request('create', 'selfsubjectaccessreviews', { group: 'authorization.k8s.io' }),
+      ALLOWED,
+    ],
+    [
+      'self reviews grant no other verb',
+      [podReader],
+      request('list', 'selfsubjectaccessreviews', { group: 'authorization.k8s.io' }),
+      'access to list selfsubjectaccessreviews',
+    ],
+    [
+      'kubectl auth whoami on a cluster no role allows',
+      [podReader],
+      request('create', 'selfsubjectreviews', { group: 'authentication.k8s.io' }),
+      'is not allowed by your roles',
+      {},
+      prod,
+    ],
     // templates in resources and labels
     ['namespace from a trait', [teamNamespace], request('get', 'pods', { ns: 'b', name: 'p' }), ALLOWED, { team: ['a', 'b'] }],
     [
@@ -568,15 +594,14 @@ describe('admin rules', () => {
     ['no roles allow nothing', [], 'role', 'list', false],
   ])('%s', (_title, roles, resource, verb, expected) => {
     expect(rulesAllow(roles, resource, verb)).toBe(expected);
-    expect(ruleDenial(roles, resource, verb) === '').toBe(expected);
   });
 
-  it('names the deny rule or the missing allow rule', () => {
+  it('names the denying role or the missing allow rule', () => {
     expect(ruleDenial([editorRole, noUsers], 'user', 'delete')).toBe(
-      'access denied to perform action "delete" on "user": role "no-users" denies it with deny rule {resources: [user], verbs: [*]}',
+      'role no-users denies delete on user (a deny rule matches); an admin can remove that rule from role no-users',
     );
-    expect(ruleDenial([reader], 'role', 'create')).toContain(
-      'none of your roles (role-reader) has an allow rule for it; an admin can add {resources: [role], verbs: [create]}',
+    expect(ruleDenial([reader], 'role', 'create')).toBe(
+      'your roles (role-reader) do not allow create on role; an admin can add a rule {resources: [role], verbs: [create]} to one of your roles',
     );
   });
 });

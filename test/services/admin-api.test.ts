@@ -108,7 +108,7 @@ describe('admin API', () => {
     const refused = await failure(signed.call('POST', '/webapi/admin/users', { name: 'eve', roles: ['editor'] }, alice));
     expect(refused.status).toBe(403);
     expect(refused.message).toBe(
-      'access denied to perform action "create" on "user": none of your roles (access) has an allow rule for it; an admin can add {resources: [user], verbs: [create]} to allow.rules of one of them (the editor role allows everything)',
+      'your roles (access) do not allow create on user; an admin can add a rule {resources: [user], verbs: [create]} to one of your roles',
     );
     expect(await h.deps.resources.get('user', 'eve')).toBeUndefined();
     // Reset, unlock and the status counts are the admin's too: alice cannot reset herself a new invite.
@@ -135,7 +135,9 @@ describe('admin API', () => {
       ),
     );
     expect(bad.status).toBe(400);
-    expect(bad.message).toBe('ops.yaml: role field spec.options.max_session_ttl: write a duration like 8h or 30m');
+    expect(bad.message).toBe(
+      'ops.yaml has a problem; nothing was changed:\nops.yaml, document 1 (role "ops"): spec.options.max_session_ttl: write a duration like 8h or 30m',
+    );
     expect(await h.deps.resources.get('role', 'ops')).toBeUndefined();
     await signed.call(
       'POST',

@@ -1,15 +1,20 @@
-// tctl create -f FILE [--force]: creates or updates the resources of a YAML file. Every document
-// is checked before the first is sent, so a bad file changes nothing.
+// tctl create -f FILE [--force]: creates (or with --force replaces) the resources of a YAML file.
+// The server checks every document before it writes any; each problem comes back on its own line
+// naming the file, line and column, the document, the field and the fix.
 import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
-import { parseResource } from '../../core/resources.js';
+import { type Document, LineCounter, parseAllDocuments } from 'yaml';
+import { type ResourceProblem, formatPath } from '../../core/resource-problems.js';
+import { ClientError } from '../api-client.js';
 import { UsageError } from '../usage-error.js';
+import { fieldPosition, isEmptyDocument } from '../yaml-positions.js';
 import type { TctlDeps } from './deps.js';
 
 export interface CreateOptions {
   file: string;
   force: boolean;
 }
+
+const NOTHING_CHANGED = 'nothing was changed';
 
 export async function run(options: CreateOptions, deps: TctlDeps): Promise<void> {
   let text: string;
@@ -18,21 +23,56 @@ export async function run(options: CreateOptions, deps: TctlDeps): Promise<void>
   } catch (error) {
     throw new UsageError(`cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  const documents = parseAllDocuments(text).filter((d) => d.contents !== null);
-  const source = (index: number) => (documents.length > 1 ? `${options.file} (document ${index + 1})` : options.file);
-  const problems = documents.flatMap((d, i) => d.errors.map((e) => `${source(i)}: ${e.message.split('\n')[0]}`));
-  if (problems.length > 0) throw new UsageError(`${problems[0]} (nothing was changed)`);
-  if (documents.length === 0) throw new UsageError(`${options.file} holds no resource (nothing was changed)`);
-  const parsed = documents.map((d, i) => parseResource(d.toJS(), source(i)));
-  const invalid = parsed.find((p) => !p.ok);
-  if (invalid && !invalid.ok) throw new UsageError(`${invalid.message} (nothing was changed)`);
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { lineCounter });
+  const all = Array.isArray(parsed) ? parsed : [];
+  const syntax = all.flatMap((document) =>
+    document.errors.map((error) => {
+      const at = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
+      const what = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      return `${options.file}:${at.line}:${at.col}: YAML syntax: ${what}`;
+    }),
+  );
+  if (syntax.length > 0) throw new UsageError(summary(options.file, syntax));
+  const documents = all.filter((document) => !isEmptyDocument(document));
+  if (documents.length === 0) throw new UsageError(`${options.file} holds no resource; ${NOTHING_CHANGED}`);
+
   const client = await deps.admin();
-  for (const [index, document] of documents.entries()) {
-    const result = await client.call<{ kind: string; name: string; created: boolean }>('POST', '/webapi/admin/resources', {
-      document: document.toJS(),
-      source: source(index),
+  let answer: { results: { kind: string; name: string; created: boolean }[] };
+  try {
+    answer = await client.call('POST', '/webapi/admin/resources', {
+      documents: documents.map((document) => document.toJS()),
+      source: options.file,
       overwrite: options.force,
     });
+  } catch (error) {
+    const problems = error instanceof ClientError ? error.problems : undefined;
+    if (!problems || !(error instanceof ClientError)) throw error;
+    throw new ClientError(
+      summary(
+        options.file,
+        (problems as ResourceProblem[]).map((problem) => describeAt(options.file, documents, lineCounter, problem)),
+      ),
+      error.status,
+      error.serverCode,
+      problems,
+    );
+  }
+  for (const result of answer.results) {
     deps.out.stdout.write(`${result.kind} "${result.name}" has been ${result.created ? 'created' : 'updated'}\n`);
   }
+}
+
+function summary(file: string, lines: string[]): string {
+  const count = lines.length === 1 ? 'a problem' : `${lines.length} problems`;
+  return `${file} has ${count}; ${NOTHING_CHANGED}:\n${lines.join('\n')}`;
+}
+
+function describeAt(file: string, documents: Document[], lineCounter: LineCounter, problem: ResourceProblem): string {
+  const document = documents[problem.document];
+  const at = document ? fieldPosition(document, lineCounter, problem.path) : undefined;
+  const where = at ? `${file}:${at.line}:${at.col}` : file;
+  const what = problem.kind && problem.name ? ` (${problem.kind} "${problem.name}")` : problem.kind ? ` (${problem.kind})` : '';
+  const field = problem.path.length > 0 ? `${formatPath(problem.path)}: ` : '';
+  return `${where}: document ${problem.document + 1}${what}: ${field}${problem.message}`;
 }

@@ -1,0 +1,62 @@
+// tctl get --format=text: one table per kind with the columns an admin looks for first.
+import { textTable } from './text-table.js';
+
+type Body = { metadata: { name: string; labels?: Record<string, string> }; spec?: Record<string, unknown> };
+
+const list = (value: unknown) => (Array.isArray(value) ? value.map(String).join(',') : '');
+const labels = (value: unknown) =>
+  typeof value === 'object' && value !== null
+    ? Object.entries(value)
+        .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : String(v)}`)
+        .join(' ')
+    : '';
+
+/** local, github or builtin: how the user signs in. */
+export function userConnector(spec: Record<string, unknown> | undefined): string {
+  const createdBy = spec?.created_by as { connector?: unknown } | undefined;
+  const connector = createdBy?.connector;
+  if (typeof connector === 'string' && connector !== '') return connector;
+  if (typeof connector === 'object' && connector !== null && typeof (connector as { type?: unknown }).type === 'string') {
+    return (connector as { type: string }).type;
+  }
+  return Array.isArray(spec?.github_identities) && spec.github_identities.length > 0 ? 'github' : 'local';
+}
+
+const columns: Record<string, { header: string[]; row: (body: Body) => string[] }> = {
+  role: {
+    header: ['Role', 'Kubernetes Labels', 'Kubernetes Groups', 'Kubernetes Users', 'Rules'],
+    row: (r) => {
+      const allow = (r.spec?.allow ?? {}) as Record<string, unknown>;
+      const rules = ((allow.rules ?? []) as { resources: string[]; verbs: string[] }[])
+        .map((rule) => `${rule.resources.join(',')}:${rule.verbs.join(',')}`)
+        .join(' ');
+      return [r.metadata.name, labels(allow.kubernetes_labels), list(allow.kubernetes_groups), list(allow.kubernetes_users), rules];
+    },
+  },
+  user: {
+    header: ['User', 'Roles', 'Connector'],
+    row: (u) => [u.metadata.name, list(u.spec?.roles), userConnector(u.spec)],
+  },
+  kube_cluster: {
+    header: ['Kube Cluster Name', 'Labels'],
+    row: (c) => [c.metadata.name, labels(c.metadata.labels)],
+  },
+  github: {
+    header: ['Name', 'Display', 'Teams To Roles'],
+    row: (g) => [
+      g.metadata.name,
+      typeof g.spec?.display === 'string' ? g.spec.display : '',
+      ((g.spec?.teams_to_roles ?? []) as { organization: string; team: string; roles: string[] }[])
+        .map((m) => `${m.organization}/${m.team}:${m.roles.join(',')}`)
+        .join(' '),
+    ],
+  },
+};
+
+export function resourceTable(kind: string, items: unknown[]): string {
+  const shape = columns[kind] ?? { header: ['Name'], row: (b: Body) => [b.metadata.name] };
+  return textTable(
+    shape.header,
+    (items as Body[]).map((item) => shape.row(item)),
+  );
+}

@@ -1,0 +1,27 @@
+// The kind names tctl get and rm accept, as Teleport's tctl does: singular or plural, any case,
+// `connector(s)` for the GitHub connectors. Only kinds this server has a schema for resolve.
+import { nearestName } from './nearest-name.js';
+import { type ResourceKind, isResourceKind, resourceSchemas } from './resources.js';
+
+const aliases: Record<string, string> = {
+  roles: 'role',
+  users: 'user',
+  kube_clusters: 'kube_cluster',
+  connector: 'github',
+  connectors: 'github',
+  locks: 'lock',
+};
+
+export function resolveKind(text: string): ResourceKind | undefined {
+  const lower = text.toLowerCase();
+  const kind = aliases[lower] ?? lower;
+  return isResourceKind(kind) ? kind : undefined;
+}
+
+/** Names the kinds there are and, for a typo, the one meant. */
+export function unknownKindMessage(text: string): string {
+  const known = Object.keys(resourceSchemas);
+  const near = nearestName(text, [...known, ...Object.keys(aliases).filter((alias) => isResourceKind(aliases[alias]!))]);
+  const meant = near ? resolveKind(near) : undefined;
+  return `unknown kind ${JSON.stringify(text)}; ${meant ? `did you mean ${meant}? ` : ''}kinds are ${known.join(', ')}`;
+}

@@ -1,0 +1,70 @@
+// tctl get and tctl rm for every kind: what is stored (roles: with the built-in ones), shown
+// without secrets; removal refused where it would leave something broken or cannot stick.
+import { builtinRoles } from '../core/builtin-roles.js';
+import { ConflictError, badRequest, notFound } from '../core/errors.js';
+import type { CertifiedIdentity } from '../core/identity.js';
+import { nearestName } from '../core/nearest-name.js';
+import { redactResource } from '../core/resource-redaction.js';
+import type { ResourceKind, User } from '../core/resources.js';
+import { roleReferences } from '../core/role-references.js';
+import { auditEvent, changeEventName } from './audit-events.js';
+import type { ServiceDeps } from './deps.js';
+import { listRoles } from './roles.js';
+
+export async function getResources(deps: ServiceDeps, kind: ResourceKind, name?: string): Promise<unknown[]> {
+  const all: { metadata: { name: string } }[] =
+    kind === 'role'
+      ? await listRoles(deps.resources)
+      : (await deps.resources.list<{ metadata: { name: string } }>(kind)).map((r) => r.body);
+  const chosen = name === undefined ? all : all.filter((r) => r.metadata.name === name);
+  if (name !== undefined && chosen.length === 0) throw notFoundWithHint(kind, name, all);
+  return chosen.map((body) => redactResource(kind, body));
+}
+
+function notFoundWithHint(kind: string, name: string, all: { metadata: { name: string } }[]) {
+  const near = nearestName(
+    name,
+    all.map((r) => r.metadata.name),
+  );
+  return notFound(`${kind} "${name}" not found; ${near ? `did you mean ${near}? ` : ''}tctl get ${kind} lists them`);
+}
+
+/** Removes a resource other than a user (users go through AdminService.removeUser). */
+export async function removeResource(
+  deps: ServiceDeps,
+  caller: CertifiedIdentity,
+  kind: Exclude<ResourceKind, 'user'>,
+  name: string,
+): Promise<{ revertedToBuiltin: boolean }> {
+  const builtin = kind === 'role' && builtinRoles.some((r) => r.metadata.name === name);
+  const stored = await deps.resources.get(kind, name);
+  if (builtin && !stored) {
+    throw badRequest(`role "${name}" is built in and cannot be removed; to change what it allows, replace it with tctl create --force`);
+  }
+  if (!stored)
+    throw notFoundWithHint(
+      kind,
+      name,
+      (await deps.resources.list<{ metadata: { name: string } }>(kind)).map((r) => r.body),
+    );
+  if (kind === 'role' && !builtin) await refuseIfInUse(deps, name);
+  if (!(await deps.resources.delete(kind, name, { expectRevision: stored.revision }))) throw notFound(`${kind} "${name}" not found`);
+  const event = changeEventName(kind, 'delete');
+  if (event) await deps.audit.emit(auditEvent(deps, event, { user: caller.username, kind, name }));
+  return { revertedToBuiltin: builtin };
+}
+
+/** A role that users or connectors name stays: removing it would silently take access away. */
+async function refuseIfInUse(deps: ServiceDeps, role: string): Promise<void> {
+  const users = (await deps.resources.list<User>('user')).filter((u) => u.body.spec.roles.includes(role)).map((u) => `user ${u.name}`);
+  const others = (await Promise.all((['github', 'role'] as const).map(async (kind) => deps.resources.list(kind))))
+    .flat()
+    .filter((r) => roleReferences(r.kind, r.body).some((ref) => ref.role === role))
+    .map((r) => `${r.kind} ${r.name}`);
+  const holders = [...users, ...others];
+  if (holders.length === 0) return;
+  const shown = holders.slice(0, 5).join(', ') + (holders.length > 5 ? ` and ${holders.length - 5} more` : '');
+  throw new ConflictError(
+    `role "${role}" is still used by ${shown}; change them first (tctl users update NAME --set-roles=...), then remove the role`,
+  );
+}
