@@ -27,6 +27,8 @@ export interface AuthorizeDeps {
 export interface Decision {
   cluster: UpstreamCluster;
   principals: KubePrincipals;
+  /** Why the same roles would refuse another request on this cluster (kubectl auth can-i), or undefined. */
+  refusal(other: KubeRequestInfo): string | undefined;
 }
 
 export async function authorize(
@@ -46,13 +48,39 @@ export async function authorize(
   // A role shortened after login refuses certificates that outlive its max_session_ttl (Teleport does too).
   checkSessionTtl(roles, view, identity.notAfter.getTime() - identity.notBefore.getTime() - BACKDATE_MS, identity.traits);
   checkRequest(identity, roles, view, request);
-  return { cluster, principals: resolveImpersonation(identity.username, granted, asked) };
+  const refusal = (other: KubeRequestInfo) => {
+    try {
+      checkKubeResourceAccess(roles, identity.traits, view, other);
+      return undefined;
+    } catch (error) {
+      if (error instanceof KubeportError && error.code === 'access_denied') return error.message;
+      throw error;
+    }
+  };
+  return { cluster, principals: resolveImpersonation(identity.username, granted, asked), refusal };
+}
+
+/**
+ * The self-reviews (kubectl auth whoami, auth can-i) describe the caller to the caller and change
+ * nothing, so kubernetes_resources do not gate them: a role narrowed to pods still lets its
+ * user see who the cluster takes them for. The cluster's labels still decide.
+ */
+const SELF_REVIEWS = new Set([
+  'authentication.k8s.io/selfsubjectreviews',
+  'authorization.k8s.io/selfsubjectaccessreviews',
+  'authorization.k8s.io/selfsubjectrulesreviews',
+]);
+
+function isSelfReview(request: KubeRequestInfo): boolean {
+  const plain = request.verb === 'create' && request.namespace === '' && request.name === '' && request.subresource === '';
+  return plain && SELF_REVIEWS.has(`${request.apiGroup}/${request.resource}`);
 }
 
 /** kubernetes_resources against what the request does; a refusal in the API server's words. */
 function checkRequest(identity: CertifiedIdentity, roles: Role[], cluster: ClusterView, request: KubeRequestInfo): void {
+  const checked = isSelfReview(request) ? { ...request, isResourceRequest: false } : request;
   try {
-    checkKubeResourceAccess(roles, identity.traits, cluster, request);
+    checkKubeResourceAccess(roles, identity.traits, cluster, checked);
   } catch (error) {
     if (error instanceof KubeportError && error.code === 'access_denied') {
       // The API server's sentence already says what was asked; the roles' part says which rule refused.

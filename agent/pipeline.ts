@@ -16,6 +16,7 @@ import { isDiscoveryRequest, sendStatus, sendStatusOnSocket, statusFromError } f
 import { type BodyLimits, readBody, streamBody } from './request-body.js';
 import { scanClientHeaders, upstreamHeaders } from './request-headers.js';
 import { type RequestScope, createScope, elapsedMs, finishScope } from './request-scope.js';
+import { answerForRoles, isSelfAccessReview } from './self-access-review.js';
 
 export interface PipelineDeps extends AuthorizeDeps, ForwardDeps {
   clock: Clock;
@@ -23,13 +24,16 @@ export interface PipelineDeps extends AuthorizeDeps, ForwardDeps {
   newRequestId: () => string;
 }
 
+/** A request on its way upstream, or one the agent answers itself (a SelfSubjectAccessReview the roles answer "no"). */
+type Prepared = UpstreamRequest & { answer?: Buffer };
+
 /** Refusals after which the connection closes: bad credentials, and bodies left unread on purpose. */
 const CLOSES_CONNECTION = new Set([401, 408, 413]);
 
 export function handleRequest(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): void {
   const scope = scopeFor(deps, req, false);
   prepare(deps, scope, req, false)
-    .then((upstream) => forwardRequest(deps, req, res, upstream))
+    .then((prepared) => (prepared.answer ? answerHere(deps, scope, res, prepared.answer) : forwardRequest(deps, req, res, prepared)))
     .catch((error: unknown) => {
       const status = statusFromError(error, deps.log);
       const close = CLOSES_CONNECTION.has(status.code);
@@ -50,6 +54,12 @@ export function handleUpgrade(deps: PipelineDeps, req: IncomingMessage, socket: 
     });
 }
 
+function answerHere(deps: PipelineDeps, scope: RequestScope, res: ServerResponse, body: Buffer): void {
+  res.writeHead(201, { 'content-type': 'application/json', 'content-length': body.length, 'audit-id': scope.id });
+  res.end(body);
+  finishScope(scope, { status: 201, ended: 'answered' }, deps.onFinish, deps.log);
+}
+
 /** The request's one scope, created at the door. */
 function scopeFor(deps: PipelineDeps, req: IncomingMessage, isUpgrade: boolean): RequestScope {
   return createScope(deps.newRequestId(), req.method ?? 'GET', req.url ?? '', isUpgrade, req.socket.remoteAddress ?? '', deps.clock.now());
@@ -60,7 +70,7 @@ export function reauthorize(deps: AuthorizeDeps, scope: RequestScope): Promise<u
   return authorize(deps, scope.identity!, scope.target!.cluster, scope.impersonation!, scope.request!);
 }
 
-async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMessage, isUpgrade: boolean): Promise<UpstreamRequest> {
+async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMessage, isUpgrade: boolean): Promise<Prepared> {
   // authenticate
   const identity = (scope.identity = authenticate(req.socket as TLSSocket, scope.startedAt));
   const target = (scope.target = parseKubeTarget(scope.url));
@@ -104,7 +114,9 @@ async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMes
     scope.streaming = true;
     return { scope, pathAndQuery, headers, body: streamBody(req, deps.body) };
   }
-  return { scope, pathAndQuery, headers, body: await readBody(req, client.contentLength, deps.body) };
+  const body = await readBody(req, client.contentLength, deps.body);
+  const answer = isSelfAccessReview(request) ? answerForRoles(request, body, req.headers['content-type'], decision.refusal) : undefined;
+  return { scope, pathAndQuery, headers, body, ...(answer ? { answer } : {}) };
 }
 
 /**

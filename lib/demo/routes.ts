@@ -1,6 +1,6 @@
 // The served API as a route table: discovery, namespaces, pods, logs, events, (no) secrets and the two self-reviews.
 // exec is an upgrade and has its own module (exec.ts).
-import { parseAccessReviewSpec } from './access-review.js';
+import { parseAccessReviewSpec } from '../core/access-review-spec.js';
 import type { Authorizer } from './authentication.js';
 import { discoveryDocs, versionDoc } from './discovery.js';
 import { eventColumns } from './events.js';

@@ -83,6 +83,57 @@ spec:
       expect((await h.request('/k8s/dev/version', { credentials: reader })).status).toBe(200);
     });
 
+    it.each([
+      '/k8s/dev/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      '/k8s/dev/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+    ])('lets the self-review %s through: it shows the caller only', async (path) => {
+      const body = JSON.stringify({
+        kind: path.includes('access') ? 'SelfSubjectAccessReview' : 'SelfSubjectReview',
+        apiVersion: path.includes('access') ? 'authorization.k8s.io/v1' : 'authentication.k8s.io/v1',
+        spec: { resourceAttributes: { verb: 'list', resource: 'pods', namespace: 'default' } },
+      });
+      const res = await h.request(path, {
+        credentials: reader,
+        method: 'POST',
+        body,
+        headers: [['Content-Type', 'application/json']],
+      });
+      expect(res.status, res.body).toBe(201);
+    });
+
+    it('answers kubectl auth can-i "no" itself, with the rule, for a request the roles refuse', async () => {
+      const review = (namespace: string, verb: string) =>
+        JSON.stringify({
+          kind: 'SelfSubjectAccessReview',
+          apiVersion: 'authorization.k8s.io/v1',
+          spec: { resourceAttributes: { verb, resource: 'pods', namespace } },
+        });
+      const ask = (body: string) =>
+        h.request('/k8s/dev/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+          credentials: reader,
+          method: 'POST',
+          body,
+          headers: [['Content-Type', 'application/json']],
+        });
+      const before = upstreamCount();
+      const refused = await ask(review('kube-system', 'list'));
+      expect(refused.status).toBe(201);
+      expect(upstreamCount()).toBe(before);
+      const answer = JSON.parse(refused.body);
+      expect(answer).toMatchObject({
+        kind: 'SelfSubjectAccessReview',
+        apiVersion: 'authorization.k8s.io/v1',
+        spec: { resourceAttributes: { verb: 'list', resource: 'pods', namespace: 'kube-system' } },
+        status: { allowed: false },
+      });
+      expect(answer.status.reason).toMatch(/^access to list pods in namespace "kube-system" denied: .*pod-reader/);
+      expect(JSON.parse((await ask(review('default', 'delete'))).body).status.allowed).toBe(false);
+      // What the roles allow, the cluster's own RBAC answers.
+      const allowed = await ask(review('default', 'list'));
+      expect(upstreamCount()).toBe(before + 1);
+      expect(JSON.parse(allowed.body).status.allowed).toBe(true);
+    });
+
     it("refuses another namespace with the API server's Forbidden Status naming the role", async () => {
       const res = await refused('/k8s/dev/api/v1/namespaces/kube-system/pods?limit=500', reader);
       expect(res.status).toBe(403);
@@ -108,6 +159,13 @@ spec:
       ['the namespace object itself', 'GET', '/k8s/dev/api/v1/namespaces/default'],
       ['logs (pods/log is get on pods, but exec is not)', 'POST', `${DEFAULT_PODS}/web-0/exec?command=sh&stdout=true`],
       ['a port-forward', 'POST', `${DEFAULT_PODS}/web-0/portforward`],
+      [
+        'a token for a service account (create, but no self-review)',
+        'POST',
+        '/k8s/dev/api/v1/namespaces/default/serviceaccounts/default/token',
+      ],
+      ['a review of another subject', 'POST', '/k8s/dev/apis/authorization.k8s.io/v1/subjectaccessreviews'],
+      ['a self-review deleted, which is no self-review', 'DELETE', '/k8s/dev/apis/authentication.k8s.io/v1/selfsubjectreviews/x'],
       ['a proxy to the pod', 'GET', `${DEFAULT_PODS}/web-0:8080/proxy/`],
       ['an escaped namespace', 'GET', '/k8s/dev/api/v1/namespaces/%6bube-system/pods'],
       ['an OPTIONS request, which has no Kubernetes verb', 'OPTIONS', DEFAULT_PODS],
@@ -158,6 +216,7 @@ spec:
       ['secrets with a trailing slash', 'GET', '/k8s/dev/api/v1/namespaces/default/secrets/'],
       ['a HEAD of a secret', 'HEAD', '/k8s/dev/api/v1/namespaces/default/secrets/db-password'],
       ['pods in kube-system', 'GET', '/k8s/dev/api/v1/namespaces/kube-system/pods'],
+      ['pods across all namespaces (the answer would hold kube-system)', 'GET', '/k8s/dev/api/v1/pods?watch=1'],
       ['kube-system spelled with an escape', 'GET', '/k8s/dev/api/v1/namespaces/kube-syst%65m/pods'],
       ['the kube-system namespace object', 'DELETE', '/k8s/dev/api/v1/namespaces/kube-system'],
       ['the kube-system namespace status', 'PUT', '/k8s/dev/api/v1/namespaces/kube-system/status'],

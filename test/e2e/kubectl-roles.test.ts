@@ -110,6 +110,16 @@ describe('kubectl under roles that narrow namespaces, kinds and verbs', () => {
     const reached = h.kube.requests.slice(before).map((r) => `${r.method} ${r.path.split('?')[0]}`);
     expect(reached.filter((r) => r.includes('/pods'))).toEqual([]);
 
+    // auth can-i answers for the roles (the agent's "no"), then for the cluster's RBAC.
+    const canI = await kubectl('auth', 'can-i', 'delete', 'pods', '-n', 'default');
+    expect(canI.code).toBe(1);
+    expect(canI.stdout).toMatch(/^no - access to delete pods in namespace "default" denied: .*pod-reader/);
+    expect((await kubectl('auth', 'can-i', 'get', 'pods', '-n', 'default')).stdout).toBe('yes\n');
+    // The self-reviews stay open to a narrowed role: the user can see whom the cluster sees.
+    const whoami = await kubectl('auth', 'whoami');
+    expect(whoami.stderr).toBe('');
+    expect(whoami.stdout).toMatch(/Username\s+rita\n[^]*Groups\s+\[devs system:authenticated\]\n/);
+
     const prod = await kubectl('--context=prod', 'get', 'pods', '-n', 'default');
     expect(prod.code).toBe(1);
     expect(prod.stderr).toContain('kubernetes cluster "prod" is not allowed by your roles (pod-reader)');

@@ -1,5 +1,5 @@
-// SelfSubjectAccessReview bodies: kubectl auth can-i sends protobuf, other clients JSON.
-import { optional } from './replies.js';
+// SelfSubjectAccessReview bodies: kubectl auth can-i sends protobuf, other clients JSON. Read by
+// the agent (to answer for the roles) and by the demo cluster (to answer for its RBAC).
 
 export interface AccessReviewSpec {
   resourceAttributes?: Record<string, string>;
@@ -64,5 +64,5 @@ export function parseAccessReviewSpec(body: Buffer, contentType: string | undefi
   if (!spec) return undefined;
   const resource = protoStrings(spec.get(1), ['namespace', 'verb', 'group', 'version', 'resource', 'subresource', 'name']);
   const nonResource = protoStrings(spec.get(2), ['path', 'verb']);
-  return { ...optional('resourceAttributes', resource), ...optional('nonResourceAttributes', nonResource) };
+  return { ...(resource ? { resourceAttributes: resource } : {}), ...(nonResource ? { nonResourceAttributes: nonResource } : {}) };
 }
