@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ServiceDeps } from '../../lib/services/deps.js';
 import { GitHubHeadlessLogin } from '../../lib/services/github-headless-login.js';
 import { GitHubBrowserLogin } from '../../lib/services/github-login.js';
-import { type Route, json, parseBody } from '../http.js';
+import { type Route, type RouteContext, json, parseBody } from '../http.js';
 import { callbackPage } from './github-pages.js';
 import { publicKeySpki } from './public-key.js';
 
@@ -43,10 +43,11 @@ export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void)
         return json(200, { redirect_url: answer.redirectUrl });
       },
     },
-    {
+    ...['/webapi/github/callback', '/v1/webapi/github/callback'].map((pattern) => ({
+      // The second is Teleport's path: a connector and OAuth app set up for Teleport work unchanged.
       method: 'GET',
-      pattern: '/webapi/github/callback',
-      handler: async (ctx) => {
+      pattern,
+      handler: async (ctx: RouteContext) => {
         const query = new URLSearchParams(ctx.event.rawQueryString ?? '');
         const field = (name: string) => query.get(name) ?? undefined;
         const outcome = await browser.callback(
@@ -55,7 +56,7 @@ export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void)
         );
         return callbackPage(outcome);
       },
-    },
+    })),
     {
       method: 'POST',
       pattern: '/webapi/github/login/headless',

@@ -52,9 +52,10 @@ export const githubConnectorSchema = z
         redirect_url: z.url(),
         display: z.string().optional(),
         teams_to_roles: z.array(teamMapping).default([]),
-        teams_to_logins: z.array(legacyTeamMapping).optional(),
-        endpoint_url: endpoint.optional(),
-        api_endpoint_url: endpoint.optional(),
+        // tctl sso configure writes null and "" for these; Teleport reads them as unset.
+        teams_to_logins: z.array(legacyTeamMapping).nullable().optional(),
+        endpoint_url: z.union([z.literal(''), endpoint]).optional(),
+        api_endpoint_url: z.union([z.literal(''), endpoint]).optional(),
         client_redirect_settings: z
           .object({
             allowed_https_hostnames: stringList.optional(),
@@ -97,8 +98,8 @@ export interface TeamClaims {
 
 export function connectorEndpoints(connector: GitHubConnector): { endpointUrl: string; apiEndpointUrl: string } {
   return {
-    endpointUrl: (connector.spec.endpoint_url ?? DEFAULT_GITHUB_ENDPOINT).replace(/\/+$/, ''),
-    apiEndpointUrl: (connector.spec.api_endpoint_url ?? DEFAULT_GITHUB_API_ENDPOINT).replace(/\/+$/, ''),
+    endpointUrl: (connector.spec.endpoint_url || DEFAULT_GITHUB_ENDPOINT).replace(/\/+$/, ''),
+    apiEndpointUrl: (connector.spec.api_endpoint_url || DEFAULT_GITHUB_API_ENDPOINT).replace(/\/+$/, ''),
   };
 }
 

@@ -4,13 +4,11 @@ import type { ResourceStore } from '../core/ports.js';
 import type { Role } from '../core/resources.js';
 
 export async function loadRoles(resources: ResourceStore, names: string[]): Promise<Role[]> {
-  const roles: Role[] = [];
-  for (const name of names) {
-    const stored = await resources.get<Role>('role', name);
-    const role = stored?.body ?? builtinRoles.find((r) => r.metadata.name === name);
-    if (role) roles.push(role);
-  }
-  return roles;
+  // Read together: a login waits for all of them, one store round trip instead of one per role.
+  const found = await Promise.all(
+    names.map(async (name) => (await resources.get<Role>('role', name))?.body ?? builtinRoles.find((r) => r.metadata.name === name)),
+  );
+  return found.filter((role): role is Role => role !== undefined);
 }
 
 export async function listRoles(resources: ResourceStore): Promise<Role[]> {

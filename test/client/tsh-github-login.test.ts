@@ -88,6 +88,16 @@ describe('tsh login with GitHub in a browser', () => {
     expect(again.tsh.stdout.text()).toContain('Logged in as:       octocat');
   });
 
+  it('--auth=local after a GitHub login asks for the local user instead of reusing the GitHub name', async () => {
+    const first = withBrowser();
+    await login({ proxy: harness.proxy }, first.tsh.deps);
+    await first.landed();
+    const local = tshRun(harness, home);
+    local.stdin.end('nobody\nwrong password\n123456\n');
+    await expect(login({ auth: 'local' }, local.deps)).rejects.toThrow();
+    expect(local.stderr.text()).toMatch(/^User: Password for nobody: /);
+  });
+
   it('a user in no mapped team: the page says why and what to do; tsh fails with one line and saves nothing', async () => {
     harness.github.signedIn = OUTSIDER.id;
     const { tsh, landed } = withBrowser();

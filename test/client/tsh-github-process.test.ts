@@ -2,10 +2,11 @@
 // browser is $BROWSER (a script that records its argument and walks the scripted browser), or
 // nothing with --browser=none; Ctrl-C is a real SIGINT; headless at a real terminal (tmux).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserScript } from '../support/browser-script.js';
 import { cliPath, node, repoRoot, waitForOutput } from '../support/cli.js';
 import { browse } from '../support/scripted-browser.js';
 import { openTerminal } from '../support/tmux-terminal.js';
@@ -22,15 +23,6 @@ function freshEnv(extra: NodeJS.ProcessEnv = {}) {
   return { home, env: { ...env, HOME: home, TSH_HOME: join(home, '.tsh'), KUBECONFIG: join(home, '.kube', 'config'), ...extra } };
 }
 
-async function waitForFile(path: string, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) throw new Error(`${path} was never written`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return readFileSync(path, 'utf8');
-}
-
 describe('tsh login with GitHub as a process', () => {
   let harness: GitHubHarness;
   beforeAll(async () => {
@@ -39,26 +31,13 @@ describe('tsh login with GitHub as a process', () => {
   afterAll(() => harness?.close());
 
   it('opens $BROWSER with the sign-in URL; the browser walks to the success page and tsh exits 0', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kubeport-browser-'));
-    const record = join(dir, 'argument');
-    const landingFile = join(dir, 'landing.json');
-    const script = join(dir, 'browser');
-    writeFileSync(
-      script,
-      [
-        '#!/bin/sh',
-        `printf '%s' "$1" > '${record}.tmp' && mv '${record}.tmp' '${record}'`,
-        `LANDING_FILE='${landingFile}' exec '${process.execPath}' '${repoRoot}cli/run-ts.mjs' '${repoRoot}test/support/scripted-browser-cli.ts' "$1"`,
-        '',
-      ].join('\n'),
-    );
-    chmodSync(script, 0o755);
-    const { env } = freshEnv({ BROWSER: script });
+    const browser = browserScript();
+    const { env } = freshEnv({ BROWSER: browser.path });
     const result = await node(cliPath('tsh'), ['login', `--proxy=${harness.proxy}`], { env, timeoutMs: 30_000 });
     expect(result.code, result.stderr).toBe(0);
     const printed = URL_LINE.exec(result.stderr)![1]!;
-    expect(readFileSync(record, 'utf8')).toBe(printed);
-    const landing = JSON.parse(await waitForFile(landingFile)) as { body: string; url: string };
+    expect(await browser.argument()).toBe(printed);
+    const landing = await browser.landing();
     expect(landing.body).toContain('Login successful, you may close this page');
     expect(urlLines(result.stderr)).toEqual([`If the browser does not open, visit: ${printed}`]);
     expect(result.stdout).toContain('Logged in as:       octocat');

@@ -30,6 +30,18 @@ describe('github connector', () => {
     expect(connectorEndpoints(connector)).toEqual({ endpointUrl: 'https://github.com', apiEndpointUrl: 'https://api.github.com' });
   });
 
+  it('loads what tctl sso configure github writes (empty endpoints, null teams_to_logins) with the defaults', () => {
+    const parsed = parseResource({
+      ...teleportExample,
+      spec: { ...teleportExample.spec, api_endpoint_url: '', endpoint_url: '', teams_to_logins: null },
+    });
+    expect(parsed.ok).toBe(true);
+    expect(connectorEndpoints((parsed as { resource: GitHubConnector }).resource)).toEqual({
+      endpointUrl: 'https://github.com',
+      apiEndpointUrl: 'https://api.github.com',
+    });
+  });
+
   it.each([
     [{ ...teleportExample.spec, client_id: undefined }, 'spec.client_id'],
     [{ ...teleportExample.spec, teams_to_roles: [] }, 'map at least one team'],

@@ -225,6 +225,14 @@ describe('GitHub browser login', () => {
       expect((await logins(false)).some((e) => String(e.error).startsWith('login state missing, expired or already used'))).toBe(true);
     });
 
+    it("the callback also answers at Teleport's path, for an OAuth app set up for Teleport", async () => {
+      signIn('teleport-path', [{ organization: 'acme', slug: 'platform' }]);
+      const started = await g.startConsole();
+      const callback = await authorize(started.authorizeUrl);
+      callback.pathname = '/v1/webapi/github/callback';
+      expect(g.read((await browse(callback.toString())).url, started.secretKey).login?.username).toBe('teleport-path');
+    });
+
     it('a state older than 10 minutes is refused', async () => {
       signIn('slow', [{ organization: 'acme', slug: 'platform' }]);
       const started = await g.startConsole();
