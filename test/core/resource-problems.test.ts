@@ -26,16 +26,16 @@ describe('checkDocument', () => {
       ['kind', 'role'],
       ['f.yaml, document 2: a document must be a mapping with kind, version, metadata and spec'],
     ],
-    ['no kind', { metadata: { name: 'x' } }, ['f.yaml, document 2: kind: missing; add kind: with one of role, user, kube_cluster']],
+    ['no kind', { metadata: { name: 'x' } }, ['f.yaml, document 2: kind: missing; add kind: with one of role, user, kube_cluster, github']],
     [
       'a plural kind',
       { kind: 'roles', metadata: { name: 'x' } },
-      ['f.yaml, document 2: kind: unknown kind "roles"; did you mean role? kinds are role, user, kube_cluster'],
+      ['f.yaml, document 2: kind: unknown kind "roles"; did you mean role? kinds are role, user, kube_cluster, github'],
     ],
     [
       'a kind nothing is near',
       { kind: 'database', metadata: { name: 'x' } },
-      ['f.yaml, document 2: kind: unknown kind "database"; kinds are role, user, kube_cluster'],
+      ['f.yaml, document 2: kind: unknown kind "database"; kinds are role, user, kube_cluster, github'],
     ],
     [
       'a field missing its last letter',
@@ -117,7 +117,8 @@ describe('suggestions', () => {
       ['role', 'role', 'user', 'user', 'kube_cluster'].filter((_, i) => i !== 3),
     );
     expect(resolveKind('nodes')).toBeUndefined();
-    expect(unknownKindMessage('rolse')).toBe('unknown kind "rolse"; did you mean role? kinds are role, user, kube_cluster');
+    expect(['connector', 'connectors', 'GitHub'].map(resolveKind)).toEqual(['github', 'github', 'github']);
+    expect(unknownKindMessage('rolse')).toBe('unknown kind "rolse"; did you mean role? kinds are role, user, kube_cluster, github');
   });
   it('finds the literal role names a resource names, skipping globs and templates', () => {
     expect(
