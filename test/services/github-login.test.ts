@@ -123,6 +123,14 @@ describe('GitHub browser login', () => {
     expect(Date.parse(login!.expires)).toBe(g.h.clock.now().getTime() + 3_600_000);
   });
 
+  it('a repeat login that changes nothing leaves the user as it is (no write, earlier certificates stay valid)', async () => {
+    signIn('steady', [{ organization: 'acme', slug: 'platform' }]);
+    await g.browserLogin();
+    const before = await g.h.deps.resources.get('user', 'steady');
+    await g.browserLogin();
+    expect((await g.h.deps.resources.get('user', 'steady'))!.revision).toBe(before!.revision);
+  });
+
   it('a renamed GitHub login keeps its account (keyed by the GitHub id); the logins trait follows the new name', async () => {
     const id = signIn('carol', [{ organization: 'acme', slug: 'platform' }]);
     expect((await g.browserLogin()).login?.username).toBe('carol');
