@@ -30,6 +30,8 @@ export async function upsertGitHubUser(deps: ServiceDeps, connectorName: string,
     const existing = attempt === 0 && name === account.login ? byLogin : await deps.resources.get<User>('user', name);
     if (existing) refuseTakeover(existing.body, connectorName, account);
     const user = userFor(deps, name, connectorName, account, claims, existing?.body);
+    // The usual repeat login changes nothing: no write.
+    if (existing && index && JSON.stringify(user) === JSON.stringify(existing.body)) return existing.body;
     try {
       await deps.resources.put('user', name, user, { expectRevision: existing?.revision ?? null });
     } catch (error) {

@@ -118,6 +118,7 @@ describe('suggestions', () => {
       ['role', 'role', 'user', 'user', 'kube_cluster'].filter((_, i) => i !== 3),
     );
     expect(resolveKind('nodes')).toBeUndefined();
+    expect(['connector', 'connectors', 'GitHub'].map(resolveKind)).toEqual(['github', 'github', 'github']);
     expect(unknownKindMessage('rolse')).toBe('unknown kind "rolse"; did you mean role? kinds are role, user, kube_cluster, github');
   });
   it('finds the literal role names a resource names, skipping globs and templates', () => {

@@ -123,6 +123,28 @@ describe('GitHub browser login', () => {
     expect(Date.parse(login!.expires)).toBe(g.h.clock.now().getTime() + 3_600_000);
   });
 
+  it('a repeat login that changes nothing leaves the user as it is (no write, earlier certificates stay valid)', async () => {
+    signIn('steady', [{ organization: 'acme', slug: 'platform' }]);
+    await g.browserLogin();
+    const before = await g.h.deps.resources.get('user', 'steady');
+    await g.browserLogin();
+    expect((await g.h.deps.resources.get('user', 'steady'))!.revision).toBe(before!.revision);
+  });
+
+  it('a login with other teams revokes the certificates issued before it (they carry the old roles)', async () => {
+    const id = signIn('mover', [{ organization: 'acme', slug: 'platform' }]);
+    await g.browserLogin();
+    const revokedAt = async () =>
+      Date.parse((await g.h.deps.resources.get<{ spec: { revoked_before: string } }>('user', 'mover'))!.body.spec.revoked_before);
+    const afterFirst = await revokedAt();
+    g.github.users.get(id)!.teams = [{ organization: 'acme', slug: 'sre' }];
+    g.h.clock.advance(1000);
+    const second = await g.browserLogin();
+    expect(second.login?.roles).toEqual(['access']);
+    // Certificates issued at or before revoked_before are refused (user-standing.ts).
+    expect(await revokedAt()).toBe(afterFirst + 1000);
+  });
+
   it('a renamed GitHub login keeps its account (keyed by the GitHub id); the logins trait follows the new name', async () => {
     const id = signIn('carol', [{ organization: 'acme', slug: 'platform' }]);
     expect((await g.browserLogin()).login?.username).toBe('carol');
