@@ -164,7 +164,9 @@ function demoGitHubLines(github: DemoCluster['github'], cli: { tctl: string; dat
   const users = DEMO_GITHUB_USERS.map(
     (user) => `${user.login} (${user.teams.map((t) => `${t.organization}/${t.slug}`).join(', ') || 'no team'})`,
   );
-  const connectorFile = relative(process.cwd(), github.connectorFile);
+  // Relative when the data directory is below here (the default), else the full path.
+  const shown = relative(process.cwd(), github.connectorFile);
+  const connectorFile = shown.startsWith('..') ? github.connectorFile : shown;
   return [
     '',
     'Try GitHub login without a GitHub account, with the demo GitHub:',

@@ -55,8 +55,8 @@ describe('the demo GitHub sign-in pages', () => {
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain('<form method="post" action="/login/oauth/authorize">');
-    expect(html).toContain('alice (acme/developers)');
-    expect(html).toContain('carol (no team)');
+    expect(html).toContain('dana (acme/developers)');
+    expect(html).toContain('finn (no team)');
     expect(html).toContain('<input type="hidden" name="state" value="state-1">');
     expect(page.headers.get('x-frame-options')).toBe('DENY');
 
@@ -70,10 +70,10 @@ describe('the demo GitHub sign-in pages', () => {
     const back = new URL(signIn.headers.get('location')!);
     expect(`${back.origin}${back.pathname}`).toBe(CALLBACK);
     expect(back.searchParams.get('state')).toBe('state-1');
-    // The code works once, with the PKCE verifier, and the token is alice's.
+    // The code works once, with the PKCE verifier, and the token is dana's.
     const token = await exchange(back.searchParams.get('code')!);
     const user = await fetch(`${github.apiUrl}/user`, { headers: { authorization: `token ${token.access_token}` } });
-    expect(((await user.json()) as { login: string }).login).toBe('alice');
+    expect(((await user.json()) as { login: string }).login).toBe('dana');
   });
 
   it('a wrong or missing password shows the form again (403) with a message, and issues no code', async () => {
@@ -106,7 +106,12 @@ describe('the demo GitHub sign-in pages', () => {
 
   it('refuses a post from another site (Origin or Sec-Fetch-Site) or under another host name, even with the password', async () => {
     const fields = { ...Object.fromEntries(authorizeQuery('state-4')), user_id: '1001', password: PASSWORD, decision: 'approve' };
-    for (const headers of [{ origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]) {
+    const crossSite: Record<string, string>[] = [
+      { origin: 'http://evil.example' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+    ];
+    for (const headers of crossSite) {
       const response = await post('/login/oauth/authorize', fields, headers);
       expect(response.status, JSON.stringify(headers)).toBe(403);
       expect(await response.text()).toContain('posted from another site');
@@ -174,7 +179,7 @@ describe('the demo GitHub sign-in pages', () => {
     expect(await approved.text()).toContain('Your device is connected');
     const token = (await poll(first.device_code)).access_token!;
     const user = await fetch(`${github.apiUrl}/user`, { headers: { authorization: `token ${token}` } });
-    expect(((await user.json()) as { login: string }).login).toBe('bob');
+    expect(((await user.json()) as { login: string }).login).toBe('erik');
 
     const second = await start();
     const denied = await post('/login/device', { user_code: second.user_code, password: PASSWORD, decision: 'deny' });

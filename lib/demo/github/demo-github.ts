@@ -10,9 +10,9 @@ import { readPrivateFile, writeFileAtomic, writeNewFile } from '../../platform/s
 import { GitHubStandIn, type StandInUser } from './github-server.js';
 
 export const DEMO_GITHUB_USERS: StandInUser[] = [
-  { id: 1001, login: 'alice', teams: [{ organization: 'acme', slug: 'developers', name: 'Developers' }] },
-  { id: 1002, login: 'bob', teams: [{ organization: 'acme', slug: 'sre', name: 'SRE' }] },
-  { id: 1003, login: 'carol', teams: [] },
+  { id: 1001, login: 'dana', teams: [{ organization: 'acme', slug: 'developers', name: 'Developers' }] },
+  { id: 1002, login: 'erik', teams: [{ organization: 'acme', slug: 'sre', name: 'SRE' }] },
+  { id: 1003, login: 'finn', teams: [] },
 ];
 
 export const DEMO_CONNECTOR_NAME = 'github';
@@ -56,8 +56,8 @@ export async function startDemoGitHub(options: {
 }
 
 /**
- * alice (acme/developers) gets the access role and the Kubernetes group system:masters; bob
- * (acme/sre) and carol (no team) map to nothing, so their logins show the refusal.
+ * dana (acme/developers) gets the access role and the Kubernetes group system:masters; erik
+ * (acme/sre) and finn (no team) map to nothing, so their logins show the refusal.
  */
 export function demoConnectorYaml(githubUrl: string, callbackUrl: string, secrets: Omit<DemoGitHubSecrets, 'password'>): string {
   return stringify({
