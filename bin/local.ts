@@ -173,8 +173,10 @@ function demoGitHubLines(github: DemoCluster['github'], cli: { tctl: string; dat
     `  demo GitHub   ${github.url}  (users ${users.join(', ')})`,
     `  password      ${github.password}  (its sign-in pages ask for it; kept in the data directory)`,
     `  connector     ${connectorFile}  (acme/developers -> role access, Kubernetes group system:masters)`,
+    'Then, in another terminal:',
     `  ${cli.tctl} create -f ${connectorFile}${cli.dataDirFlag}`,
-    `  ${cliCommand('tsh')} login --proxy=${cli.proxy} --auth=github          (a browser; add --browser=none to only print the URL)`,
-    `  ${cliCommand('tsh')} login --proxy=${cli.proxy} --auth=github --headless   (a code to enter at ${github.url}/login/device)`,
+    'and sign in as dana, in a browser (add --browser=none to only print its URL) or with a code entered on another device:',
+    `  ${cliCommand('tsh')} login --proxy=${cli.proxy} --auth=github`,
+    `  ${cliCommand('tsh')} login --proxy=${cli.proxy} --auth=github --headless`,
   ];
 }
