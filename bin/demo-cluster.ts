@@ -17,14 +17,27 @@ export interface DemoCluster {
   kubeconfig: string;
   /** Each cluster's name, URL and the labels it is registered with. */
   clusters: DemoReady['clusters'];
+  /** The demo GitHub's URL, connector file and password. */
+  github: DemoReady['github'];
   /** The demo cluster's process id. */
   pid: number;
   close(): Promise<void>;
 }
 
-export async function startDemoCluster(dataDir: string): Promise<DemoCluster> {
+export async function startDemoCluster(
+  dataDir: string,
+  // Tests that only need the clusters leave these out: the demo GitHub then takes any free port.
+  options: { githubAddr: { host: string; port: number }; apiUrl: string } = {
+    githubAddr: { host: '127.0.0.1', port: 0 },
+    apiUrl: 'http://127.0.0.1:3080',
+  },
+): Promise<DemoCluster> {
+  const githubAddr = `${options.githubAddr.host}:${options.githubAddr.port}`;
   // No inherited execArgv: an --inspect of npm start would make the child fail on the same port.
-  const child = fork(launcher, [entry, dataDir], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(launcher, [entry, dataDir, githubAddr, options.apiUrl], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let closing = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await waitForReady(child);
@@ -39,6 +52,7 @@ export async function startDemoCluster(dataDir: string): Promise<DemoCluster> {
   return {
     kubeconfig: ready.kubeconfig,
     clusters: ready.clusters,
+    github: ready.github,
     pid: child.pid!,
     close: async () => {
       closing = true;

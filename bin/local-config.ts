@@ -13,6 +13,7 @@ import { DEFAULT_DATA_DIR } from '../lib/client/local-data-dir.js';
 export const LOCAL_DEFAULTS = {
   apiAddr: '127.0.0.1:3080',
   agentAddr: '127.0.0.1:3026',
+  demoGithubAddr: '127.0.0.1:3081',
   dataDir: DEFAULT_DATA_DIR,
   clusterName: 'kubeport-local',
 } as const;
@@ -100,6 +101,11 @@ export const localFlagsSchema = z.object({
   kubeconfig: z.string().min(1).optional(),
   apiAddr: address('--api-addr', LOCAL_DEFAULTS.apiAddr),
   agentAddr: address('--agent-addr', LOCAL_DEFAULTS.agentAddr),
+  // 127.0.0.1 only: a connector accepts plain http for 127.0.0.1 and localhost, not other loopback names.
+  demoGithubAddr: address('--demo-github-addr', LOCAL_DEFAULTS.demoGithubAddr).refine(
+    (addr) => addr.host === '127.0.0.1',
+    `--demo-github-addr must be 127.0.0.1:PORT or localhost:PORT such as ${LOCAL_DEFAULTS.demoGithubAddr}`,
+  ),
   dataDir: z
     .string()
     .min(1)
@@ -135,6 +141,15 @@ export function parseLocalConfig(raw: Record<string, unknown>, env: NodeJS.Proce
   const flags = result.data;
   if (flags && flags.apiAddr.port === flags.agentAddr.port && flags.apiAddr.host === flags.agentAddr.host) {
     problems.push('--api-addr and --agent-addr must differ');
+  }
+  if (flags?.demo) {
+    for (const [flag, addr] of [
+      ['--api-addr', flags.apiAddr],
+      ['--agent-addr', flags.agentAddr],
+    ] as const) {
+      if (addr.port === flags.demoGithubAddr.port && addr.host === flags.demoGithubAddr.host)
+        problems.push(`--demo-github-addr and ${flag} must differ`);
+    }
   }
   // --demo alone serves only the demo cluster; otherwise the kubeconfig is the source.
   const kubeconfig = flags?.kubeconfig ?? (flags?.demo ? undefined : kubeconfigPath(env));

@@ -9,6 +9,7 @@ import { cliCommand } from '../lib/client/command-hint.js';
 import { showShortUsageAfterError } from '../lib/client/short-usage.js';
 import { startLocalMode } from '../lib/app/local-mode.js';
 import { systemClock, systemRandom } from '../lib/adapters/system.js';
+import { DEMO_GITHUB_USERS } from '../lib/demo/github/demo-github.js';
 import { type DemoCluster, startDemoCluster } from './demo-cluster.js';
 import { LOCAL_DEFAULTS, parseLocalConfig, type LocalConfig } from './local-config.js';
 
@@ -29,6 +30,10 @@ const program = new Command('npm start --')
   )
   .option('--cluster-labels-file <file>', 'YAML file mapping cluster names to labels')
   .option('--demo', 'also serve a built-in demo cluster (a small Kubernetes API stand-in), to try Kubeport without a cluster')
+  .option(
+    '--demo-github-addr <host:port>',
+    `with --demo, where the demo GitHub (to try GitHub login) listens (default: ${LOCAL_DEFAULTS.demoGithubAddr})`,
+  )
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 showShortUsageAfterError(program);
@@ -52,7 +57,10 @@ async function main() {
     const agentAddresses = [`${flags.agentAddr.host}:${flags.agentAddr.port}`, `localhost:${flags.agentAddr.port}`];
     kubeconfig = flags.kubeconfig ? readKubeconfig(flags.kubeconfig, agentAddresses) : { clusters: [], skipped: [] };
     if (flags.demo) {
-      demo = await startDemoCluster(flags.dataDir);
+      demo = await startDemoCluster(flags.dataDir, {
+        githubAddr: flags.demoGithubAddr,
+        apiUrl: `http://${flags.apiAddr.host}:${flags.apiAddr.port}`,
+      });
       const demoNames = new Set(demo.clusters.map((c) => c.name));
       const clash = kubeconfig.clusters.find((c) => demoNames.has(c.name));
       if (clash)
@@ -122,6 +130,7 @@ async function main() {
           `  ${cliCommand('tsh')} login --proxy=${flags.apiAddr.host}:${flags.apiAddr.port} --user=NAME`,
           `(${tctl} users ls${dataDirFlag} lists them.) Press Ctrl-C to stop.`,
         ]),
+    ...(demo ? demoGitHubLines(demo.github, { tctl, dataDirFlag, proxy: `${flags.apiAddr.host}:${flags.apiAddr.port}` }) : []),
     '',
   ];
   process.stdout.write(lines.join('\n'));
@@ -148,4 +157,26 @@ await main();
 function describeCluster(cluster: { name: string; labels: Record<string, string> }): string {
   const labels = Object.entries(cluster.labels).map(([key, value]) => `${key}=${value}`);
   return labels.length > 0 ? `${cluster.name} [${labels.join(',')}]` : cluster.name;
+}
+
+/** How to try GitHub login against the demo GitHub, in the start-up output's style. */
+function demoGitHubLines(github: DemoCluster['github'], cli: { tctl: string; dataDirFlag: string; proxy: string }): string[] {
+  const users = DEMO_GITHUB_USERS.map(
+    (user) => `${user.login} (${user.teams.map((t) => `${t.organization}/${t.slug}`).join(', ') || 'no team'})`,
+  );
+  // Relative when the data directory is below here (the default), else the full path.
+  const shown = relative(process.cwd(), github.connectorFile);
+  const connectorFile = shown.startsWith('..') ? github.connectorFile : shown;
+  return [
+    '',
+    'Try GitHub login without a GitHub account, with the demo GitHub:',
+    `  demo GitHub   ${github.url}  (users ${users.join(', ')})`,
+    `  password      ${github.password}  (its sign-in pages ask for it; kept in the data directory)`,
+    `  connector     ${connectorFile}  (acme/developers -> role access, Kubernetes group system:masters)`,
+    'Then, in another terminal:',
+    `  ${cli.tctl} create -f ${connectorFile}${cli.dataDirFlag}`,
+    'and sign in as dana, in a browser (add --browser=none to only print its URL) or with a code entered on another device:',
+    `  ${cliCommand('tsh')} login --proxy=${cli.proxy} --auth=github`,
+    `  ${cliCommand('tsh')} login --proxy=${cli.proxy} --auth=github --headless`,
+  ];
 }

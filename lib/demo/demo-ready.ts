@@ -6,6 +6,8 @@ export interface DemoReady {
   /** One kubeconfig, a context per cluster, named as the cluster. */
   kubeconfig: string;
   clusters: Array<{ name: string; url: string; labels: Record<string, string> }>;
+  /** The demo GitHub: where it is, the ready connector file, and the password its sign-in pages ask. */
+  github: { url: string; connectorFile: string; password: string };
 }
 
 export function isDemoReady(message: unknown): message is DemoReady {

@@ -58,6 +58,24 @@ describe('npm start configuration', () => {
     );
   });
 
+  it('--demo-github-addr: 127.0.0.1:3081 by default, localhost accepted, another loopback name or a clash refused', () => {
+    expect(parseLocalConfig({ kubeconfig }, {}).demoGithubAddr).toEqual({ host: '127.0.0.1', port: 3081 });
+    expect(parseLocalConfig({ kubeconfig, demoGithubAddr: 'localhost:4100' }, {}).demoGithubAddr).toEqual({
+      host: '127.0.0.1',
+      port: 4100,
+    });
+    expect(() => parseLocalConfig({ kubeconfig, demoGithubAddr: '0.0.0.0:3081' }, {})).toThrow(
+      '--demo-github-addr must be a loopback address HOST:PORT such as 127.0.0.1:3081 (local mode never listens beyond this machine), not 0.0.0.0:3081',
+    );
+    // A connector takes plain http only from 127.0.0.1 and localhost.
+    expect(() => parseLocalConfig({ kubeconfig, demoGithubAddr: '127.0.0.2:3081' }, {})).toThrow(
+      '--demo-github-addr must be 127.0.0.1:PORT or localhost:PORT such as 127.0.0.1:3081',
+    );
+    expect(() => parseLocalConfig({ demo: true, apiAddr: '127.0.0.1:4200', demoGithubAddr: 'localhost:4200' }, {})).toThrow(
+      '--demo-github-addr and --api-addr must differ',
+    );
+  });
+
   it('merges labels of the file and the flags, flags winning', () => {
     const file = join(dir, 'labels.yaml');
     writeFileSync(file, 'prod:\n  env: production\n  tier: 1\n');

@@ -20,6 +20,11 @@ export async function startLocalModeProcess(options: {
   const apiPort = await freePort();
   const agentPort = await freePort();
   const proxy = `127.0.0.1:${apiPort}`;
+  const extraArgs = [...(options.extraArgs ?? [])];
+  // The demo GitHub's default port is fixed; test files running side by side each take a free one.
+  if (extraArgs.includes('--demo') && !extraArgs.includes('--demo-github-addr')) {
+    extraArgs.push('--demo-github-addr', `127.0.0.1:${await freePort()}`);
+  }
   const agent = `127.0.0.1:${agentPort}`;
   const child = spawn(
     process.execPath,
@@ -32,7 +37,7 @@ export async function startLocalModeProcess(options: {
       proxy,
       '--agent-addr',
       agent,
-      ...(options.extraArgs ?? []),
+      ...extraArgs,
     ],
     { cwd: repoRoot, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
