@@ -172,7 +172,7 @@ function demoGitHubLines(github: DemoCluster['github'], cli: { tctl: string; dat
     'Try GitHub login without a GitHub account, with the demo GitHub:',
     `  demo GitHub   ${github.url}  (users ${users.join(', ')})`,
     `  password      ${github.password}  (its sign-in pages ask for it; kept in the data directory)`,
-    `  connector     ${connectorFile}  (acme/developers -> role access, Kubernetes group system:masters)`,
+    `  connector     ${connectorFile}  (acme/developers -> role access, Kubernetes group devs)`,
     'Then, in another terminal:',
     `  ${cli.tctl} create -f ${connectorFile}${cli.dataDirFlag}`,
     'and sign in as dana, in a browser (add --browser=none to only print its URL) or with a code entered on another device:',

@@ -43,7 +43,7 @@ describe('the demo GitHub set-up', () => {
       );
     };
     expect(claims('dana').roles).toEqual(['access']);
-    expect(claims('dana').traits.kubernetes_groups).toEqual(['system:masters']);
+    expect(claims('dana').traits.kubernetes_groups).toEqual(['devs']);
     expect(claims('erik').roles).toEqual([]);
     expect(claims('finn').roles).toEqual([]);
   });

@@ -93,7 +93,7 @@ describe('npm start -- --demo: GitHub login through the demo GitHub', () => {
     expect(await landing).toContain('Login successful, you may close this page');
     expect(login.stdout).toContain('Logged in as:       dana');
     const whoami = await run('kubectl', ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.groups}'], { env, cwd: dir });
-    expect(whoami.stdout, whoami.stderr).toContain('system:masters');
+    expect(whoami.stdout, whoami.stderr).toContain('devs');
   });
 
   it('tsh login --auth=github --headless: the code entered on the demo GitHub device page with the password signs dana in', async () => {

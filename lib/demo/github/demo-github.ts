@@ -56,7 +56,8 @@ export async function startDemoGitHub(options: {
 }
 
 /**
- * dana (acme/developers) gets the access role and the Kubernetes group system:masters; erik
+ * dana (acme/developers) gets the access role and the Kubernetes group devs (the demo clusters' RBAC
+ * lets devs into the default namespace only; on real clusters it grants what their RBAC says); erik
  * (acme/sre) and finn (no team) map to nothing, so their logins show the refusal.
  */
 export function demoConnectorYaml(githubUrl: string, callbackUrl: string, secrets: Omit<DemoGitHubSecrets, 'password'>): string {
@@ -73,7 +74,7 @@ export function demoConnectorYaml(githubUrl: string, callbackUrl: string, secret
       api_endpoint_url: `${githubUrl}/api/v3`,
       teams_to_roles: [{ organization: 'acme', team: 'developers', roles: ['access'] }],
       // The legacy mapping is the one that sets Kubernetes groups directly (as traits).
-      teams_to_logins: [{ organization: 'acme', team: 'developers', logins: ['access'], kubernetes_groups: ['system:masters'] }],
+      teams_to_logins: [{ organization: 'acme', team: 'developers', logins: ['access'], kubernetes_groups: ['devs'] }],
     },
   });
 }
