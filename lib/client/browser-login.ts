@@ -43,13 +43,16 @@ export async function browserLogin(deps: TshDeps, api: ApiClient, keys: KeyPair,
       ...(options.ttlSeconds ? { ttl_seconds: options.ttlSeconds } : {}),
     });
     const url = authorizeUrl(answer);
-    deps.out.stderr.write(`If the browser does not open, visit: ${url}\n`);
-    if (options.browser !== 'none') deps.openBrowser(url);
     const timeoutMs = BROWSER_LOGIN_TIMEOUT_MS;
     const span = `${timeoutMs / 60_000} minutes`;
-    deps.out.stderr.write(
-      `Waiting up to ${span} for you to sign in with ${options.connector.display} in the browser (Ctrl-C cancels)...\n`,
-    );
+    // Said only once Ctrl-C is handled: a Ctrl-C that follows the words must find the handler.
+    const announce = () => {
+      deps.out.stderr.write(`If the browser does not open, visit: ${url}\n`);
+      if (options.browser !== 'none') deps.openBrowser(url);
+      deps.out.stderr.write(
+        `Waiting up to ${span} for you to sign in with ${options.connector.display} in the browser (Ctrl-C cancels)...\n`,
+      );
+    };
     return await waitForPerson(
       deps.waits,
       {
@@ -60,7 +63,10 @@ export async function browserLogin(deps: TshDeps, api: ApiClient, keys: KeyPair,
             `the browser login did not finish within ${span}; run ${cliCommand('tsh')} login again and sign in within that time, or add --headless to sign in from another device`,
           ),
       },
-      () => callback.result,
+      () => {
+        announce();
+        return callback.result;
+      },
     );
   } finally {
     await callback.close();
