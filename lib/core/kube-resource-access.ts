@@ -21,6 +21,8 @@ interface Target {
   /** '' for cluster-scoped objects and for requests across all namespaces. */
   namespace: string;
   name: string;
+  /** The name as asked when it differs (a proxy's "http:web-1:8080"), for the message. */
+  asked: string;
   scope: Scope;
 }
 
@@ -94,15 +96,36 @@ export function kubeVerbOf(request: KubeRequestInfo): string {
 
 function targetOf(request: KubeRequestInfo): Target {
   const scope = resourceScope(request.apiGroup, request.resource);
+  const verb = kubeVerbOf(request);
   return {
-    verb: kubeVerbOf(request),
+    verb,
     group: request.apiGroup,
     resource: request.resource,
     // The request-info puts a namespace object's own name in `namespace`; the object is cluster-scoped.
     namespace: scope === 'cluster' ? '' : request.namespace,
-    name: request.name,
+    name: verb === 'proxy' && request.apiGroup === '' && PROXIED.has(request.resource) ? proxiedName(request.name) : request.name,
+    asked: request.name,
     scope,
   };
+}
+
+/** Resources whose proxy subresource takes [scheme:]NAME[:port] and reaches the object NAME. */
+const PROXIED = new Set(['pods', 'services', 'nodes']);
+
+/**
+ * The object a proxy request reaches, split as the API server splits it (apimachinery's
+ * SplitSchemeNamePort): NAME, NAME:PORT or SCHEME:NAME:PORT with scheme http, https or empty.
+ * Entries are matched against NAME, or a deny on service "admin" would not cover "admin:80".
+ * What the API server would refuse to split is matched whole (it reaches no object).
+ */
+export function proxiedName(id: string): string {
+  const parts = id.split(':');
+  let scheme = '';
+  let name: string;
+  if (parts.length === 1 || parts.length === 2) name = parts[0]!;
+  else if (parts.length === 3) [scheme, name] = [parts[0]!, parts[1]!];
+  else return id;
+  return name !== '' && (scheme === '' || scheme === 'http' || scheme === 'https') ? name : id;
 }
 
 function kindMatches(entry: CompiledEntry, target: Target): boolean {
@@ -148,7 +171,8 @@ function fieldCoversAll(field: PatternField, traits: Traits): boolean {
 
 function describeTarget(target: Target): string {
   const kind = target.group === '' ? target.resource : `${target.resource}.${target.group}`;
-  const object = target.name === '' ? kind : `${kind} "${target.name}"`;
+  const asked = target.asked !== target.name ? ` (asked as "${target.asked}")` : '';
+  const object = target.name === '' ? kind : `${kind} "${target.name}"${asked}`;
   const where = target.scope === 'cluster' ? '' : target.namespace === '' ? ' in all namespaces' : ` in namespace "${target.namespace}"`;
   return `${target.verb} ${object}${where}`;
 }

@@ -605,3 +605,47 @@ describe('admin rules', () => {
     );
   });
 });
+
+describe('proxy subresources are decided on the object they reach', () => {
+  // The API server proxies pods|services|nodes/[scheme:]NAME[:port]/proxy to the object NAME.
+  const denyAdmin = role('deny-admin', {
+    allow: { kubernetes_labels: everyCluster, kubernetes_resources: [entry('*', '*', '*', '*', ['*'])] },
+    deny: {
+      kubernetes_resources: [
+        entry('services', '', 'default', 'admin', ['*']),
+        entry('pods', '', 'default', 'web-1', ['*']),
+        entry('nodes', '', undefined, 'node-a', ['*']),
+      ],
+    },
+  });
+  it.each([
+    ['services', 'admin:80'],
+    ['services', 'https:admin:'],
+    ['services', 'http:admin:8080'],
+    ['services', 'admin'],
+    ['pods', 'web-1:80'],
+    ['pods', 'http:web-1:80'],
+    ['nodes', 'node-a:10250'],
+  ])('a deny on %s "%s"\'s object refuses its proxy', (resource, name) => {
+    const ns = resource === 'nodes' ? undefined : 'default';
+    const outcome = decide([denyAdmin], request('get', resource, { ns, name, sub: 'proxy' }));
+    expect(outcome).toMatch(/^access to proxy (services|pods|nodes) "(admin|web-1|node-a)"/);
+    expect(outcome).toContain('denies it with deny.kubernetes_resources entry');
+    if (name.includes(':')) expect(outcome).toContain(`(asked as "${name}")`);
+  });
+  it('refuses the legacy /proxy/ prefix form too', () => {
+    expect(decide([denyAdmin], request('proxy', 'services', { ns: 'default', name: 'admin:80' }))).toContain('denies it');
+  });
+  it('still proxies other objects, and an allow entry names the object, not the port', () => {
+    expect(decide([denyAdmin], request('get', 'services', { ns: 'default', name: 'web:80', sub: 'proxy' }))).toBe(ALLOWED);
+    const proxyWeb = role('proxy-web', {
+      allow: { kubernetes_labels: everyCluster, kubernetes_resources: [entry('services', '', 'default', 'web', ['proxy'])] },
+    });
+    expect(decide([proxyWeb], request('get', 'services', { ns: 'default', name: 'https:web:443', sub: 'proxy' }))).toBe(ALLOWED);
+    expect(decide([proxyWeb], request('get', 'services', { ns: 'default', name: 'web-2:443', sub: 'proxy' }))).not.toBe(ALLOWED);
+  });
+  it('matches a name the API server would not split as written (it reaches no object)', () => {
+    const outcome = decide([denyAdmin], request('get', 'services', { ns: 'default', name: 'ftp:admin:21', sub: 'proxy' }));
+    expect(outcome).toBe(ALLOWED);
+  });
+});
