@@ -649,3 +649,42 @@ describe('proxy subresources are decided on the object they reach', () => {
     expect(outcome).toBe(ALLOWED);
   });
 });
+
+describe('no value a user sends makes a decision slow (ReDoS)', () => {
+  // On a backtracking engine each of these takes seconds to minutes; the timeout only guards
+  // against a hang, the assertions are about the answers.
+  const evil = role('evil', {
+    allow: {
+      kubernetes_labels: { env: '^([a-z0-9]+-?)+$' },
+      kubernetes_resources: [
+        entry('pods', '', '^([a-z0-9]+-?)+$', '^([a-z0-9]+-?)+$', ['get']),
+        entry('services', '', '*', '*-*-*-*-*-x', ['get']),
+      ],
+    },
+  });
+  const long = `${'a'.repeat(10_000)}_`;
+
+  it('matches a nested-quantifier regexp against 10,000 characters', { timeout: 2_000 }, () => {
+    expect(decide([evil], request('get', 'pods', { ns: 'default', name: long }))).toContain('access to get pods');
+    expect(decide([evil], request('get', 'pods', { ns: long, name: 'web-1' }))).toContain('access to get pods');
+    expect(decide([evil], request('get', 'pods', { ns: 'default', name: 'web-1' }))).toBe(ALLOWED);
+    expect(decide([evil], request('get', 'pods', { ns: 'a', name: 'b' }), {}, { name: 'c', labels: { env: long } })).toContain(
+      'is not allowed by your roles',
+    );
+  });
+
+  it('matches a many-star glob against 10,000 characters', { timeout: 2_000 }, () => {
+    const dashes = `${'-'.repeat(10_000)}y`;
+    expect(decide([evil], request('get', 'services', { ns: 'default', name: dashes }))).toContain('access to get services');
+    expect(decide([evil], request('get', 'services', { ns: 'default', name: `${'-'.repeat(10_000)}x` }))).toBe(ALLOWED);
+    expect(decide([evil], request('get', 'services', { ns: 'default', name: 'a-b-c-d-e-x' }))).toBe(ALLOWED);
+    expect(decide([evil], request('get', 'services', { ns: 'default', name: 'a-b-c-d-x' }))).toContain('access to get services');
+  });
+
+  it('expands regexp.replace on a long trait value', { timeout: 2_000 }, () => {
+    expect(expandTemplates(['{{regexp.replace(external.team, "^([a-z0-9]+-?)+$", "t-$1")}}'], { team: [long] })).toEqual([]);
+    expect(expandTemplates(['{{regexp.replace(external.team, "^([a-z]+)-(.*)$", "${2}-$1")}}'], { team: ['web-blue'] })).toEqual([
+      'blue-web',
+    ]);
+  });
+});
