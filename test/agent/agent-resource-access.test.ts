@@ -305,6 +305,12 @@ spec:
       );
     });
 
+    it('refuses, as a bad request, a name no object can have (it would only feed the role matchers)', async () => {
+      const res = await refused(`/k8s/dev/api/v1/namespaces/default/services/${'a'.repeat(300)}:80/proxy/`, proxier);
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body).message).toMatch(/is 303 characters long; a Kubernetes object name has at most 253/);
+    });
+
     it('answers kubectl auth can-i get services/admin:80 --subresource=proxy "no" itself', async () => {
       const ask = async (name: string) => {
         const res = await h.request('/k8s/dev/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
