@@ -12,6 +12,7 @@ import { type Scope, resourceScope } from './kube-kinds.js';
 import type { KubeRequestInfo } from './kube-request-info.js';
 import { type ClusterRoles, type CompiledEntry, type PatternField, compileRoles, fieldPatterns } from './compiled-role.js';
 import { compilePattern, coversEverything } from './patterns.js';
+import { yamlScalar } from './role-kube-resources.js';
 import type { Role } from './role-schema.js';
 
 interface Target {
@@ -40,11 +41,16 @@ export function checkKubeResourceAccess(roles: Role[], traits: Traits, cluster: 
     }
   }
   if (isSelfReview(target)) return;
+  let nameOnly = false;
   for (const role of onCluster.allowing) {
-    for (const entry of role.allowEntries) if (allowCovers(entry, target, traits)) return;
+    for (const entry of role.allowEntries) {
+      if (!allowCoversPlace(entry, target, traits)) continue;
+      if (allowCoversName(entry, target, traits)) return;
+      nameOnly = true;
+    }
   }
   throw accessDenied(
-    `access to ${describeTarget(target)} denied: no allow.kubernetes_resources entry of your roles (${roles.map((r) => r.metadata.name).join(', ')}) on cluster "${cluster.name}" covers it${hint(target)}; ask an admin for a role entry such as ${suggestion(target)}`,
+    `access to ${describeTarget(target)} denied: no allow.kubernetes_resources entry of your roles (${roles.map((r) => r.metadata.name).join(', ')}) on cluster "${cluster.name}" covers it${hint(target, nameOnly)}; ask an admin for a role entry such as ${suggestion(target)}`,
   );
 }
 
@@ -132,16 +138,18 @@ function kindMatches(entry: CompiledEntry, target: Target): boolean {
   return (entry.allVerbs || entry.verbs.has(target.verb)) && entry.kind(target.resource) && entry.group(target.group);
 }
 
-function allowCovers(entry: CompiledEntry, target: Target, traits: Traits): boolean {
+/** The entry's verbs, kind, group and namespace cover the request (its name is checked apart). */
+function allowCoversPlace(entry: CompiledEntry, target: Target, traits: Traits): boolean {
   if (!kindMatches(entry, target)) return false;
-  let namespaceOk: boolean;
-  if (target.scope === 'cluster') namespaceOk = fieldMatches(entry.namespace, '', traits);
-  else if (target.namespace !== '') namespaceOk = fieldMatches(entry.namespace, target.namespace, traits);
-  else if (target.scope === 'namespaced') namespaceOk = fieldCoversAll(entry.namespace, traits);
+  if (target.scope === 'cluster') return fieldMatches(entry.namespace, '', traits);
+  if (target.namespace !== '') return fieldMatches(entry.namespace, target.namespace, traits);
+  if (target.scope === 'namespaced') return fieldCoversAll(entry.namespace, traits);
   // An unknown resource without a namespace may be cluster-scoped or a list across namespaces:
   // namespace '*' covers both; namespace '' only when the entry names this very resource.
-  else namespaceOk = fieldCoversAll(entry.namespace, traits) || (entry.namespace.source === '' && entry.kindSource === target.resource);
-  if (!namespaceOk) return false;
+  return fieldCoversAll(entry.namespace, traits) || (entry.namespace.source === '' && entry.kindSource === target.resource);
+}
+
+function allowCoversName(entry: CompiledEntry, target: Target, traits: Traits): boolean {
   return target.name !== '' ? fieldMatches(entry.name, target.name, traits) : fieldCoversAll(entry.name, traits);
 }
 
@@ -177,14 +185,20 @@ function describeTarget(target: Target): string {
   return `${target.verb} ${object}${where}`;
 }
 
-function hint(target: Target): string {
+/**
+ * What a collection request needs that a single object does not. The name hint only when an
+ * entry would cover the request but for its name: when the namespace is what is missing, a
+ * hint about names would send the reader the wrong way.
+ */
+function hint(target: Target, nameOnly: boolean): string {
   if (target.name !== '' || target.scope === 'cluster') return '';
-  const across = target.namespace === '' ? "; a request across all namespaces needs namespace '*' (or pass -n NAMESPACE)" : '';
-  return `${across}; Kubeport does not filter lists, so a ${target.verb} needs an entry with name '*'`;
+  const across = target.namespace === '' && !nameOnly ? "; a request across all namespaces needs namespace '*' (or pass -n NAMESPACE)" : '';
+  const names = nameOnly ? `; Kubeport does not filter lists, so a ${target.verb} needs an entry with name '*'` : '';
+  return `${across}${names}`;
 }
 
 function suggestion(target: Target): string {
-  const namespace = target.scope === 'cluster' ? '' : `, namespace: ${target.namespace === '' ? "'*'" : target.namespace}`;
-  const name = target.name === '' ? "'*'" : target.name;
-  return `{kind: ${target.resource}, api_group: "${target.group}"${namespace}, name: ${name}, verbs: [${target.verb}]} (role v8)`;
+  const namespace = target.scope === 'cluster' ? '' : `, namespace: ${target.namespace === '' ? "'*'" : yamlScalar(target.namespace)}`;
+  const name = target.name === '' ? "'*'" : yamlScalar(target.name);
+  return `{kind: ${yamlScalar(target.resource)}, api_group: ${JSON.stringify(target.group)}${namespace}, name: ${name}, verbs: [${target.verb}]} (role v8)`;
 }

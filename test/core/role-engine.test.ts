@@ -688,3 +688,49 @@ describe('no value a user sends makes a decision slow (ReDoS)', () => {
     ]);
   });
 });
+
+describe('what a refusal tells the reader to write', () => {
+  const denyAll = role('deny-all', {
+    allow: { kubernetes_labels: everyCluster },
+    deny: { kubernetes_resources: [entry('*', '*', '*', '*', ['*'])] },
+  });
+  const devNamespaces = role('dev-namespaces', {
+    allow: { kubernetes_labels: everyCluster, kubernetes_resources: [entry('pods', '', 'dev-*', '*', ['list'])] },
+  });
+  const webPods = role('web-pods', {
+    allow: { kubernetes_labels: everyCluster, kubernetes_resources: [entry('pods', '', '*', 'web-*', ['list'])] },
+  });
+  const LIST_HINT = 'Kubeport does not filter lists';
+  /** The {…} after `marker` in a message, read back as YAML. */
+  const yamlAfter = (message: string, marker: string): unknown => {
+    const start = message.indexOf('{', message.indexOf(marker));
+    return parse(message.slice(start, message.indexOf('}', start) + 1));
+  };
+
+  it('gives the list hint only when an entry would cover the list but for its name', () => {
+    const wrongNamespace = decide([devNamespaces], request('list', 'pods', { ns: 'prod' }));
+    expect(wrongNamespace).toContain('access to list pods in namespace "prod" denied');
+    expect(wrongNamespace).not.toContain(LIST_HINT);
+    const acrossNamespaces = decide([devNamespaces], request('list', 'pods'));
+    expect(acrossNamespaces).toContain("a request across all namespaces needs namespace '*'");
+    expect(acrossNamespaces).not.toContain(LIST_HINT);
+    expect(decide([webPods], request('list', 'pods', { ns: 'prod' }))).toContain(`${LIST_HINT}, so a list needs an entry with name '*'`);
+  });
+
+  it('prints deny entries as YAML that reads back as the entry', () => {
+    const message = decide([denyAll], request('get', 'pods', { ns: 'default', name: 'web-1' }));
+    expect(message).toContain(`entry {kind: '*', api_group: "*", namespace: '*', name: '*', verbs: ['*']}`);
+    expect(yamlAfter(message, 'entry')).toEqual(entry('*', '*', '*', '*', ['*']));
+  });
+
+  it('quotes YAML-special values in deny entries and in the suggested allow entry', () => {
+    const denied = role('deny-yes', {
+      allow: { kubernetes_labels: everyCluster, kubernetes_resources: [entry('*', '*', '*', '*', ['*'])] },
+      deny: { kubernetes_resources: [entry('configmaps', '', 'yes', 'web-*', ['get'])] },
+    });
+    const message = decide([denied], request('get', 'configmaps', { ns: 'yes', name: 'web-1' }));
+    expect(yamlAfter(message, 'entry')).toEqual(entry('configmaps', '', 'yes', 'web-*', ['get']));
+    const refused = decide([devNamespaces], request('get', 'configmaps', { ns: 'on', name: 'null' }));
+    expect(yamlAfter(refused, 'such as')).toEqual({ kind: 'configmaps', api_group: '', namespace: 'on', name: 'null', verbs: ['get'] });
+  });
+});
