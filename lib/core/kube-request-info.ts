@@ -103,7 +103,33 @@ export function kubeRequestInfo(method: string, path: string, query: URLSearchPa
     info.name = namedBySelector(query);
   }
   if (info.name === '' && info.verb === 'delete') info.verb = 'deletecollection';
+  checkLengths(info);
   return info;
+}
+
+/** A namespace is a DNS label; object names are at most DNS subdomains. */
+const MAX_NAMESPACE = 63;
+const MAX_NAME = 253;
+/** A proxy names its object as [scheme:]NAME[:port]: room for "https:" and ":65535", and more. */
+const MAX_PROXY_NAME = MAX_NAME + 20;
+
+/**
+ * No object the cluster holds has a longer name, so such a request can only be probing the role
+ * matchers; refusing it keeps every decision's input short.
+ */
+function checkLengths(info: KubeRequestInfo): void {
+  if (info.namespace.length > MAX_NAMESPACE) {
+    throw badRequest(
+      `namespace "${info.namespace.slice(0, 20)}…" is ${info.namespace.length} characters long; a Kubernetes namespace has at most ${MAX_NAMESPACE}`,
+    );
+  }
+  const proxy = info.verb === 'proxy' || info.subresource === 'proxy';
+  const limit = proxy ? MAX_PROXY_NAME : MAX_NAME;
+  if (info.name.length > limit) {
+    throw badRequest(
+      `name "${info.name.slice(0, 20)}…" is ${info.name.length} characters long; a Kubernetes object name has at most ${MAX_NAME}${proxy ? ' (a proxy target with its scheme and port, ' + limit + ')' : ''}`,
+    );
+  }
 }
 
 /** As the API server reads the watch option: the first value, on unless it is 0 or false. */

@@ -12,6 +12,7 @@ import { type Scope, resourceScope } from './kube-kinds.js';
 import type { KubeRequestInfo } from './kube-request-info.js';
 import { type ClusterRoles, type CompiledEntry, type PatternField, compileRoles, fieldPatterns } from './compiled-role.js';
 import { compilePattern, coversEverything } from './patterns.js';
+import { yamlScalar } from './role-kube-resources.js';
 import type { Role } from './role-schema.js';
 
 interface Target {
@@ -21,6 +22,8 @@ interface Target {
   /** '' for cluster-scoped objects and for requests across all namespaces. */
   namespace: string;
   name: string;
+  /** The name as asked when it differs (a proxy's "http:web-1:8080"), for the message. */
+  asked: string;
   scope: Scope;
 }
 
@@ -38,11 +41,16 @@ export function checkKubeResourceAccess(roles: Role[], traits: Traits, cluster: 
     }
   }
   if (isSelfReview(target)) return;
+  let nameOnly = false;
   for (const role of onCluster.allowing) {
-    for (const entry of role.allowEntries) if (allowCovers(entry, target, traits)) return;
+    for (const entry of role.allowEntries) {
+      if (!allowCoversPlace(entry, target, traits)) continue;
+      if (allowCoversName(entry, target, traits)) return;
+      nameOnly = true;
+    }
   }
   throw accessDenied(
-    `access to ${describeTarget(target)} denied: no allow.kubernetes_resources entry of your roles (${roles.map((r) => r.metadata.name).join(', ')}) on cluster "${cluster.name}" covers it${hint(target)}; ask an admin for a role entry such as ${suggestion(target)}`,
+    `access to ${describeTarget(target)} denied: no allow.kubernetes_resources entry of your roles (${roles.map((r) => r.metadata.name).join(', ')}) on cluster "${cluster.name}" covers it${hint(target, nameOnly)}; ask an admin for a role entry such as ${suggestion(target)}`,
   );
 }
 
@@ -94,31 +102,54 @@ export function kubeVerbOf(request: KubeRequestInfo): string {
 
 function targetOf(request: KubeRequestInfo): Target {
   const scope = resourceScope(request.apiGroup, request.resource);
+  const verb = kubeVerbOf(request);
   return {
-    verb: kubeVerbOf(request),
+    verb,
     group: request.apiGroup,
     resource: request.resource,
     // The request-info puts a namespace object's own name in `namespace`; the object is cluster-scoped.
     namespace: scope === 'cluster' ? '' : request.namespace,
-    name: request.name,
+    name: verb === 'proxy' && request.apiGroup === '' && PROXIED.has(request.resource) ? proxiedName(request.name) : request.name,
+    asked: request.name,
     scope,
   };
+}
+
+/** Resources whose proxy subresource takes [scheme:]NAME[:port] and reaches the object NAME. */
+const PROXIED = new Set(['pods', 'services', 'nodes']);
+
+/**
+ * The object a proxy request reaches, split as the API server splits it (apimachinery's
+ * SplitSchemeNamePort): NAME, NAME:PORT or SCHEME:NAME:PORT with scheme http, https or empty.
+ * Entries are matched against NAME, or a deny on service "admin" would not cover "admin:80".
+ * What the API server would refuse to split is matched whole (it reaches no object).
+ */
+export function proxiedName(id: string): string {
+  const parts = id.split(':');
+  let scheme = '';
+  let name: string;
+  if (parts.length === 1 || parts.length === 2) name = parts[0]!;
+  else if (parts.length === 3) [scheme, name] = [parts[0]!, parts[1]!];
+  else return id;
+  return name !== '' && (scheme === '' || scheme === 'http' || scheme === 'https') ? name : id;
 }
 
 function kindMatches(entry: CompiledEntry, target: Target): boolean {
   return (entry.allVerbs || entry.verbs.has(target.verb)) && entry.kind(target.resource) && entry.group(target.group);
 }
 
-function allowCovers(entry: CompiledEntry, target: Target, traits: Traits): boolean {
+/** The entry's verbs, kind, group and namespace cover the request (its name is checked apart). */
+function allowCoversPlace(entry: CompiledEntry, target: Target, traits: Traits): boolean {
   if (!kindMatches(entry, target)) return false;
-  let namespaceOk: boolean;
-  if (target.scope === 'cluster') namespaceOk = fieldMatches(entry.namespace, '', traits);
-  else if (target.namespace !== '') namespaceOk = fieldMatches(entry.namespace, target.namespace, traits);
-  else if (target.scope === 'namespaced') namespaceOk = fieldCoversAll(entry.namespace, traits);
+  if (target.scope === 'cluster') return fieldMatches(entry.namespace, '', traits);
+  if (target.namespace !== '') return fieldMatches(entry.namespace, target.namespace, traits);
+  if (target.scope === 'namespaced') return fieldCoversAll(entry.namespace, traits);
   // An unknown resource without a namespace may be cluster-scoped or a list across namespaces:
   // namespace '*' covers both; namespace '' only when the entry names this very resource.
-  else namespaceOk = fieldCoversAll(entry.namespace, traits) || (entry.namespace.source === '' && entry.kindSource === target.resource);
-  if (!namespaceOk) return false;
+  return fieldCoversAll(entry.namespace, traits) || (entry.namespace.source === '' && entry.kindSource === target.resource);
+}
+
+function allowCoversName(entry: CompiledEntry, target: Target, traits: Traits): boolean {
   return target.name !== '' ? fieldMatches(entry.name, target.name, traits) : fieldCoversAll(entry.name, traits);
 }
 
@@ -148,19 +179,26 @@ function fieldCoversAll(field: PatternField, traits: Traits): boolean {
 
 function describeTarget(target: Target): string {
   const kind = target.group === '' ? target.resource : `${target.resource}.${target.group}`;
-  const object = target.name === '' ? kind : `${kind} "${target.name}"`;
+  const asked = target.asked !== target.name ? ` (asked as "${target.asked}")` : '';
+  const object = target.name === '' ? kind : `${kind} "${target.name}"${asked}`;
   const where = target.scope === 'cluster' ? '' : target.namespace === '' ? ' in all namespaces' : ` in namespace "${target.namespace}"`;
   return `${target.verb} ${object}${where}`;
 }
 
-function hint(target: Target): string {
+/**
+ * What a collection request needs that a single object does not. The name hint only when an
+ * entry would cover the request but for its name: when the namespace is what is missing, a
+ * hint about names would send the reader the wrong way.
+ */
+function hint(target: Target, nameOnly: boolean): string {
   if (target.name !== '' || target.scope === 'cluster') return '';
-  const across = target.namespace === '' ? "; a request across all namespaces needs namespace '*' (or pass -n NAMESPACE)" : '';
-  return `${across}; Kubeport does not filter lists, so a ${target.verb} needs an entry with name '*'`;
+  const across = target.namespace === '' && !nameOnly ? "; a request across all namespaces needs namespace '*' (or pass -n NAMESPACE)" : '';
+  const names = nameOnly ? `; Kubeport does not filter lists, so a ${target.verb} needs an entry with name '*'` : '';
+  return `${across}${names}`;
 }
 
 function suggestion(target: Target): string {
-  const namespace = target.scope === 'cluster' ? '' : `, namespace: ${target.namespace === '' ? "'*'" : target.namespace}`;
-  const name = target.name === '' ? "'*'" : target.name;
-  return `{kind: ${target.resource}, api_group: "${target.group}"${namespace}, name: ${name}, verbs: [${target.verb}]} (role v8)`;
+  const namespace = target.scope === 'cluster' ? '' : `, namespace: ${target.namespace === '' ? "'*'" : yamlScalar(target.namespace)}`;
+  const name = target.name === '' ? "'*'" : yamlScalar(target.name);
+  return `{kind: ${yamlScalar(target.resource)}, api_group: ${JSON.stringify(target.group)}${namespace}, name: ${name}, verbs: [${target.verb}]} (role v8)`;
 }

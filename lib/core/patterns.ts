@@ -1,5 +1,8 @@
-// Teleport's value patterns: `*` globs, or RE2-style regexes when written as ^...$. Each pattern
-// is compiled once and kept, so a decision never builds a RegExp.
+// Teleport's value patterns: `*` globs, or RE2 regexes when written as ^...$. Each pattern is
+// compiled once and kept. Neither form backtracks: regexes run on a linear-time RE2 engine
+// (linear-regex.ts) and globs are matched segment by segment, so no value a user sends can make
+// a decision slow.
+import { type LinearRegex, compileLinearRegex } from './linear-regex.js';
 
 export type Matcher = (value: string) => boolean;
 
@@ -16,10 +19,10 @@ export function isRegexPattern(pattern: string): boolean {
 export function patternProblem(pattern: string): string | undefined {
   if (!isRegexPattern(pattern)) return undefined;
   try {
-    new RegExp(pattern, 'u');
+    compileLinearRegex(pattern);
     return undefined;
   } catch (error) {
-    return `"${pattern}" is not a valid regular expression (${(error as Error).message.replace(/^Invalid regular expression: /, '')}); fix it, or write a glob such as "web-*"`;
+    return `"${pattern}" is not a valid regular expression (${(error as Error).message}); fix it, or write a glob such as "web-*"`;
   }
 }
 
@@ -45,28 +48,32 @@ export function coversEverything(pattern: string): boolean {
 function build(pattern: string): Matcher {
   if (coversEverything(pattern)) return matchAll;
   if (isRegexPattern(pattern)) {
+    let regex: LinearRegex;
     try {
-      const regex = new RegExp(pattern, 'u');
-      return (value) => regex.test(value);
+      regex = compileLinearRegex(pattern);
     } catch {
       return () => false;
     }
+    return (value) => regex.test(value);
   }
   if (!pattern.includes('*')) return (value) => value === pattern;
-  // The common globs without a RegExp: "web-*" and "*-prod".
-  const star = pattern.indexOf('*');
-  if (star === pattern.length - 1 && star === pattern.lastIndexOf('*')) {
-    const prefix = pattern.slice(0, -1);
-    return (value) => value.startsWith(prefix);
-  }
-  if (star === 0 && pattern.lastIndexOf('*') === 0) {
-    const suffix = pattern.slice(1);
-    return (value) => value.endsWith(suffix);
-  }
-  const regex = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, 'su');
-  return (value) => regex.test(value);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const segments = pattern.split('*');
+  const prefix = segments[0]!;
+  const suffix = segments[segments.length - 1]!;
+  const middle = segments.slice(1, -1).filter((segment) => segment !== '');
+  const fixed = prefix.length + suffix.length;
+  return (value) => {
+    if (value.length < fixed || !value.startsWith(prefix) || !value.endsWith(suffix)) return false;
+    // Each `*` takes as little as it can: the leftmost place for each middle segment is the right
+    // one (a later place only leaves less room for the rest), so one pass decides, in no more
+    // steps than indexOf takes, with no backtracking.
+    const end = value.length - suffix.length;
+    let at = prefix.length;
+    for (let i = 0; i < middle.length; i++) {
+      const found = value.indexOf(middle[i]!, at);
+      if (found < 0 || found + middle[i]!.length > end) return false;
+      at = found + middle[i]!.length;
+    }
+    return true;
+  };
 }

@@ -110,10 +110,21 @@ export function normalizeEntry(version: string, entry: KubernetesResourceEntry):
   return [{ kind: converted.resource, apiGroup: converted.group, namespace: clusterWide ? '' : namespace, name, verbs, source }];
 }
 
+/** The entry as YAML an admin can paste into a role: '*' and other special values quoted. */
 export function describeEntry(entry: KubernetesResourceEntry): string {
-  const parts = [`kind: ${entry.kind ?? ''}`];
+  const parts = [`kind: ${yamlScalar(entry.kind ?? '')}`];
   if (entry.api_group !== undefined) parts.push(`api_group: ${JSON.stringify(entry.api_group)}`);
-  if (entry.namespace !== undefined) parts.push(`namespace: ${entry.namespace}`);
-  parts.push(`name: ${entry.name ?? ''}`, `verbs: [${(entry.verbs ?? ['*']).join(', ')}]`);
+  if (entry.namespace !== undefined) parts.push(`namespace: ${yamlScalar(entry.namespace)}`);
+  parts.push(`name: ${yamlScalar(entry.name ?? '')}`, `verbs: [${(entry.verbs ?? ['*']).map(yamlScalar).join(', ')}]`);
   return `{${parts.join(', ')}}`;
+}
+
+/** Words YAML reads as booleans or null; quoted so they stay strings. */
+const YAML_WORDS = /^(true|false|yes|no|on|off|y|n|null|~)$/i;
+
+/** A value as a YAML flow scalar: plain when YAML reads it back as the same string, else quoted. */
+export function yamlScalar(value: string): string {
+  if (value === '') return '""';
+  const plain = /^[A-Za-z_][\w.\/-]*$/.test(value) && !YAML_WORDS.test(value);
+  return plain ? value : `'${value.replace(/'/g, "''")}'`;
 }

@@ -5,6 +5,7 @@
 // A multi-valued trait gives several values; a missing trait drops the entry. A value is parsed
 // once and kept; the schema calls templateProblem so an invalid template never gets stored.
 import type { Traits } from './identity.js';
+import { type LinearRegex, compileLinearRegex } from './linear-regex.js';
 
 type Transform = (value: string) => string | undefined;
 
@@ -98,16 +99,15 @@ function parseExpression(body: string): { trait: string; transform?: Transform }
     const replacement = stringLiteral(args[2]!);
     if (pattern === undefined || replacement === undefined)
       return 'the regexp and the replacement of regexp.replace must be quoted strings';
-    let regex: RegExp;
+    let regex: LinearRegex;
     try {
-      regex = new RegExp(pattern, 'u');
+      regex = compileLinearRegex(pattern);
     } catch (error) {
-      return `regexp.replace has an invalid regexp "${pattern}" (${(error as Error).message.replace(/^Invalid regular expression: /, '')})`;
+      return `regexp.replace has an invalid regexp "${pattern}" (${(error as Error).message})`;
     }
-    const global = new RegExp(pattern, 'gu');
     const jsReplacement = goReplacement(replacement);
     // Teleport drops a value the expression does not match rather than passing it through.
-    return { trait, transform: (v) => (regex.test(v) ? v.replace(global, jsReplacement) : undefined) };
+    return { trait, transform: (v) => (regex.test(v) ? regex.replaceAll(v, jsReplacement) : undefined) };
   }
   return `unknown function ${name}; Kubeport supports email.local and regexp.replace (the name is regexp, not regex)`;
 }

@@ -265,6 +265,76 @@ spec:
     });
   });
 
+  describe('a proxy path names its object with a scheme and port (deny entries still apply)', () => {
+    let proxier: ClientCredentials;
+    beforeAll(async () => {
+      h.roles.set(
+        'proxy-but-admin',
+        roleFromYaml(`
+kind: role
+version: v8
+metadata: {name: proxy-but-admin}
+spec:
+  allow:
+    kubernetes_labels: {'*': '*'}
+    kubernetes_groups: [devs]
+    kubernetes_resources:
+      - {kind: '*', api_group: '*', namespace: '*', name: '*', verbs: ['*']}
+  deny:
+    kubernetes_resources:
+      - {kind: services, api_group: '', namespace: default, name: admin, verbs: ['*']}
+      - {kind: pods, api_group: '', namespace: default, name: web-1, verbs: ['*']}
+`),
+      );
+      proxier = await h.issue({ username: 'pia', roles: ['proxy-but-admin'] });
+    });
+
+    it.each([
+      '/k8s/dev/api/v1/namespaces/default/services/admin:80/proxy/',
+      '/k8s/dev/api/v1/namespaces/default/services/https:admin:/proxy/metrics',
+      '/k8s/dev/api/v1/namespaces/default/services/http:admin:8080/proxy/',
+      '/k8s/dev/api/v1/namespaces/default/services/admin/proxy/',
+      '/k8s/dev/api/v1/namespaces/default/pods/web-1:80/proxy/',
+      '/k8s/dev/api/v1/namespaces/default/pods/http:web-1:80/proxy/',
+      '/k8s/dev/api/v1/namespaces/default/services/admin%3A80/proxy/',
+    ])('refuses %s with a readable Forbidden message', async (path) => {
+      const res = await refused(path, proxier);
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body).message).toMatch(
+        /is forbidden: User "pia" cannot get resource "(services|pods)\/proxy" .*: role "proxy-but-admin" denies it with deny.kubernetes_resources entry .*name: (admin|web-1),/,
+      );
+    });
+
+    it('refuses, as a bad request, a name no object can have (it would only feed the role matchers)', async () => {
+      const res = await refused(`/k8s/dev/api/v1/namespaces/default/services/${'a'.repeat(300)}:80/proxy/`, proxier);
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body).message).toMatch(/is 303 characters long; a Kubernetes object name has at most 253/);
+    });
+
+    it('answers kubectl auth can-i get services/admin:80 --subresource=proxy "no" itself', async () => {
+      const ask = async (name: string) => {
+        const res = await h.request('/k8s/dev/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+          credentials: proxier,
+          method: 'POST',
+          body: JSON.stringify({
+            kind: 'SelfSubjectAccessReview',
+            apiVersion: 'authorization.k8s.io/v1',
+            spec: { resourceAttributes: { verb: 'get', resource: 'services', subresource: 'proxy', namespace: 'default', name } },
+          }),
+          headers: [['Content-Type', 'application/json']],
+        });
+        return JSON.parse(res.body).status;
+      };
+      const before = upstreamCount();
+      for (const name of ['admin:80', 'https:admin:', 'http:admin:8080']) {
+        const status = await ask(name);
+        expect(status.allowed, name).toBe(false);
+        expect(status.reason).toContain(`proxy services "admin" (asked as "${name}")`);
+      }
+      expect(upstreamCount()).toBe(before);
+    });
+  });
+
   describe('kubectl --as and --as-group', () => {
     beforeAll(() => {
       h.roles.set(

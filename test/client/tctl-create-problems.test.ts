@@ -47,7 +47,7 @@ describe('tctl create with bad input', () => {
     [
       'an invalid regular expression, in the words of the role schema',
       'kind: role\nversion: v8\nmetadata:\n  name: ops\n  revision: 5f2c\nspec:\n  allow:\n    kubernetes_labels:\n      env: ^[$\n',
-      '{F} has a problem; nothing was changed:\n{F}:9:7: document 1 (role "ops"): spec.allow.kubernetes_labels.env: "^[$" is not a valid regular expression (/^[$/u: Unterminated character class); fix it, or write a glob such as "web-*"',
+      '{F} has a problem; nothing was changed:\n{F}:9:7: document 1 (role "ops"): spec.allow.kubernetes_labels.env: "^[$" is not a valid regular expression (missing closing ]: `[$`); fix it, or write a glob such as "web-*"',
     ],
     [
       'a user naming a role that does not exist',

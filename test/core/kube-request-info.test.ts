@@ -369,4 +369,18 @@ describe('kubeRequestInfo: the resolver edge cases', () => {
     expect(() => info('GET', '/api/v1/namespaces/%zz/pods')).toThrow(/malformed percent-escape/);
     expect(() => info('GET', '/api/v1/namespaces/%ff/pods')).toThrow(/malformed percent-escape/);
   });
+
+  // Longer names reach no object and only feed the role matchers: refused as bad requests.
+  it('refuses a namespace longer than a DNS label and a name longer than a DNS subdomain', () => {
+    const long = (n: number) => 'a'.repeat(n);
+    expect(info('GET', `/api/v1/namespaces/${long(63)}/pods/${long(253)}`)).toMatchObject({ namespace: long(63), name: long(253) });
+    expect(() => info('GET', `/api/v1/namespaces/${long(64)}/pods`)).toThrow(/namespace "a+…" is 64 characters long; .* at most 63/);
+    expect(() => info('DELETE', `/api/v1/namespaces/${long(64)}`)).toThrow(/at most 63/);
+    expect(() => info('GET', `/api/v1/namespaces/default/pods/${long(254)}`)).toThrow(/is 254 characters long; .* at most 253/);
+    expect(() => info('GET', `/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3D${long(10_000)}`)).toThrow(/at most 253/);
+    expect(() => info('GET', `/api/v1/nodes/${long(10_000)}_`)).toThrow(/at most 253/);
+    // A proxy target carries a scheme and a port on top of the name.
+    expect(info('GET', `/api/v1/namespaces/default/services/https:${long(253)}:65535/proxy/`).name).toHaveLength(253 + 12);
+    expect(() => info('GET', `/api/v1/namespaces/default/services/${long(10_000)}:80/proxy/`)).toThrow(/proxy target/);
+  });
 });

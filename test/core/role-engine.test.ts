@@ -605,3 +605,132 @@ describe('admin rules', () => {
     );
   });
 });
+
+describe('proxy subresources are decided on the object they reach', () => {
+  // The API server proxies pods|services|nodes/[scheme:]NAME[:port]/proxy to the object NAME.
+  const denyAdmin = role('deny-admin', {
+    allow: { kubernetes_labels: everyCluster, kubernetes_resources: [entry('*', '*', '*', '*', ['*'])] },
+    deny: {
+      kubernetes_resources: [
+        entry('services', '', 'default', 'admin', ['*']),
+        entry('pods', '', 'default', 'web-1', ['*']),
+        entry('nodes', '', undefined, 'node-a', ['*']),
+      ],
+    },
+  });
+  it.each([
+    ['services', 'admin:80'],
+    ['services', 'https:admin:'],
+    ['services', 'http:admin:8080'],
+    ['services', 'admin'],
+    ['pods', 'web-1:80'],
+    ['pods', 'http:web-1:80'],
+    ['nodes', 'node-a:10250'],
+  ])('a deny on %s "%s"\'s object refuses its proxy', (resource, name) => {
+    const ns = resource === 'nodes' ? undefined : 'default';
+    const outcome = decide([denyAdmin], request('get', resource, { ns, name, sub: 'proxy' }));
+    expect(outcome).toMatch(/^access to proxy (services|pods|nodes) "(admin|web-1|node-a)"/);
+    expect(outcome).toContain('denies it with deny.kubernetes_resources entry');
+    if (name.includes(':')) expect(outcome).toContain(`(asked as "${name}")`);
+  });
+  it('refuses the legacy /proxy/ prefix form too', () => {
+    expect(decide([denyAdmin], request('proxy', 'services', { ns: 'default', name: 'admin:80' }))).toContain('denies it');
+  });
+  it('still proxies other objects, and an allow entry names the object, not the port', () => {
+    expect(decide([denyAdmin], request('get', 'services', { ns: 'default', name: 'web:80', sub: 'proxy' }))).toBe(ALLOWED);
+    const proxyWeb = role('proxy-web', {
+      allow: { kubernetes_labels: everyCluster, kubernetes_resources: [entry('services', '', 'default', 'web', ['proxy'])] },
+    });
+    expect(decide([proxyWeb], request('get', 'services', { ns: 'default', name: 'https:web:443', sub: 'proxy' }))).toBe(ALLOWED);
+    expect(decide([proxyWeb], request('get', 'services', { ns: 'default', name: 'web-2:443', sub: 'proxy' }))).not.toBe(ALLOWED);
+  });
+  it('matches a name the API server would not split as written (it reaches no object)', () => {
+    const outcome = decide([denyAdmin], request('get', 'services', { ns: 'default', name: 'ftp:admin:21', sub: 'proxy' }));
+    expect(outcome).toBe(ALLOWED);
+  });
+});
+
+describe('no value a user sends makes a decision slow (ReDoS)', () => {
+  // On a backtracking engine each of these takes seconds to minutes; the timeout only guards
+  // against a hang, the assertions are about the answers.
+  const evil = role('evil', {
+    allow: {
+      kubernetes_labels: { env: '^([a-z0-9]+-?)+$' },
+      kubernetes_resources: [
+        entry('pods', '', '^([a-z0-9]+-?)+$', '^([a-z0-9]+-?)+$', ['get']),
+        entry('services', '', '*', '*-*-*-*-*-x', ['get']),
+      ],
+    },
+  });
+  const long = `${'a'.repeat(10_000)}_`;
+
+  it('matches a nested-quantifier regexp against 10,000 characters', { timeout: 2_000 }, () => {
+    expect(decide([evil], request('get', 'pods', { ns: 'default', name: long }))).toContain('access to get pods');
+    expect(decide([evil], request('get', 'pods', { ns: long, name: 'web-1' }))).toContain('access to get pods');
+    expect(decide([evil], request('get', 'pods', { ns: 'default', name: 'web-1' }))).toBe(ALLOWED);
+    expect(decide([evil], request('get', 'pods', { ns: 'a', name: 'b' }), {}, { name: 'c', labels: { env: long } })).toContain(
+      'is not allowed by your roles',
+    );
+  });
+
+  it('matches a many-star glob against 10,000 characters', { timeout: 2_000 }, () => {
+    const dashes = `${'-'.repeat(10_000)}y`;
+    expect(decide([evil], request('get', 'services', { ns: 'default', name: dashes }))).toContain('access to get services');
+    expect(decide([evil], request('get', 'services', { ns: 'default', name: `${'-'.repeat(10_000)}x` }))).toBe(ALLOWED);
+    expect(decide([evil], request('get', 'services', { ns: 'default', name: 'a-b-c-d-e-x' }))).toBe(ALLOWED);
+    expect(decide([evil], request('get', 'services', { ns: 'default', name: 'a-b-c-d-x' }))).toContain('access to get services');
+  });
+
+  it('expands regexp.replace on a long trait value', { timeout: 2_000 }, () => {
+    expect(expandTemplates(['{{regexp.replace(external.team, "^([a-z0-9]+-?)+$", "t-$1")}}'], { team: [long] })).toEqual([]);
+    expect(expandTemplates(['{{regexp.replace(external.team, "^([a-z]+)-(.*)$", "${2}-$1")}}'], { team: ['web-blue'] })).toEqual([
+      'blue-web',
+    ]);
+  });
+});
+
+describe('what a refusal tells the reader to write', () => {
+  const denyAll = role('deny-all', {
+    allow: { kubernetes_labels: everyCluster },
+    deny: { kubernetes_resources: [entry('*', '*', '*', '*', ['*'])] },
+  });
+  const devNamespaces = role('dev-namespaces', {
+    allow: { kubernetes_labels: everyCluster, kubernetes_resources: [entry('pods', '', 'dev-*', '*', ['list'])] },
+  });
+  const webPods = role('web-pods', {
+    allow: { kubernetes_labels: everyCluster, kubernetes_resources: [entry('pods', '', '*', 'web-*', ['list'])] },
+  });
+  const LIST_HINT = 'Kubeport does not filter lists';
+  /** The {…} after `marker` in a message, read back as YAML. */
+  const yamlAfter = (message: string, marker: string): unknown => {
+    const start = message.indexOf('{', message.indexOf(marker));
+    return parse(message.slice(start, message.indexOf('}', start) + 1));
+  };
+
+  it('gives the list hint only when an entry would cover the list but for its name', () => {
+    const wrongNamespace = decide([devNamespaces], request('list', 'pods', { ns: 'prod' }));
+    expect(wrongNamespace).toContain('access to list pods in namespace "prod" denied');
+    expect(wrongNamespace).not.toContain(LIST_HINT);
+    const acrossNamespaces = decide([devNamespaces], request('list', 'pods'));
+    expect(acrossNamespaces).toContain("a request across all namespaces needs namespace '*'");
+    expect(acrossNamespaces).not.toContain(LIST_HINT);
+    expect(decide([webPods], request('list', 'pods', { ns: 'prod' }))).toContain(`${LIST_HINT}, so a list needs an entry with name '*'`);
+  });
+
+  it('prints deny entries as YAML that reads back as the entry', () => {
+    const message = decide([denyAll], request('get', 'pods', { ns: 'default', name: 'web-1' }));
+    expect(message).toContain(`entry {kind: '*', api_group: "*", namespace: '*', name: '*', verbs: ['*']}`);
+    expect(yamlAfter(message, 'entry')).toEqual(entry('*', '*', '*', '*', ['*']));
+  });
+
+  it('quotes YAML-special values in deny entries and in the suggested allow entry', () => {
+    const denied = role('deny-yes', {
+      allow: { kubernetes_labels: everyCluster, kubernetes_resources: [entry('*', '*', '*', '*', ['*'])] },
+      deny: { kubernetes_resources: [entry('configmaps', '', 'yes', 'web-*', ['get'])] },
+    });
+    const message = decide([denied], request('get', 'configmaps', { ns: 'yes', name: 'web-1' }));
+    expect(yamlAfter(message, 'entry')).toEqual(entry('configmaps', '', 'yes', 'web-*', ['get']));
+    const refused = decide([devNamespaces], request('get', 'configmaps', { ns: 'on', name: 'null' }));
+    expect(yamlAfter(refused, 'such as')).toEqual({ kind: 'configmaps', api_group: '', namespace: 'on', name: 'null', verbs: ['get'] });
+  });
+});

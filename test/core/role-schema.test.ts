@@ -119,6 +119,33 @@ describe('role schema', () => {
       roleWith({ allow: { kubernetes_labels: { env: '^(prod$' } } }),
       'role field spec.allow.kubernetes_labels.env: "^(prod$" is not a valid regular expression',
     ],
+    // Role regexps are RE2, as in Teleport: lookaround and backreferences are refused when written.
+    [
+      'lookbehind in a resource name',
+      roleWith(pods({ name: '^(?<=web-)a$' })),
+      'role field spec.allow.kubernetes_resources.0.name: "^(?<=web-)a$" is not a valid regular expression',
+    ],
+    [
+      'lookahead in a namespace names the RE2 syntax',
+      roleWith(pods({ namespace: '^(?!kube-).*$' })),
+      'roles use RE2 syntax, which has no lookaround or backreferences',
+    ],
+    [
+      'backreference in a label value',
+      roleWith({ allow: { kubernetes_labels: { env: '^(a)\\1$' } } }),
+      'role field spec.allow.kubernetes_labels.env: "^(a)\\1$" is not a valid regular expression',
+    ],
+    [
+      'backreference in a deny label value',
+      roleWith({ allow: {}, deny: { kubernetes_labels: { env: '^(a)\\1$' } } }),
+      'spec.deny.kubernetes_labels.env',
+    ],
+    [
+      'lookahead in regexp.replace',
+      roleWith({ allow: { kubernetes_users: ['{{regexp.replace(external.email, "^(?=a)(.*)$", "$1")}}'] } }),
+      'regexp.replace has an invalid regexp "^(?=a)(.*)$"',
+    ],
+    ['RE2 named groups and classes are accepted', roleWith(pods({ name: '^(?P<app>web|api)-[[:digit:]]+$' })), null],
     ['label list with a template', roleWith({ allow: { kubernetes_labels: { env: ['dev', '{{external.env}}'] } } }), null],
     // templates in principals
     [

@@ -99,7 +99,7 @@ describe('kubectl under roles that narrow namespaces, kinds and verbs', () => {
     expect(kubeSystem.code).toBe(1);
     expect(kubeSystem.stderr).toBe(
       'Error from server (Forbidden): pods is forbidden: User "rita" cannot list resource "pods" in API group "" in the namespace "kube-system": ' +
-        `no allow.kubernetes_resources entry of your roles (pod-reader) on cluster "dev" covers it; Kubeport does not filter lists, so a list needs an entry with name '*'; ask an admin for a role entry such as {kind: pods, api_group: "", namespace: kube-system, name: '*', verbs: [list]} (role v8)\n`,
+        `no allow.kubernetes_resources entry of your roles (pod-reader) on cluster "dev" covers it; ask an admin for a role entry such as {kind: pods, api_group: "", namespace: kube-system, name: '*', verbs: [list]} (role v8)\n`,
     );
     const deleted = await kubectl('delete', 'pod', 'web-0', '-n', 'default');
     expect(deleted.code).toBe(1);
