@@ -49,6 +49,21 @@ export function reportFailure(name: string, error: unknown, stderr: Writer): num
   return BUG_EXIT;
 }
 
+/**
+ * A reader that stops early (`tsh status | head -1`) closes the pipe: the output is done, not a
+ * failure. Node ignores SIGPIPE, so the write fails with EPIPE as an 'error' event that would
+ * otherwise end the process with a stack; end quietly with 0 instead, as other CLIs do.
+ */
+export function endQuietlyWhenStdoutCloses(
+  stdout: NodeJS.EventEmitter = process.stdout,
+  exit: (code: number) => void = process.exit,
+): void {
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    exit(0);
+  });
+}
+
 /** Parses and runs the command line; returns the exit code (0, 1 for user errors, 70 for bugs). */
 export async function runCommand(program: Command, name: string, argv: string[], stderr: Writer): Promise<number> {
   // Commander would end the process itself on a usage error; here it throws, and the code is returned.
