@@ -6,6 +6,7 @@ import { KubeportError } from '../core/errors.js';
 import type { Writer } from './commands/deps.js';
 import { INTERRUPTED_EXIT, InterruptedError } from './login-wait.js';
 import { showShortUsageAfterError } from './short-usage.js';
+import { terminalSafe } from './terminal-text.js';
 
 export const USER_ERROR_EXIT = 1;
 export const BUG_EXIT = 70;
@@ -36,16 +37,17 @@ function isSystemError(error: unknown): error is NodeJS.ErrnoException {
 export function reportFailure(name: string, error: unknown, stderr: Writer): number {
   // Commander has printed its usage message already (and the command's usage line after it).
   if (isCommanderError(error)) return error.exitCode;
+  // A message may carry a proxy's words: printed without control characters.
   if (error instanceof KubeportError) {
-    stderr.write(`${name}: ${error.message}\n`);
+    stderr.write(`${name}: ${terminalSafe(error.message)}\n`);
     return error instanceof InterruptedError ? INTERRUPTED_EXIT : USER_ERROR_EXIT;
   }
   if (isSystemError(error)) {
-    stderr.write(`${name}: ${error.message}\n`);
+    stderr.write(`${name}: ${terminalSafe(error.message)}\n`);
     return USER_ERROR_EXIT;
   }
   const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-  stderr.write(`${name}: ${detail}\n${name}: this is a bug in Kubeport; please report it with the command you ran\n`);
+  stderr.write(`${name}: ${terminalSafe(detail)}\n${name}: this is a bug in Kubeport; please report it with the command you ran\n`);
   return BUG_EXIT;
 }
 
