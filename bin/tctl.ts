@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { adminClient } from '../lib/client/admin-client.js';
 import { ApiClient } from '../lib/client/api-client.js';
 import type { TctlDeps } from '../lib/client/commands/deps.js';
-import { runCommand } from '../lib/client/run-command.js';
+import { endQuietlyWhenStdoutCloses, runCommand } from '../lib/client/run-command.js';
 import { DEFAULT_DATA_DIR, type RawTctlFlags, listFlag, tctlConfig } from '../lib/client/tctl-config.js';
 
 // cli/tctl.mjs runs this file through tsx's require hook, which starts much faster than the ESM
@@ -123,6 +123,7 @@ program
   .action(async (resource: string) => command('tctl-rm').run({ resource }, deps()));
 
 // A failure ends at once; a success lets standard output drain and the process end by itself.
+endQuietlyWhenStdoutCloses();
 void runCommand(program, 'tctl', process.argv.slice(2), process.stderr).then((code) => {
   if (code !== 0) process.exit(code);
 });

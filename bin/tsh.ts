@@ -10,7 +10,7 @@ import { processInterrupts, realSleep } from '../lib/client/login-wait.js';
 import { systemBrowserOpener } from '../lib/client/open-browser.js';
 import { ProfileStore } from '../lib/client/profile-store.js';
 import { createPrompt } from '../lib/client/prompt.js';
-import { runCommand } from '../lib/client/run-command.js';
+import { endQuietlyWhenStdoutCloses, runCommand } from '../lib/client/run-command.js';
 import { DEFAULT_FORMAT, type RawTshFlags, tshConfig, tshFlags } from '../lib/client/tsh-config.js';
 
 // cli/tsh.mjs runs this file through tsx's require hook, which starts much faster than the ESM
@@ -88,6 +88,7 @@ kube
   .action(async (cluster: string, raw: RawTshFlags) => command('kube-login').run({ ...tshFlags(raw), cluster }, deps()));
 
 // A failure ends at once; a success lets standard output drain and the process end by itself.
+endQuietlyWhenStdoutCloses();
 void runCommand(program, 'tsh', process.argv.slice(2), process.stderr).then((code) => {
   if (code !== 0) process.exit(code);
 });

@@ -9,7 +9,8 @@ const require = createRequire(import.meta.url);
 require('tsx/cjs/api').register();
 const [command, subcommand] = process.argv.slice(2);
 if (command === 'kube' && subcommand === 'credentials') {
-  const { reportFailure } = require('../lib/client/run-command.ts');
+  const { endQuietlyWhenStdoutCloses, reportFailure } = require('../lib/client/run-command.ts');
+  endQuietlyWhenStdoutCloses();
   const { KubeportError } = require('../lib/core/errors.ts');
   let home;
   try {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ServiceDeps } from '../../lib/services/deps.js';
 import { GitHubHeadlessLogin } from '../../lib/services/github-headless-login.js';
 import { GitHubBrowserLogin } from '../../lib/services/github-login.js';
+import { SourceRateLimit, githubHeadlessPollLimit, githubLoginStartLimit } from '../../lib/services/source-rate-limit.js';
 import { type Route, type RouteContext, json, parseBody } from '../http.js';
 import { callbackPage } from './github-pages.js';
 import { publicKeySpki } from './public-key.js';
@@ -27,11 +28,15 @@ const ttlMs = (seconds: number | undefined) => (seconds === undefined ? undefine
 export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void): Route[] {
   const browser = new GitHubBrowserLogin(deps, log);
   const headless = new GitHubHeadlessLogin(deps);
+  // Anyone may call these without a login; each stores state (and may call GitHub, and audit).
+  const starts = new SourceRateLimit(deps.state, deps.clock, githubLoginStartLimit);
+  const polls = new SourceRateLimit(deps.state, deps.clock, githubHeadlessPollLimit);
   return [
     {
       method: 'POST',
       pattern: '/webapi/github/login/console',
       handler: async (ctx) => {
+        await starts.admit(ctx.sourceIp);
         const body = parseBody(consoleBody, ctx.body);
         const answer = await browser.startConsole({
           connectorId: body.connector_id,
@@ -61,6 +66,7 @@ export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void)
       method: 'POST',
       pattern: '/webapi/github/login/headless',
       handler: async (ctx) => {
+        await starts.admit(ctx.sourceIp);
         const body = parseBody(headlessBody, ctx.body);
         const answer = await headless.start({
           connectorId: body.connector_id,
@@ -74,7 +80,10 @@ export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void)
     {
       method: 'POST',
       pattern: '/webapi/github/login/headless/poll',
-      handler: async (ctx) => json(200, await headless.poll(parseBody(pollBody, ctx.body).request_id, ctx.sourceIp)),
+      handler: async (ctx) => {
+        await polls.admit(ctx.sourceIp);
+        return json(200, await headless.poll(parseBody(pollBody, ctx.body).request_id, ctx.sourceIp));
+      },
     },
   ];
 }

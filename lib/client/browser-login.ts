@@ -34,7 +34,7 @@ export function authorizeUrl(answer: { redirect_url?: unknown }): string {
 }
 
 export async function browserLogin(deps: TshDeps, api: ApiClient, keys: KeyPair, options: BrowserLoginOptions): Promise<LoginResponse> {
-  const callback = await startLoginCallback();
+  const callback = await startLoginCallback({ onIgnored: (line) => deps.out.stderr.write(`${line}\n`) });
   try {
     const answer = await api.call<{ redirect_url?: unknown }>('POST', '/webapi/github/login/console', {
       connector_id: options.connector.name,

@@ -25,8 +25,8 @@ export const failurePage = (reason: string) =>
     'Close this page and run tsh login again in your terminal. If it fails again, show this message to your Kubeport admin.',
   ]);
 
-export const wrongKeyPage = () =>
-  page('This link is not for this tsh', [
-    'The address does not carry the key of the tsh login that is waiting here, so it was ignored; that login is still waiting.',
+export const notFromThisLoginPage = () =>
+  page('This request was not from this login', [
+    'It does not carry a result sealed with the key of the tsh login that is waiting here, so tsh ignored it; that login is still waiting.',
     'Finish the login from the link that tsh printed in your terminal.',
   ]);

@@ -9,6 +9,7 @@ import { cliCommand } from './command-hint.js';
 import type { TshDeps } from './commands/deps.js';
 import { waitForPerson } from './login-wait.js';
 import type { KeyPair, LoginResponse } from './login.js';
+import { terminalSafe } from './terminal-text.js';
 
 export interface HeadlessLoginOptions {
   connector: { name: string; display: string };
@@ -61,7 +62,7 @@ export async function headlessLogin(deps: TshDeps, api: ApiClient, keys: KeyPair
   const stderr = deps.out.stderr;
   stderr.write(
     `To log in with ${options.connector.display}, open this page on any device:\n\n  ${start.verification_uri}\n\n` +
-      `and enter the code:\n\n  ${start.user_code}\n\n`,
+      `and enter the code:\n\n  ${terminalSafe(start.user_code)}\n\n`,
   );
   const expiresAt = deps.clock.now().getTime() + start.expires_in * 1000;
   const countdown = new Countdown(deps, expiresAt);

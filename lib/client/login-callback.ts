@@ -1,16 +1,17 @@
 // Where the browser brings the login back to tsh: an HTTP listener on 127.0.0.1 at a random port,
 // for one answer. The redirect URL tsh gives the API names it, with the 32-byte key the result is
-// sealed with (`secret_key`). The API replaces the query with `response=` (the sealed result) or
-// `err=` (one line), as Teleport's proxy does; a `secret_key` in the callback, when a server
-// keeps it, must be ours. Anything else on this port gets 404 and changes nothing.
+// sealed with (`secret_key`). The API replaces the query with `response=`: the sealed result, or a
+// sealed {"error"} (Teleport's proxy sends a plain `err=`, which any web page or local account
+// could send too). tsh acts only on what opens with its key; anything else aimed at the callback
+// gets a 400 page, one line on standard error, and tsh keeps waiting. Other paths get 404.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackAuthority } from '../core/loopback.js';
 import { ClientError } from './api-client.js';
-import { failurePage, successPage, wrongKeyPage } from './callback-page.js';
+import { failurePage, notFromThisLoginPage, successPage } from './callback-page.js';
 import type { LoginResponse } from './login.js';
-import { openSealedLogin } from './sealed-login.js';
+import { NotFromThisLogin, type SealedResult, openSealedResult } from './sealed-login.js';
 
 export interface LoginCallback {
   /** http://127.0.0.1:PORT/callback?secret_key=<64 hex>, for the API. */
@@ -23,8 +24,18 @@ export interface LoginCallback {
 
 const SECRET_BYTES = 32;
 
-/** Starts the listener; `random` is injectable for tests, the key is otherwise the system's. */
-export async function startLoginCallback(random: (n: number) => Buffer = randomBytes): Promise<LoginCallback> {
+export interface LoginCallbackOptions {
+  /** Told (one line) of each request to the callback that was not from this login. */
+  onIgnored?: (line: string) => void;
+  /** Injectable for tests; the key is otherwise the system's. */
+  random?: (n: number) => Buffer;
+}
+
+export const IGNORED_LINE = 'tsh ignored a request to its login callback that was not from this login; still waiting';
+
+/** Starts the listener. */
+export async function startLoginCallback(options: LoginCallbackOptions = {}): Promise<LoginCallback> {
+  const random = options.random ?? randomBytes;
   const secret = random(SECRET_BYTES);
   const secretHex = secret.toString('hex');
   let settle: { resolve(login: LoginResponse): void; reject(error: Error): void } | undefined;
@@ -36,6 +47,7 @@ export async function startLoginCallback(random: (n: number) => Buffer = randomB
   const server: Server = createServer((request, response) => {
     const outcome = handle(request, secret, secretHex, answered);
     send(response, outcome.status, outcome.page);
+    if (outcome.ignored) options.onIgnored?.(IGNORED_LINE);
     const settled = outcome.result;
     if (!settled) return;
     answered = true;
@@ -67,6 +79,8 @@ interface Outcome {
   status: number;
   page: string;
   result?: { login: LoginResponse } | { error: Error };
+  /** Aimed at the callback, but not from this login. */
+  ignored?: boolean;
 }
 
 function handle(request: IncomingMessage, secret: Buffer, secretHex: string, answered: boolean): Outcome {
@@ -76,20 +90,22 @@ function handle(request: IncomingMessage, secret: Buffer, secretHex: string, ans
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   if (url.pathname !== '/callback' || answered) return notFound;
   const key = url.searchParams.get('secret_key');
-  if (key !== null && !sameKey(key, secret)) return { status: 400, page: wrongKeyPage() };
-  const error = url.searchParams.get('err');
   const sealed = url.searchParams.get('response');
-  if (error !== null) {
-    const reason = oneLine(error) || 'the login failed without a reason';
-    return { status: 200, page: failurePage(reason), result: { error: new ClientError(`GitHub login failed: ${reason}`) } };
-  }
-  if (sealed === null) return notFound;
+  if (key === null && sealed === null && !url.searchParams.has('err')) return notFound;
+  const ignored = { status: 400, page: notFromThisLoginPage(), ignored: true };
+  if ((key !== null && !sameKey(key, secret)) || sealed === null) return ignored;
+  let opened: SealedResult;
   try {
-    return { status: 200, page: successPage(), result: { login: openSealedLogin(secretHex, sealed) } };
+    opened = openSealedResult(secretHex, sealed);
   } catch (failure) {
+    if (failure instanceof NotFromThisLogin) return ignored;
+    // Authentic but unusable (no certificate): the API said so; the login ends with that.
     const error = failure instanceof Error ? failure : new Error(String(failure));
     return { status: 400, page: failurePage(error.message), result: { error } };
   }
+  if ('login' in opened) return { status: 200, page: successPage(), result: { login: opened.login } };
+  const reason = oneLine(opened.error) || 'the login failed without a reason';
+  return { status: 200, page: failurePage(reason), result: { error: new ClientError(`GitHub login failed: ${reason}`) } };
 }
 
 function sameKey(given: string, secret: Buffer): boolean {
@@ -97,7 +113,7 @@ function sameKey(given: string, secret: Buffer): boolean {
   return bytes.length === secret.length && timingSafeEqual(bytes, secret);
 }
 
-/** A message from the browser's address bar, made safe to print as one terminal line. */
+/** The API's message, made safe to print as one terminal line. */
 function oneLine(text: string): string {
   return text
     .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')

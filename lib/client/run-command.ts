@@ -6,6 +6,7 @@ import { KubeportError } from '../core/errors.js';
 import type { Writer } from './commands/deps.js';
 import { INTERRUPTED_EXIT, InterruptedError } from './login-wait.js';
 import { showShortUsageAfterError } from './short-usage.js';
+import { terminalSafe } from './terminal-text.js';
 
 export const USER_ERROR_EXIT = 1;
 export const BUG_EXIT = 70;
@@ -36,17 +37,33 @@ function isSystemError(error: unknown): error is NodeJS.ErrnoException {
 export function reportFailure(name: string, error: unknown, stderr: Writer): number {
   // Commander has printed its usage message already (and the command's usage line after it).
   if (isCommanderError(error)) return error.exitCode;
+  // A message may carry a proxy's words: printed without control characters.
   if (error instanceof KubeportError) {
-    stderr.write(`${name}: ${error.message}\n`);
+    stderr.write(`${name}: ${terminalSafe(error.message)}\n`);
     return error instanceof InterruptedError ? INTERRUPTED_EXIT : USER_ERROR_EXIT;
   }
   if (isSystemError(error)) {
-    stderr.write(`${name}: ${error.message}\n`);
+    stderr.write(`${name}: ${terminalSafe(error.message)}\n`);
     return USER_ERROR_EXIT;
   }
   const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-  stderr.write(`${name}: ${detail}\n${name}: this is a bug in Kubeport; please report it with the command you ran\n`);
+  stderr.write(`${name}: ${terminalSafe(detail)}\n${name}: this is a bug in Kubeport; please report it with the command you ran\n`);
   return BUG_EXIT;
+}
+
+/**
+ * A reader that stops early (`tsh status | head -1`) closes the pipe: the output is done, not a
+ * failure. Node ignores SIGPIPE, so the write fails with EPIPE as an 'error' event that would
+ * otherwise end the process with a stack; end quietly with 0 instead, as other CLIs do.
+ */
+export function endQuietlyWhenStdoutCloses(
+  stdout: NodeJS.EventEmitter = process.stdout,
+  exit: (code: number) => void = process.exit,
+): void {
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    exit(0);
+  });
 }
 
 /** Parses and runs the command line; returns the exit code (0, 1 for user errors, 70 for bugs). */

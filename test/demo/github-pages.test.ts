@@ -186,6 +186,19 @@ describe('the demo GitHub sign-in pages', () => {
     expect(await denied.text()).toContain('The device was denied');
     expect((await poll(second.device_code)).error).toBe('access_denied');
 
+    // Typed without the hyphen, in lower case, or with a space for the hyphen: still the code, as at GitHub.
+    for (const typed of [(code: string) => code.replace('-', '').toLowerCase(), (code: string) => ` ${code.replace('-', ' ')} `]) {
+      const started = await start();
+      const answer = await post('/login/device', {
+        user_code: typed(started.user_code),
+        user_id: '1002',
+        password: PASSWORD,
+        decision: 'approve',
+      });
+      expect(answer.status).toBe(200);
+      expect(await answer.text()).toContain('Your device is connected');
+      expect((await poll(started.device_code)).access_token).toBeTruthy();
+    }
     const unknown = await post('/login/device', { user_code: 'ZZZZ-ZZZZ', user_id: '1001', password: PASSWORD, decision: 'approve' });
     expect(unknown.status).toBe(404);
     expect(await unknown.text()).toContain('No waiting device has the code ZZZZ-ZZZZ');

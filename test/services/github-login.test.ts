@@ -173,9 +173,12 @@ describe('GitHub browser login', () => {
       await expectFailure('you did not authorize the Kubeport app at GitHub; run tsh login again');
     });
 
-    it('a user in no team at all gets Teleport’s message and what to do', async () => {
+    it('a user in no team at all is told both causes and what to do, in one line', async () => {
       signIn('loner', []);
-      await expectFailure('list of user teams is empty, did you grant access?');
+      const err = await expectFailure(
+        'your GitHub account loner belongs to no team that Kubeport can see: either you are in no team, or your organization has not approved the Kubeport OAuth app (ask an owner of the organization to approve it); then run tsh login again',
+      );
+      expect(err).not.toContain('\n');
     });
 
     it('a user in no mapped team: the message names the connector and the user’s teams', async () => {

@@ -39,7 +39,7 @@ export interface GitHubHarness {
     secretKey: string;
     publicKeyDer: Buffer;
   }>;
-  /** The whole browser login; `landing.url` is where the browser ended (tsh's listener on success and on err=). */
+  /** The whole browser login; `landing.url` is where the browser ended (tsh's listener, with the sealed result or sealed failure). */
   browserLogin(options?: { ttlSeconds?: number; connector?: string }): Promise<{
     landing: Landing;
     login?: LoginResult;
@@ -101,11 +101,12 @@ export async function startGitHubHarness(options: { perPage?: number; maxPages?:
   };
   const read = (landingUrl: string, secretKey: string) => {
     const query = new URL(landingUrl).searchParams;
-    const err = query.get('err');
-    if (err !== null) return { err };
+    // The API never sends a plain err= (tsh would ignore it): failures are sealed as {error}.
+    if (query.has('err')) throw new Error(`the API sent a plain err= to tsh: ${query.get('err')}`);
     const response = query.get('response');
     if (response === null) return {};
-    return { login: JSON.parse(openForClient(secretKey, JSON.parse(response))) as LoginResult };
+    const opened = JSON.parse(openForClient(secretKey, JSON.parse(response))) as LoginResult | { error: string };
+    return 'error' in opened ? { err: opened.error } : { login: opened };
   };
   const startConsole: GitHubHarness['startConsole'] = async (o = {}) => {
     const keys = newKeyPair();

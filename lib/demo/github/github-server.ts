@@ -177,7 +177,9 @@ export class GitHubStandIn {
     const answer: PersonAnswer | undefined = readPersonAnswer(this.pages!, req, body, res);
     if (!answer) return;
     const userCode = (answer.form.get('user_code') ?? '').trim().toUpperCase();
-    const device = [...this.devices.values()].find((d) => d.userCode === userCode && d.expiresAt > this.now());
+    // As GitHub does: "abcd efgh", "ABCDEFGH" and "abcd-efgh" are all the code ABCD-EFGH.
+    const typed = normalUserCode(userCode);
+    const device = [...this.devices.values()].find((d) => normalUserCode(d.userCode) === typed && d.expiresAt > this.now());
     if (!device || device.outcome !== 'pending') return this.pages!.deviceResult(res, 404, 'unknown-code', userCode);
     device.outcome = answer.decision === 'deny' ? 'denied' : { userId: answer.userId };
     this.pages!.deviceResult(res, 200, answer.decision === 'deny' ? 'denied' : 'approved', userCode);
@@ -380,4 +382,9 @@ function teamJson(team: StandInTeam, id: number) {
     parent: null,
     organization: { login: team.organization, id: team.organization.length, node_id: `O_${team.organization}` },
   };
+}
+
+/** A user code as compared: letters and digits only, upper case. */
+function normalUserCode(code: string): string {
+  return code.replace(/[^0-9a-z]/gi, '').toUpperCase();
 }
