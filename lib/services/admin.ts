@@ -9,7 +9,7 @@ import { auditEvent } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
 import { LocalUsers } from './local-users.js';
 import { listRoles } from './roles.js';
-import { newIncarnation } from './user-records.js';
+import { newIncarnation, signInConnector } from './user-records.js';
 
 const USER_UPDATE_RETRIES = 5;
 
@@ -55,10 +55,7 @@ export class AdminService {
     try {
       await this.deps.resources.put('user', user.metadata.name, user, { expectRevision: null });
     } catch (error) {
-      if (error instanceof KubeportError && error.code === 'conflict')
-        throw new ConflictError(
-          `user ${user.metadata.name} already exists; to give them a new invite, run tctl users reset ${user.metadata.name}`,
-        );
+      if (error instanceof KubeportError && error.code === 'conflict') throw await this.existingUserError(user.metadata.name);
       throw error;
     }
     // Invites and credentials an earlier user of the name left behind go before the new invite.
@@ -145,6 +142,17 @@ export class AdminService {
     return { user, invite: invite.token, expires: invite.expires };
   }
 
+  /** users add of a name in use: a local user gets a new invite with reset, a GitHub user none at all. */
+  private async existingUserError(name: string): Promise<ConflictError> {
+    const existing = await this.deps.resources.get<User>('user', name);
+    const connector = existing ? signInConnector(existing.body) : undefined;
+    if (connector !== undefined)
+      return new ConflictError(
+        `user ${name} already exists and signs in with GitHub connector ${connector}; their access follows their GitHub teams (change teams_to_roles in the connector), and they get no invite or password`,
+      );
+    return new ConflictError(`user ${name} already exists; to give them a new invite, run tctl users reset ${name}`);
+  }
+
   /** Ends a lockout after failed logins early; the user logs in with the same password and TOTP. */
   async unlockUser(caller: CertifiedIdentity, name: string): Promise<{ failuresCleared: number }> {
     if (!(await this.deps.resources.get('user', name))) throw notFound(`user ${name} not found`);
@@ -174,6 +182,7 @@ export class AdminService {
     for (let attempt = 0; ; attempt++) {
       const stored = await this.deps.resources.get<User>('user', name);
       if (!stored) throw notFound(`user ${name} not found; add it with tctl users add ${name} --roles=...`);
+      refuseConnectorUser(stored.body);
       const revokedBefore = revocationTime(this.deps.clock.now(), stored.body).toISOString();
       const user: User = { ...stored.body, spec: { ...stored.body.spec, revoked_before: revokedBefore } };
       try {
@@ -188,4 +197,14 @@ export class AdminService {
   async listClusters(): Promise<KubeCluster[]> {
     return (await this.deps.resources.list<KubeCluster>('kube_cluster')).map((r) => r.body);
   }
+}
+
+/** A GitHub user's access must end with their team membership: no invite or password may outlive it. */
+export function refuseConnectorUser(user: User): void {
+  const connector = signInConnector(user);
+  if (connector === undefined) return;
+  const name = user.metadata.name;
+  throw badRequest(
+    `user ${name} signs in with GitHub connector ${connector} and their access follows their GitHub teams, so they get no invite or password; change their access in the connector's teams_to_roles (tctl get github/${connector})`,
+  );
 }
