@@ -10,7 +10,7 @@ import type { Clock, Random } from '../core/ports.js';
 import type { KubeCluster, User } from '../core/resources.js';
 import { createAgent, type Agent } from '../../agent/server.js';
 import { cachedLoader, cachedRoles } from '../core/fresh-cache.js';
-import { BUILTIN_CONNECTOR } from '../core/user-standing.js';
+import { ADMIN_USER, BUILTIN_CONNECTOR } from '../core/user-standing.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../lambdas/auth/handler.js';
 import type { ServiceDeps } from '../services/deps.js';
@@ -52,7 +52,6 @@ export interface LocalMode {
   close(): Promise<void>;
 }
 
-const ADMIN_USER = 'kubeport-admin';
 // Renewed every hour, so a copied identity file is useless within two.
 const ADMIN_TTL_MS = 2 * 3_600_000;
 const HOST_CERT_TTL_MS = 24 * 3_600_000;

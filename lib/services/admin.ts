@@ -4,7 +4,7 @@ import type { CertifiedIdentity } from '../core/identity.js';
 import { nearestName } from '../core/nearest-name.js';
 import type { KubeCluster, User } from '../core/resources.js';
 import { parseResource } from '../core/resources.js';
-import { revocationTime } from '../core/user-standing.js';
+import { ADMIN_USER, revocationTime } from '../core/user-standing.js';
 import { auditEvent } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
 import { LocalUsers } from './local-users.js';
@@ -36,6 +36,8 @@ export class AdminService {
 
   async addUser(caller: CertifiedIdentity, request: AddUserRequest): Promise<{ user: User; invite: string; expires: string }> {
     if (request.roles.length === 0) throw badRequest('give the user at least one role: --roles=access');
+    if (request.name === ADMIN_USER)
+      throw badRequest(`${ADMIN_USER} is the name of the local admin identity and reserved; choose another user name`);
     await this.refuseUnknownRoles(request.roles);
     const document = {
       kind: 'user',

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ClientError } from '../../lib/client/api-client.js';
+import { writeFileSync } from 'node:fs';
+import { run as create } from '../../lib/client/commands/tctl-create.js';
 import { run as usersAdd } from '../../lib/client/commands/tctl-users-add.js';
 import { run as usersReset } from '../../lib/client/commands/tctl-users-reset.js';
 import { run as login } from '../../lib/client/commands/tsh-login.js';
@@ -100,5 +102,43 @@ describe('a GitHub user gets no local access', () => {
     const { token } = await new LocalInvites(h.deps).create('octocat', user.spec.created_by?.incarnation);
     const error = await failure(api.call('POST', '/webapi/local/invite/totp', { user: 'octocat', invite: token }));
     expect(error.message).toContain('invite is invalid, expired or already used');
+  });
+});
+
+describe('reserved names', () => {
+  let h: GitHubHarness;
+  beforeAll(async () => {
+    h = await startGitHubHarness();
+  });
+  afterAll(() => h?.close());
+
+  it('tctl create refuses a connector named builtin or local (builtin certificates would escape revocation)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubeport-reserved-'));
+    for (const name of ['builtin', 'local']) {
+      const file = join(dir, `${name}.yaml`);
+      writeFileSync(
+        file,
+        `kind: github\nversion: v3\nmetadata:\n  name: ${name}\nspec:\n  client_id: x\n  client_secret: y\n  redirect_url: https://kubeport.example.com/webapi/github/callback\n  teams_to_roles:\n    - {organization: acme, team: devs, roles: [access]}\n`,
+      );
+      const run = tctlRun(h);
+      const error = await create({ file, force: true }, run.deps).then(
+        () => new Error('expected a refusal'),
+        (e: Error) => e,
+      );
+      expect(error.message + run.stderr.text()).toContain('builtin and local are reserved connector names');
+      expect(await h.deps.resources.get('github', name)).toBeUndefined();
+    }
+  });
+
+  it('GitHub login as the login kubeport-admin is refused and makes no user', async () => {
+    h.github.addUser({ id: 4242, login: 'kubeport-admin', teams: [{ organization: 'acme', slug: 'devs', name: 'Devs' }] });
+    h.github.signedIn = 4242;
+    const tsh = tshRun(h, mkdtempSync(join(tmpdir(), 'kubeport-tsh-')), { openBrowser: (url) => void browse(url) });
+    const error = await login({ proxy: h.proxy }, tsh.deps).then(
+      () => new Error('expected a refusal'),
+      (e: Error) => e,
+    );
+    expect(error.message + tsh.stderr.text()).toContain('kubeport-admin is the name of the local admin identity and reserved');
+    expect(await h.deps.resources.get('user', 'kubeport-admin')).toBeUndefined();
   });
 });
