@@ -15,6 +15,7 @@ import { createAdminHandler } from '../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../lambdas/auth/handler.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { loadRoles } from '../services/roles.js';
+import { signInConnector } from '../services/user-records.js';
 import { makeDynamoClient } from '../adapters/aws/clients.js';
 import { DynamoAuditLog } from '../adapters/aws/dynamo-audit-log.js';
 import { DynamoResourceStore } from '../adapters/aws/dynamo-resource-store.js';
@@ -47,8 +48,10 @@ export interface LocalMode {
   agentAddress: string;
   adminIdentityPath: string;
   registered: { name: string; labels: Record<string, string> }[];
-  /** How many users there are at start: none means the banner's first step is adding one. */
+  /** How many local users there are at start (GitHub users sign in with --auth=github, not --user). */
   users: number;
+  /** How many GitHub connectors there are at start: any means the banner shows GitHub login. */
+  githubConnectors: number;
   close(): Promise<void>;
 }
 
@@ -193,8 +196,9 @@ export async function startLocalMode(
     renewal.unref();
     closers.push(async () => clearInterval(renewal));
 
-    const users = (await resources.list('user')).length;
-    return { apiUrl, agentAddress, adminIdentityPath, registered, users, close };
+    const users = (await resources.list<User>('user')).filter((user) => signInConnector(user.body) === undefined).length;
+    const githubConnectors = (await resources.list('github')).length;
+    return { apiUrl, agentAddress, adminIdentityPath, registered, users, githubConnectors, close };
   } catch (error) {
     await close();
     throw error;
