@@ -73,7 +73,7 @@ export class AdminService {
    * Replaces the roles or Kubernetes traits given; certificates issued before stop working (they
    * carry the old ones), as for any change of a user. Invites and credentials stay valid.
    */
-  async updateUser(caller: CertifiedIdentity, name: string, request: UpdateUserRequest): Promise<User> {
+  async updateUser(caller: CertifiedIdentity, name: string, request: UpdateUserRequest): Promise<{ user: User; changed: boolean }> {
     if (request.roles === undefined && request.kubernetesGroups === undefined && request.kubernetesUsers === undefined) {
       throw badRequest('nothing to update; give --set-roles, --set-kubernetes-groups or --set-kubernetes-users');
     }
@@ -87,11 +87,15 @@ export class AdminService {
       const traits = { ...stored.body.spec.traits };
       if (request.kubernetesGroups !== undefined) traits.kubernetes_groups = request.kubernetesGroups;
       if (request.kubernetesUsers !== undefined) traits.kubernetes_users = request.kubernetesUsers;
+      const roles = request.roles ?? stored.body.spec.roles;
+      // The same roles and traits again: no write, and certificates already out keep working.
+      if (sameRoles(roles, stored.body.spec.roles) && sameTraits(traits, stored.body.spec.traits))
+        return { user: stored.body, changed: false };
       const user: User = {
         ...stored.body,
         spec: {
           ...stored.body.spec,
-          roles: request.roles ?? stored.body.spec.roles,
+          roles,
           traits,
           revoked_before: revocationTime(this.deps.clock.now(), stored.body).toISOString(),
         },
@@ -112,7 +116,7 @@ export class AdminService {
           kubernetes_users: traits.kubernetes_users ?? [],
         }),
       );
-      return user;
+      return { user, changed: true };
     }
   }
 
@@ -209,4 +213,12 @@ export function refuseConnectorUser(user: User): void {
   throw badRequest(
     `user ${name} signs in with GitHub connector ${connector} and their access follows their GitHub teams, so they get no invite or password; change their access in the connector's teams_to_roles (tctl get github/${connector})`,
   );
+}
+
+const sameRoles = (a: string[], b: string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+
+/** Same keys with the same values; a list's order counts only where it could matter, so it is kept as given. */
+function sameTraits(a: Record<string, string[]>, b: Record<string, string[]>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => JSON.stringify(a[key] ?? []) === JSON.stringify(b[key] ?? []));
 }

@@ -194,6 +194,24 @@ describe('tctl get, rm and users update', () => {
     expect(revoked.status).toBe(401);
     expect(revoked.message).toContain('your certificate was revoked');
 
+    // The same roles again (in another order) change nothing: no revocation, a certificate from now keeps working.
+    harness.clock.advance(1000);
+    const current = await harness.identity({ username: 'alice', roles: ['access', 'devs'], connector: 'local' });
+    const storedBefore = JSON.stringify(await harness.deps.resources.get('user', 'alice'));
+    expect(await out((deps) => usersUpdate({ name: 'alice', roles: ['devs', 'access'] }, deps))).toBe(
+      [
+        'User "alice" already has these; nothing changed:',
+        '  Roles:             access,devs',
+        '  Kubernetes groups: g0',
+        '  Kubernetes users:  alice@corp',
+        'Certificates issued before keep working.',
+        '',
+      ].join('\n'),
+    );
+    expect(JSON.stringify(await harness.deps.resources.get('user', 'alice'))).toBe(storedBefore);
+    const kept = (await api.call('GET', '/webapi/admin/users', undefined, current).catch((e: ClientError) => e)) as ClientError;
+    expect(kept.status).toBe(403);
+
     // An empty list clears one.
     await usersUpdate({ name: 'alice', kubernetesGroups: [] }, tctlRun(harness).deps);
     expect((await harness.deps.resources.get<User>('user', 'alice'))!.body.spec.traits.kubernetes_groups).toEqual([]);
