@@ -139,7 +139,7 @@ describe('tctl get, rm and users update', () => {
     );
     // A connector naming a role keeps it from being removed.
     expect(await refusal(rm({ resource: 'role/devs' }, tctlRun(harness).deps))).toBe(
-      'role "devs" is still used by user alice, github gh; change them first (tctl users update NAME --set-roles=...), then remove the role',
+      'role "devs" is still used by connector "gh", user "alice"; change them first (for a connector, tctl get github/gh > connector.yaml, take "devs" out of teams_to_roles, then tctl create --force -f connector.yaml; for a user, tctl users update alice --set-roles=...), then remove the role',
     );
     const from = new Date(harness.clock.now().getTime() - 60_000);
     expect(await out((deps) => rm({ resource: 'connector/gh' }, deps))).toBe('github "gh" has been deleted\n');
@@ -152,7 +152,7 @@ describe('tctl get, rm and users update', () => {
       'role "access" is built in and cannot be removed; to change what it allows, replace it with tctl create --force',
     );
     expect(await refusal(rm({ resource: 'role/devs' }, tctlRun(harness).deps))).toBe(
-      'role "devs" is still used by user alice; change them first (tctl users update NAME --set-roles=...), then remove the role',
+      'role "devs" is still used by user "alice"; change them first (for a user, tctl users update alice --set-roles=...), then remove the role',
     );
     expect(await harness.deps.resources.get('role', 'devs')).toBeDefined();
     expect(await refusal(rm({ resource: 'nodes/x' }, tctlRun(harness).deps))).toBe(
