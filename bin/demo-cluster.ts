@@ -81,7 +81,7 @@ function waitForReady(child: ChildProcess): Promise<DemoReady> {
       resolve(message);
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-      fail(`the demo cluster exited before it was ready (${signal ?? `exit code ${code}`}); its messages are above`);
+      fail(`the demo (clusters and GitHub) could not start (${signal ?? `exit code ${code}`}); the cause is above`);
     const onError = (error: Error) => fail(`could not start the demo cluster: ${error.message}`, error);
     const timer = setTimeout(() => fail(`the demo cluster did not start within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
     child.on('message', onMessage);

@@ -119,17 +119,7 @@ async function main() {
     `  data          ${dataDirShown}  (users, roles, CA keys, audit)`,
     `  clusters      ${local.registered.map(describeCluster).join(', ')}`,
     '',
-    ...(local.users === 0
-      ? [
-          'Next, in another terminal:',
-          `  ${tctl} users add alice --roles=access --kubernetes-groups=system:masters${dataDirFlag}`,
-          'then run the tsh login command it prints. Press Ctrl-C to stop.',
-        ]
-      : [
-          `Next, in another terminal, log in as one of the ${local.users} user${local.users === 1 ? '' : 's'}:`,
-          `  ${cliCommand('tsh')} login --proxy=${flags.apiAddr.host}:${flags.apiAddr.port} --user=NAME`,
-          `(${tctl} users ls${dataDirFlag} lists them.) Press Ctrl-C to stop.`,
-        ]),
+    ...nextSteps(local, { tctl, dataDirFlag, proxy: `${flags.apiAddr.host}:${flags.apiAddr.port}` }),
     ...(demo ? demoGitHubLines(demo.github, { tctl, dataDirFlag, proxy: `${flags.apiAddr.host}:${flags.apiAddr.port}` }) : []),
     '',
   ];
@@ -159,6 +149,33 @@ function describeCluster(cluster: { name: string; labels: Record<string, string>
   return labels.length > 0 ? `${cluster.name} [${labels.join(',')}]` : cluster.name;
 }
 
+/** The banner's next step: add a first user, or log in as a local user (--user) or with GitHub (--auth=github). */
+function nextSteps(
+  local: { users: number; githubConnectors: number },
+  cli: { tctl: string; dataDirFlag: string; proxy: string },
+): string[] {
+  if (local.users === 0 && local.githubConnectors === 0) {
+    return [
+      'Next, in another terminal:',
+      `  ${cli.tctl} users add alice --roles=access --kubernetes-groups=system:masters${cli.dataDirFlag}`,
+      'then run the tsh login command it prints. Press Ctrl-C to stop.',
+    ];
+  }
+  const tsh = `${cliCommand('tsh')} login --proxy=${cli.proxy}`;
+  const localLines =
+    local.users === 0
+      ? []
+      : [
+          `Next, in another terminal, log in as one of the ${local.users} local user${local.users === 1 ? '' : 's'}:`,
+          `  ${tsh} --user=NAME`,
+        ];
+  const githubLines =
+    local.githubConnectors === 0
+      ? []
+      : [`${local.users === 0 ? 'Next, in another terminal, log' : 'or log'} in with GitHub:`, `  ${tsh} --auth=github`];
+  return [...localLines, ...githubLines, `(${cli.tctl} users ls${cli.dataDirFlag} lists the users.) Press Ctrl-C to stop.`];
+}
+
 /** How to try GitHub login against the demo GitHub, in the start-up output's style. */
 function demoGitHubLines(github: DemoCluster['github'], cli: { tctl: string; dataDirFlag: string; proxy: string }): string[] {
   const users = DEMO_GITHUB_USERS.map(
@@ -174,7 +191,9 @@ function demoGitHubLines(github: DemoCluster['github'], cli: { tctl: string; dat
     `  password      ${github.password}  (its sign-in pages ask for it; kept in the data directory)`,
     `  connector     ${connectorFile}  (acme/developers -> role access, Kubernetes group devs)`,
     'Then, in another terminal:',
-    `  ${cli.tctl} create -f ${connectorFile}${cli.dataDirFlag}`,
+    // --force: the same command creates the connector the first time and, after a restart with
+    // another demo GitHub address, replaces the stored one that points at the old address.
+    `  ${cli.tctl} create --force -f ${connectorFile}${cli.dataDirFlag}`,
     'and sign in as dana, in a browser (add --browser=none to only print its URL) or with a code entered on another device:',
     `  ${cliCommand('tsh')} login --proxy=${cli.proxy} --auth=github`,
     `  ${cliCommand('tsh')} login --proxy=${cli.proxy} --auth=github --headless`,

@@ -73,12 +73,12 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
         handler: async (ctx) => {
           const identity = await allowed(ctx, ['user', 'update']);
           const body = parseBody(updateUserBody, ctx.body);
-          const user = await admin.updateUser(identity, ctx.params.name!, {
+          const { user, changed } = await admin.updateUser(identity, ctx.params.name!, {
             ...(body.roles ? { roles: body.roles } : {}),
             ...(body.kubernetes_groups ? { kubernetesGroups: body.kubernetes_groups } : {}),
             ...(body.kubernetes_users ? { kubernetesUsers: body.kubernetes_users } : {}),
           });
-          return json(200, { user });
+          return json(200, { user, changed });
         },
       },
       {

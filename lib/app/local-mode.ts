@@ -10,11 +10,12 @@ import type { Clock, Random } from '../core/ports.js';
 import type { KubeCluster, User } from '../core/resources.js';
 import { createAgent, type Agent } from '../../agent/server.js';
 import { cachedLoader, cachedRoles } from '../core/fresh-cache.js';
-import { BUILTIN_CONNECTOR } from '../core/user-standing.js';
+import { ADMIN_USER, BUILTIN_CONNECTOR } from '../core/user-standing.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../lambdas/auth/handler.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { loadRoles } from '../services/roles.js';
+import { signInConnector } from '../services/user-records.js';
 import { makeDynamoClient } from '../adapters/aws/clients.js';
 import { DynamoAuditLog } from '../adapters/aws/dynamo-audit-log.js';
 import { DynamoResourceStore } from '../adapters/aws/dynamo-resource-store.js';
@@ -47,12 +48,13 @@ export interface LocalMode {
   agentAddress: string;
   adminIdentityPath: string;
   registered: { name: string; labels: Record<string, string> }[];
-  /** How many users there are at start: none means the banner's first step is adding one. */
+  /** How many local users there are at start (GitHub users sign in with --auth=github, not --user). */
   users: number;
+  /** How many GitHub connectors there are at start: any means the banner shows GitHub login. */
+  githubConnectors: number;
   close(): Promise<void>;
 }
 
-const ADMIN_USER = 'kubeport-admin';
 // Renewed every hour, so a copied identity file is useless within two.
 const ADMIN_TTL_MS = 2 * 3_600_000;
 const HOST_CERT_TTL_MS = 24 * 3_600_000;
@@ -194,8 +196,9 @@ export async function startLocalMode(
     renewal.unref();
     closers.push(async () => clearInterval(renewal));
 
-    const users = (await resources.list('user')).length;
-    return { apiUrl, agentAddress, adminIdentityPath, registered, users, close };
+    const users = (await resources.list<User>('user')).filter((user) => signInConnector(user.body) === undefined).length;
+    const githubConnectors = (await resources.list('github')).length;
+    return { apiUrl, agentAddress, adminIdentityPath, registered, users, githubConnectors, close };
   } catch (error) {
     await close();
     throw error;

@@ -1,6 +1,7 @@
 // The GitHub connector (kind: github, version v3) as Teleport users write it, and the mapping of
 // a user's GitHub teams to roles and traits.
 import { z } from 'zod';
+import { RESERVED_CONNECTOR_NAMES } from './user-standing.js';
 
 const name = z
   .string()
@@ -8,6 +9,10 @@ const name = z
   .max(253)
   .regex(/^[a-zA-Z0-9@._-]+$/, 'use letters, digits, @ . _ and - only');
 const stringList = z.array(z.string());
+// Certificates carry the connector's name; builtin marks the local admin identity and local marks password login.
+const connectorName = name.refine((text) => !RESERVED_CONNECTOR_NAMES.includes(text), {
+  message: `builtin and local are reserved connector names (builtin is the local admin identity, local is password login); name the connector something else, e.g. github`,
+});
 
 /** GitHub (and GitHub Enterprise Server) is reached over https; plain http only on this machine, for a stand-in. */
 const endpoint = z.url().refine((text) => {
@@ -42,7 +47,7 @@ export const githubConnectorSchema = z
   .object({
     kind: z.literal('github'),
     version: z.literal('v3').default('v3'),
-    metadata: z.object({ name, description: z.string().optional(), labels: z.record(z.string(), z.string()).optional() }),
+    metadata: z.object({ name: connectorName, description: z.string().optional(), labels: z.record(z.string(), z.string()).optional() }),
     spec: z
       .object({
         client_id: z.string().min(1),

@@ -15,9 +15,14 @@ import type { User } from './resources.js';
 
 /** Identities that no stored user stands behind: the admin identity npm start issues. */
 export const BUILTIN_CONNECTOR = 'builtin';
+/** The user name of that admin identity; no GitHub or local user may take it. */
+export const ADMIN_USER = 'kubeport-admin';
+/** Connector names a GitHub connector may not take: builtin is the admin identity's, local is password login's. */
+export const RESERVED_CONNECTOR_NAMES: readonly string[] = [BUILTIN_CONNECTOR, 'local'];
 
 export function checkUserStanding(identity: Identity, user: User | undefined): void {
-  if (identity.connector === BUILTIN_CONNECTOR) return;
+  // Both the connector and the name: neither alone lets a certificate skip the user checks.
+  if (identity.connector === BUILTIN_CONNECTOR && identity.username === ADMIN_USER && !user) return;
   if (!user) throw accessDenied(`user ${identity.username} no longer exists; ask an admin`);
   const revokedBefore = user.spec.revoked_before;
   // Inclusive: an unparsable issue time (NaN) compares false, so it is refused explicitly.

@@ -1,6 +1,7 @@
 // Lists, watches and followed logs. Lists page with limit/continue; watches and `logs -f` write
 // an event or a line every interval until the stream's time is up (a server timeout ends them) or,
 // with durationMs Infinity, until the client leaves.
+import { matchesFields, parseFieldSelector } from './field-selector.js';
 import type { Listed } from './fixtures.js';
 import { type Reply, json, negotiate, statusReply, streamedReply, tableContentType } from './replies.js';
 import type { RequestContext } from './routing.js';
@@ -67,16 +68,27 @@ function watchReply<T extends Listed>(ctx: RequestContext, source: WatchSource<T
   });
 }
 
-// Lists honour limit/continue with an offset token; watch=true streams changes instead.
+// Lists honour fieldSelector and limit/continue with an offset token; watch=true streams changes
+// (of the selected objects only) instead.
 export function listReply<T extends Listed>(
   ctx: RequestContext,
   kind: string,
-  items: T[],
+  allItems: T[],
   columns: Column<T>[],
   resourceVersion: string,
   streams: StreamOptions,
-  watch: WatchSource<T> = modifiedInTurn(items),
+  allChanges?: WatchSource<T>,
 ): Reply {
+  const terms = parseFieldSelector(ctx.query.get('fieldSelector') ?? '');
+  if ('error' in terms) return statusReply(400, 'BadRequest', terms.error);
+  const items = allItems.filter((item) => matchesFields(item, terms));
+  // Without a source of its own, each tick one of the selected objects changes.
+  const watch: WatchSource<T> = allChanges
+    ? (tick) => {
+        const event = allChanges(tick);
+        return event && matchesFields(event.object, terms) ? event : undefined;
+      }
+    : modifiedInTurn(items);
   if (/^(true|1)$/.test(ctx.query.get('watch') ?? '')) return watchReply(ctx, watch, columns, streams);
   const meta: Record<string, unknown> = { resourceVersion };
   let start = 0;

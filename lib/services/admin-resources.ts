@@ -54,17 +54,33 @@ export async function removeResource(
   return { revertedToBuiltin: builtin };
 }
 
-/** A role that users or connectors name stays: removing it would silently take access away. */
+/** A role that users, connectors or other roles name stays: removing it would silently take access away. */
 async function refuseIfInUse(deps: ServiceDeps, role: string): Promise<void> {
-  const users = (await deps.resources.list<User>('user')).filter((u) => u.body.spec.roles.includes(role)).map((u) => `user ${u.name}`);
-  const others = (await Promise.all((['github', 'role'] as const).map(async (kind) => deps.resources.list(kind))))
-    .flat()
-    .filter((r) => roleReferences(r.kind, r.body).some((ref) => ref.role === role))
-    .map((r) => `${r.kind} ${r.name}`);
-  const holders = [...users, ...others];
+  const users = (await deps.resources.list<User>('user')).filter((u) => u.body.spec.roles.includes(role)).map((u) => u.name);
+  const [connectors, roles] = await Promise.all(
+    (['github', 'role'] as const).map(async (kind) =>
+      (await deps.resources.list(kind)).filter((r) => roleReferences(r.kind, r.body).some((ref) => ref.role === role)).map((r) => r.name),
+    ),
+  );
+  const holders = [
+    ...connectors!.map((name) => `connector "${name}"`),
+    ...users.map((name) => `user "${name}"`),
+    ...roles!.map((name) => `role "${name}"`),
+  ];
   if (holders.length === 0) return;
   const shown = holders.slice(0, 5).join(', ') + (holders.length > 5 ? ` and ${holders.length - 5} more` : '');
-  throw new ConflictError(
-    `role "${role}" is still used by ${shown}; change them first (tctl users update NAME --set-roles=...), then remove the role`,
-  );
+  // The one name when there is one of a kind, so the command can be run as printed.
+  const nameOf = (names: string[]) => (names.length === 1 ? names[0]! : 'NAME');
+  const fixes = [
+    ...(connectors!.length > 0
+      ? [
+          `for a connector, tctl get github/${nameOf(connectors!)} > connector.yaml, take "${role}" out of teams_to_roles, then tctl create --force -f connector.yaml`,
+        ]
+      : []),
+    ...(users.length > 0 ? [`for a user, tctl users update ${nameOf(users)} --set-roles=...`] : []),
+    ...(roles!.length > 0
+      ? [`for a role, tctl get role/${nameOf(roles!)} > role.yaml, take "${role}" out, then tctl create --force -f role.yaml`]
+      : []),
+  ];
+  throw new ConflictError(`role "${role}" is still used by ${shown}; change them first (${fixes.join('; ')}), then remove the role`);
 }

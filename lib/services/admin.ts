@@ -4,12 +4,12 @@ import type { CertifiedIdentity } from '../core/identity.js';
 import { nearestName } from '../core/nearest-name.js';
 import type { KubeCluster, User } from '../core/resources.js';
 import { parseResource } from '../core/resources.js';
-import { revocationTime } from '../core/user-standing.js';
+import { ADMIN_USER, revocationTime } from '../core/user-standing.js';
 import { auditEvent } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
 import { LocalUsers } from './local-users.js';
 import { listRoles } from './roles.js';
-import { newIncarnation } from './user-records.js';
+import { newIncarnation, signInConnector } from './user-records.js';
 
 const USER_UPDATE_RETRIES = 5;
 
@@ -36,6 +36,8 @@ export class AdminService {
 
   async addUser(caller: CertifiedIdentity, request: AddUserRequest): Promise<{ user: User; invite: string; expires: string }> {
     if (request.roles.length === 0) throw badRequest('give the user at least one role: --roles=access');
+    if (request.name === ADMIN_USER)
+      throw badRequest(`${ADMIN_USER} is the name of the local admin identity and reserved; choose another user name`);
     await this.refuseUnknownRoles(request.roles);
     const document = {
       kind: 'user',
@@ -55,10 +57,7 @@ export class AdminService {
     try {
       await this.deps.resources.put('user', user.metadata.name, user, { expectRevision: null });
     } catch (error) {
-      if (error instanceof KubeportError && error.code === 'conflict')
-        throw new ConflictError(
-          `user ${user.metadata.name} already exists; to give them a new invite, run tctl users reset ${user.metadata.name}`,
-        );
+      if (error instanceof KubeportError && error.code === 'conflict') throw await this.existingUserError(user.metadata.name);
       throw error;
     }
     // Invites and credentials an earlier user of the name left behind go before the new invite.
@@ -74,7 +73,7 @@ export class AdminService {
    * Replaces the roles or Kubernetes traits given; certificates issued before stop working (they
    * carry the old ones), as for any change of a user. Invites and credentials stay valid.
    */
-  async updateUser(caller: CertifiedIdentity, name: string, request: UpdateUserRequest): Promise<User> {
+  async updateUser(caller: CertifiedIdentity, name: string, request: UpdateUserRequest): Promise<{ user: User; changed: boolean }> {
     if (request.roles === undefined && request.kubernetesGroups === undefined && request.kubernetesUsers === undefined) {
       throw badRequest('nothing to update; give --set-roles, --set-kubernetes-groups or --set-kubernetes-users');
     }
@@ -88,11 +87,15 @@ export class AdminService {
       const traits = { ...stored.body.spec.traits };
       if (request.kubernetesGroups !== undefined) traits.kubernetes_groups = request.kubernetesGroups;
       if (request.kubernetesUsers !== undefined) traits.kubernetes_users = request.kubernetesUsers;
+      const roles = request.roles ?? stored.body.spec.roles;
+      // The same roles and traits again: no write, and certificates already out keep working.
+      if (sameRoles(roles, stored.body.spec.roles) && sameTraits(traits, stored.body.spec.traits))
+        return { user: stored.body, changed: false };
       const user: User = {
         ...stored.body,
         spec: {
           ...stored.body.spec,
-          roles: request.roles ?? stored.body.spec.roles,
+          roles,
           traits,
           revoked_before: revocationTime(this.deps.clock.now(), stored.body).toISOString(),
         },
@@ -113,7 +116,7 @@ export class AdminService {
           kubernetes_users: traits.kubernetes_users ?? [],
         }),
       );
-      return user;
+      return { user, changed: true };
     }
   }
 
@@ -145,6 +148,17 @@ export class AdminService {
     return { user, invite: invite.token, expires: invite.expires };
   }
 
+  /** users add of a name in use: a local user gets a new invite with reset, a GitHub user none at all. */
+  private async existingUserError(name: string): Promise<ConflictError> {
+    const existing = await this.deps.resources.get<User>('user', name);
+    const connector = existing ? signInConnector(existing.body) : undefined;
+    if (connector !== undefined)
+      return new ConflictError(
+        `user ${name} already exists and signs in with GitHub connector ${connector}; their access follows their GitHub teams (change teams_to_roles in the connector), and they get no invite or password`,
+      );
+    return new ConflictError(`user ${name} already exists; to give them a new invite, run tctl users reset ${name}`);
+  }
+
   /** Ends a lockout after failed logins early; the user logs in with the same password and TOTP. */
   async unlockUser(caller: CertifiedIdentity, name: string): Promise<{ failuresCleared: number }> {
     if (!(await this.deps.resources.get('user', name))) throw notFound(`user ${name} not found`);
@@ -174,6 +188,7 @@ export class AdminService {
     for (let attempt = 0; ; attempt++) {
       const stored = await this.deps.resources.get<User>('user', name);
       if (!stored) throw notFound(`user ${name} not found; add it with tctl users add ${name} --roles=...`);
+      refuseConnectorUser(stored.body);
       const revokedBefore = revocationTime(this.deps.clock.now(), stored.body).toISOString();
       const user: User = { ...stored.body, spec: { ...stored.body.spec, revoked_before: revokedBefore } };
       try {
@@ -188,4 +203,22 @@ export class AdminService {
   async listClusters(): Promise<KubeCluster[]> {
     return (await this.deps.resources.list<KubeCluster>('kube_cluster')).map((r) => r.body);
   }
+}
+
+/** A GitHub user's access must end with their team membership: no invite or password may outlive it. */
+export function refuseConnectorUser(user: User): void {
+  const connector = signInConnector(user);
+  if (connector === undefined) return;
+  const name = user.metadata.name;
+  throw badRequest(
+    `user ${name} signs in with GitHub connector ${connector} and their access follows their GitHub teams, so they get no invite or password; change their access in the connector's teams_to_roles (tctl get github/${connector})`,
+  );
+}
+
+const sameRoles = (a: string[], b: string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+
+/** Same keys with the same values; a list's order counts only where it could matter, so it is kept as given. */
+function sameTraits(a: Record<string, string[]>, b: Record<string, string[]>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => JSON.stringify(a[key] ?? []) === JSON.stringify(b[key] ?? []));
 }

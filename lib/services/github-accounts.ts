@@ -5,7 +5,7 @@ import { ConflictError, KubeportError, accessDenied } from '../core/errors.js';
 import type { TeamClaims } from '../core/github-connector.js';
 import type { GitHubUser } from '../core/ports.js';
 import { type User, userSchema } from '../core/resources.js';
-import { revocationTime } from '../core/user-standing.js';
+import { ADMIN_USER, revocationTime } from '../core/user-standing.js';
 import type { ServiceDeps } from './deps.js';
 
 /** Index record: which Kubeport user a GitHub account (connector + id) is. */
@@ -26,6 +26,11 @@ export async function upsertGitHubUser(deps: ServiceDeps, connectorName: string,
     deps.resources.get<User>('user', account.login),
   ]);
   const name = index?.body.user ?? account.login;
+  if (name === ADMIN_USER) {
+    throw accessDenied(
+      `the GitHub login ${account.login} cannot sign in to Kubeport: ${ADMIN_USER} is the name of the local admin identity and reserved; ask an admin`,
+    );
+  }
   for (let attempt = 0; ; attempt++) {
     const existing = attempt === 0 && name === account.login ? byLogin : await deps.resources.get<User>('user', name);
     if (existing) refuseTakeover(existing.body, connectorName, account);

@@ -9,6 +9,7 @@ import type { ServiceDeps } from './deps.js';
 import { type IssuedCertificate, issueCertificateFor } from './issue-certificate.js';
 import { type Invite, LocalInvites } from './local-invites.js';
 import { LoginThrottle, defaultThrottleLimits, enrollmentThrottleLimits } from './login-throttle.js';
+import { signInConnector } from './user-records.js';
 
 /** Kept apart from the user resource so that `tctl get users` never shows secrets. */
 export interface LocalCredentials {
@@ -114,8 +115,11 @@ export class LocalUsers {
       this.deps.resources.get<User>('user', user),
     ]);
     // Credentials count only for the user they were set for: leftovers of an earlier user of the
-    // name open nothing.
-    const credentials = stored && account && stored.body.incarnation === incarnationOf(account.body) ? stored : undefined;
+    // name open nothing; nor do any a GitHub user holds (their access follows their teams).
+    const credentials =
+      stored && account && signInConnector(account.body) === undefined && stored.body.incarnation === incarnationOf(account.body)
+        ? stored
+        : undefined;
     // Every failure does the same work (scrypt, opening a sealed secret, the code check) and gets
     // the same answer, so neither timing nor message tells whether the user exists, the password
     // matched, or a right code was already used.
@@ -165,7 +169,7 @@ export class LocalUsers {
   private async requireInvite(user: string, token: string, source: string): Promise<Invite> {
     const invite = await this.invites.get(token);
     const account = invite?.user === user ? await this.deps.resources.get<User>('user', user) : undefined;
-    if (!invite || !account || incarnationOf(account.body) !== invite.incarnation)
+    if (!invite || !account || signInConnector(account.body) !== undefined || incarnationOf(account.body) !== invite.incarnation)
       return this.failEnrollment(user, source, inviteFailure(user));
     return invite;
   }
@@ -174,7 +178,8 @@ export class LocalUsers {
   private async revokeEarlierCertificates(user: string, invite: Invite, source: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const account = await this.deps.resources.get<User>('user', user);
-      if (!account || incarnationOf(account.body) !== invite.incarnation) return this.failEnrollment(user, source, inviteFailure(user));
+      if (!account || signInConnector(account.body) !== undefined || incarnationOf(account.body) !== invite.incarnation)
+        return this.failEnrollment(user, source, inviteFailure(user));
       const revokedBefore = revocationTime(this.deps.clock.now(), account.body).toISOString();
       try {
         await this.deps.resources.put<User>(

@@ -3,6 +3,7 @@
 // transactions across items, so the writes that follow are made as close to all-or-nothing as it
 // allows: each one is conditional on the revision read during the checks, and when one fails the
 // ones already made are put back (conditionally too) and the answer says exactly what happened.
+import { ADMIN_USER } from '../core/user-standing.js';
 import { ConflictError, KubeportError } from '../core/errors.js';
 import type { CertifiedIdentity } from '../core/identity.js';
 import type { StoredResource } from '../core/ports.js';
@@ -117,6 +118,17 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
         ...invalid(doc.index, doc.kind, doc.name, ['metadata', 'name'], `${label(doc)} ${what}; add --force to replace it`),
         reason: 'exists',
       });
+    }
+    if (doc.kind === 'user' && doc.name === ADMIN_USER) {
+      problems.push(
+        invalid(
+          doc.index,
+          doc.kind,
+          doc.name,
+          ['metadata', 'name'],
+          `${ADMIN_USER} is the name of the local admin identity and reserved; choose another user name`,
+        ),
+      );
     }
     if (doc.kind === 'github' && (doc.resource as GitHubConnector).spec.client_secret === undefined && !existing) {
       problems.push(

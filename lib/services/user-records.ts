@@ -21,3 +21,15 @@ export function userToStore(deps: { clock: Clock; random: Random }, user: User, 
   const spec = { ...user.spec, revoked_before: revocationTime(deps.clock.now(), existing).toISOString() };
   return { ...user, spec: Object.keys(createdBy).length > 0 ? { ...spec, created_by: createdBy } : spec };
 }
+
+/**
+ * The connector a user signs in with when it is not a local user (a GitHub user), else undefined.
+ * Such a user's access follows the connector (its teams), so it gets no invite, password or local
+ * login: one would outlive a removal from the team.
+ */
+export function signInConnector(user: User): string | undefined {
+  const github = user.spec.github_identities?.[0];
+  if (github) return github.connector_id;
+  const connector = user.spec.created_by?.connector;
+  return connector !== undefined && connector !== 'local' ? connector : undefined;
+}

@@ -55,6 +55,19 @@ describe('npm start', () => {
     // With a user in the directory, the next step is logging in, not adding one.
     const added = await node(cliPath('tctl'), ['--data-dir', dataDir, 'users', 'add', 'bob', '--roles=access']);
     expect(added.code).toBe(0);
+    // A GitHub connector and a GitHub user: dana does not count as one to log in as with --user.
+    const file = join(dir, 'github.yaml');
+    writeFileSync(
+      file,
+      [
+        'kind: github\nversion: v3\nmetadata:\n  name: github\nspec:\n  client_id: x\n  client_secret: y',
+        '  redirect_url: http://127.0.0.1:1/webapi/github/callback\n  teams_to_roles:\n    - {organization: acme, team: devs, roles: [access]}',
+        '---\nkind: user\nversion: v2\nmetadata:\n  name: dana\nspec:\n  roles: [access]',
+        '  github_identities: [{connector_id: github, username: dana, user_id: "7"}]\n  created_by: {connector: github}\n',
+      ].join('\n'),
+    );
+    const created = await node(cliPath('tctl'), ['--data-dir', dataDir, 'create', '-f', file]);
+    expect(created.stderr).toBe('');
     expect(await local.stop()).toBe(0);
     local = undefined;
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
@@ -64,11 +77,34 @@ describe('npm start', () => {
     writeFileSync(join(dataDir, LOCK_FILE), `${gone.stdout}\n`, { mode: 0o600 });
     local = await startLocalModeProcess({ dataDir, kubeconfig });
     expect(local.output()).toMatch(
-      /Next, in another terminal, log in as one of the 1 user:\n {2}npx tsh login --proxy=127\.0\.0\.1:\d+ --user=NAME\n/,
+      /Next, in another terminal, log in as one of the 1 local user:\n {2}npx tsh login --proxy=127\.0\.0\.1:\d+ --user=NAME\nor log in with GitHub:\n {2}npx tsh login --proxy=127\.0\.0\.1:\d+ --auth=github\n/,
     );
     expect(local.output()).not.toContain('tctl users add');
     await local.stop();
     local = undefined;
+  });
+
+  it('a demo GitHub port in use: the cause, then a line that names the demo as a whole, not the cluster', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const result = await start(join(dir, 'clash'), [
+        '--api-addr',
+        `127.0.0.1:${await freePort()}`,
+        '--agent-addr',
+        `127.0.0.1:${await freePort()}`,
+        '--demo',
+        '--demo-github-addr',
+        `127.0.0.1:${port}`,
+      ]);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(`the demo GitHub cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+      expect(result.stderr).toContain('the demo (clusters and GitHub) could not start');
+      expect(result.stderr).not.toContain('demo cluster exited');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('a mistyped flag prints the one line and the short usage', async () => {

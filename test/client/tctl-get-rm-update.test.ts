@@ -139,7 +139,7 @@ describe('tctl get, rm and users update', () => {
     );
     // A connector naming a role keeps it from being removed.
     expect(await refusal(rm({ resource: 'role/devs' }, tctlRun(harness).deps))).toBe(
-      'role "devs" is still used by user alice, github gh; change them first (tctl users update NAME --set-roles=...), then remove the role',
+      'role "devs" is still used by connector "gh", user "alice"; change them first (for a connector, tctl get github/gh > connector.yaml, take "devs" out of teams_to_roles, then tctl create --force -f connector.yaml; for a user, tctl users update alice --set-roles=...), then remove the role',
     );
     const from = new Date(harness.clock.now().getTime() - 60_000);
     expect(await out((deps) => rm({ resource: 'connector/gh' }, deps))).toBe('github "gh" has been deleted\n');
@@ -152,7 +152,7 @@ describe('tctl get, rm and users update', () => {
       'role "access" is built in and cannot be removed; to change what it allows, replace it with tctl create --force',
     );
     expect(await refusal(rm({ resource: 'role/devs' }, tctlRun(harness).deps))).toBe(
-      'role "devs" is still used by user alice; change them first (tctl users update NAME --set-roles=...), then remove the role',
+      'role "devs" is still used by user "alice"; change them first (for a user, tctl users update alice --set-roles=...), then remove the role',
     );
     expect(await harness.deps.resources.get('role', 'devs')).toBeDefined();
     expect(await refusal(rm({ resource: 'nodes/x' }, tctlRun(harness).deps))).toBe(
@@ -193,6 +193,24 @@ describe('tctl get, rm and users update', () => {
     const revoked = (await api.call('GET', '/webapi/admin/users', undefined, before).catch((e: ClientError) => e)) as ClientError;
     expect(revoked.status).toBe(401);
     expect(revoked.message).toContain('your certificate was revoked');
+
+    // The same roles again (in another order) change nothing: no revocation, a certificate from now keeps working.
+    harness.clock.advance(1000);
+    const current = await harness.identity({ username: 'alice', roles: ['access', 'devs'], connector: 'local' });
+    const storedBefore = JSON.stringify(await harness.deps.resources.get('user', 'alice'));
+    expect(await out((deps) => usersUpdate({ name: 'alice', roles: ['devs', 'access'] }, deps))).toBe(
+      [
+        'User "alice" already has these; nothing changed:',
+        '  Roles:             access,devs',
+        '  Kubernetes groups: g0',
+        '  Kubernetes users:  alice@corp',
+        'Certificates issued before keep working.',
+        '',
+      ].join('\n'),
+    );
+    expect(JSON.stringify(await harness.deps.resources.get('user', 'alice'))).toBe(storedBefore);
+    const kept = (await api.call('GET', '/webapi/admin/users', undefined, current).catch((e: ClientError) => e)) as ClientError;
+    expect(kept.status).toBe(403);
 
     // An empty list clears one.
     await usersUpdate({ name: 'alice', kubernetesGroups: [] }, tctlRun(harness).deps);

@@ -77,7 +77,12 @@ describe('user standing', () => {
     expect(() => checkUserStanding(identity(new Date(T - 1)), revoked)).toThrow(/revoked/);
     expect(() => checkUserStanding({ ...identity(clock.now()), issuedAt: '' }, revoked)).toThrow(/revoked/);
     expect(() => checkUserStanding(identity(clock.now()), undefined)).toThrow(/no longer exists/);
-    expect(() => checkUserStanding({ ...identity(new Date(0)), connector: 'builtin' }, undefined)).not.toThrow();
+    expect(() =>
+      checkUserStanding({ ...identity(new Date(0)), username: 'kubeport-admin', connector: 'builtin' }, undefined),
+    ).not.toThrow();
+    // Only the admin identity skips the checks: any other name with that connector is checked.
+    expect(() => checkUserStanding({ ...identity(new Date(0)), connector: 'builtin' }, undefined)).toThrow(/no longer exists/);
+    expect(() => checkUserStanding({ ...identity(new Date(T - 1)), connector: 'builtin' }, revoked)).toThrow(/revoked/);
     clock.set(T + 10_000);
     expect(revocationTime(clock.now(), revoked).getTime()).toBe(T + 10_000);
   });

@@ -343,6 +343,34 @@ describe('over plain https', () => {
     expect(second.metadata.continue).toBeUndefined();
   });
 
+  it('narrows lists and watches by fieldSelector, as the API server does, and refuses one it cannot parse', async () => {
+    const names = async (query: string) => {
+      const reply = await request(`/api/v1/namespaces/default/pods?${query}`, { cert: agentCert });
+      expect(reply.status, reply.body).toBe(200);
+      return (JSON.parse(reply.body) as { items: Array<{ metadata: { name: string } }> }).items.map((p) => p.metadata.name);
+    };
+    expect(await names('')).toEqual(['web-0', 'web-1']);
+    expect(await names('fieldSelector=metadata.name%3Dweb-1')).toEqual(['web-1']);
+    expect(await names('fieldSelector=metadata.name%3D%3Dweb-0')).toEqual(['web-0']);
+    expect(await names('fieldSelector=metadata.name%21%3Dweb-0')).toEqual(['web-1']);
+    expect(await names('fieldSelector=metadata.name%3Dweb-0,metadata.namespace%3Ddefault')).toEqual(['web-0']);
+    expect(await names('fieldSelector=metadata.name%3Dnope')).toEqual([]);
+    const bad = await request('/api/v1/namespaces/default/pods?fieldSelector=metadata.name', { cert: agentCert });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body)).toMatchObject({ kind: 'Status', code: 400, reason: 'BadRequest' });
+    expect(JSON.parse(bad.body).message).toContain('metadata.name');
+
+    // kubectl's own --field-selector, on a list and on a watch (this server's streams end after a second).
+    const listed = await kubectl('agent', 'get', 'pods', '-n', 'default', '--field-selector', 'metadata.name=web-1', '--no-headers');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^web-1\s/);
+    expect(listed.stdout).not.toContain('web-0');
+    const watched = await kubectl('agent', 'get', 'pods', '-n', 'default', '--field-selector', 'metadata.name=web-1', '-w', '--no-headers');
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(watched.stdout.trim().split('\n').length).toBeGreaterThan(1);
+    expect(watched.stdout).not.toContain('web-0');
+  });
+
   it('serves many requests over a few keep-alive connections and closes them on shutdown', async () => {
     const local = await startKubeApiServer();
     const cert = await local.issueClientCert('kubeport-agent');

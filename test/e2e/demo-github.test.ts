@@ -64,7 +64,7 @@ describe('npm start -- --demo: GitHub login through the demo GitHub', () => {
     const connectorFile = join(dir, 'data', 'demo-github-connector.yaml');
     expect(output).toContain(`  demo GitHub   http://${githubAddr}  (users dana (acme/developers), erik (acme/sre), finn (no team))`);
     expect(output).toContain(`  connector     ${connectorFile}`);
-    expect(output).toContain(`tctl create -f ${connectorFile} --data-dir=`);
+    expect(output).toContain(`tctl create --force -f ${connectorFile} --data-dir=`);
     expect(output).toContain(`tsh login --proxy=${local.proxy} --auth=github --headless`);
     const password = /^ {2}password {6}(\S+)/m.exec(output)![1]!;
     // The password and the client secret stay with this account.

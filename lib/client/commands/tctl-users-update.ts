@@ -1,5 +1,6 @@
 // tctl users update NAME --set-roles=… --set-kubernetes-groups=… --set-kubernetes-users=…: each
-// list given replaces the user's (an empty one clears it); certificates issued before stop working.
+// list given replaces the user's (an empty one clears it); certificates issued before stop working,
+// unless nothing changed.
 import { UsageError } from '../usage-error.js';
 import type { TctlDeps } from './deps.js';
 
@@ -15,7 +16,7 @@ export async function run(options: UsersUpdateOptions, deps: TctlDeps): Promise<
     throw new UsageError('nothing to update; give --set-roles, --set-kubernetes-groups or --set-kubernetes-users');
   }
   const client = await deps.admin();
-  const { user } = await client.call<{ user: { spec: { roles: string[]; traits: Record<string, string[]> } } }>(
+  const { user, changed } = await client.call<{ user: { spec: { roles: string[]; traits: Record<string, string[]> } }; changed?: boolean }>(
     'POST',
     `/webapi/admin/users/${encodeURIComponent(options.name)}/update`,
     {
@@ -25,11 +26,15 @@ export async function run(options: UsersUpdateOptions, deps: TctlDeps): Promise<
     },
   );
   const shown = (values: string[] | undefined) => (values && values.length > 0 ? values.join(',') : '(none)');
+  // An older API that does not say is taken as changed (it revoked).
+  const unchanged = changed === false;
   deps.out.stdout.write(
-    `User "${options.name}" has been updated:\n` +
+    (unchanged ? `User "${options.name}" already has these; nothing changed:\n` : `User "${options.name}" has been updated:\n`) +
       `  Roles:             ${shown(user.spec.roles)}\n` +
       `  Kubernetes groups: ${shown(user.spec.traits.kubernetes_groups)}\n` +
       `  Kubernetes users:  ${shown(user.spec.traits.kubernetes_users)}\n` +
-      `Certificates issued before now no longer work; ${options.name} gets the new access with tsh login.\n`,
+      (unchanged
+        ? `Certificates issued before keep working.\n`
+        : `Certificates issued before now no longer work; ${options.name} gets the new access with tsh login.\n`),
   );
 }
