@@ -25,6 +25,9 @@ async function main(): Promise<void> {
     const consoleMs: number[] = [];
     const callbackMs: number[] = [];
     for (let i = 0; i < WARMUP + TOTAL; i++) {
+      // The API limits login starts per address (30 a minute); the bench moves the harness clock
+      // on so that every login is measured, not the refusal. Untimed.
+      if (i % 25 === 0) g.h.clock.advance(61_000);
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const started = await g.startConsole();
