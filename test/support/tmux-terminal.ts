@@ -1,6 +1,8 @@
 // A real terminal for tests of what a person sees at one: a tmux server on a socket of its own
 // (so no one's tmux is touched), one window running a command, keys sent as typed, the screen read.
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface Terminal {
   /** Keys as tmux send-keys takes them: literal text, or names such as Enter, C-c, C-d, BSpace. */
@@ -43,10 +45,16 @@ export async function openTerminal(command: string, env: NodeJS.ProcessEnv): Pro
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
+    // kill-server leaves the socket file behind; a test run would leave one per terminal.
     close: () =>
       tmux(socket, ['kill-server']).then(
-        () => undefined,
-        () => undefined,
+        () => removeSocket(socket),
+        () => removeSocket(socket),
       ),
   };
+}
+
+function removeSocket(socket: string): void {
+  const dir = join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`);
+  rmSync(join(dir, socket), { force: true });
 }
