@@ -84,6 +84,7 @@ export class AdminService {
     for (let attempt = 0; ; attempt++) {
       const stored = await this.deps.resources.get<User>('user', name);
       if (!stored) throw notFound(`user ${name} not found; add it with tctl users add ${name} --roles=...`);
+      refuseConnectorUpdate(stored.body);
       const traits = { ...stored.body.spec.traits };
       if (request.kubernetesGroups !== undefined) traits.kubernetes_groups = request.kubernetesGroups;
       if (request.kubernetesUsers !== undefined) traits.kubernetes_users = request.kubernetesUsers;
@@ -206,6 +207,15 @@ export class AdminService {
 }
 
 /** A GitHub user's access must end with their team membership: no invite or password may outlive it. */
+/** A GitHub user's roles and traits are rewritten from their teams at each login; an edit here would not last. */
+function refuseConnectorUpdate(user: User): void {
+  const connector = signInConnector(user);
+  if (connector === undefined) return;
+  throw badRequest(
+    `user ${user.metadata.name} signs in with GitHub connector ${connector}, which sets their roles and Kubernetes groups from their teams at each login; change the connector's teams_to_roles or teams_to_logins instead (tctl get github/${connector})`,
+  );
+}
+
 export function refuseConnectorUser(user: User): void {
   const connector = signInConnector(user);
   if (connector === undefined) return;

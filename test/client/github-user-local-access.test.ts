@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { run as create } from '../../lib/client/commands/tctl-create.js';
 import { run as usersAdd } from '../../lib/client/commands/tctl-users-add.js';
 import { run as usersReset } from '../../lib/client/commands/tctl-users-reset.js';
+import { run as usersUpdate } from '../../lib/client/commands/tctl-users-update.js';
 import { run as login } from '../../lib/client/commands/tsh-login.js';
 import { newKeyPair } from '../../lib/client/login.js';
 import { hashPassword } from '../../lib/core/password.js';
@@ -48,6 +49,13 @@ describe('a GitHub user gets no local access', () => {
     const error = await failure(usersReset({ name: 'octocat' }, tctlRun(h).deps));
     expect(error.message).toContain('user octocat signs in with GitHub connector github and their access follows their GitHub teams');
     expect(error.message).not.toContain('--invite');
+    expect((await h.deps.resources.get<User>('user', 'octocat'))!.body).toEqual(before!.body);
+  });
+
+  it('tctl users update refuses a GitHub user, whose next login would undo it, and changes nothing', async () => {
+    const before = await h.deps.resources.get<User>('user', 'octocat');
+    const error = await failure(usersUpdate({ name: 'octocat', roles: ['editor'] }, tctlRun(h).deps));
+    expect(error.message).toContain('user octocat signs in with GitHub connector github, which sets their roles');
     expect((await h.deps.resources.get<User>('user', 'octocat'))!.body).toEqual(before!.body);
   });
 
