@@ -1,7 +1,7 @@
 // The kind names tctl get and rm accept, as Teleport's tctl does: singular or plural, any case,
 // `connector(s)` for the GitHub connectors. Only kinds this server has a schema for resolve.
 import { nearestName } from './nearest-name.js';
-import { type ResourceKind, isResourceKind, resourceSchemas } from './resources.js';
+import { RESOURCE_KIND_NAMES, type ResourceKindName, isResourceKindName } from './resource-kind-names.js';
 
 const aliases: Record<string, string> = {
   roles: 'role',
@@ -12,16 +12,16 @@ const aliases: Record<string, string> = {
   locks: 'lock',
 };
 
-export function resolveKind(text: string): ResourceKind | undefined {
+export function resolveKind(text: string): ResourceKindName | undefined {
   const lower = text.toLowerCase();
   const kind = aliases[lower] ?? lower;
-  return isResourceKind(kind) ? kind : undefined;
+  return isResourceKindName(kind) ? kind : undefined;
 }
 
 /** Names the kinds there are and, for a typo, the one meant. */
 export function unknownKindMessage(text: string): string {
-  const known = Object.keys(resourceSchemas);
-  const near = nearestName(text, [...known, ...Object.keys(aliases).filter((alias) => isResourceKind(aliases[alias]!))]);
+  const known: readonly string[] = RESOURCE_KIND_NAMES;
+  const near = nearestName(text, [...known, ...Object.keys(aliases).filter((alias) => isResourceKindName(aliases[alias]!))]);
   const meant = near ? resolveKind(near) : undefined;
   return `unknown kind ${JSON.stringify(text)}; ${meant ? `did you mean ${meant}? ` : ''}kinds are ${known.join(', ')}`;
 }

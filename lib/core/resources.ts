@@ -4,6 +4,7 @@ import { DNS_LABEL } from './dns-name.js';
 import { type GitHubConnector, githubConnectorSchema } from './github-connector.js';
 import { metadata, stringList } from './metadata-schema.js';
 import { type Role, roleSchema } from './role-schema.js';
+import type { ResourceKindName } from './resource-kind-names.js';
 
 export { roleSchema, type Role } from './role-schema.js';
 
@@ -53,6 +54,10 @@ export const resourceSchemas = {
   github: githubConnectorSchema,
 } as const;
 export type ResourceKind = keyof typeof resourceSchemas;
+// The kind names tctl resolves without loading schemas must be exactly these kinds, both ways.
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const kindNamesMatchSchemas: SameKeys<ResourceKind, ResourceKindName> = true;
+void kindNamesMatchSchemas;
 
 export function isResourceKind(kind: string): kind is ResourceKind {
   return Object.hasOwn(resourceSchemas, kind);
