@@ -11,18 +11,13 @@ import { openForClient } from '../../lib/core/client-seal.js';
 import { type ApiHarness, startApiHarness } from './api-harness.js';
 import { GitHubStandIn } from './github-stand-in.js';
 import { browse, type Landing } from './scripted-browser.js';
+import type { LoginResponse } from '../../lib/services/login-response.js';
 
 export const CLIENT_ID = 'Iv1.kubeport0000001';
 export const CLIENT_SECRET = 'kubeport-oauth-secret-0123456789abcdef';
 
-export interface LoginResult {
-  username: string;
-  cert: string;
-  expires: string;
-  roles: string[];
-  traits: Record<string, string[]>;
-  ca: { user: string[]; host: string[] };
-}
+/** What the API seals for tsh: the one login answer the services build. */
+export type LoginResult = LoginResponse;
 
 export interface GitHubHarness {
   h: ApiHarness;
