@@ -9,7 +9,15 @@ import type { KubeRequestInfo } from '../lib/core/kube-request-info.js';
 import type { KubeTarget } from '../lib/core/request-target.js';
 
 /** Why a request or stream ended, when it was not simply answered. */
-export type EndReason = 'answered' | 'client closed' | 'certificate expired' | 'no longer authorized' | 'upstream failed' | 'agent closed';
+export type EndReason =
+  | 'answered'
+  | 'client closed'
+  | 'certificate expired'
+  | 'no longer authorized'
+  | 'locked'
+  | 'upstream failed'
+  | 'agent draining'
+  | 'agent closed';
 
 export interface RequestScope {
   /** The agent's own id, sent upstream as Audit-ID and back to the client as Audit-Id. */

@@ -9,7 +9,8 @@ import type { EndReason, RequestScope } from './request-scope.js';
 export interface TrackedStream {
   readonly scope: RequestScope;
   readonly notAfter: number;
-  readonly end: (reason: EndReason) => void;
+  /** Ends the stream; `message`, when given, is shown to the user where the protocol allows. */
+  readonly end: (reason: EndReason, message?: string) => void;
   /** Seen by a sweep already: the next sweep authorizes it again. */
   seen: boolean;
   checking: boolean;
@@ -30,7 +31,7 @@ export class StreamLifetimes {
   }
 
   /** Tracks a response or connection until `release`; `end` must close it (and then release it). */
-  track(scope: RequestScope, end: (reason: EndReason) => void): TrackedStream {
+  track(scope: RequestScope, end: (reason: EndReason, message?: string) => void): TrackedStream {
     const tracked: TrackedStream = { scope, notAfter: scope.identity!.notAfter.getTime(), end, seen: false, checking: false };
     this.open.add(tracked);
     return tracked;
@@ -42,6 +43,17 @@ export class StreamLifetimes {
 
   get size(): number {
     return this.open.size;
+  }
+
+  /** Ends every open stream whose scope matches (a new lock, a drain deadline); returns how many. */
+  endMatching(match: (scope: RequestScope) => boolean, reason: EndReason, message: string): number {
+    let ended = 0;
+    for (const tracked of [...this.open]) {
+      if (!match(tracked.scope)) continue;
+      this.stop(tracked, reason, message);
+      ended++;
+    }
+    return ended;
   }
 
   /** Ends every tracked stream (agent shutdown) and stops sweeping. */
@@ -70,8 +82,8 @@ export class StreamLifetimes {
     }
   }
 
-  private stop(tracked: TrackedStream, reason: EndReason): void {
+  private stop(tracked: TrackedStream, reason: EndReason, message?: string): void {
     this.open.delete(tracked);
-    tracked.end(reason);
+    tracked.end(reason, message);
   }
 }

@@ -12,6 +12,7 @@ import { createAuthorizer } from './authentication.js';
 import { createClusterCa } from './cluster-ca.js';
 import { legacyCoreDocument } from './discovery.js';
 import { createExecUpgrade } from './exec.js';
+import { createPortForwardUpgrade } from './port-forward.js';
 import { buildFixtures } from './fixtures.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { createRequestHandler } from './request-handler.js';
@@ -51,11 +52,15 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   );
   // Upgraded sockets leave the server's connection list, so close() must end them itself.
   const upgraded = new Set<Duplex>();
+  // exec and attach (exec.ts) and port-forward (port-forward.ts), each over WebSocket and SPDY.
   const execUpgrade = createExecUpgrade(admit, fixtures, allowed);
+  const portForwardUpgrade = createPortForwardUpgrade(admit, fixtures, allowed);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
-    execUpgrade(req, socket, head);
+    const path = (req.url ?? '').split('?')[0]!;
+    if (path.endsWith('/portforward')) portForwardUpgrade(req, socket, head);
+    else execUpgrade(req, socket, head);
   });
   // Go clients keep idle connections for 90 s; closing them sooner only invites reconnect races.
   server.keepAliveTimeout = 120_000;
