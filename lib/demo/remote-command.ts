@@ -4,12 +4,14 @@
 //
 // exec runs its command in the demo shell (shell/), which starts no process.
 //
-// attach joins the container's main process. The demo pod's main process is its console:
-// - with a terminal (attach -it), an interactive demo shell, as if the container ran `sh` with
-//   a tty; leaving it (exit, Ctrl-D) ends the attach;
-// - without one (plain attach), its output stream: the lines `kubectl logs -f` shows, one every
-//   stream interval, until the stream's time is up (1 s in tests, for ever in the demo cluster)
-//   or the client leaves; standard input, if attached, is read and dropped.
+// attach joins the container's main process. The demo pod's containers run a console: `sh` on a
+// terminal (the pod spec says stdin: true, tty: true, so kubectl asks for a TTY even when the
+// user did not: it forces one for a container that has one).
+// - With standard input (attach -it), the user gets that shell: prompt, line editing, Ctrl-C;
+//   leaving it (exit, Ctrl-D) ends the attach.
+// - Without (plain attach), the user watches the console's output: the lines `kubectl logs -f`
+//   shows, one every stream interval, until the stream's time is up (1 s in tests, for ever in
+//   the demo cluster) or the client leaves.
 import { createExecSession } from './shell/exec-session.js';
 import { podFileSystem } from './shell/fake-fs.js';
 import { runExecCommand, shellCommands } from './shell/shell.js';
@@ -54,7 +56,12 @@ export function requestedStreams(query: URLSearchParams) {
 export function startRemoteCommand(request: RemoteCommandRequest, channels: RemoteCommandChannels): RemoteCommandInput {
   const { tty, stdin, stderr } = requestedStreams(request.query);
   let finished = false;
-  const exec = createExecSession({ tty, stderr, send: (channel, data) => void channels.send(channel, data) });
+  const exec = createExecSession({
+    tty,
+    stderr,
+    send: (channel, data) => void channels.send(channel, data),
+    writable: () => channels.writable(),
+  });
   // Without -i there is no standard input: a shell or cat reads its end at once, as on a kubelet.
   if (!stdin) exec.stdinClosed();
   const finish = (status: object) => {
@@ -63,7 +70,8 @@ export function startRemoteCommand(request: RemoteCommandRequest, channels: Remo
     channels.finish(status);
   };
   const command = request.kind === 'exec' ? request.query.getAll('command') : ['sh'];
-  if (request.kind === 'attach' && !tty) {
+  const watchOnly = request.kind === 'attach' && !stdin;
+  if (watchOnly) {
     attachOutput(request, channels, exec.session.closed).then(() => finish({ metadata: {}, status: 'Success' }));
   } else {
     const state = shellState(request.pod, tty);
@@ -73,7 +81,7 @@ export function startRemoteCommand(request: RemoteCommandRequest, channels: Remo
     );
   }
   return {
-    stdin: (data) => (request.kind === 'attach' && !tty ? undefined : exec.stdin(data)),
+    stdin: (data) => exec.stdin(data),
     stdinClosed: () => exec.stdinClosed(),
     resize: (data) => exec.resize(data),
     hangUp: () => {
