@@ -82,9 +82,12 @@ describe('SPDY/3.1 framing', () => {
 
   it('parses the same frames whatever the chunk boundaries', async () => {
     const bytes = await encode(FRAMES);
-    for (const sizes of [[1], [3, 7, 1], [8], [9, 4096], [13, 1, 1, 200, 65536]]) {
+    for (const sizes of [[3, 7, 1], [8], [9, 4096], [13, 1, 1, 200, 65536]]) {
       expect(await parse(bytes, FRAMES.length, sizes)).toEqual(FRAMES);
     }
+    // Byte by byte, without the 70 kB DATA frame that would make it slow and add nothing.
+    const small = FRAMES.slice(0, -1);
+    expect(await parse(await encode(small), small.length, [1])).toEqual(small);
   });
 
   it('keeps one compression context per direction across header blocks', async () => {
