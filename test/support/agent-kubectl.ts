@@ -16,6 +16,8 @@ export interface KubectlUser {
   env: NodeJS.ProcessEnv;
   /** Runs kubectl to its end. */
   kubectl(...args: string[]): ReturnType<typeof run>;
+  /** Runs kubectl to its end with more environment variables (KUBECTL_PORT_FORWARD_WEBSOCKETS=false). */
+  kubectlWith(extraEnv: NodeJS.ProcessEnv, ...args: string[]): ReturnType<typeof run>;
   /** Starts a long-running kubectl (port-forward, get -w); the caller ends it. */
   spawn(args: string[], env?: NodeJS.ProcessEnv): ChildProcess;
 }
@@ -48,6 +50,7 @@ export async function kubectlUser(h: AgentHarness, dir: string, username: string
     home,
     env,
     kubectl: (...args) => run('kubectl', args, { env, cwd: home }),
+    kubectlWith: (extraEnv, ...args) => run('kubectl', args, { env: { ...env, ...extraEnv }, cwd: home }),
     spawn: (args, extraEnv = {}) => spawn('kubectl', args, { env: { ...env, ...extraEnv }, cwd: home, stdio: ['ignore', 'pipe', 'pipe'] }),
   };
 }
