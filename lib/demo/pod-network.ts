@@ -46,7 +46,7 @@ export function dialPod(pod: KubeObject, port: number): Dial {
   return {
     refused:
       `error forwarding port ${port} to pod ${namespace}/${name}, uid ${pod.metadata.uid}: ` +
-      `failed to connect to localhost:${port} inside namespace "${namespace}/${name}": connection refused; ` +
+      `failed to connect to localhost:${port} inside namespace ${namespace}/${name}: connection refused; ` +
       (listening ? `the pod listens on ${listening}` : 'the pod listens on no port'),
   };
 }

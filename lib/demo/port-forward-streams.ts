@@ -10,7 +10,7 @@ import { dialPod } from './pod-network.js';
 
 /** A stream of the session as this file needs it: bytes both ways, its headers, and a reset. */
 export interface ForwardStream extends Duplex {
-  /** SYN_STREAM headers, names lower case. */
+  /** SYN_STREAM headers, names lower case as SPDY sends them. */
   readonly headers: Record<string, string>;
   /** Ends both directions at once (RST_STREAM). */
   reset(): void;
@@ -31,9 +31,9 @@ export function createStreamPairing(pod: KubeObject, timeoutMs = STREAM_PAIR_TIM
 
   const accept = (stream: ForwardStream): void => {
     stream.on('error', () => stream.destroy());
-    const type = stream.headers.streamtype;
+    const type = header(stream, 'streamtype');
     if (type !== 'error' && type !== 'data') return stream.reset();
-    const requestId = stream.headers.requestid;
+    const requestId = header(stream, 'requestid');
     if (requestId === undefined) return stream.reset();
     let pair = pending.get(requestId);
     if (!pair) {
@@ -66,10 +66,17 @@ export function createStreamPairing(pod: KubeObject, timeoutMs = STREAM_PAIR_TIM
   return { accept, close };
 }
 
+/** A SYN_STREAM header by name; SPDY names are lower case, and a peer that capitalizes is forgiven. */
+function header(stream: ForwardStream, name: string): string | undefined {
+  if (name in stream.headers) return stream.headers[name];
+  return Object.entries(stream.headers).find(([key]) => key.toLowerCase() === name)?.[1];
+}
+
 function forward(pod: KubeObject, errorStream: ForwardStream, dataStream: ForwardStream): void {
-  const port = Number(dataStream.headers.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    errorStream.end(`invalid port header ${JSON.stringify(dataStream.headers.port ?? '')}: a port from 1 to 65535 is needed`);
+  const portHeader = header(dataStream, 'port') ?? '';
+  const port = /^\d{1,5}$/.test(portHeader) ? Number(portHeader) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
+    errorStream.end(`invalid port header ${JSON.stringify(portHeader)}: a port from 1 to 65535 is needed`);
     dataStream.resume();
     dataStream.end();
     return;

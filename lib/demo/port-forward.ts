@@ -116,7 +116,8 @@ export function createPortForwardUpgrade(admit: (req: IncomingMessage) => Admiss
       // stream pauses the socket when the session reads slower than kubectl writes.
       const tunnel = createWebSocketStream(ws);
       tunnel.on('error', () => tunnel.destroy());
-      servePortForward(tunnel, pod);
+      // When the session ends first (GOAWAY, a protocol error), the tunnel closes cleanly: 1000.
+      servePortForward(tunnel, pod).on('close', () => ws.close(1000));
     });
   };
 }
