@@ -1,10 +1,13 @@
 // Port-forward at the stand-in itself, without kubectl: the two handshakes kubectl makes, and the
 // refusals it must be able to print (Status JSON for RBAC and a missing pod, the kubelet's plain
 // text when no protocol matches).
+import { createHash, randomBytes } from 'node:crypto';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubeApiServer, startKubeApiServer } from '../../lib/demo/kube-apiserver.js';
+import { SpdyTestClient } from '../support/spdy-client.js';
+import { tunnelEnd } from '../support/websocket-tunnel.js';
 
 let server: KubeApiServer;
 
@@ -27,12 +30,15 @@ interface Answer {
   headers: Record<string, string | string[] | undefined>;
   body: string;
   socket?: Duplex;
+  head?: Buffer;
 }
 
 const PF = '/api/v1/namespaces/default/pods/web-0/portforward';
 
+// Content-Length 0 as kubectl sends it: without it Node would send a chunked body into the session.
 const spdyHeaders = (token: string, versions: string[] = ['portforward.k8s.io']) => [
   ['Authorization', `Bearer ${token}`],
+  ['Content-Length', '0'],
   ['Connection', 'Upgrade'],
   ['Upgrade', 'SPDY/3.1'],
   ...versions.map((v) => ['X-Stream-Protocol-Version', v]),
@@ -55,7 +61,7 @@ function upgrade(method: 'GET' | 'POST', path: string, headerPairs: string[][]):
       ca: server.caPem,
       agent: false,
     });
-    req.on('upgrade', (res, socket) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '', socket }));
+    req.on('upgrade', (res, socket, head) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '', socket, head }));
     req.on('response', (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
@@ -133,5 +139,106 @@ describe('port-forward refusals', () => {
     const answer = await upgrade('POST', PF, spdyHeaders('no-such-token'));
     expect(answer.status).toBe(401);
     expect(JSON.parse(answer.body).reason).toBe('Unauthorized');
+  });
+});
+
+/** A SPDY session with web-0 over one transport, as kubectl would open it. */
+async function session(transport: 'spdy' | 'websocket', messageBytes?: number): Promise<{ client: SpdyTestClient; bytes: Duplex }> {
+  const answer =
+    transport === 'spdy' ? await upgrade('POST', PF, spdyHeaders('tok-tina')) : await upgrade('GET', PF, websocketHeaders('tok-tina'));
+  expect(answer.status).toBe(101);
+  const socket = answer.socket!;
+  let bytes: Duplex = socket;
+  if (transport === 'websocket') bytes = tunnelEnd(socket, answer.head!, messageBytes);
+  else if (answer.head!.length > 0) socket.unshift(answer.head!);
+  return { client: new SpdyTestClient(bytes), bytes };
+}
+
+/** One forwarded connection: the error stream (half-closed at once, as kubectl does), then the data stream. */
+function connection(client: SpdyTestClient, port: number, requestId: number) {
+  const headers = { port: String(port), requestid: String(requestId) };
+  const error = client.openStream({ streamtype: 'error', ...headers }, true);
+  const data = client.openStream({ streamtype: 'data', ...headers });
+  return { error, data };
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe.each(['spdy', 'websocket'] as const)('port-forward session over %s', (transport) => {
+  it('echoes megabytes on two connections at once, answers HTTP on the http port, and ends each error stream empty', async () => {
+    const { client, bytes } = await session(transport);
+    const payloads = [randomBytes(2 * 1024 * 1024), randomBytes(300 * 1024)];
+    const echoes = payloads.map((payload, i) => {
+      const { error, data } = connection(client, 9000, i);
+      for (let at = 0; at < payload.length; at += 32 * 1024) data.write(payload.subarray(at, at + 32 * 1024));
+      data.end();
+      return { error, data };
+    });
+    const web = connection(client, 8080, 2);
+    web.data.write('GET /x HTTP/1.1\r\nHost: pod\r\n\r\n');
+    for (const [i, { error, data }] of echoes.entries()) {
+      expect(await data.ended).toBe('fin');
+      expect(sha(data.received())).toBe(sha(payloads[i]!));
+      expect(await error.ended).toBe('fin');
+      expect(error.received().length).toBe(0);
+    }
+    expect(await web.data.ended).toBe('fin');
+    expect(web.data.received().toString()).toMatch(
+      /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nHello from pod default\/web-0 .*port 8080 \(http\)\.\nYou sent: GET \/x\n$/,
+    );
+    await client.ping();
+    bytes.destroy();
+  });
+
+  it('a port nothing listens on: the error stream carries the reason as plain text, then both streams end', async () => {
+    const { client, bytes } = await session(transport);
+    const { error, data } = connection(client, 7777, 0);
+    data.write('anyone?');
+    expect(await error.ended).toBe('fin');
+    expect(error.received().toString()).toMatch(
+      /^error forwarding port 7777 to pod default\/web-0, uid [0-9a-f-]{36}: failed to connect to localhost:7777 inside namespace default\/web-0: connection refused; the pod listens on 8080 \(http\), 9000 \(echo\)$/,
+    );
+    expect(await data.ended).toBe('fin');
+    expect(data.received().length).toBe(0);
+    // The session goes on: the next connection to a good port works.
+    const next = connection(client, 9000, 1);
+    next.data.write('still here', true);
+    expect(await next.data.ended).toBe('fin');
+    expect(next.data.received().toString()).toBe('still here');
+    bytes.destroy();
+  });
+
+  it('pairs a data stream that comes before its error stream; resets an unknown stream type and a second data stream', async () => {
+    const { client, bytes } = await session(transport);
+    const data = client.openStream({ streamtype: 'data', port: '9000', requestid: '5' });
+    const stray = client.openStream({ streamtype: 'stdin', port: '9000', requestid: '6' });
+    expect(await stray.ended).toBe('reset');
+    const twin = client.openStream({ streamtype: 'data', port: '9000', requestid: '5' });
+    expect(await twin.ended).toBe('reset');
+    const error = client.openStream({ streamtype: 'error', port: '9000', requestid: '5' }, true);
+    data.write('late pair', true);
+    expect(await data.ended).toBe('fin');
+    expect(data.received().toString()).toBe('late pair');
+    expect(await error.ended).toBe('fin');
+    bytes.destroy();
+  });
+});
+
+describe('the WebSocket tunnel', () => {
+  it('carries the SPDY session in messages of any size, down to a few bytes', async () => {
+    const { client, bytes } = await session('websocket', 7);
+    const { error, data } = connection(client, 9000, 0);
+    data.write('split across many small WebSocket messages', true);
+    expect(await data.ended).toBe('fin');
+    expect(data.received().toString()).toBe('split across many small WebSocket messages');
+    expect(await error.ended).toBe('fin');
+    bytes.destroy();
+  });
+
+  it("kubectl's Close 1000 ends the session and is answered with 1000", async () => {
+    const { client, bytes } = await session('websocket');
+    await client.ping();
+    bytes.end();
+    expect(await (bytes as ReturnType<typeof tunnelEnd>).closeCode).toBe(1000);
   });
 });
