@@ -76,8 +76,17 @@ export function buildFixtures(options: KubeApiServerOptions) {
       if (p.creationTimestamp) metadata.creationTimestamp = p.creationTimestamp;
       const started = metadata.creationTimestamp;
       const image = (name: string) => `example.test/${name}:1`;
+      // Each container's main process is a console on a terminal (remote-command.ts), so
+      // `kubectl attach -it` gets one: kubectl refuses a TTY to a container without tty: true.
+      const console = { stdin: true, tty: true };
+      // The first container declares the pod's ports, which pod-network.ts answers for port-forward.
       const ports = (p.ports ?? defaultPodPorts).map(containerPortSpec);
-      const container = (name: string, i: number) => ({ name, image: image(name), ...(i === 0 && ports.length > 0 ? { ports } : {}) });
+      const container = (name: string, i: number) => ({
+        name,
+        image: image(name),
+        ...console,
+        ...(i === 0 && ports.length > 0 ? { ports } : {}),
+      });
       return store('Pod', {
         metadata,
         spec: { containers: containers.map(container), nodeName: 'node-1' },
