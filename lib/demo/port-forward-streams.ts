@@ -19,14 +19,22 @@ export interface ForwardStream extends Duplex {
 /** How long the second stream of a request may keep kubectl waiting (the kubelet's default). */
 export const STREAM_PAIR_TIMEOUT_MS = 30_000;
 
+/** Runs `run` after `ms` unless the returned function cancels it first; injected by tests. */
+export type Schedule = (run: () => void, ms: number) => () => void;
+
+const realTimers: Schedule = (run, ms) => {
+  const timer = setTimeout(run, ms);
+  return () => clearTimeout(timer);
+};
+
 interface PendingPair {
   error?: ForwardStream;
   data?: ForwardStream;
-  timer: NodeJS.Timeout;
+  cancelTimeout: () => void;
 }
 
 /** Returns what to call with each stream kubectl opens; `close()` forgets pairs still waiting. */
-export function createStreamPairing(pod: KubeObject, timeoutMs = STREAM_PAIR_TIMEOUT_MS) {
+export function createStreamPairing(pod: KubeObject, schedule: Schedule = realTimers) {
   const pending = new Map<string, PendingPair>();
 
   const accept = (stream: ForwardStream): void => {
@@ -37,14 +45,14 @@ export function createStreamPairing(pod: KubeObject, timeoutMs = STREAM_PAIR_TIM
     if (requestId === undefined) return stream.reset();
     let pair = pending.get(requestId);
     if (!pair) {
-      const timer = setTimeout(() => expire(requestId), timeoutMs);
-      pending.set(requestId, (pair = { timer }));
+      const cancelTimeout = schedule(() => expire(requestId), STREAM_PAIR_TIMEOUT_MS);
+      pending.set(requestId, (pair = { cancelTimeout }));
     }
     if (pair[type]) return stream.reset(); // a second stream of the same kind for one request
     pair[type] = stream;
     if (type === 'error') stream.resume(); // kubectl half-closes it at once: read to that end
     if (pair.error && pair.data) {
-      clearTimeout(pair.timer);
+      pair.cancelTimeout();
       pending.delete(requestId);
       forward(pod, pair.error, pair.data);
     }
@@ -54,12 +62,13 @@ export function createStreamPairing(pod: KubeObject, timeoutMs = STREAM_PAIR_TIM
     const pair = pending.get(requestId);
     if (!pair) return;
     pending.delete(requestId);
-    pair.error?.end(`timed out waiting for the data stream of request ${requestId}`);
+    const missing = pair.error ? 'data' : 'error';
+    pair.error?.end(`timed out waiting for the ${missing} stream of request ${requestId}`);
     pair.data?.reset();
   };
 
   const close = (): void => {
-    for (const pair of pending.values()) clearTimeout(pair.timer);
+    for (const pair of pending.values()) pair.cancelTimeout();
     pending.clear();
   };
 
