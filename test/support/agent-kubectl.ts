@@ -1,15 +1,11 @@
-// The real kubectl as one person through the agent harness: a home of their own with a kubeconfig
-// whose contexts (dev, prod) point at the agent's /k8s/<cluster> paths and whose user carries a
-// certificate from the agent's user CA. tsh's part is tested elsewhere, so every kubectl run here
-// is kubectl alone.
+// The real kubectl as one person with Kubeport roles through the agent harness: a certificate
+// for `roles` from the agent's user CA, a home of their own (agent-kubeconfig.ts writes the
+// kubeconfig), and kubectl run to its end or started to run on (port-forward, get -w).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import type { AgentHarness } from './agent-harness.js';
-import { run } from './cli.js';
-
-const b64 = (text: string) => Buffer.from(text).toString('base64');
+import { kubectlUser as kubeconfigUser } from './agent-kubeconfig.js';
+import type { run } from './cli.js';
 
 export interface KubectlUser {
   home: string;
@@ -25,32 +21,13 @@ export interface KubectlUser {
 /** A kubectl user `username` with `roles` under `dir`, on context dev. */
 export async function kubectlUser(h: AgentHarness, dir: string, username: string, roles: string[]): Promise<KubectlUser> {
   const credentials = await h.issue({ username, roles });
-  const home = join(dir, `${username}-${roles.join('+')}`);
-  mkdirSync(home, { recursive: true });
-  const kubeconfig = join(home, 'config');
-  const clusters = ['dev', 'prod'].map((name) => ({
-    name,
-    cluster: { server: `https://127.0.0.1:${h.port}/k8s/${name}`, 'certificate-authority-data': b64(h.hostCa.certPem) },
-  }));
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters,
-      users: [
-        { name: username, user: { 'client-certificate-data': b64(credentials.certPem), 'client-key-data': b64(credentials.keyPem) } },
-      ],
-      contexts: clusters.map(({ name }) => ({ name, context: { cluster: name, user: username } })),
-      'current-context': 'dev',
-    }),
-  );
-  const env = { ...process.env, HOME: home, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(home, 'cache') };
+  const user = kubeconfigUser(h, join(dir, `${username}-${roles.join('+')}`), username, credentials);
   return {
-    home,
-    env,
-    kubectl: (...args) => run('kubectl', args, { env, cwd: home }),
-    kubectlWith: (extraEnv, ...args) => run('kubectl', args, { env: { ...env, ...extraEnv }, cwd: home }),
-    spawn: (args, extraEnv = {}) => spawn('kubectl', args, { env: { ...env, ...extraEnv }, cwd: home, stdio: ['ignore', 'pipe', 'pipe'] }),
+    home: user.home,
+    env: user.env,
+    kubectl: (...args) => user.kubectl(args),
+    kubectlWith: (extraEnv, ...args) => user.kubectl(args, { env: extraEnv }),
+    spawn: (args, extraEnv = {}) =>
+      spawn('kubectl', args, { env: { ...user.env, ...extraEnv }, cwd: user.home, stdio: ['ignore', 'pipe', 'pipe'] }),
   };
 }
