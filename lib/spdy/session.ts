@@ -9,7 +9,9 @@
 // WINDOW_UPDATE nor expects its windows to be honoured, so a sender that waited for one would
 // stop every stream after 64 KiB. Sending is instead paced by the connection's own
 // backpressure. `peerFlowControl: true` enforces the peer's windows for peers that do send
-// WINDOW_UPDATEs.
+// WINDOW_UPDATEs. Receiving, the same peers ignore our window, so a stream whose reader is
+// slow would buffer without bound; instead the socket is paused while any stream holds more
+// unread than its window (as spdystream's own reader blocks), and resumed when it is read.
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_WINDOW_SIZE, GoAwayStatus, RstStatus, SettingsId, type SpdyFrame, type SpdyHeaders } from './frames.js';
@@ -52,6 +54,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
   private closed = false;
   private finished = false;
   private drainWaiters: Array<() => void> = [];
+  /** Streams holding more unread than their window: the socket is paused while there are any. */
+  private readonly overrunStreams = new Set<SpdyStream>();
 
   constructor(
     private readonly socket: Duplex,
@@ -189,7 +193,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
     }
     this.lastPeerStreamId = id;
     if (this.goingAway) return void this.send({ type: 'RST_STREAM', streamId: id, status: RstStatus.REFUSED_STREAM });
-    const stream = new SpdyStream(id, headers, this, this.peerInitialWindow);
+    const stream = new SpdyStream(id, headers, this, this.peerInitialWindow, this.receiveWindow);
     this.streams.set(id, stream);
     this.send({ type: 'SYN_REPLY', streamId: id, fin: false, headers: this.options.replyHeaders ?? {} });
     if (remoteFinished) stream.receiveFin();
@@ -275,7 +279,18 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
     }
   }
 
+  overrun(stream: SpdyStream): void {
+    this.overrunStreams.add(stream);
+    if (this.overrunStreams.size === 1 && !this.closed) this.socket.pause();
+  }
+
+  relieved(stream: SpdyStream): void {
+    if (!this.overrunStreams.delete(stream)) return;
+    if (this.overrunStreams.size === 0 && !this.closed) this.socket.resume();
+  }
+
   forget(stream: SpdyStream): void {
+    this.relieved(stream);
     this.streams.delete(stream.id);
     this.streamConsumed.delete(stream.id);
     this.endIfIdle();

@@ -16,6 +16,10 @@ export interface StreamOwner {
   sendAllowance(stream: SpdyStream): number;
   /** The application consumed `bytes` of this stream's received data: the window can reopen. */
   consumed(stream: SpdyStream, bytes: number): void;
+  /** More is buffered unread than the window we granted: stop reading the connection ... */
+  overrun(stream: SpdyStream): void;
+  /** ... until the application reads again (or the stream is gone). */
+  relieved(stream: SpdyStream): void;
   forget(stream: SpdyStream): void;
 }
 
@@ -29,6 +33,8 @@ export class SpdyStream extends Duplex {
   private resetSent = false;
   /** Received bytes pushed while the readable buffer was full: counted as consumed on the next read. */
   private unconsumed = 0;
+  /** The peer sent more than our window and the application has not read since. */
+  private overrunning = false;
   private windowWaiter: (() => void) | undefined;
 
   constructor(
@@ -37,8 +43,12 @@ export class SpdyStream extends Duplex {
     readonly headers: SpdyHeaders,
     private readonly owner: StreamOwner,
     initialSendWindow: number,
+    /** The window we granted; more than this buffered unread means the peer ignores it. */
+    receiveWindow = 1024 * 1024,
   ) {
-    super({ allowHalfOpen: true });
+    // push() reports a full buffer only past the granted window: a peer that keeps to it never
+    // has the connection paused, so it can always deliver the WINDOW_UPDATEs our sending awaits.
+    super({ allowHalfOpen: true, readableHighWaterMark: receiveWindow + 1 });
     this.sendWindow = initialSendWindow;
     this.on('close', () => owner.forget(this));
   }
@@ -57,7 +67,14 @@ export class SpdyStream extends Duplex {
     if (this.remoteFinished || this.destroyed) return;
     if (data.length > 0) {
       if (this.push(data)) this.owner.consumed(this, data.length);
-      else this.unconsumed += data.length;
+      else {
+        this.unconsumed += data.length;
+        // kubectl's spdystream ignores windows: the only backpressure left is the connection's.
+        if (!this.overrunning) {
+          this.overrunning = true;
+          this.owner.overrun(this);
+        }
+      }
     }
     if (fin) this.receiveFin();
   }
@@ -84,6 +101,10 @@ export class SpdyStream extends Duplex {
   }
 
   override _read(): void {
+    if (this.overrunning) {
+      this.overrunning = false;
+      this.owner.relieved(this);
+    }
     if (this.unconsumed > 0) {
       const bytes = this.unconsumed;
       this.unconsumed = 0;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, node, run, tshEnroll } from '../support/cli.js';
 import { type LocalModeProcess, startLocalModeProcess } from '../support/local-mode-process.js';
+import { whenForwarding } from '../support/port-forward.js';
 import { accessFromKubeconfig, getVersion, sendUnmaskedExecFrame } from '../support/raw-exec.js';
 import { openTerminal } from '../support/tmux-terminal.js';
 
@@ -151,5 +152,17 @@ describe('npm start -- --demo', () => {
     expect(local.child.exitCode).toBeNull();
     const pods = await run('kubectl', ['get', 'pods', '-n', 'default'], { env, cwd: dir });
     expect(pods.stdout, pods.stderr).toMatch(/web-0\s+1\/1\s+Running/);
+  });
+
+  it("forwards a demo pod's named http port: curl through kubectl port-forward gets its page", async () => {
+    const child = spawn('kubectl', ['port-forward', 'pod/web-0', ':http'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const pf = await whenForwarding(child, [8080]);
+    try {
+      const curl = await run('curl', ['-sS', `http://127.0.0.1:${pf.local.get(8080)}/`], { env, cwd: dir });
+      expect(curl.stderr).toBe('');
+      expect(curl.stdout).toBe('Hello from pod default/web-0 (Kubeport demo cluster), port 8080 (http).\nYou sent: GET /\n');
+    } finally {
+      await pf.stop();
+    }
   });
 });
