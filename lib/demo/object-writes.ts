@@ -72,6 +72,7 @@ const managerOf = (ctx: RequestContext) => ctx.query.get('fieldManager') || (ctx
 
 async function bodyObject(ctx: RequestContext, yaml = false): Promise<Json> {
   const body = await readBody(ctx.req, MAX_BODY);
+  ctx.record.body = body;
   const type = ctx.req.headers['content-type'] ?? '';
   try {
     if (type.startsWith(PROTOBUF)) return decodeProtobufBody(body);
@@ -243,7 +244,14 @@ function apply(ctx: RequestContext, t: WriteTarget, namespace: string, name: str
   if (old && meta.resourceVersion !== undefined && meta.resourceVersion !== old.metadata.resourceVersion) return conflict(t, name);
   const ownership = ownershipAfter(old, existing?.ownership, {});
   const lastApplied = old?.metadata.annotations?.[LAST_APPLIED];
-  const takeOver = new Set(lastApplied ? leaves(parseJsonObject(lastApplied)).keys() : []);
+  // Fields still as client-side apply left them change hands without conflict; one changed since by
+  // someone else conflicts, as on the API server.
+  const live = old ? leaves(old as JsonObject) : new Map<string, Json>();
+  const takeOver = new Set(
+    [...(lastApplied ? leaves(parseJsonObject(lastApplied)) : [])]
+      .filter(([path, value]) => JSON.stringify(live.get(path)) === JSON.stringify(value))
+      .map(([path]) => path),
+  );
   const result = applyFields(ownership, old as JsonObject | undefined, applied, manager, flag(ctx, 'force'), rfc3339(t.now()), takeOver);
   if ('conflicts' in result) {
     const { conflicts } = result;
@@ -281,7 +289,9 @@ function apply(ctx: RequestContext, t: WriteTarget, namespace: string, name: str
 
 export function deleteObject(ctx: RequestContext, t: WriteTarget, namespace: string, name: string): Promise<Reply> {
   return run(async () => {
-    const text = (await readBody(ctx.req, MAX_BODY)).toString();
+    const raw = await readBody(ctx.req, MAX_BODY);
+    ctx.record.body = raw;
+    const text = raw.toString();
     let options: JsonObject = {};
     try {
       if (text.trim()) options = asDeleteOptions(JSON.parse(text) as Json);

@@ -62,6 +62,8 @@ export interface RecordedRequest {
   /** Whom the request runs as after impersonation; null when rejected before that. */
   effective: UserInfo | null;
   status?: number;
+  /** The body of a write to a stored object (create, update, patch, delete), as it arrived. */
+  body?: Buffer;
 }
 
 export interface KubeconfigOptions {
