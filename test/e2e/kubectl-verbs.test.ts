@@ -271,15 +271,25 @@ describe('kubectl verbs, streams, proxy and cp through the agent', () => {
     }
   });
 
-  it('kubectl cp copies a 10 MB binary file into a pod and back, checksums equal', async () => {
-    const original = randomBytes(10 << 20);
-    writeFileSync(join(dir, 'big.bin'), original);
-    const into = await kubectl('cp', join(dir, 'big.bin'), 'default/web-0:/tmp/big.bin');
-    expect(into.stderr).toBe('');
-    expect(into.code).toBe(0);
-    expect((await kubectl('exec', 'web-0', '--', 'sha256sum', '/tmp/big.bin')).stdout).toBe(`${sha256(original)}  /tmp/big.bin\n`);
-    const out = await kubectl('cp', 'default/web-0:/tmp/big.bin', join(dir, 'back.bin'));
-    expect(out.code).toBe(0);
-    expect(sha256(readFileSync(join(dir, 'back.bin')))).toBe(sha256(original));
-  });
+  // kubectl cp runs tar in the pod over exec: WebSocket by default, SPDY/3.1 as kubectl's fallback.
+  for (const [transport, websockets] of [
+    ['WebSocket', 'true'],
+    ['SPDY', 'false'],
+  ] as const) {
+    it(`kubectl cp copies a 10 MB binary file into a pod and back over ${transport}, checksums equal`, async () => {
+      const original = randomBytes(10 << 20);
+      const local = join(dir, `big-${transport}.bin`);
+      writeFileSync(local, original);
+      const cp = (...args: string[]) =>
+        run('kubectl', ['cp', ...args], { env: { ...env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: websockets }, cwd: dir });
+      const into = await cp(local, `default/web-1:/tmp/${transport}.bin`);
+      expect(into.stderr).toBe('');
+      expect(into.code).toBe(0);
+      const inPod = await kubectl('exec', 'web-1', '--', 'sha256sum', `/tmp/${transport}.bin`);
+      expect(inPod.stdout).toBe(`${sha256(original)}  /tmp/${transport}.bin\n`);
+      const out = await cp(`default/web-1:/tmp/${transport}.bin`, join(dir, `back-${transport}.bin`));
+      expect(out.code).toBe(0);
+      expect(sha256(readFileSync(join(dir, `back-${transport}.bin`)))).toBe(sha256(original));
+    });
+  }
 });

@@ -53,7 +53,7 @@ function tarOptions(args: string[]): TarOptions | string {
   return options;
 }
 
-function create(options: TarOptions, io: CommandIo, state: ShellState): number {
+async function create(options: TarOptions, io: CommandIo, state: ShellState): Promise<number> {
   if (options.paths.length === 0) {
     io.err('tar: Cowardly refusing to create an empty archive\n');
     return 2;
@@ -62,19 +62,23 @@ function create(options: TarOptions, io: CommandIo, state: ShellState): number {
   let status = 0;
   let warned = false;
   const mtime = state.now().getTime();
-  const add = (absolute: string, name: string) => {
+  const add = async (absolute: string, name: string): Promise<void> => {
     const content = state.fs.get(absolute);
-    if (content === undefined) return;
+    if (content === undefined || io.signal.aborted) return;
     if (options.verbose) io.err(`${name}\n`);
     if (content === null) {
       for (const header of entryHeader({ name: `${name}/`, type: 'directory', size: 0, mtime })) io.out(header);
-      for (const child of listDirectory(state.fs, absolute)) add(`${absolute === '/' ? '' : absolute}/${child}`, `${name}/${child}`);
+      for (const child of listDirectory(state.fs, absolute)) await add(`${absolute === '/' ? '' : absolute}/${child}`, `${name}/${child}`);
       return;
     }
     const data = typeof content === 'string' ? Buffer.from(content) : content;
     for (const header of entryHeader({ name, type: 'file', size: data.length, mtime })) io.out(header);
-    // Views of the stored bytes, a chunk at a time: nothing is copied into one big archive.
-    for (let at = 0; at < data.length; at += CHUNK) io.out(data.subarray(at, at + CHUNK));
+    // Views of the stored bytes, a chunk at a time, each once the client has taken the one before:
+    // nothing is copied into one big archive, nor queued faster than it leaves.
+    for (let at = 0; at < data.length && !io.signal.aborted; at += CHUNK) {
+      io.out(data.subarray(at, at + CHUNK));
+      await io.drain();
+    }
     io.out(padding(data.length));
   };
   for (const path of options.paths) {
@@ -90,7 +94,7 @@ function create(options: TarOptions, io: CommandIo, state: ShellState): number {
       warned = true;
       name = name.replace(/^\/+/, '');
     }
-    add(absolute, name || '.');
+    await add(absolute, name || '.');
   }
   io.out(archiveEnd());
   if (status) io.err('tar: Exiting with failure status due to previous errors\n');
