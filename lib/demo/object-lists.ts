@@ -97,6 +97,20 @@ function watch(
   // Without a resourceVersion (or "0") a watch starts with every object as ADDED, as the API server's does.
   if (rv === '' || rv === '0') for (const object of store.list(namespace)) send({ type: 'ADDED', object });
   const unsubscribe = store.watch(rv === '' || rv === '0' ? undefined : Number(rv), send);
+  if (unsubscribe === 'expired') {
+    // As the API server ends such a watch: an ERROR event with 410 Expired, after which clients list again.
+    const status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: `too old resource version: ${rv}`,
+      reason: 'Expired',
+      code: 410,
+    };
+    res.end(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+    return streamedReply;
+  }
   const seconds = Number(ctx.query.get('timeoutSeconds') ?? NaN);
   const durationMs = seconds > 0 ? seconds * 1000 : streams.durationMs;
   const end = Number.isFinite(durationMs) ? setTimeout(() => res.end(), durationMs) : undefined;

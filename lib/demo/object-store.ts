@@ -116,12 +116,16 @@ export function createObjectStore(kind: string, revision: Revision) {
       publish({ type: 'DELETED', object });
       return object;
     },
-    /** Changes after `resourceVersion`, then every change as it happens until unsubscribed. */
-    watch(since: number | undefined, watcher: (change: Change) => void): () => void {
+    /**
+     * Changes after `since`, then every change as it happens until unsubscribed; 'expired' when
+     * changes after `since` have left the history (the API server's 410 "too old resource version").
+     */
+    watch(since: number | undefined, watcher: (change: Change) => void): (() => void) | 'expired' {
+      const oldest = history[0] ? Number(history[0].object.metadata.resourceVersion) : Infinity;
+      if (since !== undefined && history.length === HISTORY && since < oldest - 1) return 'expired';
       if (since !== undefined) for (const change of history) if (Number(change.object.metadata.resourceVersion) > since) watcher(change);
       watchers.add(watcher);
       return () => watchers.delete(watcher);
     },
-    watcherCount: () => watchers.size,
   };
 }

@@ -9,7 +9,9 @@ let server: KubeApiServer;
 let admin: PemPair;
 
 beforeAll(async () => {
-  server = await startKubeApiServer({ streams: { intervalMs: 100, durationMs: 5_000 } });
+  // A thousand ConfigMaps in prod: the watch history (the last 1000 changes) starts after them.
+  const many = Array.from({ length: 1000 }, (_, i) => ({ name: `cm-${i}` }));
+  server = await startKubeApiServer({ streams: { intervalMs: 100, durationMs: 5_000 }, configMaps: { prod: many } });
   admin = await server.issueClientCert('admin', ['system:masters']);
 });
 afterAll(() => server?.close());
@@ -134,5 +136,29 @@ describe('writes to the stand-in', () => {
     await call('DELETE', `${CM}/between`);
     await done;
     expect(events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED between', 'DELETED between']);
+  });
+
+  it('a watch from a resourceVersion older than the history ends with ERROR 410 Expired, as the API server ends it', async () => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      https
+        .get(`${server.url}${CM}?watch=true&resourceVersion=1`, { ca: server.caPem, cert: admin.certPem, key: admin.keyPem }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
+    });
+    expect(JSON.parse(reply)).toEqual({
+      type: 'ERROR',
+      object: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'too old resource version: 1',
+        reason: 'Expired',
+        code: 410,
+      },
+    });
   });
 });
