@@ -110,6 +110,8 @@ function check(ctx: RequestContext, t: WriteTarget, object: JsonObject, old: Api
   const validation = ctx.query.get('fieldValidation') ?? 'Warn';
   if (unknown.length > 0 && validation === 'Strict')
     fail(statusReply(400, 'BadRequest', `strict decoding error: ${unknown.map((f) => `unknown field ${q(f)}`).join(', ')}`));
+  // Under Warn (the default) and Ignore, unknown fields are dropped, as decoding into the kind's type drops them.
+  for (const field of unknown) delete (field.startsWith('metadata.') ? meta : object)[field.replace(/^metadata\./, '')];
   const problems = t.kind.validate(object);
   if (!NAME.test(name) || name.length > 253)
     problems.unshift(

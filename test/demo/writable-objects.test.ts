@@ -90,6 +90,10 @@ describe('writes to the stand-in', () => {
     const strict = await call('POST', `${CM}?fieldValidation=Strict`, configMap('strict', {}, { spec: { x: 1 } }));
     expect(strict.status).toBe(400);
     expect(strict.json.message).toBe('strict decoding error: unknown field "spec"');
+    // Without Strict the field is dropped, with a warning.
+    const warned = await call('POST', CM, configMap('warned', {}, { spec: { x: 1 } }));
+    expect(warned.status).toBe(201);
+    expect(warned.json.spec).toBeUndefined();
   });
 
   it("keeps an immutable ConfigMap as it is and turns a Secret's stringData into data", async () => {
