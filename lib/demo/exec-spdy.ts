@@ -52,6 +52,8 @@ export function serveSpdyRemoteCommand(
   const timeout = setTimeout(() => session.close(), STREAM_CREATION_TIMEOUT_MS);
   session.on('close', () => clearTimeout(timeout));
   session.on('stream', (stream) => {
+    // A stream's error (a write after the peer reset it) ends that stream, not the stand-in.
+    stream.on('error', () => stream.destroy());
     const type = stream.headers.streamtype ?? '';
     if (!expected.has(type) || streams.has(type)) return stream.reset();
     streams.set(type, stream);
@@ -68,12 +70,8 @@ function run(session: SpdySession, streams: Map<string, SpdyStream>, request: Re
   for (const name of ['error', 'stdout', 'stderr']) streams.get(name)?.resume();
   const command = startRemoteCommand(request, {
     send: (channel, data) => output(channel)?.write(data) ?? true,
-    writable: () => {
-      const waiting = [...streams.values()].filter((s) => s.writableNeedDrain);
-      return Promise.all(waiting.map((s) => new Promise<void>((resolve) => (s.once('drain', resolve), s.once('close', resolve))))).then(
-        () => undefined,
-      );
-    },
+    writable: () =>
+      Promise.all([...streams.values()].filter((s) => s.writableNeedDrain && !s.destroyed).map(drained)).then(() => undefined),
     finish: (status) => {
       // Output first, each to its FIN, then the Status on the error stream, then the session.
       const outputs = [streams.get('stdout'), streams.get('stderr')].filter((s): s is SpdyStream => !!s && !s.destroyed);
@@ -93,6 +91,19 @@ function run(session: SpdySession, streams: Map<string, SpdyStream>, request: Re
     resize.on('data', messages);
   }
   session.on('close', () => command.hangUp());
+}
+
+/** Resolves when the stream has drained or closed, leaving no listener behind. */
+function drained(stream: SpdyStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
 
 /** Splits a byte stream of concatenated JSON objects (Go's json.Encoder output) into objects. */
