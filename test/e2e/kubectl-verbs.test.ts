@@ -5,16 +5,15 @@
 // that see another kubectl's changes as they happen, and a 10 MB binary file copied both ways.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentHarness, startAgentHarness } from '../support/agent-harness.js';
+import { kubectlUser } from '../support/agent-kubeconfig.js';
 import { collectOutput, run, waitForOutput } from '../support/cli.js';
 import { headerValues, type RecordedRequest } from '../../lib/demo/kube-apiserver.js';
 
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const BULK = 3000;
 
@@ -49,35 +48,21 @@ describe('kubectl verbs, streams, proxy and cp through the agent', () => {
       },
     });
     dir = mkdtempSync(join(tmpdir(), 'kubeport-kubectl-verbs-'));
-    const kubeconfigFor = async (user: string, groups: string[]) => {
-      const credentials = await h.issue({ username: user, traits: { kubernetes_groups: groups } });
-      const path = join(dir, `${user}.kubeconfig`);
-      writeFileSync(
-        path,
-        stringify({
-          apiVersion: 'v1',
-          kind: 'Config',
-          clusters: [
-            {
-              name: 'dev',
-              cluster: { server: `https://127.0.0.1:${h.port}/k8s/dev`, 'certificate-authority-data': b64(h.hostCa.certPem) },
-            },
-          ],
-          users: [
-            { name: user, user: { 'client-certificate-data': b64(credentials.certPem), 'client-key-data': b64(credentials.keyPem) } },
-          ],
-          contexts: [{ name: 'dev', context: { cluster: 'dev', user, namespace: 'default' } }],
-          'current-context': 'dev',
-        }),
-      );
-      return path;
-    };
-    mkdirSync(join(dir, 'home'));
-    const base = { ...process.env, HOME: join(dir, 'home'), KUBECACHEDIR: join(dir, 'cache') };
-    env = { ...base, KUBECONFIG: await kubeconfigFor('alice', ['devs']) };
-    const adminEnv = { ...base, KUBECONFIG: await kubeconfigFor('root', ['system:masters']) };
-    kubectl = (...args) => run('kubectl', args, { env, cwd: dir });
-    admin = (...args) => run('kubectl', args, { env: adminEnv, cwd: dir });
+    const alice = kubectlUser(
+      h,
+      join(dir, 'alice'),
+      'alice',
+      await h.issue({ username: 'alice', traits: { kubernetes_groups: ['devs'] } }),
+    );
+    const root = kubectlUser(
+      h,
+      join(dir, 'root'),
+      'root',
+      await h.issue({ username: 'root', traits: { kubernetes_groups: ['system:masters'] } }),
+    );
+    env = alice.env;
+    kubectl = (...args) => alice.kubectl(args, { cwd: dir });
+    admin = (...args) => root.kubectl(args, { cwd: dir });
   });
   afterEach(() => {
     for (const child of children.splice(0)) child.kill('SIGKILL');
