@@ -19,7 +19,8 @@ export function parseKubeTarget(rawTarget: string): KubeTarget {
   if (rawTarget.includes('#')) throw badRequest('request target must not carry a fragment');
   if (!rawTarget.startsWith(PREFIX)) {
     throw badRequest(
-      `request path must start with ${PREFIX}<cluster>/; check the server of your kubeconfig (run tsh kube login <cluster>)`,
+      // kubectl proxy drops the server's path unless told to keep it.
+      `request path must start with ${PREFIX}<cluster>/; check the server of your kubeconfig (run tsh kube login <cluster>), and run kubectl proxy with --append-server-path`,
     );
   }
   const queryAt = rawTarget.indexOf('?');

@@ -15,6 +15,8 @@ import { createWebSocketRemoteCommand } from './exec-websocket.js';
 import type { Fixtures } from './fixtures.js';
 import type { RemoteCommandRequest } from './remote-command.js';
 import { type Reply, forbidden, methodNotAllowed, pathNotFound } from './replies.js';
+import { podFiles } from './shell/fake-fs.js';
+import { shellCommands } from './shell/shell.js';
 import type { StreamOptions } from './types.js';
 
 const REMOTE_COMMAND_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach)$/;
@@ -58,10 +60,12 @@ export function createExecUpgrade(
     const subresource = match[3] as 'exec' | 'attach';
     const attrs = { verb: spdy ? 'create' : 'get', group: '', resource: 'pods', subresource, namespace: match[1]!, name: match[2]! };
     if (!allowed(user, attrs.namespace)) return refuse(forbidden(user.username, attrs));
+    const podInfo = { name: match[2]!, namespace: match[1]!, ip: String(pod.status.podIP) };
     const request: RemoteCommandRequest = {
       kind: subresource,
       query: url.searchParams,
-      pod: { name: match[2]!, namespace: match[1]!, ip: String(pod.status.podIP) },
+      pod: podInfo,
+      files: podFiles(fixtures.files, podInfo, shellCommands),
       streams,
     };
     if (spdy) serveSpdyRemoteCommand(req, socket, head, request, { refuse, upgraded: () => (record.status = 101) });

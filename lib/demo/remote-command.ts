@@ -13,8 +13,8 @@
 //   shows, one every stream interval, until the stream's time is up (1 s in tests, for ever in
 //   the demo cluster) or the client leaves.
 import { createExecSession } from './shell/exec-session.js';
-import { podFileSystem } from './shell/fake-fs.js';
-import { runExecCommand, shellCommands } from './shell/shell.js';
+import type { FakeFs } from './shell/fake-fs.js';
+import { runExecCommand } from './shell/shell.js';
 import type { StreamOptions } from './types.js';
 
 export const STDOUT = 1;
@@ -34,6 +34,8 @@ export interface RemoteCommandRequest {
   kind: 'exec' | 'attach';
   query: URLSearchParams;
   pod: { name: string; namespace: string; ip: string };
+  /** The pod's files, kept between execs so that kubectl cp can copy in and out again. */
+  files: FakeFs;
   streams: StreamOptions;
 }
 
@@ -74,7 +76,7 @@ export function startRemoteCommand(request: RemoteCommandRequest, channels: Remo
   if (watchOnly) {
     attachOutput(request, channels, exec.session.closed).then(() => finish({ metadata: {}, status: 'Success' }));
   } else {
-    const state = shellState(request.pod, tty);
+    const state = shellState(request.pod, request.files, tty);
     void runExecCommand(command, exec.session, state).then(
       (exitCode) => finish(exitStatus(command, exitCode)),
       (error: Error) => finish({ metadata: {}, status: 'Failure', message: error.message, reason: 'InternalError' }),
@@ -103,7 +105,7 @@ export function exitStatus(command: string[], exitCode: number): object {
   };
 }
 
-function shellState(pod: RemoteCommandRequest['pod'], tty: boolean) {
+function shellState(pod: RemoteCommandRequest['pod'], fs: FakeFs, tty: boolean) {
   const env = new Map([
     ['PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
     ['HOSTNAME', pod.name],
@@ -112,7 +114,7 @@ function shellState(pod: RemoteCommandRequest['pod'], tty: boolean) {
     ['KUBERNETES_SERVICE_HOST', '10.96.0.1'],
     ['KUBERNETES_SERVICE_PORT', '443'],
   ] as Array<[string, string]>);
-  return { pod, fs: podFileSystem(pod, shellCommands), cwd: '/', env, status: 0, now: () => new Date() };
+  return { pod, fs, cwd: '/', env, status: 0, now: () => new Date() };
 }
 
 /** The main process's output without a terminal: a log line every interval until time is up. */

@@ -103,3 +103,38 @@ export async function waitForOutput(child: ChildProcess, pattern: RegExp, timeou
     child.on('exit', (code) => reject(new Error(`exited with ${code} before ${pattern}; output:\n${seen}`)));
   });
 }
+
+/**
+ * Everything a long-running child prints, kept from the start: waitFor sees output that arrived
+ * while the test was busy elsewhere (waitForOutput only sees what comes after it is called).
+ */
+export function collectOutput(child: ChildProcess) {
+  let text = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    text += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  return {
+    text: () => text,
+    waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(text);
+          if (!match) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(match);
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out waiting for ${pattern}; output so far:\n${text}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
