@@ -4,6 +4,7 @@
 // sweep, ending them once the user is removed, revoked or no longer allowed. Short requests
 // finish before any sweep sees them twice, so they cost a Set insert and delete, no timers.
 import type { Clock } from '../lib/core/ports.js';
+import { publicError } from '../lib/core/public-error.js';
 import type { EndReason, RequestScope } from './request-scope.js';
 
 export interface TrackedStream {
@@ -74,8 +75,11 @@ export class StreamLifetimes {
         tracked.checking = true;
         this.recheck(tracked.scope).then(
           () => (tracked.checking = false),
-          () => {
-            if (this.open.has(tracked)) this.stop(tracked, 'no longer authorized');
+          (error: unknown) => {
+            // The refusal a new request would get says what changed (user removed, roles, a lock).
+            const refusal = publicError(error);
+            const message = refusal.code === 'internal' ? undefined : `Kubeport ended this session: ${refusal.message}`;
+            if (this.open.has(tracked)) this.stop(tracked, 'no longer authorized', message);
           },
         );
       }
