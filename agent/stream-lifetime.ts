@@ -46,6 +46,11 @@ export class StreamLifetimes {
     return this.open.size;
   }
 
+  /** The scopes of everything open now (a drain says what it waits for). */
+  scopes(): RequestScope[] {
+    return [...this.open].map((tracked) => tracked.scope);
+  }
+
   /** Ends every open stream whose scope matches (a new lock, a drain deadline); returns how many. */
   endMatching(match: (scope: RequestScope) => boolean, reason: EndReason, message: string): number {
     let ended = 0;
