@@ -122,7 +122,20 @@ export function createAgent(deps: AgentDeps): Agent {
     minVersion: 'TLSv1.2' as const,
     ALPNProtocols: ['http/1.1'],
   });
-  const server = https.createServer({ ...secureOptions(deps.tls.certPem, deps.tls.keyPem), handshakeTimeout: limits.handshakeTimeoutMs });
+  const server = https.createServer({
+    ...secureOptions(deps.tls.certPem, deps.tls.keyPem),
+    handshakeTimeout: limits.handshakeTimeoutMs,
+    // headersTimeout is enforced by a sweep at this interval (Node's default, 30 s, would let a
+    // slow sender hold a slot for twice the limit). Only requests still sending headers are
+    // checked: a long watch or an upgraded connection never is.
+    connectionsCheckingInterval: Math.max(1_000, Math.min(30_000, limits.headersTimeoutMs / 2)),
+  });
+  // Timeouts, and why none of them cuts a long stream: headersTimeout covers only the request's
+  // head; requestTimeout is off (a watch or an exec is one request that lasts for hours);
+  // keepAliveTimeout covers only the gap between two requests; the idle timeout (socket timeout)
+  // is set to 0 on a connection once it carries a stream or an upgrade (forward.ts,
+  // forward-upgrade.ts), where TCP keepalive takes over. Streams end with the certificate or the
+  // user's access (StreamLifetimes), not with silence.
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = 0;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
