@@ -44,6 +44,8 @@ export interface AgentLimits {
   streamConnectionsPerCluster: number;
   /** Time the API server has to answer an upgrade, including the whole body of an answer that is not a 101. */
   upgradeAnswerTimeoutMs: number;
+  /** Largest request head (request line and headers); larger ones get a 431 Status. */
+  maxHeaderBytes: number;
 }
 
 export const defaultAgentLimits: AgentLimits = {
@@ -63,6 +65,8 @@ export const defaultAgentLimits: AgentLimits = {
   maxStreamsPerUser: 64,
   streamConnectionsPerCluster: 1024,
   upgradeAnswerTimeoutMs: 30_000,
+  // Node's default. A kubectl request is well under 4 KiB; client certificates, not tokens, carry identity here.
+  maxHeaderBytes: 16 * 1024,
 };
 
 export interface AgentDeps extends AuthorizeDeps {
@@ -125,6 +129,7 @@ export function createAgent(deps: AgentDeps): Agent {
   const server = https.createServer({
     ...secureOptions(deps.tls.certPem, deps.tls.keyPem),
     handshakeTimeout: limits.handshakeTimeoutMs,
+    maxHeaderSize: limits.maxHeaderBytes,
     // headersTimeout is enforced by a sweep at this interval (Node's default, 30 s, would let a
     // slow sender hold a slot for twice the limit). Only requests still sending headers are
     // checked: a long watch or an upgraded connection never is.
@@ -172,6 +177,7 @@ export function createAgent(deps: AgentDeps): Agent {
     if (!socket.authorized) socket.setTimeout(limits.unauthenticatedIdleMs);
   });
   server.on('tlsClientError', () => undefined);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, limits));
 
   const close = (): Promise<void> =>
     new Promise((resolve) => {
@@ -210,6 +216,34 @@ const drainRefusal = kubeStatus(
   503,
   'the Kubeport agent is shutting down and takes no new requests; run the command again once it is back (or through another agent)',
 );
+
+/**
+ * A request the HTTP parser refused before the agent saw it. Node would answer a bare 431 (or
+ * 400, 408) with no body, which kubectl prints as an unexplained status code; a Status says why.
+ * 431 (Request Header Fields Too Large, RFC 6585) rather than 413: it names the part that is too
+ * large, and it is what the API server's own HTTP server answers for the same request.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, limits: AgentLimits): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? kubeStatus(
+          431,
+          `the request's headers are larger than the Kubeport agent accepts (${limits.maxHeaderBytes / 1024} KiB in all); send fewer or shorter headers (--as-group values, a kubeconfig's extra headers)`,
+        )
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? kubeStatus(
+            408,
+            `the request's headers did not arrive within ${limits.headersTimeoutMs / 1000} s; check the network, then try again`,
+          )
+        : kubeStatus(400, `the request could not be read as HTTP/1.1 (${error.code ?? error.message})`);
+  sendStatusOnSocket(socket, status);
+  // The rest of the request is never read; a client that does not close is dropped soon after.
+  setTimeout(() => socket.destroy(), 5_000).unref();
+}
 
 /** A request on a kept-alive connection after the drain began: refused, and the connection closed. */
 function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
