@@ -75,9 +75,12 @@ export function buildFixtures(options: KubeApiServerOptions) {
       if (p.creationTimestamp) metadata.creationTimestamp = p.creationTimestamp;
       const started = metadata.creationTimestamp;
       const image = (name: string) => `example.test/${name}:1`;
+      // Each container's main process is a console on a terminal (remote-command.ts), so
+      // `kubectl attach -it` gets one: kubectl refuses a TTY to a container without tty: true.
+      const console = { stdin: true, tty: true };
       return store('Pod', {
         metadata,
-        spec: { containers: containers.map((name) => ({ name, image: image(name) })), nodeName: 'node-1' },
+        spec: { containers: containers.map((name) => ({ name, image: image(name), ...console })), nodeName: 'node-1' },
         status: {
           phase,
           podIP: `10.244.0.${ip++}`,
