@@ -10,6 +10,7 @@ import type { ForwardDeps, UpstreamRequest } from './forward.js';
 import { type KubeStatus, kubeStatus, sendStatusOnSocket } from './kube-status.js';
 import { clientResponseHeaders } from './request-headers.js';
 import { type EndReason, elapsedMs, finishScope } from './request-scope.js';
+import { SpdyBoundaries, spdyEnding } from './spdy-boundaries.js';
 import { endingStatus, webSocketEnding } from './stream-ending.js';
 import { UpgradeRelay } from './upgrade-relay.js';
 import { KEEPALIVE_MS, upstreamPath } from './upstream-pools.js';
@@ -97,6 +98,23 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
   clientSocket.on('close', () => drop('client closed'));
   clientSocket.on('error', () => drop('client closed'));
 
+  /** A relay that follows the granted protocol's frames, and the words that end it in that protocol. */
+  const relayFor = (granted: string, upstreamRes: IncomingMessage, socket: Duplex): UpgradeRelay => {
+    if (granted === 'websocket') {
+      const protocol = String(upstreamRes.headers['sec-websocket-protocol'] ?? '');
+      ending = (said) => webSocketEnding(protocol, said);
+      return new UpgradeRelay(socket, clientSocket, new WebSocketBoundaries());
+    }
+    if (granted === 'spdy/3.1') {
+      const fromClient = new SpdyBoundaries();
+      const protocol = String(upstreamRes.headers['x-stream-protocol-version'] ?? '');
+      const remoteCommand = scope.request?.subresource === 'exec' || scope.request?.subresource === 'attach';
+      ending = (said) => spdyEnding(fromClient, remoteCommand, protocol, said);
+      return new UpgradeRelay(socket, clientSocket, new SpdyBoundaries(), fromClient);
+    }
+    return new UpgradeRelay(socket, clientSocket, undefined);
+  };
+
   upstreamReq.on('upgrade', (upstreamRes: IncomingMessage, socket: Duplex, upstreamHead: Buffer) => {
     upstreamSocket = socket;
     socket.on('error', () => drop('upstream failed'));
@@ -125,9 +143,7 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
       tcp.setKeepAlive?.(true, KEEPALIVE_MS);
       tcp.setTimeout?.(0);
     }
-    const protocol = String(upstreamRes.headers['sec-websocket-protocol'] ?? '');
-    if (granted === 'websocket') ending = (said) => webSocketEnding(protocol, said);
-    relay = new UpgradeRelay(socket, clientSocket, granted === 'websocket' ? new WebSocketBoundaries() : undefined);
+    relay = relayFor(granted, upstreamRes, socket);
     relay.start(upstreamHead, head);
     // The server's end is relayed (the client's side ends after what it sent); the client's close then settles.
     socket.on('close', () => settle('answered'));

@@ -1,25 +1,13 @@
 // npm start stopped with SIGTERM while kubectl has an exec and a watch open: the agent takes no new
 // connections, says what it waits for, lets both run until --drain-timeout, then ends them with
 // a message kubectl prints (exec exits non-zero), and the process exits 0.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, node, run, tshEnroll } from '../support/cli.js';
+import { startKubectl } from '../support/kubectl-process.js';
 import { type LocalModeProcess, startLocalModeProcess } from '../support/local-mode-process.js';
-
-/** kubectl left running: its output so far, and its exit. */
-function started(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
-  const child: ChildProcess = spawn('kubectl', args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdin!.on('error', () => undefined);
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  return { child, exited, stdout: () => stdout, stderr: () => stderr };
-}
 
 describe('npm start stopped with SIGTERM while streams are open', () => {
   let dir: string;
@@ -55,9 +43,9 @@ describe('npm start stopped with SIGTERM while streams are open', () => {
   });
 
   it('refuses new requests, runs the open exec and watch until the deadline, ends them with the message, and exits 0', async () => {
-    const exec = started(['exec', '-i', 'web-0', '--', 'cat'], env, dir);
+    const exec = startKubectl(['exec', '-i', 'web-0', '--', 'cat'], env, dir);
     exec.child.stdin!.write('still here\n');
-    const watch = started(['get', 'pods', '-w'], env, dir);
+    const watch = startKubectl(['get', 'pods', '-w'], env, dir);
     await expect.poll(() => exec.stdout() + exec.stderr(), { timeout: 20_000 }).toContain('still here');
     await expect.poll(() => watch.stdout(), { timeout: 20_000 }).toMatch(/web-0\s.*\n(.*\n)*web-\d\s/);
 
