@@ -3,7 +3,9 @@
 // (control frames between its parts included), and nothing after the boundary reaches the client.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SpdyBoundaries } from '../../agent/spdy-boundaries.js';
 import { UpgradeRelay } from '../../agent/upgrade-relay.js';
+import { dataFrameHeader, encodeFrame } from '../../lib/spdy/index.js';
 import { WebSocketBoundaries, closeFrame } from '../../agent/websocket-frames.js';
 import { serverFrames } from '../support/wire-reading.js';
 
@@ -45,6 +47,28 @@ describe('WebSocketBoundaries', () => {
     const first = 304;
     const second = first + masked.length;
     expect(at).toEqual([first, second, stream.length]);
+  });
+});
+
+describe('SpdyBoundaries', () => {
+  it('finds frame boundaries fed one byte at a time and the streams the client opened, from frame headers alone', () => {
+    const syn = (streamId: number) =>
+      encodeFrame(
+        { type: 'SYN_STREAM', streamId, associatedStreamId: 0, priority: 0, fin: false, unidirectional: false, headers: {} },
+        Buffer.from('compressed headers, never read'),
+      );
+    const data = Buffer.concat([dataFrameHeader(1, 5, false), Buffer.from('hello')]);
+    const frames = [syn(1), syn(3), data, encodeFrame({ type: 'PING', id: 1 }), syn(5)];
+    const stream = Buffer.concat(frames);
+    const boundaries = new SpdyBoundaries();
+    const at: number[] = [];
+    for (let i = 0; i < stream.length; i++) {
+      boundaries.scan(stream.subarray(i, i + 1));
+      if (boundaries.atBoundary) at.push(i + 1);
+    }
+    let end = 0;
+    expect(at).toEqual(frames.map((f) => (end += f.length)));
+    expect([boundaries.firstClientStream, boundaries.lastClientStream]).toEqual([1, 5]);
   });
 });
 
