@@ -52,6 +52,8 @@ export function serveSpdyRemoteCommand(
   const timeout = setTimeout(() => session.close(), STREAM_CREATION_TIMEOUT_MS);
   session.on('close', () => clearTimeout(timeout));
   session.on('stream', (stream) => {
+    // A stream's error (a write after the peer reset it) ends that stream, not the stand-in.
+    stream.on('error', () => stream.destroy());
     const type = stream.headers.streamtype ?? '';
     if (!expected.has(type) || streams.has(type)) return stream.reset();
     streams.set(type, stream);

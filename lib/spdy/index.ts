@@ -9,6 +9,7 @@ export {
   decodeNameValueBlock,
   encodeNameValueBlock,
 } from './header-block.js';
+export { FrameBoundaries } from './frame-boundaries.js';
 export { SpdyParser, type SpdyParserOptions } from './parser.js';
 export { SpdyWriter } from './writer.js';
 export { SpdySession, type SpdySessionEvents, type SpdySessionOptions } from './session.js';

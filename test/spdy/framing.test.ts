@@ -120,3 +120,25 @@ describe('SPDY/3.1 framing', () => {
     await expect(new HeaderDecompressor(1024).decompress(block)).rejects.toThrow(/exceeds 1024 bytes/);
   });
 });
+
+describe('frame boundaries', () => {
+  it('finds where each frame ends, whatever the chunking, without decompressing', async () => {
+    const { FrameBoundaries } = await import('../../lib/spdy/index.js');
+    const bytes = await encode(FRAMES);
+    // The true ends, from the frames' own lengths.
+    const truth: number[] = [];
+    for (let at = 0; at < bytes.length;) {
+      at += 8 + (bytes.readUInt32BE(at + 4) & 0xffffff);
+      truth.push(at);
+    }
+    for (const size of [1, 5, 8, 100, bytes.length]) {
+      const boundaries = new FrameBoundaries();
+      const found: number[] = [];
+      for (let offset = 0; offset < bytes.length; offset += size) {
+        found.push(...boundaries.push(bytes.subarray(offset, offset + size)).map((end) => offset + end));
+        expect(boundaries.atBoundary).toBe(truth.includes(Math.min(offset + size, bytes.length)));
+      }
+      expect(found).toEqual(truth);
+    }
+  });
+});

@@ -88,3 +88,59 @@ export function getVersion(access: StandInAccess): Promise<number | string> {
     req.on('error', (error) => resolve(error.message));
   });
 }
+
+/**
+ * POSTs a SPDY/3.1 upgrade to `path` offering `protocols` in X-Stream-Protocol-Version (none:
+ * no header). Resolves with the reply's head and, after a 101, the socket carrying the session.
+ */
+export function postSpdyUpgrade(
+  access: StandInAccess,
+  path: string,
+  protocols: string[],
+): Promise<{ head: string; body: string; socket: tls.TLSSocket }> {
+  const { hostname, port } = new URL(access.url);
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect(
+      {
+        host: hostname,
+        port: Number(port),
+        ca: access.caPem,
+        cert: access.client.certPem,
+        key: access.client.keyPem,
+        servername: 'localhost',
+      },
+      () =>
+        socket.write(
+          [
+            `POST ${path} HTTP/1.1`,
+            `Host: ${hostname}:${port}`,
+            'Connection: Upgrade',
+            'Upgrade: SPDY/3.1',
+            ...protocols.map((p) => `X-Stream-Protocol-Version: ${p}`),
+            'Content-Length: 0',
+            '',
+            '',
+          ].join('\r\n'),
+        ),
+    );
+    let received = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = received.subarray(0, end).toString('latin1');
+      if (!head.startsWith('HTTP/1.1 101')) return; // a refusal: read it to the close
+      socket.off('data', onData);
+      const rest = received.subarray(end + 4);
+      if (rest.length > 0) socket.unshift(rest);
+      resolve({ head, body: '', socket });
+    };
+    socket.on('data', onData);
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = received.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      resolve({ head: text.slice(0, end), body: text.slice(end + 4), socket });
+    });
+  });
+}
