@@ -13,6 +13,8 @@ const reasons: Record<number, string> = {
   408: 'Timeout',
   413: 'RequestEntityTooLarge',
   429: 'TooManyRequests',
+  // Kubernetes has no reason of its own for 431; kubectl prints this one as it is.
+  431: 'RequestHeaderFieldsTooLarge',
   500: 'InternalError',
   502: 'ServiceUnavailable',
   503: 'ServiceUnavailable',

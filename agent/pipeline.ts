@@ -13,7 +13,7 @@ import { type AuthorizeDeps, authorize } from './authorize.js';
 import { type ForwardDeps, type UpstreamRequest, forwardRequest } from './forward.js';
 import { forwardUpgrade } from './forward-upgrade.js';
 import { isDiscoveryRequest, sendStatus, sendStatusOnSocket, statusFromError } from './kube-status.js';
-import { type BodyLimits, readBody, streamBody } from './request-body.js';
+import { type BodyLimits, discardBodyThen, readBody, streamBody } from './request-body.js';
 import { scanClientHeaders, upstreamHeaders } from './request-headers.js';
 import { type RequestScope, createScope, elapsedMs, finishScope } from './request-scope.js';
 import { answerForRoles, isSelfAccessReview } from './self-access-review.js';
@@ -39,7 +39,10 @@ export function handleRequest(deps: PipelineDeps, req: IncomingMessage, res: Ser
       const close = CLOSES_CONNECTION.has(status.code);
       if (!close) req.resume();
       finishScope(scope, { status: status.code, ended: 'answered', message: status.message }, deps.onFinish, deps.log);
-      sendStatus(res, status, { asText: isDiscoveryRequest(req.method, req.url), close, auditId: scope.id });
+      const answer = () => sendStatus(res, status, { asText: isDiscoveryRequest(req.method, req.url), close, auditId: scope.id });
+      // A client still sending its body must be able to read the 413 (see discardBodyThen).
+      if (status.code === 413) discardBodyThen(req, deps.body, answer);
+      else answer();
     });
 }
 

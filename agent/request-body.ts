@@ -71,3 +71,35 @@ export function streamBody(req: IncomingMessage, limits: BodyLimits): Readable {
   req.pipe(body);
   return body;
 }
+
+/** A refused body is read and dropped only up to this many times the cap; past it the connection is cut. */
+const DISCARD_FACTOR = 4;
+
+/**
+ * Before a 413 goes out on a connection that then closes: the rest of the body is read and
+ * dropped (up to a few times the cap, within the body deadline), then `answer` runs. Closing
+ * with unread bytes resets the connection, and a client still sending (kubectl create with a
+ * large file) then reports "broken pipe" instead of the Status. A body announced far over the
+ * cap is not read: `answer` runs at once.
+ */
+export function discardBodyThen(req: IncomingMessage, limits: BodyLimits, answer: () => void): void {
+  const cap = DISCARD_FACTOR * limits.maxBodyBytes;
+  const announced = Number(req.headers['content-length'] ?? 0);
+  if (req.complete || announced > cap) return answer();
+  let seen = 0;
+  let answered = false;
+  const once = () => {
+    if (answered) return;
+    answered = true;
+    clearTimeout(deadline);
+    answer();
+  };
+  const deadline = setTimeout(once, limits.bodyTimeoutMs);
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > cap) once();
+  });
+  req.on('end', once);
+  req.on('close', once);
+  req.resume();
+}

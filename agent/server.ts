@@ -12,6 +12,8 @@ import type { AuthorizeDeps } from './authorize.js';
 import { ConcurrencyPerIdentity } from './identity-concurrency.js';
 import { type PipelineDeps, handleRequest, handleUpgrade, reauthorize } from './pipeline.js';
 import type { RequestScope } from './request-scope.js';
+import { Drain } from './drain.js';
+import { kubeStatus, sendStatus, sendStatusOnSocket } from './kube-status.js';
 import { StreamLifetimes } from './stream-lifetime.js';
 import { UpstreamPools } from './upstream-pools.js';
 
@@ -42,6 +44,8 @@ export interface AgentLimits {
   streamConnectionsPerCluster: number;
   /** Time the API server has to answer an upgrade, including the whole body of an answer that is not a 101. */
   upgradeAnswerTimeoutMs: number;
+  /** Largest request head (request line and headers); larger ones get a 431 Status. */
+  maxHeaderBytes: number;
 }
 
 export const defaultAgentLimits: AgentLimits = {
@@ -61,6 +65,8 @@ export const defaultAgentLimits: AgentLimits = {
   maxStreamsPerUser: 64,
   streamConnectionsPerCluster: 1024,
   upgradeAnswerTimeoutMs: 30_000,
+  // Node's default. A kubectl request is well under 4 KiB; client certificates, not tokens, carry identity here.
+  maxHeaderBytes: 16 * 1024,
 };
 
 export interface AgentDeps extends AuthorizeDeps {
@@ -80,6 +86,13 @@ export interface Agent {
   listen(port: number, host: string): Promise<{ port: number; host: string }>;
   /** Swaps the server certificate in place (renewal) without dropping connections. */
   renewServerCertificate(certPem: string, keyPem: string): void;
+  /**
+   * Stops gracefully (SIGTERM): no new connections or requests, requests in flight answered,
+   * idle connections closed, open streams left to run until `deadlineMs` from now, then ended
+   * with a message the user sees. Resolves once everything is closed. Called again, it can only
+   * bring the deadline nearer (a second Ctrl-C: `drain(0)`).
+   */
+  drain(deadlineMs: number, onProgress?: (message: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -113,15 +126,34 @@ export function createAgent(deps: AgentDeps): Agent {
     minVersion: 'TLSv1.2' as const,
     ALPNProtocols: ['http/1.1'],
   });
-  const server = https.createServer({ ...secureOptions(deps.tls.certPem, deps.tls.keyPem), handshakeTimeout: limits.handshakeTimeoutMs });
+  const server = https.createServer({
+    ...secureOptions(deps.tls.certPem, deps.tls.keyPem),
+    handshakeTimeout: limits.handshakeTimeoutMs,
+    maxHeaderSize: limits.maxHeaderBytes,
+    // headersTimeout is enforced by a sweep at this interval (Node's default, 30 s, would let a
+    // slow sender hold a slot for twice the limit). Only requests still sending headers are
+    // checked: a long watch or an upgraded connection never is.
+    connectionsCheckingInterval: Math.max(1_000, Math.min(30_000, limits.headersTimeoutMs / 2)),
+  });
+  // Timeouts, and why none of them cuts a long stream: headersTimeout covers only the request's
+  // head; requestTimeout is off (a watch or an exec is one request that lasts for hours);
+  // keepAliveTimeout covers only the gap between two requests; the idle timeout (socket timeout)
+  // is set to 0 on a connection once it carries a stream or an upgrade (forward.ts,
+  // forward-upgrade.ts), where TCP keepalive takes over. Streams end with the certificate or the
+  // user's access (StreamLifetimes), not with silence.
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = 0;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.timeout = limits.idleTimeoutMs;
   server.maxConnections = limits.maxConnections;
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(pipeline, req, res));
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(pipeline, req, socket, head));
+  let draining: Drain | undefined;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) =>
+    draining ? refuseWhileDraining(req, res) : handleRequest(pipeline, req, res),
+  );
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    draining ? sendStatusOnSocket(socket, drainRefusal) : handleUpgrade(pipeline, req, socket, head),
+  );
 
   const perSource = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
@@ -145,6 +177,16 @@ export function createAgent(deps: AgentDeps): Agent {
     if (!socket.authorized) socket.setTimeout(limits.unauthenticatedIdleMs);
   });
   server.on('tlsClientError', () => undefined);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, limits));
+
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      lifetimes.close();
+      void pools.close();
+      server.close(() => resolve());
+      server.closeAllConnections();
+      for (const socket of upgraded) socket.destroy();
+    });
 
   return {
     server,
@@ -158,13 +200,53 @@ export function createAgent(deps: AgentDeps): Agent {
         });
       }),
     renewServerCertificate: (certPem, keyPem) => server.setSecureContext(secureOptions(certPem, keyPem)),
-    close: () =>
-      new Promise((resolve) => {
-        lifetimes.close();
-        void pools.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-        for (const socket of upgraded) socket.destroy();
-      }),
+    drain: (deadlineMs, onProgress = () => undefined) => {
+      if (draining) {
+        draining.shorten(deadlineMs);
+        return draining.done;
+      }
+      draining = new Drain({ server, lifetimes, close, clock: deps.clock, onProgress }, deadlineMs);
+      return draining.done;
+    },
+    close,
   };
+}
+
+const drainRefusal = kubeStatus(
+  503,
+  'the Kubeport agent is shutting down and takes no new requests; run the command again once it is back (or through another agent)',
+);
+
+/**
+ * A request the HTTP parser refused before the agent saw it. Node would answer a bare 431 (or
+ * 400, 408) with no body, which kubectl prints as an unexplained status code; a Status says why.
+ * 431 (Request Header Fields Too Large, RFC 6585) rather than 413: it names the part that is too
+ * large, and it is what the API server's own HTTP server answers for the same request.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, limits: AgentLimits): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? kubeStatus(
+          431,
+          `the request's headers are larger than the Kubeport agent accepts (${limits.maxHeaderBytes / 1024} KiB in all); send fewer or shorter headers (--as-group values, a kubeconfig's extra headers)`,
+        )
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? kubeStatus(
+            408,
+            `the request's headers did not arrive within ${limits.headersTimeoutMs / 1000} s; check the network, then try again`,
+          )
+        : kubeStatus(400, `the request could not be read as HTTP/1.1 (${error.code ?? error.message})`);
+  sendStatusOnSocket(socket, status);
+  // The rest of the request is never read; a client that does not close is dropped soon after.
+  setTimeout(() => socket.destroy(), 5_000).unref();
+}
+
+/** A request on a kept-alive connection after the drain began: refused, and the connection closed. */
+function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  sendStatus(res, drainRefusal, { close: true });
 }

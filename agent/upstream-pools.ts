@@ -5,6 +5,11 @@ import { Pool } from 'undici';
 import { definedOnly } from '../lib/core/objects.js';
 import type { UpstreamCluster } from '../lib/core/ports.js';
 
+/**
+ * First TCP keepalive probe after this much silence, on both sides of every long stream: a quiet
+ * watch or an idle shell then never looks idle to a NAT or load balancer in between (AWS NLB
+ * drops flows idle for 350 s). Also how long upstream connections stay pooled between requests.
+ */
 export const KEEPALIVE_MS = 30_000;
 
 /** Options for tls.connect, https.request and undici's connector alike. */
@@ -55,7 +60,7 @@ export class UpstreamPools {
         connections: this.connectionsPerCluster,
         keepAliveTimeout: KEEPALIVE_MS,
         headersTimeout: 60_000,
-        connect,
+        connect: { ...connect, keepAliveInitialDelay: KEEPALIVE_MS },
       });
       // Long watches and log streams must not be cut by the agent's client side.
       const streams = new Pool(cluster.server.origin, {
@@ -63,7 +68,8 @@ export class UpstreamPools {
         keepAliveTimeout: KEEPALIVE_MS,
         headersTimeout: 60_000,
         bodyTimeout: 0,
-        connect,
+        // TCP keepalive probes well inside a load balancer's idle timeout (350 s on AWS NLB).
+        connect: { ...connect, keepAliveInitialDelay: KEEPALIVE_MS },
       });
       entry = { connect, pool, streams };
       this.clusters.set(key, entry);
