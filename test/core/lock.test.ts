@@ -49,7 +49,12 @@ describe('lock schema', () => {
   it.each<[string, Record<string, unknown>, Record<string, unknown>, string]>([
     ['no target field', { target: {} }, {}, 'spec.target: set at least one of user, role, login or access_request'],
     ['an empty user', { target: { user: '' } }, {}, 'spec.target.user: must not be empty'],
-    ['a target Kubeport has nothing of', { target: { mfa_device: 'u-1' } }, {}, 'spec.target.mfa_device: target mfa_device is not supported'],
+    [
+      'a target Kubeport has nothing of',
+      { target: { mfa_device: 'u-1' } },
+      {},
+      'spec.target.mfa_device: target mfa_device is not supported',
+    ],
     ['a typo in a target field', { target: { usr: 'alice' } }, {}, 'spec.target'],
     ['expires that is not RFC 3339', { target: { user: 'a' }, expires: 'tomorrow' }, {}, 'spec.expires: write an RFC 3339 time'],
     ['a message too long', { target: { user: 'a' }, message: 'x'.repeat(1025) }, {}, 'spec.message: keep the message under 1024'],

@@ -6,7 +6,8 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { RequestScope } from '../../agent/request-scope.js';
 import { type Agent, type AgentLimits, createAgent } from '../../agent/server.js';
-import type { UpstreamCluster } from '../../lib/core/ports.js';
+import type { ResourceStore, UpstreamCluster } from '../../lib/core/ports.js';
+import { LockWatcher } from '../../agent/locks.js';
 import { createEphemeralCa, newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import { type IssuingCa, issueHostCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
 import type { Identity } from '../../lib/core/identity.js';
@@ -83,6 +84,8 @@ export interface AgentHarnessOptions {
    * they proxy) that answer in ways the stand-in never does.
    */
   customUpstream?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Locks read from this store (several harnesses may share one), on the harness's clock. */
+  locks?: { store: ResourceStore; pollMs?: number; maxStalenessMs?: number };
 }
 
 export async function startAgentHarness(options: AgentHarnessOptions = {}): Promise<AgentHarness> {
@@ -130,6 +133,17 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
     limits: { unauthenticatedIdleMs: 300, maxConnectionsPerSource: 8, streamRecheckMs: 100, ...options.limits },
     ...(options.newRequestId ? { newRequestId: options.newRequestId } : {}),
     onFinish: (scope) => finished.push(scope),
+    ...(options.locks
+      ? {
+          locks: new LockWatcher({
+            store: options.locks.store,
+            clock,
+            log: () => undefined,
+            ...(options.locks.pollMs !== undefined ? { pollMs: options.locks.pollMs } : {}),
+            ...(options.locks.maxStalenessMs !== undefined ? { maxStalenessMs: options.locks.maxStalenessMs } : {}),
+          }),
+        }
+      : {}),
     loadRoles: async (names) => names.flatMap((n) => (roles.has(n) ? [roles.get(n)!] : [])),
     loadUser: async (name) => {
       const user = users.get(name);
