@@ -10,7 +10,10 @@ import type { ForwardDeps, UpstreamRequest } from './forward.js';
 import { type KubeStatus, kubeStatus, sendStatusOnSocket } from './kube-status.js';
 import { clientResponseHeaders } from './request-headers.js';
 import { type EndReason, elapsedMs, finishScope } from './request-scope.js';
+import { endingStatus, webSocketEnding } from './stream-ending.js';
+import { UpgradeRelay } from './upgrade-relay.js';
 import { KEEPALIVE_MS, upstreamPath } from './upstream-pools.js';
+import { WebSocketBoundaries } from './websocket-frames.js';
 
 /** A refusal is a short Status; a larger answer to an upgrade is not relayed. */
 const MAX_REFUSAL_BYTES = 64 * 1024;
@@ -37,6 +40,11 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
   let status = 0;
   let done = false;
 
+  /** Set once the 101 went to the client: from then on the connection is relayed, and ended through it. */
+  let relay: UpgradeRelay | undefined;
+  /** What the end of the relayed connection says, in the protocol the API server granted. */
+  let ending: (status: KubeStatus) => Buffer | undefined = () => undefined;
+
   /** Releases what this upgrade holds and records how it ended; the first call wins. */
   const settle = (reason: EndReason, message?: string): void => {
     if (done) return;
@@ -47,18 +55,32 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
     deps.streamConcurrency.release(user);
     finishScope(scope, { status, ended: reason, ...(message ? { message } : {}) }, deps.onFinish, deps.log);
   };
-  /** Ends both sides: the client left, the certificate expired, the user lost access, the agent closes. */
-  const end = (reason: EndReason): void => {
+  /** The client left or the connection failed: both sides go at once. */
+  const drop = (reason: EndReason): void => {
     settle(reason);
     upstreamReq.destroy();
     upstreamSocket?.destroy();
     clientSocket.destroy();
   };
+  /**
+   * The agent ends the stream (certificate expired, access removed, a lock, a drain): the user is
+   * told why, as a Status answer before the 101, or in the relayed protocol after it.
+   */
+  const end = (reason: EndReason, message?: string): void => {
+    if (done) return;
+    const said = endingStatus(reason, message);
+    if (!relay) {
+      fail(said, reason);
+      return;
+    }
+    settle(reason, said.message);
+    relay.endWith(ending(said));
+  };
   /** Before the client got a status line: a Status that says why, then the end of both sides. */
-  const fail = (refusal: KubeStatus): void => {
+  const fail = (refusal: KubeStatus, reason: EndReason = 'upstream failed'): void => {
     if (done) return;
     status = refusal.code;
-    settle('upstream failed', refusal.message);
+    settle(reason, refusal.message);
     upstreamReq.destroy();
     upstreamSocket?.destroy();
     sendStatusOnSocket(clientSocket, refusal, scope.id);
@@ -72,12 +94,12 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
     () => fail(kubeStatus(504, `the API server gave no complete answer to the upgrade within ${deps.upgradeAnswerTimeoutMs / 1000} s`)),
     deps.upgradeAnswerTimeoutMs,
   );
-  clientSocket.on('close', () => end('client closed'));
-  clientSocket.on('error', () => end('client closed'));
+  clientSocket.on('close', () => drop('client closed'));
+  clientSocket.on('error', () => drop('client closed'));
 
   upstreamReq.on('upgrade', (upstreamRes: IncomingMessage, socket: Duplex, upstreamHead: Buffer) => {
     upstreamSocket = socket;
-    socket.on('error', () => end('upstream failed'));
+    socket.on('error', () => drop('upstream failed'));
     if (done) {
       socket.destroy();
       return;
@@ -98,16 +120,17 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
     lines.push(`Audit-Id: ${scope.id}`);
     status = 101;
     clientSocket.write(`${lines.join('\r\n')}\r\n\r\n`);
-    if (upstreamHead.length > 0) clientSocket.write(upstreamHead);
-    if (head.length > 0) socket.write(head);
     for (const side of [clientSocket, socket]) {
       const tcp = side as Duplex & { setKeepAlive?: (on: boolean, delay: number) => void; setTimeout?: (ms: number) => void };
       tcp.setKeepAlive?.(true, KEEPALIVE_MS);
       tcp.setTimeout?.(0);
     }
-    socket.pipe(clientSocket);
-    clientSocket.pipe(socket);
-    socket.on('close', () => end('answered'));
+    const protocol = String(upstreamRes.headers['sec-websocket-protocol'] ?? '');
+    if (granted === 'websocket') ending = (said) => webSocketEnding(protocol, said);
+    relay = new UpgradeRelay(socket, clientSocket, granted === 'websocket' ? new WebSocketBoundaries() : undefined);
+    relay.start(upstreamHead, head);
+    // The server's end is relayed (the client's side ends after what it sent); the client's close then settles.
+    socket.on('close', () => settle('answered'));
   });
 
   upstreamReq.on('response', (upstreamRes: IncomingMessage) => {

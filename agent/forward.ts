@@ -6,6 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import { clientResponseHeaders } from './request-headers.js';
 import { kubeStatus, sendStatus } from './kube-status.js';
+import { endingStatus, watchErrorEvent } from './stream-ending.js';
+import { StreamResponse } from './stream-response.js';
 import type { ConcurrencyPerIdentity } from './identity-concurrency.js';
 import { type RequestScope, elapsedMs, finishScope } from './request-scope.js';
 import type { StreamLifetimes } from './stream-lifetime.js';
@@ -52,9 +54,24 @@ export function forwardRequest(deps: ForwardDeps, req: IncomingMessage, res: Ser
   // AbortController. A client that goes away (an ended watch, a killed kubectl) cancels upstream.
   const abort = new EventEmitter();
   let aborted = false;
-  const tracked = deps.lifetimes.track(scope, (reason) => {
-    finishScope(scope, { status: res.headersSent ? res.statusCode : 0, ended: reason }, deps.onFinish, deps.log);
-    res.destroy();
+  const stopUpstream = () => {
+    aborted = true;
+    abort.emit('abort');
+  };
+  /** The body of a stream, relayed through a writer that can end it with a message. */
+  let body: StreamResponse | undefined;
+  const tracked = deps.lifetimes.track(scope, (reason, message) => {
+    const said = endingStatus(reason, message);
+    finishScope(scope, { status: res.headersSent ? res.statusCode : 0, ended: reason, message: said.message }, deps.onFinish, deps.log);
+    if (body) {
+      // A watch gets an ERROR event with the Status after its last whole event; other bodies end.
+      body.endWith(watchErrorEvent(said));
+    } else if (!res.headersSent) {
+      stopUpstream();
+      sendStatus(res, said, { auditId: scope.id, close: true });
+    } else {
+      res.destroy();
+    }
   });
   res.on('close', () => {
     deps.lifetimes.release(tracked);
@@ -92,7 +109,8 @@ export function forwardRequest(deps: ForwardDeps, req: IncomingMessage, res: Ser
         res.writeHead(statusCode, outgoing);
         // A body of unknown length is a stream (watch, logs -f, a proxied stream): its headers go out at once.
         if (outgoing['content-length'] === undefined) res.flushHeaders();
-        return res;
+        if (!scope.streaming) return res;
+        return (body = new StreamResponse(res, String(headers['content-type'] ?? ''), scope.request?.verb === 'watch', stopUpstream));
       },
     )
     .catch((error: Error) => {

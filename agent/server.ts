@@ -13,6 +13,8 @@ import { type LockWatcher, endLockedStreams } from './locks.js';
 import { ConcurrencyPerIdentity } from './identity-concurrency.js';
 import { type PipelineDeps, handleRequest, handleUpgrade, reauthorize } from './pipeline.js';
 import type { RequestScope } from './request-scope.js';
+import { Drain } from './drain.js';
+import { kubeStatus, sendStatus, sendStatusOnSocket } from './kube-status.js';
 import { StreamLifetimes } from './stream-lifetime.js';
 import { UpstreamPools } from './upstream-pools.js';
 
@@ -83,6 +85,13 @@ export interface Agent {
   listen(port: number, host: string): Promise<{ port: number; host: string }>;
   /** Swaps the server certificate in place (renewal) without dropping connections. */
   renewServerCertificate(certPem: string, keyPem: string): void;
+  /**
+   * Stops gracefully (SIGTERM): no new connections or requests, requests in flight answered,
+   * idle connections closed, open streams left to run until `deadlineMs` from now, then ended
+   * with a message the user sees. Resolves once everything is closed. Called again, it can only
+   * bring the deadline nearer (a second Ctrl-C: `drain(0)`).
+   */
+  drain(deadlineMs: number, onProgress?: (message: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -129,8 +138,13 @@ export function createAgent(deps: AgentDeps): Agent {
   server.timeout = limits.idleTimeoutMs;
   server.maxConnections = limits.maxConnections;
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(pipeline, req, res));
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(pipeline, req, socket, head));
+  let draining: Drain | undefined;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) =>
+    draining ? refuseWhileDraining(req, res) : handleRequest(pipeline, req, res),
+  );
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    draining ? sendStatusOnSocket(socket, drainRefusal) : handleUpgrade(pipeline, req, socket, head),
+  );
 
   const perSource = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
@@ -155,6 +169,17 @@ export function createAgent(deps: AgentDeps): Agent {
   });
   server.on('tlsClientError', () => undefined);
 
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      stopEndingLocked?.();
+      deps.locks?.close();
+      lifetimes.close();
+      void pools.close();
+      server.close(() => resolve());
+      server.closeAllConnections();
+      for (const socket of upgraded) socket.destroy();
+    });
+
   return {
     server,
     listen: async (port, host) => {
@@ -170,15 +195,25 @@ export function createAgent(deps: AgentDeps): Agent {
       });
     },
     renewServerCertificate: (certPem, keyPem) => server.setSecureContext(secureOptions(certPem, keyPem)),
-    close: () =>
-      new Promise((resolve) => {
-        stopEndingLocked?.();
-        deps.locks?.close();
-        lifetimes.close();
-        void pools.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-        for (const socket of upgraded) socket.destroy();
-      }),
+    drain: (deadlineMs, onProgress = () => undefined) => {
+      if (draining) {
+        draining.shorten(deadlineMs);
+        return draining.done;
+      }
+      draining = new Drain({ server, lifetimes, close, clock: deps.clock, onProgress }, deadlineMs);
+      return draining.done;
+    },
+    close,
   };
+}
+
+const drainRefusal = kubeStatus(
+  503,
+  'the Kubeport agent is shutting down and takes no new requests; run the command again once it is back (or through another agent)',
+);
+
+/** A request on a kept-alive connection after the drain began: refused, and the connection closed. */
+function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  sendStatus(res, drainRefusal, { close: true });
 }

@@ -4,6 +4,7 @@
 // sweep, ending them once the user is removed, revoked or no longer allowed. Short requests
 // finish before any sweep sees them twice, so they cost a Set insert and delete, no timers.
 import type { Clock } from '../lib/core/ports.js';
+import { publicError } from '../lib/core/public-error.js';
 import type { EndReason, RequestScope } from './request-scope.js';
 
 export interface TrackedStream {
@@ -45,6 +46,11 @@ export class StreamLifetimes {
     return this.open.size;
   }
 
+  /** The scopes of everything open now (a drain says what it waits for). */
+  scopes(): RequestScope[] {
+    return [...this.open].map((tracked) => tracked.scope);
+  }
+
   /** Ends every open stream whose scope matches (a new lock, a drain deadline); returns how many. */
   endMatching(match: (scope: RequestScope) => boolean, reason: EndReason, message: string): number {
     let ended = 0;
@@ -74,8 +80,11 @@ export class StreamLifetimes {
         tracked.checking = true;
         this.recheck(tracked.scope).then(
           () => (tracked.checking = false),
-          () => {
-            if (this.open.has(tracked)) this.stop(tracked, 'no longer authorized');
+          (error: unknown) => {
+            // The refusal a new request would get says what changed (user removed, roles, a lock).
+            const refusal = publicError(error);
+            const message = refusal.code === 'internal' ? undefined : `Kubeport ended this session: ${refusal.message}`;
+            if (this.open.has(tracked)) this.stop(tracked, 'no longer authorized', message);
           },
         );
       }

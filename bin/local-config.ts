@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { KubeportError } from '../lib/core/errors.js';
 import { isDnsSubdomain } from '../lib/core/dns-name.js';
+import { parseDuration } from '../lib/core/duration.js';
 import { isLoopbackHost, splitHostPort } from '../lib/core/loopback.js';
 import { kubeconfigPath } from '../lib/client/kubeconfig-editor.js';
 import { DEFAULT_DATA_DIR } from '../lib/client/local-data-dir.js';
@@ -16,7 +17,11 @@ export const LOCAL_DEFAULTS = {
   demoGithubAddr: '127.0.0.1:3081',
   dataDir: DEFAULT_DATA_DIR,
   clusterName: 'kubeport-local',
+  drainTimeout: '30s',
 } as const;
+
+/** Longest --drain-timeout: a stop that waits longer is better done by ending the streams. */
+const MAX_DRAIN_MS = 3_600_000;
 
 type Labels = Record<string, Record<string, string>>;
 
@@ -121,7 +126,30 @@ export const localFlagsSchema = z.object({
   clusterLabels: clusterLabelSpecs,
   clusterLabelsFile,
   demo: z.boolean().default(false),
+  // How long open streams may run on after SIGTERM or Ctrl-C before the agent ends them.
+  drainTimeout: z
+    .string()
+    .default(LOCAL_DEFAULTS.drainTimeout)
+    .transform((value, ctx) => {
+      const ms = /^\d+$/.test(value.trim()) ? Number(value) * 1000 : durationOrUndefined(value);
+      if (ms === undefined || ms > MAX_DRAIN_MS) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `--drain-timeout must be a duration from 0s to 1h such as ${LOCAL_DEFAULTS.drainTimeout} or 2m (seconds when no unit), not ${value}`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    }),
 });
+
+function durationOrUndefined(value: string): number | undefined {
+  try {
+    return parseDuration(value);
+  } catch {
+    return undefined;
+  }
+}
 
 export type LocalFlags = z.infer<typeof localFlagsSchema>;
 

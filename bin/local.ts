@@ -34,6 +34,10 @@ const program = new Command('npm start --')
     '--demo-github-addr <host:port>',
     `with --demo, where the demo GitHub (to try GitHub login) listens (default: ${LOCAL_DEFAULTS.demoGithubAddr})`,
   )
+  .option(
+    '--drain-timeout <duration>',
+    `on SIGTERM or Ctrl-C, how long open kubectl streams (exec, port-forward, watches) may run on before they are ended (default: ${LOCAL_DEFAULTS.drainTimeout})`,
+  )
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 showShortUsageAfterError(program);
@@ -127,11 +131,17 @@ async function main() {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: end the open streams now (their users are told why), then stop.
+      process.stderr.write(`kubeport: ${signal} again, ending open streams now\n`);
+      void local.drain(0, () => undefined);
+      return;
+    }
     stopping = true;
-    process.stderr.write(`kubeport: ${signal}, stopping...\n`);
+    process.stderr.write(`kubeport: ${signal}, stopping (press Ctrl-C again to end open streams at once)...\n`);
     local
-      .close()
+      .drain(flags.drainTimeout, (message) => process.stderr.write(`kubeport: ${message}\n`))
+      .then(() => local.close())
       .then(() => demo?.close())
       .then(
         () => process.exit(0),

@@ -53,6 +53,8 @@ export interface LocalMode {
   users: number;
   /** How many GitHub connectors there are at start: any means the banner shows GitHub login. */
   githubConnectors: number;
+  /** Drains the agent (see Agent.drain); close() afterwards stops the rest. */
+  drain(deadlineMs: number, onProgress: (message: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -201,7 +203,9 @@ export async function startLocalMode(
 
     const users = (await resources.list<User>('user')).filter((user) => signInConnector(user.body) === undefined).length;
     const githubConnectors = (await resources.list('github')).length;
-    return { apiUrl, agentAddress, adminIdentityPath, registered, users, githubConnectors, close };
+    // The stores stay up while the agent drains: requests in flight still need roles and users.
+    const drain = (deadlineMs: number, onProgress: (message: string) => void) => agent.drain(deadlineMs, onProgress);
+    return { apiUrl, agentAddress, adminIdentityPath, registered, users, githubConnectors, drain, close };
   } catch (error) {
     await close();
     throw error;

@@ -19,7 +19,18 @@ describe('npm start configuration', () => {
       clusterName: LOCAL_DEFAULTS.clusterName,
       clusterLabels: {},
       demo: false,
+      drainTimeout: 30_000,
     });
+  });
+
+  it('reads --drain-timeout as a duration or whole seconds, from 0 to 1h', () => {
+    expect(parseLocalConfig({ kubeconfig, drainTimeout: '2m' }, {}).drainTimeout).toBe(120_000);
+    expect(parseLocalConfig({ kubeconfig, drainTimeout: '45' }, {}).drainTimeout).toBe(45_000);
+    expect(parseLocalConfig({ kubeconfig, drainTimeout: '0s' }, {}).drainTimeout).toBe(0);
+    for (const wrong of ['2h', 'soon', '-5s'])
+      expect(() => parseLocalConfig({ kubeconfig, drainTimeout: wrong }, {})).toThrow(
+        `--drain-timeout must be a duration from 0s to 1h such as 30s or 2m (seconds when no unit), not ${wrong}`,
+      );
   });
 
   it('reports every problem at once', () => {
