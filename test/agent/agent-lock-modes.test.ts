@@ -13,7 +13,14 @@ import { createTables, tableNamesWithPrefix } from '../../lib/adapters/aws/dynam
 import { type EmbeddedStore, startEmbeddedDynamoDb } from '../../lib/adapters/local/embedded-dynamodb.js';
 import type { ResourceStore } from '../../lib/core/ports.js';
 import { type Role, parseResource } from '../../lib/core/resources.js';
-import { type AgentHarness, type ClientCredentials, type OpenConnection, rawUpgrade, startAgentHarness } from '../support/agent-harness.js';
+import {
+  type AgentHarness,
+  type ClientCredentials,
+  type OpenConnection,
+  rawUpgrade,
+  startAgentHarness,
+  streamEnded,
+} from '../support/agent-harness.js';
 
 const PODS = '/k8s/dev/api/v1/namespaces/default/pods';
 const WATCH = `${PODS}?watch=true`;
@@ -103,10 +110,12 @@ describe('lock: strict and best_effort while the store cannot be read', () => {
 
     h.clock.advance(STALE_AFTER_MS + 1_000);
     const staleAt = Date.now();
-    await Promise.all([samsWatch.closed, samsExec.closed]);
+    await Promise.all([streamEnded(samsWatch), streamEnded(samsExec)]);
     console.log(`stale lock view → strict identity's 2 streams ended in ${Date.now() - staleAt} ms`);
     expect(Date.now() - staleAt).toBeLessThan(5_000);
     expect(beasWatch.socket.destroyed).toBe(false);
+    expect(beasWatch.received()).not.toContain('"type":"ERROR"');
+    expect(samsWatch.received()).toContain('preventive lock-out due to local lock view becoming unreliable');
 
     const refused = await h.request(PODS, { credentials: sam });
     expect(refused.status).toBe(403);

@@ -5,7 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../lib/client/api-client.js';
 import type { AuditEvent } from '../../lib/core/ports.js';
-import { type AgentHarness, type ClientCredentials, type OpenConnection, rawUpgrade, startAgentHarness } from '../support/agent-harness.js';
+import {
+  type AgentHarness,
+  type ClientCredentials,
+  type OpenConnection,
+  rawUpgrade,
+  startAgentHarness,
+  streamEnded,
+} from '../support/agent-harness.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
 
 const CAT = '/k8s/dev/api/v1/namespaces/default/pods/web-0/exec?command=cat&stdin=true&stdout=true';
@@ -49,11 +56,6 @@ describe('locks through the store, two agents', () => {
     await expect.poll(() => connection.received(), { timeout: 5_000 }).toMatch(status);
     return connection;
   };
-  const state = (connection: OpenConnection) => {
-    let closed = false;
-    void connection.closed.then(() => (closed = true));
-    return () => closed;
-  };
 
   it('ends exec (WebSocket), watch and followed logs of the locked user on both agents within 5 s; others go on', async () => {
     const alice = await one.issue({ username: 'alice' });
@@ -68,18 +70,23 @@ describe('locks through the store, two agents', () => {
       await started(two, get(WATCH), aliceTwo, /^HTTP\/1\.1 200 /),
     ];
     const bobsExec = await started(one, rawUpgrade(CAT), bob, /^HTTP\/1\.1 101 /);
-    const bobClosed = state(bobsExec);
 
     const created = Date.now();
     await lock('alice-out', { target: { user: 'alice' }, message: 'Suspicious activity.' });
-    await Promise.all(streams.map((s) => s.closed));
+    await Promise.all(streams.map((s) => streamEnded(s)));
     const tookMs = Date.now() - created;
     console.log(`lock → 5 streams of alice ended on 2 agents in ${tookMs} ms`);
     expect(tookMs).toBeLessThan(5_000);
-    expect(bobClosed()).toBe(false);
+    // What each client saw last: the lock's message where the protocol has room for it.
+    const said = 'lock targeting User:\\"alice\\" is in force: Suspicious activity.';
+    for (const exec of [streams[0]!, streams[3]!]) expect(exec.received()).toContain(said);
+    for (const watch of [streams[1]!, streams[4]!])
+      expect(watch.received()).toMatch(/\{"type":"ERROR","object":\{"kind":"Status".*"code":403\}\}\n\r\n0\r\n\r\n$/);
+    expect(streams[1]!.received()).toContain(said);
+    expect(bobsExec.socket.destroyed).toBe(false);
 
-    const ended = [...one.finished, ...two.finished].filter((s) => s.identity?.username === 'alice' && s.outcome?.ended === 'locked');
-    expect(ended).toHaveLength(5);
+    const endedScopes = [...one.finished, ...two.finished].filter((s) => s.identity?.username === 'alice' && s.outcome?.ended === 'locked');
+    expect(endedScopes).toHaveLength(5);
     // The audit event of the lock names what was locked and why.
     const events = await api.deps.audit.search({
       from: new Date(api.clock.now().getTime() - 60_000),
@@ -126,7 +133,8 @@ describe('locks through the store, two agents', () => {
     const carolsWatch = await started(one, get(WATCH), carol, /^HTTP\/1\.1 200 /);
     await lock('oncall-out', { target: { role: 'oncall' }, message: 'Maintenance.' });
     await lock('dave-login-out', { target: { login: 'dave-gh' } });
-    await carolsWatch.closed;
+    await streamEnded(carolsWatch);
+    expect(carolsWatch.received()).toContain('lock targeting Role:\\"oncall\\" is in force: Maintenance.');
     await expect
       .poll(async () => JSON.parse((await one.request(PODS, { credentials: dave })).body).message, { timeout: 5_000 })
       .toBe('lock targeting Login:"dave-gh" is in force');

@@ -73,6 +73,24 @@ export const rawUpgrade = (path: string, extra = '') =>
   `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
   `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n${extra}\r\n`;
 
+/**
+ * Resolves once a stream is over for its client: the connection closed (an upgrade), or the
+ * response's last chunk arrived (a watch or followed log the agent ends cleanly, on a connection
+ * kept alive).
+ */
+export function streamEnded(connection: OpenConnection, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the stream did not end within ${timeoutMs} ms`)), timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      resolve();
+    };
+    const poll = setInterval(() => connection.received().endsWith('\r\n0\r\n\r\n') && done(), 20);
+    void connection.closed.then(done);
+  });
+}
+
 export interface AgentHarnessOptions {
   kube?: KubeApiServerOptions;
   clusters?: Record<string, Record<string, string>>;
