@@ -53,7 +53,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   // Upgraded sockets leave the server's connection list, so close() must end them itself.
   const upgraded = new Set<Duplex>();
   // exec and attach (exec.ts) and port-forward (port-forward.ts), each over WebSocket and SPDY.
-  const execUpgrade = createExecUpgrade(admit, fixtures, allowed);
+  const execUpgrade = createExecUpgrade(admit, fixtures, allowed, streams);
   const portForwardUpgrade = createPortForwardUpgrade(admit, fixtures, allowed);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     upgraded.add(socket);

@@ -1,9 +1,12 @@
 // The demo shell's commands. Each is a small function over the fake file system and the shell's
 // state: no process is started and no host file is read, whatever the arguments.
 import { type FakeFs, listDirectory, resolvePath } from './fake-fs.js';
+import { head } from './head.js';
 
 export interface CommandIo {
   out(data: string | Buffer): void;
+  /** Resolves when the client can take more output: a command writing a lot awaits it between pieces. */
+  drain(): Promise<void>;
   /** Standard error: a channel of its own without a terminal, merged into out with one. */
   err(text: string): void;
   /** The next piece of input (a line with a terminal, raw bytes without); null at its end or on Ctrl-C. */
@@ -167,6 +170,7 @@ export const builtins: Record<string, Builtin> = {
   },
   export: exportVariables,
   false: () => 1,
+  head,
   help: (_args, io) => (io.out(HELP.replace('COMMANDS', [...Object.keys(builtins), 'exit', 'sh'].sort().join(' '))), 0),
   hostname: (_args, io, state) => (io.out(`${state.pod.name}\n`), 0),
   id: (_args, io) => (io.out('uid=0(root) gid=0(root) groups=0(root)\n'), 0),

@@ -28,6 +28,8 @@ export function createExecSession(options: {
   tty: boolean;
   stderr: boolean;
   send: (channel: number, data: string | Buffer) => void;
+  /** Resolves when the transport can take more output; default: at once. */
+  writable?: () => Promise<void>;
 }): ExecSession {
   const { tty, send } = options;
   const queue: Input[] = [];
@@ -58,6 +60,7 @@ export function createExecSession(options: {
       return new Promise((resolve) => waiting.push(resolve));
     },
     out,
+    drain: options.writable ?? (() => Promise.resolve()),
     err: (text) => (tty ? out(text) : options.stderr ? send(STDERR, text) : undefined),
     terminal: tty ? size : undefined,
     setForeground: (controller) => (foreground = controller),

@@ -10,6 +10,8 @@ export interface Session {
   /** The next input: a line at a terminal, raw bytes without; 'interrupt' is Ctrl-C. */
   read(): Promise<Input>;
   out(data: string | Buffer): void;
+  /** Resolves when the transport can take more output. */
+  drain(): Promise<void>;
   err(text: string): void;
   /** Undefined without a terminal. */
   terminal: { columns: number; rows: number } | undefined;
@@ -61,6 +63,7 @@ async function runCommand(words: string[], session: Session, state: ShellState):
   session.setForeground(controller);
   const io: CommandIo = {
     out: (data) => session.out(data),
+    drain: () => session.drain(),
     err: (text) => session.err(text),
     terminal: session.terminal,
     signal: controller.signal,
