@@ -51,6 +51,8 @@ export class LockWatcher implements LockCheck {
   private locks: Lock[] = [];
   /** name → revision of the locks in the view, to tell which are new. */
   private revisions = new Map<string, string>();
+  /** name → revision of stored bodies that are not locks, so each is logged once, not every poll. */
+  private ignored = new Map<string, string>();
   private lastReadAt: number | undefined;
   private stale = false;
   private failing = false;
@@ -128,11 +130,18 @@ export class LockWatcher implements LockCheck {
     const now = this.options.clock.now();
     const locks: Lock[] = [];
     const revisions = new Map<string, string>();
+    const ignored = new Map<string, string>();
     const gained: Lock[] = [];
     for (const item of stored) {
       const parsed = lockSchema.safeParse(item.body);
       if (!parsed.success) {
-        this.options.log(`agent ignores stored lock "${item.name}": ${parsed.error.issues[0]?.message ?? 'not a lock'}`);
+        if (this.ignored.get(item.name) !== item.revision) {
+          const issue = parsed.error.issues[0];
+          this.options.log(
+            `agent ignores stored lock "${item.name}": ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'not a lock'}`,
+          );
+        }
+        ignored.set(item.name, item.revision);
         continue;
       }
       locks.push(parsed.data);
@@ -141,6 +150,7 @@ export class LockWatcher implements LockCheck {
     }
     this.locks = locks;
     this.revisions = revisions;
+    this.ignored = ignored;
     this.lastReadAt = now.getTime();
     if (this.failing || this.stale) this.options.log('agent reads locks from the store again');
     this.failing = false;
