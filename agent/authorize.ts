@@ -12,21 +12,30 @@ import {
   resolveImpersonation,
 } from '../lib/core/kube-access.js';
 import type { KubeRequestInfo } from '../lib/core/kube-request-info.js';
+import { type LockingMode, maxKubernetesConnections } from '../lib/core/lock.js';
 import { checkKubeResourceAccess } from '../lib/core/kube-resource-access.js';
 import type { Role, User } from '../lib/core/resources.js';
 import { checkUserStanding } from '../lib/core/user-standing.js';
 import type { ClusterDirectory, UpstreamCluster } from '../lib/core/ports.js';
 import { kubeForbidden } from './kube-forbidden.js';
+import type { LockCheck } from './locks.js';
+import type { StreamLimit } from './request-scope.js';
 
 export interface AuthorizeDeps {
   clusters: ClusterDirectory;
   loadRoles(names: string[]): Promise<Role[]>;
   loadUser(name: string): Promise<User | undefined>;
+  /** The agent's lock view; without one, no lock is checked (tests of other things). */
+  locks?: LockCheck;
 }
 
 export interface Decision {
   cluster: UpstreamCluster;
   principals: KubePrincipals;
+  /** The locking mode the roles set (strict: refused while the lock view is stale). */
+  lockMode: LockingMode;
+  /** The roles' max_kubernetes_connections, when one sets it. */
+  streamLimit?: StreamLimit;
   /** Why the same roles would refuse another request on this cluster (kubectl auth can-i), or undefined. */
   refusal(other: KubeRequestInfo): string | undefined;
 }
@@ -39,10 +48,12 @@ export async function authorize(
   request: KubeRequestInfo,
 ): Promise<Decision> {
   checkUserStanding(identity, await deps.loadUser(identity.username));
+  const roles = await deps.loadRoles(identity.roles);
+  // Locks before anything else, as Teleport's Authorize: a locked identity learns nothing more.
+  const lockMode = deps.locks ? deps.locks.check(identity, roles) : 'best_effort';
   const cluster = await deps.clusters.resolve(clusterName);
   // Same answer for unknown and hidden clusters would hide typos; Teleport says "not found" for both.
   if (!cluster) throw notFound(`kubernetes cluster "${clusterName}" not found; tsh kube ls lists the clusters you may reach`);
-  const roles = await deps.loadRoles(identity.roles);
   const view: ClusterView = { name: cluster.name, labels: cluster.labels };
   const granted = kubePrincipals(identity, roles, view);
   // A role shortened after login refuses certificates that outlive its max_session_ttl (Teleport does too).
@@ -57,7 +68,14 @@ export async function authorize(
       throw error;
     }
   };
-  return { cluster, principals: resolveImpersonation(identity.username, granted, asked), refusal };
+  const streamLimit = maxKubernetesConnections(roles);
+  return {
+    cluster,
+    principals: resolveImpersonation(identity.username, granted, asked),
+    lockMode,
+    ...(streamLimit ? { streamLimit } : {}),
+    refusal,
+  };
 }
 
 /**

@@ -24,7 +24,7 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
   const { scope } = upstream;
   const cluster = scope.cluster!;
   const user = scope.identity!.username;
-  deps.streamConcurrency.admit(user);
+  deps.streamConcurrency.admit(user, scope.streamLimit);
   const server = cluster.server;
   const upstreamReq = https.request({
     ...deps.pools.forCluster(cluster).connect,

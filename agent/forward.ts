@@ -49,7 +49,7 @@ export function forwardRequest(deps: ForwardDeps, req: IncomingMessage, res: Ser
   const connections = deps.pools.forCluster(cluster);
   const shared = !scope.streaming;
   const slots = shared ? deps.concurrency : deps.streamConcurrency;
-  slots.admit(user);
+  slots.admit(user, shared ? undefined : scope.streamLimit);
   // undici takes an emitter as its abort signal; it costs much less per request than an
   // AbortController. A client that goes away (an ended watch, a killed kubectl) cancels upstream.
   const abort = new EventEmitter();

@@ -2,6 +2,7 @@
 // (a second instance) open streams and upgrades, so one user cannot hold every connection of
 // either and leave the others waiting.
 import { KubeportError } from '../lib/core/errors.js';
+import type { StreamLimit } from './request-scope.js';
 
 export class ConcurrencyPerIdentity {
   private readonly inFlight = new Map<string, number>();
@@ -12,9 +13,19 @@ export class ConcurrencyPerIdentity {
     private readonly what: string,
   ) {}
 
-  /** Takes a slot for `user` or throws a rate_limited error (429 with Retry-After). */
-  admit(user: string): void {
+  /**
+   * Takes a slot for `user` or throws a rate_limited error (429 with Retry-After). `limit`: a
+   * lower cap the user's roles set (max_kubernetes_connections), named in the refusal.
+   */
+  admit(user: string, limit?: StreamLimit): void {
     const count = this.inFlight.get(user) ?? 0;
+    if (limit !== undefined && limit.max < this.max && count >= limit.max) {
+      throw new KubeportError(
+        'rate_limited',
+        `user ${user} already holds ${count} open ${this.what}, the most that role "${limit.role}" allows (max_kubernetes_connections: ${limit.max}); end one (an exec, attach, port-forward, watch or followed log), then try again`,
+        { retryAfterSeconds: 1 },
+      );
+    }
     if (count >= this.max) {
       throw new KubeportError(
         'rate_limited',

@@ -95,6 +95,8 @@ async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMes
   const decision = await authorize(deps, identity, target.cluster, client.impersonation, request);
   scope.cluster = decision.cluster;
   scope.principals = decision.principals;
+  scope.lockMode = decision.lockMode;
+  if (decision.streamLimit) scope.streamLimit = decision.streamLimit;
   const token = decision.cluster.bearerToken ? await decision.cluster.bearerToken() : undefined;
   // rewrite
   const headers = upstreamHeaders({

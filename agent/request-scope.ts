@@ -3,10 +3,16 @@
 // read it once the request is finished (AgentDeps.onFinish).
 import { performance } from 'node:perf_hooks';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
+import type { LockingMode } from '../lib/core/lock.js';
 import type { ImpersonationRequest, KubePrincipals } from '../lib/core/kube-access.js';
 import type { UpstreamCluster } from '../lib/core/ports.js';
 import type { KubeRequestInfo } from '../lib/core/kube-request-info.js';
 import type { KubeTarget } from '../lib/core/request-target.js';
+
+export interface StreamLimit {
+  max: number;
+  role: string;
+}
 
 /** Why a request or stream ended, when it was not simply answered. */
 export type EndReason =
@@ -43,6 +49,10 @@ export interface RequestScope {
   principals?: KubePrincipals;
   /** A watch, followed log or streamed proxy body: it holds its connection for as long as it runs. */
   streaming?: boolean;
+  /** What the identity's roles say to do when the lock view is stale (strict: its streams end). */
+  lockMode?: LockingMode;
+  /** The roles' max_kubernetes_connections (smallest non-zero) and the role that sets it. */
+  streamLimit?: StreamLimit;
   timings: {
     /** The request was authorized and its upstream headers built. */
     authorizedMs?: number;

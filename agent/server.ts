@@ -9,6 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { sourceBucket } from '../lib/core/source-bucket.js';
 import type { Clock } from '../lib/core/ports.js';
 import type { AuthorizeDeps } from './authorize.js';
+import { type LockWatcher, endLockedStreams } from './locks.js';
 import { ConcurrencyPerIdentity } from './identity-concurrency.js';
 import { type PipelineDeps, handleRequest, handleUpgrade, reauthorize } from './pipeline.js';
 import type { RequestScope } from './request-scope.js';
@@ -79,6 +80,8 @@ export interface AgentDeps extends AuthorizeDeps {
   newRequestId?: () => string;
   /** Called once per request when it is answered, refused or ended, with everything known about it. */
   onFinish?: (scope: RequestScope) => void;
+  /** The lock view (polls the store): the agent starts it before listening and closes it with itself. */
+  locks?: LockWatcher;
 }
 
 export interface Agent {
@@ -99,8 +102,14 @@ export interface Agent {
 export function createAgent(deps: AgentDeps): Agent {
   const limits = { ...defaultAgentLimits, ...deps.limits };
   const pools = new UpstreamPools(limits.upstreamConnectionsPerCluster, limits.streamConnectionsPerCluster);
-  const authorizeDeps: AuthorizeDeps = { clusters: deps.clusters, loadRoles: deps.loadRoles, loadUser: deps.loadUser };
+  const authorizeDeps: AuthorizeDeps = {
+    clusters: deps.clusters,
+    loadRoles: deps.loadRoles,
+    loadUser: deps.loadUser,
+    ...(deps.locks ? { locks: deps.locks } : {}),
+  };
   const lifetimes = new StreamLifetimes(deps.clock, (scope) => reauthorize(authorizeDeps, scope), limits.streamRecheckMs);
+  const stopEndingLocked = deps.locks ? endLockedStreams(deps.locks, lifetimes, deps.log) : undefined;
   const upgraded = new Set<Duplex>();
   const pipeline: PipelineDeps = {
     ...authorizeDeps,
@@ -181,6 +190,8 @@ export function createAgent(deps: AgentDeps): Agent {
 
   const close = (): Promise<void> =>
     new Promise((resolve) => {
+      stopEndingLocked?.();
+      deps.locks?.close();
       lifetimes.close();
       void pools.close();
       server.close(() => resolve());
@@ -190,15 +201,18 @@ export function createAgent(deps: AgentDeps): Agent {
 
   return {
     server,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
+    listen: async (port, host) => {
+      // No request is served before the locks have been read once (or found unreadable).
+      await deps.locks?.start();
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
           const address = server.address();
           resolve({ port: typeof address === 'object' && address ? address.port : port, host });
         });
-      }),
+      });
+    },
     renewServerCertificate: (certPem, keyPem) => server.setSecureContext(secureOptions(certPem, keyPem)),
     drain: (deadlineMs, onProgress = () => undefined) => {
       if (draining) {

@@ -25,6 +25,7 @@ interface Commands {
   'tctl-users-unlock': typeof import('../lib/client/commands/tctl-users-unlock.js');
   'tctl-status': typeof import('../lib/client/commands/tctl-status.js');
   'tctl-version': typeof import('../lib/client/commands/tctl-version.js');
+  'tctl-lock': typeof import('../lib/client/commands/tctl-lock.js');
 }
 const command = <K extends keyof Commands>(name: K): Commands[K] =>
   createRequire(import.meta.url)(`../lib/client/commands/${name}.js`) as Commands[K];
@@ -106,7 +107,7 @@ program
 
 program
   .command('get <resource>')
-  .description('print resources: KIND or KIND/NAME (roles, users, kube_clusters, github connectors)')
+  .description('print resources: KIND or KIND/NAME (roles, users, kube_clusters, github connectors, locks)')
   .option('--format <format>', 'yaml, json or text', 'yaml')
   .action(async (resource: string, flags: { format: string }) => command('tctl-get').run({ resource, format: flags.format }, deps()));
 program
@@ -116,6 +117,27 @@ program
   .option('--force', 'replace resources that exist')
   .action(async (flags: { file: string; force?: boolean }) =>
     command('tctl-create').run({ file: flags.file, force: flags.force === true }, deps()),
+  );
+program
+  .command('lock')
+  .description('lock out a user, role, login or access request: new requests are refused and open streams end')
+  .option('--user <name>', 'name of a user to lock out')
+  .option('--role <name>', 'name of a role whose holders are locked out')
+  .option('--login <name>', 'a login (trait logins) whose holders are locked out')
+  .option('--access-request <id>', 'id of an access request to lock out')
+  .option('--message <text>', 'message shown to whoever the lock refuses')
+  .option('--ttl <duration>', 'time after which the lock expires, e.g. 5m or 2h')
+  .option('--expires <time>', 'time (RFC 3339) at which the lock expires')
+  .action(
+    async (flags: {
+      user?: string;
+      role?: string;
+      login?: string;
+      accessRequest?: string;
+      message?: string;
+      ttl?: string;
+      expires?: string;
+    }) => command('tctl-lock').run(flags, deps()),
   );
 program
   .command('rm <resource>')

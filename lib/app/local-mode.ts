@@ -9,6 +9,7 @@ import { KubeportError } from '../core/errors.js';
 import type { Clock, Random } from '../core/ports.js';
 import type { KubeCluster, User } from '../core/resources.js';
 import { createAgent, type Agent } from '../../agent/server.js';
+import { LockWatcher } from '../../agent/locks.js';
 import { cachedLoader, cachedRoles } from '../core/fresh-cache.js';
 import { ADMIN_USER, BUILTIN_CONNECTOR } from '../core/user-standing.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
@@ -132,6 +133,8 @@ export async function startLocalMode(
       clusters: new KubeconfigClusterDirectory(resources, config.clusters, deps.clock),
       loadRoles: cachedRoles((names) => loadRoles(resources, names), deps.clock),
       loadUser: cachedLoader(async (name) => (await resources.get<User>('user', name))?.body, deps.clock),
+      // Locks reach the agent only through the store, as they would reach a second agent.
+      locks: new LockWatcher({ store: resources, clock: deps.clock, log: deps.log }),
     });
     await listening(() => agent.listen(config.agentAddr.port, config.agentAddr.host), config.agentAddr, '--agent-addr');
     closers.push(() => agent.close());

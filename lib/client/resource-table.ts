@@ -1,4 +1,5 @@
 // tctl get --format=text: one table per kind with the columns an admin looks for first.
+import { type LockTarget, describeTarget } from '../core/lock-target.js';
 import { textTable } from './text-table.js';
 
 type Body = { metadata: { name: string; labels?: Record<string, string> }; spec?: Record<string, unknown> };
@@ -40,6 +41,16 @@ const columns: Record<string, { header: string[]; row: (body: Body) => string[] 
   kube_cluster: {
     header: ['Kube Cluster Name', 'Labels'],
     row: (c) => [c.metadata.name, labels(c.metadata.labels)],
+  },
+  // Teleport's columns; the target in Teleport's form (User:"alice").
+  lock: {
+    header: ['ID', 'Target', 'Message', 'Expires'],
+    row: (l) => [
+      l.metadata.name,
+      describeTarget((l.spec?.target ?? {}) as LockTarget),
+      typeof l.spec?.message === 'string' ? l.spec.message : '',
+      String(l.spec?.expires ?? 'never'),
+    ],
   },
   github: {
     header: ['Name', 'Display', 'Teams To Roles'],

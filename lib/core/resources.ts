@@ -1,7 +1,8 @@
-// Resource schemas (YAML, as Teleport users write them): role v7/v8 (role-schema.ts), user v2, kube_cluster v3.
+// Resource schemas (YAML, as Teleport users write them): role v7/v8 (role-schema.ts), user v2, kube_cluster v3, lock v2 (lock.ts).
 import { z } from 'zod';
 import { DNS_LABEL } from './dns-name.js';
 import { type GitHubConnector, githubConnectorSchema } from './github-connector.js';
+import { type Lock, lockSchema } from './lock.js';
 import { metadata, stringList } from './metadata-schema.js';
 import { type Role, roleSchema } from './role-schema.js';
 import type { ResourceKindName } from './resource-kind-names.js';
@@ -52,6 +53,7 @@ export const resourceSchemas = {
   user: userSchema,
   kube_cluster: kubeClusterSchema,
   github: githubConnectorSchema,
+  lock: lockSchema,
 } as const;
 export type ResourceKind = keyof typeof resourceSchemas;
 // The kind names tctl resolves without loading schemas must be exactly these kinds, both ways.
@@ -67,7 +69,7 @@ export function isResourceKind(kind: string): kind is ResourceKind {
 export function parseResource(
   document: unknown,
   source = 'input',
-): { ok: true; kind: ResourceKind; resource: Role | User | KubeCluster | GitHubConnector } | { ok: false; message: string } {
+): { ok: true; kind: ResourceKind; resource: Role | User | KubeCluster | GitHubConnector | Lock } | { ok: false; message: string } {
   const kind = typeof document === 'object' && document !== null ? (document as { kind?: unknown }).kind : undefined;
   if (typeof kind !== 'string' || !isResourceKind(kind)) {
     return {

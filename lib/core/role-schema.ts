@@ -127,8 +127,14 @@ const roleOptions = z
     ]),
     client_idle_timeout: unsupported('client_idle_timeout', 'idle Kubernetes connections are not closed by role', ['0s', '']),
     disconnect_expired_cert: unsupported('disconnect_expired_cert', 'live streams are not cut at certificate expiry by role', [false]),
-    max_kubernetes_connections: unsupported('max_kubernetes_connections', 'connections per user are not limited by role', [0]),
-    lock: unsupported('lock', 'locks are not part of Kubeport yet', ['best_effort']),
+    // Open streams (exec, attach, port-forward, watches, followed logs) per user; 0: no limit.
+    max_kubernetes_connections: z
+      .number('write a whole number of streams, e.g. 10 (0: no limit)')
+      .int('write a whole number of streams, e.g. 10 (0: no limit)')
+      .min(0, 'write a whole number of streams, e.g. 10 (0: no limit)')
+      .optional(),
+    // What the agent does when it cannot read locks: strict refuses, best_effort uses the last known.
+    lock: z.enum(['strict', 'best_effort'], 'write strict or best_effort').optional(),
     pin_source_ip: unsupported('pin_source_ip', 'certificates are not pinned to an IP', [false]),
     device_trust_mode: unsupported('device_trust_mode', 'device trust is not part of Kubeport', ['off', '']),
     request_access: unsupported('request_access', 'access requests are not part of Kubeport yet', ['optional', '']),

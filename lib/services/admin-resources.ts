@@ -5,17 +5,22 @@ import { ConflictError, badRequest, notFound } from '../core/errors.js';
 import type { CertifiedIdentity } from '../core/identity.js';
 import { nearestName } from '../core/nearest-name.js';
 import { redactResource } from '../core/resource-redaction.js';
+import type { Lock } from '../core/lock.js';
 import type { ResourceKind, User } from '../core/resources.js';
 import { roleReferences } from '../core/role-references.js';
 import { auditEvent, changeEventName } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
+import { inForce, lockAuditFields } from './locks.js';
 import { listRoles } from './roles.js';
 
 export async function getResources(deps: ServiceDeps, kind: ResourceKind, name?: string): Promise<unknown[]> {
+  const stored = async () => (await deps.resources.list<{ metadata: { name: string } }>(kind)).map((r) => r.body);
   const all: { metadata: { name: string } }[] =
     kind === 'role'
       ? await listRoles(deps.resources)
-      : (await deps.resources.list<{ metadata: { name: string } }>(kind)).map((r) => r.body);
+      : kind === 'lock'
+        ? inForce((await stored()) as Lock[], deps.clock.now())
+        : await stored();
   const chosen = name === undefined ? all : all.filter((r) => r.metadata.name === name);
   if (name !== undefined && chosen.length === 0) throw notFoundWithHint(kind, name, all);
   return chosen.map((body) => redactResource(kind, body));
@@ -50,7 +55,8 @@ export async function removeResource(
   if (kind === 'role' && !builtin) await refuseIfInUse(deps, name);
   if (!(await deps.resources.delete(kind, name, { expectRevision: stored.revision }))) throw notFound(`${kind} "${name}" not found`);
   const event = changeEventName(kind, 'delete');
-  if (event) await deps.audit.emit(auditEvent(deps, event, { user: caller.username, kind, name }));
+  const extra = kind === 'lock' ? lockAuditFields(stored.body as Lock, caller) : {};
+  if (event) await deps.audit.emit(auditEvent(deps, event, { user: caller.username, kind, name, ...extra }));
   return { revertedToBuiltin: builtin };
 }
 

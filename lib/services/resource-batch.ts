@@ -10,6 +10,7 @@ import type { StoredResource } from '../core/ports.js';
 import { nearestName } from '../core/nearest-name.js';
 import { type ResourceProblem, checkDocument, describeProblem } from '../core/resource-problems.js';
 import type { GitHubConnector, StoredGitHubConnector } from '../core/github-connector.js';
+import type { Lock } from '../core/lock.js';
 import type { ResourceKind, User } from '../core/resources.js';
 import { isResourceKind } from '../core/resources.js';
 import { roleReferences } from '../core/role-references.js';
@@ -19,6 +20,7 @@ import { auditEvent, changeEventName } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
 import { sealConnectorSecret } from './github-connectors.js';
 import { LocalUsers } from './local-users.js';
+import { lockAuditFields, lockToStore, removeExpiredLocks } from './locks.js';
 import { listRoles } from './roles.js';
 import { userToStore } from './user-records.js';
 
@@ -154,7 +156,7 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
   const order = [...planned].sort((a, b) => Number(b.kind === 'role') - Number(a.kind === 'role') || a.index - b.index);
   // Bodies are made before the first write (sealing a secret can fail), so a failure here changes nothing.
   const bodies = new Map<Planned, unknown>();
-  for (const item of order) bodies.set(item, await prepare(deps, item));
+  for (const item of order) bodies.set(item, await prepare(deps, caller, item));
   const written: Written[] = [];
   for (const item of order) {
     try {
@@ -172,18 +174,27 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
     if (item.kind === 'user' && !item.existing) await localUsers.forget(item.name);
     const event = changeEventName(item.kind, item.replaces ? 'update' : 'create');
     if (event) {
-      const roles = item.kind === 'user' ? { roles: (item.resource as User).spec.roles } : {};
-      await deps.audit.emit(auditEvent(deps, event, { user: caller.username, kind: item.kind, name: item.name, ...roles }));
+      const extra =
+        item.kind === 'user'
+          ? { roles: (item.resource as User).spec.roles }
+          : item.kind === 'lock'
+            ? lockAuditFields(bodies.get(item) as Lock, caller)
+            : {};
+      await deps.audit.emit(auditEvent(deps, event, { user: caller.username, kind: item.kind, name: item.name, ...extra }));
     }
   }
+  // Expired locks lock nobody; the next lock written takes them away.
+  if (planned.some((item) => item.kind === 'lock')) await removeExpiredLocks(deps);
   return planned.map((p) => ({ kind: p.kind, name: p.name, created: !p.replaces }));
 }
 
 /**
  * The body to store: users get the server's incarnation and revocation time; a GitHub connector's
- * client secret is sealed, never stored in the clear (left out on update, the stored one stays).
+ * client secret is sealed, never stored in the clear (left out on update, the stored one stays);
+ * a lock gets its creation time and author.
  */
-async function prepare(deps: ServiceDeps, item: Planned): Promise<unknown> {
+async function prepare(deps: ServiceDeps, caller: CertifiedIdentity, item: Planned): Promise<unknown> {
+  if (item.kind === 'lock') return lockToStore(deps, caller, item.resource as Lock);
   if (item.kind === 'user') return userToStore(deps, item.resource as User, item.existing?.body as User | undefined);
   if (item.kind === 'github') {
     return sealConnectorSecret(deps.secrets, item.resource as GitHubConnector, item.existing?.body as StoredGitHubConnector | undefined);

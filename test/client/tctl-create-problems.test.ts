@@ -42,7 +42,7 @@ describe('tctl create with bad input', () => {
     [
       'an unknown kind, with the nearest one',
       'kind: rol\nmetadata:\n  name: ops\n',
-      '{F} has a problem; nothing was changed:\n{F}:1:1: document 1: kind: unknown kind "rol"; did you mean role? kinds are role, user, kube_cluster, github',
+      '{F} has a problem; nothing was changed:\n{F}:1:1: document 1: kind: unknown kind "rol"; did you mean role? kinds are role, user, kube_cluster, github, lock',
     ],
     [
       'an invalid regular expression, in the words of the role schema',

@@ -82,7 +82,7 @@ describe('tctl get, rm and users update', () => {
 
   it('names the kind meant, a format that exists and a name that is near', async () => {
     expect(await refusal(get({ resource: 'rolez' }, tctlRun(harness).deps))).toBe(
-      'unknown kind "rolez"; did you mean role? kinds are role, user, kube_cluster, github',
+      'unknown kind "rolez"; did you mean role? kinds are role, user, kube_cluster, github, lock',
     );
     expect(await refusal(get({ resource: 'roles', format: 'xml' }, tctlRun(harness).deps))).toBe(
       '--format=xml is not a format; use yaml, json or text',
@@ -156,7 +156,7 @@ describe('tctl get, rm and users update', () => {
     );
     expect(await harness.deps.resources.get('role', 'devs')).toBeDefined();
     expect(await refusal(rm({ resource: 'nodes/x' }, tctlRun(harness).deps))).toBe(
-      'unknown kind "nodes"; kinds are role, user, kube_cluster, github',
+      'unknown kind "nodes"; kinds are role, user, kube_cluster, github, lock',
     );
     expect(await out((deps) => rm({ resource: 'kube_clusters/dev-1' }, deps))).toBe('kube_cluster "dev-1" has been deleted\n');
     // A stored replacement of a built-in role can be removed: the built-in one applies again.

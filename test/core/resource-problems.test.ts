@@ -26,16 +26,20 @@ describe('checkDocument', () => {
       ['kind', 'role'],
       ['f.yaml, document 2: a document must be a mapping with kind, version, metadata and spec'],
     ],
-    ['no kind', { metadata: { name: 'x' } }, ['f.yaml, document 2: kind: missing; add kind: with one of role, user, kube_cluster, github']],
+    [
+      'no kind',
+      { metadata: { name: 'x' } },
+      ['f.yaml, document 2: kind: missing; add kind: with one of role, user, kube_cluster, github, lock'],
+    ],
     [
       'a plural kind',
       { kind: 'roles', metadata: { name: 'x' } },
-      ['f.yaml, document 2: kind: unknown kind "roles"; did you mean role? kinds are role, user, kube_cluster, github'],
+      ['f.yaml, document 2: kind: unknown kind "roles"; did you mean role? kinds are role, user, kube_cluster, github, lock'],
     ],
     [
       'a kind nothing is near',
       { kind: 'database', metadata: { name: 'x' } },
-      ['f.yaml, document 2: kind: unknown kind "database"; kinds are role, user, kube_cluster, github'],
+      ['f.yaml, document 2: kind: unknown kind "database"; kinds are role, user, kube_cluster, github, lock'],
     ],
     [
       'a field missing its last letter',
@@ -119,7 +123,7 @@ describe('suggestions', () => {
     );
     expect(resolveKind('nodes')).toBeUndefined();
     expect(['connector', 'connectors', 'GitHub'].map(resolveKind)).toEqual(['github', 'github', 'github']);
-    expect(unknownKindMessage('rolse')).toBe('unknown kind "rolse"; did you mean role? kinds are role, user, kube_cluster, github');
+    expect(unknownKindMessage('rolse')).toBe('unknown kind "rolse"; did you mean role? kinds are role, user, kube_cluster, github, lock');
   });
   it('finds the literal role names a resource names, skipping globs and templates', () => {
     expect(

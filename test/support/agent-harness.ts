@@ -6,7 +6,8 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { RequestScope } from '../../agent/request-scope.js';
 import { type Agent, type AgentLimits, createAgent } from '../../agent/server.js';
-import type { UpstreamCluster } from '../../lib/core/ports.js';
+import type { ResourceStore, UpstreamCluster } from '../../lib/core/ports.js';
+import { LockWatcher } from '../../agent/locks.js';
 import { createEphemeralCa, newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import { type IssuingCa, issueHostCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
 import type { Identity } from '../../lib/core/identity.js';
@@ -72,6 +73,24 @@ export const rawUpgrade = (path: string, extra = '') =>
   `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
   `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n${extra}\r\n`;
 
+/**
+ * Resolves once a stream is over for its client: the connection closed (an upgrade), or the
+ * response's last chunk arrived (a watch or followed log the agent ends cleanly, on a connection
+ * kept alive).
+ */
+export function streamEnded(connection: OpenConnection, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the stream did not end within ${timeoutMs} ms`)), timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      resolve();
+    };
+    const poll = setInterval(() => connection.received().endsWith('\r\n0\r\n\r\n') && done(), 20);
+    void connection.closed.then(done);
+  });
+}
+
 export interface AgentHarnessOptions {
   kube?: KubeApiServerOptions;
   clusters?: Record<string, Record<string, string>>;
@@ -83,6 +102,8 @@ export interface AgentHarnessOptions {
    * they proxy) that answer in ways the stand-in never does.
    */
   customUpstream?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Locks read from this store (several harnesses may share one), on the harness's clock. */
+  locks?: { store: ResourceStore; pollMs?: number; maxStalenessMs?: number };
 }
 
 export async function startAgentHarness(options: AgentHarnessOptions = {}): Promise<AgentHarness> {
@@ -130,6 +151,17 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
     limits: { unauthenticatedIdleMs: 300, maxConnectionsPerSource: 8, streamRecheckMs: 100, ...options.limits },
     ...(options.newRequestId ? { newRequestId: options.newRequestId } : {}),
     onFinish: (scope) => finished.push(scope),
+    ...(options.locks
+      ? {
+          locks: new LockWatcher({
+            store: options.locks.store,
+            clock,
+            log: () => undefined,
+            ...(options.locks.pollMs !== undefined ? { pollMs: options.locks.pollMs } : {}),
+            ...(options.locks.maxStalenessMs !== undefined ? { maxStalenessMs: options.locks.maxStalenessMs } : {}),
+          }),
+        }
+      : {}),
     loadRoles: async (names) => names.flatMap((n) => (roles.has(n) ? [roles.get(n)!] : [])),
     loadUser: async (name) => {
       const user = users.get(name);
