@@ -28,6 +28,8 @@ export interface AgentStart {
   tls: PemPair;
   userCaPem: string;
   upstream: { url: string; caPem: string; client: PemPair };
+  /** Limits for this run (e.g. raised connection limits for the idle-watch figure); the defaults otherwise. */
+  limits?: Record<string, number>;
 }
 
 /** Agent → bench, once it listens. */

@@ -32,8 +32,8 @@ export const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 export const profileFlags = (): string[] => (PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
 
 /** Forks a bench child (a .ts file beside this one) with tsx and an IPC channel. */
-export function startChild(file: string): ChildProcess {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
+export function startChild(file: string, args: string[] = []): ChildProcess {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
     execArgv: ['--import', import.meta.resolve('tsx'), ...profileFlags()],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
