@@ -4,6 +4,7 @@
 // direct path), KB per stream, and the time from the change (a pod created on the direct path)
 // until the last watch received its event.
 import https from 'node:https';
+import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { KubePath } from './kube-paths.js';
 
@@ -14,11 +15,15 @@ export interface IdleWatchResult {
   reasons: Map<string, number>;
   rssBefore?: number;
   rssAfter?: number;
+  /** Node proxies: JS heap in use and external memory with the watches open. */
+  heapAfter?: { heapUsed: number; external: number };
   /** ms from the change until every open watch saw it; undefined when the change did not reach them all. */
   fanOutMs?: number;
   /** How many watches saw the change (when not all did). */
   reached: number;
   openSeconds: number;
+  /** CPU ms the proxy (the stand-in on direct) used while they opened. */
+  openCpuMs?: number;
 }
 
 const WATCH = '/api/v1/namespaces/default/pods?watch=1';
@@ -33,7 +38,9 @@ export async function idleWatches(
   fanOutTimeoutMs: number,
 ): Promise<IdleWatchResult> {
   // One TLS session cache for all: later handshakes resume, as a client reconnecting would.
-  const agent = new https.Agent({ ...path.tls, keepAlive: false, maxSockets: Infinity, maxCachedSessions: 10 });
+  // One secure context for all: given key and certificates instead, each connection would parse them again.
+  const secureContext = tls.createSecureContext(path.tls);
+  const agent = new https.Agent({ secureContext, keepAlive: false, maxSockets: Infinity, maxCachedSessions: 10 });
   const open: IncomingMessage[] = [];
   // Armed once the change is made: each watch reports the first chunk holding its marker.
   let armed: { marker: string; pending: number; t0: bigint; done: (ms: number) => void } | undefined;
@@ -44,6 +51,7 @@ export async function idleWatches(
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   };
   const rssBefore = await path.rss();
+  const cpuBefore = await path.cpuMicros();
   const started = Date.now();
   let issued = 0;
   const openOne = () =>
@@ -86,9 +94,12 @@ export async function idleWatches(
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   const openSeconds = (Date.now() - started) / 1000;
+  const cpuAfter = await path.cpuMicros();
+  const openCpuMs = cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter - cpuBefore) / 1000 : undefined;
   // Let the proxy settle (buffers of the handshakes freed) before its memory is read.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const rssAfter = await path.rss();
+  const heapAfter = await path.heap?.();
 
   let fanOutMs: number | undefined;
   let reached = 0;
@@ -127,8 +138,10 @@ export async function idleWatches(
     reasons,
     ...(rssBefore !== undefined ? { rssBefore } : {}),
     ...(rssAfter !== undefined ? { rssAfter } : {}),
+    ...(heapAfter ? { heapAfter } : {}),
     ...(fanOutMs !== undefined ? { fanOutMs } : {}),
     reached,
     openSeconds,
+    ...(openCpuMs !== undefined ? { openCpuMs } : {}),
   };
 }

@@ -42,6 +42,8 @@ export interface KubePath {
   cpuMicros(): Promise<number | undefined>;
   /** RSS (bytes) of the proxy on this path (the stand-in on direct). */
   rss(): Promise<number | undefined>;
+  /** For Node processes: JS heap in use and memory outside it (OpenSSL, buffers), in bytes. */
+  heap?(): Promise<{ heapUsed: number; external: number }>;
 }
 
 export interface KubePaths {
@@ -121,6 +123,7 @@ export async function startKubePaths(
         kubectlFlags: asFlags,
         cpuMicros: async () => (await usageOf(standIn)).cpuMicros,
         rss: async () => (await usageOf(standIn)).rss,
+        heap: async () => usageOf(standIn),
       },
       {
         name: 'agent',
@@ -132,6 +135,7 @@ export async function startKubePaths(
         kubectlFlags: [],
         cpuMicros: async () => (await usageOf(agentProcess)).cpuMicros,
         rss: async () => (await usageOf(agentProcess)).rss,
+        heap: async () => usageOf(agentProcess),
       },
     ];
     const proxy = nginx;

@@ -158,8 +158,12 @@ async function watchFigure(paths: KubePath[], direct: KubePath, count: number): 
     const reasons = [...result.reasons].slice(0, 3).map(([reason, n]) => `${n} x ${reason}`);
     notes.push(
       `${path.name}: ${result.opened} opened in ${result.openSeconds.toFixed(1)} s` +
+        (result.openCpuMs !== undefined && result.opened > 0 ? ` (${(result.openCpuMs / result.opened).toFixed(2)} ms CPU each)` : '') +
         (result.failed ? `, ${result.failed} failed (${reasons.join('; ')})` : '') +
-        (result.fanOutMs === undefined ? `, the change reached ${result.reached} of them` : ''),
+        (result.fanOutMs === undefined ? `, the change reached ${result.reached} of them` : '') +
+        (result.heapAfter
+          ? `, JS heap ${(result.heapAfter.heapUsed / 1024 / 1024).toFixed(0)} MB, external ${(result.heapAfter.external / 1024 / 1024).toFixed(0)} MB`
+          : ''),
     );
   }
   const rssAim = {
