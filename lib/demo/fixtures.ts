@@ -2,6 +2,7 @@
 // once, and the events of those pods.
 import { randomUUID } from 'node:crypto';
 import { createEventStore } from './events.js';
+import { containerPortSpec, defaultPodPorts } from './pod-network.js';
 import { json, optional } from './replies.js';
 import type { KubeApiServerOptions, PodFixture } from './types.js';
 
@@ -75,9 +76,11 @@ export function buildFixtures(options: KubeApiServerOptions) {
       if (p.creationTimestamp) metadata.creationTimestamp = p.creationTimestamp;
       const started = metadata.creationTimestamp;
       const image = (name: string) => `example.test/${name}:1`;
+      const ports = (p.ports ?? defaultPodPorts).map(containerPortSpec);
+      const container = (name: string, i: number) => ({ name, image: image(name), ...(i === 0 && ports.length > 0 ? { ports } : {}) });
       return store('Pod', {
         metadata,
-        spec: { containers: containers.map((name) => ({ name, image: image(name) })), nodeName: 'node-1' },
+        spec: { containers: containers.map(container), nodeName: 'node-1' },
         status: {
           phase,
           podIP: `10.244.0.${ip++}`,

@@ -14,6 +14,12 @@ export interface PodFixture {
   phase?: string;
   /** Container names; default ['main']. */
   containers?: string[];
+  /**
+   * TCP ports declared on the first container, each answered inside the pod for port-forward
+   * (pod-network.ts): a name starting with "http" answers HTTP, any other echoes. Default
+   * http 8080 and echo 9000; [] declares none.
+   */
+  ports?: Array<{ name?: string; containerPort: number }>;
   creationTimestamp?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
