@@ -19,15 +19,17 @@ interface GroupVersionDef {
 }
 
 const readVerbs = ['get', 'list', 'watch'];
+const writeVerbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 const apiModel: GroupVersionDef[] = [
   {
     group: '',
     version: 'v1',
     resources: [
+      { name: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, verbs: writeVerbs, shortNames: ['cm'] },
       { name: 'events', singular: 'event', kind: 'Event', namespaced: true, verbs: readVerbs, shortNames: ['ev'] },
       { name: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, verbs: readVerbs, shortNames: ['ns'] },
-      // Served empty: there so that roles denying secrets can be tried with kubectl get secrets.
-      { name: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, verbs: readVerbs },
+      // None at first: there so that roles denying secrets can be tried with kubectl get secrets.
+      { name: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, verbs: writeVerbs },
       {
         name: 'pods',
         singular: 'pod',

@@ -13,7 +13,7 @@ import type { Authorizer } from './authentication.js';
 import type { Fixtures } from './fixtures.js';
 import { type Reply, forbidden, pathNotFound } from './replies.js';
 import { createExecSession } from './shell/exec-session.js';
-import { podFileSystem } from './shell/fake-fs.js';
+import { type FakeFs, podFiles } from './shell/fake-fs.js';
 import { runExecCommand, shellCommands } from './shell/shell.js';
 
 const PROTOCOL = 'v5.channel.k8s.io';
@@ -53,13 +53,20 @@ export function createExecUpgrade(admit: (req: IncomingMessage) => Admission, fi
     wss.handleUpgrade(req, socket, head, (ws) => {
       // ws closes the connection itself (1002) on a protocol error; the listener keeps the error from being thrown.
       ws.on('error', () => ws.terminate());
-      runCommand(ws, command, url.searchParams, { name: match[2]!, namespace: match[1]!, ip: String(pod.status.podIP) });
+      const podInfo = { name: match[2]!, namespace: match[1]!, ip: String(pod.status.podIP) };
+      runCommand(ws, command, url.searchParams, podInfo, podFiles(fixtures.files, podInfo, shellCommands));
     });
   };
 }
 
 /** Runs the command in the demo shell over the exec's channels, then sends its exit status and closes. */
-function runCommand(ws: WebSocket, command: string[], query: URLSearchParams, pod: { name: string; namespace: string; ip: string }): void {
+function runCommand(
+  ws: WebSocket,
+  command: string[],
+  query: URLSearchParams,
+  pod: { name: string; namespace: string; ip: string },
+  fs: FakeFs,
+): void {
   const flag = (name: string) => /^(true|1)$/.test(query.get(name) ?? '');
   const tty = flag('tty');
   const send = (channel: number, data: string | Buffer) => ws.send(Buffer.concat([Buffer.from([channel]), Buffer.from(data)]));
@@ -80,7 +87,7 @@ function runCommand(ws: WebSocket, command: string[], query: URLSearchParams, po
     ['KUBERNETES_SERVICE_HOST', '10.96.0.1'],
     ['KUBERNETES_SERVICE_PORT', '443'],
   ] as Array<[string, string]>);
-  const state = { pod, fs: podFileSystem(pod, shellCommands), cwd: '/', env, status: 0, now: () => new Date() };
+  const state = { pod, fs, cwd: '/', env, status: 0, now: () => new Date() };
   void runExecCommand(command, exec.session, state).then(
     (exitCode) => finish(exitCode),
     (error: Error) => finish(1, error.message),

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createEventStore } from './events.js';
 import { containerPortSpec, defaultPodPorts } from './pod-network.js';
 import { json, optional } from './replies.js';
+import type { FakeFs } from './shell/fake-fs.js';
 import type { KubeApiServerOptions, PodFixture } from './types.js';
 
 export interface ObjectMeta {
@@ -98,5 +99,7 @@ export function buildFixtures(options: KubeApiServerOptions) {
     pods.set(namespace, stored);
   }
   const events = createEventStore(pods, (name, namespace) => meta(name, namespace));
-  return { namespaces, pods, events, resourceVersion: String(resourceVersion) };
+  // Each pod's files, made on its first exec and kept, so that kubectl cp can copy in and out again.
+  const files = new Map<string, FakeFs>();
+  return { namespaces, pods, events, files, resourceVersion: String(resourceVersion) };
 }

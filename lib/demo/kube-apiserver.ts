@@ -14,6 +14,8 @@ import { legacyCoreDocument } from './discovery.js';
 import { createExecUpgrade } from './exec.js';
 import { createPortForwardUpgrade } from './port-forward.js';
 import { buildFixtures } from './fixtures.js';
+import { createWritableStores } from './object-routes.js';
+import { createRevision } from './object-store.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { createRequestHandler } from './request-handler.js';
 import { apiRoutes } from './routes.js';
@@ -36,7 +38,16 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const fixtures = buildFixtures(options);
   const streams = { intervalMs: options.streams?.intervalMs ?? 200, durationMs: options.streams?.durationMs ?? 1000 };
   let legacyCore: Buffer = Buffer.alloc(0); // names the listening port, so it is built after listen
-  const routes = apiRoutes({ fixtures, allowed, streams, legacyCore: () => legacyCore });
+  // Writes count on from the fixtures' resourceVersions, as etcd's one revision would.
+  const revision = createRevision(Number(fixtures.resourceVersion) + 1000);
+  const writable = createWritableStores({
+    revision,
+    namespaces: [...fixtures.namespaces.keys()],
+    namespaceExists: (namespace) => fixtures.namespaces.has(namespace),
+    configMaps: options.configMaps,
+    caPem: ca.certPem,
+  });
+  const routes = apiRoutes({ fixtures, allowed, streams, writable, revision, legacyCore: () => legacyCore });
   const handle = createRequestHandler(admit, routes, allowed);
 
   const server = https.createServer(

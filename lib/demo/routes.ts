@@ -1,5 +1,6 @@
-// The served API as a route table: discovery, namespaces, pods, logs, events, (no) secrets and the two self-reviews.
-// exec is an upgrade and has its own module (exec.ts).
+// The served API as a route table: discovery, namespaces, pods, logs, events, the writable kinds
+// (configmaps, secrets: object-routes.ts) and the two self-reviews. exec is an upgrade and has its
+// own module (exec.ts).
 import { parseAccessReviewSpec } from '../core/access-review-spec.js';
 import type { Authorizer } from './authentication.js';
 import { discoveryDocs, versionDoc } from './discovery.js';
@@ -7,19 +8,24 @@ import { eventColumns } from './events.js';
 import { type Fixtures, type KubeObject, rfc3339 } from './fixtures.js';
 import { type Attributes, type Reply, discoveryContentType, json, negotiate, notFound, pathNotFound, statusReply } from './replies.js';
 import { type CompiledRoute, type RequestContext, type Route, compileRoutes, readBody } from './routing.js';
+import { openapiCoreV1, openapiRoot } from './openapi.js';
+import { type WritableStores, writableRoutes } from './object-routes.js';
+import type { Revision } from './object-store.js';
 import { listReply, stream } from './streams.js';
-import { type Column, namespaceColumns, podColumns, secretColumns } from './tables.js';
+import { type Column, namespaceColumns, podColumns } from './tables.js';
 import type { StreamOptions } from './types.js';
 
 export interface ApiState {
   fixtures: Fixtures;
   allowed: Authorizer;
   streams: StreamOptions;
+  writable: WritableStores;
+  revision: Revision;
   /** The legacy /api document, which names the listening port. */
   legacyCore(): Buffer;
 }
 
-export function apiRoutes({ fixtures, allowed, streams, legacyCore }: ApiState): CompiledRoute[] {
+export function apiRoutes({ fixtures, allowed, streams, writable, revision, legacyCore }: ApiState): CompiledRoute[] {
   const allPods = [...fixtures.pods.values()].flat().map((s) => s.object);
   const ok = (body: Buffer | undefined): Reply => (body ? { status: 200, body } : pathNotFound);
   const discovery = (ctx: RequestContext, aggregated: Buffer, legacy: Buffer): Reply =>
@@ -46,6 +52,8 @@ export function apiRoutes({ fixtures, allowed, streams, legacyCore }: ApiState):
     { method: 'GET', pattern: '/version', handle: () => ({ status: 200, body: versionDoc }) },
     { method: 'GET', pattern: '/api', handle: (ctx) => discovery(ctx, discoveryDocs.aggregatedCore, legacyCore()) },
     { method: 'GET', pattern: '/apis', handle: (ctx) => discovery(ctx, discoveryDocs.aggregatedGroups, discoveryDocs.legacyGroups) },
+    { method: 'GET', pattern: '/openapi/v3', handle: () => ({ status: 200, body: openapiRoot }) },
+    { method: 'GET', pattern: '/openapi/v3/api/v1', handle: () => ({ status: 200, body: openapiCoreV1 }) },
     { method: 'GET', pattern: '/api/:v', handle: ({ params }) => ok(discoveryDocs.resourceLists.get(params.v ?? '')) },
     { method: 'GET', pattern: '/apis/:g/:v', handle: ({ params }) => ok(discoveryDocs.resourceLists.get(`${params.g}/${params.v}`)) },
     {
@@ -112,12 +120,7 @@ export function apiRoutes({ fixtures, allowed, streams, legacyCore }: ApiState):
         return { status: 200, body: Buffer.from(line(0)), contentType: 'text/plain' };
       },
     },
-    {
-      method: 'GET',
-      pattern: '/api/v1/namespaces/:ns/secrets',
-      authorize: ({ ns }) => ({ verb: 'list', group: '', resource: 'secrets', namespace: ns }),
-      handle: (ctx) => list(ctx, 'SecretList', [], secretColumns),
-    },
+    ...writableRoutes(writable, revision, streams),
     {
       method: 'GET',
       pattern: '/api/v1/events',

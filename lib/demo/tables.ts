@@ -60,4 +60,3 @@ export const podColumns: Column[] = [
   { name: 'Node', priority: 1, cell: (o) => String(o.spec.nodeName) },
 ];
 export const namespaceColumns: Column[] = [nameColumn, { name: 'Status', cell: (o) => String(o.status.phase) }, ageColumn];
-export const secretColumns: Column[] = [nameColumn, ageColumn];

@@ -45,6 +45,11 @@ export interface KubeApiServerOptions {
   /** Namespace -> pods. Default: web-0 and web-1 (Running, container 'web') in 'default'. */
   pods?: Record<string, PodFixture[]>;
   /**
+   * Namespace -> ConfigMaps to start with, besides kube-root-ca.crt in every namespace. Tests of
+   * large lists give a namespace thousands.
+   */
+  configMaps?: Record<string, Array<{ name: string; data?: Record<string, string>; labels?: Record<string, string> }>>;
+  /**
    * Watches and followed logs: an event or a log line every intervalMs (default 200), and the
    * stream ends after durationMs (default 1000, short for tests), as a server-side timeout would
    * end it. The demo cluster passes durationMs Infinity: its streams last until the user stops them.

@@ -1,6 +1,7 @@
 // The demo shell's commands. Each is a small function over the fake file system and the shell's
 // state: no process is started and no host file is read, whatever the arguments.
 import { type FakeFs, listDirectory, resolvePath } from './fake-fs.js';
+import { fileBuiltins } from './file-builtins.js';
 
 export interface CommandIo {
   out(data: string | Buffer): void;
@@ -24,7 +25,7 @@ export interface ShellState {
   now: () => Date;
 }
 
-type Builtin = (args: string[], io: CommandIo, state: ShellState) => number | Promise<number>;
+export type Builtin = (args: string[], io: CommandIo, state: ShellState) => number | Promise<number>;
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -43,7 +44,7 @@ async function cat(args: string[], io: CommandIo, state: ShellState): Promise<nu
   let status = 0;
   for (const arg of args) {
     const content = state.fs.get(resolvePath(state.cwd, arg));
-    if (typeof content === 'string') io.out(content);
+    if (content !== null && content !== undefined) io.out(content);
     else {
       io.err(`cat: ${arg}: ${content === null ? 'Is a directory' : 'No such file or directory'}\n`);
       status = 1;
@@ -152,6 +153,7 @@ const HELP = [
 ].join('\n');
 
 export const builtins: Record<string, Builtin> = {
+  ...fileBuiltins,
   cat,
   cd,
   clear: (_args, io) => tput(['clear'], io),
