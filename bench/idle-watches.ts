@@ -1,7 +1,7 @@
-// Idle streams: as many quiet watches (GET …/pods?watch=1, each on its own TLS connection) as the
+// Idle streams: as many quiet watches (GET …/configmaps?watch=1, each on its own TLS connection) as the
 // machine allows, opened through one path at a time, then one change that every watch must see.
 // Reported per path: how many opened, the RSS the proxy process grew by (the stand-in's on the
-// direct path), KB per stream, and the time from the change (a pod created on the direct path)
+// direct path), KB per stream, and the time from the change (a ConfigMap created on the direct path)
 // until the last watch received its event.
 import https from 'node:https';
 import tls from 'node:tls';
@@ -26,7 +26,8 @@ export interface IdleWatchResult {
   openCpuMs?: number;
 }
 
-const WATCH = '/api/v1/namespaces/default/pods?watch=1';
+// ConfigMaps: the stand-in's stored kind whose watches see every write as it happens.
+const WATCH = '/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=0';
 
 /** Opens `count` watches, `parallel` at a time; calls `measure` while they are all open, then closes them. */
 export async function idleWatches(

@@ -114,14 +114,14 @@ async function portForwardFigure(paths: KubePath[], cacheDir: string): Promise<F
 
 async function watchFigure(paths: KubePath[], direct: KubePath, count: number): Promise<FigureRow[]> {
   let made = 0;
-  // A pod created on the direct path: its name is the marker every watch must see.
-  const createPod = async (arm: (marker: string) => void): Promise<boolean> => {
+  // A ConfigMap created on the direct path: its name is the marker every watch must see.
+  const createConfigMap = async (arm: (marker: string) => void): Promise<boolean> => {
     const name = `bench-fan-out-${process.pid}-${++made}`;
     const body = JSON.stringify({
       apiVersion: 'v1',
-      kind: 'Pod',
+      kind: 'ConfigMap',
       metadata: { name, namespace: 'default' },
-      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      data: { made: 'by the bench' },
     });
     arm(name);
     return new Promise((resolve) => {
@@ -129,7 +129,7 @@ async function watchFigure(paths: KubePath[], direct: KubePath, count: number): 
         {
           host: '127.0.0.1',
           port: direct.port,
-          path: '/api/v1/namespaces/default/pods',
+          path: '/api/v1/namespaces/default/configmaps',
           method: 'POST',
           ...direct.tls,
           headers: { ...direct.headers, 'content-type': 'application/json' },
@@ -149,7 +149,7 @@ async function watchFigure(paths: KubePath[], direct: KubePath, count: number): 
   const fanOut: Values = {};
   const notes: string[] = [];
   for (const path of paths) {
-    const result = await idleWatches(path, count, 64, createPod, 30_000);
+    const result = await idleWatches(path, count, 64, createConfigMap, 30_000);
     opened[path.name] = result.opened;
     if (result.rssAfter !== undefined) rss[path.name] = result.rssAfter / 1024 / 1024;
     if (result.rssAfter !== undefined && result.rssBefore !== undefined && result.opened > 0)
@@ -235,7 +235,7 @@ async function main(): Promise<number> {
           .map(([k, v]) => `${k}=${v}`)
           .join(', ')}`,
         watches.bound ? `count bounded by the ${watches.bound}` : `count: ${watches.count} asked`,
-        'RSS: of the agent, of nginx (master + worker), of the stand-in on the direct path; one event: a pod created, until its ADDED reached every watch',
+        'RSS: of the agent, of nginx (master + worker), of the stand-in on the direct path; one event: a ConfigMap created, until its ADDED reached every watch',
       ]).failed;
     }
   } finally {
