@@ -101,9 +101,16 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
     if (upstreamHead.length > 0) clientSocket.write(upstreamHead);
     if (head.length > 0) socket.write(head);
     for (const side of [clientSocket, socket]) {
-      const tcp = side as Duplex & { setKeepAlive?: (on: boolean, delay: number) => void; setTimeout?: (ms: number) => void };
+      const tcp = side as Duplex & {
+        setKeepAlive?: (on: boolean, delay: number) => void;
+        setTimeout?: (ms: number) => void;
+        setNoDelay?: (on: boolean) => void;
+      };
       tcp.setKeepAlive?.(true, KEEPALIVE_MS);
       tcp.setTimeout?.(0);
+      // Small frames (a port-forward's stream openings, keystrokes) go out at once: with Nagle's
+      // algorithm each waited for the peer's delayed ACK, about 40 ms a round.
+      tcp.setNoDelay?.(true);
     }
     socket.pipe(clientSocket);
     clientSocket.pipe(socket);
