@@ -17,7 +17,7 @@ import { issueHostCertificate, issueUserCertificate } from '../lib/core/certific
 import type { Identity } from '../lib/core/identity.js';
 import type { KubeApiServerOptions } from '../lib/demo/types.js';
 import { type AgentReady, type AgentStart, type AgentWaiting, type StandInReady, nextMessage, usageOf } from './ipc.js';
-import { type Nginx, ensureNginx, startNginx } from './nginx.js';
+import { type Nginx, type NginxPems, ensureNginx, startNginx } from './nginx.js';
 import { startChild, stopProcess } from './processes.js';
 
 export const CLUSTER = 'bench';
@@ -48,6 +48,9 @@ export interface KubePath {
 
 export interface KubePaths {
   paths: KubePath[];
+  /** What an nginx in front of the stand-in needs, for benches that start one of their own. */
+  nginxPems: NginxPems;
+  nginxBin?: string;
   nginxVersion?: string;
   stop(): Promise<void>;
 }
@@ -93,14 +96,14 @@ export async function startKubePaths(
     const { port: agentPort } = await agentReady;
 
     const nginxBin = ensureNginx();
+    const pems = {
+      server: hostTls,
+      userCaPem: userCa.certPem,
+      upstreamCaPem: upstream.caPem,
+      upstreamClient: upstream.agentClient,
+      upstreamPort: upstream.port,
+    };
     if (nginxBin) {
-      const pems = {
-        server: hostTls,
-        userCaPem: userCa.certPem,
-        upstreamCaPem: upstream.caPem,
-        upstreamClient: upstream.agentClient,
-        upstreamPort: upstream.port,
-      };
       try {
         nginx = await startNginx(nginxBin, dir, pems, options.nginxMaxConnections);
       } catch (error) {
@@ -152,14 +155,14 @@ export async function startKubePaths(
         rss: async () => proxy.rss(),
       });
     }
-    return { paths, ...(nginx ? { nginxVersion: nginx.version } : {}), stop };
+    return { paths, nginxPems: pems, ...(nginxBin ? { nginxBin } : {}), ...(nginx ? { nginxVersion: nginx.version } : {}), stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-function writeKubeconfig(dir: string, name: string, server: string, tls: { ca: string; cert: string; key: string }): string {
+export function writeKubeconfig(dir: string, name: string, server: string, tls: { ca: string; cert: string; key: string }): string {
   const b64 = (text: string) => Buffer.from(text).toString('base64');
   const path = join(dir, `kubeconfig-${name}.yaml`);
   writeFileSync(

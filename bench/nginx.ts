@@ -70,7 +70,13 @@ export function ensureNginx(): string | undefined {
 }
 
 /** Starts nginx in `dir` (a private temp directory), proxying to the stand-in; `maxConnections` sizes worker_connections. */
-export async function startNginx(bin: string, dir: string, pems: NginxPems, maxConnections = 1024): Promise<Nginx> {
+export async function startNginx(
+  bin: string,
+  dir: string,
+  pems: NginxPems,
+  maxConnections = 1024,
+  options: { http2?: boolean } = {},
+): Promise<Nginx> {
   const file = (name: string, content: string) => {
     const path = join(dir, name);
     writeFileSync(path, content, { mode: 0o600 });
@@ -110,7 +116,7 @@ ${tempPaths.join('\n')}
     keepalive_requests 1000000;
   }
   server {
-    listen 127.0.0.1:${port} ssl backlog=4096;
+    listen 127.0.0.1:${port} ssl${options.http2 ? ' http2' : ''} backlog=4096;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate ${file('server.crt', pems.server.certPem)};
     ssl_certificate_key ${file('server.key', pems.server.keyPem)};
