@@ -4,6 +4,8 @@
 //   direct  client → API server stand-in
 //   agent   client → Kubeport agent (mTLS with a Kubeport user certificate, authorize,
 //           impersonation headers) → stand-in
+//   local   client → the agent as `npm start` runs it (local mode: stores, caches, the auth API
+//           in the same process; bench/local-mode-agent.ts) → stand-in; BENCH_LOCAL=0 leaves it out
 //   nginx   client → nginx (TLS termination) → stand-in, as a yardstick for a plain proxy
 //
 // The stand-in and the agent each run in a child process of their own, so the load generator
@@ -33,18 +35,18 @@
 //
 // Knobs: BENCH_ROUNDS (median of n interleaved rounds), BENCH_NGINX_WORKERS, BENCH_PROFILE_DIR
 // (V8 CPU profiles of the child processes).
-import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { issueHostCertificate, issueUserCertificate } from '../lib/core/certificate-authority.js';
 import type { Identity } from '../lib/core/identity.js';
 import { createEphemeralCa, newLeafKey } from '../lib/adapters/local/ephemeral-ca.js';
-import { freePort } from '../lib/adapters/local/free-port.js';
-import { type AgentReady, type AgentStart, type AgentWaiting, type PemPair, type StandInReady, nextMessage, usageOf } from './ipc.js';
+import { type AgentReady, type AgentStart, type AgentWaiting, type StandInReady, nextMessage, usageOf } from './ipc.js';
+import { type LocalModeAgent, startLocalModeAgent } from './local-mode-agent.js';
+import { NGINX_WORKERS, type Nginx, ensureNginx, startNginx } from './nginx.js';
+import { startChild, stopProcess } from './processes.js';
 
 const TOTAL = 2_000;
 const WARMUP = 200;
@@ -54,7 +56,6 @@ const CONCURRENCIES = [1, 32] as const;
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Past this the bench stops everything it started and fails; a normal run needs a fraction. */
 const DEADLINE_MS = 110_000;
-const NGINX_WORKERS = process.env.BENCH_NGINX_WORKERS ?? '1';
 /**
  * BENCH_ROUNDS=<n>: measure the whole table n times, interleaved, and print the median of each
  * figure (failures are added up). One round, the default, is the table as specified; on a busy
@@ -62,6 +63,10 @@ const NGINX_WORKERS = process.env.BENCH_NGINX_WORKERS ?? '1';
  */
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? '1')) || 1);
 const AIM_P50_OVERHEAD_MS = 0.5;
+/** BENCH_LOCAL=0: without the agent as npm start runs it (local mode), which takes a few seconds to start. */
+const LOCAL_MODE = process.env.BENCH_LOCAL !== '0';
+/** BENCH_PATHS=direct,local: measure only these paths (e.g. while profiling one of them). */
+const ONLY_PATHS = process.env.BENCH_PATHS?.split(',');
 
 const PODS_PATH = '/api/v1/namespaces/default/pods';
 const CLUSTER = 'bench';
@@ -71,219 +76,10 @@ const GROUPS = ['devs'];
 const IMPERSONATION = { 'Impersonate-User': USER, 'Impersonate-Group': [...GROUPS, 'system:authenticated'] };
 
 // ---------------------------------------------------------------------------------------------
-// Processes this bench starts, so that every one of them is stopped, whatever happens.
-
-/** Each process this bench started, with the signal that ends it at once (nginx: SIGTERM, so its master also ends its workers). */
-const children = new Map<ChildProcess, NodeJS.Signals>();
-
-function killAll(): void {
-  for (const [child, signal] of children) child.kill(signal);
-}
-
-/** BENCH_PROFILE_DIR=<dir>: the children write V8 CPU profiles (.cpuprofile) there when they stop. */
-const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
-
-function startChild(file: string): ChildProcess {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], {
-    execArgv: ['--import', import.meta.resolve('tsx'), ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.set(child, 'SIGKILL');
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
-
-async function stopProcess(child: ChildProcess, how: 'ipc' | NodeJS.Signals): Promise<void> {
-  if (exited(child)) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (how !== 'ipc') child.kill(how);
-  else if (child.connected) child.send({ type: 'stop' });
-  else child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-  await gone;
-  clearTimeout(timer);
-}
-
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`bench: ${signal}; stopping everything`);
-    process.exit(130);
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 // Certificates: a user CA and a host CA, as Kubeport makes them.
 
 const HOUR = 3_600_000;
 const newCa = (commonName: string) => createEphemeralCa(commonName, { validityMs: HOUR });
-
-// ---------------------------------------------------------------------------------------------
-// nginx
-
-function findNginx(): string | undefined {
-  for (const candidate of ['nginx', '/usr/sbin/nginx']) {
-    const probe = spawnSync(candidate, ['-v'], { stdio: 'ignore' });
-    if (!probe.error && probe.status === 0) return candidate;
-  }
-  return undefined;
-}
-
-function ensureNginx(): string | undefined {
-  const found = findNginx();
-  if (found) return found;
-  const command = 'apt-get update -qq && apt-get install -y -qq nginx-light';
-  console.log(`nginx is not installed; installing it: ${command}`);
-  const install = spawnSync('sh', ['-c', command], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    timeout: 300_000,
-  });
-  const installed = !install.error && install.status === 0 ? findNginx() : undefined;
-  if (!installed) {
-    const why =
-      install.error?.message ?? (install.status !== 0 ? `exit status ${install.status ?? install.signal}` : 'nginx still not found');
-    console.log(`nginx: could not install nginx-light (${why}); the nginx rows are skipped`);
-  }
-  return installed;
-}
-
-interface Nginx {
-  port: number;
-  version: string;
-  /** CPU time used by the master and its workers so far, in µs; undefined without /proc. */
-  cpuMicros(): number | undefined;
-  stop(): Promise<void>;
-}
-
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-
-/** utime + stime (µs) of a process and its direct children, from /proc (Linux). */
-function processTreeCpuMicros(pid: number): number | undefined {
-  let ticks = 0;
-  let found = false;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-  } catch {
-    return undefined;
-  }
-  for (const entry of entries) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // Fields after the command name, which may hold spaces: state ppid ... utime(14) stime(15).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(entry) !== pid && Number(fields[1]) !== pid) continue;
-    found = true;
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return found ? (ticks * 1e6) / CLOCK_TICKS : undefined;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function startNginx(
-  bin: string,
-  dir: string,
-  pems: { server: PemPair; userCaPem: string; upstreamCaPem: string; upstreamClient: PemPair; upstreamPort: number },
-): Promise<Nginx> {
-  const file = (name: string, content: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, content, { mode: 0o600 });
-    return path;
-  };
-  // Workers run as an unprivileged user when nginx starts as root: they must be able to reach the
-  // temp directories nginx makes (and chowns) in here. Keys stay 0600; the master reads them.
-  chmodSync(dir, 0o711);
-  const built = spawnSync(bin, ['-V'], { encoding: 'utf8' });
-  const version = /nginx version: (\S+)/.exec(built.stderr ?? '')?.[1] ?? 'nginx';
-  // Every temp path compiled into this build is moved into the temp directory, so nothing outside it is touched.
-  const tempPaths = [...(built.stderr ?? '').matchAll(/--http-(client-body|proxy|fastcgi|uwsgi|scgi)-temp-path=/g)].map((m) => {
-    const kind = m[1]!;
-    const directive = kind === 'client-body' ? 'client_body_temp_path' : `${kind}_temp_path`;
-    return `  ${directive} ${join(dir, `${kind}-temp`)};`;
-  });
-  const port = await freePort();
-  const conf = file(
-    'nginx.conf',
-    `worker_processes ${NGINX_WORKERS};
-pid ${join(dir, 'nginx.pid')};
-error_log ${join(dir, 'error.log')} warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-${tempPaths.join('\n')}
-  upstream stand_in {
-    server 127.0.0.1:${pems.upstreamPort};
-    keepalive 64;
-    keepalive_requests 1000000;
-  }
-  server {
-    listen 127.0.0.1:${port} ssl;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_certificate ${file('server.crt', pems.server.certPem)};
-    ssl_certificate_key ${file('server.key', pems.server.keyPem)};
-    ssl_client_certificate ${file('user-ca.crt', pems.userCaPem)};
-    ssl_verify_client on;
-    keepalive_requests 1000000;
-    keepalive_timeout 120s;
-    location / {
-      proxy_pass https://stand_in;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_ssl_protocols TLSv1.2 TLSv1.3;
-      proxy_ssl_certificate ${file('upstream-client.crt', pems.upstreamClient.certPem)};
-      proxy_ssl_certificate_key ${file('upstream-client.key', pems.upstreamClient.keyPem)};
-      proxy_ssl_trusted_certificate ${file('stand-in-ca.crt', pems.upstreamCaPem)};
-      proxy_ssl_verify on;
-      proxy_ssl_name kubernetes;
-      proxy_ssl_session_reuse on;
-    }
-  }
-}
-`,
-  );
-  const child = spawn(bin, ['-p', `${dir}/`, '-e', join(dir, 'error.log'), '-c', conf, '-g', 'daemon off;'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.set(child, 'SIGTERM');
-  child.once('exit', () => children.delete(child));
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const errorLog = () => {
-    try {
-      return readFileSync(join(dir, 'error.log'), 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const deadline = Date.now() + 5_000;
-  while (!(await canConnect(port))) {
-    if (exited(child) || Date.now() > deadline) {
-      await stopProcess(child, 'SIGTERM');
-      const detail = `${stderr}${errorLog()}`.trim().split('\n').slice(-3).join(' | ');
-      throw new Error(`nginx did not start${detail ? `: ${detail}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const pid = child.pid!;
-  return { port, version, cpuMicros: () => processTreeCpuMicros(pid), stop: () => stopProcess(child, 'SIGTERM') };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Load generator
@@ -292,7 +88,7 @@ interface Target {
   name: string;
   port: number;
   path: string;
-  tls: { ca: string; cert: string; key: string };
+  tls: { ca?: string; cert: string; key: string; rejectUnauthorized?: boolean };
   headers: Record<string, string | string[]>;
   /** CPU time (µs) used so far by the process(es) the client talks to; undefined when unknown. */
   cpuMicros(): Promise<number | undefined>;
@@ -433,26 +229,34 @@ function verdict(results: Measurement[]): string {
   const find = (path: string, concurrency: number) => results.find((r) => r.path === path && r.concurrency === concurrency);
   const parts: string[] = [];
   const direct1 = find('direct', 1);
-  const agent1 = find('agent', 1);
-  if (direct1 && agent1) {
+  // The bare agent, and the agent as npm start runs it (local mode): the issue's figure is the latter.
+  for (const name of ['agent', 'local']) {
+    const agent1 = find(name, 1);
+    if (!direct1 || !agent1) continue;
     const overhead = agent1.p50 - direct1.p50;
     parts.push(
-      `agent p50 overhead at concurrency 1 ${ms(overhead)} ms (aim < ${AIM_P50_OVERHEAD_MS} ms): ${overhead < AIM_P50_OVERHEAD_MS ? 'MET' : 'MISSED'}`,
+      `${name} p50 overhead at concurrency 1 ${ms(overhead)} ms (aim < ${AIM_P50_OVERHEAD_MS} ms): ${overhead < AIM_P50_OVERHEAD_MS ? 'MET' : 'MISSED'}`,
     );
   }
   const direct32 = find('direct', 32);
-  const agent32 = find('agent', 32);
   const nginx32 = find('nginx', 32);
-  if (direct32 && agent32 && nginx32) {
+  for (const name of ['agent', 'local']) {
+    const agent32 = find(name, 32);
+    if (!direct32 || !agent32 || !nginx32) continue;
     const agentRatio = agent32.rps / direct32.rps;
     const nginxRatio = nginx32.rps / direct32.rps;
+    const cpu =
+      agent32.cpuPerRequest !== undefined && nginx32.cpuPerRequest
+        ? ` (CPU per request ${(agent32.cpuPerRequest / nginx32.cpuPerRequest).toFixed(1)} x nginx's)`
+        : '';
     parts.push(
-      `rps ratio at concurrency 32 agent ${agentRatio.toFixed(2)} vs nginx ${nginxRatio.toFixed(2)} (aim agent >= nginx): ${agentRatio >= nginxRatio ? 'MET' : 'MISSED'}`,
+      `${name} rps ratio at concurrency 32 ${agentRatio.toFixed(2)} vs nginx ${nginxRatio.toFixed(2)}${cpu} (aim >= nginx): ${agentRatio >= nginxRatio ? 'MET' : 'MISSED'}`,
     );
-  } else {
+  }
+  if (!nginx32) {
     parts.push('rps ratio against nginx: NOT CHECKED (no nginx rows)');
   }
-  return `verdict: ${parts.join('; ')}`;
+  return `verdict:\n  ${parts.join('\n  ')}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -465,6 +269,7 @@ async function main(): Promise<number> {
   let nginx: Nginx | undefined;
   const standIn = startChild('./stand-in-process.ts');
   let agentChild: ChildProcess | undefined;
+  let local: LocalModeAgent | undefined;
   const deadline = setTimeout(() => {
     console.error(`bench: not done after ${DEADLINE_MS / 1000} s; stopping everything`);
     process.exit(2);
@@ -514,6 +319,14 @@ async function main(): Promise<number> {
       }
     }
 
+    // The agent as npm start runs it, beside the bare one (BENCH_LOCAL=0 leaves it out).
+    if (LOCAL_MODE)
+      local = await startLocalModeAgent(
+        dir,
+        { url: upstream.url, caPem: upstream.caPem, client: upstream.agentClient },
+        { name: USER, groups: GROUPS },
+      );
+
     const asUser = { ca: hostCa.certPem, cert: userCert, key: userKey.keyPem };
     const targets: Target[] = [
       {
@@ -533,6 +346,19 @@ async function main(): Promise<number> {
         cpuMicros: async () => (await usageOf(agentProcess)).cpuMicros,
       },
     ];
+    const localMode = local;
+    if (localMode) {
+      targets.push({
+        name: 'local',
+        port: localMode.port,
+        path: `/k8s/${CLUSTER}${PODS_PATH}`,
+        // Local mode hands its host CA to tsh, not to files this bench can read; keep-alive
+        // connections make the client's check of it a one-off anyway.
+        tls: { cert: localMode.user.certPem, key: localMode.user.keyPem, rejectUnauthorized: false },
+        headers: {},
+        cpuMicros: async () => localMode.cpuMicros(),
+      });
+    }
     const proxy = nginx;
     if (proxy) {
       targets.push({
@@ -545,6 +371,7 @@ async function main(): Promise<number> {
       });
     }
 
+    if (ONLY_PATHS) targets.splice(0, targets.length, ...targets.filter((t) => ONLY_PATHS.includes(t.name)));
     const rssIdle = (await usageOf(agentProcess)).rss;
 
     console.log(
@@ -581,7 +408,7 @@ async function main(): Promise<number> {
     return failed > 0 ? 1 : 0;
   } finally {
     clearTimeout(deadline);
-    await Promise.all([nginx?.stop(), agentChild ? stopProcess(agentChild, 'ipc') : undefined, stopProcess(standIn, 'ipc')]);
+    await Promise.all([nginx?.stop(), local?.stop(), agentChild ? stopProcess(agentChild, 'ipc') : undefined, stopProcess(standIn, 'ipc')]);
     rmSync(dir, { recursive: true, force: true });
   }
 }

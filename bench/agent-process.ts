@@ -19,6 +19,7 @@ const clusters: ClusterDirectory = { resolve: async (name) => (name === bench.na
 
 const agent = createAgent({
   tls: start.tls,
+  ...(start.limits ? { limits: start.limits } : {}),
   userCaPems: [start.userCaPem],
   clock,
   log: (message) => process.stderr.write(`agent: ${message}\n`),

@@ -28,6 +28,8 @@ export interface AgentStart {
   tls: PemPair;
   userCaPem: string;
   upstream: { url: string; caPem: string; client: PemPair };
+  /** Limits for this run (e.g. raised connection limits for the idle-watch figure); the defaults otherwise. */
+  limits?: Record<string, number>;
 }
 
 /** Agent → bench, once it listens. */
@@ -38,7 +40,7 @@ export interface AgentReady {
 
 export type Command = { type: 'usage' } | { type: 'stop' };
 /** The child's resident set size in bytes and the CPU time (user + system) it has used, in µs. */
-export type Usage = { type: 'usage'; rss: number; cpuMicros: number };
+export type Usage = { type: 'usage'; rss: number; cpuMicros: number; heapUsed: number; external: number };
 export type CommandReply = Usage | { type: 'stopped' };
 
 interface Typed {
@@ -115,7 +117,14 @@ export function serveCommands(stop: () => Promise<void>): void {
     const command = message as Command;
     if (command.type === 'usage') {
       const cpu = process.cpuUsage();
-      void sendToParent({ type: 'usage', rss: process.memoryUsage().rss, cpuMicros: cpu.user + cpu.system } satisfies Usage);
+      const memory = process.memoryUsage();
+      void sendToParent({
+        type: 'usage',
+        rss: memory.rss,
+        cpuMicros: cpu.user + cpu.system,
+        heapUsed: memory.heapUsed,
+        external: memory.external,
+      } satisfies Usage);
     } else if (command.type === 'stop') void shutDown(true);
   });
   process.on('disconnect', () => void shutDown(false));
