@@ -12,7 +12,7 @@ import { LOCK_FILE } from '../../lib/app/data-dir-lock.js';
 import { cliPath, node } from '../support/cli.js';
 import { type LocalModeProcess, startLocalModeProcess } from '../support/local-mode-process.js';
 
-describe('npm start', () => {
+describe('npm start', { timeout: 90_000 }, () => {
   let dir: string;
   let kubeconfig: string;
   let local: LocalModeProcess | undefined;

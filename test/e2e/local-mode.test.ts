@@ -21,7 +21,7 @@ interface Person {
   kubeconfig: string;
 }
 
-describe('local mode, end to end with the real kubectl', () => {
+describe('local mode, end to end with the real kubectl', { timeout: 90_000 }, () => {
   let kube: KubeApiServer;
   let local: LocalModeProcess;
   let dir: string;
