@@ -22,14 +22,34 @@ const NOTHING_TO_LOCK: Record<string, string> = {
   join_token: 'Kubeport has no join tokens',
 };
 
-const name = z.string().min(1, 'must not be empty');
+/** C0 and C1 control characters and DEL: invisible in a terminal, so a name holding one deceives. */
+function isControlCharacter(character: string): boolean {
+  const code = character.codePointAt(0)!;
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+}
+
+/**
+ * A target name compared exactly with identities: "alice " or one with a control character
+ * matches nobody, so a lock written so would lock nobody while looking in force. Refused rather
+ * than trimmed, so what is stored is what the author typed.
+ */
+const targetName = (field: string) =>
+  z
+    .string()
+    .min(1, `target ${field} must not be empty`)
+    .refine((value) => value === value.trim(), {
+      message: `target ${field} must not start or end with whitespace; write the exact ${field} name`,
+    })
+    .refine((value) => ![...value].some(isControlCharacter), {
+      message: `target ${field} must not contain control characters; write the exact ${field} name`,
+    });
 
 const lockTarget = z
   .object({
-    user: name.optional(),
-    role: name.optional(),
-    login: name.optional(),
-    access_request: name.optional(),
+    user: targetName('user').optional(),
+    role: targetName('role').optional(),
+    login: targetName('login').optional(),
+    access_request: targetName('access_request').optional(),
     ...Object.fromEntries(
       Object.entries(NOTHING_TO_LOCK).map(([field, why]) => [
         field,
@@ -60,7 +80,7 @@ export const lockSchema = z
         message: z.string().max(MAX_LOCK_MESSAGE_LENGTH, `keep the message under ${MAX_LOCK_MESSAGE_LENGTH} characters`).optional(),
         /** When the lock stops applying; none: until it is removed. */
         expires: timestamp.optional(),
-        /** Set by the server when the lock is stored, as Teleport records them. */
+        /** Set by the server when the lock is stored, whatever the document says (lib/services/locks.ts). */
         created_at: timestamp.optional(),
         created_by: z.string().optional(),
       })

@@ -6,6 +6,7 @@ import type { User } from '../core/resources.js';
 import { sessionTtl } from '../core/session-ttl.js';
 import { certificateIssueTime } from '../core/user-standing.js';
 import { auditEvent } from './audit-events.js';
+import { refuseIfLocked } from './lock-enforcement.js';
 import type { ServiceDeps } from './deps.js';
 import { loadRoles } from './roles.js';
 
@@ -41,6 +42,8 @@ export async function issueCertificateFor(
     // Strictly after the revocation of the user as read: a login right after a change works at once.
     issuedAt: certificateIssueTime(issuedAt, user).toISOString(),
   };
+  // Every login path (local, GitHub, headless) ends here: a locked user gets no new certificate.
+  await refuseIfLocked(deps, identity);
   const certPem = await issueUserCertificate(deps.userCa, publicKeySpki, identity, ttl);
   const expires = new Date(deps.clock.now().getTime() + ttl).toISOString();
   await deps.audit.emit(

@@ -2,13 +2,16 @@
 // records them), the fields their audit events carry, and removal of the ones that expired.
 import { badRequest } from '../core/errors.js';
 import type { CertifiedIdentity } from '../core/identity.js';
+import { ADMIN_USER } from '../core/user-standing.js';
 import { type Lock, isInForce } from '../core/lock.js';
 import type { ServiceDeps } from './deps.js';
 
 /**
- * The lock as stored: created_at and created_by set by the server when not given (a lock put
- * back from `tctl get` keeps its own). A lock that has expired already would lock nobody, which
- * is never what its author meant, so it is refused.
+ * The lock as stored: created_at and created_by are always the server's (now, the caller), as
+ * Teleport records them, whatever the document says, so the audit trail cannot be forged. A lock
+ * that has expired already would lock nobody, which is never what its author meant, so it is
+ * refused. So is a lock on the local admin identity's user: that identity is never locked out of
+ * the API (lib/services/lock-enforcement.ts), so such a lock would promise what it cannot do.
  */
 export function lockToStore(deps: Pick<ServiceDeps, 'clock'>, caller: CertifiedIdentity, lock: Lock): Lock {
   const now = deps.clock.now();
@@ -17,10 +20,12 @@ export function lockToStore(deps: Pick<ServiceDeps, 'clock'>, caller: CertifiedI
       `lock "${lock.metadata.name}" expires at ${lock.spec.expires}, which is already past (now ${now.toISOString()}); give a later spec.expires, or --ttl`,
     );
   }
-  return {
-    ...lock,
-    spec: { ...lock.spec, created_at: lock.spec.created_at ?? now.toISOString(), created_by: lock.spec.created_by ?? caller.username },
-  };
+  if (lock.spec.target.user === ADMIN_USER) {
+    throw badRequest(
+      `lock "${lock.metadata.name}" targets ${ADMIN_USER}, the local admin identity, which must stay able to remove locks; lock the users or roles that misuse it instead`,
+    );
+  }
+  return { ...lock, spec: { ...lock.spec, created_at: now.toISOString(), created_by: caller.username } };
 }
 
 /** lock.created / lock.deleted fields: what was locked, why, until when, and (Teleport's updated_by) who changed it. */

@@ -7,6 +7,7 @@ import type { CertifiedIdentity } from '../core/identity.js';
 import type { Clock, ResourceStore, StateStore } from '../core/ports.js';
 import type { User } from '../core/resources.js';
 import { checkUserStanding } from '../core/user-standing.js';
+import { refuseIfLocked } from './lock-enforcement.js';
 import { SIGNED_REQUEST_LEEWAY_S, type RequestClaims, claimsMismatch } from '../core/signed-request.js';
 
 export interface SignedRequest {
@@ -49,5 +50,7 @@ export async function verifySignedRequest(
   const fresh = await deps.state.putIfAbsent(`jti#${claims.jti}`, 1, new Date((claims.exp! + SIGNED_REQUEST_LEEWAY_S + 60) * 1000));
   if (!fresh) throw new KubeportError('unauthenticated', 'request signature was already used (replay refused)');
   checkUserStanding(identity, (await deps.resources.get<User>('user', identity.username))?.body);
+  // Every signed call (tctl, tsh kube ls): a locked identity must not, e.g., remove its own lock.
+  await refuseIfLocked(deps, identity);
   return identity;
 }
