@@ -3,6 +3,8 @@
 // removed with tctl rm lock/NAME. Same as tctl create of the lock document, and audited the same.
 import { randomUUID } from 'node:crypto';
 import { parseDuration } from '../../core/duration.js';
+import type { AdminClient } from '../admin-client.js';
+import { ClientError } from '../api-client.js';
 import { UsageError } from '../usage-error.js';
 import type { TctlDeps } from './deps.js';
 
@@ -65,4 +67,29 @@ export async function run(options: LockOptions, deps: TctlDeps & { newLockName?:
   const client = await deps.admin();
   await client.call('POST', '/webapi/admin/resources', { documents: [document], source: 'tctl lock', overwrite: false });
   deps.out.stdout.write(`Created a lock with name "${name}".\n`);
+  for (const [kind, value] of [
+    ['user', options.user],
+    ['role', options.role],
+  ] as const) {
+    if (value !== undefined && !(await exists(client, kind, value))) {
+      deps.out.stderr.write(
+        `Warning: no ${kind} named "${value}" exists yet; the lock applies once one does. Check the name with tctl get ${kind}s, or remove the lock with tctl rm lock/${name}.\n`,
+      );
+    }
+  }
+}
+
+/**
+ * Whether a user or role of that name exists. A lock ahead of its user is allowed (as Teleport
+ * allows it), but a typo locks nobody, so tctl says so. Unknown when the caller may not read the
+ * kind: then no warning, rather than a false one.
+ */
+async function exists(client: AdminClient, kind: 'user' | 'role', name: string): Promise<boolean> {
+  try {
+    await client.call('GET', `/webapi/admin/resources/${kind}/${encodeURIComponent(name)}`);
+    return true;
+  } catch (error) {
+    if (error instanceof ClientError && error.status === 404) return false;
+    return true;
+  }
 }
