@@ -118,6 +118,39 @@ describe('tctl lock, get locks, rm lock/NAME', () => {
     await run((deps) => rm({ resource: `lock/${name}` }, deps));
   });
 
+  it('refuses a target with whitespace at its ends or a control character, naming the field, and stores nothing', async () => {
+    expect(await refusal(run((deps) => lock({ user: 'alice ' }, deps)))).toContain(
+      'target user must not start or end with whitespace; write the exact user name',
+    );
+    expect(await refusal(run((deps) => lock({ role: 'dev\u0007s' }, deps)))).toContain(
+      'target role must not contain control characters; write the exact role name',
+    );
+    expect(await refusal(run((deps) => lock({ login: '\troot' }, deps)))).toContain('target login must not start or end with whitespace');
+    expect(await stored()).toEqual([]);
+  });
+
+  it('warns when no user or role of the name exists yet, and still creates the lock', async () => {
+    await harness.addUser('wendy', { roles: ['access'] });
+    const withStderr = async (options: Parameters<typeof lock>[0]) => {
+      const r = tctlRun(harness);
+      await lock(options, r.deps);
+      return { name: NAME.exec(r.stdout.text())![1]!, stderr: r.stderr.text() };
+    };
+    const known = await withStderr({ user: 'wendy', role: 'access' });
+    expect(known.stderr).toBe('');
+    const unknown = await withStderr({ user: 'wendyy', role: 'acess' });
+    expect(unknown.stderr).toBe(
+      [
+        `Warning: no user named "wendyy" exists yet; the lock applies once one does. Check the name with tctl get users, or remove the lock with tctl rm lock/${unknown.name}.`,
+        `Warning: no role named "acess" exists yet; the lock applies once one does. Check the name with tctl get roles, or remove the lock with tctl rm lock/${unknown.name}.`,
+        '',
+      ].join('\n'),
+    );
+    expect((await stored()).map((l) => l.metadata.name).sort()).toEqual([known.name, unknown.name].sort());
+    await run((deps) => rm({ resource: `lock/${known.name}` }, deps));
+    await run((deps) => rm({ resource: `lock/${unknown.name}` }, deps));
+  });
+
   it('refuses lock, get and rm to a caller whose roles have no rule for locks', async () => {
     await harness.addUser('ann', { roles: ['access'] });
     const ann = await harness.identity({ username: 'ann', roles: ['access'] });
@@ -143,9 +176,13 @@ describe('tctl lock as a process', () => {
 
   it('prints the name, lists it, removes it; a lock without a target is a usage error', async () => {
     const created = await tctl('lock', '--user=alice', '--ttl=5m', '--message=Suspicious activity.');
-    expect(created).toMatchObject({ code: 0, stderr: '' });
+    expect(created).toMatchObject({ code: 0 });
     const name = NAME.exec(created.stdout)?.[1];
     expect(name).toBeDefined();
+    // No user alice in this cluster: locked ahead, as Teleport allows, with a warning for typos.
+    expect(created.stderr).toBe(
+      `Warning: no user named "alice" exists yet; the lock applies once one does. Check the name with tctl get users, or remove the lock with tctl rm lock/${name}.\n`,
+    );
     const listed = await tctl('get', 'locks', '--format=text');
     expect(listed.stdout).toMatch(
       new RegExp(`^ID +Target +Message +Expires\\n[- ]+\\n${name} User:"alice" Suspicious activity\\. \\d{4}-`),
