@@ -36,7 +36,7 @@ function isControlCharacter(character: string): boolean {
 const targetName = (field: string) =>
   z
     .string()
-    .min(1, `target ${field} must not be empty`)
+    .min(1, 'must not be empty')
     .refine((value) => value === value.trim(), {
       message: `target ${field} must not start or end with whitespace; write the exact ${field} name`,
     })

@@ -50,6 +50,24 @@ describe('lock schema', () => {
     ['no target field', { target: {} }, {}, 'spec.target: set at least one of user, role, login or access_request'],
     ['an empty user', { target: { user: '' } }, {}, 'spec.target.user: must not be empty'],
     [
+      'a user with a trailing space (it would lock nobody)',
+      { target: { user: 'alice ' } },
+      {},
+      'spec.target.user: target user must not start or end with whitespace; write the exact user name',
+    ],
+    [
+      'a role with a control character',
+      { target: { role: 'dev\u001bs' } },
+      {},
+      'spec.target.role: target role must not contain control characters; write the exact role name',
+    ],
+    [
+      'an access request with a C1 control character',
+      { target: { access_request: 'r\u0085' } },
+      {},
+      'spec.target.access_request: target access_request must not',
+    ],
+    [
       'a target Kubeport has nothing of',
       { target: { mfa_device: 'u-1' } },
       {},
