@@ -109,6 +109,22 @@ describe('GitHub headless login (device flow)', () => {
     expect(e.message).toContain('user ida does not belong to any teams configured in connector github (your teams: acme/sales)');
   });
 
+  it('a locked user gets no certificate: the poll ends with the lock’s message', async () => {
+    g.github.addUser({ id: 44, login: 'lars', teams: [{ organization: 'acme', slug: 'platform' }] });
+    const lock = {
+      kind: 'lock',
+      version: 'v2',
+      metadata: { name: 'lars-out' },
+      spec: { target: { user: 'lars' }, message: 'Lost laptop.' },
+    };
+    await g.admin('POST', '/webapi/admin/resources', { documents: [lock] });
+    const started = await start();
+    g.github.device(started.user_code).approve(44);
+    const e = await refusal(poll(started.request_id));
+    expect([e.status, e.message]).toEqual([403, 'lock targeting User:"lars" is in force: Lost laptop.']);
+    await g.admin('DELETE', '/webapi/admin/resources/lock/lars-out');
+  });
+
   it('refuses cleanly when the OAuth app does not have the device flow enabled', async () => {
     [...g.github.apps.values()][0]!.deviceFlow = false;
     try {

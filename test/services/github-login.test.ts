@@ -190,6 +190,20 @@ describe('GitHub browser login', () => {
       expect(err).toContain('your teams: acme/marketing, acm/platform');
     });
 
+    it('a locked user gets no certificate: the lock’s message, in Teleport’s words', async () => {
+      const lock = {
+        kind: 'lock',
+        version: 'v2',
+        metadata: { name: 'lucy-out' },
+        spec: { target: { user: 'lucy' }, message: 'Lost laptop.' },
+      };
+      await g.admin('POST', '/webapi/admin/resources', { documents: [lock] });
+      signIn('lucy', [{ organization: 'acme', slug: 'platform' }]);
+      await expectFailure('lock targeting User:"lucy" is in force: Lost laptop.');
+      await g.admin('DELETE', '/webapi/admin/resources/lock/lucy-out');
+      expect((await g.browserLogin()).login?.username).toBe('lucy');
+    });
+
     it('a local user of the same name is never taken over', async () => {
       await g.admin('POST', '/webapi/admin/users', { name: 'bob', roles: ['access'] });
       signIn('bob', [{ organization: 'acme', slug: 'platform' }]);
