@@ -47,6 +47,8 @@ describe('kubectl sessions cut by tctl lock', () => {
 
   /** Runs tctl lock for `user`; returns the lock's name and when tctl started and returned. */
   async function lockUser(user: string, message: string) {
+    // A stored user of the name, as in a real cluster: tctl lock warns about names nobody has.
+    await api.addUser(user, { roles: ['access'] });
     const startedAt = Date.now();
     const locked = await tctl('lock', `--user=${user}`, `--message=${message}`);
     expect(locked).toMatchObject({ code: 0, stderr: '' });
