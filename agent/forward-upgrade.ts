@@ -24,6 +24,12 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
   const { scope } = upstream;
   const cluster = scope.cluster!;
   const user = scope.identity!.username;
+  // The client left while its request was being authorized: its close went unheard, so nothing
+  // may be taken for it (a slot taken now would never be given back).
+  if (clientSocket.destroyed) {
+    finishScope(scope, { status: 0, ended: 'client closed' }, deps.onFinish, deps.log);
+    return;
+  }
   deps.streamConcurrency.admit(user, scope.streamLimit);
   const server = cluster.server;
   const upstreamReq = https.request({
@@ -52,7 +58,6 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
     done = true;
     clearTimeout(deadline);
     deps.lifetimes.release(tracked);
-    deps.upgraded.delete(clientSocket);
     deps.streamConcurrency.release(user);
     finishScope(scope, { status, ended: reason, ...(message ? { message } : {}) }, deps.onFinish, deps.log);
   };
@@ -88,7 +93,6 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
   };
 
   const tracked = deps.lifetimes.track(scope, end);
-  deps.upgraded.add(clientSocket);
   // One deadline for the whole answer, so neither a silent server nor one that trickles a
   // non-101 answer holds the connection.
   const deadline = setTimeout(

@@ -3,7 +3,7 @@
 // Whatever is forwarded lives only as long as its StreamLifetimes entry allows.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { clientResponseHeaders } from './request-headers.js';
 import { kubeStatus, sendStatus } from './kube-status.js';
 import { endingStatus, watchErrorEvent } from './stream-ending.js';
@@ -32,8 +32,6 @@ export interface ForwardDeps {
   streamConcurrency: ConcurrencyPerIdentity;
   /** Time the API server has to answer an upgrade, a whole non-101 answer included. */
   upgradeAnswerTimeoutMs: number;
-  /** Upgraded connections leave the HTTP server's bookkeeping; close() ends them from here. */
-  upgraded: Set<Duplex>;
   onFinish?: (scope: RequestScope) => void;
   log: (message: string) => void;
 }
@@ -49,7 +47,21 @@ export function forwardRequest(deps: ForwardDeps, req: IncomingMessage, res: Ser
   const connections = deps.pools.forCluster(cluster);
   const shared = !scope.streaming;
   const slots = shared ? deps.concurrency : deps.streamConcurrency;
+  // The client left while its request was being authorized: its close went unheard, so nothing
+  // may be taken for it (a slot taken now would never be given back).
+  if (req.socket.destroyed) {
+    finishScope(scope, { status: 0, ended: 'client closed' }, deps.onFinish, deps.log);
+    return;
+  }
   slots.admit(user, shared ? undefined : scope.streamLimit);
+  /** Gives back what the request holds; the first call (the end of the response, or its ending) wins. */
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    deps.lifetimes.release(tracked);
+    slots.release(user);
+  };
   // undici takes an emitter as its abort signal; it costs much less per request than an
   // AbortController. A client that goes away (an ended watch, a killed kubectl) cancels upstream.
   const abort = new EventEmitter();
@@ -61,6 +73,7 @@ export function forwardRequest(deps: ForwardDeps, req: IncomingMessage, res: Ser
   /** The body of a stream, relayed through a writer that can end it with a message. */
   let body: StreamResponse | undefined;
   const tracked = deps.lifetimes.track(scope, (reason, message) => {
+    release();
     const said = endingStatus(reason, message);
     finishScope(scope, { status: res.headersSent ? res.statusCode : 0, ended: reason, message: said.message }, deps.onFinish, deps.log);
     if (body) {
@@ -74,8 +87,7 @@ export function forwardRequest(deps: ForwardDeps, req: IncomingMessage, res: Ser
     }
   });
   res.on('close', () => {
-    deps.lifetimes.release(tracked);
-    slots.release(user);
+    release();
     const answered = res.writableFinished;
     if (!answered) {
       aborted = true;

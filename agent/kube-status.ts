@@ -86,9 +86,17 @@ export function sendStatus(
   res.end(body);
 }
 
-/** For upgrade requests, which have a bare socket instead of a response object. */
+/** Time a client has to read a refusal on a bare socket and close; then it is dropped. */
+export const REFUSAL_GRACE_MS = 2_000;
+
+/**
+ * For upgrade requests, which have a bare socket instead of a response object. Such a socket is
+ * out of the HTTP server's timeouts, so it is destroyed after REFUSAL_GRACE_MS: a client that
+ * never reads or closes must not hold a connection slot (or a drain) forever.
+ */
 export function sendStatusOnSocket(socket: Duplex, status: KubeStatus, auditId?: string): void {
   const extra = `${auditId ? `audit-id: ${auditId}\r\n` : ''}${status.retryAfterSeconds === undefined ? '' : `retry-after: ${status.retryAfterSeconds}\r\n`}`;
   const text = `HTTP/1.1 ${status.code} ${reasons[status.code] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(status.body)}\r\n${extra}connection: close\r\n\r\n${status.body}`;
   socket.end(text);
+  setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
 }

@@ -98,6 +98,17 @@ export class LockWatcher implements LockCheck {
     return mode;
   }
 
+  /**
+   * Why a stream of `identity` (whose roles set `mode`) must not run now, if it must not: a lock
+   * in force names it, or (strict) the view is stale. Asked when a stream starts being tracked, so
+   * one authorized just before a lock arrived is ended at once, not at the next sweep.
+   */
+  refusalFor(identity: Identity, mode: LockingMode | undefined): string | undefined {
+    if (mode === 'strict' && this.isStale()) return this.unreliableMessage();
+    const lock = lockInForceFor(this.locks, identity, this.options.clock.now());
+    return lock ? lockInForceMessage(lock) : undefined;
+  }
+
   /** Never read, or not read for longer than maxStalenessMs. */
   isStale(): boolean {
     if (this.lastReadAt === undefined) return true;

@@ -108,8 +108,14 @@ export function createAgent(deps: AgentDeps): Agent {
     loadUser: deps.loadUser,
     ...(deps.locks ? { locks: deps.locks } : {}),
   };
-  const lifetimes = new StreamLifetimes(deps.clock, (scope) => reauthorize(authorizeDeps, scope), limits.streamRecheckMs);
+  const lifetimes = new StreamLifetimes(
+    deps.clock,
+    (scope) => reauthorize(authorizeDeps, scope),
+    limits.streamRecheckMs,
+    (scope) => deps.locks?.refusalFor(scope.identity!, scope.lockMode),
+  );
   const stopEndingLocked = deps.locks ? endLockedStreams(deps.locks, lifetimes, deps.log) : undefined;
+  /** Upgraded connections leave the HTTP server's bookkeeping; close() ends them from here. */
   const upgraded = new Set<Duplex>();
   const pipeline: PipelineDeps = {
     ...authorizeDeps,
@@ -122,7 +128,6 @@ export function createAgent(deps: AgentDeps): Agent {
     concurrency: new ConcurrencyPerIdentity(limits.maxUpstreamRequestsPerUser, 'requests'),
     streamConcurrency: new ConcurrencyPerIdentity(limits.maxStreamsPerUser, 'streams (watches, followed logs, streamed bodies, upgrades)'),
     upgradeAnswerTimeoutMs: limits.upgradeAnswerTimeoutMs,
-    upgraded,
     ...(deps.onFinish ? { onFinish: deps.onFinish } : {}),
   };
   const secureOptions = (certPem: string, keyPem: string) => ({
@@ -160,9 +165,14 @@ export function createAgent(deps: AgentDeps): Agent {
   server.on('request', (req: IncomingMessage, res: ServerResponse) =>
     draining ? refuseWhileDraining(req, res) : handleRequest(pipeline, req, res),
   );
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-    draining ? sendStatusOnSocket(socket, drainRefusal) : handleUpgrade(pipeline, req, socket, head),
-  );
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // From here the HTTP server no longer times out or closes this socket: the agent does, so a
+    // refused upgrade whose client never closes still goes with close() and a drain.
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    if (draining) sendStatusOnSocket(socket, drainRefusal);
+    else handleUpgrade(pipeline, req, socket, head);
+  });
 
   const perSource = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
@@ -254,9 +264,8 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, limits:
             `the request's headers did not arrive within ${limits.headersTimeoutMs / 1000} s; check the network, then try again`,
           )
         : kubeStatus(400, `the request could not be read as HTTP/1.1 (${error.code ?? error.message})`);
-  sendStatusOnSocket(socket, status);
   // The rest of the request is never read; a client that does not close is dropped soon after.
-  setTimeout(() => socket.destroy(), 5_000).unref();
+  sendStatusOnSocket(socket, status);
 }
 
 /** A request on a kept-alive connection after the drain began: refused, and the connection closed. */

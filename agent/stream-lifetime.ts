@@ -26,6 +26,8 @@ export class StreamLifetimes {
     /** Authorizes the scope's request again as things are now; rejects when it is no longer allowed. */
     private readonly recheck: (scope: RequestScope) => Promise<unknown>,
     everyMs: number,
+    /** Why a stream must end as soon as it is tracked (a lock that arrived while it was being authorized), if it must. */
+    private readonly refusalOnTrack: (scope: RequestScope) => string | undefined = () => undefined,
   ) {
     this.timer = setInterval(() => this.sweep(), everyMs);
     this.timer.unref();
@@ -35,6 +37,10 @@ export class StreamLifetimes {
   track(scope: RequestScope, end: (reason: EndReason, message?: string) => void): TrackedStream {
     const tracked: TrackedStream = { scope, notAfter: scope.identity!.notAfter.getTime(), end, seen: false, checking: false };
     this.open.add(tracked);
+    const refusal = this.refusalOnTrack(scope);
+    // Ended once the caller has its handle (end() releases it); a lock event that came between
+    // this request's authorization and now found nothing to end.
+    if (refusal !== undefined) queueMicrotask(() => this.open.has(tracked) && this.stop(tracked, 'locked', refusal));
     return tracked;
   }
 

@@ -13,6 +13,11 @@ export interface Boundaries {
 
 /** Time a stream being ended may take to reach the end of the frame it is in. */
 const BOUNDARY_WAIT_MS = 2_000;
+/**
+ * Bytes relayed toward the client once the ending started: a frame that does not finish within
+ * them (a server that declares a huge one and floods) is cut by closing, without the final bytes.
+ */
+const ENDING_MAX_BYTES = 1024 * 1024;
 /** Time the client has to answer a Close before its connection is dropped. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -20,6 +25,8 @@ export class UpgradeRelay {
   /** Bytes to write at the next boundary, then end with; set once ending starts. */
   private finalBytes: Buffer | undefined;
   private ended = false;
+  /** Bytes relayed toward the client since the ending started. */
+  private endingBytes = 0;
 
   constructor(
     private readonly upstream: Duplex,
@@ -63,8 +70,9 @@ export class UpgradeRelay {
       this.finish(true);
       return;
     }
-    // The frame in progress must keep coming, even if the client was slow to read until now.
-    this.upstream.resume();
+    // The frame in progress must keep coming, but no faster than the client reads: the agent
+    // never holds more than a write buffer of it.
+    if (!this.client.writableNeedDrain) this.upstream.resume();
     setTimeout(() => this.finish(false), BOUNDARY_WAIT_MS).unref();
   }
 
@@ -72,8 +80,14 @@ export class UpgradeRelay {
     if (this.ended) return;
     if (this.finalBytes !== undefined && this.toClient) {
       const upTo = this.toClient.scan(chunk, true);
-      this.client.write(upTo === chunk.length ? chunk : chunk.subarray(0, upTo));
+      this.endingBytes += upTo;
+      if (this.endingBytes > ENDING_MAX_BYTES) {
+        this.finish(false);
+        return;
+      }
+      const writable = this.client.write(upTo === chunk.length ? chunk : chunk.subarray(0, upTo));
       if (this.toClient.atBoundary) this.finish(true);
+      else if (!writable) this.upstream.pause();
       return;
     }
     this.toClient?.scan(chunk);
@@ -81,7 +95,8 @@ export class UpgradeRelay {
   }
 
   private fromClient(chunk: Buffer): void {
-    if (this.ended) return;
+    // Once the ending started (a lock, a drain), nothing more the client sends reaches the server.
+    if (this.ended || this.finalBytes !== undefined) return;
     this.toUpstream?.scan(chunk);
     if (!this.upstream.write(chunk)) this.client.pause();
   }

@@ -48,12 +48,21 @@ export class WebSocketBoundaries {
     const fin = (first & 0x80) !== 0;
     const opcode = first & 0x0f;
     const short = second & 0x7f;
-    this.remaining = short < 126 ? short : short === 126 ? this.header.readUInt16BE(2) : this.header.readUIntBE(4, 6);
+    this.remaining = short < 126 ? short : short === 126 ? this.header.readUInt16BE(2) : longLength(this.header);
     this.headerBytes = 0;
     // Control frames (opcode 8 and up) may come between the frames of a message and change nothing.
     // A data frame without FIN starts or continues a fragmented message; one with FIN ends it.
     if (opcode < OP_CLOSE) this.fragmented = !fin;
   }
+}
+
+/**
+ * The 64-bit length (all 8 bytes). One of 2^53 or more cannot be followed exactly: the frame is
+ * taken as endless, so no boundary is ever found and an ending closes the connection instead.
+ */
+function longLength(header: Buffer): number {
+  const length = header.readBigUInt64BE(2);
+  return length >= 2n ** 53n ? Infinity : Number(length);
 }
 
 function headerLength(second: number): number {

@@ -48,6 +48,20 @@ describe('WebSocketBoundaries', () => {
     const second = first + masked.length;
     expect(at).toEqual([first, second, stream.length]);
   });
+
+  it('reads all 8 bytes of a 64-bit length, and takes one of 2^53 or more as a frame that never ends', () => {
+    // 2^48 + 5: read from its low 6 bytes only, it was a 5-byte frame, over after 5 bytes.
+    const huge = new WebSocketBoundaries();
+    huge.scan(Buffer.concat([Buffer.from([0x82, 127, 0, 1, 0, 0, 0, 0, 0, 5]), Buffer.alloc(5)]));
+    expect(huge.atBoundary).toBe(false);
+    const endless = new WebSocketBoundaries();
+    endless.scan(Buffer.from([0x82, 127, 0, 0x20, 0, 0, 0, 0, 0, 0]));
+    endless.scan(Buffer.alloc(1 << 20));
+    expect(endless.atBoundary).toBe(false);
+    const exact = new WebSocketBoundaries();
+    exact.scan(Buffer.concat([Buffer.from([0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]), Buffer.alloc(65_536)]));
+    expect(exact.atBoundary).toBe(true);
+  });
 });
 
 describe('SpdyBoundaries', () => {
@@ -83,10 +97,12 @@ describe('UpgradeRelay ending', () => {
     sockets.push(server, upstream, client, clientSide);
     let received = Buffer.alloc(0);
     client.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    let atServer = '';
+    server.on('data', (chunk: Buffer) => (atServer += chunk.toString('latin1')));
     const ended = new Promise<void>((resolve) => client.once('end', resolve));
     const relay = new UpgradeRelay(upstream, clientSide, new WebSocketBoundaries());
     relay.start(Buffer.alloc(0), Buffer.alloc(0));
-    return { server, relay, received: () => received, ended };
+    return { server, client, relay, received: () => received, atServer: () => atServer, ended };
   };
   const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
@@ -116,6 +132,32 @@ describe('UpgradeRelay ending', () => {
     server.write(Buffer.concat([frame(0, Buffer.from('part2')), frame(2, Buffer.from('late'))]));
     await ended;
     expect(serverFrames(received()).map((f) => f.opcode)).toEqual([2, 9, 0, 8]);
+  });
+
+  it("stops relaying the client's bytes to the server once the ending starts (a locked user's input never reaches the pod)", async () => {
+    const { server, client, relay, atServer } = await relayed();
+    client.write('before');
+    server.write(frame(2, Buffer.alloc(1000, 7)).subarray(0, 400));
+    await settle();
+    relay.endWith(closeFrame(1000, 'locked'));
+    client.write('after the ending');
+    await settle();
+    expect(atServer()).toBe('before');
+  });
+
+  it('closes without its own bytes once over 1 MiB of an unfinished frame followed the start of the ending', async () => {
+    const { server, relay, received, ended } = await relayed();
+    // The relay drops the server's connection with the flood unread: a reset here is expected.
+    server.on('error', () => undefined);
+    server.write(Buffer.from([0x82, 127, 0, 0, 1, 0, 0, 0, 0, 0]));
+    await settle();
+    const startedAt = Date.now();
+    relay.endWith(closeFrame(1000, 'bye'));
+    server.write(Buffer.alloc(2 * 1024 * 1024, 0x41));
+    await ended;
+    // Well before the 2 s given to a frame to finish, and no Close: it would land inside the frame.
+    expect(Date.now() - startedAt).toBeLessThan(1_500);
+    expect(received().includes(Buffer.from('bye'))).toBe(false);
   });
 
   it('ends at once between messages', async () => {

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { RequestScope } from '../../agent/request-scope.js';
 import { type Agent, type AgentLimits, createAgent } from '../../agent/server.js';
@@ -65,6 +66,8 @@ export interface AgentHarness {
   close(): Promise<void>;
 }
 
+const delay = (ms: number | undefined) => (ms ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
+
 /** A CA of this test's own, on the test's clock. */
 export const newCa = (name: string, clock: { now: () => Date }): Promise<IssuingCa> => createEphemeralCa(name, { clock });
 
@@ -102,6 +105,10 @@ export interface AgentHarnessOptions {
    * they proxy) that answer in ways the stand-in never does.
    */
   customUpstream?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Upgrades to cluster "custom" (with customUpstream): the raw socket, for servers that misbehave after a 101. */
+  customUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** A slow store: loadUser, and the cluster lookup (which comes after the lock check), take this long. */
+  delays?: { loadUserMs?: number; resolveClusterMs?: number };
   /** Locks read from this store (several harnesses may share one), on the harness's clock. */
   locks?: { store: ResourceStore; pollMs?: number; maxStalenessMs?: number };
 }
@@ -129,6 +136,7 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
   let custom: https.Server | undefined;
   if (options.customUpstream) {
     custom = https.createServer({ cert: hostCert, key: hostKey.keyPem }, options.customUpstream);
+    if (options.customUpgrade) custom.on('upgrade', options.customUpgrade);
     custom.on('connection', (socket: Socket) => {
       customConnections.add(socket);
       socket.once('close', () => customConnections.delete(socket));
@@ -147,7 +155,12 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
     userCaPems: [userCa.certPem],
     clock,
     log: () => undefined,
-    clusters: { resolve: async (name) => clusters.get(name) },
+    clusters: {
+      resolve: async (name) => {
+        await delay(options.delays?.resolveClusterMs);
+        return clusters.get(name);
+      },
+    },
     limits: { unauthenticatedIdleMs: 300, maxConnectionsPerSource: 8, streamRecheckMs: 100, ...options.limits },
     ...(options.newRequestId ? { newRequestId: options.newRequestId } : {}),
     onFinish: (scope) => finished.push(scope),
@@ -164,6 +177,7 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
       : {}),
     loadRoles: async (names) => names.flatMap((n) => (roles.has(n) ? [roles.get(n)!] : [])),
     loadUser: async (name) => {
+      await delay(options.delays?.loadUserMs);
       const user = users.get(name);
       if (user === null) return undefined;
       return user ?? { kind: 'user', version: 'v2', metadata: { name }, spec: { roles: ['access'], traits: {} } };
