@@ -10,7 +10,8 @@ import type { ForwardDeps, UpstreamRequest } from './forward.js';
 import { type KubeStatus, kubeStatus, sendStatusOnSocket } from './kube-status.js';
 import { clientResponseHeaders } from './request-headers.js';
 import { type EndReason, elapsedMs, finishScope } from './request-scope.js';
-import { SpdyBoundaries, spdyEnding } from './spdy-boundaries.js';
+import { FrameBoundaries } from '../lib/spdy/index.js';
+import { spdyEnding } from './spdy-boundaries.js';
 import { endingStatus, webSocketEnding } from './stream-ending.js';
 import { UpgradeRelay } from './upgrade-relay.js';
 import { KEEPALIVE_MS, upstreamPath } from './upstream-pools.js';
@@ -110,11 +111,11 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
       return new UpgradeRelay(socket, clientSocket, new WebSocketBoundaries());
     }
     if (granted === 'spdy/3.1') {
-      const fromClient = new SpdyBoundaries();
+      const fromClient = new FrameBoundaries();
       const protocol = String(upstreamRes.headers['x-stream-protocol-version'] ?? '');
       const remoteCommand = scope.request?.subresource === 'exec' || scope.request?.subresource === 'attach';
       ending = (said) => spdyEnding(fromClient, remoteCommand, protocol, said);
-      return new UpgradeRelay(socket, clientSocket, new SpdyBoundaries(), fromClient);
+      return new UpgradeRelay(socket, clientSocket, new FrameBoundaries(), fromClient);
     }
     return new UpgradeRelay(socket, clientSocket, undefined);
   };

@@ -3,7 +3,7 @@
 // (control frames between its parts included), and nothing after the boundary reaches the client.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SpdyBoundaries } from '../../agent/spdy-boundaries.js';
+import { FrameBoundaries } from '../../lib/spdy/index.js';
 import { UpgradeRelay } from '../../agent/upgrade-relay.js';
 import { dataFrameHeader, encodeFrame } from '../../lib/spdy/index.js';
 import { WebSocketBoundaries, closeFrame } from '../../agent/websocket-frames.js';
@@ -64,7 +64,7 @@ describe('WebSocketBoundaries', () => {
   });
 });
 
-describe('SpdyBoundaries', () => {
+describe('FrameBoundaries (SPDY), as the agent follows the client', () => {
   it('finds frame boundaries fed one byte at a time and the streams the client opened, from frame headers alone', () => {
     const syn = (streamId: number) =>
       encodeFrame(
@@ -74,7 +74,7 @@ describe('SpdyBoundaries', () => {
     const data = Buffer.concat([dataFrameHeader(1, 5, false), Buffer.from('hello')]);
     const frames = [syn(1), syn(3), data, encodeFrame({ type: 'PING', id: 1 }), syn(5)];
     const stream = Buffer.concat(frames);
-    const boundaries = new SpdyBoundaries();
+    const boundaries = new FrameBoundaries();
     const at: number[] = [];
     for (let i = 0; i < stream.length; i++) {
       boundaries.scan(stream.subarray(i, i + 1));

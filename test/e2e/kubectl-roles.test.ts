@@ -3,16 +3,13 @@
 // that names the rule, and `kubectl auth whoami` shows the user and groups the cluster sees.
 // Each person's kubeconfig carries a certificate from the agent's user CA (tsh's part is tested
 // elsewhere), so every kubectl run here is kubectl alone.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentHarness, startAgentHarness } from '../support/agent-harness.js';
-import { run } from '../support/cli.js';
+import { type KubectlUser, kubectlUser } from '../support/agent-kubeconfig.js';
 import { roleFromYaml } from '../support/roles.js';
-
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 const role = (name: string, allow: string, deny = '{}') =>
   roleFromYaml(`
@@ -28,7 +25,7 @@ describe('kubectl under roles that narrow namespaces, kinds and verbs', () => {
   let h: AgentHarness;
   let dir: string;
   /** kubectl as `user` with `roles`, on cluster dev unless another is named. */
-  let kubectlAs: (user: string, roles: string[]) => Promise<(...args: string[]) => ReturnType<typeof run>>;
+  let kubectlAs: (user: string, roles: string[]) => Promise<(...args: string[]) => ReturnType<KubectlUser['kubectl']>>;
 
   beforeAll(async () => {
     h = await startAgentHarness({ kube: { namespaces: ['default', 'kube-system'] } });
@@ -62,28 +59,8 @@ describe('kubectl under roles that narrow namespaces, kinds and verbs', () => {
 
     kubectlAs = async (user, roles) => {
       const credentials = await h.issue({ username: user, roles });
-      const home = join(dir, `${user}-${roles.join('+')}`);
-      mkdirSync(home, { recursive: true });
-      const kubeconfig = join(home, 'config');
-      const clusters = ['dev', 'prod'].map((name) => ({
-        name,
-        cluster: { server: `https://127.0.0.1:${h.port}/k8s/${name}`, 'certificate-authority-data': b64(h.hostCa.certPem) },
-      }));
-      writeFileSync(
-        kubeconfig,
-        stringify({
-          apiVersion: 'v1',
-          kind: 'Config',
-          clusters,
-          users: [
-            { name: user, user: { 'client-certificate-data': b64(credentials.certPem), 'client-key-data': b64(credentials.keyPem) } },
-          ],
-          contexts: clusters.map(({ name }) => ({ name, context: { cluster: name, user } })),
-          'current-context': 'dev',
-        }),
-      );
-      const env = { ...process.env, HOME: home, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(home, 'cache') };
-      return (...args: string[]) => run('kubectl', args, { env, cwd: home });
+      const { kubectl } = kubectlUser(h, join(dir, `${user}-${roles.join('+')}`), user, credentials);
+      return (...args: string[]) => kubectl(args);
     };
   });
   afterAll(() => h?.close());
