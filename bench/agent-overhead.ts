@@ -40,12 +40,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import { join } from 'node:path';
-import { issueHostCertificate, issueUserCertificate } from '../lib/core/certificate-authority.js';
-import type { Identity } from '../lib/core/identity.js';
-import { createEphemeralCa, newLeafKey } from '../lib/adapters/local/ephemeral-ca.js';
 import { type AgentReady, type AgentStart, type AgentWaiting, type StandInReady, nextMessage, usageOf } from './ipc.js';
 import { type LocalModeAgent, startLocalModeAgent } from './local-mode-agent.js';
 import { NGINX_WORKERS, type Nginx, ensureNginx, startNginx } from './nginx.js';
+import { CLUSTER, GROUPS, USER, benchCertificates } from './kube-paths.js';
 import { startChild, stopProcess } from './processes.js';
 
 const TOTAL = 2_000;
@@ -69,17 +67,8 @@ const LOCAL_MODE = process.env.BENCH_LOCAL !== '0';
 const ONLY_PATHS = process.env.BENCH_PATHS?.split(',');
 
 const PODS_PATH = '/api/v1/namespaces/default/pods';
-const CLUSTER = 'bench';
-const USER = 'bench-user';
-const GROUPS = ['devs'];
 /** What the agent sends upstream for USER, sent by the direct and nginx clients themselves. */
 const IMPERSONATION = { 'Impersonate-User': USER, 'Impersonate-Group': [...GROUPS, 'system:authenticated'] };
-
-// ---------------------------------------------------------------------------------------------
-// Certificates: a user CA and a host CA, as Kubeport makes them.
-
-const HOUR = 3_600_000;
-const newCa = (commonName: string) => createEphemeralCa(commonName, { validityMs: HOUR });
 
 // ---------------------------------------------------------------------------------------------
 // Load generator
@@ -278,21 +267,7 @@ async function main(): Promise<number> {
   try {
     const upstream = await nextMessage<StandInReady>(standIn, 'ready', 30_000);
 
-    const userCa = await newCa('bench user CA');
-    const hostCa = await newCa('bench host CA');
-    const userKey = newLeafKey();
-    const identity: Identity = {
-      username: USER,
-      roles: ['access'],
-      traits: { kubernetes_groups: GROUPS },
-      connector: 'local',
-      accessRequests: [],
-      issuedAt: userCa.clock.now().toISOString(),
-    };
-    const userCert = await issueUserCertificate(userCa, userKey.spki, identity, HOUR);
-    const hostKey = newLeafKey();
-    const hostCert = await issueHostCertificate(hostCa, hostKey.spki, { dns: ['localhost'], ips: ['127.0.0.1'] }, HOUR);
-    const hostTls = { certPem: hostCert, keyPem: hostKey.keyPem };
+    const { userCa, hostCa, userKey, userCert, hostTls } = await benchCertificates();
 
     const agentProcess = (agentChild = startChild('./agent-process.ts'));
     await nextMessage<AgentWaiting>(agentProcess, 'waiting', 30_000);

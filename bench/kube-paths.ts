@@ -55,6 +55,28 @@ export interface KubePaths {
   stop(): Promise<void>;
 }
 
+/**
+ * The CAs and certificates every bench path uses: a user certificate for USER (role access,
+ * groups GROUPS) and the agent's server certificate for localhost, each valid for an hour.
+ */
+export async function benchCertificates() {
+  const userCa = await createEphemeralCa('bench user CA', { validityMs: HOUR });
+  const hostCa = await createEphemeralCa('bench host CA', { validityMs: HOUR });
+  const userKey = newLeafKey();
+  const identity: Identity = {
+    username: USER,
+    roles: ['access'],
+    traits: { kubernetes_groups: GROUPS },
+    connector: 'local',
+    accessRequests: [],
+    issuedAt: userCa.clock.now().toISOString(),
+  };
+  const userCert = await issueUserCertificate(userCa, userKey.spki, identity, HOUR);
+  const hostKey = newLeafKey();
+  const hostCert = await issueHostCertificate(hostCa, hostKey.spki, { dns: ['localhost'], ips: ['127.0.0.1'] }, HOUR);
+  return { userCa, hostCa, userKey, userCert, hostTls: { certPem: hostCert, keyPem: hostKey.keyPem } };
+}
+
 export async function startKubePaths(
   dir: string,
   options: { standIn?: KubeApiServerOptions; agentLimits?: Record<string, number>; nginxMaxConnections?: number },
@@ -67,21 +89,7 @@ export async function startKubePaths(
   };
   try {
     const upstream = await nextMessage<StandInReady>(standIn, 'ready', 30_000);
-    const userCa = await createEphemeralCa('bench user CA', { validityMs: HOUR });
-    const hostCa = await createEphemeralCa('bench host CA', { validityMs: HOUR });
-    const userKey = newLeafKey();
-    const identity: Identity = {
-      username: USER,
-      roles: ['access'],
-      traits: { kubernetes_groups: GROUPS },
-      connector: 'local',
-      accessRequests: [],
-      issuedAt: userCa.clock.now().toISOString(),
-    };
-    const userCert = await issueUserCertificate(userCa, userKey.spki, identity, HOUR);
-    const hostKey = newLeafKey();
-    const hostCert = await issueHostCertificate(hostCa, hostKey.spki, { dns: ['localhost'], ips: ['127.0.0.1'] }, HOUR);
-    const hostTls = { certPem: hostCert, keyPem: hostKey.keyPem };
+    const { userCa, hostCa, userKey, userCert, hostTls } = await benchCertificates();
 
     const agentProcess = (agent = startChild('./agent-process.ts'));
     await nextMessage<AgentWaiting>(agentProcess, 'waiting', 30_000);
