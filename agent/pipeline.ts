@@ -65,7 +65,15 @@ function answerHere(deps: PipelineDeps, scope: RequestScope, res: ServerResponse
 
 /** The request's one scope, created at the door. */
 function scopeFor(deps: PipelineDeps, req: IncomingMessage, isUpgrade: boolean): RequestScope {
-  return createScope(deps.newRequestId(), req.method ?? 'GET', req.url ?? '', isUpgrade, req.socket.remoteAddress ?? '', deps.clock.now());
+  return createScope(
+    deps.newRequestId(),
+    req.method ?? 'GET',
+    req.url ?? '',
+    isUpgrade,
+    req.socket.remoteAddress ?? '',
+    deps.clock.now(),
+    req.headers['user-agent'] ?? '',
+  );
 }
 
 /** Authorizes the scope's request again as things are now (open streams, every few seconds). */

@@ -3,6 +3,7 @@
 // read it once the request is finished (AgentDeps.onFinish).
 import { performance } from 'node:perf_hooks';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
+import type { AuditMode } from '../lib/core/audit-options.js';
 import type { LockingMode } from '../lib/core/lock.js';
 import type { ImpersonationRequest, KubePrincipals } from '../lib/core/kube-access.js';
 import type { UpstreamCluster } from '../lib/core/ports.js';
@@ -34,6 +35,8 @@ export interface RequestScope {
   readonly upgrade: boolean;
   /** Client address. */
   readonly source: string;
+  /** The client's User-Agent header, for the audit event. */
+  readonly userAgent: string;
   /** By the agent's clock. */
   readonly startedAt: Date;
   /** performance.now() at arrival; the timings below count from it. */
@@ -53,6 +56,10 @@ export interface RequestScope {
   lockMode?: LockingMode;
   /** The roles' max_kubernetes_connections (smallest non-zero) and the role that sets it. */
   streamLimit?: StreamLimit;
+  /** What the identity's roles say to do when events cannot be stored (strict: refused). */
+  auditMode?: AuditMode;
+  /** A role asks for keystrokes of interactive sessions to be recorded (record_session.kubernetes_input). */
+  recordInput?: boolean;
   timings: {
     /** The request was authorized and its upstream headers built. */
     authorizedMs?: number;
@@ -69,8 +76,16 @@ export interface RequestScope {
   };
 }
 
-export function createScope(id: string, method: string, url: string, upgrade: boolean, source: string, now: Date): RequestScope {
-  return { id, method, url, upgrade, source, startedAt: now, startedMark: performance.now(), timings: {} };
+export function createScope(
+  id: string,
+  method: string,
+  url: string,
+  upgrade: boolean,
+  source: string,
+  now: Date,
+  userAgent = '',
+): RequestScope {
+  return { id, method, url, upgrade, source, userAgent, startedAt: now, startedMark: performance.now(), timings: {} };
 }
 
 export function elapsedMs(scope: RequestScope): number {

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { sourceBucket } from '../lib/core/source-bucket.js';
-import type { Clock } from '../lib/core/ports.js';
+import type { AuditSink, Clock, RecordingStore } from '../lib/core/ports.js';
 import type { AuthorizeDeps } from './authorize.js';
 import { type LockWatcher, endLockedStreams } from './locks.js';
 import { ConcurrencyPerIdentity } from './identity-concurrency.js';
@@ -82,6 +82,10 @@ export interface AgentDeps extends AuthorizeDeps {
   onFinish?: (scope: RequestScope) => void;
   /** The lock view (polls the store): the agent starts it before listening and closes it with itself. */
   locks?: LockWatcher;
+  /** Where kube.request and session events go (batched, spooled when the store is down); none: not audited. */
+  audit?: AuditSink;
+  /** Where interactive sessions are recorded; none: not recorded. */
+  recordings?: RecordingStore;
 }
 
 export interface Agent {

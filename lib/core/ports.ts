@@ -70,10 +70,87 @@ export interface AuditEvent {
   [field: string]: unknown;
 }
 
-export interface AuditLog {
-  emit(event: AuditEvent): Promise<void>;
+export interface AuditQuery {
+  from: Date;
+  to: Date;
+  /** Event name, e.g. kube.request. */
+  event?: string;
+  user?: string;
+  /** kubernetes_cluster */
+  cluster?: string;
+  /** resource_namespace or kubernetes_pod_namespace */
+  namespace?: string;
+  /** sid: every event of one session. */
+  sessionId?: string;
+  limit?: number;
+  /** From a previous page's `cursor`: the page goes on after its last event. */
+  cursor?: string;
+}
+
+export interface AuditPage {
   /** Newest first. */
-  search(query: { from: Date; to: Date; event?: string; user?: string; limit?: number }): Promise<AuditEvent[]>;
+  events: AuditEvent[];
+  /** Present when more events match: pass it back as `cursor` for the next page. */
+  cursor?: string;
+}
+
+export interface AuditLog {
+  /** Writes one event before returning (login, certificate and admin events are written before the answer). */
+  emit(event: AuditEvent): Promise<void>;
+  /**
+   * Writes a batch. Idempotent by (time, uid): an event written twice (a replay after a crash or
+   * a retry) is stored once. Rejects when any event could not be written; the caller retries all.
+   */
+  write(events: AuditEvent[]): Promise<void>;
+  search(query: AuditQuery): Promise<AuditPage>;
+}
+
+/** The long-term archive (S3, gzip JSON lines under date-partitioned keys, read by Athena). */
+export interface AuditArchive {
+  /** Stores one object holding `events`; the key is derived from the events, so a replayed batch overwrites itself. */
+  append(events: AuditEvent[]): Promise<void>;
+}
+
+/** Local disk where events wait while the audit store is unreachable (they survive a restart). */
+export interface AuditSpool {
+  /** Appends durably (written and synced before it resolves). */
+  append(events: AuditEvent[]): Promise<void>;
+  /** The oldest spooled events, up to `max`, with `done()` to remove them once stored; undefined when empty. */
+  peek(max: number): Promise<{ events: AuditEvent[]; done(): Promise<void> } | undefined>;
+  /** Events spooled and not yet removed. */
+  size(): number;
+}
+
+export interface AuditCounters {
+  /** Events stored in the audit log since start. */
+  written: number;
+  /** Events that went to the local spool since start (store unreachable or memory bound reached). */
+  spooled: number;
+  /** Events lost (spool full or unwritable). Must stay 0. */
+  dropped: number;
+  /** Events waiting in memory or in the spool now. */
+  pending: number;
+}
+
+/** What the agent hands events to: never blocks a request, never loses an event it could spool. */
+export interface AuditSink {
+  submit(event: AuditEvent): void;
+  /** False while events cannot reach the store (they are being spooled): `audit: strict` roles are refused. */
+  readonly healthy: boolean;
+  counters(): AuditCounters;
+  /** Writes everything pending (to the store, else to the spool) before resolving; for SIGTERM. */
+  flush(deadlineMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Session recordings (asciicast v2), stored in parts while the session runs. */
+export interface RecordingStore {
+  /** Stores part `index` (0, 1, …) of a session; a part stored again overwrites itself. */
+  putPart(sessionId: string, index: number, body: Buffer): Promise<void>;
+  /** The parts stored so far, in order, joined: a playable .cast even if the session never ended. */
+  read(sessionId: string): Promise<Buffer | undefined>;
+  /** Where the recording is, for session.upload events (s3://bucket/key…). */
+  url(sessionId: string): string;
 }
 
 /** A cluster's API server as the agent reaches it: where it is and how the agent proves itself there. */

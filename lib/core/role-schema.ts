@@ -135,6 +135,8 @@ const roleOptions = z
       .optional(),
     // What the agent does when it cannot read locks: strict refuses, best_effort uses the last known.
     lock: z.enum(['strict', 'best_effort'], 'write strict or best_effort').optional(),
+    // What the agent does when it cannot store audit events: strict refuses requests, best_effort spools them to disk.
+    audit: z.enum(['strict', 'best_effort'], 'write strict or best_effort').optional(),
     pin_source_ip: unsupported('pin_source_ip', 'certificates are not pinned to an IP', [false]),
     device_trust_mode: unsupported('device_trust_mode', 'device trust is not part of Kubeport', ['off', '']),
     request_access: unsupported('request_access', 'access requests are not part of Kubeport yet', ['optional', '']),
@@ -148,6 +150,13 @@ const roleOptions = z
           message:
             'field record_session.default is not supported by Kubeport: the recording mode is not set by role; remove it (or set it to "best_effort")',
         },
+      )
+      .refine(
+        (value) =>
+          typeof value !== 'object' ||
+          value === null ||
+          [undefined, true, false].includes((value as { kubernetes_input?: unknown }).kubernetes_input as boolean | undefined),
+        { message: 'field record_session.kubernetes_input must be true or false (true: interactive sessions record keystrokes too)' },
       )
       .optional(),
   })

@@ -23,6 +23,15 @@ export const auditCodes = {
   'kube.update': { success: 'T3011I', failure: 'T3011I' },
   'kube.delete': { success: 'T3012I', failure: 'T3012I' },
   'lock.created': { success: 'TLK00I', failure: 'TLK00I' },
+  // The agent's events (issue 8): Teleport's codes for its Kubernetes events.
+  'kube.request': { success: 'T3009I', failure: 'T3009I' },
+  exec: { success: 'T3002I', failure: 'T3002E' },
+  port: { success: 'T3003I', failure: 'T3003E' },
+  'session.start': { success: 'T2000I', failure: 'T2000I' },
+  'session.end': { success: 'T2004I', failure: 'T2004I' },
+  'session.upload': { success: 'T2005I', failure: 'T2005I' },
+  // Teleport skips discovery requests; Kubeport counts them per user and cluster (its own code).
+  'kube.discovery': { success: 'KP3009I', failure: 'KP3009I' },
   'lock.deleted': { success: 'TLK01I', failure: 'TLK01I' },
 } as const;
 

@@ -14,6 +14,7 @@ import {
   streamEnded,
 } from '../support/agent-harness.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
+import { searchEvents } from '../support/audit-events.js';
 
 const CAT = '/k8s/dev/api/v1/namespaces/default/pods/web-0/exec?command=cat&stdin=true&stdout=true';
 const WATCH = '/k8s/dev/api/v1/namespaces/default/pods?watch=true';
@@ -88,7 +89,7 @@ describe('locks through the store, two agents', () => {
     const endedScopes = [...one.finished, ...two.finished].filter((s) => s.identity?.username === 'alice' && s.outcome?.ended === 'locked');
     expect(endedScopes).toHaveLength(5);
     // The audit event of the lock names what was locked and why.
-    const events = await api.deps.audit.search({
+    const events = await searchEvents(api.deps.audit, {
       from: new Date(api.clock.now().getTime() - 60_000),
       to: new Date(api.clock.now().getTime() + 60_000),
       event: 'lock.created',
@@ -118,7 +119,7 @@ describe('locks through the store, two agents', () => {
     await unlock('alice-out');
     await expect.poll(async () => (await one.request(PODS, { credentials: alice })).status, { timeout: 5_000 }).toBe(200);
     await expect.poll(async () => (await two.request(PODS, { credentials: aliceTwo })).status, { timeout: 5_000 }).toBe(200);
-    const events = await api.deps.audit.search({
+    const events = await searchEvents(api.deps.audit, {
       from: new Date(api.clock.now().getTime() - 60_000),
       to: new Date(api.clock.now().getTime() + 60_000),
       event: 'lock.deleted',

@@ -20,6 +20,7 @@ import { LocalInvites } from '../../lib/services/local-invites.js';
 import { browse } from '../support/scripted-browser.js';
 import { tctlRun, tshRun } from './client-harness.js';
 import { type GitHubHarness, startGitHubHarness } from './github-harness.js';
+import { searchEvents } from '../support/audit-events.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -94,7 +95,7 @@ describe('a GitHub user gets no local access', () => {
     );
     expect(error.status).toBe(unknown.status);
     expect(error.message).toBe(unknown.message);
-    const events = await h.deps.audit.search({
+    const events = await searchEvents(h.deps.audit, {
       from: new Date(h.clock.now().getTime() - 3_600_000),
       to: new Date(h.clock.now().getTime() + 1000),
       event: 'user.login',

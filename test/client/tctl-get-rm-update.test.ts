@@ -13,6 +13,7 @@ import { run as usersUpdate } from '../../lib/client/commands/tctl-users-update.
 import { redactResource } from '../../lib/core/resource-redaction.js';
 import type { User } from '../../lib/core/resources.js';
 import { type ClientHarness, startClientHarness, tctlRun } from './client-harness.js';
+import { searchEvents } from '../support/audit-events.js';
 
 describe('tctl get, rm and users update', () => {
   let harness: ClientHarness;
@@ -143,7 +144,11 @@ describe('tctl get, rm and users update', () => {
     );
     const from = new Date(harness.clock.now().getTime() - 60_000);
     expect(await out((deps) => rm({ resource: 'connector/gh' }, deps))).toBe('github "gh" has been deleted\n');
-    const events = await harness.deps.audit.search({ from, to: new Date(harness.clock.now().getTime() + 60_000), event: 'github.deleted' });
+    const events = await searchEvents(harness.deps.audit, {
+      from,
+      to: new Date(harness.clock.now().getTime() + 60_000),
+      event: 'github.deleted',
+    });
     expect(events).toEqual([expect.objectContaining({ event: 'github.deleted', code: 'T8001I', user: 'kubeport-admin', name: 'gh' })]);
   });
 

@@ -10,6 +10,7 @@ import { totpCode, totpStep } from '../../lib/core/totp.js';
 import type { User } from '../../lib/core/resources.js';
 import { LoginThrottle } from '../../lib/services/login-throttle.js';
 import { type ClientHarness, startClientHarness, tctlRun } from './client-harness.js';
+import { searchEvents } from '../support/audit-events.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -38,7 +39,11 @@ describe('tctl users reset and unlock', () => {
       (e: ClientError) => e,
     );
   const events = (event: string) =>
-    h.deps.audit.search({ from: new Date(h.clock.now().getTime() - 3_600_000), to: new Date(h.clock.now().getTime() + 1000), event });
+    searchEvents(h.deps.audit, {
+      from: new Date(h.clock.now().getTime() - 3_600_000),
+      to: new Date(h.clock.now().getTime() + 1000),
+      event,
+    });
 
   beforeAll(async () => {
     h = await startClientHarness();

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ClientError } from '../../lib/client/api-client.js';
 import type { AuditEvent } from '../../lib/core/ports.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
+import { searchEvents } from '../support/audit-events.js';
 
 type Identity = { certPem: string; keyPem: string };
 
@@ -23,7 +24,11 @@ describe('admin rules and audit of changes', () => {
   const createDocs = (who: Identity, documents: unknown[], overwrite = false) =>
     api.call<{ results: unknown[] }>('POST', '/webapi/admin/resources', { documents, source: 'f.yaml', overwrite }, who);
   const allEvents = () =>
-    h.deps.audit.search({ from: new Date(h.clock.now().getTime() - 60_000), to: new Date(h.clock.now().getTime() + 60_000), limit: 1000 });
+    searchEvents(h.deps.audit, {
+      from: new Date(h.clock.now().getTime() - 60_000),
+      to: new Date(h.clock.now().getTime() + 60_000),
+      limit: 1000,
+    });
   const snapshot = async () =>
     JSON.stringify(
       await Promise.all(

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientError } from '../../lib/client/api-client.js';
 import { newKeyPair } from '../../lib/client/login.js';
 import { type GitHubHarness, type LoginResult, startGitHubHarness } from '../support/github-harness.js';
+import { searchEvents } from '../support/audit-events.js';
 
 type Poll = { status: 'pending'; interval: number } | { status: 'done'; login: LoginResult };
 
@@ -85,7 +86,7 @@ describe('GitHub headless login (device flow)', () => {
     const e = await refusal(poll(started.request_id));
     expect(e.status).toBe(403);
     expect(e.message).toBe('the sign-in was denied at GitHub; if that was a mistake, run tsh login --headless again');
-    const failures = await g.h.deps.audit.search({
+    const failures = await searchEvents(g.h.deps.audit, {
       from: new Date(Date.now() - 86_400_000),
       to: new Date(Date.now() + 86_400_000),
       event: 'user.login',

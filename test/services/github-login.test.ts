@@ -8,6 +8,7 @@ import type { ClientError } from '../../lib/client/api-client.js';
 import type { AuditEvent } from '../../lib/core/ports.js';
 import { CLIENT_ID, CLIENT_SECRET, type GitHubHarness, startGitHubHarness } from '../support/github-harness.js';
 import { browse } from '../support/scripted-browser.js';
+import { searchEvents } from '../support/audit-events.js';
 
 const refusal = (promise: Promise<unknown>) =>
   promise.then(
@@ -28,7 +29,11 @@ describe('GitHub browser login', () => {
   };
   const logins = async (success: boolean) =>
     (
-      await g.h.deps.audit.search({ from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 86_400_000), event: 'user.login' })
+      await searchEvents(g.h.deps.audit, {
+        from: new Date(Date.now() - 86_400_000),
+        to: new Date(Date.now() + 86_400_000),
+        event: 'user.login',
+      })
     ).filter((e: AuditEvent) => e.success === success);
 
   beforeAll(async () => {

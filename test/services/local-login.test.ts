@@ -5,6 +5,7 @@ import { ApiClient, ClientError } from '../../lib/client/api-client.js';
 import { newKeyPair } from '../../lib/client/login.js';
 import { totpCode, totpStep } from '../../lib/core/totp.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
+import { searchEvents } from '../support/audit-events.js';
 
 const PASSWORD = 'correct horse battery staple';
 const LOGIN_FAILURE = 'invalid user name, password or TOTP code (each code works once: if you just used it, wait for the next one)';
@@ -126,7 +127,7 @@ describe('local users', () => {
       failure(login('frank', PASSWORD, '000000')),
     ]);
     expect(new Set(messages.map((m) => m.message))).toEqual(new Set([LOGIN_FAILURE]));
-    const events = await h.deps.audit.search({
+    const events = await searchEvents(h.deps.audit, {
       from: new Date(Date.now() - 3_600_000),
       to: new Date(Date.now() + 3_600_000),
       event: 'user.login',
@@ -178,7 +179,7 @@ describe('local users', () => {
     expect(results.filter((e) => e.status === 401).length).toBeLessThanOrEqual(10);
     expect(results.slice(-2).map((e) => e.status)).toEqual([429, 429]);
     expect(results.at(-1)!.message).toMatch(/^too many invite enrollment attempts for ivan; try again in \d+m$/);
-    const events = await h.deps.audit.search({
+    const events = await searchEvents(h.deps.audit, {
       from: new Date(at.getTime() - 1000),
       to: new Date(at.getTime() + 1000),
       event: 'user.login',

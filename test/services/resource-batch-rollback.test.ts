@@ -9,6 +9,7 @@ import type { PutOptions, ResourceStore, StoredResource } from '../../lib/core/p
 import type { ServiceDeps } from '../../lib/services/deps.js';
 import { createResources } from '../../lib/services/resource-batch.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
+import { searchEvents } from '../support/audit-events.js';
 
 /** The real store, except that the writes `fail` names throw. */
 function storeFailingOn(real: ResourceStore, fail: { put?: string; delete?: string; error: () => Error }): ResourceStore {
@@ -58,7 +59,7 @@ describe('tctl create when a write fails midway', () => {
       ...h.deps,
       resources: storeFailingOn(h.deps.resources, { put: 'user/u', error: () => new ConflictError('user "u" was changed concurrently') }),
     };
-    const audited = (await h.deps.audit.search({ from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000) })).length;
+    const audited = (await searchEvents(h.deps.audit, { from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000) })).length;
     const failure = await createResources(deps, admin, { documents: file, source: 'f.yaml', overwrite: true }).catch(
       (e: KubeportError) => e,
     );
@@ -68,7 +69,9 @@ describe('tctl create when a write fails midway', () => {
       'writing user "u" (document 3 of f.yaml) failed: it was changed by someone else meanwhile; put back as they were: role "r2", role "r1"; nothing was changed; run tctl create again',
     );
     expect(await stored()).toEqual(before);
-    expect((await h.deps.audit.search({ from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000) })).length).toBe(audited);
+    expect((await searchEvents(h.deps.audit, { from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000) })).length).toBe(
+      audited,
+    );
   });
 
   it('names what it could not put back', async () => {

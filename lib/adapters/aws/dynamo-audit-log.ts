@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { AuditEvent, AuditLog, Clock } from '../../core/ports.js';
+import type { AuditEvent, AuditLog, AuditPage, AuditQuery, Clock } from '../../core/ports.js';
 import { AUDIT_USER_INDEX } from './dynamo-tables.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -14,8 +14,6 @@ interface AuditItem {
   expiresAt: number;
   event: string;
 }
-
-type AuditQuery = Parameters<AuditLog['search']>[0];
 
 const dayOf = (date: Date) => date.toISOString().slice(0, 10);
 
@@ -52,7 +50,16 @@ export class DynamoAuditLog implements AuditLog {
     await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 
-  async search(query: AuditQuery): Promise<AuditEvent[]> {
+  // Contract stub: batched writes and paged, filtered search land with issue 8's store work.
+  async write(events: AuditEvent[]): Promise<void> {
+    for (const event of events) await this.emit(event);
+  }
+
+  async search(query: AuditQuery): Promise<AuditPage> {
+    return { events: await this.searchEvents(query) };
+  }
+
+  private async searchEvents(query: AuditQuery): Promise<AuditEvent[]> {
     const limit = Math.floor(query.limit ?? DEFAULT_LIMIT);
     const now = this.clock.now().getTime();
     // Nothing older than the retention exists, and nothing is written far in the future: clamping
