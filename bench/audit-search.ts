@@ -1,4 +1,4 @@
-// Audit search over a month of events: BENCH_AUDIT_EVENTS (default 1,000,000) generated events
+// Audit search over a month of events: BENCH_AUDIT_EVENTS (default 500,000) generated events
 // over 30 days, written with DynamoAuditLog.write() into the embedded DynamoDB on disk (in its own
 // process, as local mode runs it), then the latency of the searches tctl audit search makes.
 //
@@ -9,7 +9,12 @@
 //
 // Each search is run SAMPLES times (varying the user, session or cluster) and timed end to end
 // through the adapter; the figures are p50 and p95. Aim (issue 8): "fast on a month of events",
-// which we read as p95 under 1 s for every indexed search.
+// which we read as p95 under 1 s for every indexed search. Cluster and namespace have no index of
+// their own: that search reads the whole day and filters in the store, so it grows with a day's
+// traffic.
+//
+// The default is half the issue's million: the embedded store takes about 1,000 events/s on two
+// shared cores, so a million takes some 18 minutes to write; BENCH_AUDIT_EVENTS=1000000 measures it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +26,7 @@ import type { DynamoReady } from './dynamo-process.js';
 import { nextMessage } from './ipc.js';
 import { startChild, stopProcess } from './processes.js';
 
-const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
+const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 500_000);
 const DAYS = 30;
 const DAY_MS = 86_400_000;
 const SAMPLES = 20;
@@ -211,6 +216,7 @@ try {
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   for (const row of rows) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  console.log('  cluster + namespace: no index of its own; reads every event of the day and filters in the store');
   client.destroy();
 } finally {
   await stopProcess(store, 'ipc');
