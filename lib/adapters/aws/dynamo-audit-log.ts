@@ -7,6 +7,8 @@ import { AUDIT_SESSION_INDEX, AUDIT_TYPE_INDEX, AUDIT_USER_INDEX } from './dynam
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
+// Items read per page of a filtered query at most (DynamoDB also stops a page at 1 MB).
+const MAX_FILTERED_PAGE = 2000;
 // DynamoDB's cap on one BatchWriteItem.
 const BATCH_ITEMS = 25;
 
@@ -217,13 +219,16 @@ export class DynamoAuditLog implements AuditLog {
       ExpressionAttributeValues: { ':part': partition.value, ':lower': lower, ':upper': upper, ...filter?.values },
       ...(filter ? { FilterExpression: filter.expression } : {}),
       ScanIndexForward: false,
-      // The cursor's own item may be the first one read.
-      Limit: filter ? Math.min(MAX_LIMIT, Math.max(100, wanted * 4)) : wanted + (after !== undefined ? 1 : 0),
     };
+    // Unfiltered, every item read is a match (plus the cursor's own item, which may come first).
+    // Filtered, how many match is unknown: pages start small and grow, so a rare match costs
+    // fewer round trips and a common one does not read far more than it needs.
+    let pageLimit = filter ? Math.min(MAX_FILTERED_PAGE, Math.max(100, wanted * 2)) : wanted + (after !== undefined ? 1 : 0);
     const matches: Found[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.documents.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      const page = await this.documents.send(new QueryCommand({ ...input, Limit: pageLimit, ExclusiveStartKey: startKey }));
+      if (filter) pageLimit = Math.min(MAX_FILTERED_PAGE, pageLimit * 2);
       for (const item of (page.Items ?? []) as Found[]) {
         if (item.sk === after) continue;
         matches.push(item);
