@@ -68,6 +68,8 @@ export const AUDIT_WRITER_DEFAULTS: BufferedAuditWriterOptions = {
   countersLogIntervalMs: 60_000,
 };
 
+const CLOSE_GRACE_MS = 2_000;
+
 export interface ArchiveCounters {
   archived: number;
   /** Events waiting for the archive, in memory or in its spool. */
@@ -173,7 +175,10 @@ export class BufferedAuditWriter implements AuditSink {
     for (const handle of this.periodic) this.deps.timers.clearTimeout(handle);
     if (this.flushTimer !== undefined) this.deps.timers.clearTimeout(this.flushTimer);
     for (const sleeper of [...this.sleepers]) sleeper.wake();
-    await Promise.all([this.recovery, this.archiving]);
+    // A replay or archive append under way ends on its own; what it did not finish stays spooled.
+    const grace = this.sleep(CLOSE_GRACE_MS);
+    await Promise.race([Promise.all([this.recovery, this.archiving]), grace.promise]);
+    grace.cancel();
     // An archive object whose append failed while closing waits on disk like the rest.
     for (const batch of this.archiveState.backlog.splice(0)) this.spoolForArchive(batch);
     await Promise.all(this.archiveSpoolAppends);
