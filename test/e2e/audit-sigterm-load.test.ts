@@ -2,7 +2,7 @@
 // request that got an answer (each answer carries the agent's Audit-Id) has exactly one
 // kube.request event, whether the writer stored it before the process ended or spooled it and
 // the next start on the same data directory replayed it.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +11,8 @@ import { makeDynamoClient } from '../../lib/adapters/aws/clients.js';
 import { tableNamesWithPrefix } from '../../lib/adapters/aws/dynamo-tables.js';
 import { startEmbeddedDynamoDb } from '../../lib/adapters/local/embedded-dynamodb.js';
 import { countByUid, scanAuditEvents } from '../support/audit-table.js';
-import { cliPath, node, run, tshEnroll } from '../support/cli.js';
-import { type LocalModeProcess, startLocalModeProcess } from '../support/local-mode-process.js';
+import { run } from '../support/cli.js';
+import { addKubeUser, type LocalModeProcess, startLocalModeProcess, userShellEnv } from '../support/local-mode-process.js';
 
 interface KubeTarget {
   server: string;
@@ -76,14 +76,7 @@ describe('npm start stopped with SIGTERM under a steady load', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kubeport-audit-sigterm-'));
     dataDir = join(dir, 'data');
-    mkdirSync(join(dir, 'home'));
-    env = {
-      ...process.env,
-      HOME: join(dir, 'home'),
-      TSH_HOME: join(dir, 'home', '.tsh'),
-      KUBECONFIG: join(dir, 'home', '.kube', 'config'),
-      KUBECACHEDIR: join(dir, 'cache'),
-    };
+    env = userShellEnv(dir);
   });
   afterAll(async () => {
     await local?.stop();
@@ -92,17 +85,7 @@ describe('npm start stopped with SIGTERM under a steady load', () => {
 
   it('leaves exactly one kube.request event for every answered request', async () => {
     local = await startLocalModeProcess({ dataDir, extraArgs: ['--demo', '--drain-timeout', '2s'], env });
-    const added = await node(cliPath('tctl'), [
-      `--data-dir=${dataDir}`,
-      'users',
-      'add',
-      'alice',
-      '--roles=access',
-      '--kubernetes-groups=system:masters',
-    ]);
-    const invite = /--invite=(\S+)/.exec(added.stdout)![1]!;
-    const login = await tshEnroll(env, local.proxy, 'alice', invite, 'correct horse battery staple');
-    expect(login.code, login.stderr).toBe(0);
+    await addKubeUser(local, dataDir, env, 'alice');
     const target = await kubeTarget(env, dir);
 
     // Four clients, each one request after another, as long as the agent answers.
