@@ -17,7 +17,8 @@ import { createAuthHandler } from '../../lambdas/auth/handler.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { loadRoles } from '../services/roles.js';
 import { signInConnector } from '../services/user-records.js';
-import { makeDynamoClient } from '../adapters/aws/clients.js';
+import { makeDynamoClient, makeS3Client } from '../adapters/aws/clients.js';
+import { S3AuditArchive } from '../adapters/aws/s3-audit-archive.js';
 import { DynamoAuditLog } from '../adapters/aws/dynamo-audit-log.js';
 import { DynamoResourceStore } from '../adapters/aws/dynamo-resource-store.js';
 import { DynamoStateStore } from '../adapters/aws/dynamo-state-store.js';
@@ -104,12 +105,16 @@ export async function startLocalMode(
     // before they answer, with audit.emit.
     const spoolDir = join(config.dataDir, 'audit-spool');
     const spool = await FileAuditSpool.open(spoolDir, { log: deps.log });
-    // TODO(lead): wire the S3 archive (S3AuditArchive over bucket kubeport-audit, from the store
-    // work) as `archive`, with an archive spool at join(spoolDir, 'archive'), once it is merged.
+    // Archive objects the archive has not taken for long wait on disk too, apart from the store's.
+    const archiveSpool = await FileAuditSpool.open(join(spoolDir, 'archive'), { log: deps.log });
+    const s3Client = makeS3Client({ socketPath: s3.socketPath, region: 'local', forcePathStyle: true });
+    closers.push(async () => s3Client.destroy());
     const auditWriter = new BufferedAuditWriter({
       store: audit,
       spool,
       spoolLocation: spoolDir,
+      archive: new S3AuditArchive(s3Client, 'kubeport-audit', deps.clock),
+      archiveSpool,
       clock: deps.clock,
       random: deps.random,
       timers: systemTimers,
@@ -120,6 +125,7 @@ export async function startLocalMode(
       await auditWriter.flush(AUDIT_FLUSH_MS);
       await auditWriter.close();
       await spool.close();
+      await archiveSpool.close();
     });
 
     deps.progress('loading certificate authorities');

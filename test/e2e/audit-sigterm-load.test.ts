@@ -7,9 +7,11 @@ import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeDynamoClient } from '../../lib/adapters/aws/clients.js';
+import { makeDynamoClient, makeS3Client } from '../../lib/adapters/aws/clients.js';
 import { tableNamesWithPrefix } from '../../lib/adapters/aws/dynamo-tables.js';
 import { startEmbeddedDynamoDb } from '../../lib/adapters/local/embedded-dynamodb.js';
+import { startEmbeddedS3 } from '../../lib/adapters/local/embedded-s3.js';
+import { archivedObjects } from '../support/audit-archive.js';
 import { countByUid, scanAuditEvents } from '../support/audit-table.js';
 import { run } from '../support/cli.js';
 import { addKubeUser, type LocalModeProcess, startLocalModeProcess, userShellEnv } from '../support/local-mode-process.js';
@@ -124,15 +126,22 @@ describe('npm start stopped with SIGTERM under a steady load', () => {
 
     const dynamo = await startEmbeddedDynamoDb({ dataDir: join(dataDir, 'dynamodb') });
     const dynamoClient = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'local' });
+    const s3 = await startEmbeddedS3({ dataDir: join(dataDir, 's3'), buckets: ['kubeport-audit'] });
+    const s3Client = makeS3Client({ socketPath: s3.socketPath, region: 'local', forcePathStyle: true });
     try {
       const stored = await scanAuditEvents(dynamoClient, tableNamesWithPrefix('kubeport-').audit);
       const requests = countByUid(stored.filter((event) => event.event === 'kube.request'));
       const notOnce = answered.filter((id) => requests.get(id) !== 1).map((id) => `${id}: ${requests.get(id) ?? 0}`);
       expect(answered.length).toBeGreaterThan(150);
       expect(notOnce).toEqual([]);
+      // The archive took them too, by the shutdown's flush at the latest.
+      const archived = new Set((await archivedObjects(s3Client, 'kubeport-audit')).flat().map((event) => event.uid));
+      expect(answered.filter((id) => !archived.has(id))).toEqual([]);
     } finally {
       dynamoClient.destroy();
+      s3Client.destroy();
       await dynamo.close();
+      await s3.close();
     }
   }, 90_000);
 });

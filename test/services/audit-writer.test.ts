@@ -3,25 +3,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeDynamoClient } from '../../lib/adapters/aws/clients.js';
+import { makeDynamoClient, makeS3Client } from '../../lib/adapters/aws/clients.js';
 import { DynamoAuditLog } from '../../lib/adapters/aws/dynamo-audit-log.js';
 import { createTables, tableNamesWithPrefix } from '../../lib/adapters/aws/dynamo-tables.js';
 import { startEmbeddedDynamoDb, type EmbeddedStore } from '../../lib/adapters/local/embedded-dynamodb.js';
+import { startEmbeddedS3 } from '../../lib/adapters/local/embedded-s3.js';
 import { FileAuditSpool } from '../../lib/adapters/local/file-audit-spool.js';
+import { S3AuditArchive } from '../../lib/adapters/aws/s3-audit-archive.js';
 import { systemClock, systemTimers } from '../../lib/adapters/system.js';
 import type { AuditArchive, AuditEvent, AuditLog, AuditQuery, Random } from '../../lib/core/ports.js';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { BufferedAuditWriter, type BufferedAuditWriterOptions, type Timers } from '../../lib/services/audit-writer.js';
+import { archivedObjects } from '../support/audit-archive.js';
 import { countByUid, scanAuditEvents } from '../support/audit-table.js';
 
 const root = mkdtempSync(join(tmpdir(), 'audit-writer-'));
 let dynamo: EmbeddedStore;
 let client: DynamoDBClient;
+let s3: EmbeddedStore;
+let s3Client: S3Client;
+const startS3 = () => startEmbeddedS3({ dataDir: join(root, 's3'), buckets: ['kubeport-audit'] });
 const writers: BufferedAuditWriter[] = [];
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamoDb({ dataDir: join(root, 'dynamodb') });
   // Asked at each connection: a restarted store listens on a fresh socket.
   client = makeDynamoClient({ socketPath: () => dynamo.socketPath, region: 'local' });
+  s3 = await startS3();
+  s3Client = makeS3Client({ socketPath: () => s3.socketPath, region: 'local', forcePathStyle: true });
 });
 
 afterEach(async () => {
@@ -30,7 +39,9 @@ afterEach(async () => {
 
 afterAll(async () => {
   client?.destroy();
+  s3Client?.destroy();
   await dynamo?.close();
+  await s3?.close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -83,16 +94,6 @@ class ObservedStore implements AuditLog {
 
   search(query: AuditQuery) {
     return this.inner.search(query);
-  }
-}
-
-/** An archive that keeps objects in memory and can be made to refuse them. */
-class ListArchive implements AuditArchive {
-  readonly objects: AuditEvent[][] = [];
-  failing = false;
-  async append(events: AuditEvent[]): Promise<void> {
-    if (this.failing) throw new Error('SlowDown');
-    this.objects.push([...events]);
   }
 }
 
@@ -295,47 +296,50 @@ describe('BufferedAuditWriter', () => {
     expect(writer.counters()).toMatchObject({ written: 30, dropped: 0, pending: 0 });
   });
 
-  it('archives what was stored in larger objects, and a failing archive neither blocks nor loses the store path', async () => {
+  it('archives what was stored in larger objects; an archive that is down neither blocks nor loses the store path', async () => {
     const { log, table } = await freshTable();
-    const archive = new ListArchive();
-    archive.failing = true;
+    const archive = new S3AuditArchive(s3Client, 'kubeport-audit', systemClock);
+    await s3.close();
     const archiveSpoolDir = join(root, `archive-spool-${++counter}`);
-    const { writer, logged } = await makeWriter(
+    const { writer, logged, archiveSpool } = await makeWriter(
       log,
       { archiveMaxEvents: 40, archiveMaxPending: 80, archiveIntervalMs: 60_000 },
       { archive, archiveSpoolDir },
     );
-    for (let n = 0; n < 200; n++) writer.submit(event(n));
-    await expect.poll(() => writer.counters().written, { timeout: 10_000 }).toBe(200);
-    expect(writer.healthy).toBe(true);
-    expect(logged.join('\n')).toContain('audit archive append failed, retrying');
-    // Beyond 80 waiting events, the oldest objects wait on disk.
-    await expect.poll(() => writer.archiveCounters(), { timeout: 10_000 }).toMatchObject({ archived: 0, pending: 200, dropped: 0 });
+    try {
+      for (let n = 0; n < 200; n++) writer.submit(event(n, 'archived'));
+      await expect.poll(() => writer.counters().written, { timeout: 10_000 }).toBe(200);
+      expect(writer.healthy).toBe(true);
+      await expect.poll(() => logged.join('\n'), { timeout: 10_000 }).toContain('audit archive append failed, retrying');
+      // Beyond 80 waiting events, the oldest objects wait on disk.
+      await expect.poll(() => writer.archiveCounters(), { timeout: 10_000 }).toMatchObject({ archived: 0, pending: 200, dropped: 0 });
+      expect(archiveSpool!.size()).toBeGreaterThanOrEqual(120);
+    } finally {
+      s3 = await startS3();
+    }
 
-    archive.failing = false;
-    await expect.poll(() => writer.archiveCounters(), { timeout: 10_000 }).toMatchObject({ archived: 200, pending: 0, dropped: 0 });
-    expect(Math.max(...archive.objects.map((o) => o.length))).toBe(40);
-    expect(
-      archive.objects
-        .flat()
-        .map((e) => e.uid)
-        .sort(),
-    ).toEqual(Array.from({ length: 200 }, (_, n) => `ev-${n}`).sort());
+    await expect.poll(() => writer.archiveCounters(), { timeout: 15_000 }).toMatchObject({ archived: 200, pending: 0, dropped: 0 });
+    const objects = (await archivedObjects(s3Client, 'kubeport-audit')).map((o) => o.filter((e) => e.uid.startsWith('archived-')));
+    expect(objects.flat().length).toBe(200);
+    expect(Math.max(...objects.map((o) => o.length))).toBe(40);
+    expect([...countByUid(objects.flat()).values()].every((count) => count === 1)).toBe(true);
     await expectStoredOnce(
       table,
-      Array.from({ length: 200 }, (_, n) => `ev-${n}`),
+      Array.from({ length: 200 }, (_, n) => `archived-${n}`),
     );
-  });
+  }, 30_000);
 
-  it('writes its counters to the log when they changed, and the archive flushes on flush', async () => {
+  it('writes its counters to the log when they changed, and the archive takes what is left on flush', async () => {
     const { log } = await freshTable();
-    const archive = new ListArchive();
+    const archive = new S3AuditArchive(s3Client, 'kubeport-audit', systemClock);
     const { writer, logged } = await makeWriter(log, { countersLogIntervalMs: 30 }, { archive });
-    for (let n = 0; n < 3; n++) writer.submit(event(n));
+    for (let n = 0; n < 3; n++) writer.submit(event(n, 'counted'));
     await expect
-      .poll(() => logged)
+      .poll(() => logged, { timeout: 10_000 })
       .toContain('audit: written 3, spooled 0, dropped 0, pending 0; archived 0, archive pending 3, archive dropped 0');
-    await writer.flush(2_000);
-    expect(archive.objects.map((o) => o.length)).toEqual([3]);
+    await writer.flush(5_000);
+    expect(writer.archiveCounters()).toEqual({ archived: 3, pending: 0, dropped: 0 });
+    const counted = (await archivedObjects(s3Client, 'kubeport-audit')).filter((o) => o.some((e) => e.uid.startsWith('counted-')));
+    expect(counted.map((o) => o.map((e) => e.uid))).toEqual([['counted-0', 'counted-1', 'counted-2']]);
   });
 });
