@@ -430,6 +430,7 @@ export class BufferedAuditWriter implements AuditSink {
         if (chunk) await chunk.done();
         else backlog.shift();
         this.archiveState.archived += events.length;
+        if (failures > 0) this.deps.log(`audit archive back after ${failures} failed appends`);
         failures = 0;
       } catch (error) {
         failures++;

@@ -319,6 +319,7 @@ describe('BufferedAuditWriter', () => {
     }
 
     await expect.poll(() => writer.archiveCounters(), { timeout: 15_000 }).toMatchObject({ archived: 200, pending: 0, dropped: 0 });
+    expect(logged.join('\n')).toMatch(/audit archive back after \d+ failed appends/);
     const objects = (await archivedObjects(s3Client, 'kubeport-audit')).map((o) => o.filter((e) => e.uid.startsWith('archived-')));
     expect(objects.flat().length).toBe(200);
     expect(Math.max(...objects.map((o) => o.length))).toBe(40);
