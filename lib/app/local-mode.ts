@@ -27,6 +27,7 @@ import { createApiGatewayServer } from '../adapters/local/api-gateway-adapter.js
 import { FileAuditSpool } from '../adapters/local/file-audit-spool.js';
 import { systemTimers } from '../adapters/system.js';
 import { BufferedAuditWriter } from '../services/audit-writer.js';
+import { upgradeAuditTable } from '../adapters/local/audit-table-upgrade.js';
 import { startEmbeddedDynamoDb, type EmbeddedStore } from '../adapters/local/embedded-dynamodb.js';
 import { startEmbeddedS3 } from '../adapters/local/embedded-s3.js';
 import { FileSecretBox } from '../adapters/local/file-secret-box.js';
@@ -97,6 +98,8 @@ export async function startLocalMode(
     closers.push(async () => client.destroy());
     const tables = tableNamesWithPrefix('kubeport-');
     await createTables(client, tables);
+    const carried = await upgradeAuditTable(client, tables.audit, deps.clock);
+    if (carried !== undefined) deps.progress(`rebuilt the audit table with its search indexes (${carried} events carried over)`);
     const resources = new DynamoResourceStore(client, tables.resources);
     const state = new DynamoStateStore(client, tables.state, deps.clock);
     const audit = new DynamoAuditLog(client, tables.audit, deps.clock);
