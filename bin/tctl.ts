@@ -26,6 +26,7 @@ interface Commands {
   'tctl-status': typeof import('../lib/client/commands/tctl-status.js');
   'tctl-version': typeof import('../lib/client/commands/tctl-version.js');
   'tctl-lock': typeof import('../lib/client/commands/tctl-lock.js');
+  'tctl-audit-search': typeof import('../lib/client/commands/tctl-audit-search.js');
 }
 const command = <K extends keyof Commands>(name: K): Commands[K] =>
   createRequire(import.meta.url)(`../lib/client/commands/${name}.js`) as Commands[K];
@@ -139,6 +140,28 @@ program
       expires?: string;
     }) => command('tctl-lock').run(flags, deps()),
   );
+const audit = program.command('audit').description('search the audit log');
+audit
+  .command('search')
+  .description('print audit events, newest first, a page at a time')
+  .option('--since <time>', 'start: a duration back from now (30m, 1h, 7d) or an RFC 3339 time', '1h')
+  .option('--until <time>', 'end: a duration back from now or an RFC 3339 time (default: now)')
+  .option('--user <name>', 'only events of this user')
+  .option('--type <event>', 'only events of this type, e.g. kube.request or exec')
+  .option('--cluster <name>', 'only events on this Kubernetes cluster')
+  .option('--namespace <name>', 'only events in this Kubernetes namespace')
+  .option('--session <id>', 'only events of this session')
+  .option('--limit <n>', 'events per page, 1 to 1000 (default: 100)')
+  .option('--format <format>', 'text or json', 'text')
+  .option('--cursor <cursor>', 'go on after the page that printed it')
+  .action(async (flags: Record<string, string | undefined>) => {
+    // The next-page command repeats tctl's own flags, so it reaches the same place.
+    const globals = program.opts<Record<string, string | undefined>>();
+    const globalFlags = (['dataDir', 'identity', 'proxy'] as const)
+      .filter((name) => globals[name] !== undefined)
+      .map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${globals[name]}`);
+    await command('tctl-audit-search').run({ ...flags, globalFlags }, deps());
+  });
 program
   .command('rm <resource>')
   .description('remove a resource: KIND/NAME')

@@ -24,6 +24,9 @@ import { DynamoResourceStore } from '../adapters/aws/dynamo-resource-store.js';
 import { DynamoStateStore } from '../adapters/aws/dynamo-state-store.js';
 import { createTables, tableNamesWithPrefix } from '../adapters/aws/dynamo-tables.js';
 import { createApiGatewayServer } from '../adapters/local/api-gateway-adapter.js';
+import { FileAuditSpool } from '../adapters/local/file-audit-spool.js';
+import { systemTimers } from '../adapters/system.js';
+import { BufferedAuditWriter } from '../services/audit-writer.js';
 import { startEmbeddedDynamoDb, type EmbeddedStore } from '../adapters/local/embedded-dynamodb.js';
 import { startEmbeddedS3 } from '../adapters/local/embedded-s3.js';
 import { FileSecretBox } from '../adapters/local/file-secret-box.js';
@@ -63,6 +66,8 @@ export interface LocalMode {
 const ADMIN_TTL_MS = 2 * 3_600_000;
 const HOST_CERT_TTL_MS = 24 * 3_600_000;
 const RENEW_EVERY_MS = 3_600_000;
+// After the agent drained: what its audit writer holds goes to the store within this, else to the spool.
+const AUDIT_FLUSH_MS = 5_000;
 
 export async function startLocalMode(
   config: LocalModeConfig,
@@ -95,6 +100,28 @@ export async function startLocalMode(
     const resources = new DynamoResourceStore(client, tables.resources);
     const state = new DynamoStateStore(client, tables.state, deps.clock);
     const audit = new DynamoAuditLog(client, tables.audit, deps.clock);
+    // The agent's events go through a writer that batches them and spools them here while the
+    // store does not answer; the services write theirs (logins, certificates, admin changes)
+    // before they answer, with audit.emit.
+    const spoolDir = join(config.dataDir, 'audit-spool');
+    const spool = await FileAuditSpool.open(spoolDir, { log: deps.log });
+    // TODO(lead): wire the S3 archive (S3AuditArchive over bucket kubeport-audit, from the store
+    // work) as `archive`, with an archive spool at join(spoolDir, 'archive'), once it is merged.
+    const auditWriter = new BufferedAuditWriter({
+      store: audit,
+      spool,
+      spoolLocation: spoolDir,
+      clock: deps.clock,
+      random: deps.random,
+      timers: systemTimers,
+      log: deps.log,
+    });
+    // Runs after the agent has closed (closers run last first), before the stores stop.
+    closers.push(async () => {
+      await auditWriter.flush(AUDIT_FLUSH_MS);
+      await auditWriter.close();
+      await spool.close();
+    });
 
     deps.progress('loading certificate authorities');
     const caDeps = { dataDir: config.dataDir, resources, clock: deps.clock, random: deps.random, clusterName: config.clusterName };
@@ -136,6 +163,7 @@ export async function startLocalMode(
       loadUser: cachedLoader(async (name) => (await resources.get<User>('user', name))?.body, deps.clock),
       // Locks reach the agent only through the store, as they would reach a second agent.
       locks: new LockWatcher({ store: resources, clock: deps.clock, log: deps.log }),
+      audit: auditWriter,
     });
     await listening(() => agent.listen(config.agentAddr.port, config.agentAddr.host), config.agentAddr, '--agent-addr');
     closers.push(() => agent.close());
