@@ -15,6 +15,7 @@ import { ADMIN_USER, BUILTIN_CONNECTOR } from '../core/user-standing.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../lambdas/auth/handler.js';
 import type { ServiceDeps } from '../services/deps.js';
+import { auditEvent } from '../services/audit-events.js';
 import { loadRoles } from '../services/roles.js';
 import { signInConnector } from '../services/user-records.js';
 import { makeDynamoClient, makeS3Client } from '../adapters/aws/clients.js';
@@ -151,7 +152,7 @@ export async function startLocalMode(
       github: new GitHubHttpApi(),
     };
 
-    const registered = await registerClusters(resources, config);
+    const registered = await registerClusters(services, config);
 
     deps.progress('starting the agent');
     const issueHostCert = async () => {
@@ -249,12 +250,17 @@ export async function startLocalMode(
   }
 }
 
-async function registerClusters(resources: DynamoResourceStore, config: LocalModeConfig) {
+/** Clusters of the kubeconfig as kube_cluster resources; each change is audited as an admin's would be, by the local admin. */
+async function registerClusters(deps: ServiceDeps, config: LocalModeConfig) {
+  const { resources } = deps;
+  const audited = (event: 'kube.create' | 'kube.update' | 'kube.delete', name: string) =>
+    deps.audit.emit(auditEvent(deps, event, { user: ADMIN_USER, kind: 'kube_cluster', name, source: 'kubeconfig' }));
   const registered: { name: string; labels: Record<string, string> }[] = [];
   // Contexts gone from the kubeconfig leave with it; clusters an admin created stay.
   const current = new Set(config.clusters.map((c) => c.name));
   for (const stale of await resources.list<KubeCluster>('kube_cluster')) {
-    if (stale.body.spec.source === 'kubeconfig' && !current.has(stale.name)) await resources.delete('kube_cluster', stale.name);
+    if (stale.body.spec.source === 'kubeconfig' && !current.has(stale.name) && (await resources.delete('kube_cluster', stale.name)))
+      await audited('kube.delete', stale.name);
   }
   for (const cluster of config.clusters) {
     const existing = await resources.get<KubeCluster>('kube_cluster', cluster.name);
@@ -268,7 +274,11 @@ async function registerClusters(resources: DynamoResourceStore, config: LocalMod
       metadata: { name: cluster.name, labels },
       spec: { source: 'kubeconfig' },
     };
-    await resources.put('kube_cluster', cluster.name, body, { expectRevision: existing?.revision ?? null });
+    // A start that finds the cluster as it was changes nothing, and says nothing.
+    if (JSON.stringify(existing?.body) !== JSON.stringify(body)) {
+      await resources.put('kube_cluster', cluster.name, body, { expectRevision: existing?.revision ?? null });
+      await audited(existing ? 'kube.update' : 'kube.create', cluster.name);
+    }
     registered.push({ name: cluster.name, labels });
   }
   return registered;

@@ -25,6 +25,7 @@ import {
   startAgentHarness,
   streamEnded,
 } from '../support/agent-harness.js';
+import { type AuditedStore, startAuditedStore } from '../support/audited-store.js';
 import { RecordingAuditSink } from '../support/recording-audit-sink.js';
 
 const DEFAULT = '/k8s/dev/api/v1/namespaces/default';
@@ -459,6 +460,95 @@ describe('/healthz', () => {
     health.socket.destroy();
     kube.socket.destroy();
     await drained;
+  });
+});
+
+describe('through the real writer over DynamoDB', () => {
+  let store: AuditedStore;
+  let h: AgentHarness;
+  beforeAll(async () => {
+    store = await startAuditedStore();
+    h = await startAgentHarness({ audit: store.writer, kube: LONG_STREAMS });
+    h.roles.set('audited', role('audited', { options: { audit: 'strict' } }));
+  });
+  afterAll(async () => {
+    await h?.close();
+    await store?.close();
+  });
+
+  it('stores one event per request, refused and upgraded ones included, and the discovery counts once the agent closes', async () => {
+    const alice = await h.issue({ username: 'alice' });
+    const other = await newCa('Another user CA', h.clock);
+    const answers = [
+      await h.request(PODS, { credentials: alice }),
+      await h.request(`${PODS}/web-0`, { credentials: alice }),
+      await h.request('/k8s/nowhere/api/v1/pods', { credentials: alice }),
+      await h.request(PODS),
+      await h.request(PODS, { credentials: await h.issue({ username: 'mallory' }, { ca: other }) }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 404, 401, 401]);
+    const exec = h.open(rawUpgrade(CAT), alice);
+    await expect.poll(() => exec.received(), { timeout: 5_000 }).toMatch(/^HTTP\/1\.1 101 /);
+    exec.socket.destroy();
+    for (let i = 0; i < 4; i++) expect((await h.request('/k8s/dev/apis', { credentials: alice })).status).toBe(200);
+    const uids = [...answers.map((a) => a.headers['audit-id'] as string), /\r\naudit-id: ([^\r\n]+)/i.exec(exec.received())![1]!];
+
+    await h.agent.close();
+    await store.writer.flush(5_000);
+    const stored = await store.stored();
+    for (const uid of uids)
+      expect(
+        stored.filter((e) => e.uid === uid),
+        uid,
+      ).toHaveLength(1);
+    expect(stored.filter((e) => e.event === 'kube.request')).toHaveLength(uids.length);
+    expect(stored.filter((e) => e.event === 'kube.discovery')).toEqual([
+      expect.objectContaining({ user: 'alice', kubernetes_cluster: 'dev', count: 4 }),
+    ]);
+    expect(stored.find((e) => e.uid === uids[0])).toMatchObject({ user: 'alice', response_code: 200, resource_kind: 'pods' });
+    expect(store.writer.counters()).toMatchObject({ dropped: 0, pending: 0 });
+  });
+});
+
+describe('audit: strict with the real writer, the store stopped and started', () => {
+  let store: AuditedStore;
+  let h: AgentHarness;
+  beforeAll(async () => {
+    store = await startAuditedStore();
+    h = await startAgentHarness({ audit: store.writer });
+    h.roles.set('audited', role('audited', { options: { audit: 'strict' } }));
+  });
+  afterAll(async () => {
+    await h?.close();
+    await store?.close();
+  });
+
+  it('refuses strict identities while the store is down, lets best_effort ones on (spooled), and lets both in once it is back', async () => {
+    const sid = await h.issue({ username: 'sid', roles: ['access', 'audited'] });
+    const bea = await h.issue({ username: 'bea' });
+    expect((await h.request(PODS, { credentials: sid })).status).toBe(200);
+    await store.stop();
+    // The writer learns the store is gone from the events it cannot write.
+    await expect
+      .poll(async () => (await h.request(PODS, { credentials: bea })).status === 200 && !store.writer.healthy, { timeout: 10_000 })
+      .toBe(true);
+    const refused = await h.request(PODS, { credentials: sid });
+    expect(refused.status).toBe(503);
+    expect(refused.body).toContain('role \\"audited\\" sets audit: strict');
+    const health = JSON.parse((await h.request('/healthz')).body);
+    expect(health.audit).toMatchObject({ healthy: false, dropped: 0 });
+    expect(health.audit.spooled).toBeGreaterThan(0);
+
+    await store.start();
+    await expect.poll(() => store.writer.healthy, { timeout: 10_000 }).toBe(true);
+    const allowed = await h.request(PODS, { credentials: sid });
+    expect(allowed.status).toBe(200);
+    await store.writer.flush(5_000);
+    await expect.poll(() => store.writer.counters().pending, { timeout: 10_000 }).toBe(0);
+    const stored = await store.stored();
+    // The refusal was spooled and replayed: stored once, like every other.
+    for (const answer of [refused, allowed]) expect(stored.filter((e) => e.uid === answer.headers['audit-id'])).toHaveLength(1);
+    expect(store.writer.counters().dropped).toBe(0);
   });
 });
 
