@@ -1,5 +1,6 @@
 // May this identity make this request on this cluster, and as whom? Roles are loaded as they
 // are now (cached briefly), so a role change reaches certificates already issued and open streams.
+import { type AuditMode, auditUnavailableMessage, strictAuditRole } from '../lib/core/audit-options.js';
 import { KubeportError, notFound } from '../lib/core/errors.js';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
 import { BACKDATE_MS } from '../lib/core/certificate-template.js';
@@ -27,6 +28,8 @@ export interface AuthorizeDeps {
   loadUser(name: string): Promise<User | undefined>;
   /** The agent's lock view; without one, no lock is checked (tests of other things). */
   locks?: LockCheck;
+  /** Where events go; while it is unhealthy, identities with an audit: strict role are refused. None: nothing is audited. */
+  audit?: { readonly healthy: boolean };
 }
 
 export interface Decision {
@@ -36,6 +39,8 @@ export interface Decision {
   lockMode: LockingMode;
   /** The roles' max_kubernetes_connections, when one sets it. */
   streamLimit?: StreamLimit;
+  /** What the roles say to do when events cannot be stored (strict: refused then). */
+  auditMode: AuditMode;
   /** Why the same roles would refuse another request on this cluster (kubectl auth can-i), or undefined. */
   refusal(other: KubeRequestInfo): string | undefined;
 }
@@ -59,6 +64,12 @@ export async function authorize(
   // A role shortened after login refuses certificates that outlive its max_session_ttl (Teleport does too).
   checkSessionTtl(roles, view, identity.notAfter.getTime() - identity.notBefore.getTime() - BACKDATE_MS, identity.traits);
   checkRequest(identity, roles, view, request);
+  // Last, so a request the roles refuse anyway gets that refusal. A stream's recheck comes
+  // through here too, so open streams of a strict identity end while events cannot be stored.
+  const strictRole = strictAuditRole(roles);
+  if (strictRole !== undefined && deps.audit && !deps.audit.healthy) {
+    throw new KubeportError('unavailable', auditUnavailableMessage(strictRole));
+  }
   const refusal = (other: KubeRequestInfo) => {
     try {
       checkKubeResourceAccess(roles, identity.traits, view, other);
@@ -73,6 +84,7 @@ export async function authorize(
     cluster,
     principals: resolveImpersonation(identity.username, granted, asked),
     lockMode,
+    auditMode: strictRole === undefined ? 'best_effort' : 'strict',
     ...(streamLimit ? { streamLimit } : {}),
     refusal,
   };

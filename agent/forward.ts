@@ -75,7 +75,13 @@ export function forwardRequest(deps: ForwardDeps, req: IncomingMessage, res: Ser
   const tracked = deps.lifetimes.track(scope, (reason, message) => {
     release();
     const said = endingStatus(reason, message);
-    finishScope(scope, { status: res.headersSent ? res.statusCode : 0, ended: reason, message: said.message }, deps.onFinish, deps.log);
+    // Before the cluster answered, the client gets the Status that says why: that is its answer.
+    finishScope(
+      scope,
+      { status: res.headersSent ? res.statusCode : said.code, ended: reason, message: said.message },
+      deps.onFinish,
+      deps.log,
+    );
     if (body) {
       // A watch gets an ERROR event with the Status after its last whole event; other bodies end.
       body.endWith(watchErrorEvent(said));

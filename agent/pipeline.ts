@@ -104,6 +104,7 @@ async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMes
   scope.cluster = decision.cluster;
   scope.principals = decision.principals;
   scope.lockMode = decision.lockMode;
+  scope.auditMode = decision.auditMode;
   if (decision.streamLimit) scope.streamLimit = decision.streamLimit;
   const token = decision.cluster.bearerToken ? await decision.cluster.bearerToken() : undefined;
   // rewrite

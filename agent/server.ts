@@ -12,9 +12,13 @@ import type { AuthorizeDeps } from './authorize.js';
 import { type LockWatcher, endLockedStreams } from './locks.js';
 import { ConcurrencyPerIdentity } from './identity-concurrency.js';
 import { type PipelineDeps, handleRequest, handleUpgrade, reauthorize } from './pipeline.js';
-import type { RequestScope } from './request-scope.js';
+import { type RequestScope, finishScope } from './request-scope.js';
+import { RequestAudit } from './request-audit.js';
+import { finishHooks } from './finish-hooks.js';
+import { doorScope, refusedHead, rememberFirstHead } from './door-refusals.js';
+import { answerHealth, isHealthRequest } from './health.js';
 import { Drain } from './drain.js';
-import { kubeStatus, sendStatus, sendStatusOnSocket } from './kube-status.js';
+import { type KubeStatus, isDiscoveryRequest, kubeStatus, sendStatus, sendStatusOnSocket } from './kube-status.js';
 import { StreamLifetimes } from './stream-lifetime.js';
 import { UpstreamPools } from './upstream-pools.js';
 
@@ -47,6 +51,8 @@ export interface AgentLimits {
   upgradeAnswerTimeoutMs: number;
   /** Largest request head (request line and headers); larger ones get a 431 Status. */
   maxHeaderBytes: number;
+  /** How often discovery requests, counted per user and cluster, are reported as kube.discovery events. */
+  discoveryReportMs: number;
 }
 
 export const defaultAgentLimits: AgentLimits = {
@@ -68,6 +74,7 @@ export const defaultAgentLimits: AgentLimits = {
   upgradeAnswerTimeoutMs: 30_000,
   // Node's default. A kubectl request is well under 4 KiB; client certificates, not tokens, carry identity here.
   maxHeaderBytes: 16 * 1024,
+  discoveryReportMs: 60_000,
 };
 
 export interface AgentDeps extends AuthorizeDeps {
@@ -111,7 +118,14 @@ export function createAgent(deps: AgentDeps): Agent {
     loadRoles: deps.loadRoles,
     loadUser: deps.loadUser,
     ...(deps.locks ? { locks: deps.locks } : {}),
+    ...(deps.audit ? { audit: deps.audit } : {}),
   };
+  const newRequestId = deps.newRequestId ?? randomUUID;
+  const requestAudit = deps.audit
+    ? new RequestAudit({ sink: deps.audit, clock: deps.clock, newId: randomUUID, discoveryPeriodMs: limits.discoveryReportMs })
+    : undefined;
+  // Every request, refused ones included, ends here once: its audit event, then the embedder's hook.
+  const onFinish = finishHooks([requestAudit?.finished, deps.onFinish], deps.log);
   const lifetimes = new StreamLifetimes(
     deps.clock,
     (scope) => reauthorize(authorizeDeps, scope),
@@ -126,14 +140,17 @@ export function createAgent(deps: AgentDeps): Agent {
     clock: deps.clock,
     log: deps.log,
     body: { maxBodyBytes: limits.maxBodyBytes, bodyTimeoutMs: limits.bodyTimeoutMs },
-    newRequestId: deps.newRequestId ?? randomUUID,
+    newRequestId,
     pools,
     lifetimes,
     concurrency: new ConcurrencyPerIdentity(limits.maxUpstreamRequestsPerUser, 'requests'),
     streamConcurrency: new ConcurrencyPerIdentity(limits.maxStreamsPerUser, 'streams (watches, followed logs, streamed bodies, upgrades)'),
     upgradeAnswerTimeoutMs: limits.upgradeAnswerTimeoutMs,
-    ...(deps.onFinish ? { onFinish: deps.onFinish } : {}),
+    ...(onFinish ? { onFinish } : {}),
   };
+  /** Refuses a request before the pipeline (a drain, the HTTP parser), recording it as any other. */
+  const refuseAtDoor = (scope: RequestScope, status: KubeStatus, ended: 'answered' | 'agent draining') =>
+    finishScope(scope, { status: status.code, ended, message: status.message }, onFinish, deps.log);
   const secureOptions = (certPem: string, keyPem: string) => ({
     cert: certPem,
     key: keyPem,
@@ -166,16 +183,23 @@ export function createAgent(deps: AgentDeps): Agent {
   server.maxConnections = limits.maxConnections;
 
   let draining: Drain | undefined;
-  server.on('request', (req: IncomingMessage, res: ServerResponse) =>
-    draining ? refuseWhileDraining(req, res) : handleRequest(pipeline, req, res),
-  );
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    // The one answer given without a client certificate: load balancers and admins read it.
+    if (isHealthRequest(req)) return answerHealth(req, res, { draining: draining !== undefined, audit: deps.audit });
+    if (!draining) return handleRequest(pipeline, req, res);
+    const scope = doorScope(pipeline, doorRequest(req, false));
+    refuseAtDoor(scope, drainRefusal, 'agent draining');
+    refuseWhileDraining(req, res, scope.id);
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // From here the HTTP server no longer times out or closes this socket: the agent does, so a
     // refused upgrade whose client never closes still goes with close() and a drain.
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
-    if (draining) sendStatusOnSocket(socket, drainRefusal);
-    else handleUpgrade(pipeline, req, socket, head);
+    if (!draining) return handleUpgrade(pipeline, req, socket, head);
+    const scope = doorScope(pipeline, doorRequest(req, true));
+    refuseAtDoor(scope, drainRefusal, 'agent draining');
+    sendStatusOnSocket(socket, drainRefusal, scope.id);
   });
 
   const perSource = new Map<string, number>();
@@ -198,9 +222,18 @@ export function createAgent(deps: AgentDeps): Agent {
   // of the capped connection slots for the idle timeout of real clients.
   server.on('secureConnection', (socket: TLSSocket) => {
     if (!socket.authorized) socket.setTimeout(limits.unauthenticatedIdleMs);
+    rememberFirstHead(socket);
   });
   server.on('tlsClientError', () => undefined);
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, limits));
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+    const status = clientErrorStatus(error, socket, limits);
+    if (!status) return;
+    const head = refusedHead(error.rawPacket, socket);
+    const scope = doorScope(pipeline, { ...head, upgrade: false, socket: socket as TLSSocket });
+    refuseAtDoor(scope, status, 'answered');
+    // The rest of the request is never read; a client that does not close is dropped soon after.
+    sendStatusOnSocket(socket, status, scope.id);
+  });
 
   const close = (): Promise<void> =>
     new Promise((resolve) => {
@@ -208,7 +241,11 @@ export function createAgent(deps: AgentDeps): Agent {
       deps.locks?.close();
       lifetimes.close();
       void pools.close();
-      server.close(() => resolve());
+      server.close(() => {
+        // Whatever was counted goes to the sink before its owner flushes it.
+        requestAudit?.close();
+        resolve();
+      });
       server.closeAllConnections();
       for (const socket of upgraded) socket.destroy();
     });
@@ -246,34 +283,42 @@ const drainRefusal = kubeStatus(
 );
 
 /**
- * A request the HTTP parser refused before the agent saw it. Node would answer a bare 431 (or
- * 400, 408) with no body, which kubectl prints as an unexplained status code; a Status says why.
+ * The answer to a request the HTTP parser refused before the agent saw it, or undefined when the
+ * client is gone (the socket is then destroyed). Node would answer a bare 431 (or 400, 408) with
+ * no body, which kubectl prints as an unexplained status code; a Status says why.
  * 431 (Request Header Fields Too Large, RFC 6585) rather than 413: it names the part that is too
  * large, and it is what the API server's own HTTP server answers for the same request.
  */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, limits: AgentLimits): void {
+function clientErrorStatus(error: NodeJS.ErrnoException, socket: Duplex, limits: AgentLimits): KubeStatus | undefined {
   if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy();
-    return;
+    return undefined;
   }
-  const status =
-    error.code === 'HPE_HEADER_OVERFLOW'
+  return error.code === 'HPE_HEADER_OVERFLOW'
+    ? kubeStatus(
+        431,
+        `the request's headers are larger than the Kubeport agent accepts (${limits.maxHeaderBytes / 1024} KiB in all); send fewer or shorter headers (--as-group values, a kubeconfig's extra headers)`,
+      )
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? kubeStatus(
-          431,
-          `the request's headers are larger than the Kubeport agent accepts (${limits.maxHeaderBytes / 1024} KiB in all); send fewer or shorter headers (--as-group values, a kubeconfig's extra headers)`,
+          408,
+          `the request's headers did not arrive within ${limits.headersTimeoutMs / 1000} s; check the network, then try again`,
         )
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? kubeStatus(
-            408,
-            `the request's headers did not arrive within ${limits.headersTimeoutMs / 1000} s; check the network, then try again`,
-          )
-        : kubeStatus(400, `the request could not be read as HTTP/1.1 (${error.code ?? error.message})`);
-  // The rest of the request is never read; a client that does not close is dropped soon after.
-  sendStatusOnSocket(socket, status);
+      : kubeStatus(400, `the request could not be read as HTTP/1.1 (${error.code ?? error.message})`);
 }
 
 /** A request on a kept-alive connection after the drain began: refused, and the connection closed. */
-function refuseWhileDraining(req: IncomingMessage, res: ServerResponse): void {
+function refuseWhileDraining(req: IncomingMessage, res: ServerResponse, auditId: string): void {
   req.resume();
-  sendStatus(res, drainRefusal, { close: true });
+  sendStatus(res, drainRefusal, { close: true, auditId, asText: isDiscoveryRequest(req.method, req.url) });
+}
+
+function doorRequest(req: IncomingMessage, upgrade: boolean) {
+  return {
+    method: req.method ?? '',
+    url: req.url ?? '',
+    upgrade,
+    userAgent: req.headers['user-agent'] ?? '',
+    socket: req.socket as TLSSocket,
+  };
 }

@@ -10,6 +10,8 @@ export interface RouteContext {
   params: Record<string, string>;
   body: string;
   sourceIp: string;
+  /** The client's User-Agent header ('' when none), for audit events. */
+  userAgent: string;
   /** Path plus raw query, as the client signed it. */
   pathAndQuery: string;
 }
@@ -67,6 +69,7 @@ export function createRouter(routes: Route[], log?: (message: string) => void): 
           params: decodeParams(match.groups ?? {}),
           body,
           sourceIp: event.requestContext.http.sourceIp,
+          userAgent: event.requestContext.http.userAgent ?? event.headers?.['user-agent'] ?? '',
           pathAndQuery: event.rawQueryString ? `${path}?${event.rawQueryString}` : path,
         });
       }

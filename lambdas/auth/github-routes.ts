@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ServiceDeps } from '../../lib/services/deps.js';
 import { GitHubHeadlessLogin } from '../../lib/services/github-headless-login.js';
 import { GitHubBrowserLogin } from '../../lib/services/github-login.js';
+import { admitLoginCall } from '../../lib/services/github-sign-in.js';
 import { SourceRateLimit, githubHeadlessPollLimit, githubLoginStartLimit } from '../../lib/services/source-rate-limit.js';
 import { type Route, type RouteContext, json, parseBody } from '../http.js';
 import { callbackPage } from './github-pages.js';
@@ -23,6 +24,8 @@ const consoleBody = z.object({ ...startFields, redirect_url: z.string().min(1).m
 const headlessBody = z.object(startFields);
 const pollBody = z.object({ request_id: z.string().regex(/^[0-9a-f]{32}$/, 'use the request_id the headless login answered') });
 
+const origin = (ctx: RouteContext) => ({ source: ctx.sourceIp, userAgent: ctx.userAgent });
+
 const ttlMs = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000);
 
 export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void): Route[] {
@@ -36,7 +39,7 @@ export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void)
       method: 'POST',
       pattern: '/webapi/github/login/console',
       handler: async (ctx) => {
-        await starts.admit(ctx.sourceIp);
+        await admitLoginCall(deps, starts, origin(ctx));
         const body = parseBody(consoleBody, ctx.body);
         const answer = await browser.startConsole({
           connectorId: body.connector_id,
@@ -44,6 +47,7 @@ export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void)
           ttlMs: ttlMs(body.ttl_seconds),
           clientRedirectUrl: body.redirect_url,
           source: ctx.sourceIp,
+          userAgent: ctx.userAgent,
         });
         return json(200, { redirect_url: answer.redirectUrl });
       },
@@ -58,6 +62,7 @@ export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void)
         const outcome = await browser.callback(
           { code: field('code'), state: field('state'), error: field('error'), error_description: field('error_description') },
           ctx.sourceIp,
+          ctx.userAgent,
         );
         return callbackPage(outcome);
       },
@@ -66,13 +71,14 @@ export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void)
       method: 'POST',
       pattern: '/webapi/github/login/headless',
       handler: async (ctx) => {
-        await starts.admit(ctx.sourceIp);
+        await admitLoginCall(deps, starts, origin(ctx));
         const body = parseBody(headlessBody, ctx.body);
         const answer = await headless.start({
           connectorId: body.connector_id,
           publicKeySpki: publicKeySpki(body.public_key),
           ttlMs: ttlMs(body.ttl_seconds),
           source: ctx.sourceIp,
+          userAgent: ctx.userAgent,
         });
         return json(200, answer);
       },
@@ -81,8 +87,8 @@ export function githubRoutes(deps: ServiceDeps, log?: (message: string) => void)
       method: 'POST',
       pattern: '/webapi/github/login/headless/poll',
       handler: async (ctx) => {
-        await polls.admit(ctx.sourceIp);
-        return json(200, await headless.poll(parseBody(pollBody, ctx.body).request_id, ctx.sourceIp));
+        await admitLoginCall(deps, polls, origin(ctx));
+        return json(200, await headless.poll(parseBody(pollBody, ctx.body).request_id, ctx.sourceIp, ctx.userAgent));
       },
     },
   ];

@@ -36,7 +36,7 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
         pattern: '/webapi/local/invite/totp',
         handler: async (ctx) => {
           const body = parseBody(startEnrollBody, ctx.body);
-          const enrollment = await localUsers.startEnrollment(body.user, body.invite, ctx.sourceIp);
+          const enrollment = await localUsers.startEnrollment(body.user, body.invite, ctx.sourceIp, ctx.userAgent);
           return json(200, { otpauth_uri: enrollment.otpauthUri, secret: enrollment.secret });
         },
       },
@@ -105,5 +105,6 @@ function attempt(body: z.infer<typeof loginBody>, ctx: RouteContext) {
     publicKeySpki: publicKeySpki(body.public_key),
     ttlMs: body.ttl_seconds === undefined ? undefined : body.ttl_seconds * 1000,
     source: ctx.sourceIp,
+    userAgent: ctx.userAgent,
   };
 }

@@ -15,14 +15,19 @@ import { ADMIN_USER, BUILTIN_CONNECTOR } from '../core/user-standing.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../lambdas/auth/handler.js';
 import type { ServiceDeps } from '../services/deps.js';
+import { auditEvent } from '../services/audit-events.js';
 import { loadRoles } from '../services/roles.js';
 import { signInConnector } from '../services/user-records.js';
-import { makeDynamoClient } from '../adapters/aws/clients.js';
+import { makeDynamoClient, makeS3Client } from '../adapters/aws/clients.js';
+import { S3AuditArchive } from '../adapters/aws/s3-audit-archive.js';
 import { DynamoAuditLog } from '../adapters/aws/dynamo-audit-log.js';
 import { DynamoResourceStore } from '../adapters/aws/dynamo-resource-store.js';
 import { DynamoStateStore } from '../adapters/aws/dynamo-state-store.js';
 import { createTables, tableNamesWithPrefix } from '../adapters/aws/dynamo-tables.js';
 import { createApiGatewayServer } from '../adapters/local/api-gateway-adapter.js';
+import { FileAuditSpool } from '../adapters/local/file-audit-spool.js';
+import { systemTimers } from '../adapters/system.js';
+import { BufferedAuditWriter } from '../services/audit-writer.js';
 import { upgradeAuditTable } from '../adapters/local/audit-table-upgrade.js';
 import { startEmbeddedDynamoDb, type EmbeddedStore } from '../adapters/local/embedded-dynamodb.js';
 import { startEmbeddedS3 } from '../adapters/local/embedded-s3.js';
@@ -63,6 +68,8 @@ export interface LocalMode {
 const ADMIN_TTL_MS = 2 * 3_600_000;
 const HOST_CERT_TTL_MS = 24 * 3_600_000;
 const RENEW_EVERY_MS = 3_600_000;
+// After the agent drained: what its audit writer holds goes to the store within this, else to the spool.
+const AUDIT_FLUSH_MS = 5_000;
 
 export async function startLocalMode(
   config: LocalModeConfig,
@@ -97,6 +104,33 @@ export async function startLocalMode(
     const resources = new DynamoResourceStore(client, tables.resources);
     const state = new DynamoStateStore(client, tables.state, deps.clock);
     const audit = new DynamoAuditLog(client, tables.audit, deps.clock);
+    // The agent's events go through a writer that batches them and spools them here while the
+    // store does not answer; the services write theirs (logins, certificates, admin changes)
+    // before they answer, with audit.emit.
+    const spoolDir = join(config.dataDir, 'audit-spool');
+    const spool = await FileAuditSpool.open(spoolDir, { log: deps.log });
+    // Archive objects the archive has not taken for long wait on disk too, apart from the store's.
+    const archiveSpool = await FileAuditSpool.open(join(spoolDir, 'archive'), { log: deps.log });
+    const s3Client = makeS3Client({ socketPath: s3.socketPath, region: 'local', forcePathStyle: true });
+    closers.push(async () => s3Client.destroy());
+    const auditWriter = new BufferedAuditWriter({
+      store: audit,
+      spool,
+      spoolLocation: spoolDir,
+      archive: new S3AuditArchive(s3Client, 'kubeport-audit', deps.clock),
+      archiveSpool,
+      clock: deps.clock,
+      random: deps.random,
+      timers: systemTimers,
+      log: deps.log,
+    });
+    // Runs after the agent has closed (closers run last first), before the stores stop.
+    closers.push(async () => {
+      await auditWriter.flush(AUDIT_FLUSH_MS);
+      await auditWriter.close();
+      await spool.close();
+      await archiveSpool.close();
+    });
 
     deps.progress('loading certificate authorities');
     const caDeps = { dataDir: config.dataDir, resources, clock: deps.clock, random: deps.random, clusterName: config.clusterName };
@@ -118,7 +152,7 @@ export async function startLocalMode(
       github: new GitHubHttpApi(),
     };
 
-    const registered = await registerClusters(resources, config);
+    const registered = await registerClusters(services, config);
 
     deps.progress('starting the agent');
     const issueHostCert = async () => {
@@ -138,6 +172,7 @@ export async function startLocalMode(
       loadUser: cachedLoader(async (name) => (await resources.get<User>('user', name))?.body, deps.clock),
       // Locks reach the agent only through the store, as they would reach a second agent.
       locks: new LockWatcher({ store: resources, clock: deps.clock, log: deps.log }),
+      audit: auditWriter,
     });
     await listening(() => agent.listen(config.agentAddr.port, config.agentAddr.host), config.agentAddr, '--agent-addr');
     closers.push(() => agent.close());
@@ -215,12 +250,17 @@ export async function startLocalMode(
   }
 }
 
-async function registerClusters(resources: DynamoResourceStore, config: LocalModeConfig) {
+/** Clusters of the kubeconfig as kube_cluster resources; each change is audited as an admin's would be, by the local admin. */
+async function registerClusters(deps: ServiceDeps, config: LocalModeConfig) {
+  const { resources } = deps;
+  const audited = (event: 'kube.create' | 'kube.update' | 'kube.delete', name: string) =>
+    deps.audit.emit(auditEvent(deps, event, { user: ADMIN_USER, kind: 'kube_cluster', name, source: 'kubeconfig' }));
   const registered: { name: string; labels: Record<string, string> }[] = [];
   // Contexts gone from the kubeconfig leave with it; clusters an admin created stay.
   const current = new Set(config.clusters.map((c) => c.name));
   for (const stale of await resources.list<KubeCluster>('kube_cluster')) {
-    if (stale.body.spec.source === 'kubeconfig' && !current.has(stale.name)) await resources.delete('kube_cluster', stale.name);
+    if (stale.body.spec.source === 'kubeconfig' && !current.has(stale.name) && (await resources.delete('kube_cluster', stale.name)))
+      await audited('kube.delete', stale.name);
   }
   for (const cluster of config.clusters) {
     const existing = await resources.get<KubeCluster>('kube_cluster', cluster.name);
@@ -234,7 +274,11 @@ async function registerClusters(resources: DynamoResourceStore, config: LocalMod
       metadata: { name: cluster.name, labels },
       spec: { source: 'kubeconfig' },
     };
-    await resources.put('kube_cluster', cluster.name, body, { expectRevision: existing?.revision ?? null });
+    // A start that finds the cluster as it was changes nothing, and says nothing.
+    if (JSON.stringify(existing?.body) !== JSON.stringify(body)) {
+      await resources.put('kube_cluster', cluster.name, body, { expectRevision: existing?.revision ?? null });
+      await audited(existing ? 'kube.update' : 'kube.create', cluster.name);
+    }
     registered.push({ name: cluster.name, labels });
   }
   return registered;

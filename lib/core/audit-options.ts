@@ -5,7 +5,17 @@ export type AuditMode = 'strict' | 'best_effort';
 
 /** strict when any role asks for it: requests are refused while they cannot be audited. */
 export function auditMode(roles: readonly Role[]): AuditMode {
-  return roles.some((role) => role.spec.options.audit === 'strict') ? 'strict' : 'best_effort';
+  return strictAuditRole(roles) === undefined ? 'best_effort' : 'strict';
+}
+
+/** The first role that sets audit: strict, to name in a refusal; undefined when none does. */
+export function strictAuditRole(roles: readonly Role[]): string | undefined {
+  return roles.find((role) => role.spec.options.audit === 'strict')?.metadata.name;
+}
+
+/** Why a request of a strict identity is refused while events cannot be stored. */
+export function auditUnavailableMessage(role: string): string {
+  return `Kubeport cannot store audit events right now, and role "${role}" sets audit: strict; retry in a minute, or ask an admin to check the agent's audit store`;
 }
 
 /** True when any role asks for keystrokes to be recorded (record_session.kubernetes_input). */

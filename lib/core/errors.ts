@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'invalid_config'
   /** A service Kubeport depends on (GitHub) failed or refused; the message says which and what to do. */
   | 'bad_gateway'
+  /** Kubeport itself cannot do what the request needs right now (its audit store is down); retrying later helps. */
+  | 'unavailable'
   | 'internal';
 
 const httpStatus: Record<ErrorCode, number> = {
@@ -29,6 +31,7 @@ const httpStatus: Record<ErrorCode, number> = {
   expired: 401,
   invalid_config: 500,
   bad_gateway: 502,
+  unavailable: 503,
   internal: 500,
 };
 

@@ -6,6 +6,7 @@ import type { TeamClaims } from '../core/github-connector.js';
 import type { GitHubUser } from '../core/ports.js';
 import { type User, userSchema } from '../core/resources.js';
 import { ADMIN_USER, revocationTime } from '../core/user-standing.js';
+import { auditEvent } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
 
 /** Index record: which Kubeport user a GitHub account (connector + id) is. */
@@ -43,6 +44,16 @@ export async function upsertGitHubUser(deps: ServiceDeps, connectorName: string,
       if (error instanceof KubeportError && error.code === 'conflict' && attempt < RETRIES) continue;
       throw error;
     }
+    // Teleport audits an SSO user's creation, and each change its teams bring, as user.create / user.update.
+    await deps.audit.emit(
+      auditEvent(deps, existing ? 'user.update' : 'user.create', {
+        user: name,
+        kind: 'user',
+        name,
+        roles: user.spec.roles,
+        connector: connectorName,
+      }),
+    );
     if (!index) {
       const record: GitHubIdentityRecord = { user: name, connector: connectorName, github_id: account.id };
       await deps.resources.put(GITHUB_IDENTITY_KIND, key, record, { expectRevision: null }).catch((error: unknown) => {

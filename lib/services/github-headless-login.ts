@@ -37,6 +37,7 @@ export class GitHubHeadlessLogin {
     publicKeySpki: Uint8Array;
     ttlMs?: number | undefined;
     source: string;
+    userAgent?: string | undefined;
   }): Promise<HeadlessStart> {
     const deps = requireGitHub(this.deps);
     let connectorName = request.connectorId;
@@ -63,16 +64,16 @@ export class GitHubHeadlessLogin {
         interval: device.intervalSeconds,
       };
     } catch (error) {
-      await auditLoginFailure(deps, connectorName, publicError(error).message, { source: request.source });
+      await auditLoginFailure(deps, connectorName, publicError(error).message, { source: request.source, userAgent: request.userAgent });
       throw error;
     }
   }
 
   /** Asks GitHub at most once per interval; answers pending until the person approved at GitHub. */
-  async poll(requestId: string, source: string): Promise<HeadlessPoll> {
+  async poll(requestId: string, source: string, userAgent?: string): Promise<HeadlessPoll> {
     const deps = requireGitHub(this.deps);
     const key = PREFIX + requestId;
-    const context: LoginAttemptContext = { source };
+    const context: LoginAttemptContext = { source, userAgent };
     const state = await deps.state.get<HeadlessState>(key);
     if (!state) {
       const error = new KubeportError('expired', 'this headless login is unknown, finished or expired; run tsh login --headless again');

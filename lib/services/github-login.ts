@@ -29,6 +29,7 @@ export interface ConsoleLoginRequest {
   ttlMs?: number | undefined;
   clientRedirectUrl: string;
   source: string;
+  userAgent?: string | undefined;
 }
 
 export interface CallbackQuery {
@@ -56,7 +57,7 @@ export class GitHubBrowserLogin {
   /** The GitHub authorize URL for a new login; the state stored for it works once, for 10 minutes. */
   async startConsole(request: ConsoleLoginRequest): Promise<{ redirectUrl: string }> {
     const deps = requireGitHub(this.deps);
-    const context: LoginAttemptContext = { source: request.source };
+    const context: LoginAttemptContext = { source: request.source, userAgent: request.userAgent };
     let connectorName = request.connectorId;
     try {
       const { connector, app } = await loadConnector(deps, request.connectorId);
@@ -92,12 +93,12 @@ export class GitHubBrowserLogin {
   }
 
   /** GitHub sent the browser back: finish the login, or say why not. Never throws. */
-  async callback(query: CallbackQuery, source: string): Promise<CallbackOutcome> {
-    const context: LoginAttemptContext = { source };
+  async callback(query: CallbackQuery, source: string, userAgent?: string): Promise<CallbackOutcome> {
+    const context: LoginAttemptContext = { source, userAgent };
     const state = query.state ? await this.deps.state.take<BrowserLoginState>(STATE_PREFIX + query.state) : undefined;
     if (!state) {
       const failure = 'this sign-in link has expired or was already used (each works once, for 10 minutes); run tsh login again';
-      await auditLoginFailure(this.deps, undefined, `login state missing, expired or already used: ${failure}`, context);
+      await auditLoginFailure(this.deps, undefined, 'login state missing, expired or already used', context, failure);
       return { kind: 'page', status: 400, failure };
     }
     const clientUrl = new URL(state.client_redirect_url);

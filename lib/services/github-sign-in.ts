@@ -5,6 +5,8 @@ import { accessDenied } from '../core/errors.js';
 import { type StoredGitHubConnector, mapTeams } from '../core/github-connector.js';
 import type { GitHubApi, GitHubEndpoints } from '../core/ports.js';
 import { auditEvent } from './audit-events.js';
+import { ThrottledError } from './login-throttle.js';
+import type { SourceRateLimit } from './source-rate-limit.js';
 import type { ServiceDeps } from './deps.js';
 import { upsertGitHubUser } from './github-accounts.js';
 import { type IssuedCertificate, issueCertificateFor } from './issue-certificate.js';
@@ -22,6 +24,13 @@ export interface PendingLogin {
 export interface LoginAttemptContext {
   githubLogin?: string;
   source: string;
+  /** The client's User-Agent (tsh, a browser), when known. */
+  userAgent?: string | undefined;
+}
+
+/** Where a login came from, in Teleport's field names. */
+function origin(context: LoginAttemptContext): Record<string, string> {
+  return { 'addr.remote': context.source, ...(context.userAgent ? { user_agent: context.userAgent } : {}) };
 }
 
 export async function signInWithToken(
@@ -67,18 +76,19 @@ export async function signInWithToken(
       github_login: account.login,
       attributes: organizationsToTeams(teams),
       roles: issued.identity.roles,
-      'addr.remote': context.source,
+      ...origin(context),
     }),
   );
   return issued;
 }
 
-/** A failed GitHub login, with the reason the person was shown. */
+/** A failed GitHub login: `reason` is the cause, `shown` what the person was told (the same unless given). */
 export async function auditLoginFailure(
   deps: ServiceDeps,
   connector: string | undefined,
   reason: string,
   context: LoginAttemptContext,
+  shown = reason,
 ): Promise<void> {
   await deps.audit.emit(
     auditEvent(deps, 'user.login.sso', {
@@ -87,9 +97,24 @@ export async function auditLoginFailure(
       method: 'github',
       ...(connector === undefined ? {} : { connector_id: connector }),
       error: reason,
-      'addr.remote': context.source,
+      message: shown,
+      ...origin(context),
     }),
   );
+}
+
+/**
+ * Counts a GitHub login call (a start, a headless poll) against its source's limit. The first
+ * refusal of a window is audited as a failed login; later ones repeat it and are not, so a
+ * flood of calls is not a flood of audit writes.
+ */
+export async function admitLoginCall(deps: ServiceDeps, limit: SourceRateLimit, context: LoginAttemptContext): Promise<void> {
+  try {
+    await limit.admit(context.source);
+  } catch (error) {
+    if (error instanceof ThrottledError && error.firstRefusal) await auditLoginFailure(deps, undefined, error.message, context);
+    throw error;
+  }
 }
 
 function organizationsToTeams(teams: { organization: string; slug: string }[]): Record<string, string[]> {

@@ -2,6 +2,7 @@
 import { issueUserCertificate } from '../core/certificate-authority.js';
 import { accessDenied } from '../core/errors.js';
 import type { Identity } from '../core/identity.js';
+import { identityFromCertificate } from '../core/leaf-certificate.js';
 import type { User } from '../core/resources.js';
 import { sessionTtl } from '../core/session-ttl.js';
 import { certificateIssueTime } from '../core/user-standing.js';
@@ -46,11 +47,25 @@ export async function issueCertificateFor(
   await refuseIfLocked(deps, identity);
   const certPem = await issueUserCertificate(deps.userCa, publicKeySpki, identity, ttl);
   const expires = new Date(deps.clock.now().getTime() + ttl).toISOString();
+  // Read back from the certificate: the serial the agent's events carry as cert_serial.
+  const issued = identityFromCertificate(certPem);
   await deps.audit.emit(
     auditEvent(deps, 'cert.create', {
       user: identity.username,
       cert_type: 'user',
-      identity: { user: identity.username, roles: identity.roles, traits: identity.traits, expires },
+      cert_serial: issued.serialNumber,
+      identity: {
+        user: identity.username,
+        roles: identity.roles,
+        expires,
+        // Kubeport certificates reach every cluster the roles allow (the agent routes by path): none is named in them.
+        kubernetes_cluster: '',
+        kubernetes_groups: identity.traits.kubernetes_groups ?? [],
+        kubernetes_users: identity.traits.kubernetes_users ?? [],
+        traits: identity.traits,
+        connector: identity.connector,
+        serial: issued.serialNumber,
+      },
     }),
   );
   return { certPem, identity, expires };

@@ -8,7 +8,7 @@ import { auditEvent } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
 import { type IssuedCertificate, issueCertificateFor } from './issue-certificate.js';
 import { type Invite, LocalInvites } from './local-invites.js';
-import { LoginThrottle, defaultThrottleLimits, enrollmentThrottleLimits } from './login-throttle.js';
+import { LoginThrottle, ThrottledError, defaultThrottleLimits, enrollmentThrottleLimits } from './login-throttle.js';
 import { signInConnector } from './user-records.js';
 
 /** Kept apart from the user resource so that `tctl get users` never shows secrets. */
@@ -27,6 +27,8 @@ export interface LoginAttempt {
   publicKeySpki: Uint8Array;
   ttlMs?: number;
   source: string;
+  /** The client's User-Agent (tsh), when known: for the audit event. */
+  userAgent?: string | undefined;
 }
 
 export interface EnrollmentAttempt extends LoginAttempt {
@@ -70,9 +72,10 @@ export class LocalUsers {
   }
 
   /** Step one of an invite: the TOTP secret to put into an authenticator app, the same on every retry until the invite is used. */
-  async startEnrollment(user: string, invite: string, source: string): Promise<{ otpauthUri: string; secret: string }> {
-    await this.enrollmentThrottle.admit(user, source);
-    await this.requireInvite(user, invite, source);
+  async startEnrollment(user: string, invite: string, source: string, userAgent?: string): Promise<{ otpauthUri: string; secret: string }> {
+    const origin = { source, userAgent };
+    await this.admitted(this.enrollmentThrottle, user, origin);
+    await this.requireInvite(user, invite, origin);
     const sealed = await this.invites.startEnrollment(invite, () => this.deps.secrets.seal(newTotpSecret(this.deps.random)));
     const secret = await this.deps.secrets.open(sealed);
     return { otpauthUri: otpauthUri(secret, user, `Kubeport ${this.deps.clusterName}`), secret };
@@ -80,22 +83,23 @@ export class LocalUsers {
 
   /** Step two: password and a first TOTP code; uses up the invite and returns a certificate. */
   async completeEnrollment(attempt: EnrollmentAttempt): Promise<IssuedCertificate> {
-    const { user, source } = attempt;
+    const { user } = attempt;
+    const origin = { source: attempt.source, userAgent: attempt.userAgent };
     const problem = passwordProblem(attempt.password);
-    if (problem) throw badRequest(problem);
-    await this.enrollmentThrottle.admit(user, source);
+    if (problem) return this.audited(user, origin, problem, badRequest(problem));
+    await this.admitted(this.enrollmentThrottle, user, origin);
     // Nothing is stored until the invite is known to belong to the user of this name as it is now.
-    const invite = await this.requireInvite(user, attempt.invite, source);
+    const invite = await this.requireInvite(user, attempt.invite, origin);
     const pending = await this.invites.pendingEnrollment(attempt.invite);
-    if (!pending) throw unauthenticated('TOTP enrollment not started or expired; run tsh login with the invite again');
+    if (!pending) return this.failEnrollment(user, origin, 'TOTP enrollment not started or expired; run tsh login with the invite again');
     const step = matchTotp(await this.deps.secrets.open(pending.sealed), attempt.totpCode, this.deps.clock.now());
     if (step === undefined)
-      return this.failEnrollment(user, source, 'invalid TOTP code; check the clock of your device and enter the current code');
+      return this.failEnrollment(user, origin, 'invalid TOTP code; check the clock of your device and enter the current code');
     const taken = await this.invites.take(attempt.invite);
     if (!taken || taken.user !== user || taken.incarnation !== invite.incarnation)
-      return this.failEnrollment(user, source, inviteFailure(user));
+      return this.failEnrollment(user, origin, inviteFailure(user));
     await this.invites.endEnrollment(attempt.invite);
-    await this.revokeEarlierCertificates(user, invite, source);
+    await this.revokeEarlierCertificates(user, invite, origin);
     const credentials: LocalCredentials = {
       password_hash: await hashPassword(attempt.password, this.deps.random),
       totp_secret_sealed: pending.sealed,
@@ -104,12 +108,13 @@ export class LocalUsers {
     };
     const existing = await this.deps.resources.get<LocalCredentials>('local_credentials', user);
     await this.deps.resources.put('local_credentials', user, credentials, { expectRevision: existing?.revision ?? null });
-    return this.succeed(user, source, attempt, this.enrollmentThrottle);
+    return this.succeed(user, origin, attempt, this.enrollmentThrottle);
   }
 
   async login(attempt: LoginAttempt): Promise<IssuedCertificate> {
-    const { user, source } = attempt;
-    await this.loginThrottle.admit(user, source);
+    const { user } = attempt;
+    const origin = { source: attempt.source, userAgent: attempt.userAgent };
+    await this.admitted(this.loginThrottle, user, origin);
     const [stored, account] = await Promise.all([
       this.deps.resources.get<LocalCredentials>('local_credentials', user),
       this.deps.resources.get<User>('user', user),
@@ -127,7 +132,7 @@ export class LocalUsers {
     const passwordMatches = await verifyPassword(attempt.password, body.password_hash);
     const step = matchTotp(await this.deps.secrets.open(body.totp_secret_sealed), attempt.totpCode, this.deps.clock.now());
     if (!credentials || !passwordMatches || step === undefined || step <= credentials.body.last_totp_step) {
-      return this.failLogin(user, source);
+      return this.failLogin(user, origin);
     }
     try {
       await this.deps.resources.put(
@@ -138,10 +143,10 @@ export class LocalUsers {
       );
     } catch (error) {
       // A parallel login used the same code first.
-      if (error instanceof KubeportError && error.code === 'conflict') return this.failLogin(user, source);
+      if (error instanceof KubeportError && error.code === 'conflict') return this.failLogin(user, origin);
       throw error;
     }
-    return this.succeed(user, source, attempt, this.loginThrottle);
+    return this.succeed(user, origin, attempt, this.loginThrottle);
   }
 
   /**
@@ -166,20 +171,20 @@ export class LocalUsers {
   }
 
   /** The live invite, made for this user as it exists now (not an earlier user of the name). */
-  private async requireInvite(user: string, token: string, source: string): Promise<Invite> {
+  private async requireInvite(user: string, token: string, origin: LoginOrigin): Promise<Invite> {
     const invite = await this.invites.get(token);
     const account = invite?.user === user ? await this.deps.resources.get<User>('user', user) : undefined;
     if (!invite || !account || signInConnector(account.body) !== undefined || incarnationOf(account.body) !== invite.incarnation)
-      return this.failEnrollment(user, source, inviteFailure(user));
+      return this.failEnrollment(user, origin, inviteFailure(user));
     return invite;
   }
 
   /** Whoever holds a certificate of this user from before now has to log in with the new credentials. */
-  private async revokeEarlierCertificates(user: string, invite: Invite, source: string): Promise<void> {
+  private async revokeEarlierCertificates(user: string, invite: Invite, origin: LoginOrigin): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const account = await this.deps.resources.get<User>('user', user);
       if (!account || signInConnector(account.body) !== undefined || incarnationOf(account.body) !== invite.incarnation)
-        return this.failEnrollment(user, source, inviteFailure(user));
+        return this.failEnrollment(user, origin, inviteFailure(user));
       const revokedBefore = revocationTime(this.deps.clock.now(), account.body).toISOString();
       try {
         await this.deps.resources.put<User>(
@@ -195,39 +200,71 @@ export class LocalUsers {
     }
   }
 
-  private async succeed(user: string, source: string, attempt: LoginAttempt, throttle: LoginThrottle): Promise<IssuedCertificate> {
+  private async succeed(user: string, origin: LoginOrigin, attempt: LoginAttempt, throttle: LoginThrottle): Promise<IssuedCertificate> {
     // Taken before the user is read: a change landing in between revokes this certificate too.
     const issuedAt = this.deps.clock.now();
-    const stored = await this.deps.resources.get<User>('user', user);
-    if (!stored) throw notFound(`user ${user} no longer exists`);
-    const issued = await issueCertificateFor(this.deps, stored.body, attempt.publicKeySpki, attempt.ttlMs, 'local', issuedAt);
-    await throttle.recordSuccess(user, source);
+    let issued: IssuedCertificate;
+    try {
+      const stored = await this.deps.resources.get<User>('user', user);
+      if (!stored) throw notFound(`user ${user} no longer exists`);
+      issued = await issueCertificateFor(this.deps, stored.body, attempt.publicKeySpki, attempt.ttlMs, 'local', issuedAt);
+    } catch (error) {
+      // Right credentials, no certificate (a lock, no roles left): a failed login all the same.
+      if (error instanceof KubeportError) return this.audited(user, origin, error.message, error);
+      throw error;
+    }
+    await throttle.recordSuccess(user, origin.source);
     await this.deps.audit.emit(
       auditEvent(this.deps, 'user.login', {
         user,
         success: true,
-        method: 'local',
-        'addr.remote': source,
+        ...loginFields(origin),
         user_roles: issued.identity.roles,
       }),
     );
     return issued;
   }
 
-  private async failLogin(user: string, source: string): Promise<never> {
+  /** Counts the attempt; a refusal is audited the first time its limit is crossed (later ones only repeat it). */
+  private async admitted(throttle: LoginThrottle, user: string, origin: LoginOrigin): Promise<void> {
+    try {
+      await throttle.admit(user, origin.source);
+    } catch (error) {
+      if (error instanceof ThrottledError && error.firstRefusal) await this.audited(user, origin, error.message, error);
+      throw error;
+    }
+  }
+
+  private async failLogin(user: string, origin: LoginOrigin): Promise<never> {
     await this.loginThrottle.recordFailure(user);
-    return this.audited(user, source, LOGIN_FAILURE);
+    return this.audited(user, origin, LOGIN_FAILURE);
   }
 
   /** Not counted against the user: bad invites must not lock the user out of login. */
-  private failEnrollment(user: string, source: string, message: string): Promise<never> {
-    return this.audited(user, source, message);
+  private failEnrollment(user: string, origin: LoginOrigin, message: string): Promise<never> {
+    return this.audited(user, origin, message);
   }
 
-  private async audited(user: string, source: string, message: string): Promise<never> {
+  /** Audits a failed login with what the person is told, then throws `error` (401 with that message unless given). */
+  private async audited(user: string, origin: LoginOrigin, message: string, error: Error = unauthenticated(message)): Promise<never> {
     await this.deps.audit.emit(
-      auditEvent(this.deps, 'user.login', { user, success: false, method: 'local', 'addr.remote': source, error: message }),
+      auditEvent(this.deps, 'user.login', { user, success: false, ...loginFields(origin), error: message, message }),
     );
-    throw unauthenticated(message);
+    throw error;
   }
+}
+
+interface LoginOrigin {
+  source: string;
+  userAgent?: string | undefined;
+}
+
+/** Teleport's fields of a local login: method, connector, address and client. */
+function loginFields(origin: LoginOrigin): Record<string, string> {
+  return {
+    method: 'local',
+    connector_id: 'local',
+    'addr.remote': origin.source,
+    ...(origin.userAgent ? { user_agent: origin.userAgent } : {}),
+  };
 }

@@ -30,6 +30,21 @@ export const enrollmentThrottleLimits: ThrottleLimits = { windowMs: 15 * 60_000,
 
 export type ThrottledAction = 'login' | 'enrollment';
 
+/**
+ * A refusal for too many attempts. Only the first refusal of each limit is worth an audit event:
+ * auditing every refused call would hand whoever floods the endpoint a flood of audit writes.
+ */
+export class ThrottledError extends KubeportError {
+  constructor(
+    message: string,
+    retryAfterSeconds: number,
+    /** This call crossed a limit (the later refusals of the window repeat it). */
+    readonly firstRefusal: boolean,
+  ) {
+    super('rate_limited', message, { retryAfterSeconds });
+  }
+}
+
 interface Counter {
   count: number;
   expiresAt: Date;
@@ -81,7 +96,12 @@ export class LoginThrottle {
         : byThisUser
           ? `too many failed logins for ${user}; ${wait} or ask an admin to run: tctl users unlock ${user}`
           : `too many failed logins from your address; ${wait}`;
-    throw new KubeportError('rate_limited', message, { retryAfterSeconds });
+    // A user's own failure lock refuses each source at most perUserSource times a window.
+    const firstRefusal =
+      attempts === this.limits.perUserSource + 1 ||
+      sourceAttempts === this.limits.perSource + 1 ||
+      (userLocked && attempts <= this.limits.perUserSource);
+    throw new ThrottledError(message, retryAfterSeconds, firstRefusal);
   }
 
   /**

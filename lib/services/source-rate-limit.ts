@@ -2,10 +2,9 @@
 // (GitHub login starts and headless polls): each stores state, may call GitHub, and writes audit
 // events on failure, so one address must not be able to flood them. The call is counted before
 // anything else happens, so parallel calls are counted too.
-import { KubeportError } from '../core/errors.js';
 import type { Clock, StateStore } from '../core/ports.js';
 import { sourceBucket } from '../core/source-bucket.js';
-import { waitText } from './login-throttle.js';
+import { ThrottledError, waitText } from './login-throttle.js';
 
 export interface SourceLimit {
   /** Names the counter and, in the refusal, what was counted ("GitHub login starts"). */
@@ -45,10 +44,10 @@ export class SourceRateLimit {
     if (count <= this.limit.perWindow) return;
     const until = (await this.state.counter(key))?.expiresAt.getTime() ?? now + this.limit.windowMs;
     const retryAfterSeconds = Math.max(1, Math.ceil((until - now) / 1000));
-    throw new KubeportError(
-      'rate_limited',
+    throw new ThrottledError(
       `too many ${this.limit.what} from your address (${this.limit.perWindow} per ${waitText(this.limit.windowMs / 1000)}); try again in ${waitText(retryAfterSeconds)}`,
-      { retryAfterSeconds },
+      retryAfterSeconds,
+      count === this.limit.perWindow + 1,
     );
   }
 }

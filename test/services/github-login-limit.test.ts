@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newKeyPair } from '../../lib/client/login.js';
 import { githubHeadlessPollLimit, githubLoginStartLimit } from '../../lib/services/source-rate-limit.js';
+import { searchEvents } from '../support/audit-events.js';
 import { type GitHubHarness, startGitHubHarness } from '../support/github-harness.js';
 
 describe('per-source limit on GitHub login starts and headless polls', () => {
@@ -36,6 +37,17 @@ describe('per-source limit on GitHub login starts and headless polls', () => {
     }
     // A refused headless start never reached GitHub.
     expect(deviceCodes()).toBe(asked);
+    // The first refusal of the window is audited as a failed login; the next only repeats it.
+    const refusals = (
+      await searchEvents(g.h.deps.audit, {
+        from: new Date(Date.now() - 86_400_000),
+        to: new Date(Date.now() + 86_400_000),
+        event: 'user.login',
+      })
+    ).filter((e) => String(e.error).startsWith('too many GitHub login starts'));
+    expect(refusals).toEqual([
+      expect.objectContaining({ success: false, code: 'T1001W', method: 'github', 'addr.remote': expect.any(String) }),
+    ]);
     g.h.clock.advance(42_000);
     expect((await consoleStart()).status).toBe(200);
   });

@@ -68,6 +68,18 @@ describe('GitHub browser login', () => {
     expect(cert.checkIssued(new X509Certificate(g.h.deps.userCa.certPem))).toBe(true);
     const [event] = (await logins(true)).filter((e) => e.user === 'mona');
     expect(event).toMatchObject({ code: 'T1001I', method: 'github', connector_id: 'github', github_login: 'mona' });
+    expect(event!['addr.remote']).toBeTruthy();
+    expect(event!.user_agent).toBeTruthy();
+    // The user the login made is audited as Teleport audits an SSO user's creation.
+    const created = await searchEvents(g.h.deps.audit, {
+      from: new Date(Date.now() - 86_400_000),
+      to: new Date(Date.now() + 86_400_000),
+      event: 'user.create',
+      user: 'mona',
+    });
+    expect(created).toEqual([
+      expect.objectContaining({ code: 'T1002I', name: 'mona', connector: 'github', roles: expect.arrayContaining(['access', 'dev']) }),
+    ]);
   });
 
   it('sends the authorize request GitHub expects: read:org, a random state and a PKCE S256 challenge', async () => {

@@ -1,6 +1,8 @@
 // Starts `npm start` (local mode) as its own process, the way a user runs it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cliPath, repoRoot, waitForOutput } from './cli.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliPath, node, repoRoot, tshEnroll, waitForOutput } from './cli.js';
 import { freePort } from '../../lib/adapters/local/free-port.js';
 
 export interface LocalModeProcess {
@@ -57,4 +59,32 @@ export async function startLocalModeProcess(options: {
         child.kill('SIGINT');
       }),
   };
+}
+
+/** The environment of a user's own shell for tsh and kubectl: its home, tsh profile, kubeconfig and cache under `dir`. */
+export function userShellEnv(dir: string): NodeJS.ProcessEnv {
+  mkdirSync(join(dir, 'home'), { recursive: true });
+  return {
+    ...process.env,
+    HOME: join(dir, 'home'),
+    TSH_HOME: join(dir, 'home', '.tsh'),
+    KUBECONFIG: join(dir, 'home', '.kube', 'config'),
+    KUBECACHEDIR: join(dir, 'cache'),
+  };
+}
+
+/** tctl users add NAME (access, system:masters), then tsh login with its invite: kubectl works for NAME. */
+export async function addKubeUser(local: LocalModeProcess, dataDir: string, env: NodeJS.ProcessEnv, name: string): Promise<void> {
+  const added = await node(cliPath('tctl'), [
+    `--data-dir=${dataDir}`,
+    'users',
+    'add',
+    name,
+    '--roles=access',
+    '--kubernetes-groups=system:masters',
+  ]);
+  const invite = /--invite=(\S+)/.exec(added.stdout)?.[1];
+  if (!invite) throw new Error(`tctl users add printed no invite: ${added.stdout}${added.stderr}`);
+  const login = await tshEnroll(env, local.proxy, name, invite, 'correct horse battery staple');
+  if (login.code !== 0) throw new Error(`tsh login failed: ${login.stderr}`);
 }

@@ -7,8 +7,12 @@ export interface DynamoClientOptions {
   region: string;
   /** A non-default AWS endpoint; omit to use the regional one. */
   endpoint?: string;
-  /** The embedded store's Unix socket (local mode, tests); takes the place of an endpoint. */
-  socketPath?: string;
+  /**
+   * The embedded store's Unix socket (local mode, tests); takes the place of an endpoint. A
+   * function is asked at each new connection: a store restarted on the same data listens on a
+   * fresh socket (see private-socket.ts), and a client that outlives it follows.
+   */
+  socketPath?: string | (() => string);
 }
 
 export interface S3ClientOptions extends DynamoClientOptions {
@@ -21,12 +25,12 @@ const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** Sends every request of a client over one Unix socket, whatever host the URL names. */
 class UnixSocketAgent extends Agent {
-  constructor(private readonly socketPath: string) {
+  constructor(private readonly socketPath: string | (() => string)) {
     super({ keepAlive: true });
   }
 
   createConnection(): Socket {
-    return connect(this.socketPath);
+    return connect(typeof this.socketPath === 'string' ? this.socketPath : this.socketPath());
   }
 }
 
