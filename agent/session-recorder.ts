@@ -62,6 +62,11 @@ export class SessionRecorder implements SessionActivity {
   /** Parts stored; the recording is complete once the last one is. */
   stored = 0;
 
+  /** Bytes of parts cut and not yet stored. */
+  get unstoredBytes(): number {
+    return this.queuedBytes;
+  }
+
   constructor(
     private readonly deps: RecorderDeps,
     readonly sessionId: string,
@@ -105,6 +110,7 @@ export class SessionRecorder implements SessionActivity {
         const rest = decoder.decode();
         if (rest) this.event(key === 'stdin' ? 'i' : 'o', rest);
       }
+      if (this.droppedBytes > 0) this.push(this.gapMarker());
       this.cut(true);
       this.finished = true;
       clearInterval(this.timer);
@@ -143,11 +149,15 @@ export class SessionRecorder implements SessionActivity {
       return;
     }
     const seconds = this.elapsedMs() / 1000;
-    if (this.droppedBytes > 0) {
-      this.push(castEventLine(seconds, 'm', `recording gap: ${this.droppedBytes} bytes left out while the store was slow`));
-      this.droppedBytes = 0;
-    }
+    if (this.droppedBytes > 0) this.push(this.gapMarker());
     this.push(castEventLine(seconds, type, data));
+  }
+
+  /** A marker where output was left out, saying how much. */
+  private gapMarker(): string {
+    const line = castEventLine(this.elapsedMs() / 1000, 'm', `recording gap: ${this.droppedBytes} bytes left out while the store was slow`);
+    this.droppedBytes = 0;
+    return line;
   }
 
   private push(line: string): void {

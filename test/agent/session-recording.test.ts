@@ -300,3 +300,29 @@ describe('session events across transports and kinds', () => {
     expect(audit.events.some((e) => e.user === 'outsider')).toBe(false);
   });
 });
+
+describe('an agent that closes while a session runs', () => {
+  it('ends the session with its events and stores the recording whole before close() resolves', async () => {
+    const events = new CollectedEvents();
+    const closing = await startAgentHarness({ audit: events, recordings: store, limits: { recordingPartMs: 60_000 } });
+    try {
+      closing.roles.set('pod-user', h.roles.get('pod-user')!);
+      const bob = await closing.issue({ username: 'bob', roles: ['pod-user'] });
+      const client = await webSocketExec(closing, bob, SH_TTY);
+      client.resize(80, 24);
+      await client.until('root@web-0:/# ');
+      client.type('echo before the close\r');
+      await client.until('before the close\r\n');
+      await closing.agent.close();
+      const upload = events.events.find((e) => e.event === 'session.upload');
+      expect(upload).toBeDefined();
+      const sid = upload!.sid as string;
+      expect(events.of(sid).map((e) => e.event)).toEqual(['session.start', 'exec', 'session.end', 'session.upload']);
+      const recording = parseCast((await store.read(sid))!.toString());
+      expect(castOutputText(recording.events)).toBe(client.stdout().toString());
+      client.close();
+    } finally {
+      await closing.close();
+    }
+  });
+});

@@ -11,6 +11,8 @@ export interface Terminal {
   type(text: string): Promise<void>;
   /** The screen (and scrollback) as text; tmux drops the spaces that end a line. */
   screen(): Promise<string>;
+  /** Resizes the terminal, as a person dragging its window would (the program gets SIGWINCH). */
+  resize(columns: number, rows: number): Promise<void>;
   /** Resolves with the screen once it matches, or fails after timeoutMs showing it. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   close(): Promise<void>;
@@ -36,6 +38,7 @@ export async function openTerminal(command: string, env: NodeJS.ProcessEnv): Pro
     keys: async (...keys) => void (await tmux(socket, ['send-keys', ...keys])),
     type: async (text) => void (await tmux(socket, ['send-keys', '-l', text])),
     screen,
+    resize: async (columns, rows) => void (await tmux(socket, ['resize-window', '-x', String(columns), '-y', String(rows)])),
     async waitFor(pattern, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
