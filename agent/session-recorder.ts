@@ -136,6 +136,13 @@ export class SessionRecorder implements SessionActivity {
   /** Output or input as text: one decoder per stream keeps a character split between messages whole. */
   private text(type: 'o' | 'i', stream: string, data: Buffer): void {
     if (this.finished) return;
+    if (this.full()) {
+      // Left out before any decoding, so a store that cannot keep up costs the agent nothing more;
+      // the stream's decoder starts afresh after the gap.
+      this.droppedBytes += data.length;
+      this.decoders.delete(stream);
+      return;
+    }
     let decoder = this.decoders.get(stream);
     if (!decoder) this.decoders.set(stream, (decoder = new TextDecoder('utf-8')));
     const text = decoder.decode(data, { stream: true });
@@ -144,13 +151,18 @@ export class SessionRecorder implements SessionActivity {
 
   private event(type: 'o' | 'i' | 'r', data: string): void {
     if (this.finished) return;
-    if (this.queuedBytes + this.lineBytes > this.options.maxHeldBytes) {
+    if (this.full()) {
       this.droppedBytes += Buffer.byteLength(data);
       return;
     }
     const seconds = this.elapsedMs() / 1000;
     if (this.droppedBytes > 0) this.push(this.gapMarker());
     this.push(castEventLine(seconds, type, data));
+  }
+
+  /** As much is held as the bound allows: what comes now is left out. */
+  private full(): boolean {
+    return this.queuedBytes + this.lineBytes > this.options.maxHeldBytes;
   }
 
   /** A marker where output was left out, saying how much. */

@@ -13,7 +13,7 @@ import { startEmbeddedS3 } from '../../lib/adapters/local/embedded-s3.js';
 import { castOutputText, parseCast } from '../../lib/core/asciicast.js';
 import type { AuditCounters, AuditEvent, AuditSink } from '../../lib/core/ports.js';
 import { type AgentHarness, type ClientCredentials, startAgentHarness } from '../support/agent-harness.js';
-import { roleFromYaml } from '../support/roles.js';
+import { podUserRole } from '../support/roles.js';
 import { type ExecClient, spdyExec, webSocketExec } from '../support/session-clients.js';
 import { postSpdyUpgrade } from '../support/raw-exec.js';
 
@@ -58,21 +58,8 @@ beforeAll(async () => {
   store = new S3RecordingStore(s3Client, 'kubeport-recordings');
   audit = new CollectedEvents();
   h = await startAgentHarness({ audit, recordings: store, limits: { recordingPartMs: 150 } });
-  const podUser = (name: string, options = '') =>
-    roleFromYaml(`
-kind: role
-version: v8
-metadata: {name: ${name}}
-spec:
-  ${options}
-  allow:
-    kubernetes_labels: {'*': '*'}
-    kubernetes_groups: [devs]
-    kubernetes_resources:
-      - {kind: pods, api_group: '', namespace: default, name: '*', verbs: ['*']}
-`);
-  h.roles.set('pod-user', podUser('pod-user'));
-  h.roles.set('input-recorded', podUser('input-recorded', 'options: {record_session: {kubernetes_input: true}}'));
+  h.roles.set('pod-user', podUserRole());
+  h.roles.set('input-recorded', podUserRole('input-recorded', '{record_session: {kubernetes_input: true}}'));
   alice = await h.issue({ username: 'alice', roles: ['pod-user'] });
   typist = await h.issue({ username: 'typist', roles: ['pod-user', 'input-recorded'] });
 });

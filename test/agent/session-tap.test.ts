@@ -4,7 +4,8 @@
 import * as ws from 'ws';
 import { describe, expect, it } from 'vitest';
 import { type ExitStatus, type SessionActivity, SessionTap, exitStatusOf } from '../../agent/session-tap.js';
-import { SpdyWriter, type SpdyFrame } from '../../lib/spdy/index.js';
+import type { SpdyFrame } from '../../lib/spdy/index.js';
+import { spdyFrameBytes } from '../support/spdy-client.js';
 
 class Collected implements SessionActivity {
   stdout = Buffer.alloc(0);
@@ -204,21 +205,6 @@ describe('the exit status read from the error channel', () => {
   });
 });
 
-/** The bytes a SPDY writer sends for `frames`, header blocks compressed in one context. */
-async function spdyBytes(frames: SpdyFrame[]): Promise<Buffer> {
-  const out: Buffer[] = [];
-  const writer = new SpdyWriter(
-    (bytes) => (out.push(Buffer.from(bytes)), true),
-    (error) => {
-      throw error;
-    },
-  );
-  for (const frame of frames) writer.write(frame);
-  await new Promise<void>((resolve) => writer.whenFlushed(resolve));
-  writer.close();
-  return Buffer.concat(out);
-}
-
 const syn = (streamId: number, streamtype: string, fin = false): SpdyFrame => ({
   type: 'SYN_STREAM',
   streamId,
@@ -236,7 +222,7 @@ const data = (streamId: number, text: string | Buffer, fin = false): SpdyFrame =
 });
 
 async function spdySession() {
-  const client = await spdyBytes([
+  const client = await spdyFrameBytes([
     syn(1, 'error', true),
     syn(3, 'stdin'),
     syn(5, 'stdout'),
@@ -248,7 +234,7 @@ async function spdySession() {
     data(3, '', true),
   ]);
   const euro = Buffer.from('€');
-  const server = await spdyBytes([
+  const server = await spdyFrameBytes([
     { type: 'SYN_REPLY', streamId: 1, fin: false, headers: {} },
     { type: 'SYN_REPLY', streamId: 5, fin: false, headers: {} },
     data(5, Buffer.concat([Buffer.from('hi '), euro.subarray(0, 1)])),
@@ -297,8 +283,8 @@ describe('the session tap on SPDY/3.1 streams', () => {
   });
 
   it('reads the frames still inflating when the connection ends, and a Status whose stream got no FIN', async () => {
-    const client = await spdyBytes([syn(1, 'error', true), syn(3, 'stdout')]);
-    const server = await spdyBytes([data(1, '{"metadata":{},"status":"Success"}')]);
+    const client = await spdyFrameBytes([syn(1, 'error', true), syn(3, 'stdout')]);
+    const server = await spdyFrameBytes([data(1, '{"metadata":{},"status":"Success"}')]);
     const seen = new Collected();
     const tap = new SessionTap('spdy', seen, () => undefined);
     tap.fromClient(client);

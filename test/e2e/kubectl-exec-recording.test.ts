@@ -14,9 +14,9 @@ import { startEmbeddedS3 } from '../../lib/adapters/local/embedded-s3.js';
 import { castOutputText, parseCast } from '../../lib/core/asciicast.js';
 import { type AgentHarness, startAgentHarness } from '../support/agent-harness.js';
 import { type KubectlUser, kubectlUser } from '../support/agent-kubeconfig.js';
-import { cliPath, node, tshEnroll } from '../support/cli.js';
-import { type LocalModeProcess, startLocalModeProcess } from '../support/local-mode-process.js';
-import { roleFromYaml } from '../support/roles.js';
+
+import { type LocalModeProcess, addAndEnroll, startLocalModeProcess } from '../support/local-mode-process.js';
+import { podUserRole } from '../support/roles.js';
 import { openTerminal } from '../support/tmux-terminal.js';
 
 const TRANSPORTS = [
@@ -59,20 +59,7 @@ describe.each(TRANSPORTS)('kubectl exec -it over $name, recorded', (transport) =
     s3Client = makeS3Client({ socketPath: s3.socketPath, region: 'local', forcePathStyle: true });
     store = new S3RecordingStore(s3Client, 'kubeport-recordings');
     h = await startAgentHarness({ recordings: store });
-    h.roles.set(
-      'pod-user',
-      roleFromYaml(`
-kind: role
-version: v8
-metadata: {name: pod-user}
-spec:
-  allow:
-    kubernetes_labels: {'*': '*'}
-    kubernetes_groups: [devs]
-    kubernetes_resources:
-      - {kind: pods, api_group: '', namespace: default, name: '*', verbs: ['*']}
-`),
-    );
+    h.roles.set('pod-user', podUserRole());
     alice = kubectlUser(h, join(dir, 'alice'), 'alice', await h.issue({ username: 'alice', roles: ['pod-user'] }));
   });
   afterAll(async () => {
@@ -145,16 +132,7 @@ describe('npm start killed with SIGKILL while kubectl exec -it runs', () => {
     };
     const dataDir = join(dir, 'data');
     local = await startLocalModeProcess({ dataDir, extraArgs: ['--demo'], env });
-    const added = await node(cliPath('tctl'), [
-      `--data-dir=${dataDir}`,
-      'users',
-      'add',
-      'alice',
-      '--roles=access',
-      '--kubernetes-groups=system:masters',
-    ]);
-    const invite = /--invite=(\S+)/.exec(added.stdout)![1]!;
-    const login = await tshEnroll(env, local.proxy, 'alice', invite, 'correct horse battery staple');
+    const login = await addAndEnroll(local, dataDir, env, 'alice');
     expect(login.code, login.stderr).toBe(0);
 
     const screen = await openTerminal('kubectl exec -it web-0 -- sh', {

@@ -1,6 +1,6 @@
 // Starts `npm start` (local mode) as its own process, the way a user runs it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cliPath, repoRoot, waitForOutput } from './cli.js';
+import { cliPath, node, repoRoot, tshEnroll, waitForOutput } from './cli.js';
 import { freePort } from '../../lib/adapters/local/free-port.js';
 
 export interface LocalModeProcess {
@@ -57,4 +57,19 @@ export async function startLocalModeProcess(options: {
         child.kill('SIGINT');
       }),
   };
+}
+
+/** tctl users add `user` (role access, group system:masters) in `dataDir`, then tsh login with its invite as `env`. */
+export async function addAndEnroll(local: LocalModeProcess, dataDir: string, env: NodeJS.ProcessEnv, user: string) {
+  const added = await node(cliPath('tctl'), [
+    `--data-dir=${dataDir}`,
+    'users',
+    'add',
+    user,
+    '--roles=access',
+    '--kubernetes-groups=system:masters',
+  ]);
+  const invite = /--invite=(\S+)/.exec(added.stdout)?.[1];
+  if (!invite) throw new Error(`tctl users add ${user} gave no invite: ${added.stdout}${added.stderr}`);
+  return tshEnroll(env, local.proxy, user, invite, 'correct horse battery staple');
 }
