@@ -3,6 +3,7 @@
 // not the session. It is fed by the session tap, after the relay already passed the bytes on:
 // storing is asynchronous, retried, and never waits the stream. Memory is bounded: while the
 // store cannot keep up, output over the cap is left out and a marker says how much.
+import { StringDecoder } from 'node:string_decoder';
 import { type CastHeader, castEventLine, castHeaderLine, resizeData } from '../lib/core/asciicast.js';
 import type { Clock, RecordingStore } from '../lib/core/ports.js';
 import type { SessionActivity } from './session-tap.js';
@@ -53,7 +54,9 @@ export class SessionRecorder implements SessionActivity {
   private nextIndex = 0;
   private uploading = false;
   private finished = false;
-  private readonly decoders = new Map<string, TextDecoder>();
+  // StringDecoder rather than TextDecoder: both keep a character cut between chunks whole, and
+  // StringDecoder is an order of magnitude faster on Node 20 (output is on the stream's path).
+  private readonly decoders = new Map<string, StringDecoder>();
   private droppedBytes = 0;
   private readonly timer: NodeJS.Timeout;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -107,7 +110,7 @@ export class SessionRecorder implements SessionActivity {
   async finish(deadlineMs: number): Promise<boolean> {
     if (!this.finished) {
       for (const [key, decoder] of this.decoders) {
-        const rest = decoder.decode();
+        const rest = decoder.end();
         if (rest) this.event(key === 'stdin' ? 'i' : 'o', rest);
       }
       if (this.droppedBytes > 0) this.push(this.gapMarker());
@@ -144,8 +147,8 @@ export class SessionRecorder implements SessionActivity {
       return;
     }
     let decoder = this.decoders.get(stream);
-    if (!decoder) this.decoders.set(stream, (decoder = new TextDecoder('utf-8')));
-    const text = decoder.decode(data, { stream: true });
+    if (!decoder) this.decoders.set(stream, (decoder = new StringDecoder('utf8')));
+    const text = decoder.write(data);
     if (text) this.event(type, text);
   }
 
