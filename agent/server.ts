@@ -34,6 +34,8 @@ export interface AgentLimits {
   streamRecheckMs: number;
   /** How often a part of each running session's recording is stored (a crash loses no more than this). */
   recordingPartMs: number;
+  /** Time an ended session's recording has to be stored (retried until then); close() waits for no longer. */
+  recordingFinishMs: number;
   /** Largest request body read into memory before forwarding; larger ones get 413 (proxy bodies stream). */
   maxBodyBytes: number;
   /** Time a request body may take to arrive (each chunk, for streamed proxy bodies); then 408. */
@@ -62,6 +64,7 @@ export const defaultAgentLimits: AgentLimits = {
   maxConnectionsPerSource: 256,
   streamRecheckMs: 5_000,
   recordingPartMs: 5_000,
+  recordingFinishMs: 30_000,
   // The Kubernetes API server's own limit on request bodies.
   maxBodyBytes: 3 * 1024 * 1024,
   bodyTimeoutMs: 30_000,
@@ -129,6 +132,7 @@ export function createAgent(deps: AgentDeps): Agent {
           clock: deps.clock,
           log: deps.log,
           recorder: { partIntervalMs: limits.recordingPartMs },
+          finishMs: limits.recordingFinishMs,
           ...(deps.audit ? { audit: deps.audit } : {}),
           ...(deps.recordings ? { recordings: deps.recordings } : {}),
         })

@@ -14,6 +14,8 @@ export interface SessionsDeps {
   clock: Clock;
   log: (message: string) => void;
   recorder?: Partial<RecorderOptions>;
+  /** Time an ended session's recording has to be stored. */
+  finishMs?: number;
 }
 
 /** Time the last parts of a recording get to be stored once its session ended. */
@@ -46,9 +48,9 @@ export class Sessions {
     return session;
   }
 
-  /** Ends every open session and waits (up to `deadlineMs`) for their recordings to be stored. */
-  async close(deadlineMs = FINISH_DEADLINE_MS): Promise<void> {
-    for (const session of [...this.open]) session.end(deadlineMs);
+  /** Ends every open session and waits (up to finishMs) for their recordings to be stored. */
+  async close(): Promise<void> {
+    for (const session of [...this.open]) session.end();
     await Promise.all([...this.finishing]);
   }
 }
@@ -140,11 +142,11 @@ export class OpenSession implements SessionActivity {
    * The connection ended (or the agent ends it): once the tap has read what already arrived,
    * the events go out and the recording is completed.
    */
-  end(deadlineMs = FINISH_DEADLINE_MS): void {
+  end(): void {
     if (this.ended) return;
     this.ended = true;
     const stoppedAt = this.deps.clock.now();
-    this.onEnded(this.tap.close().then(() => this.finish(stoppedAt, deadlineMs)));
+    this.onEnded(this.tap.close().then(() => this.finish(stoppedAt, this.deps.finishMs ?? FINISH_DEADLINE_MS)));
   }
 
   private async finish(stoppedAt: Date, deadlineMs: number): Promise<void> {

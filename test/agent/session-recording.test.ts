@@ -11,7 +11,7 @@ import { S3RecordingStore } from '../../lib/adapters/aws/s3-recording-store.js';
 import type { EmbeddedStore } from '../../lib/adapters/local/embedded-dynamodb.js';
 import { startEmbeddedS3 } from '../../lib/adapters/local/embedded-s3.js';
 import { castOutputText, parseCast } from '../../lib/core/asciicast.js';
-import type { AuditCounters, AuditEvent, AuditSink } from '../../lib/core/ports.js';
+import type { AuditCounters, AuditEvent, AuditSink, RecordingStore } from '../../lib/core/ports.js';
 import { type AgentHarness, type ClientCredentials, startAgentHarness } from '../support/agent-harness.js';
 import { podUserRole } from '../support/roles.js';
 import { type ExecClient, spdyExec, webSocketExec } from '../support/session-clients.js';
@@ -310,6 +310,45 @@ describe('an agent that closes while a session runs', () => {
       client.close();
     } finally {
       await closing.close();
+    }
+  });
+});
+
+describe('a recording store that never answers', () => {
+  it('neither holds nor cuts the session: the client gets every byte, the events go out, and close() gives up at its deadline', async () => {
+    let puts = 0;
+    const hung: RecordingStore = {
+      putPart: () => {
+        puts++;
+        return new Promise<void>(() => undefined);
+      },
+      read: async () => undefined,
+      url: (sid) => `s3://nowhere/sessions/${sid}/`,
+    };
+    const events = new CollectedEvents();
+    const stuck = await startAgentHarness({
+      audit: events,
+      recordings: hung,
+      limits: { recordingPartMs: 50, recordingFinishMs: 300 },
+    });
+    try {
+      stuck.roles.set('pod-user', podUserRole());
+      const carol = await stuck.issue({ username: 'carol', roles: ['pod-user'] });
+      const size = 4 * 1024 * 1024;
+      const client = await webSocketExec(
+        stuck,
+        carol,
+        `${EXEC}?command=head&command=-c&command=${size}&command=/dev/zero&stdout=true&tty=true`,
+      );
+      expect(await client.status).toMatchObject({ status: 'Success' });
+      expect(client.stdout().length).toBe(size);
+      await stuck.agent.close();
+      expect(puts).toBeGreaterThan(0);
+      expect(events.events.map((e) => e.event)).toEqual(['session.start', 'exec', 'session.end']);
+      expect(events.events.find((e) => e.event === 'exec')).toMatchObject({ exitCode: '0', bytes_out: size });
+      client.close();
+    } finally {
+      await stuck.close();
     }
   });
 });
