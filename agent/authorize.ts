@@ -1,6 +1,6 @@
 // May this identity make this request on this cluster, and as whom? Roles are loaded as they
 // are now (cached briefly), so a role change reaches certificates already issued and open streams.
-import { type AuditMode, auditUnavailableMessage, strictAuditRole } from '../lib/core/audit-options.js';
+import { type AuditMode, auditUnavailableMessage, recordsInput, strictAuditRole } from '../lib/core/audit-options.js';
 import { KubeportError, notFound } from '../lib/core/errors.js';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
 import { BACKDATE_MS } from '../lib/core/certificate-template.js';
@@ -43,6 +43,8 @@ export interface Decision {
   auditMode: AuditMode;
   /** Why the same roles would refuse another request on this cluster (kubectl auth can-i), or undefined. */
   refusal(other: KubeRequestInfo): string | undefined;
+  /** A role asks for the keystrokes of interactive sessions to be recorded. */
+  recordInput: boolean;
 }
 
 export async function authorize(
@@ -87,6 +89,7 @@ export async function authorize(
     auditMode: strictRole === undefined ? 'best_effort' : 'strict',
     ...(streamLimit ? { streamLimit } : {}),
     refusal,
+    recordInput: recordsInput(roles),
   };
 }
 

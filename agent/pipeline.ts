@@ -106,6 +106,7 @@ async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMes
   scope.lockMode = decision.lockMode;
   scope.auditMode = decision.auditMode;
   if (decision.streamLimit) scope.streamLimit = decision.streamLimit;
+  scope.recordInput = decision.recordInput;
   const token = decision.cluster.bearerToken ? await decision.cluster.bearerToken() : undefined;
   // rewrite
   const headers = upstreamHeaders({

@@ -19,6 +19,7 @@ import { doorScope, refusedHead, rememberFirstHead } from './door-refusals.js';
 import { answerHealth, isHealthRequest } from './health.js';
 import { Drain } from './drain.js';
 import { type KubeStatus, isDiscoveryRequest, kubeStatus, sendStatus, sendStatusOnSocket } from './kube-status.js';
+import { Sessions } from './sessions.js';
 import { StreamLifetimes } from './stream-lifetime.js';
 import { UpstreamPools } from './upstream-pools.js';
 
@@ -35,6 +36,10 @@ export interface AgentLimits {
   maxConnectionsPerSource: number;
   /** How often open responses and upgraded connections are checked for expiry and authorized again. */
   streamRecheckMs: number;
+  /** How often a part of each running session's recording is stored (a crash loses no more than this). */
+  recordingPartMs: number;
+  /** Time an ended session's recording has to be stored (retried until then); close() waits for no longer. */
+  recordingFinishMs: number;
   /** Largest request body read into memory before forwarding; larger ones get 413 (proxy bodies stream). */
   maxBodyBytes: number;
   /** Time a request body may take to arrive (each chunk, for streamed proxy bodies); then 408. */
@@ -64,6 +69,8 @@ export const defaultAgentLimits: AgentLimits = {
   maxConnections: 4096,
   maxConnectionsPerSource: 256,
   streamRecheckMs: 5_000,
+  recordingPartMs: 5_000,
+  recordingFinishMs: 30_000,
   // The Kubernetes API server's own limit on request bodies.
   maxBodyBytes: 3 * 1024 * 1024,
   bodyTimeoutMs: 30_000,
@@ -133,6 +140,17 @@ export function createAgent(deps: AgentDeps): Agent {
     (scope) => deps.locks?.refusalFor(scope.identity!, scope.lockMode),
   );
   const stopEndingLocked = deps.locks ? endLockedStreams(deps.locks, lifetimes, deps.log) : undefined;
+  const sessions =
+    deps.audit || deps.recordings
+      ? new Sessions({
+          clock: deps.clock,
+          log: deps.log,
+          recorder: { partIntervalMs: limits.recordingPartMs },
+          finishMs: limits.recordingFinishMs,
+          ...(deps.audit ? { audit: deps.audit } : {}),
+          ...(deps.recordings ? { recordings: deps.recordings } : {}),
+        })
+      : undefined;
   /** Upgraded connections leave the HTTP server's bookkeeping; close() ends them from here. */
   const upgraded = new Set<Duplex>();
   const pipeline: PipelineDeps = {
@@ -147,6 +165,7 @@ export function createAgent(deps: AgentDeps): Agent {
     streamConcurrency: new ConcurrencyPerIdentity(limits.maxStreamsPerUser, 'streams (watches, followed logs, streamed bodies, upgrades)'),
     upgradeAnswerTimeoutMs: limits.upgradeAnswerTimeoutMs,
     ...(onFinish ? { onFinish } : {}),
+    ...(sessions ? { sessions } : {}),
   };
   /** Refuses a request before the pipeline (a drain, the HTTP parser), recording it as any other. */
   const refuseAtDoor = (scope: RequestScope, status: KubeStatus, ended: 'answered' | 'agent draining') =>
@@ -235,8 +254,8 @@ export function createAgent(deps: AgentDeps): Agent {
     sendStatusOnSocket(socket, status, scope.id);
   });
 
-  const close = (): Promise<void> =>
-    new Promise((resolve) => {
+  const close = async (): Promise<void> => {
+    await new Promise<void>((resolve) => {
       stopEndingLocked?.();
       deps.locks?.close();
       lifetimes.close();
@@ -249,6 +268,9 @@ export function createAgent(deps: AgentDeps): Agent {
       server.closeAllConnections();
       for (const socket of upgraded) socket.destroy();
     });
+    // The sessions cut short still get their events, and their recordings' last parts are stored.
+    await sessions?.close();
+  };
 
   return {
     server,

@@ -4,6 +4,8 @@ import { accessRole } from '../lib/core/builtin-roles.js';
 import type { Clock, ClusterDirectory, UpstreamCluster } from '../lib/core/ports.js';
 import { cachedRoles } from '../lib/core/fresh-cache.js';
 import { createAgent } from '../agent/server.js';
+import { makeS3Client } from '../lib/adapters/aws/clients.js';
+import { S3RecordingStore } from '../lib/adapters/aws/s3-recording-store.js';
 import { type AgentReady, type AgentStart, type AgentWaiting, askParent, sendToParent, serveCommands } from './ipc.js';
 
 const start = await askParent<AgentStart>({ type: 'waiting' } satisfies AgentWaiting, 'start');
@@ -20,6 +22,14 @@ const clusters: ClusterDirectory = { resolve: async (name) => (name === bench.na
 const agent = createAgent({
   tls: start.tls,
   ...(start.limits ? { limits: start.limits } : {}),
+  ...(start.recordings
+    ? {
+        recordings: new S3RecordingStore(
+          makeS3Client({ socketPath: start.recordings.socketPath, region: 'local', forcePathStyle: true }),
+          start.recordings.bucket,
+        ),
+      }
+    : {}),
   userCaPems: [start.userCaPem],
   clock,
   log: (message) => process.stderr.write(`agent: ${message}\n`),

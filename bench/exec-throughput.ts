@@ -21,11 +21,13 @@ export interface ExecResult {
   error?: string;
 }
 
-function execQuery(command: string[]): string {
+function execQuery(command: string[], tty = false): string {
   const query = new URLSearchParams();
   for (const part of command) query.append('command', part);
   query.set('stdout', 'true');
-  query.set('stderr', 'true');
+  // With a terminal there is no stderr (kubectl exec -t asks for none).
+  if (tty) query.set('tty', 'true');
+  else query.set('stderr', 'true');
   return query.toString();
 }
 
@@ -35,8 +37,8 @@ function execQuery(command: string[]): string {
  * headers and the channel bytes are a few bytes in 16 KB). Done at the exec's Success Status
  * (channel 3), the last message before the server's Close.
  */
-export function rawWebSocketExec(path: KubePath, bytes: number, timeoutMs: number): Promise<ExecResult> {
-  const target = `${path.prefix}/api/v1/namespaces/default/pods/${POD}/exec?${execQuery(['head', '-c', String(bytes), '/dev/zero'])}`;
+export function rawWebSocketExec(path: KubePath, bytes: number, timeoutMs: number, tty = false): Promise<ExecResult> {
+  const target = `${path.prefix}/api/v1/namespaces/default/pods/${POD}/exec?${execQuery(['head', '-c', String(bytes), '/dev/zero'], tty)}`;
   const headers = Object.entries(path.headers).flatMap(([name, value]) =>
     (Array.isArray(value) ? value : [value]).map((v) => `${name}: ${v}\r\n`),
   );

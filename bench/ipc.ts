@@ -30,6 +30,8 @@ export interface AgentStart {
   upstream: { url: string; caPem: string; client: PemPair };
   /** Limits for this run (e.g. raised connection limits for the idle-watch figure); the defaults otherwise. */
   limits?: Record<string, number>;
+  /** Records interactive sessions to this S3 (the embedded one's socket) when given. */
+  recordings?: { socketPath: string; bucket: string };
 }
 
 /** Agent → bench, once it listens. */

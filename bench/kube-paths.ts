@@ -48,6 +48,8 @@ export interface KubePath {
 
 export interface KubePaths {
   paths: KubePath[];
+  /** A second agent, recording interactive sessions, when `recordings` was given (not among `paths`). */
+  recordingAgent?: KubePath;
   /** What an nginx in front of the stand-in needs, for benches that start one of their own. */
   nginxPems: NginxPems;
   nginxBin?: string;
@@ -79,29 +81,46 @@ export async function benchCertificates() {
 
 export async function startKubePaths(
   dir: string,
-  options: { standIn?: KubeApiServerOptions; agentLimits?: Record<string, number>; nginxMaxConnections?: number },
+  options: {
+    standIn?: KubeApiServerOptions;
+    agentLimits?: Record<string, number>;
+    nginxMaxConnections?: number;
+    recordings?: AgentStart['recordings'];
+  },
 ): Promise<KubePaths> {
   const standIn = startChild('./stand-in-process.ts', options.standIn ? [JSON.stringify(options.standIn)] : []);
   let agent: ChildProcess | undefined;
+  let recordingAgent: ChildProcess | undefined;
   let nginx: Nginx | undefined;
   const stop = async () => {
-    await Promise.all([nginx?.stop(), agent ? stopProcess(agent, 'ipc') : undefined, stopProcess(standIn, 'ipc')]);
+    await Promise.all([
+      nginx?.stop(),
+      agent ? stopProcess(agent, 'ipc') : undefined,
+      recordingAgent ? stopProcess(recordingAgent, 'ipc') : undefined,
+      stopProcess(standIn, 'ipc'),
+    ]);
   };
   try {
     const upstream = await nextMessage<StandInReady>(standIn, 'ready', 30_000);
     const { userCa, hostCa, userKey, userCert, hostTls } = await benchCertificates();
 
-    const agentProcess = (agent = startChild('./agent-process.ts'));
-    await nextMessage<AgentWaiting>(agentProcess, 'waiting', 30_000);
-    const agentReady = nextMessage<AgentReady>(agentProcess, 'ready', 30_000);
-    agentProcess.send({
-      type: 'start',
-      tls: hostTls,
-      userCaPem: userCa.certPem,
-      upstream: { url: upstream.url, caPem: upstream.caPem, client: upstream.agentClient },
-      ...(options.agentLimits ? { limits: options.agentLimits } : {}),
-    } satisfies AgentStart);
-    const { port: agentPort } = await agentReady;
+    const startAgent = async (recordings?: AgentStart['recordings']) => {
+      const child = startChild('./agent-process.ts');
+      await nextMessage<AgentWaiting>(child, 'waiting', 30_000);
+      const ready = nextMessage<AgentReady>(child, 'ready', 30_000);
+      child.send({
+        type: 'start',
+        tls: hostTls,
+        userCaPem: userCa.certPem,
+        upstream: { url: upstream.url, caPem: upstream.caPem, client: upstream.agentClient },
+        ...(options.agentLimits ? { limits: options.agentLimits } : {}),
+        ...(recordings ? { recordings } : {}),
+      } satisfies AgentStart);
+      return { child, port: (await ready).port };
+    };
+    const started = await startAgent();
+    const agentProcess = (agent = started.child);
+    const agentPort = started.port;
 
     const nginxBin = ensureNginx();
     const pems = {
@@ -136,19 +155,14 @@ export async function startKubePaths(
         rss: async () => (await usageOf(standIn)).rss,
         heap: async () => usageOf(standIn),
       },
-      {
-        name: 'agent',
-        port: agentPort,
-        prefix: `/k8s/${CLUSTER}`,
-        tls: asUser,
-        headers: {},
-        kubeconfig: writeKubeconfig(dir, 'agent', `https://127.0.0.1:${agentPort}/k8s/${CLUSTER}`, asUser),
-        kubectlFlags: [],
-        cpuMicros: async () => (await usageOf(agentProcess)).cpuMicros,
-        rss: async () => (await usageOf(agentProcess)).rss,
-        heap: async () => usageOf(agentProcess),
-      },
+      agentPath(dir, 'agent', agentProcess, agentPort, asUser),
     ];
+    let recorded: KubePath | undefined;
+    if (options.recordings) {
+      const second = await startAgent(options.recordings);
+      recordingAgent = second.child;
+      recorded = agentPath(dir, 'agent-recording', second.child, second.port, asUser);
+    }
     const proxy = nginx;
     if (proxy) {
       paths.push({
@@ -163,11 +177,34 @@ export async function startKubePaths(
         rss: async () => proxy.rss(),
       });
     }
-    return { paths, nginxPems: pems, ...(nginxBin ? { nginxBin } : {}), ...(nginx ? { nginxVersion: nginx.version } : {}), stop };
+    return {
+      paths,
+      ...(recorded ? { recordingAgent: recorded } : {}),
+      nginxPems: pems,
+      ...(nginxBin ? { nginxBin } : {}),
+      ...(nginx ? { nginxVersion: nginx.version } : {}),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** The agent path to an agent child listening on `port`; `file` names its kubeconfig. */
+function agentPath(dir: string, file: string, child: ChildProcess, port: number, asUser: KubePath['tls']): KubePath {
+  return {
+    name: 'agent',
+    port,
+    prefix: `/k8s/${CLUSTER}`,
+    tls: asUser,
+    headers: {},
+    kubeconfig: writeKubeconfig(dir, file, `https://127.0.0.1:${port}/k8s/${CLUSTER}`, asUser),
+    kubectlFlags: [],
+    cpuMicros: async () => (await usageOf(child)).cpuMicros,
+    rss: async () => (await usageOf(child)).rss,
+    heap: async () => usageOf(child),
+  };
 }
 
 export function writeKubeconfig(dir: string, name: string, server: string, tls: { ca: string; cert: string; key: string }): string {

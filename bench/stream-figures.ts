@@ -3,15 +3,20 @@
 //   1. exec throughput, WebSocket and SPDY (bench/exec-throughput.ts)
 //   2. port-forward connection setup and throughput, WebSocket and SPDY (bench/port-forward-figures.ts)
 //   3. idle watches through one process: count, RSS, KB per stream, one event's fan-out (bench/idle-watches.ts)
+//   4. exec throughput through the agent with session recording on (to the embedded S3) vs off,
+//      without a terminal (the session is only read) and with one (recorded as asciicast)
 // The request-path figure (4) is bench/agent-overhead.ts.
 //
 // Knobs: BENCH_EXEC_MB (default 256), BENCH_PF_MB (default 64), BENCH_WATCHES (default 10,000,
 // fewer when the file descriptor limit does not allow them), BENCH_ROUNDS (median of n, default 1),
-// BENCH_ONLY=exec,portforward,watches.
+// BENCH_ONLY=exec,portforward,watches,recording.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import { join } from 'node:path';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { makeS3Client } from '../lib/adapters/aws/clients.js';
+import { startEmbeddedS3 } from '../lib/adapters/local/embedded-s3.js';
 import { rawWebSocketExec, kubectlExec, type ExecResult } from './exec-throughput.js';
 import { type FigureRow, printFigure, throughputAim, timeAim } from './figure-table.js';
 import { idleWatches } from './idle-watches.js';
@@ -19,6 +24,7 @@ import { type KubePath, type PathName, startKubePaths } from './kube-paths.js';
 import { echoSetupMs, echoThroughput, startPortForward } from './port-forward-figures.js';
 
 const MB = 1_000_000;
+const RECORDINGS_BUCKET = 'kubeport-recordings';
 const EXEC_BYTES = Math.round(Number(process.env.BENCH_EXEC_MB ?? '256') * 1024 * 1024);
 const PF_BYTES = Math.round(Number(process.env.BENCH_PF_MB ?? '64') * 1024 * 1024);
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? '1')) || 1);
@@ -186,6 +192,54 @@ async function watchFigure(paths: KubePath[], direct: KubePath, count: number): 
   ];
 }
 
+/** Exec throughput through the agent without recording and through one recording to S3; the ratio on/off. */
+async function recordingFigure(off: KubePath, on: KubePath, s3: S3Client): Promise<number> {
+  const ways = [
+    { what: 'exec without a terminal (read, not recorded)', tty: false },
+    { what: 'exec with a terminal (recorded)', tty: true },
+  ];
+  for (const way of ways) for (const path of [off, on]) await rawWebSocketExec(path, 8 * 1024 * 1024, 120_000, way.tty);
+  console.log(
+    `\n4. Exec throughput, recording off vs on: ${(EXEC_BYTES / MB).toFixed(0)} MB of stdout, raw WebSocket client, through the agent`,
+  );
+  let failed = 0;
+  const rows: string[][] = [['', 'unit', 'off', 'on', 'on/off']];
+  for (const way of ways) {
+    const rates = { off: [] as number[], on: [] as number[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, path] of [
+        ['off', off],
+        ['on', on],
+      ] as const) {
+        const result = await rawWebSocketExec(path, EXEC_BYTES, 300_000, way.tty);
+        if (result.error) {
+          failed++;
+          console.log(`  ${way.what}, recording ${name}: FAILED ${result.error}`);
+        } else rates[name].push(result.rate);
+      }
+    }
+    const [a, b] = [median(rates.off), median(rates.on)];
+    rows.push([way.what, 'MB/s', a.toFixed(0), b.toFixed(0), (b / a).toFixed(2)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const row of rows) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  let objects = 0;
+  let stored = 0;
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: RECORDINGS_BUCKET, ...(token ? { ContinuationToken: token } : {}) }));
+    for (const item of page.Contents ?? []) {
+      objects++;
+      stored += item.Size ?? 0;
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  console.log(
+    `  recordings stored: ${objects} parts, ${(stored / MB).toFixed(0)} MB (output of zeros: each NUL byte is \\u0000 in asciicast JSON, 6 bytes)`,
+  );
+  return failed;
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
   const dir = mkdtempSync(join(os.tmpdir(), 'kubeport-bench-streams-'));
@@ -199,11 +253,14 @@ async function main(): Promise<number> {
     maxStreamsPerUser: headroom,
     streamConnectionsPerCluster: headroom,
   };
+  const wantRecording = !ONLY || ONLY.includes('recording');
+  const s3 = wantRecording ? await startEmbeddedS3({ dataDir: join(dir, 's3'), buckets: [RECORDINGS_BUCKET] }) : undefined;
   const kube = await startKubePaths(dir, {
     // Watches that stay open and quiet until the client leaves; changes still reach them.
     standIn: { streams: { intervalMs: 3_600_000, durationMs: -1 } },
     agentLimits,
     nginxMaxConnections: headroom,
+    ...(s3 ? { recordings: { socketPath: s3.socketPath, bucket: RECORDINGS_BUCKET } } : {}),
   });
   let failed = 0;
   try {
@@ -240,8 +297,18 @@ async function main(): Promise<number> {
         'RSS: of the agent, of nginx (master + worker), of the stand-in on the direct path; one event: a ConfigMap created, until its ADDED reached every watch',
       ]).failed;
     }
+    if (want('recording') && kube.recordingAgent && s3) {
+      const agent = kube.paths.find((p) => p.name === 'agent')!;
+      const client = makeS3Client({ socketPath: s3.socketPath, region: 'local', forcePathStyle: true });
+      try {
+        failed += await recordingFigure(agent, kube.recordingAgent, client);
+      } finally {
+        client.destroy();
+      }
+    }
   } finally {
     await kube.stop();
+    await s3?.close();
   }
   console.log(`\nstream figures took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   // A missed aim is a figure; a failed measurement (FAILED rows) is not one, and fails the bench.

@@ -20,6 +20,7 @@ import { loadRoles } from '../services/roles.js';
 import { signInConnector } from '../services/user-records.js';
 import { makeDynamoClient, makeS3Client } from '../adapters/aws/clients.js';
 import { S3AuditArchive } from '../adapters/aws/s3-audit-archive.js';
+import { S3RecordingStore } from '../adapters/aws/s3-recording-store.js';
 import { DynamoAuditLog } from '../adapters/aws/dynamo-audit-log.js';
 import { DynamoResourceStore } from '../adapters/aws/dynamo-resource-store.js';
 import { DynamoStateStore } from '../adapters/aws/dynamo-state-store.js';
@@ -95,6 +96,9 @@ export async function startLocalMode(
     closers.push(() => dynamo.close());
     const s3 = await startEmbeddedS3({ dataDir: join(config.dataDir, 's3'), buckets: ['kubeport-audit', 'kubeport-recordings'] });
     closers.push(() => s3.close());
+    const s3Client = makeS3Client({ socketPath: s3.socketPath, region: 'local', forcePathStyle: true });
+    closers.push(async () => s3Client.destroy());
+    const recordings = new S3RecordingStore(s3Client, 'kubeport-recordings');
     const client = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'local' });
     closers.push(async () => client.destroy());
     const tables = tableNamesWithPrefix('kubeport-');
@@ -111,8 +115,6 @@ export async function startLocalMode(
     const spool = await FileAuditSpool.open(spoolDir, { log: deps.log });
     // Archive objects the archive has not taken for long wait on disk too, apart from the store's.
     const archiveSpool = await FileAuditSpool.open(join(spoolDir, 'archive'), { log: deps.log });
-    const s3Client = makeS3Client({ socketPath: s3.socketPath, region: 'local', forcePathStyle: true });
-    closers.push(async () => s3Client.destroy());
     const auditWriter = new BufferedAuditWriter({
       store: audit,
       spool,
@@ -173,6 +175,7 @@ export async function startLocalMode(
       // Locks reach the agent only through the store, as they would reach a second agent.
       locks: new LockWatcher({ store: resources, clock: deps.clock, log: deps.log }),
       audit: auditWriter,
+      recordings,
     });
     await listening(() => agent.listen(config.agentAddr.port, config.agentAddr.host), config.agentAddr, '--agent-addr');
     closers.push(() => agent.close());

@@ -10,7 +10,7 @@ import { headerValues } from '../../lib/demo/kube-apiserver.js';
 import type { RecordedRequest } from '../../lib/demo/types.js';
 import { type AgentHarness, startAgentHarness } from '../support/agent-harness.js';
 import { type KubectlUser, kubectlUser } from '../support/agent-kubeconfig.js';
-import { roleFromYaml } from '../support/roles.js';
+import { podUserRole } from '../support/roles.js';
 import { openTerminal } from '../support/tmux-terminal.js';
 
 const TRANSPORTS = [
@@ -49,20 +49,7 @@ describe.each(TRANSPORTS)('kubectl exec and attach over $name through the agent'
 
   beforeAll(async () => {
     h = await startAgentHarness();
-    h.roles.set(
-      'pod-user',
-      roleFromYaml(`
-kind: role
-version: v8
-metadata: {name: pod-user}
-spec:
-  allow:
-    kubernetes_labels: {'*': '*'}
-    kubernetes_groups: [devs]
-    kubernetes_resources:
-      - {kind: pods, api_group: '', namespace: default, name: '*', verbs: ['*']}
-`),
-    );
+    h.roles.set('pod-user', podUserRole());
     const credentials = await h.issue({ username: 'alice', roles: ['pod-user'] });
     alice = kubectlUser(h, join(mkdtempSync(join(tmpdir(), 'kubeport-exec-')), 'alice'), 'alice', credentials);
   });

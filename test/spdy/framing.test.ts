@@ -1,7 +1,8 @@
 // SPDY/3.1 framing: every frame type round-trips through the writer and the parser, header
 // blocks share one zlib context per direction, and the parser accepts any chunking.
 import { describe, expect, it } from 'vitest';
-import { HeaderCompressor, HeaderDecompressor, SPDY3_DICTIONARY, SpdyParser, SpdyWriter, type SpdyFrame } from '../../lib/spdy/index.js';
+import { spdyFrameBytes } from '../support/spdy-client.js';
+import { HeaderCompressor, HeaderDecompressor, SPDY3_DICTIONARY, SpdyParser, type SpdyFrame } from '../../lib/spdy/index.js';
 
 const FRAMES: SpdyFrame[] = [
   {
@@ -34,21 +35,6 @@ const FRAMES: SpdyFrame[] = [
   { type: 'DATA', streamId: 5, fin: false, data: Buffer.alloc(70000, 7) },
 ];
 
-/** Writes frames with one writer and returns the bytes it produced. */
-async function encode(frames: SpdyFrame[]): Promise<Buffer> {
-  const out: Buffer[] = [];
-  const writer = new SpdyWriter(
-    (bytes) => out.push(bytes) > 0,
-    (error) => {
-      throw error;
-    },
-  );
-  for (const frame of frames) writer.write(frame);
-  await new Promise<void>((resolve) => writer.whenFlushed(resolve));
-  writer.close();
-  return Buffer.concat(out);
-}
-
 /** Parses bytes fed in the given chunk sizes (cycled) and resolves with the frames. */
 function parse(bytes: Buffer, expected: number, chunkSizes: number[] = [bytes.length]): Promise<SpdyFrame[]> {
   return new Promise((resolve, reject) => {
@@ -76,18 +62,18 @@ describe('SPDY/3.1 framing', () => {
   });
 
   it('round-trips every frame type, in order', async () => {
-    const bytes = await encode(FRAMES);
+    const bytes = await spdyFrameBytes(FRAMES);
     expect(await parse(bytes, FRAMES.length)).toEqual(FRAMES);
   });
 
   it('parses the same frames whatever the chunk boundaries', async () => {
-    const bytes = await encode(FRAMES);
+    const bytes = await spdyFrameBytes(FRAMES);
     for (const sizes of [[3, 7, 1], [8], [9, 4096], [13, 1, 1, 200, 65536]]) {
       expect(await parse(bytes, FRAMES.length, sizes)).toEqual(FRAMES);
     }
     // Byte by byte, without the 70 kB DATA frame that would make it slow and add nothing.
     const small = FRAMES.slice(0, -1);
-    expect(await parse(await encode(small), small.length, [1])).toEqual(small);
+    expect(await parse(await spdyFrameBytes(small), small.length, [1])).toEqual(small);
   });
 
   it('keeps one compression context per direction across header blocks', async () => {
@@ -111,7 +97,7 @@ describe('SPDY/3.1 framing', () => {
     const parser = new SpdyParser({ onFrame: (f) => frames.push(f), onError: (e) => errors.push(e) });
     // A SPDY/2 PING: control bit set, version 2.
     parser.push(Buffer.from([0x80, 0x02, 0x00, 0x06, 0x00, 0x00, 0x00, 0x04, 0, 0, 0, 1]));
-    parser.push(await encode([{ type: 'PING', id: 1 }]));
+    parser.push(await spdyFrameBytes([{ type: 'PING', id: 1 }]));
     expect(errors).toHaveLength(1);
     expect(errors[0]!.message).toMatch(/SPDY version/);
     expect(frames).toEqual([]);
@@ -127,7 +113,7 @@ describe('SPDY/3.1 framing', () => {
 describe('frame boundaries', () => {
   it('finds where each frame ends, whatever the chunking, without decompressing', async () => {
     const { FrameBoundaries } = await import('../../lib/spdy/index.js');
-    const bytes = await encode(FRAMES);
+    const bytes = await spdyFrameBytes(FRAMES);
     // The true ends, from the frames' own lengths.
     const truth: number[] = [];
     for (let at = 0; at < bytes.length;) {

@@ -100,3 +100,18 @@ export class SpdyTestClient {
     for (const listener of [...this.listeners]) listener(frame);
   }
 }
+
+/** The bytes one writer sends for `frames` (header blocks compressed in one context, as one side of a session). */
+export async function spdyFrameBytes(frames: SpdyFrame[]): Promise<Buffer> {
+  const out: Buffer[] = [];
+  const writer = new SpdyWriter(
+    (bytes) => out.push(Buffer.from(bytes)) > 0,
+    (error) => {
+      throw error;
+    },
+  );
+  for (const frame of frames) writer.write(frame);
+  await new Promise<void>((resolve) => writer.whenFlushed(resolve));
+  writer.close();
+  return Buffer.concat(out);
+}
