@@ -8,6 +8,7 @@ import type { ResourceKind } from '../../lib/core/resources.js';
 import { AdminService } from '../../lib/services/admin.js';
 import { type AdminVerb, authorize } from '../../lib/services/admin-authorization.js';
 import { getResources, removeResource } from '../../lib/services/admin-resources.js';
+import { type AuditSearchRequest, searchAudit } from '../../lib/services/audit-search.js';
 import type { ServiceDeps } from '../../lib/services/deps.js';
 import { createResources } from '../../lib/services/resource-batch.js';
 import { signedCaller } from '../signed-caller.js';
@@ -29,6 +30,22 @@ const createBody = z.object({
   source: z.string().max(1024).default('input'),
   overwrite: z.boolean().default(false),
 });
+
+const auditSearchParameters = ['since', 'until', 'user', 'type', 'cluster', 'namespace', 'session', 'limit', 'cursor'] as const;
+
+/** The search's settings from the query string; a parameter it does not take, or one given twice, is refused by name. */
+function auditSearchRequest(ctx: RouteContext): AuditSearchRequest {
+  const query = new URLSearchParams(ctx.event.rawQueryString ?? '');
+  const request: Record<string, string> = {};
+  for (const [name, value] of query) {
+    if (!(auditSearchParameters as readonly string[]).includes(name)) {
+      throw badRequest(`unknown parameter ${name}; the search takes ${auditSearchParameters.join(', ')}`);
+    }
+    if (name in request) throw badRequest(`${name} is given twice; give it once`);
+    request[name] = value;
+  }
+  return request;
+}
 
 function kindParam(ctx: RouteContext): ResourceKind {
   const kind = resolveKind(ctx.params.kind!);
@@ -112,6 +129,16 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
         handler: async (ctx) => {
           await admin.removeUser(await allowed(ctx, ['user', 'delete']), ctx.params.name!);
           return json(200, { removed: ctx.params.name });
+        },
+      },
+      {
+        method: 'GET',
+        pattern: '/webapi/admin/audit/events',
+        handler: async (ctx) => {
+          // As in Teleport: searching the audit log is list and read on `event`.
+          await allowed(ctx, ['event', 'list'], ['event', 'read']);
+          const page = await searchAudit(deps, auditSearchRequest(ctx));
+          return json(200, { events: page.events, ...(page.cursor !== undefined ? { cursor: page.cursor } : {}) });
         },
       },
       {

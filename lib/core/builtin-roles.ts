@@ -28,4 +28,21 @@ export const editorRole: Role = {
   },
 };
 
-export const builtinRoles: Role[] = [accessRole, editorRole];
+// Teleport's auditor: reads the audit log and session recordings, changes nothing.
+export const auditorRole: Role = {
+  kind: 'role',
+  version: 'v7',
+  metadata: { name: 'auditor', description: 'Search the audit log and play session recordings' },
+  spec: {
+    options: { max_session_ttl: '30h' },
+    allow: {
+      rules: [
+        { resources: ['event'], verbs: ['list', 'read'] },
+        { resources: ['session'], verbs: ['list', 'read'] },
+      ],
+    },
+    deny: {},
+  },
+};
+
+export const builtinRoles: Role[] = [accessRole, editorRole, auditorRole];

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AuditEvent } from '../../lib/core/ports.js';
+import { QueryCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AuditEvent, AuditQuery } from '../../lib/core/ports.js';
 import { makeDynamoClient } from '../../lib/adapters/aws/clients.js';
 import { createTables, tableNamesWithPrefix } from '../../lib/adapters/aws/dynamo-tables.js';
-import { DynamoAuditLog } from '../../lib/adapters/aws/dynamo-audit-log.js';
+import { DynamoAuditLog, type DynamoAuditLogOptions } from '../../lib/adapters/aws/dynamo-audit-log.js';
 import { searchEvents } from '../support/audit-events.js';
 import { startEmbeddedDynamoDb, type EmbeddedStore } from '../../lib/adapters/local/embedded-dynamodb.js';
 
@@ -28,14 +28,45 @@ function event(time: string, fields: Partial<AuditEvent> = {}): AuditEvent {
 }
 
 /** A fresh table prefix per scenario keeps their events apart. */
-async function freshLog(options: { shards?: number; retentionDays?: number } = {}) {
+async function freshLog(options: DynamoAuditLogOptions = {}, through: DynamoDBClient = client) {
   const tables = tableNamesWithPrefix(`al-${++uidCounter}-`);
   await createTables(client, tables);
-  return {
-    log: new DynamoAuditLog(client, tables.audit, clock, options.shards, options.retentionDays),
-    table: tables.audit,
-  };
+  return { log: new DynamoAuditLog(through, tables.audit, clock, options), table: tables.audit };
 }
+
+async function storedItems(table: string) {
+  return (await client.send(new ScanCommand({ TableName: table }))).Items ?? [];
+}
+
+/** Every page of a search, following the cursor, and the page sizes. */
+async function allPages(log: DynamoAuditLog, query: AuditQuery) {
+  const events: AuditEvent[] = [];
+  const sizes: number[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await log.search({ ...query, ...(cursor !== undefined ? { cursor } : {}) });
+    events.push(...page.events);
+    sizes.push(page.events.length);
+    cursor = page.cursor;
+  } while (cursor !== undefined && sizes.length < 1000);
+  return { events, sizes };
+}
+
+/** A client of the same store that notes which index each Query reads. */
+function observedClient() {
+  const indexes: (string | undefined)[] = [];
+  const observed = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'us-east-1' });
+  observed.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'QueryCommand') indexes.push((args.input as { IndexName?: string }).IndexName);
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+  return { observed, indexes };
+}
+
+const month = { from: new Date('2030-02-08T00:00:00Z'), to: current };
 
 describe('DynamoAuditLog', () => {
   it('returns the events of a day range newest first, bounds included', async () => {
@@ -48,7 +79,7 @@ describe('DynamoAuditLog', () => {
       '2030-03-09T23:59:59.999Z',
       '2030-03-10T00:00:00.000Z',
     ];
-    for (const time of times) await log.emit(event(time));
+    await log.write(times.map((time) => event(time)));
 
     const found = await searchEvents(log, { from: new Date('2030-03-08T00:00:00.000Z'), to: new Date('2030-03-09T23:59:59.999Z') });
     expect(found.map((e) => e.time)).toEqual([
@@ -71,71 +102,263 @@ describe('DynamoAuditLog', () => {
 
   it('merges all shards in time order and applies the limit', async () => {
     const { log } = await freshLog({ shards: 4 });
-    const emitted: AuditEvent[] = [];
-    for (let minute = 0; minute < 40; minute++) {
-      const e = event(new Date(Date.UTC(2030, 2, 9, 10, minute)).toISOString());
-      emitted.push(e);
-      await log.emit(e);
-    }
+    const emitted = Array.from({ length: 40 }, (_, minute) => event(new Date(Date.UTC(2030, 2, 9, 10, minute)).toISOString()));
+    await log.write(emitted);
     const newestFirst = [...emitted].reverse();
     const range = { from: new Date('2030-03-01T00:00:00Z'), to: current };
     expect(await searchEvents(log, range)).toEqual(newestFirst);
     expect(await searchEvents(log, { ...range, limit: 7 })).toEqual(newestFirst.slice(0, 7));
-    expect(await searchEvents(log, { ...range, limit: 0 })).toEqual([]);
+    expect(await log.search({ ...range, limit: 0 })).toEqual({ events: [] });
   });
 
-  it('defaults the limit to 100', async () => {
+  it('defaults the limit to 100 and caps it at 1000', async () => {
     const { log } = await freshLog({ shards: 2 });
-    await Promise.all(Array.from({ length: 105 }, (_, i) => log.emit(event(new Date(Date.UTC(2030, 2, 10, 1, 0, i)).toISOString()))));
-    const found = await searchEvents(log, { from: new Date('2030-03-10T00:00:00Z'), to: current });
+    await log.write(Array.from({ length: 1005 }, (_, i) => event(new Date(Date.UTC(2030, 2, 10, 1, 0, 0, i * 10)).toISOString())));
+    const range = { from: new Date('2030-03-10T00:00:00Z'), to: current };
+    const found = await searchEvents(log, range);
     expect(found).toHaveLength(100);
-    expect(found[0]?.time).toBe('2030-03-10T01:01:44.000Z');
+    expect(found[0]?.time).toBe('2030-03-10T01:00:10.040Z');
+    const capped = await log.search({ ...range, limit: 5000 });
+    expect(capped.events).toHaveLength(1000);
+    expect(capped.cursor).toBeDefined();
   });
 
-  it('filters by user through the index and by event name, across days', async () => {
-    const { log } = await freshLog();
-    await log.emit(event('2030-03-08T10:00:00.000Z', { user: 'alice' }));
-    await log.emit(event('2030-03-08T11:00:00.000Z', { user: 'bob' }));
-    await log.emit(event('2030-03-09T10:00:00.000Z', { user: 'alice', event: 'session.start' }));
-    await log.emit(event('2030-03-10T10:00:00.000Z', { user: 'alice' }));
-    await log.emit(event('2030-03-10T10:30:00.000Z'));
-    const range = { from: new Date('2030-03-08T00:00:00Z'), to: current };
+  it('pages with the cursor through every event exactly once, across days and shards, with and without filters', async () => {
+    const { log } = await freshLog({ shards: 3 });
+    const users = ['alice', 'bob', 'carol'];
+    const emitted = Array.from({ length: 150 }, (_, i) =>
+      event(new Date(Date.UTC(2030, 2, 5, 0, 0, 0) + i * 47 * 60_000).toISOString(), {
+        user: users[i % 3],
+        event: i % 4 === 0 ? 'exec' : 'kube.request',
+        kubernetes_cluster: i % 5 === 0 ? 'prod' : 'staging',
+      }),
+    );
+    // Two events in the same millisecond: the uid orders them, and neither is skipped at a page edge.
+    emitted.push(event(emitted[70]!.time, { user: 'alice', event: 'exec', kubernetes_cluster: 'prod' }));
+    await log.write(emitted);
+    const newestFirst = [...emitted].sort((a, b) => (a.time === b.time ? (a.uid < b.uid ? 1 : -1) : a.time < b.time ? 1 : -1));
 
-    const alice = await searchEvents(log, { ...range, user: 'alice' });
-    expect(alice.map((e) => e.time)).toEqual(['2030-03-10T10:00:00.000Z', '2030-03-09T10:00:00.000Z', '2030-03-08T10:00:00.000Z']);
-    const logins = await searchEvents(log, { ...range, event: 'user.login' });
-    expect(logins.map((e) => e.time)).toEqual([
-      '2030-03-10T10:30:00.000Z',
-      '2030-03-10T10:00:00.000Z',
-      '2030-03-08T11:00:00.000Z',
-      '2030-03-08T10:00:00.000Z',
+    for (const [filter, keep] of [
+      [{}, () => true],
+      [{ user: 'alice' }, (e: AuditEvent) => e.user === 'alice'],
+      [{ event: 'exec' }, (e: AuditEvent) => e.event === 'exec'],
+      [{ cluster: 'prod' }, (e: AuditEvent) => e.kubernetes_cluster === 'prod'],
+      [
+        { user: 'bob', event: 'kube.request', cluster: 'staging' },
+        (e: AuditEvent) => e.user === 'bob' && e.event === 'kube.request' && e.kubernetes_cluster === 'staging',
+      ],
+    ] as const) {
+      for (const limit of [4, 50]) {
+        const { events, sizes } = await allPages(log, { ...month, ...filter, limit });
+        const expected = newestFirst.filter(keep);
+        expect(events.map((e) => e.uid)).toEqual(expected.map((e) => e.uid));
+        // Every page but the last is full, and the last is never empty.
+        expect(sizes.slice(0, -1).every((size) => size === limit)).toBe(true);
+        expect(sizes.at(-1)).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('finds events by session, user, type, cluster and namespace, reading the narrowest index', async () => {
+    const { observed, indexes } = observedClient();
+    const { log } = await freshLog({ shards: 2 }, observed);
+    const day = (hour: number) => `2030-03-0${hour < 24 ? 8 : 9}T${String(hour % 24).padStart(2, '0')}:00:00.000Z`;
+    const start = event(day(1), {
+      event: 'session.start',
+      user: 'alice',
+      sid: 's-1',
+      kubernetes_cluster: 'prod',
+      kubernetes_pod_namespace: 'web',
+    });
+    const exec = event(day(2), { event: 'exec', user: 'alice', sid: 's-1', kubernetes_cluster: 'prod', kubernetes_pod_namespace: 'web' });
+    const request = event(day(3), { event: 'kube.request', user: 'alice', kubernetes_cluster: 'prod', resource_namespace: 'web' });
+    const other = event(day(4), { event: 'kube.request', user: 'bob', kubernetes_cluster: 'prod', resource_namespace: 'db' });
+    const staging = event(day(26), {
+      event: 'exec',
+      user: 'bob',
+      sid: 's-2',
+      kubernetes_cluster: 'staging',
+      kubernetes_pod_namespace: 'web',
+    });
+    const login = event(day(27), { user: 'bob' });
+    await log.write([start, exec, request, other, staging, login]);
+    const uids = async (query: Partial<AuditQuery>) => {
+      indexes.length = 0;
+      return (await searchEvents(log, { ...month, ...query })).map((e) => e.uid);
+    };
+
+    expect(await uids({ sessionId: 's-1' })).toEqual([exec.uid, start.uid]);
+    expect(new Set(indexes)).toEqual(new Set(['by_session']));
+    expect(await uids({ sessionId: 's-1', event: 'exec', user: 'alice', cluster: 'prod', namespace: 'web' })).toEqual([exec.uid]);
+    expect(new Set(indexes)).toEqual(new Set(['by_session']));
+    expect(await uids({ sessionId: 's-1', user: 'bob' })).toEqual([]);
+
+    expect(await uids({ user: 'alice' })).toEqual([request.uid, exec.uid, start.uid]);
+    expect(new Set(indexes)).toEqual(new Set(['by_user']));
+    expect(await uids({ user: 'bob', event: 'exec' })).toEqual([staging.uid]);
+    expect(new Set(indexes)).toEqual(new Set(['by_user']));
+
+    expect(await uids({ event: 'exec' })).toEqual([staging.uid, exec.uid]);
+    expect(new Set(indexes)).toEqual(new Set(['by_type']));
+    expect(await uids({ event: 'kube.request', namespace: 'db' })).toEqual([other.uid]);
+    expect(new Set(indexes)).toEqual(new Set(['by_type']));
+
+    expect(await uids({ cluster: 'prod' })).toEqual([other.uid, request.uid, exec.uid, start.uid]);
+    expect(new Set(indexes)).toEqual(new Set([undefined]));
+    // The pod's namespace counts for session events, the resource's for requests.
+    expect(await uids({ namespace: 'web' })).toEqual([staging.uid, request.uid, exec.uid, start.uid]);
+    expect(await uids({ cluster: 'staging', namespace: 'web' })).toEqual([staging.uid]);
+    expect(await uids({ cluster: 'nowhere' })).toEqual([]);
+    observed.destroy();
+  });
+
+  it('keeps paging a day whose reads are mostly filtered out', async () => {
+    const { log } = await freshLog({ shards: 1 });
+    const noise = Array.from({ length: 900 }, (_, i) =>
+      event(new Date(Date.UTC(2030, 2, 9, 12, 0, i)).toISOString(), { kubernetes_cluster: 'staging' }),
+    );
+    const wanted = [
+      event('2030-03-09T11:00:00.000Z', { kubernetes_cluster: 'prod' }),
+      event('2030-03-09T10:00:00.000Z', { kubernetes_cluster: 'prod' }),
+    ];
+    await log.write([...noise, ...wanted]);
+    expect((await searchEvents(log, { ...month, cluster: 'prod', limit: 5 })).map((e) => e.uid)).toEqual(wanted.map((e) => e.uid));
+  });
+
+  it('stores an event written twice, or twice in one batch, once', async () => {
+    const { log, table } = await freshLog({ shards: 2 });
+    const batch = Array.from({ length: 60 }, (_, i) => event(new Date(Date.UTC(2030, 2, 9, 8, i)).toISOString()));
+    await log.write([...batch, ...batch.slice(0, 30)]);
+    await log.write(batch);
+    await log.emit(batch[5]!);
+    expect(await storedItems(table)).toHaveLength(60);
+    expect((await searchEvents(log, { ...month, limit: 1000 })).map((e) => e.uid)).toEqual([...batch].reverse().map((e) => e.uid));
+  });
+
+  it('retries what DynamoDB leaves unprocessed, backing off exponentially with jitter', async () => {
+    // The store answers as a throttled table does: part of each first try comes back unprocessed.
+    const throttled = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'us-east-1' });
+    let tries = 0;
+    throttled.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { RequestItems?: Record<string, { PutRequest: unknown }[]> };
+        if (!input.RequestItems) return next(args);
+        const [table, requests] = Object.entries(input.RequestItems)[0]!;
+        if (++tries % 3 === 0 || requests.length < 2) return next(args);
+        const kept = requests.slice(0, Math.ceil(requests.length / 2));
+        const result = await next({ ...args, input: { ...input, RequestItems: { [table]: kept } } });
+        const output = result.output as { UnprocessedItems?: Record<string, unknown[]> };
+        output.UnprocessedItems = { [table]: requests.slice(kept.length) };
+        return result;
+      },
+      { step: 'initialize' },
+    );
+    const sleeps: number[] = [];
+    const { log, table } = await freshLog(
+      { shards: 2, concurrency: 1, sleep: async (ms) => void sleeps.push(ms), random: () => 1 },
+      throttled,
+    );
+    const batch = Array.from({ length: 25 }, (_, i) => event(new Date(Date.UTC(2030, 2, 9, 9, i)).toISOString()));
+    await log.write(batch);
+    expect(await storedItems(table)).toHaveLength(25);
+    expect(sleeps.length).toBeGreaterThan(1);
+    expect(sleeps).toEqual(sleeps.map((_, i) => 25 * 2 ** (i + 1)));
+
+    const { log: impatient } = await freshLog({ maxAttempts: 1, sleep: async () => undefined }, throttled);
+    tries = 0;
+    await expect(impatient.write(batch)).rejects.toThrow(/not written after 1 attempts/);
+    throttled.destroy();
+  });
+
+  it('refuses a malformed or forged cursor, or one from another search, and a cursor never widens the search', async () => {
+    const { log } = await freshLog({ shards: 2 });
+    await log.write([
+      event('2030-03-09T08:00:00.000Z', { user: 'alice' }),
+      event('2030-03-09T09:00:00.000Z', { user: 'alice' }),
+      event('2030-03-09T10:00:00.000Z', { user: 'bob' }),
+      event('2030-03-10T10:00:00.000Z', { user: 'alice' }),
     ]);
-    const aliceLogins = await searchEvents(log, { ...range, user: 'alice', event: 'user.login', limit: 1 });
-    expect(aliceLogins.map((e) => e.time)).toEqual(['2030-03-10T10:00:00.000Z']);
-    expect(await searchEvents(log, { ...range, user: 'nobody' })).toEqual([]);
+    const query = { from: new Date('2030-03-09T00:00:00Z'), to: new Date('2030-03-09T23:00:00Z'), user: 'alice', limit: 1 };
+    const first = await log.search(query);
+    expect(first.cursor).toBeDefined();
+    const forge = (body: unknown) => Buffer.from(JSON.stringify(body)).toString('base64url');
+    const { f } = JSON.parse(Buffer.from(first.cursor!, 'base64url').toString()) as { f: string };
+
+    for (const [cursor, why] of [
+      ['', /not a cursor/],
+      ['not a cursor!', /not a cursor/],
+      ['x'.repeat(5000), /not a cursor/],
+      [forge([1, 2]), /not a cursor/],
+      [forge({ v: 2, sk: '2030-03-09T09:00:00.000Z#u', f }), /not a cursor/],
+      [forge({ v: 1, sk: '2030-03-09T09:00:00.000Z#u', f, extra: 1 }), /not a cursor/],
+      [forge({ v: 1, sk: 'zzz', f }), /does not point at an event/],
+      [forge({ v: 1, sk: '2030-02-30T09:00:00.000Z#u', f }), /does not point at an event/],
+      // Past the end of the range: it would read events the query excludes.
+      [forge({ v: 1, sk: '2030-03-10T23:00:00.000Z#u', f }), /outside the time range/],
+      [forge({ v: 1, sk: '2030-03-09T09:00:00.000Z#u', f: 'AAAAAAAAAAAAAAAA' }), /other filters/],
+    ] as const) {
+      const refusal = await log.search({ ...query, cursor }).catch((error: Error & { code?: string }) => error);
+      expect(refusal).toMatchObject({ code: 'bad_request', message: expect.stringMatching(why) });
+    }
+    // Bob's search refuses Alice's cursor, rather than going on with other filters.
+    await expect(log.search({ ...query, user: 'bob', cursor: first.cursor! })).rejects.toThrow(/other filters/);
+    // A well-formed forged position is still bounded by the query's range and filters.
+    const forged = await log.search({ ...query, limit: 10, cursor: forge({ v: 1, sk: '2030-03-09T22:00:00.000Z#zz', f }) });
+    expect(forged.events.map((e) => [e.user, e.time])).toEqual([
+      ['alice', '2030-03-09T09:00:00.000Z'],
+      ['alice', '2030-03-09T08:00:00.000Z'],
+    ]);
   });
 
-  it('stamps each item with a retention expiry and a day/shard partition key', async () => {
+  it('stamps each item with its keys, the filter attributes and an expiry counted from the event', async () => {
     const { log, table } = await freshLog({ shards: 3, retentionDays: 30 });
-    await log.emit(event('2030-03-10T09:00:00.000Z', { uid: 'fixed-uid', user: 'alice' }));
+    await log.emit(
+      event('2030-03-10T09:00:00.000Z', {
+        uid: 'fixed-uid',
+        user: 'alice',
+        event: 'exec',
+        sid: 'sess-1',
+        kubernetes_cluster: 'prod',
+        kubernetes_pod_namespace: 'web',
+      }),
+    );
     const pks = ['0', '1', '2'].map((shard) => `2030-03-10#${shard}`);
     const items = (
       await Promise.all(
         pks.map((pk) =>
           client.send(
-            new QueryCommand({
-              TableName: table,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': { S: pk } },
-            }),
+            new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: pk } } }),
           ),
         ),
       )
     ).flatMap((page) => page.Items ?? []);
     expect(items).toHaveLength(1);
-    expect(items[0]?.sk?.S).toBe('2030-03-10T09:00:00.000Z#fixed-uid');
-    expect(items[0]?.user_day?.S).toBe('alice#2030-03-10');
-    expect(Number(items[0]?.expiresAt?.N)).toBe(current.getTime() / 1000 + 30 * 86_400);
+    const item = items[0]!;
+    const shard = item.pk!.S!.split('#')[1];
+    expect(item.sk?.S).toBe('2030-03-10T09:00:00.000Z#fixed-uid');
+    expect(item.user_pk?.S).toBe(`alice#2030-03-10#${shard}`);
+    expect(item.type_pk?.S).toBe(`exec#2030-03-10#${shard}`);
+    expect(item.sid?.S).toBe('sess-1');
+    expect([item.event_type?.S, item.cluster?.S, item.namespace?.S]).toEqual(['exec', 'prod', 'web']);
+    expect(Number(item.expiresAt?.N)).toBe(Date.parse('2030-03-10T09:00:00.000Z') / 1000 + 30 * 86_400);
+  });
+
+  it('shrinks an event over the item size limit instead of failing its batch', async () => {
+    const { log } = await freshLog();
+    const traits = { groups: Array.from({ length: 30_000 }, (_, i) => `group-${i}`) };
+    const huge = event('2030-03-09T10:00:00.000Z', {
+      user: 'alice',
+      user_traits: traits,
+      command: ['sh', '-c', 'x'.repeat(500_000)],
+      verb: 'POST',
+    });
+    const small = event('2030-03-09T10:00:01.000Z', { user: 'alice' });
+    await log.write([huge, small]);
+    const [newer, shrunk] = await searchEvents(log, { ...month, user: 'alice' });
+    expect(newer).toEqual(small);
+    expect(shrunk).toMatchObject({ uid: huge.uid, user: 'alice', event: 'user.login', verb: 'POST', truncated: true });
+    expect(shrunk?.truncated_fields).toEqual(['user_traits', 'command']);
+    expect(shrunk).not.toHaveProperty('user_traits');
   });
 
   it('clamps open-ended ranges to the retention window instead of querying every day since 1970', async () => {

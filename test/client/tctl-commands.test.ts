@@ -135,7 +135,7 @@ describe('tctl commands', () => {
         `User CA:  ${fingerprint(harness.deps.userCa.certPem)}`,
         `Host CA:  ${fingerprint(harness.deps.hostCaCertPem)}`,
         `Users:    ${users}`,
-        'Roles:    2',
+        'Roles:    3',
         '',
       ].join('\n'),
     );

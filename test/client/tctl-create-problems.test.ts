@@ -52,7 +52,7 @@ describe('tctl create with bad input', () => {
     [
       'a user naming a role that does not exist',
       'kind: user\nversion: v2\nmetadata:\n  name: bob\nspec:\n  roles: [access, dvs]\n',
-      '{F} has a problem; nothing was changed:\n{F}:6:19: document 1 (user "bob"): spec.roles[1]: role "dvs" does not exist; did you mean devs? create it first or in this file (roles: access, devs, editor)',
+      '{F} has a problem; nothing was changed:\n{F}:6:19: document 1 (user "bob"): spec.roles[1]: role "dvs" does not exist; did you mean devs? create it first or in this file (roles: access, auditor, devs, editor)',
     ],
     [
       'an existing resource without --force',
@@ -76,7 +76,7 @@ describe('tctl create with bad input', () => {
         '{F} has 4 problems; nothing was changed:',
         '{F}:11:5: document 2 (role "ops"): spec.options.max_session_ttl: write a duration like 8h or 30m',
         '{F}:13:5: document 2 (role "ops"): spec.allow.kubernetes_groups: expected a list, got the string "ops"; write a list, e.g. [ops]',
-        '{F}:19:16: document 3 (user "carol"): spec.roles[1]: role "nobody" does not exist; create it first or in this file (roles: access, devs, editor, ops)',
+        '{F}:19:16: document 3 (user "carol"): spec.roles[1]: role "nobody" does not exist; create it first or in this file (roles: access, auditor, devs, editor, ops)',
         '{F}:24:3: document 4 (role "ops"): metadata.name: also document 2; a file may hold each resource once',
       ].join('\n'),
     ],

@@ -51,7 +51,7 @@ describe('tctl get, rm and users update', () => {
     const yaml = await out((deps) => get({ resource: 'roles' }, deps));
     const documents = parseAllDocuments(yaml);
     const names = Array.isArray(documents) ? documents.map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name) : [];
-    expect(names.sort()).toEqual(['access', 'devs', 'editor']);
+    expect(names.sort()).toEqual(['access', 'auditor', 'devs', 'editor']);
     const json = JSON.parse(await out((deps) => get({ resource: 'role/devs', format: 'json' }, deps))) as unknown[];
     expect(json).toEqual([expect.objectContaining({ kind: 'role', metadata: { name: 'devs' } })]);
     expect(await out((deps) => get({ resource: 'kube_clusters', format: 'text' }, deps))).toBe(
@@ -121,7 +121,7 @@ describe('tctl get, rm and users update', () => {
     const file = join(dir, 'github.yaml');
     writeFileSync(file, connector('dvs'));
     expect(await refusal(create({ file, force: false }, tctlRun(harness).deps))).toBe(
-      `${file} has a problem; nothing was changed:\n${file}:10:48: document 1 (github "gh"): spec.teams_to_roles[0].roles[0]: role "dvs" does not exist; did you mean devs? create it first or in this file (roles: access, devs, editor)`,
+      `${file} has a problem; nothing was changed:\n${file}:10:48: document 1 (github "gh"): spec.teams_to_roles[0].roles[0]: role "dvs" does not exist; did you mean devs? create it first or in this file (roles: access, auditor, devs, editor)`,
     );
     writeFileSync(file, connector('devs'));
     expect(await out((deps) => create({ file, force: false }, deps))).toBe('github "gh" has been created\n');
@@ -223,7 +223,7 @@ describe('tctl get, rm and users update', () => {
 
     const unchanged = JSON.stringify(await harness.deps.resources.get('user', 'alice'));
     expect(await refusal(usersUpdate({ name: 'alice', roles: ['acess'] }, tctlRun(harness).deps))).toBe(
-      'role acess does not exist; did you mean access? known roles: access, devs, editor',
+      'role acess does not exist; did you mean access? known roles: access, auditor, devs, editor',
     );
     expect(await refusal(usersUpdate({ name: 'alice', roles: [] }, tctlRun(harness).deps))).toBe(
       'give the user at least one role: --set-roles=access',

@@ -34,7 +34,7 @@ describe('tctl as a process', () => {
       [
         `tctl: ${file} has 2 problems; nothing was changed:`,
         `${file}:7:5: document 1 (role "team"): spec.allow.kubernetes_group: unknown field; did you mean kubernetes_groups?`,
-        `${file}:13:11: document 2 (user "tess"): spec.roles[0]: role "teem" does not exist; did you mean team? create it first or in this file (roles: access, editor, team)`,
+        `${file}:13:11: document 2 (user "tess"): spec.roles[0]: role "teem" does not exist; did you mean team? create it first or in this file (roles: access, auditor, editor, team)`,
         '',
       ].join('\n'),
     );
@@ -69,7 +69,7 @@ describe('tctl as a process', () => {
     const unknown = await tctl('users', 'update', 'tess', '--set-roles=acces');
     expect(unknown).toMatchObject({
       code: 1,
-      stderr: 'tctl: role acces does not exist; did you mean access? known roles: access, editor, team\n',
+      stderr: 'tctl: role acces does not exist; did you mean access? known roles: access, auditor, editor, team\n',
     });
     const listed = await tctl('users', 'ls');
     expect(listed.stdout).toBe('User Roles       Connector\ntess access,team local\n');

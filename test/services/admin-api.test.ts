@@ -158,12 +158,12 @@ describe('admin API', () => {
     );
     expect(again.status).toBe(409);
     const roles = await signed.call<{ items: { metadata: { name: string } }[] }>('GET', '/webapi/admin/resources/role', undefined, admin);
-    expect(roles.items.map((r) => r.metadata.name).sort()).toEqual(['access', 'editor', 'ops']);
+    expect(roles.items.map((r) => r.metadata.name).sort()).toEqual(['access', 'auditor', 'editor', 'ops']);
   });
 
   it('refuses users with unknown roles and duplicate names', async () => {
     expect((await failure(signed.call('POST', '/webapi/admin/users', { name: 'zed', roles: ['root'] }, admin))).message).toBe(
-      'role root does not exist; known roles: access, editor, ops',
+      'role root does not exist; known roles: access, auditor, editor, ops',
     );
     await signed.call('POST', '/webapi/admin/users', { name: 'zed', roles: ['access'] }, admin);
     const duplicate = await failure(signed.call('POST', '/webapi/admin/users', { name: 'zed', roles: ['access'] }, admin));

@@ -1,127 +1,236 @@
-import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent, AuditLog, AuditPage, AuditQuery, Clock } from '../../core/ports.js';
-import { AUDIT_USER_INDEX } from './dynamo-tables.js';
+import { decodeCursor, encodeCursor } from './audit-cursor.js';
+import { type AuditItem, DAY_MS, auditItem, dayOf } from './audit-item.js';
+import { AUDIT_SESSION_INDEX, AUDIT_TYPE_INDEX, AUDIT_USER_INDEX } from './dynamo-tables.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+// DynamoDB's cap on one BatchWriteItem.
+const BATCH_ITEMS = 25;
 
-interface AuditItem {
-  pk: string;
+export interface DynamoAuditLogOptions {
+  /** Partitions per day (and per user and event type per day). */
+  shards?: number;
+  retentionDays?: number;
+  /** Batches of 25 written at once by one write(). */
+  concurrency?: number;
+  /** Tries of one batch before write() gives up on it (unprocessed items are retried). */
+  maxAttempts?: number;
+  /** For the backoff between retries of unprocessed items. */
+  sleep?: (ms: number) => Promise<void>;
+  /** [0, 1): the jitter of that backoff. */
+  random?: () => number;
+}
+
+/** One key range read newest first: a base-table or index partition. */
+interface Partition {
+  index?: string;
+  key: 'pk' | 'user_pk' | 'type_pk' | 'sid';
+  value: string;
+}
+
+interface Found {
   sk: string;
-  user_day?: string;
-  expiresAt: number;
   event: string;
 }
 
-const dayOf = (date: Date) => date.toISOString().slice(0, 10);
+const newestFirst = (a: Found, b: Found) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0);
 
 /**
- * Partitioned by day and a few shards so that a busy day does not pile every write onto one
- * partition; the sort key starts with the ISO time so a day reads back in order.
+ * The audit table. Partitioned by day and shard, sorted by time then uid; indexed by user, by
+ * session and by event type (see auditTableSchema). A search reads the narrowest index its
+ * filters allow, a day at a time newest first, all shards of a day in parallel, and filters the
+ * rest in DynamoDB. Pages go on from an opaque cursor (audit-cursor.ts).
  */
 export class DynamoAuditLog implements AuditLog {
   private readonly documents: DynamoDBDocumentClient;
+  private readonly shardCount: number;
+  private readonly retentionDays: number;
+  private readonly concurrency: number;
+  private readonly maxAttempts: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
 
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
     private readonly clock: Clock,
-    private readonly shardCount = 4,
-    private readonly retentionDays = 365,
+    options: DynamoAuditLogOptions = {},
   ) {
-    if (!Number.isInteger(shardCount) || shardCount < 1) throw new Error('shardCount must be a positive integer');
+    this.shardCount = options.shards ?? 4;
+    if (!Number.isInteger(this.shardCount) || this.shardCount < 1) throw new Error('shards must be a positive integer');
+    this.retentionDays = options.retentionDays ?? 365;
+    this.concurrency = options.concurrency ?? 4;
+    this.maxAttempts = options.maxAttempts ?? 8;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
     this.documents = DynamoDBDocumentClient.from(client);
   }
 
   async emit(event: AuditEvent): Promise<void> {
-    const parsed = new Date(event.time);
-    // The index must sort; an unparsable time is indexed at the time we received it.
-    const time = Number.isNaN(parsed.getTime()) ? this.clock.now() : parsed;
-    const day = dayOf(time);
-    const item: AuditItem = {
-      pk: `${day}#${this.shardOf(event.uid)}`,
-      sk: `${time.toISOString()}#${event.uid}`,
-      expiresAt: Math.ceil(this.clock.now().getTime() / 1000) + this.retentionDays * 86_400,
-      event: JSON.stringify(event),
-    };
-    if (event.user !== undefined) item.user_day = `${event.user}#${day}`;
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item }));
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: this.item(event) }));
   }
 
-  // Contract stub: batched writes and paged, filtered search land with issue 8's store work.
   async write(events: AuditEvent[]): Promise<void> {
-    for (const event of events) await this.emit(event);
+    // DynamoDB refuses a batch that names one key twice; the same (time, uid) is the same event.
+    const items = new Map<string, AuditItem>();
+    for (const event of events) {
+      const item = this.item(event);
+      items.set(`${item.pk}\n${item.sk}`, item);
+    }
+    const all = [...items.values()];
+    const batches: AuditItem[][] = [];
+    for (let i = 0; i < all.length; i += BATCH_ITEMS) batches.push(all.slice(i, i + BATCH_ITEMS));
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) await this.writeBatch(batches[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, batches.length) }, worker));
+  }
+
+  private item(event: AuditEvent): AuditItem {
+    return auditItem(event, { shardCount: this.shardCount, retentionDays: this.retentionDays, now: this.clock.now() });
+  }
+
+  /** Writes one batch, retrying what DynamoDB left unprocessed with exponential backoff and full jitter. */
+  private async writeBatch(batch: AuditItem[]): Promise<void> {
+    let pending: Record<string, unknown>[] = batch.map((item) => ({ ...item }));
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.documents.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: pending.map((Item) => ({ PutRequest: { Item } })) } }),
+      );
+      const unprocessed = result.UnprocessedItems?.[this.tableName] ?? [];
+      if (unprocessed.length === 0) return;
+      if (attempt >= this.maxAttempts) {
+        throw new Error(`${unprocessed.length} audit events were not written after ${attempt} attempts (DynamoDB left them unprocessed)`);
+      }
+      pending = unprocessed.map((request) => request.PutRequest!.Item!);
+      await this.sleep(this.random() * Math.min(5_000, 25 * 2 ** attempt));
+    }
   }
 
   async search(query: AuditQuery): Promise<AuditPage> {
-    return { events: await this.searchEvents(query) };
-  }
-
-  private async searchEvents(query: AuditQuery): Promise<AuditEvent[]> {
-    const limit = Math.floor(query.limit ?? DEFAULT_LIMIT);
+    const after = query.cursor !== undefined ? decodeCursor(query, query.cursor) : undefined;
+    const limit = Math.min(MAX_LIMIT, Math.floor(query.limit ?? DEFAULT_LIMIT));
     const now = this.clock.now().getTime();
     // Nothing older than the retention exists, and nothing is written far in the future: clamping
     // keeps a careless range (epoch to year 9999) from turning into millions of day queries.
     const from = new Date(Math.max(query.from.getTime(), now - (this.retentionDays + 1) * DAY_MS));
     const to = new Date(Math.min(query.to.getTime(), now + DAY_MS));
-    if (limit <= 0 || from > to) return [];
+    if (!(limit > 0) || from > to) return { events: [] };
 
-    const bounds = { ':from': from.toISOString(), ':to': `${to.toISOString()}$` }; // '$' sorts right after '#'
-    const found: AuditEvent[] = [];
-    for (let day = Date.parse(dayOf(to)); day >= Date.parse(dayOf(from)) && found.length < limit; day -= DAY_MS) {
-      const dayKey = dayOf(new Date(day));
-      const wanted = limit - found.length;
-      const partitions =
-        query.user !== undefined
-          ? [{ IndexName: AUDIT_USER_INDEX, key: 'user_day', value: `${query.user}#${dayKey}` }]
-          : Array.from({ length: this.shardCount }, (_, shard) => ({ IndexName: undefined, key: 'pk', value: `${dayKey}#${shard}` }));
-      const perPartition = await Promise.all(
-        partitions.map((partition) =>
-          this.readNewestFirst(
-            {
-              TableName: this.tableName,
-              IndexName: partition.IndexName,
-              KeyConditionExpression: '#part = :part AND sk BETWEEN :from AND :to',
-              ExpressionAttributeNames: { '#part': partition.key },
-              ExpressionAttributeValues: { ...bounds, ':part': partition.value },
-              ScanIndexForward: false,
-            },
-            query.event,
-            wanted,
-          ),
-        ),
+    const lower = from.toISOString();
+    const rangeEnd = `${to.toISOString()}$`; // '$' sorts right after '#': every uid at `to` is inside
+    // The cursor's own event is inside the bound (BETWEEN is inclusive) and skipped when read.
+    const upper = after !== undefined && after < rangeEnd ? after : rangeEnd;
+    if (upper < lower) return { events: [] };
+    const steps = this.steps(query, from, new Date(upper.slice(0, 24)));
+    const filter = this.filter(query);
+
+    // One more than the page holds: whether another page exists, without an empty last page.
+    const need = limit + 1;
+    const found: Found[] = [];
+    // Days are read newest first; when the first days do not fill the page, more days go at once.
+    for (let start = 0, width = 1; start < steps.length && found.length < need; start += width, width *= 2) {
+      const wanted = need - found.length;
+      const group = steps.slice(start, start + width);
+      const results = await Promise.all(
+        group.map(async (partitions) => {
+          const perPartition = await Promise.all(
+            partitions.map((partition) => this.readNewestFirst(partition, lower, upper, after, filter, wanted)),
+          );
+          return perPartition.flat().sort(newestFirst);
+        }),
       );
-      const merged = perPartition.flat().sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0));
-      for (const { event } of merged.slice(0, wanted)) found.push(event);
+      for (const step of results) {
+        for (const item of step) {
+          if (found.length >= need) break;
+          found.push(item);
+        }
+      }
     }
-    return found;
+    const page = found.slice(0, limit);
+    return {
+      events: page.map((item) => JSON.parse(item.event) as AuditEvent),
+      ...(found.length > limit ? { cursor: encodeCursor(query, page[page.length - 1]!.sk) } : {}),
+    };
   }
 
-  /** Pages through one partition until `wanted` matching events are found: no partition can contribute more. */
+  /**
+   * The partitions to read, grouped newest first: one group per day, or a single group for a
+   * session. The narrowest index wins: session, then user, then event type, then the base table.
+   */
+  private steps(query: AuditQuery, from: Date, to: Date): Partition[][] {
+    if (query.sessionId !== undefined) return [[{ index: AUDIT_SESSION_INDEX, key: 'sid', value: query.sessionId }]];
+    const steps: Partition[][] = [];
+    for (let day = Date.parse(dayOf(to)); day >= Date.parse(dayOf(from)); day -= DAY_MS) {
+      const dayKey = dayOf(new Date(day));
+      steps.push(
+        Array.from({ length: this.shardCount }, (_, shard): Partition => {
+          if (query.user !== undefined) return { index: AUDIT_USER_INDEX, key: 'user_pk', value: `${query.user}#${dayKey}#${shard}` };
+          if (query.event !== undefined) return { index: AUDIT_TYPE_INDEX, key: 'type_pk', value: `${query.event}#${dayKey}#${shard}` };
+          return { key: 'pk', value: `${dayKey}#${shard}` };
+        }),
+      );
+    }
+    return steps;
+  }
+
+  /** What the chosen index does not narrow down, as a FilterExpression on the top-level attributes. */
+  private filter(query: AuditQuery): { expression: string; names: Record<string, string>; values: Record<string, string> } | undefined {
+    const conditions: [attribute: string, value: string | undefined][] = [
+      ['event_type', query.sessionId !== undefined || query.user !== undefined ? query.event : undefined],
+      ['user', query.sessionId !== undefined ? query.user : undefined],
+      ['cluster', query.cluster],
+      ['namespace', query.namespace],
+    ];
+    const used = conditions.filter((condition): condition is [string, string] => condition[1] !== undefined);
+    if (used.length === 0) return undefined;
+    return {
+      expression: used.map((_, i) => `#f${i} = :f${i}`).join(' AND '),
+      names: Object.fromEntries(used.map(([attribute], i) => [`#f${i}`, attribute])),
+      values: Object.fromEntries(used.map(([, value], i) => [`:f${i}`, value])),
+    };
+  }
+
+  /**
+   * Reads one partition newest first until `wanted` matching items are found: no partition can
+   * contribute more to the page. DynamoDB's Limit counts items read before the filter, so a
+   * filtered read keeps paging until it has found enough or the partition ends.
+   */
   private async readNewestFirst(
-    input: QueryCommandInput,
-    eventName: string | undefined,
+    partition: Partition,
+    lower: string,
+    upper: string,
+    after: string | undefined,
+    filter: ReturnType<DynamoAuditLog['filter']>,
     wanted: number,
-  ): Promise<{ sk: string; event: AuditEvent }[]> {
-    const matches: { sk: string; event: AuditEvent }[] = [];
+  ): Promise<Found[]> {
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: partition.index,
+      KeyConditionExpression: '#part = :part AND #sk BETWEEN :lower AND :upper',
+      ProjectionExpression: '#sk, #event',
+      ExpressionAttributeNames: { '#part': partition.key, '#sk': 'sk', '#event': 'event', ...filter?.names },
+      ExpressionAttributeValues: { ':part': partition.value, ':lower': lower, ':upper': upper, ...filter?.values },
+      ...(filter ? { FilterExpression: filter.expression } : {}),
+      ScanIndexForward: false,
+      // The cursor's own item may be the first one read.
+      Limit: filter ? Math.min(MAX_LIMIT, Math.max(100, wanted * 4)) : wanted + (after !== undefined ? 1 : 0),
+    };
+    const matches: Found[] = [];
     let startKey: Record<string, unknown> | undefined;
-    // Without an event filter every item read is a match, so reading more than wanted is waste.
-    const pageLimit = eventName === undefined ? wanted : undefined;
     do {
-      const page = await this.documents.send(new QueryCommand({ ...input, Limit: pageLimit, ExclusiveStartKey: startKey }));
-      for (const item of (page.Items ?? []) as AuditItem[]) {
-        const event = JSON.parse(item.event) as AuditEvent;
-        if (eventName === undefined || event.event === eventName) matches.push({ sk: item.sk, event });
+      const page = await this.documents.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      for (const item of (page.Items ?? []) as Found[]) {
+        if (item.sk === after) continue;
+        matches.push(item);
         if (matches.length >= wanted) return matches;
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return matches;
-  }
-
-  private shardOf(uid: string): number {
-    return createHash('sha256').update(uid).digest().readUInt32BE(0) % this.shardCount;
   }
 }

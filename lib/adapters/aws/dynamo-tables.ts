@@ -44,13 +44,21 @@ export const stateTableSchema = {
 } as const satisfies TableSchema;
 
 export const AUDIT_USER_INDEX = 'by_user';
+export const AUDIT_SESSION_INDEX = 'by_session';
+export const AUDIT_TYPE_INDEX = 'by_type';
 
+// Base table: pk `<day>#<shard>`, sk `<ISO time>#<uid>`. The user and type indexes keep the shard
+// in their partition key (`<user>#<day>#<shard>`, `<event>#<day>#<shard>`), so one busy bot or
+// the stream of kube.request events spreads over as many partitions as the base table does.
+// A session is short, so its index is keyed by sid alone.
 export const auditTableSchema = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
   timeToLiveAttribute: 'expiresAt',
   globalSecondaryIndexes: [
-    { indexName: AUDIT_USER_INDEX, partitionKey: { name: 'user_day', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
+    { indexName: AUDIT_USER_INDEX, partitionKey: { name: 'user_pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
+    { indexName: AUDIT_SESSION_INDEX, partitionKey: { name: 'sid', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
+    { indexName: AUDIT_TYPE_INDEX, partitionKey: { name: 'type_pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
   ],
 } as const satisfies TableSchema;
 
