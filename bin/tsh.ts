@@ -92,7 +92,7 @@ const recordings = program.command('recordings').description('recorded sessions 
 recordings
   .command('ls')
   .description("list recorded sessions, newest first: yours, or everyone's with a role rule on session (list)")
-  .option('--since <when>', 'how far back: a duration (1h, 30m) or a time (2026-01-31T12:00:00Z) (default: 24h)')
+  .option('--since <when>', 'how far back: a duration (30m, 1h, 7d) or a time (2026-12-02T10:00:00Z) (default: 24h)')
   .option('--until <when>', 'up to when: a duration back from now or a time (default: now)')
   .option('--user <name>', "only this user's sessions (others' need a role rule on session)")
   .option('--kube-cluster <name>', 'only sessions on this Kubernetes cluster')

@@ -2,38 +2,25 @@
 // each caller their own sessions, and other people's only when a role rule on `session` allows it.
 import { badRequest } from '../../lib/core/errors.js';
 import type { ServiceDeps } from '../../lib/services/deps.js';
-import { type RecordingsQuery, listRecordings, readRecording } from '../../lib/services/recordings.js';
+import { type RecordingsRequest, listRecordings, readRecording } from '../../lib/services/recordings.js';
 import { signedCaller } from '../signed-caller.js';
 import { type Route, type RouteContext, json } from '../http.js';
 
 /** The asciicast v2 media type asciinema serves recordings with. */
 export const CAST_CONTENT_TYPE = 'application/x-asciicast';
 
-function timeParam(query: URLSearchParams, name: string): Date | undefined {
-  const value = query.get(name);
-  if (value === null) return undefined;
-  const date = new Date(value);
-  if (value === '' || Number.isNaN(date.getTime())) throw badRequest(`${name} must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z`);
-  return date;
-}
+const PARAMETERS = ['since', 'until', 'user', 'cluster', 'limit', 'cursor'] as const;
 
-function recordingsQuery(ctx: RouteContext): RecordingsQuery {
-  const query = new URLSearchParams(ctx.event.rawQueryString ?? '');
-  const result: RecordingsQuery = {};
-  const since = timeParam(query, 'since');
-  const until = timeParam(query, 'until');
-  if (since) result.since = since;
-  if (until) result.until = until;
-  for (const name of ['user', 'cluster', 'cursor'] as const) {
-    const value = query.get(name);
-    if (value !== null && value !== '') result[name] = value;
+/** The listing's settings from the query string; a parameter it does not take, or one given twice, is refused by name. */
+function recordingsRequest(ctx: RouteContext): RecordingsRequest {
+  const request: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(ctx.event.rawQueryString ?? '')) {
+    if (!(PARAMETERS as readonly string[]).includes(name))
+      throw badRequest(`unknown parameter ${name}; the listing takes ${PARAMETERS.join(', ')}`);
+    if (name in request) throw badRequest(`${name} is given twice; give it once`);
+    request[name] = value;
   }
-  const limit = query.get('limit');
-  if (limit !== null) {
-    if (!/^\d{1,6}$/.test(limit)) throw badRequest('limit must be a whole number');
-    result.limit = Number(limit);
-  }
-  return result;
+  return request;
 }
 
 export function recordingRoutes(deps: ServiceDeps): Route[] {
@@ -43,7 +30,7 @@ export function recordingRoutes(deps: ServiceDeps): Route[] {
       pattern: '/webapi/admin/recordings',
       handler: async (ctx) => {
         const caller = await signedCaller(deps, ctx);
-        return json(200, await listRecordings(deps, caller, recordingsQuery(ctx)));
+        return json(200, await listRecordings(deps, caller, recordingsRequest(ctx)));
       },
     },
     {

@@ -7,25 +7,21 @@ import { accessDenied, badRequest, KubeportError, notFound } from '../core/error
 import type { CertifiedIdentity } from '../core/identity.js';
 import type { AuditEvent } from '../core/ports.js';
 import { type SessionSummary, isSessionId, summarizeSession } from '../core/session-summary.js';
+import { type AuditSearchRequest, auditQuery } from './audit-search.js';
 import type { ServiceDeps } from './deps.js';
 import { loadRoles } from './roles.js';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_RECORDINGS_LIMIT = 50;
-export const MAX_RECORDINGS_LIMIT = 500;
+/** tsh recordings ls looks back a day unless told otherwise, as Teleport's does. */
+const DEFAULT_SINCE = '24h';
 /** How far back a session's own events are looked for: the audit log keeps no more than this by default. */
 const SESSION_LOOKBACK_MS = 366 * DAY_MS;
 /** More than any session writes (start, exec, end, upload, a few resizes are not events). */
 const SESSION_EVENTS_LIMIT = 20;
 
-export interface RecordingsQuery {
-  since?: Date;
-  until?: Date;
-  user?: string;
-  cluster?: string;
-  limit?: number;
-  cursor?: string;
-}
+/** The listing's settings as they arrive (query parameters): all text, all optional. */
+export type RecordingsRequest = Pick<AuditSearchRequest, 'since' | 'until' | 'user' | 'cluster' | 'limit' | 'cursor'>;
 
 export interface RecordingsPage {
   sessions: SessionSummary[];
@@ -34,29 +30,18 @@ export interface RecordingsPage {
 
 export const noRecordingMessage = (sid: string) => `no recording for session ${sid}`;
 
-export async function listRecordings(deps: ServiceDeps, caller: CertifiedIdentity, query: RecordingsQuery): Promise<RecordingsPage> {
+export async function listRecordings(deps: ServiceDeps, caller: CertifiedIdentity, request: RecordingsRequest): Promise<RecordingsPage> {
+  const query = auditQuery(
+    { ...request, since: request.since ?? DEFAULT_SINCE, limit: request.limit ?? String(DEFAULT_RECORDINGS_LIMIT) },
+    deps.clock.now(),
+  );
   const roles = await loadRoles(deps.resources, caller.roles);
   let user = query.user;
   if (!rulesAllow(roles, 'session', 'list')) {
     if (user !== undefined && user !== caller.username) throw accessDenied(ruleDenial(roles, 'session', 'list'));
     user = caller.username;
   }
-  const until = query.until ?? deps.clock.now();
-  const since = query.since ?? new Date(until.getTime() - DAY_MS);
-  if (since > until) throw badRequest('since is after until; since must be the earlier time');
-  const limit = query.limit ?? DEFAULT_RECORDINGS_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECORDINGS_LIMIT) {
-    throw badRequest(`limit must be a whole number from 1 to ${MAX_RECORDINGS_LIMIT}`);
-  }
-  const page = await deps.audit.search({
-    event: 'session.start',
-    from: since,
-    to: until,
-    limit,
-    ...(user !== undefined ? { user } : {}),
-    ...(query.cluster !== undefined ? { cluster: query.cluster } : {}),
-    ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
-  });
+  const page = await deps.audit.search({ ...query, event: 'session.start', ...(user !== undefined ? { user } : {}) });
   // The index may hand back events beyond what was asked (another user's, another cluster's) only
   // by mistake; filtering again keeps a store bug from showing one user another's sessions.
   const starts = page.events.filter(

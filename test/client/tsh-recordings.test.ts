@@ -111,7 +111,7 @@ describe('tsh recordings ls and tsh play', () => {
     await recordingsLs({ format: 'json', since: '15m' }, tsh.deps);
     expect((JSON.parse(tsh.stdout.text()) as { sid: string }[]).map((r) => r.sid)).toEqual([killed]);
     expect(await failure(recordingsLs({ format: 'text', since: 'yesterday' }, tshRun(harness, home).deps))).toBe(
-      '--since yesterday is neither a duration (1h, 30m) nor a time (2026-01-31T12:00:00Z)',
+      '--since yesterday is neither a duration back from now (30m, 1h, 7d) nor a time (2026-12-02T10:00:00Z)',
     );
   });
 

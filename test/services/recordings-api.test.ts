@@ -44,12 +44,6 @@ describe('recordings API', () => {
           {
             kind: 'role',
             version: 'v7',
-            metadata: { name: 'session-auditor' },
-            spec: { allow: { rules: [{ resources: ['session'], verbs: ['list', 'read'] }] }, deny: {} },
-          },
-          {
-            kind: 'role',
-            version: 'v7',
             metadata: { name: 'session-lister' },
             spec: { allow: { rules: [{ resources: ['session'], verbs: ['list'] }] }, deny: {} },
           },
@@ -60,7 +54,8 @@ describe('recordings API', () => {
     const users: [string, string[]][] = [
       ['alice', ['access']],
       ['bob', ['access']],
-      ['carol', ['access', 'session-auditor']],
+      // The builtin auditor role has list and read on session.
+      ['carol', ['access', 'auditor']],
       ['dave', ['access', 'session-lister']],
     ];
     for (const [name, roles] of users) {
@@ -138,6 +133,14 @@ describe('recordings API', () => {
     const second = await list('carol', `?limit=2&cursor=${encodeURIComponent(first.cursor!)}`);
     expect([...first.sessions, ...second.sessions].map((s) => s.sid)).toEqual([sessions.aliceKilled, sessions.bob, sessions.aliceOld]);
     expect(second.cursor).toBeUndefined();
+  });
+
+  it('refuses a parameter the listing does not take, by name', async () => {
+    const refused = await refusal(list('alice', '?type=kube.request'));
+    expect(refused).toEqual({
+      status: 400,
+      message: 'unknown parameter type; the listing takes since, until, user, cluster, limit, cursor',
+    });
   });
 
   it('leaves out sessions before since', async () => {

@@ -2,7 +2,7 @@
 // session), newest first, as a table or JSON.
 import { humanDuration } from '../../core/human-duration.js';
 import type { SessionSummary } from '../../core/session-summary.js';
-import { parseDuration } from '../../core/duration.js';
+import { parseTimeBound } from '../../core/time-bound.js';
 import { listSessions } from '../recordings.js';
 import { currentProfile, requireValid } from '../session.js';
 import { textTable } from '../text-table.js';
@@ -15,7 +15,7 @@ export const DEFAULT_LIMIT = 50;
 export interface RecordingsLsOptions {
   proxy?: string;
   format: 'text' | 'json';
-  /** A duration back from now (1h, 7d is 168h) or an ISO time. */
+  /** A duration back from now (1h, 7d) or an RFC 3339 time. */
   since?: string;
   until?: string;
   user?: string;
@@ -23,17 +23,10 @@ export interface RecordingsLsOptions {
   limit?: string;
 }
 
-/** A time as --since and --until take it: a duration before `now`, or an ISO 8601 time. */
-export function pointInTime(value: string, now: Date, flag: string): Date {
-  if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    const date = new Date(value);
-    if (!Number.isNaN(date.getTime())) return date;
-  }
-  try {
-    return new Date(now.getTime() - parseDuration(value));
-  } catch {
-    throw new Error(`${flag} ${value} is neither a duration (1h, 30m) nor a time (2026-01-31T12:00:00Z)`);
-  }
+function pointInTime(value: string, now: Date, flag: string): Date {
+  const at = parseTimeBound(value, now);
+  if (!at) throw new Error(`${flag} ${value} is neither a duration back from now (30m, 1h, 7d) nor a time (2026-12-02T10:00:00Z)`);
+  return at;
 }
 
 const endText = (s: SessionSummary) =>
