@@ -11,6 +11,10 @@ export interface Terminal {
   type(text: string): Promise<void>;
   /** The screen (and scrollback) as text; tmux drops the spaces that end a line. */
   screen(): Promise<string>;
+  /** Resizes the window, as a person dragging its corner: the program gets SIGWINCH. */
+  resize(width: number, height: number): Promise<void>;
+  /** The pane's size now, as the program sees it: "COLSxROWS". */
+  size(): Promise<string>;
   /** Resolves with the screen once it matches, or fails after timeoutMs showing it. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   close(): Promise<void>;
@@ -36,6 +40,8 @@ export async function openTerminal(command: string, env: NodeJS.ProcessEnv): Pro
     keys: async (...keys) => void (await tmux(socket, ['send-keys', ...keys])),
     type: async (text) => void (await tmux(socket, ['send-keys', '-l', text])),
     screen,
+    resize: async (width, height) => void (await tmux(socket, ['resize-window', '-x', String(width), '-y', String(height)])),
+    size: async () => (await tmux(socket, ['display-message', '-p', '#{pane_width}x#{pane_height}'])).trim(),
     async waitFor(pattern, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
