@@ -1,5 +1,6 @@
 // May this identity make this request on this cluster, and as whom? Roles are loaded as they
 // are now (cached briefly), so a role change reaches certificates already issued and open streams.
+import { recordsInput } from '../lib/core/audit-options.js';
 import { KubeportError, notFound } from '../lib/core/errors.js';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
 import { BACKDATE_MS } from '../lib/core/certificate-template.js';
@@ -38,6 +39,8 @@ export interface Decision {
   streamLimit?: StreamLimit;
   /** Why the same roles would refuse another request on this cluster (kubectl auth can-i), or undefined. */
   refusal(other: KubeRequestInfo): string | undefined;
+  /** A role asks for the keystrokes of interactive sessions to be recorded. */
+  recordInput: boolean;
 }
 
 export async function authorize(
@@ -75,6 +78,7 @@ export async function authorize(
     lockMode,
     ...(streamLimit ? { streamLimit } : {}),
     refusal,
+    recordInput: recordsInput(roles),
   };
 }
 

@@ -14,6 +14,7 @@ import { FrameBoundaries } from '../lib/spdy/index.js';
 import { spdyEnding } from './spdy-boundaries.js';
 import { endingStatus, webSocketEnding } from './stream-ending.js';
 import { UpgradeRelay } from './upgrade-relay.js';
+import type { OpenSession } from './sessions.js';
 import { KEEPALIVE_MS, upstreamPath } from './upstream-pools.js';
 import { WebSocketBoundaries } from './websocket-frames.js';
 
@@ -50,6 +51,8 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
 
   /** Set once the 101 went to the client: from then on the connection is relayed, and ended through it. */
   let relay: UpgradeRelay | undefined;
+  /** The exec, attach or port-forward session the 101 opened: read, recorded and audited beside the relay. */
+  let session: OpenSession | undefined;
   /** What the end of the relayed connection says, in the protocol the API server granted. */
   let ending: (status: KubeStatus) => Buffer | undefined = () => undefined;
 
@@ -61,6 +64,7 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
     deps.lifetimes.release(tracked);
     deps.streamConcurrency.release(user);
     finishScope(scope, { status, ended: reason, ...(message ? { message } : {}) }, deps.onFinish, deps.log);
+    session?.end();
   };
   /** The client left or the connection failed: both sides go at once. */
   const drop = (reason: EndReason): void => {
@@ -157,6 +161,8 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
     }
     relay = relayFor(granted, upstreamRes, socket);
     relay.start(upstreamHead, head);
+    session = deps.sessions?.begin(scope, granted, grantedProtocol(granted, upstreamRes));
+    if (session) tapSession(session, clientSocket, socket, head, upstreamHead);
     // The server's end is relayed (the client's side ends after what it sent); the client's close then settles.
     socket.on('close', () => settle('answered'));
   });
@@ -201,4 +207,21 @@ export function forwardUpgrade(deps: ForwardDeps, clientSocket: Duplex, head: Bu
     fail(kubeStatus(502, `cannot reach the API server of cluster "${cluster.name}": ${error.message}`));
   });
   upstreamReq.end();
+}
+
+/** The subprotocol the API server granted: Sec-WebSocket-Protocol, or X-Stream-Protocol-Version for SPDY. */
+function grantedProtocol(granted: string, upstreamRes: IncomingMessage): string {
+  const header = granted === 'websocket' ? 'sec-websocket-protocol' : 'x-stream-protocol-version';
+  return String(upstreamRes.headers[header] ?? '').trim();
+}
+
+/**
+ * The session reads copies of what is relayed: its listeners come after the relay's, so every
+ * chunk is already passed on (or queued) when the session sees it.
+ */
+function tapSession(session: OpenSession, client: Duplex, upstream: Duplex, clientHead: Buffer, upstreamHead: Buffer): void {
+  if (upstreamHead.length > 0) session.fromServer(upstreamHead);
+  if (clientHead.length > 0) session.fromClient(clientHead);
+  upstream.on('data', (chunk: Buffer) => session.fromServer(chunk));
+  client.on('data', (chunk: Buffer) => session.fromClient(chunk));
 }

@@ -10,6 +10,7 @@ import { endingStatus, watchErrorEvent } from './stream-ending.js';
 import { StreamResponse } from './stream-response.js';
 import type { ConcurrencyPerIdentity } from './identity-concurrency.js';
 import { type RequestScope, elapsedMs, finishScope } from './request-scope.js';
+import type { Sessions } from './sessions.js';
 import type { StreamLifetimes } from './stream-lifetime.js';
 import { KEEPALIVE_MS, type UpstreamPools, upstreamPath } from './upstream-pools.js';
 
@@ -34,6 +35,8 @@ export interface ForwardDeps {
   upgradeAnswerTimeoutMs: number;
   onFinish?: (scope: RequestScope) => void;
   log: (message: string) => void;
+  /** Exec, attach and port-forward sessions: read, recorded and audited. None: only relayed. */
+  sessions?: Sessions;
 }
 
 const unreachable = (scope: RequestScope, message: string) =>

@@ -105,6 +105,7 @@ async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMes
   scope.principals = decision.principals;
   scope.lockMode = decision.lockMode;
   if (decision.streamLimit) scope.streamLimit = decision.streamLimit;
+  scope.recordInput = decision.recordInput;
   const token = decision.cluster.bearerToken ? await decision.cluster.bearerToken() : undefined;
   // rewrite
   const headers = upstreamHeaders({

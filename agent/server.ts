@@ -14,6 +14,7 @@ import { ConcurrencyPerIdentity } from './identity-concurrency.js';
 import { type PipelineDeps, handleRequest, handleUpgrade, reauthorize } from './pipeline.js';
 import type { RequestScope } from './request-scope.js';
 import { Drain } from './drain.js';
+import { Sessions } from './sessions.js';
 import { kubeStatus, sendStatus, sendStatusOnSocket } from './kube-status.js';
 import { StreamLifetimes } from './stream-lifetime.js';
 import { UpstreamPools } from './upstream-pools.js';
@@ -31,6 +32,8 @@ export interface AgentLimits {
   maxConnectionsPerSource: number;
   /** How often open responses and upgraded connections are checked for expiry and authorized again. */
   streamRecheckMs: number;
+  /** How often a part of each running session's recording is stored (a crash loses no more than this). */
+  recordingPartMs: number;
   /** Largest request body read into memory before forwarding; larger ones get 413 (proxy bodies stream). */
   maxBodyBytes: number;
   /** Time a request body may take to arrive (each chunk, for streamed proxy bodies); then 408. */
@@ -58,6 +61,7 @@ export const defaultAgentLimits: AgentLimits = {
   maxConnections: 4096,
   maxConnectionsPerSource: 256,
   streamRecheckMs: 5_000,
+  recordingPartMs: 5_000,
   // The Kubernetes API server's own limit on request bodies.
   maxBodyBytes: 3 * 1024 * 1024,
   bodyTimeoutMs: 30_000,
@@ -119,6 +123,16 @@ export function createAgent(deps: AgentDeps): Agent {
     (scope) => deps.locks?.refusalFor(scope.identity!, scope.lockMode),
   );
   const stopEndingLocked = deps.locks ? endLockedStreams(deps.locks, lifetimes, deps.log) : undefined;
+  const sessions =
+    deps.audit || deps.recordings
+      ? new Sessions({
+          clock: deps.clock,
+          log: deps.log,
+          recorder: { partIntervalMs: limits.recordingPartMs },
+          ...(deps.audit ? { audit: deps.audit } : {}),
+          ...(deps.recordings ? { recordings: deps.recordings } : {}),
+        })
+      : undefined;
   /** Upgraded connections leave the HTTP server's bookkeeping; close() ends them from here. */
   const upgraded = new Set<Duplex>();
   const pipeline: PipelineDeps = {
@@ -132,6 +146,7 @@ export function createAgent(deps: AgentDeps): Agent {
     concurrency: new ConcurrencyPerIdentity(limits.maxUpstreamRequestsPerUser, 'requests'),
     streamConcurrency: new ConcurrencyPerIdentity(limits.maxStreamsPerUser, 'streams (watches, followed logs, streamed bodies, upgrades)'),
     upgradeAnswerTimeoutMs: limits.upgradeAnswerTimeoutMs,
+    ...(sessions ? { sessions } : {}),
     ...(deps.onFinish ? { onFinish: deps.onFinish } : {}),
   };
   const secureOptions = (certPem: string, keyPem: string) => ({
@@ -202,8 +217,8 @@ export function createAgent(deps: AgentDeps): Agent {
   server.on('tlsClientError', () => undefined);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, limits));
 
-  const close = (): Promise<void> =>
-    new Promise((resolve) => {
+  const close = async (): Promise<void> => {
+    await new Promise<void>((resolve) => {
       stopEndingLocked?.();
       deps.locks?.close();
       lifetimes.close();
@@ -212,6 +227,9 @@ export function createAgent(deps: AgentDeps): Agent {
       server.closeAllConnections();
       for (const socket of upgraded) socket.destroy();
     });
+    // The sessions cut short still get their events, and their recordings' last parts are stored.
+    await sessions?.close();
+  };
 
   return {
     server,

@@ -17,7 +17,8 @@ import { createAuthHandler } from '../../lambdas/auth/handler.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { loadRoles } from '../services/roles.js';
 import { signInConnector } from '../services/user-records.js';
-import { makeDynamoClient } from '../adapters/aws/clients.js';
+import { makeDynamoClient, makeS3Client } from '../adapters/aws/clients.js';
+import { S3RecordingStore } from '../adapters/aws/s3-recording-store.js';
 import { DynamoAuditLog } from '../adapters/aws/dynamo-audit-log.js';
 import { DynamoResourceStore } from '../adapters/aws/dynamo-resource-store.js';
 import { DynamoStateStore } from '../adapters/aws/dynamo-state-store.js';
@@ -87,6 +88,9 @@ export async function startLocalMode(
     closers.push(() => dynamo.close());
     const s3 = await startEmbeddedS3({ dataDir: join(config.dataDir, 's3'), buckets: ['kubeport-audit', 'kubeport-recordings'] });
     closers.push(() => s3.close());
+    const s3Client = makeS3Client({ socketPath: s3.socketPath, region: 'local', forcePathStyle: true });
+    closers.push(async () => s3Client.destroy());
+    const recordings = new S3RecordingStore(s3Client, 'kubeport-recordings');
     const client = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'local' });
     closers.push(async () => client.destroy());
     const tables = tableNamesWithPrefix('kubeport-');
@@ -135,6 +139,7 @@ export async function startLocalMode(
       loadUser: cachedLoader(async (name) => (await resources.get<User>('user', name))?.body, deps.clock),
       // Locks reach the agent only through the store, as they would reach a second agent.
       locks: new LockWatcher({ store: resources, clock: deps.clock, log: deps.log }),
+      recordings,
     });
     await listening(() => agent.listen(config.agentAddr.port, config.agentAddr.host), config.agentAddr, '--agent-addr');
     closers.push(() => agent.close());

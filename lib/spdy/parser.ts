@@ -55,6 +55,12 @@ export class SpdyParser {
     }
   }
 
+  /** Calls back once every frame in the bytes pushed so far was handed on (header blocks inflate asynchronously). */
+  whenIdle(callback: () => void): void {
+    if (this.failed) callback();
+    else this.queue.whenIdle(callback);
+  }
+
   /** Frees the zlib context; call when the direction has ended. */
   close(): void {
     this.decompressor.close();

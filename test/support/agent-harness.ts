@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { RequestScope } from '../../agent/request-scope.js';
 import { type Agent, type AgentLimits, createAgent } from '../../agent/server.js';
-import type { ResourceStore, UpstreamCluster } from '../../lib/core/ports.js';
+import type { AuditSink, RecordingStore, ResourceStore, UpstreamCluster } from '../../lib/core/ports.js';
 import { LockWatcher } from '../../agent/locks.js';
 import { createEphemeralCa, newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import { type IssuingCa, issueHostCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
@@ -111,6 +111,10 @@ export interface AgentHarnessOptions {
   delays?: { loadUserMs?: number; resolveClusterMs?: number };
   /** Locks read from this store (several harnesses may share one), on the harness's clock. */
   locks?: { store: ResourceStore; pollMs?: number; maxStalenessMs?: number };
+  /** Where the agent's audit events go; none: not audited. */
+  audit?: AuditSink;
+  /** Where interactive sessions are recorded; none: not recorded. */
+  recordings?: RecordingStore;
 }
 
 export async function startAgentHarness(options: AgentHarnessOptions = {}): Promise<AgentHarness> {
@@ -164,6 +168,8 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
     limits: { unauthenticatedIdleMs: 300, maxConnectionsPerSource: 8, streamRecheckMs: 100, ...options.limits },
     ...(options.newRequestId ? { newRequestId: options.newRequestId } : {}),
     onFinish: (scope) => finished.push(scope),
+    ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.recordings ? { recordings: options.recordings } : {}),
     ...(options.locks
       ? {
           locks: new LockWatcher({
