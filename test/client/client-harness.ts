@@ -48,6 +48,25 @@ export async function startClientHarness(options: ApiHarnessOptions = {}): Promi
   };
 }
 
+/** A home whose tsh profile is logged in to the harness as `user` (a stored user), without the login dance. */
+export async function loggedInHome(harness: ApiHarness, user: string, roles: string[] = ['access']): Promise<string> {
+  const home = mkdtempSync(join(tmpdir(), `kubeport-${user}-`));
+  const identity = await harness.identity({ username: user, roles, connector: 'local' });
+  new ProfileStore(join(home, '.tsh')).save(
+    {
+      proxy: harness.proxy,
+      user,
+      cluster: harness.deps.clusterName,
+      agent: harness.deps.agentAddress,
+      roles,
+      traits: {},
+      expires: new Date(harness.clock.now().getTime() + 3_600_000).toISOString(),
+    },
+    { certPem: identity.certPem, keyPem: identity.keyPem, userCaPem: harness.deps.userCa.certPem, hostCaPem: harness.deps.hostCaCertPem },
+  );
+  return home;
+}
+
 /** A writer that keeps what is written; `onWrite` sees everything so far after each write. */
 export function capture(onWrite?: (soFar: string) => void): Writer & { text: () => string } {
   let text = '';

@@ -9,11 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as play } from '../../lib/client/commands/play.js';
 import { run as recordingsLs } from '../../lib/client/commands/recordings-ls.js';
 import { cliCommand } from '../../lib/client/command-hint.js';
-import { ProfileStore } from '../../lib/client/profile-store.js';
 import { parseCast } from '../../lib/core/asciicast.js';
 import { recordSession } from '../support/recorded-sessions.js';
 import { startRecordingStore } from '../support/recording-store.js';
-import { type ClientHarness, startClientHarness, tshRun } from './client-harness.js';
+import { type ClientHarness, loggedInHome, startClientHarness, tshRun } from './client-harness.js';
 
 const ESC = '\x1b';
 const TSH = cliCommand('tsh');
@@ -25,23 +24,6 @@ describe('tsh recordings ls and tsh play', () => {
   let finished: string;
   let killed: string;
 
-  const loggedIn = async (user: string) => {
-    const dir = mkdtempSync(join(tmpdir(), `kubeport-play-${user}-`));
-    const identity = await harness.identity({ username: user, roles: ['access'], connector: 'local' });
-    new ProfileStore(join(dir, '.tsh')).save(
-      {
-        proxy: harness.proxy,
-        user,
-        cluster: harness.deps.clusterName,
-        agent: '127.0.0.1:3026',
-        roles: ['access'],
-        traits: {},
-        expires: new Date(harness.clock.now().getTime() + 3_600_000).toISOString(),
-      },
-      { certPem: identity.certPem, keyPem: identity.keyPem, userCaPem: harness.deps.userCa.certPem, hostCaPem: harness.deps.hostCaCertPem },
-    );
-    return dir;
-  };
   const failure = (promise: Promise<unknown>) =>
     promise.then(
       () => {
@@ -55,7 +37,7 @@ describe('tsh recordings ls and tsh play', () => {
     harness = await startClientHarness({ recordings: recordings.store });
     await harness.addUser('alice', { roles: ['access'] });
     await harness.addUser('bob', { roles: ['access'] });
-    home = await loggedIn('alice');
+    home = await loggedInHome(harness, 'alice');
     const now = harness.clock.now().getTime();
     finished = await recordSession(harness.deps.audit, recordings.store, {
       user: 'alice',

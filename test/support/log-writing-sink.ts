@@ -5,18 +5,22 @@ import type { AuditCounters, AuditEvent, AuditLog, AuditSink } from '../../lib/c
 export class LogWritingSink implements AuditSink {
   readonly healthy = true;
   private written = 0;
+  private dropped = 0;
   private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly log: AuditLog) {}
 
   submit(event: AuditEvent): void {
-    const write = this.log.write([event]).then(() => void this.written++);
+    const write = this.log.write([event]).then(
+      () => void this.written++,
+      () => void this.dropped++,
+    );
     this.pending.add(write);
-    void write.finally(() => this.pending.delete(write));
+    void write.then(() => this.pending.delete(write));
   }
 
   counters(): AuditCounters {
-    return { written: this.written, spooled: 0, dropped: 0, pending: this.pending.size };
+    return { written: this.written, spooled: 0, dropped: this.dropped, pending: this.pending.size };
   }
 
   async flush(): Promise<void> {
