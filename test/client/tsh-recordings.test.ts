@@ -10,6 +10,7 @@ import { run as play } from '../../lib/client/commands/play.js';
 import { run as recordingsLs } from '../../lib/client/commands/recordings-ls.js';
 import { cliCommand } from '../../lib/client/command-hint.js';
 import { parseCast } from '../../lib/core/asciicast.js';
+import { cliPath, node } from '../support/cli.js';
 import { recordSession } from '../support/recorded-sessions.js';
 import { startRecordingStore } from '../support/recording-store.js';
 import { type ClientHarness, loggedInHome, startClientHarness, tshRun } from './client-harness.js';
@@ -200,5 +201,18 @@ describe('tsh recordings ls and tsh play', () => {
     expect(await failure(play({ sessionId: finished, format: 'mp4', speed: '0' }, tshRun(harness, home).deps))).toBe(
       '--format mp4 is not one of pty, cast, json, text; --speed 0 is not a number above 0 (e.g. 2 or 0.5)',
     );
+  });
+
+  it('the tsh process lists both commands in its help, says how pauses are cut, and fails in one line without a login', async () => {
+    const nobody = mkdtempSync(join(tmpdir(), 'kubeport-play-process-'));
+    const env = { PATH: process.env.PATH, HOME: nobody, TSH_HOME: join(nobody, '.tsh') };
+    const help = await node(cliPath('tsh'), ['play', '--help'], { env });
+    expect(help.stdout).toContain('pty: replay on this terminal in real time; cast: the');
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('pauses over 2s are cut to 2s first');
+    const lsHelp = await node(cliPath('tsh'), ['recordings', 'ls', '--help'], { env });
+    expect(lsHelp.stdout).toContain('--since <when>');
+    const played = await node(cliPath('tsh'), ['play', finished, '--format=text'], { env });
+    expect(played.code).toBe(1);
+    expect(played.stderr).toMatch(/^tsh: not logged in; run: \S.* login --proxy=HOST:PORT --user=NAME\n$/);
   });
 });
