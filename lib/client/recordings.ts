@@ -58,7 +58,8 @@ export async function fetchRecording(deps: Pick<TshDeps, 'api'>, profile: Profil
   try {
     return await api.text('GET', `/webapi/admin/recordings/${encodeURIComponent(sid)}`, keys);
   } catch (error) {
-    if (error instanceof ClientError && error.status === 404) throw new ClientError(`${error.message}; ${hint}`, 404, error.serverCode);
+    if (error instanceof ClientError && error.status === 404 && error.message.startsWith('no recording'))
+      throw new ClientError(`${error.message}; ${hint}`, 404, error.serverCode);
     throw error;
   }
 }

@@ -33,9 +33,10 @@ function commandOf(event: AuditEvent | undefined): string | undefined {
   return text(command);
 }
 
+/** exec or attach, from the subresource the session's upgrade asked for (pods/exec, pods/attach). */
 function sessionType(start: AuditEvent): string {
-  const kind = text(start.resource_kind) ?? text(start.request_path) ?? '';
-  return /attach$/.test(kind) ? 'attach' : 'exec';
+  const kind = text(start.resource_kind) ?? '';
+  return kind.startsWith('pods/') ? kind.slice('pods/'.length) : 'exec';
 }
 
 /** `related`: the session's other events (any order); events of other sessions are ignored. */

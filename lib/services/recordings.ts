@@ -73,6 +73,10 @@ export async function readRecording(deps: ServiceDeps, caller: CertifiedIdentity
     if (!rulesAllow(roles, 'session', 'list') && !rulesAllow(roles, 'session', 'read')) throw notFound(noRecordingMessage(sid));
     if (!rulesAllow(roles, 'session', 'read')) throw accessDenied(ruleDenial(roles, 'session', 'read'));
   }
+  if (start.session_recording === 'off') {
+    const why = start.interactive === false ? 'it had no terminal (kubectl exec without -t)' : 'recording was off';
+    throw notFound(`session ${sid} was not recorded: ${why}; its command, exit code and bytes are in the audit log`);
+  }
   if (!deps.recordings)
     throw new KubeportError('not_found', `session recordings are not stored by this Kubeport; ${noRecordingMessage(sid)}`);
   const cast = await deps.recordings.read(sid);

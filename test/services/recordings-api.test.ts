@@ -173,6 +173,24 @@ describe('recordings API', () => {
     expect(refused.message).toContain('{resources: [session], verbs: [read]}');
   });
 
+  it('says a session without a terminal was not recorded, and lists it as not interactive', async () => {
+    const sid = await recordSession(harness.deps.audit, recordings.store, {
+      user: 'alice',
+      start: new Date(harness.clock.now().getTime() - 20 * MINUTE),
+      command: ['cat', '/etc/hostname'],
+      noTerminal: true,
+      events: [],
+      end: { afterSeconds: 1, exitCode: 0 },
+    });
+    const listed = (await list('alice')).sessions.find((s) => s.sid === sid);
+    expect(listed).toMatchObject({ interactive: false, command: 'cat /etc/hostname', end: 'ended', exit_code: 0 });
+    expect(await refusal(play('alice', sid))).toEqual({
+      status: 404,
+      message: `session ${sid} was not recorded: it had no terminal (kubectl exec without -t); its command, exit code and bytes are in the audit log`,
+    });
+    expect(await refusal(play('bob', sid))).toEqual({ status: 404, message: `no recording for session ${sid}` });
+  });
+
   it.each([
     ['a relative path', '..%2F..%2Fsessions%2Fx'],
     ['a key prefix', 'sessions'],

@@ -16,6 +16,8 @@ export interface SessionFixture {
   pod?: string;
   command?: string[];
   kind?: 'exec' | 'attach';
+  /** kubectl exec without -t: the agent records its events but no recording. */
+  noTerminal?: boolean;
   /** How it ended; absent: the agent was killed, so no session.end was written. */
   end?: { afterSeconds: number; exitCode: number };
   width?: number;
@@ -66,7 +68,16 @@ export async function recordSession(audit: AuditLog, recordings: RecordingStore,
     ...fields,
   });
   const command = fixture.command ?? ['sh'];
-  const events = [event('session.start', 'start', fixture.start, { initial_command: command, interactive: true, size: '80:24' })];
+  const interactive = fixture.noTerminal !== true;
+  const events = [
+    event('session.start', 'start', fixture.start, {
+      initial_command: command,
+      interactive,
+      tty: interactive,
+      session_recording: interactive ? 'node' : 'off',
+      ...(interactive ? { size: '80x24' } : {}),
+    }),
+  ];
   if (fixture.end) {
     const stop = new Date(fixture.start.getTime() + fixture.end.afterSeconds * 1000);
     events.push(event('exec', 'exec', stop, { command: command.join(' '), exitCode: String(fixture.end.exitCode) }));
@@ -74,12 +85,13 @@ export async function recordSession(audit: AuditLog, recordings: RecordingStore,
       event('session.end', 'end', stop, {
         session_start: fixture.start.toISOString(),
         session_stop: stop.toISOString(),
-        interactive: true,
+        interactive,
         initial_command: command,
       }),
     );
   }
   await audit.write(events);
+  if (!interactive) return sid;
   const parts = castText({ ...fixture, sid });
   for (const [index, part] of parts.entries()) await recordings.putPart(sid, index, Buffer.from(part));
   return sid;
