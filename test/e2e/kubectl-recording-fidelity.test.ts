@@ -17,7 +17,6 @@ import { kubectlUser } from '../support/agent-kubeconfig.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
 import { LogWritingSink } from '../support/log-writing-sink.js';
 import { startRecordingStore } from '../support/recording-store.js';
-import { roleFromYaml } from '../support/roles.js';
 import { openTerminal } from '../support/tmux-terminal.js';
 
 const TRANSPORTS = [
@@ -55,20 +54,6 @@ describe.each(TRANSPORTS)('a kubectl exec -it session over $name, replayed by ts
     api = await startApiHarness(new Date(), { recordings: recordings.store });
     sink = new LogWritingSink(api.deps.audit);
     agent = await startAgentHarness({ audit: sink, recordings: recordings.store, limits: { recordingPartMs: 500 } });
-    agent.roles.set(
-      'pod-user',
-      roleFromYaml(`
-kind: role
-version: v8
-metadata: {name: pod-user}
-spec:
-  allow:
-    kubernetes_labels: {'*': '*'}
-    kubernetes_groups: [devs]
-    kubernetes_resources:
-      - {kind: pods, api_group: '', namespace: default, name: '*', verbs: ['*']}
-`),
-    );
     await api.deps.resources.put('user', 'alice', {
       kind: 'user',
       version: 'v2',
@@ -77,7 +62,7 @@ spec:
     });
     aliceHome = await loggedInHome(api, 'alice');
     dir = mkdtempSync(join(tmpdir(), 'kubeport-fidelity-'));
-    const alice = kubectlUser(agent, join(dir, 'alice'), 'alice', await agent.issue({ username: 'alice', roles: ['pod-user'] }));
+    const alice = kubectlUser(agent, join(dir, 'alice'), 'alice', await agent.issue({ username: 'alice', roles: ['access'] }));
 
     const log = join(dir, 'typescript');
     const screen = await openTerminal(`script -q -f -c 'kubectl exec -it web-0 -- sh' ${log}`, {
