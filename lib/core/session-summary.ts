@@ -29,8 +29,8 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
 
 function commandOf(event: AuditEvent | undefined): string | undefined {
   const command = event?.initial_command ?? event?.command;
-  if (Array.isArray(command)) return command.map(String).join(' ');
-  return text(command);
+  const words = Array.isArray(command) ? command.map(String).join(' ') : text(command);
+  return words || undefined;
 }
 
 /** exec or attach, from the subresource the session's upgrade asked for (pods/exec, pods/attach). */
