@@ -23,6 +23,8 @@ interface Commands {
   logout: typeof import('../lib/client/commands/logout.js');
   'kube-ls': typeof import('../lib/client/commands/kube-ls.js');
   'kube-login': typeof import('../lib/client/commands/kube-login.js');
+  'recordings-ls': typeof import('../lib/client/commands/recordings-ls.js');
+  play: typeof import('../lib/client/commands/play.js');
 }
 const command = <K extends keyof Commands>(name: K): Commands[K] =>
   createRequire(import.meta.url)(`../lib/client/commands/${name}.js`) as Commands[K];
@@ -86,6 +88,53 @@ kube
   .description('point kubectl at a cluster')
   .option('--proxy <host:port>')
   .action(async (cluster: string, raw: RawTshFlags) => command('kube-login').run({ ...tshFlags(raw), cluster }, deps()));
+const recordings = program.command('recordings').description('recorded sessions (kubectl exec and attach)');
+recordings
+  .command('ls')
+  .description("list recorded sessions, newest first: yours, or everyone's with a role rule on session (list)")
+  .option('--since <when>', 'how far back: a duration (30m, 1h, 7d) or a time (2026-12-02T10:00:00Z) (default: 24h)')
+  .option('--until <when>', 'up to when: a duration back from now or a time (default: now)')
+  .option('--user <name>', "only this user's sessions (others' need a role rule on session)")
+  .option('--kube-cluster <name>', 'only sessions on this Kubernetes cluster')
+  .option('--limit <n>', 'at most this many sessions (default: 50)')
+  .option('--format <format>', `text or json (default: ${DEFAULT_FORMAT})`)
+  .option('--proxy <host:port>')
+  .action(async (raw: RawTshFlags & { since?: string; until?: string; limit?: string }) => {
+    const flags = tshFlags({ ...(raw.proxy ? { proxy: raw.proxy } : {}), ...(raw.format ? { format: raw.format } : {}) });
+    await command('recordings-ls').run(
+      {
+        format: flags.format,
+        ...(flags.proxy ? { proxy: flags.proxy } : {}),
+        ...(raw.since ? { since: raw.since } : {}),
+        ...(raw.until ? { until: raw.until } : {}),
+        ...(raw.user ? { user: raw.user } : {}),
+        ...(raw.kubeCluster ? { cluster: raw.kubeCluster } : {}),
+        ...(raw.limit ? { limit: raw.limit } : {}),
+      },
+      deps(),
+    );
+  });
+program
+  .command('play <session-id>')
+  .description('replay a recorded session (IDs from tsh recordings ls)')
+  .option(
+    '--format <format>',
+    'pty: replay on this terminal in real time; cast: the asciicast v2 file (plays in asciinema); json: the events; text: everything the session printed (default: pty)',
+  )
+  .option('--speed <n>', 'pty only: play this many times faster (0.5 is slower); pauses over 2s are cut to 2s first (default: 1)')
+  .option('--proxy <host:port>')
+  .action(async (sessionId: string, raw: { format?: string; speed?: string; proxy?: string }) => {
+    const flags = tshFlags(raw.proxy ? { proxy: raw.proxy } : {});
+    await command('play').run(
+      {
+        sessionId,
+        ...(flags.proxy ? { proxy: flags.proxy } : {}),
+        ...(raw.format ? { format: raw.format } : {}),
+        ...(raw.speed ? { speed: raw.speed } : {}),
+      },
+      deps(),
+    );
+  });
 
 // A failure ends at once; a success lets standard output drain and the process end by itself.
 endQuietlyWhenStdoutCloses();

@@ -12,6 +12,7 @@ import { type AuditSearchRequest, searchAudit } from '../../lib/services/audit-s
 import type { ServiceDeps } from '../../lib/services/deps.js';
 import { createResources } from '../../lib/services/resource-batch.js';
 import { signedCaller } from '../signed-caller.js';
+import { recordingRoutes } from './recording-routes.js';
 import { type ApiHandler, type RouteContext, createRouter, json, parseBody } from '../http.js';
 
 const names = z.array(z.string()).max(64);
@@ -185,6 +186,7 @@ export function createAdminHandler(deps: ServiceDeps, log?: (message: string) =>
           return json(200, { removed: `${kind}/${name}`, reverted_to_builtin: revertedToBuiltin });
         },
       },
+      ...recordingRoutes(deps),
     ],
     log,
   );

@@ -152,6 +152,8 @@ export async function startLocalMode(
       agentAddress,
       serverVersion: config.serverVersion,
       github: new GitHubHttpApi(),
+      // The same store the agent records to: tsh play reads what the agent wrote.
+      recordings,
     };
 
     const registered = await registerClusters(services, config);

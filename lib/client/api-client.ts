@@ -49,6 +49,25 @@ export class ApiClient {
   ) {}
 
   async call<T>(method: string, path: string, body?: unknown, identity?: SigningIdentity): Promise<T> {
+    const { response, raw, url } = await this.send(method, path, body, identity);
+    const parsed = parseJson(raw, response, url);
+    if (!response.ok) throw answerError(parsed, response);
+    return parsed as T;
+  }
+
+  /** A call whose answer is not JSON (a recording): its text on success, the proxy's error otherwise. */
+  async text(method: string, path: string, identity?: SigningIdentity): Promise<string> {
+    const { response, raw, url } = await this.send(method, path, undefined, identity);
+    if (!response.ok) throw answerError(parseJson(raw, response, url), response);
+    return raw;
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body: unknown,
+    identity: SigningIdentity | undefined,
+  ): Promise<{ response: Response; raw: string; url: string }> {
     const text = body === undefined ? '' : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -66,28 +85,30 @@ export class ApiClient {
         `cannot reach the Kubeport proxy at ${proxyBaseUrl(this.proxy)} (${cause}); is it running, and is --proxy right?`,
       );
     }
-    const raw = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = raw === '' ? {} : JSON.parse(raw);
-    } catch {
-      throw new ClientError(
-        `the proxy at ${url} answered ${response.status} with something that is not JSON; is --proxy the Kubeport API address?`,
-        response.status,
-      );
-    }
-    if (!response.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string; details?: unknown[] } }).error;
-      const retry = response.headers.get('retry-after');
-      throw new ClientError(
-        error?.message ?? `the proxy answered ${response.status}${retry ? `; retry in ${retry} s` : ''}`,
-        response.status,
-        error?.code,
-        Array.isArray(error?.details) ? error.details : undefined,
-      );
-    }
-    return parsed as T;
+    return { response, raw: await response.text(), url };
   }
+}
+
+function parseJson(raw: string, response: Response, url: string): unknown {
+  try {
+    return raw === '' ? {} : JSON.parse(raw);
+  } catch {
+    throw new ClientError(
+      `the proxy at ${url} answered ${response.status} with something that is not JSON; is --proxy the Kubeport API address?`,
+      response.status,
+    );
+  }
+}
+
+function answerError(parsed: unknown, response: Response): ClientError {
+  const error = (parsed as { error?: { code?: string; message?: string; details?: unknown[] } }).error;
+  const retry = response.headers.get('retry-after');
+  return new ClientError(
+    error?.message ?? `the proxy answered ${response.status}${retry ? `; retry in ${retry} s` : ''}`,
+    response.status,
+    error?.code,
+    Array.isArray(error?.details) ? error.details : undefined,
+  );
 }
 
 async function signRequest(

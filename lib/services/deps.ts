@@ -1,6 +1,6 @@
 // What the use cases need from the outside world, passed in by each entry point.
 import type { IssuingCa } from '../core/certificate-authority.js';
-import type { AuditLog, Clock, GitHubApi, Random, ResourceStore, SecretBox, StateStore } from '../core/ports.js';
+import type { AuditLog, Clock, GitHubApi, Random, RecordingStore, ResourceStore, SecretBox, StateStore } from '../core/ports.js';
 
 export interface ServiceDeps {
   clusterName: string;
@@ -17,4 +17,6 @@ export interface ServiceDeps {
   serverVersion: string;
   /** GitHub's OAuth and REST API; without it, GitHub login answers that it is not available here. */
   github?: GitHubApi;
+  /** Session recordings (asciicast v2); without it, tsh play answers that none are stored here. */
+  recordings?: RecordingStore;
 }

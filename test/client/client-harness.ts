@@ -13,9 +13,8 @@ import type { BrowserOpener } from '../../lib/client/open-browser.js';
 import { ProfileStore } from '../../lib/client/profile-store.js';
 import { createPrompt } from '../../lib/client/prompt.js';
 import { type RawTctlFlags, tctlConfig } from '../../lib/client/tctl-config.js';
-import type { GitHubApi } from '../../lib/core/ports.js';
 import { apiAudience } from '../../lib/core/signed-request.js';
-import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
+import { type ApiHarness, type ApiHarnessOptions, startApiHarness } from '../support/api-harness.js';
 
 export interface ClientHarness extends ApiHarness {
   /** A data directory holding the admin identity, as npm start writes it. */
@@ -24,8 +23,7 @@ export interface ClientHarness extends ApiHarness {
   addUser(name: string, options: { roles: string[]; kubernetesGroups?: string[] }): Promise<string>;
 }
 
-/** `github`: GitHub's API as the auth handler reaches it (see startApiHarness). */
-export async function startClientHarness(options: { github?: GitHubApi } = {}): Promise<ClientHarness> {
+export async function startClientHarness(options: ApiHarnessOptions = {}): Promise<ClientHarness> {
   const api = await startApiHarness(new Date(), options);
   const admin = await api.identity({ username: 'kubeport-admin', roles: ['editor'] }, { ttlMs: 12 * 3_600_000 });
   const dataDir = mkdtempSync(join(tmpdir(), 'kubeport-data-'));
@@ -48,6 +46,25 @@ export async function startClientHarness(options: { github?: GitHubApi } = {}): 
       return answer.invite;
     },
   };
+}
+
+/** A home whose tsh profile is logged in to the harness as `user` (a stored user), without the login dance. */
+export async function loggedInHome(harness: ApiHarness, user: string, roles: string[] = ['access']): Promise<string> {
+  const home = mkdtempSync(join(tmpdir(), `kubeport-${user}-`));
+  const identity = await harness.identity({ username: user, roles, connector: 'local' });
+  new ProfileStore(join(home, '.tsh')).save(
+    {
+      proxy: harness.proxy,
+      user,
+      cluster: harness.deps.clusterName,
+      agent: harness.deps.agentAddress,
+      roles,
+      traits: {},
+      expires: new Date(harness.clock.now().getTime() + 3_600_000).toISOString(),
+    },
+    { certPem: identity.certPem, keyPem: identity.keyPem, userCaPem: harness.deps.userCa.certPem, hostCaPem: harness.deps.hostCaCertPem },
+  );
+  return home;
 }
 
 /** A writer that keeps what is written; `onWrite` sees everything so far after each write. */

@@ -13,7 +13,7 @@ import { newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import { systemRandom } from '../../lib/adapters/system.js';
 import { issueUserCertificate } from '../../lib/core/certificate-authority.js';
 import type { Identity } from '../../lib/core/identity.js';
-import type { GitHubApi } from '../../lib/core/ports.js';
+import type { GitHubApi, RecordingStore } from '../../lib/core/ports.js';
 import type { User } from '../../lib/core/resources.js';
 import { certificateIssueTime } from '../../lib/core/user-standing.js';
 import type { ServiceDeps } from '../../lib/services/deps.js';
@@ -33,8 +33,14 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-/** `github`: GitHub's API as the auth handler reaches it (the HTTP adapter pointed at a stand-in). */
-export async function startApiHarness(start = new Date(), options: { github?: GitHubApi } = {}): Promise<ApiHarness> {
+export interface ApiHarnessOptions {
+  /** GitHub's API as the auth handler reaches it (the HTTP adapter pointed at a stand-in). */
+  github?: GitHubApi;
+  /** Where session recordings are read from (tsh play). */
+  recordings?: RecordingStore;
+}
+
+export async function startApiHarness(start = new Date(), options: ApiHarnessOptions = {}): Promise<ApiHarness> {
   let now = start;
   const clock = { now: () => now, set: (date: Date) => (now = date), advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
   const dynamo = await startEmbeddedDynamoDb({});
@@ -56,6 +62,7 @@ export async function startApiHarness(start = new Date(), options: { github?: Gi
     agentAddress: '127.0.0.1:3026',
     serverVersion: 'test',
     ...(options.github ? { github: options.github } : {}),
+    ...(options.recordings ? { recordings: options.recordings } : {}),
   };
   const auth = createAuthHandler(deps, () => undefined);
   const admin = createAdminHandler(deps, () => undefined);

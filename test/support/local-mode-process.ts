@@ -18,16 +18,16 @@ export async function startLocalModeProcess(options: {
   kubeconfig?: string;
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /** The addresses of an earlier run, so a restarted process is found where its users' profiles point. */
+  addresses?: { proxy: string; agent: string };
 }): Promise<LocalModeProcess> {
-  const apiPort = await freePort();
-  const agentPort = await freePort();
-  const proxy = `127.0.0.1:${apiPort}`;
+  const proxy = options.addresses?.proxy ?? `127.0.0.1:${await freePort()}`;
   const extraArgs = [...(options.extraArgs ?? [])];
   // The demo GitHub's default port is fixed; test files running side by side each take a free one.
   if (extraArgs.includes('--demo') && !extraArgs.includes('--demo-github-addr')) {
     extraArgs.push('--demo-github-addr', `127.0.0.1:${await freePort()}`);
   }
-  const agent = `127.0.0.1:${agentPort}`;
+  const agent = options.addresses?.agent ?? `127.0.0.1:${await freePort()}`;
   const child = spawn(
     process.execPath,
     [
