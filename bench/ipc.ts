@@ -17,6 +17,13 @@ export interface StandInReady {
   agentClient: PemPair;
 }
 
+/** Audit store → bench, once it answers: where, and its audit table. */
+export interface AuditStoreReady {
+  type: 'ready';
+  socketPath: string;
+  table: string;
+}
+
 /** Agent → bench: listening for its configuration. */
 export interface AgentWaiting {
   type: 'waiting';
@@ -30,6 +37,8 @@ export interface AgentStart {
   upstream: { url: string; caPem: string; client: PemPair };
   /** Limits for this run (e.g. raised connection limits for the idle-watch figure); the defaults otherwise. */
   limits?: Record<string, number>;
+  /** Audit through the real writer into this store, spooling under spoolDir; none: no audit sink. */
+  audit?: { socketPath: string; table: string; spoolDir: string };
 }
 
 /** Agent → bench, once it listens. */
@@ -40,7 +49,15 @@ export interface AgentReady {
 
 export type Command = { type: 'usage' } | { type: 'stop' };
 /** The child's resident set size in bytes and the CPU time (user + system) it has used, in µs. */
-export type Usage = { type: 'usage'; rss: number; cpuMicros: number; heapUsed: number; external: number };
+export type Usage = {
+  type: 'usage';
+  rss: number;
+  cpuMicros: number;
+  heapUsed: number;
+  external: number;
+  /** The audit writer's counters, in a child that audits. */
+  audit?: { written: number; spooled: number; dropped: number; pending: number };
+};
 export type CommandReply = Usage | { type: 'stopped' };
 
 interface Typed {
@@ -97,7 +114,7 @@ export function sendToParent<T extends Typed>(message: T): Promise<void> {
  * Child side: answers 'usage' and 'stop' from the bench. `stop` closes what the child runs; the
  * process then exits. A child whose bench went away (IPC closed) exits too, so none outlives it.
  */
-export function serveCommands(stop: () => Promise<void>): void {
+export function serveCommands(stop: () => Promise<void>, extra: () => Partial<Usage> = () => ({})): void {
   let stopping = false;
   const shutDown = async (reply: boolean) => {
     if (stopping) return;
@@ -124,6 +141,7 @@ export function serveCommands(stop: () => Promise<void>): void {
         cpuMicros: cpu.user + cpu.system,
         heapUsed: memory.heapUsed,
         external: memory.external,
+        ...extra(),
       } satisfies Usage);
     } else if (command.type === 'stop') void shutDown(true);
   });
