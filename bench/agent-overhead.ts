@@ -44,15 +44,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import { join } from 'node:path';
-import {
-  type AgentReady,
-  type AgentStart,
-  type AgentWaiting,
-  type AuditStoreReady,
-  type StandInReady,
-  nextMessage,
-  usageOf,
-} from './ipc.js';
+import { startAgentChild } from './agent-child.js';
+import { type AuditStoreReady, type StandInReady, nextMessage, usageOf } from './ipc.js';
 import { type LocalModeAgent, startLocalModeAgent } from './local-mode-agent.js';
 import { NGINX_WORKERS, type Nginx, ensureNginx, startNginx } from './nginx.js';
 import { CLUSTER, GROUPS, USER, benchCertificates } from './kube-paths.js';
@@ -299,33 +292,22 @@ async function main(): Promise<number> {
 
     const { userCa, hostCa, userKey, userCert, hostTls } = await benchCertificates();
 
-    const agentProcess = (agentChild = startChild('./agent-process.ts'));
-    await nextMessage<AgentWaiting>(agentProcess, 'waiting', 30_000);
-    const agentReady = nextMessage<AgentReady>(agentProcess, 'ready', 30_000);
-    agentProcess.send({
-      type: 'start',
+    const agentStart = {
       tls: hostTls,
       userCaPem: userCa.certPem,
       upstream: { url: upstream.url, caPem: upstream.caPem, client: upstream.agentClient },
-    } satisfies AgentStart);
-    const { port: agentPort } = await agentReady;
+    };
+    const { child: agentProcess, port: agentPort } = await startAgentChild(agentStart, (child) => (agentChild = child));
 
     // The same agent with its audit sink, writing into a store on disk in a process of its own.
     let audited: { child: ChildProcess; port: number } | undefined;
     if (AUDITED) {
       auditStore = startChild('./audit-store-process.ts', [join(dir, 'audit-store')]);
       const store = await nextMessage<AuditStoreReady>(auditStore, 'ready', 30_000);
-      const child = (auditedChild = startChild('./agent-process.ts'));
-      await nextMessage<AgentWaiting>(child, 'waiting', 30_000);
-      const ready = nextMessage<AgentReady>(child, 'ready', 30_000);
-      child.send({
-        type: 'start',
-        tls: hostTls,
-        userCaPem: userCa.certPem,
-        upstream: { url: upstream.url, caPem: upstream.caPem, client: upstream.agentClient },
-        audit: { socketPath: store.socketPath, table: store.table, spoolDir: join(dir, 'audit-spool') },
-      } satisfies AgentStart);
-      audited = { child, port: (await ready).port };
+      audited = await startAgentChild(
+        { ...agentStart, audit: { socketPath: store.socketPath, table: store.table, spoolDir: join(dir, 'audit-spool') } },
+        (child) => (auditedChild = child),
+      );
     }
 
     if (nginxBin) {

@@ -16,7 +16,8 @@ import { createEphemeralCa, newLeafKey } from '../lib/adapters/local/ephemeral-c
 import { issueHostCertificate, issueUserCertificate } from '../lib/core/certificate-authority.js';
 import type { Identity } from '../lib/core/identity.js';
 import type { KubeApiServerOptions } from '../lib/demo/types.js';
-import { type AgentReady, type AgentStart, type AgentWaiting, type StandInReady, nextMessage, usageOf } from './ipc.js';
+import { startAgentChild } from './agent-child.js';
+import { type StandInReady, nextMessage, usageOf } from './ipc.js';
 import { type Nginx, type NginxPems, ensureNginx, startNginx } from './nginx.js';
 import { startChild, stopProcess } from './processes.js';
 
@@ -91,17 +92,15 @@ export async function startKubePaths(
     const upstream = await nextMessage<StandInReady>(standIn, 'ready', 30_000);
     const { userCa, hostCa, userKey, userCert, hostTls } = await benchCertificates();
 
-    const agentProcess = (agent = startChild('./agent-process.ts'));
-    await nextMessage<AgentWaiting>(agentProcess, 'waiting', 30_000);
-    const agentReady = nextMessage<AgentReady>(agentProcess, 'ready', 30_000);
-    agentProcess.send({
-      type: 'start',
-      tls: hostTls,
-      userCaPem: userCa.certPem,
-      upstream: { url: upstream.url, caPem: upstream.caPem, client: upstream.agentClient },
-      ...(options.agentLimits ? { limits: options.agentLimits } : {}),
-    } satisfies AgentStart);
-    const { port: agentPort } = await agentReady;
+    const { child: agentProcess, port: agentPort } = await startAgentChild(
+      {
+        tls: hostTls,
+        userCaPem: userCa.certPem,
+        upstream: { url: upstream.url, caPem: upstream.caPem, client: upstream.agentClient },
+        ...(options.agentLimits ? { limits: options.agentLimits } : {}),
+      },
+      (child) => (agent = child),
+    );
 
     const nginxBin = ensureNginx();
     const pems = {
