@@ -55,7 +55,7 @@ function withTarget(scope: RequestScope): RequestScope {
  * lists, /version and the OpenAPI documents. Refused ones are logged one by one like any refusal.
  */
 export function isCountedDiscovery(scope: RequestScope): boolean {
-  if (scope.method !== 'GET' || !scope.principals || !scope.target || !scope.identity) return false;
+  if (scope.method !== 'GET' || scope.request?.isResourceRequest || !scope.principals || !scope.target || !scope.identity) return false;
   const path = scope.target.path;
   return isDiscoveryRequest('GET', path) || path === '/version' || path === '/version/' || path.startsWith('/openapi/');
 }

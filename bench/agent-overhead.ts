@@ -7,6 +7,10 @@
 //   local   client → the agent as `npm start` runs it (local mode: stores, caches, the auth API
 //           in the same process; bench/local-mode-agent.ts) → stand-in; BENCH_LOCAL=0 leaves it out
 //   nginx   client → nginx (TLS termination) → stand-in, as a yardstick for a plain proxy
+//   audited the agent of the 'agent' row with its audit sink: one kube.request per request
+//           through the real BufferedAuditWriter into an embedded DynamoDB on disk, which runs
+//           in a process of its own as DynamoDB is a service of its own (BENCH_AUDIT=0 leaves it
+//           out); compared with 'agent', the aim is within 10% (rps ratio and p50)
 //
 // The stand-in and the agent each run in a child process of their own, so the load generator
 // (this process), the agent and the stand-in never share an event loop. nginx runs from a config
@@ -34,13 +38,14 @@
 // latency on a small shared machine.
 //
 // Knobs: BENCH_ROUNDS (median of n interleaved rounds), BENCH_NGINX_WORKERS, BENCH_PROFILE_DIR
-// (V8 CPU profiles of the child processes).
+// (V8 CPU profiles of the child processes), BENCH_PATHS (e.g. agent,audited: auditing on vs off only).
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import { join } from 'node:path';
-import { type AgentReady, type AgentStart, type AgentWaiting, type StandInReady, nextMessage, usageOf } from './ipc.js';
+import { startAgentChild } from './agent-child.js';
+import { type AuditStoreReady, type StandInReady, nextMessage, usageOf } from './ipc.js';
 import { type LocalModeAgent, startLocalModeAgent } from './local-mode-agent.js';
 import { NGINX_WORKERS, type Nginx, ensureNginx, startNginx } from './nginx.js';
 import { CLUSTER, GROUPS, USER, benchCertificates } from './kube-paths.js';
@@ -53,7 +58,7 @@ const PRIMING = 1_000;
 const CONCURRENCIES = [1, 32] as const;
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Past this the bench stops everything it started and fails; a normal run needs a fraction. */
-const DEADLINE_MS = 110_000;
+const DEADLINE_MS = 150_000;
 /**
  * BENCH_ROUNDS=<n>: measure the whole table n times, interleaved, and print the median of each
  * figure (failures are added up). One round, the default, is the table as specified; on a busy
@@ -65,6 +70,10 @@ const AIM_P50_OVERHEAD_MS = 0.5;
 const LOCAL_MODE = process.env.BENCH_LOCAL !== '0';
 /** BENCH_PATHS=direct,local: measure only these paths (e.g. while profiling one of them). */
 const ONLY_PATHS = process.env.BENCH_PATHS?.split(',');
+/** BENCH_AUDIT=0: without the audited agent (and its store). */
+const AUDITED = process.env.BENCH_AUDIT !== '0' && (!ONLY_PATHS || ONLY_PATHS.includes('audited'));
+/** Auditing may cost the request path this much, in throughput and in median latency. */
+const AIM_AUDIT_COST = 0.1;
 
 const PODS_PATH = '/api/v1/namespaces/default/pods';
 /** What the agent sends upstream for USER, sent by the direct and nginx clients themselves. */
@@ -245,6 +254,18 @@ function verdict(results: Measurement[]): string {
   if (!nginx32) {
     parts.push('rps ratio against nginx: NOT CHECKED (no nginx rows)');
   }
+  for (const concurrency of CONCURRENCIES) {
+    const off = find('agent', concurrency);
+    const on = find('audited', concurrency);
+    if (!off || !on) continue;
+    const ratio = on.rps / off.rps;
+    const p50Cost = (on.p50 - off.p50) / off.p50;
+    const met = ratio >= 1 - AIM_AUDIT_COST && p50Cost <= AIM_AUDIT_COST;
+    parts.push(
+      `auditing on vs off at concurrency ${concurrency}: rps ratio ${ratio.toFixed(2)}, p50 ${on.p50 >= off.p50 ? '+' : ''}${ms(on.p50 - off.p50)} ms ` +
+        `(${(p50Cost * 100).toFixed(0)}%) (aim within ${AIM_AUDIT_COST * 100}%): ${met ? 'MET' : 'MISSED'}`,
+    );
+  }
   return `verdict:\n  ${parts.join('\n  ')}`;
 }
 
@@ -258,6 +279,8 @@ async function main(): Promise<number> {
   let nginx: Nginx | undefined;
   const standIn = startChild('./stand-in-process.ts');
   let agentChild: ChildProcess | undefined;
+  let auditedChild: ChildProcess | undefined;
+  let auditStore: ChildProcess | undefined;
   let local: LocalModeAgent | undefined;
   const deadline = setTimeout(() => {
     console.error(`bench: not done after ${DEADLINE_MS / 1000} s; stopping everything`);
@@ -269,16 +292,23 @@ async function main(): Promise<number> {
 
     const { userCa, hostCa, userKey, userCert, hostTls } = await benchCertificates();
 
-    const agentProcess = (agentChild = startChild('./agent-process.ts'));
-    await nextMessage<AgentWaiting>(agentProcess, 'waiting', 30_000);
-    const agentReady = nextMessage<AgentReady>(agentProcess, 'ready', 30_000);
-    agentProcess.send({
-      type: 'start',
+    const agentStart = {
       tls: hostTls,
       userCaPem: userCa.certPem,
       upstream: { url: upstream.url, caPem: upstream.caPem, client: upstream.agentClient },
-    } satisfies AgentStart);
-    const { port: agentPort } = await agentReady;
+    };
+    const { child: agentProcess, port: agentPort } = await startAgentChild(agentStart, (child) => (agentChild = child));
+
+    // The same agent with its audit sink, writing into a store on disk in a process of its own.
+    let audited: { child: ChildProcess; port: number } | undefined;
+    if (AUDITED) {
+      auditStore = startChild('./audit-store-process.ts', [join(dir, 'audit-store')]);
+      const store = await nextMessage<AuditStoreReady>(auditStore, 'ready', 30_000);
+      audited = await startAgentChild(
+        { ...agentStart, audit: { socketPath: store.socketPath, table: store.table, spoolDir: join(dir, 'audit-spool') } },
+        (child) => (auditedChild = child),
+      );
+    }
 
     if (nginxBin) {
       try {
@@ -321,6 +351,17 @@ async function main(): Promise<number> {
         cpuMicros: async () => (await usageOf(agentProcess)).cpuMicros,
       },
     ];
+    if (audited) {
+      const child = audited.child;
+      targets.push({
+        name: 'audited',
+        port: audited.port,
+        path: `/k8s/${CLUSTER}${PODS_PATH}`,
+        tls: asUser,
+        headers: {},
+        cpuMicros: async () => (await usageOf(child)).cpuMicros,
+      });
+    }
     const localMode = local;
     if (localMode) {
       targets.push({
@@ -348,6 +389,7 @@ async function main(): Promise<number> {
 
     if (ONLY_PATHS) targets.splice(0, targets.length, ...targets.filter((t) => ONLY_PATHS.includes(t.name)));
     const rssIdle = (await usageOf(agentProcess)).rss;
+    const storeCpuBefore = auditStore ? (await usageOf(auditStore)).cpuMicros : 0;
 
     console.log(
       `node ${process.version}, ${os.cpus().length} CPUs; ${TOTAL} x GET ${PODS_PATH} per row after ${WARMUP} warm-up requests` +
@@ -372,6 +414,8 @@ async function main(): Promise<number> {
     printTable(results);
     const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
     console.log(`\nagent process RSS: ${mib(rssAfter)} after the run (${mib(rssIdle)} before it)`);
+    if (audited && targets.some((t) => t.name === 'audited'))
+      failed += await reportAuditCounters(audited.child, auditStore!, storeCpuBefore);
     for (const r of results) {
       failed += r.failures;
       for (const [reason, count] of r.reasons) console.log(`FAILURES ${r.path} c=${r.concurrency}: ${count} x ${reason}`);
@@ -383,9 +427,39 @@ async function main(): Promise<number> {
     return failed > 0 ? 1 : 0;
   } finally {
     clearTimeout(deadline);
-    await Promise.all([nginx?.stop(), local?.stop(), agentChild ? stopProcess(agentChild, 'ipc') : undefined, stopProcess(standIn, 'ipc')]);
+    await Promise.all([
+      nginx?.stop(),
+      local?.stop(),
+      agentChild ? stopProcess(agentChild, 'ipc') : undefined,
+      // The audited agent flushes its writer as it stops: before its store goes.
+      auditedChild ? stopProcess(auditedChild, 'ipc') : undefined,
+      stopProcess(standIn, 'ipc'),
+    ]);
+    if (auditStore) await stopProcess(auditStore, 'ipc');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Every request the audited agent answered is one event: written, or still pending (in memory
+ * or spooled), none dropped. Returns 1 when that does not hold.
+ */
+async function reportAuditCounters(child: ChildProcess, store: ChildProcess, storeCpuBefore: number): Promise<number> {
+  // Priming and every measurement each start with their warm-up requests.
+  const expected = WARMUP + PRIMING + ROUNDS * CONCURRENCIES.length * (WARMUP + TOTAL);
+  // The writer's last batch waits for its flush interval.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const audit = (await usageOf(child)).audit;
+  if (!audit) return 1;
+  const accounted = audit.written + audit.pending;
+  // On a 2-core machine the store's work competes with the agent's and the stand-in's; on AWS it is DynamoDB's.
+  const storeCpu = ((await usageOf(store)).cpuMicros - storeCpuBefore) / expected;
+  console.log(`audit store (embedded DynamoDB, its own process): ${storeCpu.toFixed(0)} us CPU per event`);
+  console.log(
+    `audited agent: ${expected} requests, events written ${audit.written}, pending ${audit.pending}, spooled ${audit.spooled}, dropped ${audit.dropped}` +
+      (accounted === expected && audit.dropped === 0 ? ' (one event per request, none lost)' : ' (MISMATCH)'),
+  );
+  return accounted === expected && audit.dropped === 0 ? 0 : 1;
 }
 
 process.exitCode = await main();

@@ -17,6 +17,13 @@ export interface StandInReady {
   agentClient: PemPair;
 }
 
+/** Audit store → bench, once it answers: where, and its audit table. */
+export interface AuditStoreReady {
+  type: 'ready';
+  socketPath: string;
+  table: string;
+}
+
 /** Agent → bench: listening for its configuration. */
 export interface AgentWaiting {
   type: 'waiting';
@@ -32,6 +39,8 @@ export interface AgentStart {
   limits?: Record<string, number>;
   /** Records interactive sessions to this S3 (the embedded one's socket) when given. */
   recordings?: { socketPath: string; bucket: string };
+  /** Audit through the real writer into this store, spooling under spoolDir; none: no audit sink. */
+  audit?: { socketPath: string; table: string; spoolDir: string };
 }
 
 /** Agent → bench, once it listens. */
@@ -42,7 +51,15 @@ export interface AgentReady {
 
 export type Command = { type: 'usage' } | { type: 'stop' };
 /** The child's resident set size in bytes and the CPU time (user + system) it has used, in µs. */
-export type Usage = { type: 'usage'; rss: number; cpuMicros: number; heapUsed: number; external: number };
+export type Usage = {
+  type: 'usage';
+  rss: number;
+  cpuMicros: number;
+  heapUsed: number;
+  external: number;
+  /** The audit writer's counters, in a child that audits. */
+  audit?: { written: number; spooled: number; dropped: number; pending: number };
+};
 export type CommandReply = Usage | { type: 'stopped' };
 
 interface Typed {
@@ -99,7 +116,7 @@ export function sendToParent<T extends Typed>(message: T): Promise<void> {
  * Child side: answers 'usage' and 'stop' from the bench. `stop` closes what the child runs; the
  * process then exits. A child whose bench went away (IPC closed) exits too, so none outlives it.
  */
-export function serveCommands(stop: () => Promise<void>): void {
+export function serveCommands(stop: () => Promise<void>, extra: () => Partial<Usage> = () => ({})): void {
   let stopping = false;
   const shutDown = async (reply: boolean) => {
     if (stopping) return;
@@ -126,6 +143,7 @@ export function serveCommands(stop: () => Promise<void>): void {
         cpuMicros: cpu.user + cpu.system,
         heapUsed: memory.heapUsed,
         external: memory.external,
+        ...extra(),
       } satisfies Usage);
     } else if (command.type === 'stop') void shutDown(true);
   });

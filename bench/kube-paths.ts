@@ -16,7 +16,8 @@ import { createEphemeralCa, newLeafKey } from '../lib/adapters/local/ephemeral-c
 import { issueHostCertificate, issueUserCertificate } from '../lib/core/certificate-authority.js';
 import type { Identity } from '../lib/core/identity.js';
 import type { KubeApiServerOptions } from '../lib/demo/types.js';
-import { type AgentReady, type AgentStart, type AgentWaiting, type StandInReady, nextMessage, usageOf } from './ipc.js';
+import { startAgentChild } from './agent-child.js';
+import { type AgentStart, type StandInReady, nextMessage, usageOf } from './ipc.js';
 import { type Nginx, type NginxPems, ensureNginx, startNginx } from './nginx.js';
 import { startChild, stopProcess } from './processes.js';
 
@@ -104,23 +105,18 @@ export async function startKubePaths(
     const upstream = await nextMessage<StandInReady>(standIn, 'ready', 30_000);
     const { userCa, hostCa, userKey, userCert, hostTls } = await benchCertificates();
 
-    const startAgent = async (recordings?: AgentStart['recordings']) => {
-      const child = startChild('./agent-process.ts');
-      await nextMessage<AgentWaiting>(child, 'waiting', 30_000);
-      const ready = nextMessage<AgentReady>(child, 'ready', 30_000);
-      child.send({
-        type: 'start',
-        tls: hostTls,
-        userCaPem: userCa.certPem,
-        upstream: { url: upstream.url, caPem: upstream.caPem, client: upstream.agentClient },
-        ...(options.agentLimits ? { limits: options.agentLimits } : {}),
-        ...(recordings ? { recordings } : {}),
-      } satisfies AgentStart);
-      return { child, port: (await ready).port };
-    };
-    const started = await startAgent();
-    const agentProcess = (agent = started.child);
-    const agentPort = started.port;
+    const startAgent = (recordings?: AgentStart['recordings']) =>
+      startAgentChild(
+        {
+          tls: hostTls,
+          userCaPem: userCa.certPem,
+          upstream: { url: upstream.url, caPem: upstream.caPem, client: upstream.agentClient },
+          ...(options.agentLimits ? { limits: options.agentLimits } : {}),
+          ...(recordings ? { recordings } : {}),
+        },
+        (child) => (recordings ? (recordingAgent = child) : (agent = child)),
+      );
+    const { child: agentProcess, port: agentPort } = await startAgent();
 
     const nginxBin = ensureNginx();
     const pems = {
@@ -160,7 +156,6 @@ export async function startKubePaths(
     let recorded: KubePath | undefined;
     if (options.recordings) {
       const second = await startAgent(options.recordings);
-      recordingAgent = second.child;
       recorded = agentPath(dir, 'agent-recording', second.child, second.port, asUser);
     }
     const proxy = nginx;

@@ -342,6 +342,15 @@ describe('local mode, end to end with the real kubectl', { timeout: 90_000 }, ()
     });
     expect(replay.code).toBe(1);
     expect(replay.stderr).toContain('invalid user name, password or TOTP code (each code works once');
+    // The clusters the kubeconfig brought and took away are audited as an admin's changes would be.
+    const changes = async (type: string) =>
+      (JSON.parse((await tctl('audit', 'search', '--since=2h', `--type=${type}`, '--format=json')).stdout) as { name: string }[]).map(
+        (e) => e.name,
+      );
+    expect((await changes('kube.create')).sort()).toEqual(['dev', 'prod']);
+    expect(await changes('kube.delete')).toEqual(['prod']);
+    // The second start found dev as it was: no change, no event.
+    expect(await changes('kube.update')).toEqual([]);
   });
 
   it('tsh logout removes exactly its own keys and kubeconfig entries', async () => {

@@ -91,7 +91,10 @@ describe('GitHub headless login (device flow)', () => {
       to: new Date(Date.now() + 86_400_000),
       event: 'user.login',
     });
-    expect(failures.some((f) => f.success === false && String(f.error).includes('denied at GitHub'))).toBe(true);
+    const denied = failures.find((f) => f.success === false && String(f.error).includes('denied at GitHub'));
+    expect(denied).toMatchObject({ code: 'T1001W', method: 'github', connector_id: 'github', message: denied!.error });
+    expect(denied!['addr.remote']).toBeTruthy();
+    expect(denied!.user_agent).toBeTruthy();
   });
 
   it('a code not entered in time expires', async () => {
