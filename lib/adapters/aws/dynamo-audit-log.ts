@@ -65,9 +65,9 @@ const newestFirst = (a: Found, b: Found) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 
 
 /**
  * The audit table. Partitioned by day and shard, sorted by time then uid; indexed by user, by
- * session, by event type and by namespace (see auditTableSchema). A search reads the narrowest index its
- * filters allow, a day at a time newest first, all shards of a day in parallel, and filters the
- * rest in DynamoDB. Pages go on from an opaque cursor (audit-cursor.ts).
+ * session, by event type and by namespace (see auditTableSchema). A search reads the narrowest
+ * index its filters allow, a day at a time newest first, all shards of a day in parallel, and
+ * filters the rest in DynamoDB. Pages go on from an opaque cursor (audit-cursor.ts).
  */
 export class DynamoAuditLog implements AuditLog {
   private readonly documents: DynamoDBDocumentClient;
@@ -186,7 +186,7 @@ export class DynamoAuditLog implements AuditLog {
 
   /**
    * The partitions to read, grouped newest first: one group per day, or a single group for a
-   * session. The narrowest index wins (see `choose`).
+   * session. The index is chooseIndex's.
    */
   private steps(query: AuditQuery, index: ChosenIndex, from: Date, to: Date): Partition[][] {
     if (index === 'session') return [[{ index: AUDIT_SESSION_INDEX, key: 'sid', value: query.sessionId! }]];
