@@ -200,15 +200,68 @@ describe('DynamoAuditLog', () => {
 
     expect(await uids({ event: 'exec' })).toEqual([staging.uid, exec.uid]);
     expect(new Set(indexes)).toEqual(new Set(['by_type']));
-    expect(await uids({ event: 'kube.request', namespace: 'db' })).toEqual([other.uid]);
+    expect(await uids({ event: 'kube.request' })).toEqual([other.uid, request.uid]);
     expect(new Set(indexes)).toEqual(new Set(['by_type']));
+    // A rare type is narrower than a namespace; kube.request, most of the stream, is not.
+    expect(await uids({ event: 'exec', namespace: 'web' })).toEqual([staging.uid, exec.uid]);
+    expect(new Set(indexes)).toEqual(new Set(['by_type']));
+    expect(await uids({ event: 'kube.request', namespace: 'db' })).toEqual([other.uid]);
+    expect(new Set(indexes)).toEqual(new Set(['by_namespace']));
 
     expect(await uids({ cluster: 'prod' })).toEqual([other.uid, request.uid, exec.uid, start.uid]);
     expect(new Set(indexes)).toEqual(new Set([undefined]));
     // The pod's namespace counts for session events, the resource's for requests.
     expect(await uids({ namespace: 'web' })).toEqual([staging.uid, request.uid, exec.uid, start.uid]);
+    expect(new Set(indexes)).toEqual(new Set(['by_namespace']));
     expect(await uids({ cluster: 'staging', namespace: 'web' })).toEqual([staging.uid]);
+    expect(new Set(indexes)).toEqual(new Set(['by_namespace']));
     expect(await uids({ cluster: 'nowhere' })).toEqual([]);
+    expect(await uids({ namespace: 'nowhere' })).toEqual([]);
+    observed.destroy();
+  });
+
+  it('serves a namespace from its own index, with or without cluster and type, paging across days and shards', async () => {
+    const { observed, indexes } = observedClient();
+    const { log } = await freshLog({ shards: 3 }, observed);
+    const namespaces = ['web', 'db', 'payments'];
+    const emitted = Array.from({ length: 180 }, (_, i) => {
+      const namespace = namespaces[i % 3]!;
+      const time = new Date(Date.UTC(2030, 2, 6, 0, 0, 0) + i * 31 * 60_000).toISOString();
+      const where = { kubernetes_cluster: i % 5 === 0 ? 'prod' : 'staging', user: i % 2 === 0 ? 'alice' : 'bob' };
+      // Every seventh event is a session's exec (the pod's namespace), every eleventh a login (none).
+      if (i % 11 === 0) return event(time, { user: where.user });
+      if (i % 7 === 0) return event(time, { ...where, event: 'exec', sid: `s-${i}`, kubernetes_pod_namespace: namespace });
+      return event(time, { ...where, event: 'kube.request', resource_namespace: namespace });
+    });
+    await log.write(emitted);
+    const newestFirst = [...emitted].reverse();
+    const inNamespace = (e: AuditEvent, namespace: string) => (e.resource_namespace ?? e.kubernetes_pod_namespace) === namespace;
+
+    for (const [filter, keep, index] of [
+      [{ namespace: 'web' }, (e: AuditEvent) => inNamespace(e, 'web'), 'by_namespace'],
+      [{ namespace: 'db', cluster: 'prod' }, (e: AuditEvent) => inNamespace(e, 'db') && e.kubernetes_cluster === 'prod', 'by_namespace'],
+      [
+        { namespace: 'payments', cluster: 'staging', event: 'kube.request' },
+        (e: AuditEvent) => inNamespace(e, 'payments') && e.kubernetes_cluster === 'staging' && e.event === 'kube.request',
+        'by_namespace',
+      ],
+      [{ namespace: 'web', event: 'exec' }, (e: AuditEvent) => inNamespace(e, 'web') && e.event === 'exec', 'by_type'],
+      [{ namespace: 'web', user: 'alice' }, (e: AuditEvent) => inNamespace(e, 'web') && e.user === 'alice', 'by_user'],
+      [{ namespace: 'nowhere' }, () => false, 'by_namespace'],
+    ] as const) {
+      const expected = newestFirst.filter(keep);
+      for (const limit of [4, 25]) {
+        indexes.length = 0;
+        const { events, sizes } = await allPages(log, { ...month, ...filter, limit });
+        expect(events.map((e) => e.uid)).toEqual(expected.map((e) => e.uid));
+        expect(new Set(indexes)).toEqual(new Set([index]));
+        if (expected.length === 0) continue;
+        expect(sizes.slice(0, -1).every((size) => size === limit)).toBe(true);
+        expect(sizes.at(-1)).toBeGreaterThan(0);
+      }
+    }
+    // The events span four days, so the paging above crossed days as well as shards.
+    expect(new Set(emitted.map((e) => e.time.slice(0, 10))).size).toBe(4);
     observed.destroy();
   });
 
@@ -338,6 +391,7 @@ describe('DynamoAuditLog', () => {
     expect(item.sk?.S).toBe('2030-03-10T09:00:00.000Z#fixed-uid');
     expect(item.user_pk?.S).toBe(`alice#2030-03-10#${shard}`);
     expect(item.type_pk?.S).toBe(`exec#2030-03-10#${shard}`);
+    expect(item.namespace_pk?.S).toBe(`web#2030-03-10#${shard}`);
     expect(item.sid?.S).toBe('sess-1');
     expect([item.event_type?.S, item.cluster?.S, item.namespace?.S]).toEqual(['exec', 'prod', 'web']);
     expect(Number(item.expiresAt?.N)).toBe(Date.parse('2030-03-10T09:00:00.000Z') / 1000 + 30 * 86_400);

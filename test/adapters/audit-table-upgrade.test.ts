@@ -1,8 +1,10 @@
-import { CreateTableCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDynamoClient } from '../../lib/adapters/aws/clients.js';
 import { DynamoAuditLog } from '../../lib/adapters/aws/dynamo-audit-log.js';
-import { createTables, tableNamesWithPrefix } from '../../lib/adapters/aws/dynamo-tables.js';
+import { type AuditItem, auditItem } from '../../lib/adapters/aws/audit-item.js';
+import { auditTableSchema, createTableInput, createTables, tableNamesWithPrefix } from '../../lib/adapters/aws/dynamo-tables.js';
 import { upgradeAuditTable } from '../../lib/adapters/local/audit-table-upgrade.js';
 import { type EmbeddedStore, startEmbeddedDynamoDb } from '../../lib/adapters/local/embedded-dynamodb.js';
 
@@ -68,5 +70,40 @@ describe('upgradeAuditTable', () => {
     const fresh = tableNamesWithPrefix('fresh-');
     await createTables(client, fresh);
     expect(await upgradeAuditTable(client, fresh.audit, clock)).toBeUndefined();
+  });
+
+  it('gives a table made with the user, session and type indexes the namespace index, keeping its events', async () => {
+    const table = 'three-index-audit';
+    const threeIndexes = {
+      ...auditTableSchema,
+      globalSecondaryIndexes: auditTableSchema.globalSecondaryIndexes.filter((index) => index.indexName !== 'by_namespace'),
+    };
+    await client.send(new CreateTableCommand(createTableInput(table, threeIndexes)));
+    const events = [
+      { event: 'kube.request', code: 'T3009I', time: '2030-03-09T10:00:00.000Z', uid: 'r-1', user: 'alice', resource_namespace: 'web' },
+      { event: 'exec', code: 'T3002I', time: '2030-03-09T11:00:00.000Z', uid: 's-2/exec', sid: 's-2', kubernetes_pod_namespace: 'db' },
+      { event: 'user.login', code: 'T1000I', time: '2030-03-09T12:00:00.000Z', uid: 'l-3', user: 'alice', success: true },
+    ];
+    // Written as the previous version did: every key but the namespace index's.
+    for (const event of events) {
+      const item: Partial<AuditItem> = auditItem(event, { shardCount: 4, retentionDays: 365, now: clock.now() });
+      delete item.namespace_pk;
+      await DynamoDBDocumentClient.from(client).send(new PutCommand({ TableName: table, Item: item }));
+    }
+
+    expect(await upgradeAuditTable(client, table, clock)).toBe(3);
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual([
+      'by_namespace',
+      'by_session',
+      'by_type',
+      'by_user',
+    ]);
+    const log = new DynamoAuditLog(client, table, clock);
+    const month = { from: new Date('2030-03-01T00:00:00Z'), to: clock.now() };
+    expect((await log.search({ ...month, namespace: 'web' })).events).toEqual([events[0]]);
+    expect((await log.search({ ...month, namespace: 'db' })).events).toEqual([events[1]]);
+    expect((await log.search(month)).events).toEqual([...events].reverse());
+    expect(await upgradeAuditTable(client, table, clock)).toBeUndefined();
   });
 });

@@ -40,7 +40,12 @@ describe('KubeportStack', () => {
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-      GlobalSecondaryIndexes: [indexKey('by_user', 'user_pk'), indexKey('by_session', 'sid'), indexKey('by_type', 'type_pk')],
+      GlobalSecondaryIndexes: [
+        indexKey('by_user', 'user_pk'),
+        indexKey('by_session', 'sid'),
+        indexKey('by_type', 'type_pk'),
+        indexKey('by_namespace', 'namespace_pk'),
+      ],
     });
   });
 

@@ -12,6 +12,8 @@ export interface AuditItem {
   event_type: string;
   user_pk?: string;
   type_pk: string;
+  /** Only on events about a namespace: the namespace index is sparse. */
+  namespace_pk?: string;
   sid?: string;
   user?: string;
   cluster?: string;
@@ -109,6 +111,9 @@ export function auditItem(event: AuditEvent, options: { shardCount: number; rete
   const cluster = text(stored.kubernetes_cluster);
   if (cluster !== undefined) item.cluster = cluster;
   const namespace = eventNamespace(stored);
-  if (namespace !== undefined) item.namespace = namespace;
+  if (namespace !== undefined) {
+    item.namespace = namespace;
+    item.namespace_pk = `${namespace}#${day}#${shard}`;
+  }
   return item;
 }

@@ -3,7 +3,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, ty
 import type { AuditEvent, AuditLog, AuditPage, AuditQuery, Clock } from '../../core/ports.js';
 import { decodeCursor, encodeCursor } from './audit-cursor.js';
 import { type AuditItem, DAY_MS, auditItem, dayOf } from './audit-item.js';
-import { AUDIT_SESSION_INDEX, AUDIT_TYPE_INDEX, AUDIT_USER_INDEX } from './dynamo-tables.js';
+import { AUDIT_NAMESPACE_INDEX, AUDIT_SESSION_INDEX, AUDIT_TYPE_INDEX, AUDIT_USER_INDEX } from './dynamo-tables.js';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
@@ -29,7 +29,7 @@ export interface DynamoAuditLogOptions {
 /** One key range read newest first: a base-table or index partition. */
 interface Partition {
   index?: string;
-  key: 'pk' | 'user_pk' | 'type_pk' | 'sid';
+  key: 'pk' | 'user_pk' | 'type_pk' | 'namespace_pk' | 'sid';
   value: string;
 }
 
@@ -38,13 +38,36 @@ interface Found {
   event: string;
 }
 
+type ChosenIndex = 'session' | 'user' | 'type' | 'namespace' | 'table';
+
+// Event types that make up most of the stream: their partition of the type index is nearly the
+// whole day, so a namespace narrows a search far more than they do.
+const BULK_EVENT_TYPES = new Set(['kube.request']);
+
+/**
+ * The index that reads the fewest items for `query`; the other filters are applied in DynamoDB.
+ * A session is a handful of events and a user's day a small share of all traffic. Between a type
+ * and a namespace: every type but kube.request is rare (sessions, ports, logins and resource
+ * changes follow people, not workloads) and some never have a namespace, while one namespace can
+ * carry a large share of the requests; kube.request, though, is most of the stream, where any
+ * namespace is the narrower read.
+ */
+function chooseIndex(query: AuditQuery): ChosenIndex {
+  if (query.sessionId !== undefined) return 'session';
+  if (query.user !== undefined) return 'user';
+  if (query.event !== undefined && !BULK_EVENT_TYPES.has(query.event)) return 'type';
+  if (query.namespace !== undefined) return 'namespace';
+  if (query.event !== undefined) return 'type';
+  return 'table';
+}
+
 const newestFirst = (a: Found, b: Found) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0);
 
 /**
  * The audit table. Partitioned by day and shard, sorted by time then uid; indexed by user, by
- * session and by event type (see auditTableSchema). A search reads the narrowest index its
- * filters allow, a day at a time newest first, all shards of a day in parallel, and filters the
- * rest in DynamoDB. Pages go on from an opaque cursor (audit-cursor.ts).
+ * session, by event type and by namespace (see auditTableSchema). A search reads the narrowest
+ * index its filters allow, a day at a time newest first, all shards of a day in parallel, and
+ * filters the rest in DynamoDB. Pages go on from an opaque cursor (audit-cursor.ts).
  */
 export class DynamoAuditLog implements AuditLog {
   private readonly documents: DynamoDBDocumentClient;
@@ -128,8 +151,9 @@ export class DynamoAuditLog implements AuditLog {
     // The cursor's own event is inside the bound (BETWEEN is inclusive) and skipped when read.
     const upper = after !== undefined && after < rangeEnd ? after : rangeEnd;
     if (upper < lower) return { events: [] };
-    const steps = this.steps(query, from, new Date(upper.slice(0, 24)));
-    const filter = this.filter(query);
+    const index = chooseIndex(query);
+    const steps = this.steps(query, index, from, new Date(upper.slice(0, 24)));
+    const filter = this.filter(query, index);
 
     // One more than the page holds: whether another page exists, without an empty last page.
     const need = limit + 1;
@@ -162,17 +186,20 @@ export class DynamoAuditLog implements AuditLog {
 
   /**
    * The partitions to read, grouped newest first: one group per day, or a single group for a
-   * session. The narrowest index wins: session, then user, then event type, then the base table.
+   * session. The index is chooseIndex's.
    */
-  private steps(query: AuditQuery, from: Date, to: Date): Partition[][] {
-    if (query.sessionId !== undefined) return [[{ index: AUDIT_SESSION_INDEX, key: 'sid', value: query.sessionId }]];
+  private steps(query: AuditQuery, index: ChosenIndex, from: Date, to: Date): Partition[][] {
+    if (index === 'session') return [[{ index: AUDIT_SESSION_INDEX, key: 'sid', value: query.sessionId! }]];
     const steps: Partition[][] = [];
     for (let day = Date.parse(dayOf(to)); day >= Date.parse(dayOf(from)); day -= DAY_MS) {
       const dayKey = dayOf(new Date(day));
       steps.push(
         Array.from({ length: this.shardCount }, (_, shard): Partition => {
-          if (query.user !== undefined) return { index: AUDIT_USER_INDEX, key: 'user_pk', value: `${query.user}#${dayKey}#${shard}` };
-          if (query.event !== undefined) return { index: AUDIT_TYPE_INDEX, key: 'type_pk', value: `${query.event}#${dayKey}#${shard}` };
+          if (index === 'user') return { index: AUDIT_USER_INDEX, key: 'user_pk', value: `${query.user}#${dayKey}#${shard}` };
+          if (index === 'type') return { index: AUDIT_TYPE_INDEX, key: 'type_pk', value: `${query.event}#${dayKey}#${shard}` };
+          if (index === 'namespace') {
+            return { index: AUDIT_NAMESPACE_INDEX, key: 'namespace_pk', value: `${query.namespace}#${dayKey}#${shard}` };
+          }
           return { key: 'pk', value: `${dayKey}#${shard}` };
         }),
       );
@@ -181,12 +208,15 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   /** What the chosen index does not narrow down, as a FilterExpression on the top-level attributes. */
-  private filter(query: AuditQuery): { expression: string; names: Record<string, string>; values: Record<string, string> } | undefined {
+  private filter(
+    query: AuditQuery,
+    index: ChosenIndex,
+  ): { expression: string; names: Record<string, string>; values: Record<string, string> } | undefined {
     const conditions: [attribute: string, value: string | undefined][] = [
-      ['event_type', query.sessionId !== undefined || query.user !== undefined ? query.event : undefined],
-      ['user', query.sessionId !== undefined ? query.user : undefined],
+      ['event_type', index !== 'type' ? query.event : undefined],
+      ['user', index === 'session' ? query.user : undefined],
       ['cluster', query.cluster],
-      ['namespace', query.namespace],
+      ['namespace', index !== 'namespace' ? query.namespace : undefined],
     ];
     const used = conditions.filter((condition): condition is [string, string] => condition[1] !== undefined);
     if (used.length === 0) return undefined;

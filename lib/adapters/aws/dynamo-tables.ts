@@ -46,11 +46,14 @@ export const stateTableSchema = {
 export const AUDIT_USER_INDEX = 'by_user';
 export const AUDIT_SESSION_INDEX = 'by_session';
 export const AUDIT_TYPE_INDEX = 'by_type';
+export const AUDIT_NAMESPACE_INDEX = 'by_namespace';
 
-// Base table: pk `<day>#<shard>`, sk `<ISO time>#<uid>`. The user and type indexes keep the shard
-// in their partition key (`<user>#<day>#<shard>`, `<event>#<day>#<shard>`), so one busy bot or
-// the stream of kube.request events spreads over as many partitions as the base table does.
-// A session is short, so its index is keyed by sid alone.
+// Base table: pk `<day>#<shard>`, sk `<ISO time>#<uid>`. The user, type and namespace indexes keep
+// the shard in their partition key (`<user>#<day>#<shard>`, `<event>#<day>#<shard>`,
+// `<namespace>#<day>#<shard>`), so one busy bot, the stream of kube.request events or a busy
+// namespace spreads over as many partitions as the base table does. Only events about a namespace
+// carry its key, so that index holds no logins or cert events. A session is short, so its index
+// is keyed by sid alone.
 export const auditTableSchema = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
@@ -59,6 +62,7 @@ export const auditTableSchema = {
     { indexName: AUDIT_USER_INDEX, partitionKey: { name: 'user_pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
     { indexName: AUDIT_SESSION_INDEX, partitionKey: { name: 'sid', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
     { indexName: AUDIT_TYPE_INDEX, partitionKey: { name: 'type_pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
+    { indexName: AUDIT_NAMESPACE_INDEX, partitionKey: { name: 'namespace_pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' } },
   ],
 } as const satisfies TableSchema;
 

@@ -1,7 +1,8 @@
 // Local mode keeps its audit table across restarts, and the embedded store cannot add an index to
-// a table that exists. A table made before the audit indexes it lacks is rebuilt once: its events
-// are read, the table is made again with today's schema, and the events are written back (the
-// same items, keyed by time and uid). On AWS the CDK stack owns the table instead.
+// a table that exists. A table made before one of today's audit indexes (the search indexes, later
+// the namespace index) is rebuilt once: its events are read, the table is made again with today's
+// schema, and the events are written back (the same items, keyed by time and uid, now with every
+// index's key). On AWS the CDK stack owns the table instead.
 import {
   CreateTableCommand,
   DeleteTableCommand,
