@@ -1,13 +1,13 @@
 // A session whose agent dies mid-way: npm start is SIGKILLed while kubectl exec -it runs at a
 // real terminal. After a restart, tsh recordings ls lists the session as not ended and tsh play
 // replays it up to the last part the recorder stored, with the real tsh against the real npm start.
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionSummary } from '../../lib/core/session-summary.js';
-import { cliPath, node, tshEnroll } from '../support/cli.js';
-import { type LocalModeProcess, startLocalModeProcess } from '../support/local-mode-process.js';
+import { cliPath, node } from '../support/cli.js';
+import { type LocalModeProcess, addKubeUser, startLocalModeProcess, userShellEnv } from '../support/local-mode-process.js';
 import { openTerminal } from '../support/tmux-terminal.js';
 
 /** The agent stores a recording part at least this often (its default); a kill loses at most the last one. */
@@ -29,26 +29,9 @@ describe('a session whose agent is SIGKILLed mid-way', { timeout: 120_000 }, () 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kubeport-killed-'));
     dataDir = join(dir, 'data');
-    mkdirSync(join(dir, 'home'));
-    env = {
-      ...process.env,
-      HOME: join(dir, 'home'),
-      TSH_HOME: join(dir, 'home', '.tsh'),
-      KUBECONFIG: join(dir, 'home', '.kube', 'config'),
-      KUBECACHEDIR: join(dir, 'cache'),
-    };
+    env = userShellEnv(dir);
     local = await startLocalModeProcess({ dataDir, extraArgs: ['--demo'], env });
-    const added = await node(cliPath('tctl'), [
-      `--data-dir=${dataDir}`,
-      'users',
-      'add',
-      'alice',
-      '--roles=access',
-      '--kubernetes-groups=system:masters',
-    ]);
-    const invite = /--invite=(\S+)/.exec(added.stdout)![1]!;
-    const login = await tshEnroll(env, local.proxy, 'alice', invite, 'correct horse battery staple');
-    expect(login.code, login.stderr).toBe(0);
+    await addKubeUser(local, dataDir, env, 'alice');
   });
   afterAll(async () => {
     await local?.stop();

@@ -7,20 +7,13 @@ import type { AuditEvent } from '../../core/ports.js';
 import { parseTimeBound } from '../../core/time-bound.js';
 import { terminalSafe } from '../terminal-text.js';
 import { textTable } from '../text-table.js';
+import type { AuditSearchRequest } from '../../services/audit-search.js';
 import { UsageError } from '../usage-error.js';
 import type { TctlDeps } from './deps.js';
 
-export interface AuditSearchOptions {
-  since?: string;
-  until?: string;
-  user?: string;
-  type?: string;
-  cluster?: string;
-  namespace?: string;
-  session?: string;
-  limit?: string;
+/** The search's settings as flags give them, plus how to print them. */
+export interface AuditSearchOptions extends AuditSearchRequest {
   format?: string;
-  cursor?: string;
   /** tctl's own flags as given (--data-dir, --identity, --proxy), repeated in the next-page command. */
   globalFlags?: string[];
 }
