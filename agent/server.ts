@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { sourceBucket } from '../lib/core/source-bucket.js';
 import type { AuditSink, Clock, RecordingStore } from '../lib/core/ports.js';
+import { authenticate } from './authenticate.js';
 import type { AuthorizeDeps } from './authorize.js';
 import { type LockWatcher, endLockedStreams } from './locks.js';
 import { ConcurrencyPerIdentity } from './identity-concurrency.js';
@@ -207,8 +208,11 @@ export function createAgent(deps: AgentDeps): Agent {
   let draining: Drain | undefined;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     countHead(req.socket);
-    // The one answer given without a client certificate: load balancers and admins read it.
-    if (isHealthRequest(req)) return answerHealth(req, res, { draining: draining !== undefined, audit: deps.audit });
+    // The one answer given without a client certificate (load balancers); its audit counters only with one.
+    if (isHealthRequest(req)) {
+      const certified = hasValidCertificate(req.socket as TLSSocket, deps.clock.now());
+      return answerHealth(req, res, { draining: draining !== undefined, audit: deps.audit, certified });
+    }
     if (!draining) return handleRequest(pipeline, req, res);
     const scope = doorScope(pipeline, doorRequest(req, false));
     refuseAtDoor(scope, drainRefusal, 'agent draining');
@@ -357,6 +361,15 @@ function clientErrorStatus(error: NodeJS.ErrnoException, socket: Duplex, limits:
 function refuseWhileDraining(req: IncomingMessage, res: ServerResponse, auditId: string): void {
   req.resume();
   sendStatus(res, drainRefusal, { close: true, auditId, asText: isDiscoveryRequest(req.method, req.url) });
+}
+
+function hasValidCertificate(socket: TLSSocket, now: Date): boolean {
+  try {
+    authenticate(socket, now);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function doorRequest(req: IncomingMessage, upgrade: boolean) {

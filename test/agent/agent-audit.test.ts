@@ -510,24 +510,48 @@ describe('audit: strict', () => {
 describe('/healthz', () => {
   const sink = new RecordingAuditSink();
   let h: AgentHarness;
+  let alice: ClientCredentials;
   beforeAll(async () => {
     h = await startAgentHarness({ audit: sink });
-    const alice = await h.issue({ username: 'alice' });
+    alice = await h.issue({ username: 'alice' });
     await h.request(PODS, { credentials: alice });
   });
   afterAll(async () => h?.close());
 
-  it('answers without a client certificate with the status and the audit counters, and nothing else', async () => {
-    const res = await h.request('/healthz');
-    expect(res.status).toBe(200);
-    expect(res.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(res.body)).toEqual({
-      status: 'ok',
-      audit: { healthy: true, written: sink.events.length, spooled: 0, dropped: 0, pending: 0 },
-    });
-    for (const secret of ['alice', 'dev', 'prod', 'access', 'kubernetes']) expect(res.body).not.toContain(secret);
-    // Not a request of anyone's: no event.
-    expect(sink.events.filter((e) => e.request_path === '/healthz')).toHaveLength(0);
+  it('answers without a client certificate with the status alone: no audit counters', async () => {
+    for (const method of ['GET', 'HEAD']) {
+      const res = await h.request('/healthz', { method });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json');
+      if (method === 'GET') expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
+      expect(Number(res.headers['content-length'])).toBe(JSON.stringify({ status: 'ok' }).length);
+    }
+  });
+
+  it('keeps the counters from certificates of another CA and expired ones', async () => {
+    const other = await newCa('Another user CA', h.clock);
+    const foreign = await h.issue({ username: 'mallory' }, { ca: other });
+    const expired = await h.issue({ username: 'alice' }, { at: new Date(Date.now() - 7_200_000), ttlMs: 3_600_000 });
+    for (const credentials of [foreign, expired]) {
+      const res = await h.request('/healthz?verbose=1', { credentials });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
+    }
+  });
+
+  it('adds the audit counters for any user with a valid certificate, and names nothing else', async () => {
+    const bob = await h.issue({ username: 'bob', roles: [] });
+    for (const credentials of [alice, bob]) {
+      const res = await h.request('/healthz', { credentials });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({
+        status: 'ok',
+        audit: { healthy: true, written: sink.events.length, spooled: 0, dropped: 0, pending: 0 },
+      });
+      for (const secret of ['alice', 'bob', 'dev', 'prod', 'access', 'kubernetes']) expect(res.body).not.toContain(secret);
+    }
+    // Not a request of anyone's: no event, with or without a certificate.
+    expect(sink.events.filter((e) => String(e.request_path).includes('healthz'))).toHaveLength(0);
   });
 
   it.each([
@@ -644,7 +668,7 @@ describe('audit: strict with the real writer, the store stopped and started', ()
     const refused = await h.request(PODS, { credentials: sid });
     expect(refused.status).toBe(503);
     expect(refused.body).toContain('role \\"audited\\" sets audit: strict');
-    const health = JSON.parse((await h.request('/healthz')).body);
+    const health = JSON.parse((await h.request('/healthz', { credentials: bea })).body);
     expect(health.audit).toMatchObject({ healthy: false, dropped: 0 });
     expect(health.audit.spooled).toBeGreaterThan(0);
 
