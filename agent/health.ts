@@ -1,6 +1,9 @@
 // GET /healthz: the one answer the agent gives without a client certificate, for load balancer
-// health checks and admins. It says whether the agent takes requests and how its audit sink
-// fares (written, spooled, dropped, pending), and nothing about who uses it or which clusters.
+// health checks. To anyone it says only whether the agent takes requests ({status}); the audit
+// sink's counters (healthy, written, spooled, dropped, pending) go only to a caller with a valid
+// certificate of the user CA (any user, e.g. `curl --cert` with a tsh certificate), since they
+// would tell an attacker when events are being spooled or dropped. It never names a user or a
+// cluster, and it is not audited (health checks every few seconds are nobody's request).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditSink } from '../lib/core/ports.js';
 
@@ -14,12 +17,19 @@ export function isHealthRequest(req: IncomingMessage): boolean {
   return (queryAt === -1 ? url : url.slice(0, queryAt)) === HEALTH_PATH;
 }
 
+export interface HealthState {
+  draining: boolean;
+  audit: AuditSink | undefined;
+  /** The caller presented a valid, unexpired certificate of the user CA: it may see the audit counters. */
+  certified: boolean;
+}
+
 /** 200 {status: ok} while the agent takes requests, 503 {status: draining} once it stops, so load balancers move on. */
-export function answerHealth(req: IncomingMessage, res: ServerResponse, state: { draining: boolean; audit: AuditSink | undefined }): void {
+export function answerHealth(req: IncomingMessage, res: ServerResponse, state: HealthState): void {
   req.resume();
   const body = JSON.stringify({
     status: state.draining ? 'draining' : 'ok',
-    ...(state.audit ? { audit: { healthy: state.audit.healthy, ...state.audit.counters() } } : {}),
+    ...(state.audit && state.certified ? { audit: { healthy: state.audit.healthy, ...state.audit.counters() } } : {}),
   });
   res.writeHead(state.draining ? 503 : 200, {
     'content-type': 'application/json',

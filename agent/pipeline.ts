@@ -87,6 +87,13 @@ async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMes
   const target = (scope.target = parseKubeTarget(scope.url));
   // Read from the very path and query that are forwarded, so the check and the cluster agree.
   const request = (scope.request = kubeRequestInfo(scope.method, target.path, new URLSearchParams(target.query)));
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused (the server leaves this to the
+  // pipeline, so the refusal is a Status and an event).
+  if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+    throw badRequest(
+      'the request has no Host header, which HTTP/1.1 requires; send it (kubectl always does), or check the proxy in between',
+    );
+  }
   const scanned = scanClientHeaders(req.rawHeaders);
   // An Upgrade header on a request Node did not treat as an upgrade is not one.
   const client = isUpgrade ? scanned : { ...scanned, upgrade: undefined };

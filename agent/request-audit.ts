@@ -29,6 +29,7 @@ export function kubeRequestEvent(finished: RequestScope): AuditEvent {
     uid: scope.id,
     ...scopeFields(scope),
     ...requestFields(scope),
+    ...(scope.headUnreadable ? { head_unreadable: true } : {}),
     response_code: outcome.status,
     end_reason: outcome.ended,
     ...(outcome.message !== undefined ? { message: outcome.message } : {}),

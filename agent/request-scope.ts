@@ -42,6 +42,8 @@ export interface RequestScope {
   /** performance.now() at arrival; the timings below count from it. */
   readonly startedMark: number;
   identity?: CertifiedIdentity;
+  /** Refused by the HTTP parser before its own request line could be read: method and url are empty. */
+  headUnreadable?: boolean;
   target?: KubeTarget;
   /** What the request does, read from `target` as the API server reads it; roles are checked against it. */
   request?: KubeRequestInfo;

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { sourceBucket } from '../lib/core/source-bucket.js';
 import type { AuditSink, Clock, RecordingStore } from '../lib/core/ports.js';
+import { authenticate } from './authenticate.js';
 import type { AuthorizeDeps } from './authorize.js';
 import { type LockWatcher, endLockedStreams } from './locks.js';
 import { ConcurrencyPerIdentity } from './identity-concurrency.js';
@@ -15,7 +16,7 @@ import { type PipelineDeps, handleRequest, handleUpgrade, reauthorize } from './
 import { type RequestScope, finishScope } from './request-scope.js';
 import { RequestAudit } from './request-audit.js';
 import { finishHooks } from './finish-hooks.js';
-import { doorScope, refusedHead, rememberFirstHead } from './door-refusals.js';
+import { countHead, doorScope, refusedHead, rememberFirstHead } from './door-refusals.js';
 import { answerHealth, isHealthRequest } from './health.js';
 import { Drain } from './drain.js';
 import { type KubeStatus, isDiscoveryRequest, kubeStatus, sendStatus, sendStatusOnSocket } from './kube-status.js';
@@ -184,6 +185,9 @@ export function createAgent(deps: AgentDeps): Agent {
     ...secureOptions(deps.tls.certPem, deps.tls.keyPem),
     handshakeTimeout: limits.handshakeTimeoutMs,
     maxHeaderSize: limits.maxHeaderBytes,
+    // Node would answer a request without Host itself (a bare 400 the agent never sees, so never
+    // audited); the pipeline refuses it instead, with a Status and an event.
+    requireHostHeader: false,
     // headersTimeout is enforced by a sweep at this interval (Node's default, 30 s, would let a
     // slow sender hold a slot for twice the limit). Only requests still sending headers are
     // checked: a long watch or an upgraded connection never is.
@@ -203,8 +207,12 @@ export function createAgent(deps: AgentDeps): Agent {
 
   let draining: Drain | undefined;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    // The one answer given without a client certificate: load balancers and admins read it.
-    if (isHealthRequest(req)) return answerHealth(req, res, { draining: draining !== undefined, audit: deps.audit });
+    countHead(req.socket);
+    // The one answer given without a client certificate (load balancers); its audit counters only with one.
+    if (isHealthRequest(req)) {
+      const certified = hasValidCertificate(req.socket as TLSSocket, deps.clock.now());
+      return answerHealth(req, res, { draining: draining !== undefined, audit: deps.audit, certified });
+    }
     if (!draining) return handleRequest(pipeline, req, res);
     const scope = doorScope(pipeline, doorRequest(req, false));
     refuseAtDoor(scope, drainRefusal, 'agent draining');
@@ -213,12 +221,24 @@ export function createAgent(deps: AgentDeps): Agent {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // From here the HTTP server no longer times out or closes this socket: the agent does, so a
     // refused upgrade whose client never closes still goes with close() and a drain.
+    countHead(socket);
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
     if (!draining) return handleUpgrade(pipeline, req, socket, head);
     const scope = doorScope(pipeline, doorRequest(req, true));
     refuseAtDoor(scope, drainRefusal, 'agent draining');
     sendStatusOnSocket(socket, drainRefusal, scope.id);
+  });
+
+  // An Expect other than 100-continue (which Node answers itself, then hands the request over as
+  // any other): Node's own answer would be a bare 417 the agent never sees, so never audited.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    countHead(req.socket);
+    const scope = doorScope(pipeline, doorRequest(req, false));
+    const status = expectationRefusal(req.headers.expect ?? '');
+    refuseAtDoor(scope, status, 'answered');
+    // The body, if any, is never read: the connection closes after the answer.
+    sendStatus(res, status, { close: true, auditId: scope.id, asText: isDiscoveryRequest(req.method, req.url) });
   });
 
   const perSource = new Map<string, number>();
@@ -244,10 +264,10 @@ export function createAgent(deps: AgentDeps): Agent {
     rememberFirstHead(socket);
   });
   server.on('tlsClientError', () => undefined);
-  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }, socket: Duplex) => {
     const status = clientErrorStatus(error, socket, limits);
     if (!status) return;
-    const head = refusedHead(error.rawPacket, socket);
+    const head = refusedHead(error, socket);
     const scope = doorScope(pipeline, { ...head, upgrade: false, socket: socket as TLSSocket });
     refuseAtDoor(scope, status, 'answered');
     // The rest of the request is never read; a client that does not close is dropped soon after.
@@ -304,6 +324,14 @@ const drainRefusal = kubeStatus(
   'the Kubeport agent is shutting down and takes no new requests; run the command again once it is back (or through another agent)',
 );
 
+/** 417: the agent (like the API server) fulfils no expectation but 100-continue. */
+function expectationRefusal(expect: string): KubeStatus {
+  return kubeStatus(
+    417,
+    `the Kubeport agent cannot meet the request's expectation (Expect: ${expect.slice(0, 64)}); send the request without an Expect header, or with Expect: 100-continue`,
+  );
+}
+
 /**
  * The answer to a request the HTTP parser refused before the agent saw it, or undefined when the
  * client is gone (the socket is then destroyed). Node would answer a bare 431 (or 400, 408) with
@@ -333,6 +361,15 @@ function clientErrorStatus(error: NodeJS.ErrnoException, socket: Duplex, limits:
 function refuseWhileDraining(req: IncomingMessage, res: ServerResponse, auditId: string): void {
   req.resume();
   sendStatus(res, drainRefusal, { close: true, auditId, asText: isDiscoveryRequest(req.method, req.url) });
+}
+
+function hasValidCertificate(socket: TLSSocket, now: Date): boolean {
+  try {
+    authenticate(socket, now);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function doorRequest(req: IncomingMessage, upgrade: boolean) {

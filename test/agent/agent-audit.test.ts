@@ -307,6 +307,115 @@ describe('kube.request events', () => {
     });
   });
 
+  describe('requests Node would answer by itself', () => {
+    /** Writes `bytes` on a fresh connection of alice's and returns what came back once it matches `answer`. */
+    const answered = async (bytes: string, answer: RegExp) => {
+      const connection = await started(bytes, alice, answer);
+      connection.socket.destroy();
+      return connection.received();
+    };
+
+    it('refuses an HTTP/1.1 request without Host with a 400 Status that names the fix, and records it', async () => {
+      for (const [bytes, verb] of [
+        [`GET ${PODS}/no-host HTTP/1.1\r\n\r\n`, 'GET'],
+        [rawUpgrade(`${PODS}/no-host/exec?command=cat&stdin=true`).replace('Host: localhost\r\n', ''), 'GET'],
+      ] as const) {
+        const answer = await answered(bytes, /^HTTP\/1\.1 400 [^]*\}/);
+        expect(answer).toMatch(/no Host header, which HTTP\/1\.1 requires/);
+        expect(answer).toMatch(/"kind":"Status"/);
+        const event = await eventOf(auditIdIn(answer));
+        expect(event).toMatchObject({ user: 'alice', verb, resource_name: 'no-host', response_code: 400, end_reason: 'answered' });
+        expect(event.message).toMatch(/no Host header/);
+      }
+      // Nothing of it went to the cluster.
+      expect(h.kube.requests.filter((r) => r.path.includes('no-host'))).toHaveLength(0);
+    });
+
+    it('still takes an HTTP/1.0 request without Host', async () => {
+      const answer = await answered(`GET ${PODS}/web-0 HTTP/1.0\r\n\r\n`, /^HTTP\/1\.1 200 /);
+      expect((await eventOf(auditIdIn(answer))).response_code).toBe(200);
+    });
+
+    it('refuses an Expect other than 100-continue with a 417 Status, recorded with the user and the request', async () => {
+      const answer = await answered(`GET ${PODS}/expecting HTTP/1.1\r\nHost: localhost\r\nExpect: foo\r\n\r\n`, /^HTTP\/1\.1 417 [^]*\}/);
+      expect(answer).toMatch(/Expect: foo[^]*100-continue/);
+      expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+      const event = await eventOf(auditIdIn(answer));
+      expect(event).toMatchObject({
+        user: 'alice',
+        verb: 'GET',
+        request_path: '/api/v1/namespaces/default/pods/expecting',
+        resource_name: 'expecting',
+        response_code: 417,
+      });
+      expect(h.kube.requests.filter((r) => r.path.includes('expecting'))).toHaveLength(0);
+      // Without a certificate: recorded too, without a user.
+      const anonymous = await h.raw(`GET ${PODS}/expecting HTTP/1.1\r\nHost: localhost\r\nExpect: foo\r\n\r\n`);
+      expect(anonymous).toMatch(/^HTTP\/1\.1 417 /);
+      const unauthenticated = await eventOf(auditIdIn(anonymous));
+      expect(unauthenticated).toMatchObject({ response_code: 417, request_path: '/api/v1/namespaces/default/pods/expecting' });
+      expect(unauthenticated).not.toHaveProperty('user');
+    });
+
+    it('still answers Expect: 100-continue with 100 Continue, then forwards the body', async () => {
+      const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'continued' } });
+      const connection = await started(
+        `POST ${DEFAULT}/configmaps HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`,
+        alice,
+        /^HTTP\/1\.1 100 Continue\r\n\r\n$/,
+      );
+      connection.socket.write(body);
+      await expect.poll(() => connection.received(), { timeout: 5_000 }).toMatch(/HTTP\/1\.1 201 [^]*"continued"/);
+      connection.socket.destroy();
+      const event = await eventOf(auditIdIn(connection.received().slice(connection.received().indexOf('HTTP/1.1 201'))));
+      expect(event).toMatchObject({ verb: 'POST', resource_kind: 'configmaps', response_code: 201 });
+    });
+  });
+
+  describe('heads refused on a connection that already carried a request', () => {
+    const uidsIn = (text: string) => [...text.matchAll(/\r\naudit-id: ([^\r\n]+)/gi)].map((m) => m[1]!);
+
+    it('never records a later head too large to read under the first request’s verb and path', async () => {
+      const connection = await started(get(`${PODS}/first-request`), alice, /^HTTP\/1\.1 \d{3} [^]*\r\n\r\n/);
+      await expect.poll(() => uidsIn(connection.received()).length, { timeout: 5_000 }).toBe(1);
+      connection.socket.write(`DELETE ${PODS}/the-real-one HTTP/1.1\r\nHost: localhost\r\nX-Pad: ${'a'.repeat(40_000)}\r\n\r\n`);
+      await expect.poll(() => connection.received(), { timeout: 5_000 }).toMatch(/HTTP\/1\.1 431 /);
+      const uids = uidsIn(connection.received());
+      expect(uids).toHaveLength(2);
+      connection.socket.destroy();
+      const refused = await eventOf(uids[1]);
+      expect(refused).toMatchObject({ user: 'alice', response_code: 431, verb: '', request_path: '', head_unreadable: true });
+      expect(JSON.stringify(refused)).not.toContain('first-request');
+    });
+
+    it('never records a pipelined unreadable head under the request before it; a readable one under its own line', async () => {
+      for (const [second, code, fields] of [
+        ['NOT HTTP AT ALL\r\n\r\n', 400, { verb: '', request_path: '', head_unreadable: true }],
+        [
+          `DELETE ${PODS}/the-real-one HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n`,
+          400,
+          { verb: 'DELETE', resource_name: 'the-real-one' },
+        ],
+      ] as const) {
+        // The refusal is written at once, ahead of the first request's answer, and ends the connection.
+        const connection = await started(get(`${PODS}/first-request`) + second, alice, new RegExp(`HTTP/1\\.1 ${code} [^]*\\}$`));
+        connection.socket.destroy();
+        const refused = await eventOf(uidsIn(connection.received()).at(-1));
+        expect(refused).toMatchObject({ user: 'alice', response_code: code, ...fields });
+        expect(JSON.stringify(refused)).not.toContain('first-request');
+      }
+    });
+
+    it('still names the first request of a connection when its head is too large', async () => {
+      const answer = await h.raw(`PUT ${PODS}/only-one HTTP/1.1\r\nHost: localhost\r\nX-Pad: ${'a'.repeat(40_000)}\r\n\r\n`, alice);
+      expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+      const event = await eventOf(auditIdIn(answer));
+      expect(event).toMatchObject({ user: 'alice', verb: 'PUT', resource_name: 'only-one', response_code: 431 });
+      expect(event).not.toHaveProperty('head_unreadable');
+    });
+  });
+
   describe('discovery requests', () => {
     it('counts them per user and cluster into one kube.discovery event instead of one event each', async () => {
       const dave = await h.issue({ username: 'dave' });
@@ -401,24 +510,48 @@ describe('audit: strict', () => {
 describe('/healthz', () => {
   const sink = new RecordingAuditSink();
   let h: AgentHarness;
+  let alice: ClientCredentials;
   beforeAll(async () => {
     h = await startAgentHarness({ audit: sink });
-    const alice = await h.issue({ username: 'alice' });
+    alice = await h.issue({ username: 'alice' });
     await h.request(PODS, { credentials: alice });
   });
   afterAll(async () => h?.close());
 
-  it('answers without a client certificate with the status and the audit counters, and nothing else', async () => {
-    const res = await h.request('/healthz');
-    expect(res.status).toBe(200);
-    expect(res.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(res.body)).toEqual({
-      status: 'ok',
-      audit: { healthy: true, written: sink.events.length, spooled: 0, dropped: 0, pending: 0 },
-    });
-    for (const secret of ['alice', 'dev', 'prod', 'access', 'kubernetes']) expect(res.body).not.toContain(secret);
-    // Not a request of anyone's: no event.
-    expect(sink.events.filter((e) => e.request_path === '/healthz')).toHaveLength(0);
+  it('answers without a client certificate with the status alone: no audit counters', async () => {
+    for (const method of ['GET', 'HEAD']) {
+      const res = await h.request('/healthz', { method });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json');
+      if (method === 'GET') expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
+      expect(Number(res.headers['content-length'])).toBe(JSON.stringify({ status: 'ok' }).length);
+    }
+  });
+
+  it('keeps the counters from certificates of another CA and expired ones', async () => {
+    const other = await newCa('Another user CA', h.clock);
+    const foreign = await h.issue({ username: 'mallory' }, { ca: other });
+    const expired = await h.issue({ username: 'alice' }, { at: new Date(Date.now() - 7_200_000), ttlMs: 3_600_000 });
+    for (const credentials of [foreign, expired]) {
+      const res = await h.request('/healthz?verbose=1', { credentials });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
+    }
+  });
+
+  it('adds the audit counters for any user with a valid certificate, and names nothing else', async () => {
+    const bob = await h.issue({ username: 'bob', roles: [] });
+    for (const credentials of [alice, bob]) {
+      const res = await h.request('/healthz', { credentials });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({
+        status: 'ok',
+        audit: { healthy: true, written: sink.events.length, spooled: 0, dropped: 0, pending: 0 },
+      });
+      for (const secret of ['alice', 'bob', 'dev', 'prod', 'access', 'kubernetes']) expect(res.body).not.toContain(secret);
+    }
+    // Not a request of anyone's: no event, with or without a certificate.
+    expect(sink.events.filter((e) => String(e.request_path).includes('healthz'))).toHaveLength(0);
   });
 
   it.each([
@@ -535,7 +668,7 @@ describe('audit: strict with the real writer, the store stopped and started', ()
     const refused = await h.request(PODS, { credentials: sid });
     expect(refused.status).toBe(503);
     expect(refused.body).toContain('role \\"audited\\" sets audit: strict');
-    const health = JSON.parse((await h.request('/healthz')).body);
+    const health = JSON.parse((await h.request('/healthz', { credentials: bea })).body);
     expect(health.audit).toMatchObject({ healthy: false, dropped: 0 });
     expect(health.audit.spooled).toBeGreaterThan(0);
 
