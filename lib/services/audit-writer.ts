@@ -92,8 +92,6 @@ export class BufferedAuditWriter implements AuditSink {
   private up = true;
   /** Since the store stopped answering, until the spool holds nothing of that time (for the log lines only). */
   private outage = false;
-  /** The spool's last append failed, and no replay has made room since. */
-  private spoolRefusing = false;
   /** When events were last dropped (ms since the epoch). */
   private lastDropAt: number | undefined;
   private closed = false;
@@ -143,7 +141,9 @@ export class BufferedAuditWriter implements AuditSink {
   private spoolTakesAppends(): boolean {
     // Half the backlog bound is kept for events already on their way when this turns false.
     const backlogRoom = this.toSpool.length < this.options.maxSpoolBacklog / 2;
-    return !this.spoolRefusing && backlogRoom && (this.deps.spool.hasRoom?.() ?? true);
+    // A refused append is a drop: droppedRecently() covers a spool that refuses for any reason (a
+    // broken disk included) without keeping strict users out forever once it takes appends again.
+    return backlogRoom && (this.deps.spool.hasRoom?.() ?? true);
   }
 
   private droppedRecently(): boolean {
@@ -315,9 +315,7 @@ export class BufferedAuditWriter implements AuditSink {
       try {
         await this.deps.spool.append(events);
         this.counts.spooled += events.length;
-        this.spoolRefusing = false;
       } catch (error) {
-        this.spoolRefusing = true;
         this.dropped(events.length, `the spool refused ${events.length} events (${reasonOf(error)})`);
       }
     }
@@ -354,8 +352,6 @@ export class BufferedAuditWriter implements AuditSink {
           // Counted before done(): pending never reads 0 while the written count still lags.
           this.counts.written += chunk.events.length;
           await chunk.done();
-          // The replay made room: a spool that refused for being full may take appends again.
-          this.spoolRefusing = false;
           this.replayedSinceDown += chunk.events.length;
           this.archiveLater(chunk.events);
         } else if (!this.up) {
