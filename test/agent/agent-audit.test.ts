@@ -644,7 +644,9 @@ describe('audit: strict under a flood of refused requests, with the real writer'
     const floodUids: string[] = [];
     const sidAnswered: string[] = [];
     const sidRefused: string[] = [];
-    expect((await h.request(PODS, { credentials: sid })).status).toBe(200);
+    const before = await h.request(PODS, { credentials: sid });
+    expect(before.status).toBe(200);
+    sidAnswered.push(before.headers['audit-id'] as string);
     // The store takes writes but does not finish them: memory fills, then the spool.
     store.hold();
 
