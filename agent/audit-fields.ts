@@ -1,6 +1,14 @@
 // The fields every agent event carries, read off one RequestScope in Teleport's field names
 // (reference: teleport-kubernetes-access.md §6), so kube.request and the session events agree.
+import { MAX_REQUEST_PATH_BYTES, MAX_USER_AGENT_BYTES, capUtf8 } from '../lib/core/audit-field-limits.js';
 import type { RequestScope } from './request-scope.js';
+
+/** Sets `name` to `value` cut to `maxBytes`; a cut marks the event `truncated`. */
+function setCapped(fields: Record<string, unknown>, name: string, value: string, maxBytes: number): void {
+  const capped = capUtf8(value, maxBytes);
+  fields[name] = capped.text;
+  if (capped.cut) fields.truncated = true;
+}
 
 /** Identity, connection, cluster and the principals sent upstream; only what is known so far. */
 export function scopeFields(scope: RequestScope): Record<string, unknown> {
@@ -10,8 +18,8 @@ export function scopeFields(scope: RequestScope): Record<string, unknown> {
     audit_id: scope.id,
     proto: 'kube',
     'addr.remote': scope.source,
-    user_agent: scope.userAgent,
   };
+  setCapped(fields, 'user_agent', scope.userAgent, MAX_USER_AGENT_BYTES);
   if (identity) {
     fields.user = identity.username;
     fields.user_roles = identity.roles;
@@ -31,14 +39,17 @@ export function scopeFields(scope: RequestScope): Record<string, unknown> {
 
 /** What the request acted on: method, path and the resource as the API server reads it. */
 export function requestFields(scope: RequestScope): Record<string, unknown> {
-  const fields: Record<string, unknown> = { verb: scope.method, request_path: scope.target?.path ?? scope.url };
+  const fields: Record<string, unknown> = { verb: scope.method };
+  // A refused request's path is the URL as asked, its query included.
+  setCapped(fields, 'request_path', scope.target?.path ?? scope.url, MAX_REQUEST_PATH_BYTES);
   const request = scope.request;
   if (request?.isResourceRequest) {
     // Teleport writes the core group as core/v1.
     fields.resource_api_group = `${request.apiGroup || 'core'}/${request.apiVersion}`;
     fields.resource_kind = request.subresource ? `${request.resource}/${request.subresource}` : request.resource;
     if (request.namespace) fields.resource_namespace = request.namespace;
-    if (request.name) fields.resource_name = request.name;
+    // The name comes from the path, which a client may make as long as the head allows.
+    if (request.name) setCapped(fields, 'resource_name', request.name, MAX_REQUEST_PATH_BYTES);
   }
   return fields;
 }

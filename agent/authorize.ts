@@ -1,6 +1,6 @@
 // May this identity make this request on this cluster, and as whom? Roles are loaded as they
 // are now (cached briefly), so a role change reaches certificates already issued and open streams.
-import { type AuditMode, auditUnavailableMessage, recordsInput, strictAuditRole } from '../lib/core/audit-options.js';
+import { type AuditMode, auditMissingMessage, auditUnavailableMessage, recordsInput, strictAuditRole } from '../lib/core/audit-options.js';
 import { KubeportError, notFound } from '../lib/core/errors.js';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
 import { BACKDATE_MS } from '../lib/core/certificate-template.js';
@@ -28,7 +28,7 @@ export interface AuthorizeDeps {
   loadUser(name: string): Promise<User | undefined>;
   /** The agent's lock view; without one, no lock is checked (tests of other things). */
   locks?: LockCheck;
-  /** Where events go; while it is unhealthy, identities with an audit: strict role are refused. None: nothing is audited. */
+  /** Where events go; while it is unhealthy, identities with an audit: strict role are refused. None: nothing is audited, and strict identities are always refused. */
   audit?: { readonly healthy: boolean };
 }
 
@@ -69,8 +69,10 @@ export async function authorize(
   // Last, so a request the roles refuse anyway gets that refusal. A stream's recheck comes
   // through here too, so open streams of a strict identity end while events cannot be stored.
   const strictRole = strictAuditRole(roles);
-  if (strictRole !== undefined && deps.audit && !deps.audit.healthy) {
-    throw new KubeportError('unavailable', auditUnavailableMessage(strictRole));
+  if (strictRole !== undefined) {
+    // Fails closed: an agent without a sink cannot keep the promise audit: strict makes.
+    if (!deps.audit) throw new KubeportError('unavailable', auditMissingMessage(strictRole));
+    if (!deps.audit.healthy) throw new KubeportError('unavailable', auditUnavailableMessage(strictRole));
   }
   const refusal = (other: KubeRequestInfo) => {
     try {

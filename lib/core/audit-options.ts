@@ -18,6 +18,11 @@ export function auditUnavailableMessage(role: string): string {
   return `Kubeport cannot store audit events right now, and role "${role}" sets audit: strict; retry in a minute, or ask an admin to check the agent's audit store`;
 }
 
+/** Why a request of a strict identity is refused by an agent that has no audit sink at all. */
+export function auditMissingMessage(role: string): string {
+  return `role "${role}" sets audit: strict, but this Kubeport agent has no audit store configured, so nothing it answers would be recorded; ask an admin to give the agent an audit store (or remove audit: strict from the role)`;
+}
+
 /** True when any role asks for keystrokes to be recorded (record_session.kubernetes_input). */
 export function recordsInput(roles: readonly Role[]): boolean {
   return roles.some((role) => {

@@ -119,6 +119,8 @@ export interface AuditSpool {
   peek(max: number): Promise<{ events: AuditEvent[]; done(): Promise<void> } | undefined>;
   /** Events spooled and not yet removed. */
   size(): number;
+  /** Appends still have room to spare (a reserve for events already on their way); absent: always. */
+  hasRoom?(): boolean;
 }
 
 export interface AuditCounters {

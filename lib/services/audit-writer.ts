@@ -49,6 +49,8 @@ export interface BufferedAuditWriterOptions {
   /** Events waiting for the archive beyond which the oldest objects go to archiveSpool. */
   archiveMaxPending: number;
   countersLogIntervalMs: number;
+  /** How long after events were dropped the writer stays unhealthy (audit: strict refuses meanwhile). */
+  dropQuarantineMs: number;
 }
 
 export const AUDIT_WRITER_DEFAULTS: BufferedAuditWriterOptions = {
@@ -66,6 +68,7 @@ export const AUDIT_WRITER_DEFAULTS: BufferedAuditWriterOptions = {
   archiveMaxEvents: 10_000,
   archiveMaxPending: 50_000,
   countersLogIntervalMs: 60_000,
+  dropQuarantineMs: 60_000,
 };
 
 const CLOSE_GRACE_MS = 2_000;
@@ -87,8 +90,10 @@ export class BufferedAuditWriter implements AuditSink {
   private readonly options: BufferedAuditWriterOptions;
   /** The store takes writes: new events go to memory and on to the store, not to the spool. */
   private up = true;
-  /** Since the store stopped answering, until the spool holds nothing of that time. */
+  /** Since the store stopped answering, until the spool holds nothing of that time (for the log lines only). */
   private outage = false;
+  /** When events were last dropped (ms since the epoch). */
+  private lastDropAt: number | undefined;
   private closed = false;
   private flushing = 0;
   private readonly queue: AuditEvent[] = [];
@@ -124,8 +129,31 @@ export class BufferedAuditWriter implements AuditSink {
     if (deps.archiveSpool && deps.archiveSpool.size() > 0) this.startArchiving();
   }
 
+  /**
+   * Every event submitted now will be kept: the store takes writes, the spool takes appends with
+   * room to spare, and nothing was dropped lately. What the spool holds is durable and being
+   * replayed, so a spool that is not empty is no reason to refuse.
+   */
   get healthy(): boolean {
-    return this.up && !this.outage;
+    return this.up && this.spoolTakesAppends() && !this.droppedRecently();
+  }
+
+  private spoolTakesAppends(): boolean {
+    // Half the backlog bound is kept for events already on their way when this turns false.
+    const backlogRoom = this.toSpool.length < this.options.maxSpoolBacklog / 2;
+    // A refused append is a drop: droppedRecently() covers a spool that refuses for any reason (a
+    // broken disk included) without keeping strict users out forever once it takes appends again.
+    return backlogRoom && (this.deps.spool.hasRoom?.() ?? true);
+  }
+
+  private droppedRecently(): boolean {
+    return this.lastDropAt !== undefined && this.deps.clock.now().getTime() - this.lastDropAt < this.options.dropQuarantineMs;
+  }
+
+  private dropped(count: number, why: string): void {
+    this.counts.dropped += count;
+    this.lastDropAt = this.deps.clock.now().getTime();
+    this.deps.log(`audit events lost: ${why}`);
   }
 
   submit(event: AuditEvent): void {
@@ -260,18 +288,20 @@ export class BufferedAuditWriter implements AuditSink {
     this.startRecovery();
   }
 
-  /** New events go to the store again; the spool is still replayed before the writer counts as healthy. */
+  /** New events go to the store again, while the spool is replayed beside them. */
   private storeAnswers(): void {
     if (this.up) return;
     this.up = true;
+    if (this.outage) {
+      this.deps.log(`audit store answers again: new events go to it; ${this.deps.spool.size()} spooled events are being replayed`);
+    }
     this.pump();
   }
 
   private spoolLater(events: AuditEvent[]): void {
     if (events.length === 0) return;
     if (this.toSpool.length + events.length > this.options.maxSpoolBacklog) {
-      this.counts.dropped += events.length;
-      this.deps.log(`audit events lost: ${events.length} events found the spool ${this.toSpool.length} events behind`);
+      this.dropped(events.length, `${events.length} events found the spool ${this.toSpool.length} events behind`);
       return;
     }
     this.toSpool.push(...events);
@@ -286,8 +316,7 @@ export class BufferedAuditWriter implements AuditSink {
         await this.deps.spool.append(events);
         this.counts.spooled += events.length;
       } catch (error) {
-        this.counts.dropped += events.length;
-        this.deps.log(`audit events lost: the spool refused ${events.length} events (${reasonOf(error)})`);
+        this.dropped(events.length, `the spool refused ${events.length} events (${reasonOf(error)})`);
       }
     }
     this.spoolWriter = undefined;
@@ -308,7 +337,7 @@ export class BufferedAuditWriter implements AuditSink {
   /**
    * Replays the spool oldest first; each replay is also the probe of a store that is down. Once
    * the store answers, new events go to it directly (under a load the replay could otherwise never
-   * catch up with), and the writer is healthy again when the spool is empty.
+   * catch up with), and the writer is healthy again at once: spooled events are durable.
    */
   private async recover(): Promise<void> {
     let failures = 0;

@@ -22,7 +22,7 @@ const event = (n: number): AuditEvent => ({
 });
 const events = (from: number, count: number) => Array.from({ length: count }, (_, i) => event(from + i));
 
-async function open(dir: string, options: { maxBytes?: number; segmentEvents?: number } = {}) {
+async function open(dir: string, options: { maxBytes?: number; reserveBytes?: number; segmentEvents?: number } = {}) {
   const logged: string[] = [];
   const spool = await FileAuditSpool.open(dir, { ...options, log: (line) => logged.push(line) });
   return { spool, logged };
@@ -114,6 +114,19 @@ describe('FileAuditSpool', () => {
     await drain(spool);
     await spool.append(events(5, 5));
     expect((await drain(spool)).map((e) => e.uid)).toEqual(events(5, 5).map((e) => e.uid));
+  });
+
+  it('says it has no room once appends reach into its reserve, while it still takes them, and has room again once replayed', async () => {
+    const { spool } = await open(freshDir(), { maxBytes: 1_000, reserveBytes: 400 });
+    // Each event is about 100 bytes: five fit below the reserve, the sixth reaches into it.
+    for (let n = 0; n < 5; n++) await spool.append([event(n)]);
+    expect(spool.hasRoom()).toBe(true);
+    await spool.append([event(5)]);
+    expect(spool.hasRoom()).toBe(false);
+    await spool.append(events(6, 2));
+    expect(spool.size()).toBe(8);
+    await drain(spool);
+    expect(spool.hasRoom()).toBe(true);
   });
 
   it('refuses events it cannot write, as a refusal the writer counts, and goes on with a fresh segment', async () => {

@@ -263,6 +263,33 @@ describe('kube.request events', () => {
       }
     });
 
+    it('cuts a refused request’s 8 KB query and 6 KB User-Agent to bounded fields marked truncated', async () => {
+      const path = `/k8s/nowhere/api/v1/pods?labelSelector=${'%C3%A9'.repeat(1_400)}`;
+      const headers: [string, string][] = [['User-Agent', `flood/${'ü'.repeat(3_000)}`]];
+      const res = await h.request(path, { credentials: alice, headers });
+      expect(res.status).toBe(404);
+      const event = await eventOf(res.headers['audit-id']);
+      // The cluster's path goes without its query; the User-Agent is cut on a character boundary.
+      expect(event).toMatchObject({ user: 'alice', response_code: 404, truncated: true, request_path: '/api/v1/pods' });
+      const userAgent = event.user_agent as string;
+      expect(Buffer.byteLength(userAgent)).toBeLessThanOrEqual(512);
+      expect(userAgent).toMatch(/^flood\/ü+$/);
+      expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(2_000);
+
+      // A target the agent cannot read (no /k8s/<cluster> prefix) is recorded as asked, query included, and cut.
+      const unreadable = await h.request(`/api/v1/pods?labelSelector=${'%C3%A9'.repeat(1_400)}`, { credentials: alice, headers });
+      expect(unreadable.status).toBe(400);
+      const unknown = await eventOf(unreadable.headers['audit-id']);
+      const requestPath = unknown.request_path as string;
+      expect(Buffer.byteLength(requestPath)).toBeLessThanOrEqual(4_096);
+      expect(requestPath.slice(0, 40)).toBe('/api/v1/pods?labelSelector=%C3%A9%C3%A9%');
+      expect(unknown.truncated).toBe(true);
+      expect(Buffer.byteLength(JSON.stringify(unknown))).toBeLessThan(6_000);
+
+      const plain = await h.request(PODS, { credentials: alice, headers: [['User-Agent', 'kubectl/v1.32.0']] });
+      expect(await eventOf(plain.headers['audit-id'])).not.toHaveProperty('truncated');
+    });
+
     it('records a stream over the user’s cap (429)', async () => {
       const carl = await h.issue({ username: 'carl' });
       await started(get(`${PODS}?watch=true`), carl, /^HTTP\/1\.1 200 /);
@@ -507,6 +534,27 @@ describe('audit: strict', () => {
   });
 });
 
+describe('audit: strict on an agent without an audit sink', () => {
+  let h: AgentHarness;
+  beforeAll(async () => {
+    h = await startAgentHarness({});
+    h.roles.set('audited', role('audited', { options: { audit: 'strict' } }));
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('refuses strict identities with a 503 that names the missing audit store, and lets best_effort ones on', async () => {
+    const refused = await h.request(PODS, { credentials: await h.issue({ username: 'sid', roles: ['access', 'audited'] }) });
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body).message).toBe(
+      'role "audited" sets audit: strict, but this Kubeport agent has no audit store configured, so nothing it answers would be recorded; ask an admin to give the agent an audit store (or remove audit: strict from the role)',
+    );
+    expect(h.kube.requests.filter((r) => headerValues(r, 'impersonate-user').includes('sid'))).toHaveLength(0);
+    expect((await h.request(PODS, { credentials: await h.issue({ username: 'bea' }) })).status).toBe(200);
+  });
+});
+
 describe('/healthz', () => {
   const sink = new RecordingAuditSink();
   let h: AgentHarness;
@@ -702,4 +750,78 @@ describe('finish hooks', () => {
     expect(seen).toEqual(['r-1']);
     expect(logged).toEqual(['agent finish hook failed for request r-1: disk full']);
   });
+});
+
+describe('audit: strict under a flood of refused requests, with the real writer', () => {
+  let store: AuditedStore;
+  let h: AgentHarness;
+  beforeAll(async () => {
+    // Small bounds so that the flood fills memory and spool in a moment (~1.5 KB per refused event).
+    store = await startAuditedStore({ maxPending: 10, batchSize: 5, maxInFlight: 1, replayChunk: 5 }, undefined, {
+      maxBytes: 150_000,
+      reserveBytes: 75_000,
+    });
+    h = await startAgentHarness({ audit: store.writer });
+    h.roles.set('audited', role('audited', { options: { audit: 'strict' } }));
+  });
+  afterAll(async () => {
+    store?.release();
+    await h?.close();
+    await store?.close();
+  });
+
+  it('refuses a strict user before events could be dropped, and every request answered meanwhile has its event', async () => {
+    const sid = await h.issue({ username: 'sid', roles: ['access', 'audited'] });
+    const mallory = await h.issue({ username: 'mallory' });
+    const flood = { path: `/k8s/nowhere/api/v1/pods?q=${'x'.repeat(8_192)}`, userAgent: `flood/${'y'.repeat(6_144)}` };
+    const floodUids: string[] = [];
+    const sidAnswered: string[] = [];
+    const sidRefused: string[] = [];
+    const before = await h.request(PODS, { credentials: sid });
+    expect(before.status).toBe(200);
+    sidAnswered.push(before.headers['audit-id'] as string);
+    // The store takes writes but does not finish them: memory fills, then the spool.
+    store.hold();
+
+    let flooding = true;
+    const flooder = async () => {
+      while (flooding && floodUids.length < 500) {
+        const res = await h.request(flood.path, { credentials: mallory, headers: [['User-Agent', flood.userAgent]] });
+        expect(res.status).toBe(404);
+        floodUids.push(res.headers['audit-id'] as string);
+        // The attacker stops once strict users are refused; the spool's reserve takes what was on its way.
+        if (!store.writer.healthy) flooding = false;
+      }
+    };
+    const strictUser = async () => {
+      while (flooding) {
+        const res = await h.request(PODS, { credentials: sid });
+        if (res.status === 200) sidAnswered.push(res.headers['audit-id'] as string);
+        else sidRefused.push(`${res.status} ${JSON.parse(res.body).message}`);
+      }
+    };
+    await Promise.all([flooder(), flooder(), strictUser()]);
+    expect(store.writer.healthy).toBe(false);
+    const refused = await h.request(PODS, { credentials: sid });
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body).message).toContain(
+      'Kubeport cannot store audit events right now, and role "audited" sets audit: strict',
+    );
+    expect(sidRefused.every((line) => line.startsWith('503 Kubeport cannot store audit events right now'))).toBe(true);
+    expect(store.writer.counters().dropped).toBe(0);
+
+    // The store finishes its writes; the spool is replayed and has room again.
+    store.release();
+    await expect.poll(() => store.writer.healthy, { timeout: 10_000 }).toBe(true);
+    const allowed = await h.request(PODS, { credentials: sid });
+    expect(allowed.status).toBe(200);
+    await h.agent.close();
+    await store.writer.flush(5_000);
+    await expect.poll(() => store.writer.counters().pending, { timeout: 10_000 }).toBe(0);
+    const counts = new Map<string, number>();
+    for (const event of await store.stored()) counts.set(event.uid, (counts.get(event.uid) ?? 0) + 1);
+    const missing = [...sidAnswered, allowed.headers['audit-id'] as string, ...floodUids].filter((uid) => counts.get(uid) !== 1);
+    expect(missing).toEqual([]);
+    expect(store.writer.counters().dropped).toBe(0);
+  }, 30_000);
 });

@@ -11,7 +11,7 @@ import { startEmbeddedS3 } from '../../lib/adapters/local/embedded-s3.js';
 import { FileAuditSpool } from '../../lib/adapters/local/file-audit-spool.js';
 import { S3AuditArchive } from '../../lib/adapters/aws/s3-audit-archive.js';
 import { systemClock, systemTimers } from '../../lib/adapters/system.js';
-import type { AuditArchive, AuditEvent, AuditLog, AuditQuery, Random } from '../../lib/core/ports.js';
+import type { AuditArchive, AuditEvent, AuditLog, AuditQuery, Clock, Random } from '../../lib/core/ports.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BufferedAuditWriter, type BufferedAuditWriterOptions, type Timers } from '../../lib/services/audit-writer.js';
 import { archivedObjects } from '../support/audit-archive.js';
@@ -66,6 +66,7 @@ class ObservedStore implements AuditLog {
   failuresLeft = 0;
   private gate: Promise<void> | undefined;
   private openGate: (() => void) | undefined;
+  private writesBeforeHold: number | undefined;
 
   constructor(private readonly inner: AuditLog) {}
 
@@ -76,6 +77,11 @@ class ObservedStore implements AuditLog {
   release(): void {
     this.openGate?.();
     this.gate = undefined;
+  }
+
+  /** Lets `writes` more writes through, then holds the rest. */
+  holdAfter(writes: number): void {
+    this.writesBeforeHold = writes;
   }
 
   emit(event: AuditEvent): Promise<void> {
@@ -90,6 +96,10 @@ class ObservedStore implements AuditLog {
     }
     await this.inner.write(events);
     this.batches.push(events.length);
+    if (this.writesBeforeHold !== undefined && --this.writesBeforeHold <= 0) {
+      this.writesBeforeHold = undefined;
+      this.hold();
+    }
   }
 
   search(query: AuditQuery) {
@@ -115,12 +125,20 @@ const midRandom: Random = { bytes: (n) => new Uint8Array(n).fill(128) };
 async function makeWriter(
   store: AuditLog,
   options: Partial<BufferedAuditWriterOptions> = {},
-  extra: { spoolDir?: string; timers?: Timers; random?: Random; archive?: AuditArchive; archiveSpoolDir?: string } = {},
+  extra: {
+    spoolDir?: string;
+    spoolBounds?: { maxBytes: number; reserveBytes: number };
+    clock?: Clock;
+    timers?: Timers;
+    random?: Random;
+    archive?: AuditArchive;
+    archiveSpoolDir?: string;
+  } = {},
 ) {
   const logged: string[] = [];
   const log = (line: string) => logged.push(line);
   const spoolDir = extra.spoolDir ?? join(root, `spool-${++counter}`);
-  const spool = await FileAuditSpool.open(spoolDir, { log });
+  const spool = await FileAuditSpool.open(spoolDir, { log, ...extra.spoolBounds });
   const archiveSpool = extra.archiveSpoolDir ? await FileAuditSpool.open(extra.archiveSpoolDir, { log }) : undefined;
   const writer = new BufferedAuditWriter(
     {
@@ -129,7 +147,7 @@ async function makeWriter(
       spoolLocation: spoolDir,
       archive: extra.archive,
       archiveSpool,
-      clock: systemClock,
+      clock: extra.clock ?? systemClock,
       random: extra.random ?? midRandom,
       timers: extra.timers ?? systemTimers,
       log,
@@ -228,7 +246,8 @@ describe('BufferedAuditWriter', () => {
       expect(writer.healthy).toBe(false);
       dynamo = await startEmbeddedDynamoDb({ dataDir: join(root, 'dynamodb') });
       await expect.poll(() => writer.healthy, { timeout: 10_000 }).toBe(true);
-      expect(logged.join('\n')).toMatch(/audit store back: [1-9]\d* spooled events replayed/);
+      // Healthy while the replay goes on; the line comes once the spool is empty.
+      await expect.poll(() => logged.join('\n'), { timeout: 10_000 }).toMatch(/audit store back: [1-9]\d* spooled events replayed/);
     } finally {
       clearInterval(load);
     }
@@ -342,5 +361,65 @@ describe('BufferedAuditWriter', () => {
     expect(writer.archiveCounters()).toEqual({ archived: 3, pending: 0, dropped: 0 });
     const counted = (await archivedObjects(s3Client, 'kubeport-audit')).filter((o) => o.some((e) => e.uid.startsWith('counted-')));
     expect(counted.map((o) => o.map((e) => e.uid))).toEqual([['counted-0', 'counted-1', 'counted-2']]);
+  });
+  it('turns unhealthy before the spool is full, stays so for a minute after events were dropped, and heals once the spool has room', async () => {
+    const { log } = await freshTable();
+    const store = new ObservedStore(log);
+    // A store that takes writes but never finishes them: memory fills, then the spool.
+    store.hold();
+    let now = Date.UTC(2030, 2, 10, 12);
+    const clock: Clock = { now: () => new Date(now) };
+    const { writer, spool, logged } = await makeWriter(
+      store,
+      { maxPending: 10, batchSize: 5, maxInFlight: 1, replayChunk: 5 },
+      { clock, spoolBounds: { maxBytes: 4_000, reserveBytes: 1_500 } },
+    );
+    let submitted = 0;
+    const submitOne = async () => {
+      writer.submit(event(submitted++, 'flood'));
+      await expect.poll(() => writer.counters().spooled + writer.counters().dropped, { timeout: 5_000 }).toBe(Math.max(0, submitted - 10));
+    };
+    while (writer.healthy) await submitOne();
+    // The reserve: it said so before one event was lost.
+    expect(writer.counters().dropped).toBe(0);
+    expect(spool.hasRoom()).toBe(false);
+    while (writer.counters().dropped === 0) await submitOne();
+    expect(logged.join('\n')).toContain('audit events lost: the spool refused 1 events');
+    expect(writer.healthy).toBe(false);
+
+    // The store finishes its writes and the spool is replayed: room again, but the drop is recent.
+    store.release();
+    await expect.poll(() => writer.counters().pending, { timeout: 10_000 }).toBe(0);
+    expect(spool.hasRoom()).toBe(true);
+    now += 59_000;
+    expect(writer.healthy).toBe(false);
+    now += 1_000;
+    expect(writer.healthy).toBe(true);
+  });
+
+  it('is healthy as soon as the store takes writes again, while the spool is still being replayed', async () => {
+    const { log, table } = await freshTable();
+    const store = new ObservedStore(log);
+    store.failuresLeft = Number.POSITIVE_INFINITY;
+    const { writer, spool, logged } = await makeWriter(store, { writeAttempts: 1, replayChunk: 10, batchSize: 10 });
+    for (let n = 0; n < 100; n++) writer.submit(event(n, 'outage'));
+    await expect.poll(() => writer.healthy, { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => spool.size(), { timeout: 10_000 }).toBe(100);
+
+    // The first replayed chunk is the store answering; the rest of the replay is held.
+    store.holdAfter(1);
+    store.failuresLeft = 0;
+    await expect.poll(() => writer.healthy, { timeout: 10_000 }).toBe(true);
+    expect(spool.size()).toBe(90);
+    expect(logged.join('\n')).toContain('audit store answers again: new events go to it; 90 spooled events are being replayed');
+
+    store.release();
+    await expect.poll(() => writer.counters().pending, { timeout: 10_000 }).toBe(0);
+    expect(logged.join('\n')).toContain('audit store back: 100 spooled events replayed');
+    expect(writer.counters()).toMatchObject({ written: 100, dropped: 0 });
+    await expectStoredOnce(
+      table,
+      Array.from({ length: 100 }, (_, n) => `outage-${n}`),
+    );
   });
 });

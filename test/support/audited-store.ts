@@ -11,7 +11,7 @@ import { createTables, tableNamesWithPrefix } from '../../lib/adapters/aws/dynam
 import { type EmbeddedStore, startEmbeddedDynamoDb } from '../../lib/adapters/local/embedded-dynamodb.js';
 import { FileAuditSpool } from '../../lib/adapters/local/file-audit-spool.js';
 import { systemClock, systemRandom, systemTimers } from '../../lib/adapters/system.js';
-import type { AuditEvent } from '../../lib/core/ports.js';
+import type { AuditEvent, AuditLog } from '../../lib/core/ports.js';
 import { BufferedAuditWriter, type BufferedAuditWriterOptions } from '../../lib/services/audit-writer.js';
 import { scanAuditEvents } from './audit-table.js';
 
@@ -24,10 +24,17 @@ export interface AuditedStore {
   stop(): Promise<void>;
   /** The store answers again, with its data. */
   start(): Promise<void>;
+  /** The store takes writes but does not finish them (a store slower than the load) until release(). */
+  hold(): void;
+  release(): void;
   close(): Promise<void>;
 }
 
-export async function startAuditedStore(options: Partial<BufferedAuditWriterOptions> = {}, dataDir?: string): Promise<AuditedStore> {
+export async function startAuditedStore(
+  options: Partial<BufferedAuditWriterOptions> = {},
+  dataDir?: string,
+  spoolBounds?: { maxBytes: number; reserveBytes: number },
+): Promise<AuditedStore> {
   const root = dataDir ?? mkdtempSync(join(tmpdir(), 'kubeport-audited-'));
   let dynamo: EmbeddedStore | undefined = await startEmbeddedDynamoDb({ dataDir: join(root, 'dynamodb') });
   // Asked at each connection: a restarted store listens on a fresh socket.
@@ -35,10 +42,20 @@ export async function startAuditedStore(options: Partial<BufferedAuditWriterOpti
   const tables = tableNamesWithPrefix('audited-');
   await createTables(client, tables);
   const spoolDir = join(root, 'spool');
+  const log = new DynamoAuditLog(client, tables.audit, systemClock);
+  let held: { promise: Promise<void>; release: () => void } | undefined;
+  const store: AuditLog = {
+    emit: (event) => log.emit(event),
+    write: async (events) => {
+      await held?.promise;
+      await log.write(events);
+    },
+    search: (query) => log.search(query),
+  };
   const writer = new BufferedAuditWriter(
     {
-      store: new DynamoAuditLog(client, tables.audit, systemClock),
-      spool: await FileAuditSpool.open(spoolDir, { log: () => undefined }),
+      store,
+      spool: await FileAuditSpool.open(spoolDir, { log: () => undefined, ...spoolBounds }),
       spoolLocation: spoolDir,
       clock: systemClock,
       random: systemRandom,
@@ -55,6 +72,15 @@ export async function startAuditedStore(options: Partial<BufferedAuditWriterOpti
       const running = dynamo;
       dynamo = undefined;
       await running?.close();
+    },
+    hold: () => {
+      let release!: () => void;
+      const promise = new Promise<void>((resolve) => (release = resolve));
+      held = { promise, release };
+    },
+    release: () => {
+      held?.release();
+      held = undefined;
     },
     start: async () => {
       dynamo = await startEmbeddedDynamoDb({ dataDir: join(root, 'dynamodb') });

@@ -17,6 +17,11 @@ const segmentName = (index: number) => `segment-${String(index).padStart(12, '0'
 export interface FileAuditSpoolOptions {
   /** Bytes on disk beyond which appends are refused (SpoolFullError); default 1 GiB. */
   maxBytes?: number;
+  /**
+   * Bytes kept free for events already on their way once hasRoom() turns false (the writer then
+   * counts as unhealthy, and audit: strict refuses); default a tenth of maxBytes.
+   */
+  reserveBytes?: number;
   /** Events per segment file before a new one is started; default 1,000. */
   segmentEvents?: number;
   log: (message: string) => void;
@@ -77,11 +82,16 @@ export class FileAuditSpool implements AuditSpool {
       if (content.length > 0 && content[content.length - 1] !== 0x0a) lines++;
       segments.push({ index: Number(match[1]), bytes: stat.size, lines, consumed: 0 });
     }
-    return new FileAuditSpool(dir, segments, { maxBytes: 1024 ** 3, segmentEvents: 1_000, ...options });
+    const maxBytes = options.maxBytes ?? 1024 ** 3;
+    return new FileAuditSpool(dir, segments, { maxBytes, reserveBytes: Math.floor(maxBytes / 10), segmentEvents: 1_000, ...options });
   }
 
   size(): number {
     return this.pendingEvents;
+  }
+
+  hasRoom(): boolean {
+    return this.totalBytes + this.options.reserveBytes < this.options.maxBytes;
   }
 
   append(events: AuditEvent[]): Promise<void> {
