@@ -67,6 +67,7 @@ try {
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
     const used = process.cpuUsage(cpu);
+    if (process.env.BENCH_SPLIT) console.log(`user ${(used.user / count).toFixed(1)} system ${(used.system / count).toFixed(1)}`);
     return { cpuPerEvent: (used.user + used.system) / count, seconds: (performance.now() - started) / 1000 };
   };
   await run(2_000); // warm-up
