@@ -9,11 +9,12 @@ import { type AttributeValue, BatchWriteItemCommand, type BatchWriteItemCommandI
 export function putItemsCommand(tableName: string, items: Record<string, AttributeValue>[]): BatchWriteItemCommand {
   const command = new BatchWriteItemCommand({ RequestItems: { [tableName]: items.map((Item) => ({ PutRequest: { Item } })) } });
   // The input as it reaches serialization (middleware before it may have changed it).
-  let body: string | undefined;
+  let body: Buffer | undefined;
   command.middlewareStack.add(
     (next) => async (args) => {
       const input = args.input as BatchWriteItemCommandInput;
-      body = JSON.stringify(input);
+      // As bytes: the signer hashes them and the socket writes them without encoding the text twice.
+      body = Buffer.from(JSON.stringify(input), 'utf8');
       // The SDK's serializer still writes the request (URL, headers) from the tables' names alone.
       const names = Object.fromEntries(Object.keys(input.RequestItems ?? {}).map((table) => [table, []]));
       return next({ ...args, input: { ...input, RequestItems: names } });
