@@ -363,6 +363,22 @@ describe('DynamoAuditLog', () => {
     ]);
   });
 
+  it('writes in a batch the very item a single put writes, whatever characters the event holds', async () => {
+    const odd = event('2030-03-10T08:30:00.000Z', {
+      user: 'ali"ce\\',
+      kubernetes_cluster: 'prod\n',
+      resource_namespace: 'wéb',
+      command: ['sh', '-c', 'echo "\u0000\u001f\t" \\ \u2028 😀 \ud800 </script>'],
+      extra: { nested: [1, 'two', null, true] },
+    });
+    const batched = await freshLog();
+    const single = await freshLog();
+    await batched.log.write([odd]);
+    await single.log.emit(odd);
+    expect(await storedItems(batched.table)).toEqual(await storedItems(single.table));
+    expect(await searchEvents(batched.log, { ...month, user: odd.user as string })).toEqual([odd]);
+  });
+
   it('stamps each item with its keys, the filter attributes and an expiry counted from the event', async () => {
     const { log, table } = await freshLog({ shards: 3, retentionDays: 30 });
     await log.emit(

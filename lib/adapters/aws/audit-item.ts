@@ -1,6 +1,7 @@
 // How one audit event is laid out as a DynamoDB item: the keys of the base table and of each
 // index, the top-level attributes that searches filter on, and the event itself as JSON.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AuditEvent } from '../../core/ports.js';
 
 export interface AuditItem {
@@ -25,7 +26,7 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
 export const dayOf = (date: Date) => date.toISOString().slice(0, 10);
 
 export function shardOf(uid: string, shardCount: number): number {
-  return createHash('sha256').update(uid).digest().readUInt32BE(0) % shardCount;
+  return hash('sha256', uid, 'buffer').readUInt32BE(0) % shardCount;
 }
 
 const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
@@ -41,6 +42,15 @@ const KEPT_FIELDS = new Set(['event', 'code', 'time', 'uid', 'user', 'sid', 'suc
 const KEPT_FIELD_CHARS = 1024;
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
+
+/** The JSON of the event as stored: the event's own, or that of fitEvent's cut when it is too large. */
+export function storedEventJson(event: AuditEvent): { stored: AuditEvent; json: string } {
+  const json = JSON.stringify(event);
+  // A UTF-8 byte is at least one UTF-16 unit and at most three: most events are sized without counting.
+  if (json.length * 3 <= MAX_EVENT_JSON_BYTES || Buffer.byteLength(json, 'utf8') <= MAX_EVENT_JSON_BYTES) return { stored: event, json };
+  const stored = fitEvent(event);
+  return { stored, json: JSON.stringify(stored) };
+}
 
 /**
  * An event that fits in one item: a huge one (a pasted command, enormous traits) loses its
@@ -92,12 +102,12 @@ export function auditItem(event: AuditEvent, options: { shardCount: number; rete
   const time = eventTime(event, options.now);
   const day = dayOf(time);
   const shard = shardOf(event.uid, options.shardCount);
-  const stored = fitEvent(event);
+  const { stored, json } = storedEventJson(event);
   const item: AuditItem = {
     pk: `${day}#${shard}`,
     sk: sortKey(time, event.uid),
     expiresAt: Math.ceil(time.getTime() / 1000) + options.retentionDays * 86_400,
-    event: JSON.stringify(stored),
+    event: json,
     event_type: event.event,
     type_pk: `${event.event}#${day}#${shard}`,
   };
@@ -116,4 +126,27 @@ export function auditItem(event: AuditEvent, options: { shardCount: number; rete
     item.namespace_pk = `${namespace}#${day}#${shard}`;
   }
   return item;
+}
+
+/**
+ * The item in DynamoDB's own attribute-value form, built directly: the writes send these as they
+ * are, without the document client's generic marshalling of every attribute (most of the CPU an
+ * audited request cost the agent).
+ */
+export function itemAttributes(item: AuditItem): Record<string, AttributeValue> {
+  const attributes: Record<string, AttributeValue> = {
+    pk: { S: item.pk },
+    sk: { S: item.sk },
+    expiresAt: { N: String(item.expiresAt) },
+    event: { S: item.event },
+    event_type: { S: item.event_type },
+    type_pk: { S: item.type_pk },
+  };
+  if (item.user_pk !== undefined) attributes.user_pk = { S: item.user_pk };
+  if (item.namespace_pk !== undefined) attributes.namespace_pk = { S: item.namespace_pk };
+  if (item.sid !== undefined) attributes.sid = { S: item.sid };
+  if (item.user !== undefined) attributes.user = { S: item.user };
+  if (item.cluster !== undefined) attributes.cluster = { S: item.cluster };
+  if (item.namespace !== undefined) attributes.namespace = { S: item.namespace };
+  return attributes;
 }

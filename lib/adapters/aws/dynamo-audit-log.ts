@@ -1,8 +1,9 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent, AuditLog, AuditPage, AuditQuery, Clock } from '../../core/ports.js';
+import { putItemsCommand } from './audit-batch-write.js';
 import { decodeCursor, encodeCursor } from './audit-cursor.js';
-import { type AuditItem, DAY_MS, auditItem, dayOf } from './audit-item.js';
+import { type AuditItem, DAY_MS, auditItem, dayOf, itemAttributes } from './audit-item.js';
 import { AUDIT_NAMESPACE_INDEX, AUDIT_SESSION_INDEX, AUDIT_TYPE_INDEX, AUDIT_USER_INDEX } from './dynamo-tables.js';
 
 const DEFAULT_LIMIT = 100;
@@ -79,7 +80,7 @@ export class DynamoAuditLog implements AuditLog {
   private readonly random: () => number;
 
   constructor(
-    client: DynamoDBClient,
+    private readonly client: DynamoDBClient,
     private readonly tableName: string,
     private readonly clock: Clock,
     options: DynamoAuditLogOptions = {},
@@ -95,7 +96,7 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   async emit(event: AuditEvent): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: this.item(event) }));
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: itemAttributes(this.item(event)) }));
   }
 
   async write(events: AuditEvent[]): Promise<void> {
@@ -121,11 +122,9 @@ export class DynamoAuditLog implements AuditLog {
 
   /** Writes one batch, retrying what DynamoDB left unprocessed with exponential backoff and full jitter. */
   private async writeBatch(batch: AuditItem[]): Promise<void> {
-    let pending: Record<string, unknown>[] = batch.map((item) => ({ ...item }));
+    let pending: Record<string, AttributeValue>[] = batch.map(itemAttributes);
     for (let attempt = 1; ; attempt++) {
-      const result = await this.documents.send(
-        new BatchWriteCommand({ RequestItems: { [this.tableName]: pending.map((Item) => ({ PutRequest: { Item } })) } }),
-      );
+      const result = await this.client.send(putItemsCommand(this.tableName, pending));
       const unprocessed = result.UnprocessedItems?.[this.tableName] ?? [];
       if (unprocessed.length === 0) return;
       if (attempt >= this.maxAttempts) {
