@@ -5,6 +5,7 @@ import type { SessionSummary } from '../../core/session-summary.js';
 import { parseTimeBound } from '../../core/time-bound.js';
 import { listSessions } from '../recordings.js';
 import { currentProfile, requireValid } from '../session.js';
+import { terminalSafe } from '../terminal-text.js';
 import { textTable } from '../text-table.js';
 import { Problems } from '../tsh-config.js';
 import type { TshDeps } from './deps.js';
@@ -34,6 +35,9 @@ const endText = (s: SessionSummary) =>
 
 const startedText = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');
 
+/** A cell on one line with no control characters: the command comes from the exec query, where %1B is ESC. */
+const cell = (value: string) => terminalSafe(value).replace(/\n/g, ' ');
+
 export async function run(options: RecordingsLsOptions, deps: TshDeps): Promise<void> {
   const { profile, keys } = currentProfile(deps.store, options.proxy);
   const now = deps.clock.now();
@@ -58,17 +62,19 @@ export async function run(options: RecordingsLsOptions, deps: TshDeps): Promise<
   deps.out.stdout.write(
     textTable(
       ['ID', 'Type', 'User', 'Cluster', 'Pod', 'Command', 'Started', 'Duration', 'End'],
-      sessions.map((s) => [
-        s.sid,
-        s.interactive ? s.type : `${s.type} (no tty)`,
-        s.user,
-        s.cluster,
-        s.namespace ? `${s.namespace}/${s.pod}` : s.pod,
-        s.command,
-        startedText(s.started),
-        s.duration_ms === undefined ? '' : humanDuration(s.duration_ms),
-        endText(s),
-      ]),
+      sessions.map((s) =>
+        [
+          s.sid,
+          s.interactive ? s.type : `${s.type} (no tty)`,
+          s.user,
+          s.cluster,
+          s.namespace ? `${s.namespace}/${s.pod}` : s.pod,
+          s.command,
+          startedText(s.started),
+          s.duration_ms === undefined ? '' : humanDuration(s.duration_ms),
+          endText(s),
+        ].map(cell),
+      ),
     ),
   );
 }
