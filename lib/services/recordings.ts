@@ -3,6 +3,7 @@
 // them). A session another user cannot see is answered exactly as one that does not exist, so a
 // guessed session id tells nothing.
 import { ruleDenial, rulesAllow } from '../core/admin-rules.js';
+import { mapBounded } from '../core/bounded-map.js';
 import { accessDenied, badRequest, KubeportError, notFound } from '../core/errors.js';
 import type { CertifiedIdentity } from '../core/identity.js';
 import type { AuditEvent } from '../core/ports.js';
@@ -13,6 +14,10 @@ import { loadRoles } from './roles.js';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_RECORDINGS_LIMIT = 50;
+/** Each listed session costs a query of its own: a page shows no more than this (page on with the cursor). */
+export const MAX_RECORDINGS_LIMIT = 200;
+/** The per-session queries of one listing in flight at once. */
+const SESSION_QUERY_CONCURRENCY = 16;
 /** tsh recordings ls looks back a day unless told otherwise, as Teleport's does. */
 const DEFAULT_SINCE = '24h';
 /** How far back a session's own events are looked for: the audit log keeps no more than this by default. */
@@ -31,6 +36,10 @@ export interface RecordingsPage {
 export const noRecordingMessage = (sid: string) => `no recording for session ${sid}`;
 
 export async function listRecordings(deps: ServiceDeps, caller: CertifiedIdentity, request: RecordingsRequest): Promise<RecordingsPage> {
+  if (request.limit !== undefined && /^\d{1,7}$/.test(request.limit) && Number(request.limit) > MAX_RECORDINGS_LIMIT)
+    throw badRequest(
+      `limit=${request.limit} is more than the ${MAX_RECORDINGS_LIMIT} sessions a page lists; ask for fewer and page on with the cursor`,
+    );
   const query = auditQuery(
     { ...request, since: request.since ?? DEFAULT_SINCE, limit: request.limit ?? String(DEFAULT_RECORDINGS_LIMIT) },
     deps.clock.now(),
@@ -51,7 +60,9 @@ export async function listRecordings(deps: ServiceDeps, caller: CertifiedIdentit
       (user === undefined || event.user === user) &&
       (query.cluster === undefined || event.kubernetes_cluster === query.cluster),
   );
-  const sessions = await Promise.all(starts.map(async (start) => summarizeSession(start, await sessionEvents(deps, start.sid as string))));
+  const sessions = await mapBounded(starts, SESSION_QUERY_CONCURRENCY, async (start) =>
+    summarizeSession(start, await sessionEvents(deps, start.sid as string)),
+  );
   return { sessions, ...(page.cursor !== undefined ? { cursor: page.cursor } : {}) };
 }
 

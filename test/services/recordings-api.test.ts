@@ -135,6 +135,15 @@ describe('recordings API', () => {
     expect(second.cursor).toBeUndefined();
   });
 
+  it('refuses to list more than 200 sessions a page, each of which costs a query, and says to page on', async () => {
+    expect(await refusal(list('carol', '?limit=201'))).toEqual({
+      status: 400,
+      message: 'limit=201 is more than the 200 sessions a page lists; ask for fewer and page on with the cursor',
+    });
+    expect(await refusal(list('carol', '?limit=1000000'))).toMatchObject({ status: 400 });
+    expect((await list('carol', '?limit=200')).sessions.map((s) => s.sid)).toEqual([sessions.aliceKilled, sessions.bob, sessions.aliceOld]);
+  });
+
   it('refuses a parameter the listing does not take, by name', async () => {
     const refused = await refusal(list('alice', '?type=kube.request'));
     expect(refused).toEqual({
