@@ -16,6 +16,8 @@ const DAY_MS = 86_400_000;
 export const DEFAULT_RECORDINGS_LIMIT = 50;
 /** Each listed session costs a query of its own: a page shows no more than this (page on with the cursor). */
 export const MAX_RECORDINGS_LIMIT = 200;
+/** A recording is read whole into memory to be played back: larger ones are refused, saying where they are. */
+export const DEFAULT_MAX_PLAYBACK_BYTES = 256 * 1024 * 1024;
 /** The per-session queries of one listing in flight at once. */
 const SESSION_QUERY_CONCURRENCY = 16;
 /** tsh recordings ls looks back a day unless told otherwise, as Teleport's does. */
@@ -90,7 +92,7 @@ export async function readRecording(deps: ServiceDeps, caller: CertifiedIdentity
   }
   if (!deps.recordings)
     throw new KubeportError('not_found', `session recordings are not stored by this Kubeport; ${noRecordingMessage(sid)}`);
-  const cast = await deps.recordings.read(sid);
+  const cast = await deps.recordings.read(sid, deps.maxPlaybackBytes ?? DEFAULT_MAX_PLAYBACK_BYTES);
   if (!cast || cast.length === 0) throw notFound(noRecordingMessage(sid));
   return { session: summarizeSession(start, events), cast };
 }

@@ -167,6 +167,23 @@ describe('recordings API', () => {
     expect(killed.events).toHaveLength(2);
   });
 
+  it('refuses to play a recording larger than it reads into memory, saying its size and where its parts are', async () => {
+    const stored = (await recordings.store.read(sessions.aliceOld!))!.length;
+    harness.deps.maxPlaybackBytes = stored - 1;
+    try {
+      expect(await refusal(play('alice', sessions.aliceOld!))).toEqual({
+        status: 413,
+        message:
+          `session ${sessions.aliceOld}'s recording is ${stored} bytes, more than the ${stored - 1} bytes Kubeport plays back; ` +
+          `copy its parts from s3://kubeport-recordings/sessions/${sessions.aliceOld}/ (aws s3 cp --recursive) and join them in order into a .cast file (asciinema plays it)`,
+      });
+      harness.deps.maxPlaybackBytes = stored;
+      expect(parseCast(await play('alice', sessions.aliceOld!)).events).toHaveLength(2);
+    } finally {
+      delete harness.deps.maxPlaybackBytes;
+    }
+  });
+
   it('answers a guessed sid of another user’s session exactly as one that does not exist', async () => {
     const guessed = await refusal(play('alice', sessions.bob!));
     const missing = randomUUID();
