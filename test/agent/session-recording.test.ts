@@ -315,6 +315,14 @@ describe('an agent that closes while a session runs', () => {
   });
 });
 
+/** `head -c size /dev/zero` with a terminal, run to its end: the client got every byte. */
+async function zeroesWithTerminal(agent: AgentHarness, user: ClientCredentials, size: number): Promise<ExecClient> {
+  const client = await webSocketExec(agent, user, `${EXEC}?command=head&command=-c&command=${size}&command=/dev/zero&stdout=true&tty=true`);
+  expect(await client.status).toMatchObject({ status: 'Success' });
+  expect(client.stdout().length).toBe(size);
+  return client;
+}
+
 describe('a recording store that never answers', () => {
   it('neither holds nor cuts the session: the client gets every byte, the events go out, and close() gives up at its deadline', async () => {
     let puts = 0;
@@ -336,13 +344,7 @@ describe('a recording store that never answers', () => {
       stuck.roles.set('pod-user', podUserRole());
       const carol = await stuck.issue({ username: 'carol', roles: ['pod-user'] });
       const size = 4 * 1024 * 1024;
-      const client = await webSocketExec(
-        stuck,
-        carol,
-        `${EXEC}?command=head&command=-c&command=${size}&command=/dev/zero&stdout=true&tty=true`,
-      );
-      expect(await client.status).toMatchObject({ status: 'Success' });
-      expect(client.stdout().length).toBe(size);
+      const client = await zeroesWithTerminal(stuck, carol, size);
       await stuck.agent.close();
       expect(puts).toBeGreaterThan(0);
       expect(events.events.map((e) => e.event)).toEqual(['session.start', 'exec', 'session.end']);
@@ -380,13 +382,7 @@ describe('a recording store slower than the output', () => {
       bounded.roles.set('pod-user', podUserRole());
       const dave = await bounded.issue({ username: 'dave', roles: ['pod-user'] });
       const size = 1024 * 1024;
-      const client = await webSocketExec(
-        bounded,
-        dave,
-        `${EXEC}?command=head&command=-c&command=${size}&command=/dev/zero&stdout=true&tty=true`,
-      );
-      expect(await client.status).toMatchObject({ status: 'Success' });
-      expect(client.stdout().length).toBe(size);
+      const client = await zeroesWithTerminal(bounded, dave, size);
       gate!();
       client.close();
       await bounded.agent.close();
