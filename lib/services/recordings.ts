@@ -7,15 +7,13 @@ import { mapBounded } from '../core/bounded-map.js';
 import { accessDenied, badRequest, KubeportError, notFound } from '../core/errors.js';
 import type { CertifiedIdentity } from '../core/identity.js';
 import type { AuditEvent } from '../core/ports.js';
-import { type SessionSummary, isSessionId, summarizeSession } from '../core/session-summary.js';
+import { MAX_RECORDINGS_LIMIT, type SessionSummary, isSessionId, summarizeSession } from '../core/session-summary.js';
 import { type AuditSearchRequest, auditQuery } from './audit-search.js';
 import type { ServiceDeps } from './deps.js';
 import { loadRoles } from './roles.js';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_RECORDINGS_LIMIT = 50;
-/** Each listed session costs a query of its own: a page shows no more than this (page on with the cursor). */
-export const MAX_RECORDINGS_LIMIT = 200;
 /** A recording is read whole into memory to be played back: larger ones are refused, saying where they are. */
 export const DEFAULT_MAX_PLAYBACK_BYTES = 256 * 1024 * 1024;
 /** The per-session queries of one listing in flight at once. */

@@ -212,6 +212,12 @@ describe('tsh recordings ls and tsh play', () => {
     );
   });
 
+  it('recordings ls refuses a --limit over 200 before asking the server, saying how to narrow the listing', async () => {
+    expect(await failure(recordingsLs({ format: 'text', limit: '201' }, tshRun(harness, home).deps))).toBe(
+      '--limit 201 is more than the 200 sessions a listing shows; narrow it with --since and --until',
+    );
+  });
+
   it('play and recordings ls say how to log in when there is no login, and check their flags first', async () => {
     const nobody = mkdtempSync(join(tmpdir(), 'kubeport-play-nobody-'));
     expect(await failure(play({ sessionId: finished }, tshRun(harness, nobody).deps))).toBe(

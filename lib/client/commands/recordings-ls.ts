@@ -1,7 +1,7 @@
 // tsh recordings ls: the sessions this login may see (its own, or everyone's with a role rule on
 // session), newest first, as a table or JSON.
 import { humanDuration } from '../../core/human-duration.js';
-import type { SessionSummary } from '../../core/session-summary.js';
+import { MAX_RECORDINGS_LIMIT, type SessionSummary } from '../../core/session-summary.js';
 import { parseTimeBound } from '../../core/time-bound.js';
 import { listSessions } from '../recordings.js';
 import { currentProfile, requireValid } from '../session.js';
@@ -47,6 +47,8 @@ export async function run(options: RecordingsLsOptions, deps: TshDeps): Promise<
   const until = options.until === undefined ? undefined : problems.check(() => pointInTime(options.until!, now, '--until'));
   const limit = Number(options.limit ?? DEFAULT_LIMIT);
   if (!Number.isInteger(limit) || limit < 1) problems.add(`--limit ${options.limit} is not a positive whole number`);
+  else if (limit > MAX_RECORDINGS_LIMIT)
+    problems.add(`--limit ${limit} is more than the ${MAX_RECORDINGS_LIMIT} sessions a listing shows; narrow it with --since and --until`);
   problems.throwIfAny();
   const sessions = await listSessions(deps, profile, keys, {
     since: since!,
