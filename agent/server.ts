@@ -41,6 +41,16 @@ export interface AgentLimits {
   recordingPartMs: number;
   /** Time an ended session's recording has to be stored (retried until then); close() waits for no longer. */
   recordingFinishMs: number;
+  /**
+   * Parts of one recording stored at once. More record more of heavy output before the held-bytes
+   * bound leaves it out, at the cost of the agent's CPU (and so the stream's speed) when the store
+   * runs in the agent's process, as in local mode.
+   */
+  recordingPartsInFlight: number;
+  /** Largest recording of one session; past it, recording stops with a marker (a user could fill the store otherwise). */
+  maxRecordingBytes: number;
+  /** Recording bytes held in memory by all sessions together (ended ones still storing included); past it, output is left out and counted. */
+  maxHeldRecordingBytes: number;
   /** Largest request body read into memory before forwarding; larger ones get 413 (proxy bodies stream). */
   maxBodyBytes: number;
   /** Time a request body may take to arrive (each chunk, for streamed proxy bodies); then 408. */
@@ -72,6 +82,9 @@ export const defaultAgentLimits: AgentLimits = {
   streamRecheckMs: 5_000,
   recordingPartMs: 5_000,
   recordingFinishMs: 30_000,
+  recordingPartsInFlight: 4,
+  maxRecordingBytes: 512 * 1024 * 1024,
+  maxHeldRecordingBytes: 256 * 1024 * 1024,
   // The Kubernetes API server's own limit on request bodies.
   maxBodyBytes: 3 * 1024 * 1024,
   bodyTimeoutMs: 30_000,
@@ -146,8 +159,13 @@ export function createAgent(deps: AgentDeps): Agent {
       ? new Sessions({
           clock: deps.clock,
           log: deps.log,
-          recorder: { partIntervalMs: limits.recordingPartMs },
+          recorder: {
+            partIntervalMs: limits.recordingPartMs,
+            partsInFlight: limits.recordingPartsInFlight,
+            maxRecordingBytes: limits.maxRecordingBytes,
+          },
           finishMs: limits.recordingFinishMs,
+          maxHeldRecordingBytes: limits.maxHeldRecordingBytes,
           ...(deps.audit ? { audit: deps.audit } : {}),
           ...(deps.recordings ? { recordings: deps.recordings } : {}),
         })

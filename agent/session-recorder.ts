@@ -1,11 +1,18 @@
 // An interactive session as asciicast v2, stored in parts while it runs: a part goes out every
 // few seconds (or sooner when output is heavy), so an agent that dies mid-session loses seconds,
 // not the session. It is fed by the session tap, after the relay already passed the bytes on:
-// storing is asynchronous, retried, and never waits the stream. Memory is bounded: while the
-// store cannot keep up, output over the cap is left out and a marker says how much.
+// storing is asynchronous (a few parts at once), retried, and never waits the stream. Memory is
+// bounded, per session and agent-wide: while the store cannot keep up, output over the bound is
+// left out and a marker says how much. A recording's size is bounded too: past it, recording stops.
+//
+// Output is written as asciicast text (JSON strings): `tsh play --format=text` gives back the bytes
+// exactly only where they are UTF-8; an invalid sequence becomes U+FFFD, as asciicast allows no
+// other way. `kubectl exec -i` without -t is not recorded at all: its command, exit code and byte
+// counts are in its exec event.
 import { StringDecoder } from 'node:string_decoder';
 import { type CastHeader, castEventLine, castHeaderLine, resizeData } from '../lib/core/asciicast.js';
 import type { Clock, RecordingStore } from '../lib/core/ports.js';
+import { RecordingBudget } from './recording-budget.js';
 import type { SessionActivity } from './session-tap.js';
 
 export interface RecorderOptions {
@@ -17,6 +24,10 @@ export interface RecorderOptions {
   resizeWaitMs: number;
   /** Recording bytes held (written and not yet stored) before output is left out. */
   maxHeldBytes: number;
+  /** Parts being stored at once: one at a time, a store round trip would bound the recording's throughput. */
+  partsInFlight: number;
+  /** Largest recording of one session; past it, recording stops with a marker. */
+  maxRecordingBytes: number;
 }
 
 export const defaultRecorderOptions: RecorderOptions = {
@@ -24,6 +35,8 @@ export const defaultRecorderOptions: RecorderOptions = {
   partMaxBytes: 256 * 1024,
   resizeWaitMs: 1_000,
   maxHeldBytes: 8 * 1024 * 1024,
+  partsInFlight: 4,
+  maxRecordingBytes: 512 * 1024 * 1024,
 };
 
 export interface RecorderDeps {
@@ -31,6 +44,8 @@ export interface RecorderDeps {
   clock: Clock;
   log: (message: string) => void;
   options?: Partial<RecorderOptions>;
+  /** Bytes held by all the agent's recorders; none: this recorder's own bound only. */
+  budget?: RecordingBudget;
 }
 
 /** What the header says about the session, besides its size. */
@@ -48,16 +63,27 @@ export class SessionRecorder implements SessionActivity {
   private lines: string[] = [];
   private lineBytes = 0;
   private headerWritten = false;
-  /** Parts cut and not yet stored, in order. */
-  private readonly queue: { index: number; body: Buffer }[] = [];
+  /** Parts cut and not being stored, in order (a part that failed goes back here). */
+  private readonly pending: { index: number; body: Buffer }[] = [];
+  private inFlight = 0;
+  /** Bytes of parts cut and not yet stored (pending and in flight). */
   private queuedBytes = 0;
   private nextIndex = 0;
-  private uploading = false;
   private finished = false;
+  /** The finish deadline passed: what is still out no longer counts. */
+  private abandoned = false;
+  private readonly budget: RecordingBudget;
+  /** Bytes of every line written so far: the recording's size. */
+  private recordedBytes = 0;
+  /** The recording reached its size limit: nothing more is written but the final marker. */
+  private capped = false;
   // StringDecoder rather than TextDecoder: both keep a character cut between chunks whole, and
   // StringDecoder is an order of magnitude faster on Node 20 (output is on the stream's path).
   private readonly decoders = new Map<string, StringDecoder>();
+  /** Bytes left out since the last marker. */
   private droppedBytes = 0;
+  /** Bytes left out in all. */
+  private leftOut = 0;
   private readonly timer: NodeJS.Timeout;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_FIRST_MS;
@@ -70,6 +96,11 @@ export class SessionRecorder implements SessionActivity {
     return this.queuedBytes;
   }
 
+  /** Bytes of output (and input, resizes) left out of the recording so far. */
+  get gapBytes(): number {
+    return this.leftOut;
+  }
+
   constructor(
     private readonly deps: RecorderDeps,
     readonly sessionId: string,
@@ -77,6 +108,7 @@ export class SessionRecorder implements SessionActivity {
     private readonly recordInput: boolean,
   ) {
     this.options = { ...defaultRecorderOptions, ...deps.options };
+    this.budget = deps.budget ?? new RecordingBudget(Number.POSITIVE_INFINITY);
     this.startedAt = deps.clock.now().getTime();
     this.timer = setInterval(() => this.cut(), this.options.partIntervalMs);
     this.timer.unref();
@@ -118,16 +150,21 @@ export class SessionRecorder implements SessionActivity {
       this.finished = true;
       clearInterval(this.timer);
     }
-    if (this.queue.length === 0) return true;
+    if (this.pending.length === 0 && this.inFlight === 0) return true;
     let timeout: NodeJS.Timeout | undefined;
     const stored = await Promise.race([
       new Promise<boolean>((resolve) => (this.drained = () => resolve(true))),
       new Promise<boolean>((resolve) => (timeout = setTimeout(() => resolve(false), deadlineMs))),
     ]);
     clearTimeout(timeout);
-    if (!stored) {
+    if (!stored && !this.abandoned) {
       clearTimeout(this.retryTimer);
-      this.deps.log(`recording of session ${this.sessionId}: ${this.queue.length} part(s) could not be stored in time`);
+      this.abandoned = true;
+      this.deps.log(`recording of session ${this.sessionId}: ${this.pending.length + this.inFlight} part(s) could not be stored in time`);
+      // Given up: the agent-wide bound no longer counts these bytes (a put still out settles unseen).
+      this.budget.release(this.queuedBytes);
+      this.queuedBytes = 0;
+      this.pending.length = 0;
     }
     return stored;
   }
@@ -142,7 +179,7 @@ export class SessionRecorder implements SessionActivity {
     if (this.full()) {
       // Left out before any decoding, so a store that cannot keep up costs the agent nothing more;
       // the stream's decoder starts afresh after the gap.
-      this.droppedBytes += data.length;
+      this.leaveOut(data.length);
       this.decoders.delete(stream);
       return;
     }
@@ -155,29 +192,59 @@ export class SessionRecorder implements SessionActivity {
   private event(type: 'o' | 'i' | 'r', data: string): void {
     if (this.finished) return;
     if (this.full()) {
-      this.droppedBytes += Buffer.byteLength(data);
+      this.leaveOut(Buffer.byteLength(data));
       return;
     }
     const seconds = this.elapsedMs() / 1000;
     if (this.droppedBytes > 0) this.push(this.gapMarker());
-    this.push(castEventLine(seconds, type, data));
+    const line = castEventLine(seconds, type, data);
+    if (this.recordedBytes + Buffer.byteLength(line) > this.options.maxRecordingBytes) {
+      this.capped = true;
+      this.push(
+        castEventLine(
+          seconds,
+          'm',
+          `recording stopped: it reached its limit of ${this.options.maxRecordingBytes} bytes; output from here is left out`,
+        ),
+      );
+      this.leaveOut(Buffer.byteLength(data));
+      return;
+    }
+    this.push(line);
   }
 
-  /** As much is held as the bound allows: what comes now is left out. */
+  /** Nothing more can be written now: the recording is at its size limit, or as much is held as the bounds allow. */
   private full(): boolean {
-    return this.queuedBytes + this.lineBytes > this.options.maxHeldBytes;
+    return this.capped || this.queuedBytes + this.lineBytes > this.options.maxHeldBytes || this.budget.full;
+  }
+
+  private leaveOut(bytes: number): void {
+    if (bytes === 0) return;
+    if (this.leftOut === 0)
+      this.deps.log(
+        `recording of session ${this.sessionId}: output is being left out of the recording (${this.capped ? `it reached its limit of ${this.options.maxRecordingBytes} bytes` : 'the recording store is not keeping up'}); session.end gives the bytes left out as recording_gap_bytes`,
+      );
+    this.droppedBytes += bytes;
+    this.leftOut += bytes;
   }
 
   /** A marker where output was left out, saying how much. */
   private gapMarker(): string {
-    const line = castEventLine(this.elapsedMs() / 1000, 'm', `recording gap: ${this.droppedBytes} bytes left out while the store was slow`);
+    const why = this.capped
+      ? `after the recording reached its limit of ${this.options.maxRecordingBytes} bytes`
+      : 'while the store was slow';
+    const line = castEventLine(this.elapsedMs() / 1000, 'm', `recording gap: ${this.droppedBytes} bytes left out ${why}`);
     this.droppedBytes = 0;
     return line;
   }
 
+  /** Every line goes through here, markers included (they may pass the size limit: they are small and few). */
   private push(line: string): void {
+    const bytes = Buffer.byteLength(line);
     this.lines.push(line);
-    this.lineBytes += Buffer.byteLength(line);
+    this.lineBytes += bytes;
+    this.recordedBytes += bytes;
+    this.budget.hold(bytes);
     if (this.lineBytes >= this.options.partMaxBytes) this.cut();
   }
 
@@ -189,48 +256,56 @@ export class SessionRecorder implements SessionActivity {
       if (!last && this.lines.length === 0 && !this.size && this.elapsedMs() <= this.options.resizeWaitMs) return;
       const size = this.size ?? DEFAULT_SIZE;
       this.size = size;
-      this.lines.unshift(castHeaderLine({ version: 2, width: size.width, height: size.height, ...this.header }));
+      const headerLine = castHeaderLine({ version: 2, width: size.width, height: size.height, ...this.header });
+      this.lines.unshift(headerLine);
+      this.budget.hold(Buffer.byteLength(headerLine));
       this.headerWritten = true;
     } else if (this.lines.length === 0) return;
     const body = Buffer.from(this.lines.join(''));
     this.lines = [];
     this.lineBytes = 0;
-    this.queue.push({ index: this.nextIndex++, body });
+    this.pending.push({ index: this.nextIndex++, body });
     this.queuedBytes += body.length;
     this.upload();
   }
 
-  /** Stores the queued parts one at a time, in order; a failure is retried with backoff. */
+  /**
+   * Stores the pending parts, up to partsInFlight at once (the part keys are numbered, so order is
+   * kept on read); a failure is retried with backoff, and while a retry waits nothing new starts.
+   */
   private upload(): void {
-    if (this.uploading || this.retryTimer) return;
-    const part = this.queue[0];
-    if (!part) {
-      this.drained?.();
-      return;
-    }
-    this.uploading = true;
-    this.deps.store.putPart(this.sessionId, part.index, part.body).then(
-      () => {
-        this.uploading = false;
-        this.queue.shift();
-        this.queuedBytes -= part.body.length;
-        this.stored++;
-        this.retryMs = RETRY_FIRST_MS;
-        this.upload();
-      },
-      (error: unknown) => {
-        this.uploading = false;
-        if (this.retryMs === RETRY_FIRST_MS)
-          this.deps.log(
-            `recording of session ${this.sessionId}: part ${part.index} not stored (${error instanceof Error ? error.message : String(error)}); retrying`,
-          );
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
+    while (!this.retryTimer && !this.abandoned && this.inFlight < this.options.partsInFlight && this.pending.length > 0) {
+      const part = this.pending.shift()!;
+      this.inFlight++;
+      this.deps.store.putPart(this.sessionId, part.index, part.body).then(
+        () => {
+          this.inFlight--;
+          if (this.abandoned) return;
+          this.queuedBytes -= part.body.length;
+          this.budget.release(part.body.length);
+          this.stored++;
+          this.retryMs = RETRY_FIRST_MS;
           this.upload();
-        }, this.retryMs);
-        this.retryTimer.unref();
-        this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
-      },
-    );
+        },
+        (error: unknown) => {
+          this.inFlight--;
+          if (this.abandoned) return;
+          const at = this.pending.findIndex((waiting) => waiting.index > part.index);
+          this.pending.splice(at === -1 ? this.pending.length : at, 0, part);
+          if (this.retryTimer) return;
+          if (this.retryMs === RETRY_FIRST_MS)
+            this.deps.log(
+              `recording of session ${this.sessionId}: part ${part.index} not stored (${error instanceof Error ? error.message : String(error)}); retrying`,
+            );
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.upload();
+          }, this.retryMs);
+          this.retryTimer.unref();
+          this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+        },
+      );
+    }
+    if (this.pending.length === 0 && this.inFlight === 0) this.drained?.();
   }
 }

@@ -5,6 +5,7 @@
 import type { AuditSink, Clock, RecordingStore } from '../lib/core/ports.js';
 import type { RequestScope } from './request-scope.js';
 import { type SessionRequest, sessionEvent, sessionFields, sessionRequest } from './session-events.js';
+import { RecordingBudget } from './recording-budget.js';
 import { type RecorderOptions, SessionRecorder, defaultRecorderOptions } from './session-recorder.js';
 import { type ExitStatus, type SessionActivity, SessionTap, tapProtocol } from './session-tap.js';
 
@@ -16,7 +17,12 @@ export interface SessionsDeps {
   recorder?: Partial<RecorderOptions>;
   /** Time an ended session's recording has to be stored. */
   finishMs?: number;
+  /** Recording bytes held (written and not yet stored) by all sessions together, ended ones still storing included. */
+  maxHeldRecordingBytes?: number;
 }
+
+/** The agent-wide bound on held recording bytes unless the agent's limits say otherwise. */
+export const DEFAULT_MAX_HELD_RECORDING_BYTES = 256 * 1024 * 1024;
 
 /** Time the last parts of a recording get to be stored once its session ended. */
 const FINISH_DEADLINE_MS = 30_000;
@@ -25,8 +31,12 @@ export class Sessions {
   private readonly open = new Set<OpenSession>();
   /** Recordings still being stored after their session ended. */
   private readonly finishing = new Set<Promise<void>>();
+  /** Shared by every recorder, so sessions opened and closed quickly cannot add up unbounded. */
+  readonly recordingBudget: RecordingBudget;
 
-  constructor(private readonly deps: SessionsDeps) {}
+  constructor(private readonly deps: SessionsDeps) {
+    this.recordingBudget = new RecordingBudget(deps.maxHeldRecordingBytes ?? DEFAULT_MAX_HELD_RECORDING_BYTES);
+  }
 
   /**
    * A 101 went to the client: the session starts. `upgrade` and `subprotocol` are what the API
@@ -36,7 +46,7 @@ export class Sessions {
   begin(scope: RequestScope, upgrade: string, subprotocol: string): OpenSession | undefined {
     const request = sessionRequest(scope);
     if (!request) return undefined;
-    const session = new OpenSession(this.deps, scope, request, upgrade, subprotocol, (ended) => {
+    const session = new OpenSession(this.deps, this.recordingBudget, scope, request, upgrade, subprotocol, (ended) => {
       this.open.delete(session);
       const finishing = ended.catch((error: unknown) =>
         this.deps.log(`session ${scope.id}: its end was not recorded: ${error instanceof Error ? error.message : String(error)}`),
@@ -67,6 +77,7 @@ export class OpenSession implements SessionActivity {
 
   constructor(
     private readonly deps: SessionsDeps,
+    budget: RecordingBudget,
     private readonly scope: RequestScope,
     private readonly request: SessionRequest,
     upgrade: string,
@@ -82,7 +93,7 @@ export class OpenSession implements SessionActivity {
     );
     if (remoteCommand && request.tty && deps.recordings) {
       this.recorder = new SessionRecorder(
-        { store: deps.recordings, clock: deps.clock, log: deps.log, ...(deps.recorder ? { options: deps.recorder } : {}) },
+        { store: deps.recordings, clock: deps.clock, log: deps.log, budget, ...(deps.recorder ? { options: deps.recorder } : {}) },
         scope.id,
         {
           timestamp: Math.floor(this.startedAt.getTime() / 1000),
@@ -172,6 +183,9 @@ export class OpenSession implements SessionActivity {
       );
     }
     const portForward = kind === 'portforward';
+    // Output left out of the recording (store too slow, bounds held, size limit) is said loudly.
+    // Nothing more reaches the recorder once the tap is closed, so the count is final here.
+    const gap = this.recorder && this.recorder.gapBytes > 0 ? { recording_gap_bytes: this.recorder.gapBytes } : {};
     this.submit(
       sessionEvent('session.end', this.scope.id, 'end', stoppedAt, {
         ...this.fields,
@@ -185,11 +199,12 @@ export class OpenSession implements SessionActivity {
         bytes_in: portForward ? this.tap.wireIn : this.tap.bytesIn,
         bytes_out: portForward ? this.tap.wireOut : this.tap.bytesOut,
         bytes: portForward ? this.tap.wireIn + this.tap.wireOut : this.tap.bytesIn + this.tap.bytesOut,
+        ...gap,
       }),
     );
     if (!this.recorder || !(await this.recorder.finish(deadlineMs))) return;
     const url = this.deps.recordings!.url(this.scope.id);
-    this.submit(sessionEvent('session.upload', this.scope.id, 'upload', this.deps.clock.now(), { ...this.fields, url }));
+    this.submit(sessionEvent('session.upload', this.scope.id, 'upload', this.deps.clock.now(), { ...this.fields, url, ...gap }));
   }
 
   private submitStart(): void {

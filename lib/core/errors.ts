@@ -60,6 +60,22 @@ export const unauthenticated = (message: string) => new KubeportError('unauthent
 export const accessDenied = (message: string) => new KubeportError('access_denied', message);
 export const notFound = (message: string) => new KubeportError('not_found', message);
 
+/** A recording larger than a reader holds in memory at once: refused before any part is read. */
+export class RecordingTooLargeError extends KubeportError {
+  constructor(
+    readonly sessionId: string,
+    readonly bytes: number,
+    readonly maxBytes: number,
+    where: string,
+  ) {
+    super(
+      'payload_too_large',
+      `session ${sessionId}'s recording is ${bytes} bytes, more than the ${maxBytes} bytes Kubeport plays back; ` +
+        `copy its parts from ${where} and join them in order into a .cast file (asciinema plays it)`,
+    );
+  }
+}
+
 export class ConflictError extends KubeportError {
   constructor(message: string) {
     super('conflict', message);

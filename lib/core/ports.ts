@@ -149,8 +149,11 @@ export interface AuditSink {
 export interface RecordingStore {
   /** Stores part `index` (0, 1, …) of a session; a part stored again overwrites itself. */
   putPart(sessionId: string, index: number, body: Buffer): Promise<void>;
-  /** The parts stored so far, in order, joined: a playable .cast even if the session never ended. */
-  read(sessionId: string): Promise<Buffer | undefined>;
+  /**
+   * The parts stored so far, in order, joined: a playable .cast even if the session never ended.
+   * With `maxBytes`, a recording larger than that is refused (RecordingTooLargeError) before any part is read.
+   */
+  read(sessionId: string, maxBytes?: number): Promise<Buffer | undefined>;
   /** Where the recording is, for session.upload events (s3://bucket/key…). */
   url(sessionId: string): string;
 }

@@ -76,3 +76,6 @@ export function summarizeSession(start: AuditEvent, related: readonly AuditEvent
 export function isSessionId(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
+
+/** Each listed session costs a store query of its own: a listing shows no more than this at once. */
+export const MAX_RECORDINGS_LIMIT = 200;

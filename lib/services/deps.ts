@@ -19,4 +19,6 @@ export interface ServiceDeps {
   github?: GitHubApi;
   /** Session recordings (asciicast v2); without it, tsh play answers that none are stored here. */
   recordings?: RecordingStore;
+  /** Largest recording played back (read whole into memory); larger ones are refused, saying where they are. */
+  maxPlaybackBytes?: number;
 }

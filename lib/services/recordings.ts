@@ -3,16 +3,21 @@
 // them). A session another user cannot see is answered exactly as one that does not exist, so a
 // guessed session id tells nothing.
 import { ruleDenial, rulesAllow } from '../core/admin-rules.js';
+import { mapBounded } from '../core/bounded-map.js';
 import { accessDenied, badRequest, KubeportError, notFound } from '../core/errors.js';
 import type { CertifiedIdentity } from '../core/identity.js';
 import type { AuditEvent } from '../core/ports.js';
-import { type SessionSummary, isSessionId, summarizeSession } from '../core/session-summary.js';
+import { MAX_RECORDINGS_LIMIT, type SessionSummary, isSessionId, summarizeSession } from '../core/session-summary.js';
 import { type AuditSearchRequest, auditQuery } from './audit-search.js';
 import type { ServiceDeps } from './deps.js';
 import { loadRoles } from './roles.js';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_RECORDINGS_LIMIT = 50;
+/** A recording is read whole into memory to be played back: larger ones are refused, saying where they are. */
+export const DEFAULT_MAX_PLAYBACK_BYTES = 256 * 1024 * 1024;
+/** The per-session queries of one listing in flight at once. */
+const SESSION_QUERY_CONCURRENCY = 16;
 /** tsh recordings ls looks back a day unless told otherwise, as Teleport's does. */
 const DEFAULT_SINCE = '24h';
 /** How far back a session's own events are looked for: the audit log keeps no more than this by default. */
@@ -31,6 +36,10 @@ export interface RecordingsPage {
 export const noRecordingMessage = (sid: string) => `no recording for session ${sid}`;
 
 export async function listRecordings(deps: ServiceDeps, caller: CertifiedIdentity, request: RecordingsRequest): Promise<RecordingsPage> {
+  if (request.limit !== undefined && /^\d{1,7}$/.test(request.limit) && Number(request.limit) > MAX_RECORDINGS_LIMIT)
+    throw badRequest(
+      `limit=${request.limit} is more than the ${MAX_RECORDINGS_LIMIT} sessions a page lists; ask for fewer and page on with the cursor`,
+    );
   const query = auditQuery(
     { ...request, since: request.since ?? DEFAULT_SINCE, limit: request.limit ?? String(DEFAULT_RECORDINGS_LIMIT) },
     deps.clock.now(),
@@ -51,7 +60,9 @@ export async function listRecordings(deps: ServiceDeps, caller: CertifiedIdentit
       (user === undefined || event.user === user) &&
       (query.cluster === undefined || event.kubernetes_cluster === query.cluster),
   );
-  const sessions = await Promise.all(starts.map(async (start) => summarizeSession(start, await sessionEvents(deps, start.sid as string))));
+  const sessions = await mapBounded(starts, SESSION_QUERY_CONCURRENCY, async (start) =>
+    summarizeSession(start, await sessionEvents(deps, start.sid as string)),
+  );
   return { sessions, ...(page.cursor !== undefined ? { cursor: page.cursor } : {}) };
 }
 
@@ -79,7 +90,7 @@ export async function readRecording(deps: ServiceDeps, caller: CertifiedIdentity
   }
   if (!deps.recordings)
     throw new KubeportError('not_found', `session recordings are not stored by this Kubeport; ${noRecordingMessage(sid)}`);
-  const cast = await deps.recordings.read(sid);
+  const cast = await deps.recordings.read(sid, deps.maxPlaybackBytes ?? DEFAULT_MAX_PLAYBACK_BYTES);
   if (!cast || cast.length === 0) throw notFound(noRecordingMessage(sid));
   return { session: summarizeSession(start, events), cast };
 }

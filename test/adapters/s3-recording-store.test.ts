@@ -61,4 +61,17 @@ describe('S3RecordingStore', () => {
     await expect(store.putPart('../audit', 0, Buffer.from('x'))).rejects.toThrow(/not one the agent gives/);
     await expect(store.read('a/b')).rejects.toThrow(/not one the agent gives/);
   });
+
+  it('refuses a read over its bound before reading any part, naming the size and where the parts are', async () => {
+    await store.putPart('sess-big', 0, Buffer.alloc(600, 'a'));
+    await store.putPart('sess-big', 1, Buffer.alloc(500, 'b'));
+    await expect(store.read('sess-big', 1099)).rejects.toMatchObject({
+      code: 'payload_too_large',
+      bytes: 1100,
+      message:
+        "session sess-big's recording is 1100 bytes, more than the 1099 bytes Kubeport plays back; copy its parts from " +
+        's3://kubeport-recordings/sessions/sess-big/ (aws s3 cp --recursive) and join them in order into a .cast file (asciinema plays it)',
+    });
+    expect((await store.read('sess-big', 1100))!.length).toBe(1100);
+  });
 });

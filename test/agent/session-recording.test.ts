@@ -315,6 +315,14 @@ describe('an agent that closes while a session runs', () => {
   });
 });
 
+/** `head -c size /dev/zero` with a terminal, run to its end: the client got every byte. */
+async function zeroesWithTerminal(agent: AgentHarness, user: ClientCredentials, size: number): Promise<ExecClient> {
+  const client = await webSocketExec(agent, user, `${EXEC}?command=head&command=-c&command=${size}&command=/dev/zero&stdout=true&tty=true`);
+  expect(await client.status).toMatchObject({ status: 'Success' });
+  expect(client.stdout().length).toBe(size);
+  return client;
+}
+
 describe('a recording store that never answers', () => {
   it('neither holds nor cuts the session: the client gets every byte, the events go out, and close() gives up at its deadline', async () => {
     let puts = 0;
@@ -336,13 +344,7 @@ describe('a recording store that never answers', () => {
       stuck.roles.set('pod-user', podUserRole());
       const carol = await stuck.issue({ username: 'carol', roles: ['pod-user'] });
       const size = 4 * 1024 * 1024;
-      const client = await webSocketExec(
-        stuck,
-        carol,
-        `${EXEC}?command=head&command=-c&command=${size}&command=/dev/zero&stdout=true&tty=true`,
-      );
-      expect(await client.status).toMatchObject({ status: 'Success' });
-      expect(client.stdout().length).toBe(size);
+      const client = await zeroesWithTerminal(stuck, carol, size);
       await stuck.agent.close();
       expect(puts).toBeGreaterThan(0);
       expect(events.events.map((e) => e.event)).toEqual(['session.start', 'exec', 'session.end']);
@@ -350,6 +352,55 @@ describe('a recording store that never answers', () => {
       client.close();
     } finally {
       await stuck.close();
+    }
+  });
+});
+
+describe('a recording store slower than the output', () => {
+  it('leaves output out rather than slow the session, and says so: a marker, recording_gap_bytes on session.end and session.upload, one log line', async () => {
+    let gate: (() => void) | undefined;
+    const opened = new Promise<void>((resolve) => (gate = resolve));
+    // Every put waits until the command is done: the store is as slow as it gets and still answers.
+    const slow: RecordingStore = {
+      putPart: async (sid, index, body) => {
+        await opened;
+        await store.putPart(sid, index, body);
+      },
+      read: (sid) => store.read(sid),
+      url: (sid) => store.url(sid),
+    };
+    const events = new CollectedEvents();
+    const logs: string[] = [];
+    const bounded = await startAgentHarness({
+      audit: events,
+      recordings: slow,
+      log: (line) => logs.push(line),
+      // The agent-wide bound, far under the session's own: it is the one that must hold.
+      limits: { recordingPartMs: 50, maxHeldRecordingBytes: 64 * 1024 },
+    });
+    try {
+      bounded.roles.set('pod-user', podUserRole());
+      const dave = await bounded.issue({ username: 'dave', roles: ['pod-user'] });
+      const size = 1024 * 1024;
+      const client = await zeroesWithTerminal(bounded, dave, size);
+      gate!();
+      client.close();
+      await bounded.agent.close();
+      const end = events.events.find((e) => e.event === 'session.end')!;
+      const upload = events.events.find((e) => e.event === 'session.upload')!;
+      const gap = end.recording_gap_bytes as number;
+      expect(gap).toBeGreaterThan(size / 2);
+      expect(upload.recording_gap_bytes).toBe(gap);
+      const recording = parseCast((await store.read(end.sid as string))!.toString());
+      expect(castOutputText(recording.events).length + gap).toBe(size);
+      expect(recording.events.some((e) => e[1] === 'm' && /^recording gap: \d+ bytes left out while the store was slow$/.test(e[2]))).toBe(
+        true,
+      );
+      expect(logs.filter((line) => line.includes('left out of the recording'))).toEqual([
+        `recording of session ${end.sid as string}: output is being left out of the recording (the recording store is not keeping up); session.end gives the bytes left out as recording_gap_bytes`,
+      ]);
+    } finally {
+      await bounded.close();
     }
   });
 });

@@ -190,6 +190,34 @@ describe('tsh recordings ls and tsh play', () => {
     expect(tsh.stdout.text()).not.toContain(bobs);
   });
 
+  it('recordings ls prints a command carrying escape sequences and a newline on one line, without its control characters', async () => {
+    await harness.addUser('mallory', { roles: ['access'] });
+    const mallorysHome = await loggedInHome(harness, 'mallory');
+    // What kubectl exec sends as ?command=printf&command=%1B]0;owned%07%0Aexit: an OSC title sequence and a line break.
+    const sid = await recordSession(harness.deps.audit, recordings.store, {
+      user: 'mallory',
+      start: new Date(harness.clock.now().getTime() - 60_000),
+      command: ['printf', `${ESC}]0;owned\u0007\nfake row`, `${ESC}[2J`],
+      events: [[0.1, 'o', 'x\r\n']],
+      end: { afterSeconds: 1, exitCode: 0 },
+    });
+    const tsh = tshRun(harness, mallorysHome);
+    await recordingsLs({ format: 'text' }, tsh.deps);
+    const text = tsh.stdout.text();
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatch(
+      new RegExp(`^${sid} +exec +mallory +dev +default/web-0 +printf  \\]0;owned  fake row  \\[2J +\\S+Z +1s +exit 0$`),
+    );
+  });
+
+  it('recordings ls refuses a --limit over 200 before asking the server, saying how to narrow the listing', async () => {
+    expect(await failure(recordingsLs({ format: 'text', limit: '201' }, tshRun(harness, home).deps))).toBe(
+      '--limit 201 is more than the 200 sessions a listing shows; narrow it with --since and --until',
+    );
+  });
+
   it('play and recordings ls say how to log in when there is no login, and check their flags first', async () => {
     const nobody = mkdtempSync(join(tmpdir(), 'kubeport-play-nobody-'));
     expect(await failure(play({ sessionId: finished }, tshRun(harness, nobody).deps))).toBe(

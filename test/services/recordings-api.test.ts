@@ -135,6 +135,15 @@ describe('recordings API', () => {
     expect(second.cursor).toBeUndefined();
   });
 
+  it('refuses to list more than 200 sessions a page, each of which costs a query, and says to page on', async () => {
+    expect(await refusal(list('carol', '?limit=201'))).toEqual({
+      status: 400,
+      message: 'limit=201 is more than the 200 sessions a page lists; ask for fewer and page on with the cursor',
+    });
+    expect(await refusal(list('carol', '?limit=1000000'))).toMatchObject({ status: 400 });
+    expect((await list('carol', '?limit=200')).sessions.map((s) => s.sid)).toEqual([sessions.aliceKilled, sessions.bob, sessions.aliceOld]);
+  });
+
   it('refuses a parameter the listing does not take, by name', async () => {
     const refused = await refusal(list('alice', '?type=kube.request'));
     expect(refused).toEqual({
@@ -156,6 +165,23 @@ describe('recordings API', () => {
     const killed = parseCast(await play('alice', sessions.aliceKilled!));
     expect(killed.header.kubeport?.session_id).toBe(sessions.aliceKilled);
     expect(killed.events).toHaveLength(2);
+  });
+
+  it('refuses to play a recording larger than it reads into memory, saying its size and where its parts are', async () => {
+    const stored = (await recordings.store.read(sessions.aliceOld!))!.length;
+    harness.deps.maxPlaybackBytes = stored - 1;
+    try {
+      expect(await refusal(play('alice', sessions.aliceOld!))).toEqual({
+        status: 413,
+        message:
+          `session ${sessions.aliceOld}'s recording is ${stored} bytes, more than the ${stored - 1} bytes Kubeport plays back; ` +
+          `copy its parts from s3://kubeport-recordings/sessions/${sessions.aliceOld}/ (aws s3 cp --recursive) and join them in order into a .cast file (asciinema plays it)`,
+      });
+      harness.deps.maxPlaybackBytes = stored;
+      expect(parseCast(await play('alice', sessions.aliceOld!)).events).toHaveLength(2);
+    } finally {
+      delete harness.deps.maxPlaybackBytes;
+    }
   });
 
   it('answers a guessed sid of another user’s session exactly as one that does not exist', async () => {

@@ -115,6 +115,8 @@ export interface AgentHarnessOptions {
   audit?: AuditSink;
   /** Where interactive sessions are recorded; none: not recorded. */
   recordings?: RecordingStore;
+  /** Where the agent's log lines go; none: nowhere. */
+  log?: (message: string) => void;
 }
 
 export async function startAgentHarness(options: AgentHarnessOptions = {}): Promise<AgentHarness> {
@@ -158,7 +160,7 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
     tls: { certPem: hostCert, keyPem: hostKey.keyPem },
     userCaPems: [userCa.certPem],
     clock,
-    log: () => undefined,
+    log: options.log ?? (() => undefined),
     clusters: {
       resolve: async (name) => {
         await delay(options.delays?.resolveClusterMs);

@@ -3,6 +3,7 @@
 // (the agent died) is invisible. Separate objects are readable the moment each is stored, so a
 // session cut short still plays up to its last stored part.
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { RecordingTooLargeError } from '../../core/errors.js';
 import type { RecordingStore } from '../../core/ports.js';
 
 const PREFIX = 'sessions/';
@@ -38,18 +39,25 @@ export class S3RecordingStore implements RecordingStore {
     );
   }
 
-  async read(sessionId: string): Promise<Buffer | undefined> {
+  async read(sessionId: string, maxBytes?: number): Promise<Buffer | undefined> {
     const prefix = sessionPrefix(sessionId);
     const keys: string[] = [];
+    let bytes = 0;
     let token: string | undefined;
     do {
       const page = await this.s3.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
       );
-      for (const item of page.Contents ?? []) if (item.Key && /^\d+\.cast$/.test(item.Key.slice(prefix.length))) keys.push(item.Key);
+      for (const item of page.Contents ?? []) {
+        if (!item.Key || !/^\d+\.cast$/.test(item.Key.slice(prefix.length))) continue;
+        keys.push(item.Key);
+        bytes += item.Size ?? 0;
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     if (keys.length === 0) return undefined;
+    if (maxBytes !== undefined && bytes > maxBytes)
+      throw new RecordingTooLargeError(sessionId, bytes, maxBytes, `${this.url(sessionId)} (aws s3 cp --recursive)`);
     keys.sort();
     const parts: Buffer[] = [];
     for (const key of keys) {

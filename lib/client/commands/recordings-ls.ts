@@ -1,10 +1,11 @@
 // tsh recordings ls: the sessions this login may see (its own, or everyone's with a role rule on
 // session), newest first, as a table or JSON.
 import { humanDuration } from '../../core/human-duration.js';
-import type { SessionSummary } from '../../core/session-summary.js';
+import { MAX_RECORDINGS_LIMIT, type SessionSummary } from '../../core/session-summary.js';
 import { parseTimeBound } from '../../core/time-bound.js';
 import { listSessions } from '../recordings.js';
 import { currentProfile, requireValid } from '../session.js';
+import { terminalSafe } from '../terminal-text.js';
 import { textTable } from '../text-table.js';
 import { Problems } from '../tsh-config.js';
 import type { TshDeps } from './deps.js';
@@ -34,6 +35,9 @@ const endText = (s: SessionSummary) =>
 
 const startedText = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');
 
+/** A cell on one line with no control characters: the command comes from the exec query, where %1B is ESC. */
+const cell = (value: string) => terminalSafe(value).replace(/\n/g, ' ');
+
 export async function run(options: RecordingsLsOptions, deps: TshDeps): Promise<void> {
   const { profile, keys } = currentProfile(deps.store, options.proxy);
   const now = deps.clock.now();
@@ -43,6 +47,8 @@ export async function run(options: RecordingsLsOptions, deps: TshDeps): Promise<
   const until = options.until === undefined ? undefined : problems.check(() => pointInTime(options.until!, now, '--until'));
   const limit = Number(options.limit ?? DEFAULT_LIMIT);
   if (!Number.isInteger(limit) || limit < 1) problems.add(`--limit ${options.limit} is not a positive whole number`);
+  else if (limit > MAX_RECORDINGS_LIMIT)
+    problems.add(`--limit ${limit} is more than the ${MAX_RECORDINGS_LIMIT} sessions a listing shows; narrow it with --since and --until`);
   problems.throwIfAny();
   const sessions = await listSessions(deps, profile, keys, {
     since: since!,
@@ -58,17 +64,19 @@ export async function run(options: RecordingsLsOptions, deps: TshDeps): Promise<
   deps.out.stdout.write(
     textTable(
       ['ID', 'Type', 'User', 'Cluster', 'Pod', 'Command', 'Started', 'Duration', 'End'],
-      sessions.map((s) => [
-        s.sid,
-        s.interactive ? s.type : `${s.type} (no tty)`,
-        s.user,
-        s.cluster,
-        s.namespace ? `${s.namespace}/${s.pod}` : s.pod,
-        s.command,
-        startedText(s.started),
-        s.duration_ms === undefined ? '' : humanDuration(s.duration_ms),
-        endText(s),
-      ]),
+      sessions.map((s) =>
+        [
+          s.sid,
+          s.interactive ? s.type : `${s.type} (no tty)`,
+          s.user,
+          s.cluster,
+          s.namespace ? `${s.namespace}/${s.pod}` : s.pod,
+          s.command,
+          startedText(s.started),
+          s.duration_ms === undefined ? '' : humanDuration(s.duration_ms),
+          endText(s),
+        ].map(cell),
+      ),
     ),
   );
 }
