@@ -88,7 +88,7 @@ describe.each(TRANSPORTS)('kubectl exec and attach over $name through the agent'
     const requests = await upstreamDuring(async () => {
       const screen = await terminal('kubectl exec -it web-0 -- sh');
       try {
-        await screen.waitFor(/root@web-0:\/#$/m);
+        await screen.waitForFirstPrompt(/root@web-0:\/#$/m);
         await screen.type('echo $HOSTNAME');
         await screen.keys('Enter');
         await screen.waitFor(/^root@web-0:\/# echo \$HOSTNAME\nweb-0\nroot@web-0:\/#$/m);
@@ -113,7 +113,7 @@ describe.each(TRANSPORTS)('kubectl exec and attach over $name through the agent'
       try {
         await screen.waitFor(/If you don't see a command prompt, try pressing enter\./);
         await screen.keys('Enter');
-        await screen.waitFor(/root@web-0:\/#$/m);
+        await screen.waitForFirstPrompt(/root@web-0:\/#$/m);
         await screen.type('hostname');
         await screen.keys('Enter');
         await screen.waitFor(/^root@web-0:\/# hostname\nweb-0\nroot@web-0:\/#$/m);

@@ -78,7 +78,7 @@ describe.each(TRANSPORTS)('kubectl exec -it over $name, recorded', (transport) =
       ...transport.env,
     });
     try {
-      await screen.waitFor(/root@web-0:\/#$/m);
+      await screen.waitForFirstPrompt(/root@web-0:\/#$/m);
       await screen.type('echo recorded over the wire');
       await screen.keys('Enter');
       await screen.waitFor(/^recorded over the wire$/m);
@@ -136,7 +136,7 @@ describe('npm start killed with SIGKILL while kubectl exec -it runs', () => {
       KUBECACHEDIR: env.KUBECACHEDIR,
     });
     try {
-      await screen.waitFor(/root@web-0:\/#$/m, 30_000);
+      await screen.waitForFirstPrompt(/root@web-0:\/#$/m, 30_000);
       await screen.type('echo before the kill');
       await screen.keys('Enter');
       await screen.waitFor(/^before the kill$/m);

@@ -76,7 +76,7 @@ describe('an idle kubectl exec -it behind an idle timeout', () => {
   it('keeps the shell through 3.5 times the idle timeout, while a client that sends nothing is dropped', async () => {
     const terminal = await openTerminal('kubectl exec -it web-0 -- sh', { ...process.env, KUBECONFIG: kubeconfig, HOME: dir });
     try {
-      await terminal.waitFor(/root@web-0:\/#$/m, 20_000);
+      await terminal.waitForFirstPrompt(/root@web-0:\/#$/m, 20_000);
       await terminal.type('echo one');
       await terminal.keys('Enter');
       await terminal.waitFor(/^one$/m);

@@ -17,6 +17,12 @@ export interface Terminal {
   size(): Promise<string>;
   /** Resolves with the screen once it matches, or fails after timeoutMs showing it. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Waits for a shell's first prompt. kubectl's WebSocket client drops output that arrives before
+   * it has registered its streams ("Unknown stream id 1"), which on a busy machine can be the
+   * first prompt; when kubectl says so, Enter is pressed once for a fresh prompt, as a user would.
+   */
+  waitForFirstPrompt(pattern: RegExp, timeoutMs?: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -47,6 +53,20 @@ export async function openTerminal(command: string, env: NodeJS.ProcessEnv): Pro
       for (;;) {
         const text = await screen();
         if (pattern.test(text)) return text;
+        if (Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}; it shows:\n${text}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async waitForFirstPrompt(pattern, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      let pressed = false;
+      for (;;) {
+        const text = await screen();
+        if (pattern.test(text)) return text;
+        if (!pressed && /Unknown stream id 1,/.test(text)) {
+          pressed = true;
+          await tmux(socket, ['send-keys', 'Enter']);
+        }
         if (Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}; it shows:\n${text}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
