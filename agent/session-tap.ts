@@ -8,6 +8,7 @@
 // its own header compression context); the client's SYN_STREAM headers name each stream's type.
 // Anything it cannot read stops the tap, never the session.
 import { SpdyParser, type SpdyFrame } from '../lib/spdy/index.js';
+import { headerLength } from './websocket-frames.js';
 
 export interface ExitStatus {
   /** The command's exit code, when the Status gave one (0 for Success). */
@@ -251,7 +252,7 @@ export class WebSocketMessages {
     while (i < n) {
       if (this.remaining < 0) {
         this.header[this.headerBytes++] = chunk[i++]!;
-        if (this.headerBytes < 2 || this.headerBytes < frameHeaderLength(this.header[1]!)) continue;
+        if (this.headerBytes < 2 || this.headerBytes < headerLength(this.header[1]!)) continue;
         this.startFrame();
         if (this.remaining === 0) this.endFrame();
         continue;
@@ -319,11 +320,6 @@ export class WebSocketMessages {
     this.inMessage = false;
     if (this.channel !== undefined) this.onPiece(this.channel, Buffer.alloc(0), true);
   }
-}
-
-function frameHeaderLength(second: number): number {
-  const short = second & 0x7f;
-  return 2 + (short === 126 ? 2 : short === 127 ? 8 : 0) + (second & 0x80 ? 4 : 0);
 }
 
 type StreamType = 'stdin' | 'stdout' | 'stderr' | 'error' | 'resize' | 'other';

@@ -65,7 +65,8 @@ function longLength(header: Buffer): number {
   return length >= 2n ** 53n ? Infinity : Number(length);
 }
 
-function headerLength(second: number): number {
+/** Bytes in a frame's header, read from its second byte: 2, plus the extended length, plus the mask key. */
+export function headerLength(second: number): number {
   const short = second & 0x7f;
   return 2 + (short === 126 ? 2 : short === 127 ? 8 : 0) + (second & 0x80 ? 4 : 0);
 }
