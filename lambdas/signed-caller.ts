@@ -5,7 +5,7 @@ import type { ServiceDeps } from '../lib/services/deps.js';
 import { verifySignedRequest } from '../lib/services/verify-signed-request.js';
 import type { RouteContext } from './http.js';
 
-export function signedCaller(deps: ServiceDeps, ctx: RouteContext): Promise<CertifiedIdentity> {
+export async function signedCaller(deps: ServiceDeps, ctx: RouteContext): Promise<CertifiedIdentity> {
   return verifySignedRequest(
     {
       token: ctx.event.headers[SIGNED_REQUEST_HEADER],
@@ -14,6 +14,6 @@ export function signedCaller(deps: ServiceDeps, ctx: RouteContext): Promise<Cert
       path: ctx.pathAndQuery,
       body: ctx.body,
     },
-    { trustedUserCaPems: [deps.userCa.certPem], clock: deps.clock, state: deps.state, resources: deps.resources },
+    { trustedUserCaPems: await deps.cas.trusted('user'), clock: deps.clock, state: deps.state, resources: deps.resources },
   );
 }

@@ -45,13 +45,13 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
         pattern: '/webapi/local/invite/complete',
         handler: async (ctx) => {
           const body = parseBody(enrollBody, ctx.body);
-          return json(200, loginResponse(deps, await localUsers.completeEnrollment({ ...attempt(body, ctx), invite: body.invite })));
+          return json(200, await loginResponse(deps, await localUsers.completeEnrollment({ ...attempt(body, ctx), invite: body.invite })));
         },
       },
       {
         method: 'POST',
         pattern: '/webapi/local/login',
-        handler: async (ctx) => json(200, loginResponse(deps, await localUsers.login(attempt(parseBody(loginBody, ctx.body), ctx)))),
+        handler: async (ctx) => json(200, await loginResponse(deps, await localUsers.login(attempt(parseBody(loginBody, ctx.body), ctx)))),
       },
       {
         method: 'GET',
@@ -93,7 +93,7 @@ async function ping(deps: ServiceDeps) {
       allow_headless: true,
     },
     proxy: { kube: { enabled: true, public_addr: deps.agentAddress } },
-    ca: { user: [deps.userCa.certPem], host: [deps.hostCaCertPem] },
+    ca: { user: await deps.cas.trusted('user'), host: await deps.cas.trusted('host') },
   };
 }
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
-import { issueHostCertificate, issueUserCertificate } from '../core/certificate-authority.js';
+import { fixedCertAuthorities, issueHostCertificate, issueUserCertificate } from '../core/certificate-authority.js';
 import { KubeportError } from '../core/errors.js';
 import type { Clock, Random } from '../core/ports.js';
 import type { KubeCluster, User } from '../core/resources.js';
@@ -147,8 +147,7 @@ export async function startLocalMode(
       secrets: FileSecretBox.loadOrCreate(join(config.dataDir, 'secrets.key')),
       clock: deps.clock,
       random: deps.random,
-      userCa,
-      hostCaCertPem: hostCa.certPem,
+      cas: fixedCertAuthorities(userCa, hostCa),
       agentAddress,
       serverVersion: config.serverVersion,
       github: new GitHubHttpApi(),

@@ -18,6 +18,30 @@ export interface IssuingCa extends CaDeps {
   certPem: string;
 }
 
+/** Kubeport's two CAs: `user` signs client certificates, `host` the agent's TLS server certificate. */
+export type CaType = 'user' | 'host';
+
+/**
+ * The CAs as they stand now. Rotation (lib/services/cert-authorities.ts) changes which key signs
+ * and which certificates are trusted while the process runs, so callers ask each time (answers are
+ * cached by the implementation) instead of holding a CA.
+ */
+export interface CertAuthorities {
+  /** The CA that signs new certificates of this type now. */
+  signing(type: CaType): Promise<IssuingCa>;
+  /** PEM of every CA certificate of this type to trust now, the signing one first. */
+  trusted(type: CaType): Promise<string[]>;
+}
+
+/** CAs that never rotate: tests, and a process that holds its CAs for its whole life. */
+export function fixedCertAuthorities(user: IssuingCa, host: IssuingCa): CertAuthorities {
+  const byType = { user, host };
+  return {
+    signing: async (type) => byType[type],
+    trusted: async (type) => [byType[type].certPem],
+  };
+}
+
 /** A self-signed CA certificate for the signer's own key. */
 export async function createCaCertificate(deps: CaDeps, commonName: string, validityMs: number): Promise<string> {
   const spki = await deps.signer.publicKeySpki();

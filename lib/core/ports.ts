@@ -16,6 +16,19 @@ export interface Signer {
   sign(data: Uint8Array): Promise<Uint8Array>;
 }
 
+/**
+ * Where CA keys live: asymmetric KMS keys on AWS, 0600 files in local mode. A key id is opaque
+ * (a KMS key ARN, a file name) and is stored in the CA resource next to its certificate.
+ */
+export interface SigningKeys {
+  /** A new P-256 signing key, for a CA rotation; returns its id. */
+  create(type: 'user' | 'host'): Promise<string>;
+  /** The signer of a key. Whether its public key matches a CA certificate is the caller's check. */
+  signer(keyId: string): Signer;
+  /** The key signs no more (KMS: deletion scheduled after the waiting period; local: file removed). */
+  retire(keyId: string): Promise<void>;
+}
+
 /** Seals small secrets at rest (TOTP seeds): KMS Encrypt on AWS, a file-held key locally. */
 export interface SecretBox {
   seal(plaintext: string): Promise<string>;

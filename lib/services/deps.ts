@@ -1,5 +1,5 @@
 // What the use cases need from the outside world, passed in by each entry point.
-import type { IssuingCa } from '../core/certificate-authority.js';
+import type { CertAuthorities } from '../core/certificate-authority.js';
 import type { AuditLog, Clock, GitHubApi, Random, RecordingStore, ResourceStore, SecretBox, StateStore } from '../core/ports.js';
 
 export interface ServiceDeps {
@@ -10,8 +10,8 @@ export interface ServiceDeps {
   secrets: SecretBox;
   clock: Clock;
   random: Random;
-  userCa: IssuingCa;
-  hostCaCertPem: string;
+  /** Which CA signs and which certificates are trusted, now (rotation changes both). */
+  cas: CertAuthorities;
   /** host:port kubectl reaches the agent at. */
   agentAddress: string;
   serverVersion: string;

@@ -103,7 +103,7 @@ export class GitHubHeadlessLogin {
       if (!(await deps.state.take(key)))
         throw new ConflictError('this headless login was already completed; run tsh login --headless again');
       const issued = await signInWithToken(deps, connector, app, answer.accessToken, state, context);
-      return { status: 'done', login: loginResponse(deps, issued) };
+      return { status: 'done', login: await loginResponse(deps, issued) };
     } catch (error) {
       // Denied, expired, disabled or refused: the request is over. A passing GitHub failure is not.
       const passing = error instanceof KubeportError && (error.code === 'bad_gateway' || error.code === 'rate_limited');

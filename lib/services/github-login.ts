@@ -113,7 +113,7 @@ export class GitHubBrowserLogin {
         codeVerifier: state.code_verifier,
       });
       const issued = await signInWithToken(deps, connector, app, token, state, context);
-      const sealed = sealForClient(state.secret_key, JSON.stringify(loginResponse(deps, issued)), deps.random.bytes(12));
+      const sealed = sealForClient(state.secret_key, JSON.stringify(await loginResponse(deps, issued)), deps.random.bytes(12));
       clientUrl.search = new URLSearchParams({ response: JSON.stringify(sealed) }).toString();
       return { kind: 'redirect', location: clientUrl.toString() };
     } catch (error) {

@@ -45,7 +45,7 @@ export async function issueCertificateFor(
   };
   // Every login path (local, GitHub, headless) ends here: a locked user gets no new certificate.
   await refuseIfLocked(deps, identity);
-  const certPem = await issueUserCertificate(deps.userCa, publicKeySpki, identity, ttl);
+  const certPem = await issueUserCertificate(await deps.cas.signing('user'), publicKeySpki, identity, ttl);
   const expires = new Date(deps.clock.now().getTime() + ttl).toISOString();
   // Read back from the certificate: the serial the agent's events carry as cert_serial.
   const issued = identityFromCertificate(certPem);

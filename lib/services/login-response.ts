@@ -11,13 +11,13 @@ export interface LoginResponse {
   ca: { user: string[]; host: string[] };
 }
 
-export function loginResponse(deps: ServiceDeps, issued: IssuedCertificate): LoginResponse {
+export async function loginResponse(deps: ServiceDeps, issued: IssuedCertificate): Promise<LoginResponse> {
   return {
     username: issued.identity.username,
     cert: issued.certPem,
     expires: issued.expires,
     roles: issued.identity.roles,
     traits: issued.identity.traits,
-    ca: { user: [deps.userCa.certPem], host: [deps.hostCaCertPem] },
+    ca: { user: await deps.cas.trusted('user'), host: await deps.cas.trusted('host') },
   };
 }

@@ -62,7 +62,7 @@ export async function loggedInHome(harness: ApiHarness, user: string, roles: str
       traits: {},
       expires: new Date(harness.clock.now().getTime() + 3_600_000).toISOString(),
     },
-    { certPem: identity.certPem, keyPem: identity.keyPem, userCaPem: harness.deps.userCa.certPem, hostCaPem: harness.deps.hostCaCertPem },
+    { certPem: identity.certPem, keyPem: identity.keyPem, userCaPem: harness.userCa.certPem, hostCaPem: harness.hostCa.certPem },
   );
   return home;
 }

@@ -65,7 +65,7 @@ describe('GitHub browser login', () => {
     const cert = new X509Certificate(login!.cert);
     expect(cert.subject).toBe('CN=mona\nO=access + O=dev');
     expect(cert.publicKey.export({ type: 'spki', format: 'der' }).equals(publicKeyDer)).toBe(true);
-    expect(cert.checkIssued(new X509Certificate(g.h.deps.userCa.certPem))).toBe(true);
+    expect(cert.checkIssued(new X509Certificate(g.h.userCa.certPem))).toBe(true);
     const [event] = (await logins(true)).filter((e) => e.user === 'mona');
     expect(event).toMatchObject({ code: 'T1001I', method: 'github', connector_id: 'github', github_login: 'mona' });
     expect(event!['addr.remote']).toBeTruthy();

@@ -64,7 +64,7 @@ describe('local users', () => {
     const x509 = new X509Certificate(cert);
     expect(x509.subject).toBe('CN=alice\nO=access');
     expect(x509.publicKey.export({ type: 'spki', format: 'der' }).equals(keys.publicKeyDer)).toBe(true);
-    expect(x509.checkIssued(new X509Certificate(h.deps.userCa.certPem))).toBe(true);
+    expect(x509.checkIssued(new X509Certificate(h.userCa.certPem))).toBe(true);
   });
 
   it('an invite works once, even when two enrollments race', async () => {

@@ -11,7 +11,7 @@ import { startEmbeddedDynamoDb } from '../../lib/adapters/local/embedded-dynamod
 import { FileSecretBox } from '../../lib/adapters/local/file-secret-box.js';
 import { newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import { systemRandom } from '../../lib/adapters/system.js';
-import { issueUserCertificate } from '../../lib/core/certificate-authority.js';
+import { type IssuingCa, fixedCertAuthorities, issueUserCertificate } from '../../lib/core/certificate-authority.js';
 import type { Identity } from '../../lib/core/identity.js';
 import type { GitHubApi, RecordingStore } from '../../lib/core/ports.js';
 import type { User } from '../../lib/core/resources.js';
@@ -24,11 +24,14 @@ import { newCa } from './agent-harness.js';
 export interface ApiHarness {
   proxy: string;
   deps: ServiceDeps;
+  /** The CAs behind deps.cas (they never rotate here). */
+  userCa: IssuingCa;
+  hostCa: IssuingCa;
   clock: { now: () => Date; set(date: Date): void; advance(ms: number): void };
   /** A signing identity from the user CA (or `ca`) for `identity`. */
   identity(
     identity: Partial<Identity> & { username: string },
-    options?: { ttlMs?: number; ca?: ServiceDeps['userCa'] },
+    options?: { ttlMs?: number; ca?: IssuingCa },
   ): Promise<{ certPem: string; keyPem: string }>;
   close(): Promise<void>;
 }
@@ -57,8 +60,7 @@ export async function startApiHarness(start = new Date(), options: ApiHarnessOpt
     secrets: FileSecretBox.ephemeral(),
     clock,
     random: systemRandom,
-    userCa,
-    hostCaCertPem: hostCa.certPem,
+    cas: fixedCertAuthorities(userCa, hostCa),
     agentAddress: '127.0.0.1:3026',
     serverVersion: 'test',
     ...(options.github ? { github: options.github } : {}),
@@ -75,6 +77,8 @@ export async function startApiHarness(start = new Date(), options: ApiHarnessOpt
   return {
     proxy,
     deps,
+    userCa,
+    hostCa,
     clock,
     identity: async (identity, options = {}) => {
       const key = newLeafKey();

@@ -1,0 +1,62 @@
+// The one configuration schema of each function on AWS: environment variables set by the stack
+// (lib/infra), parsed and checked once at cold start (lib/app/functions); a bad or missing one fails the cold start
+// with a message naming it. The stack types what it sets against these schemas, so a renamed
+// variable fails `npm run lint`, not a deploy.
+import { z } from 'zod';
+
+const name = (what: string) => z.string().min(1, `${what} is empty; the stack sets it`);
+const arn = (what: string) => z.string().regex(/^arn:aws[a-z-]*:/, `${what} must be an ARN (arn:aws:...)`);
+
+/** What both API functions read. */
+export const apiEnvironmentSchema = z.object({
+  /** Kubeport's cluster name: the certificate audience and what ping reports. */
+  KUBEPORT_CLUSTER_NAME: name('KUBEPORT_CLUSTER_NAME'),
+  KUBEPORT_RESOURCES_TABLE: name('KUBEPORT_RESOURCES_TABLE'),
+  KUBEPORT_STATE_TABLE: name('KUBEPORT_STATE_TABLE'),
+  KUBEPORT_AUDIT_TABLE: name('KUBEPORT_AUDIT_TABLE'),
+  /** The symmetric KMS key that seals TOTP seeds and connector secrets (SecretBox). */
+  KUBEPORT_SECRETS_KEY_ID: name('KUBEPORT_SECRETS_KEY_ID'),
+  /** host:port kubectl reaches the agent at, as ping reports it; empty until an agent is deployed. */
+  KUBEPORT_AGENT_ADDRESS: z.string().default(''),
+  KUBEPORT_SERVER_VERSION: z.string().default('dev'),
+});
+
+/** The auth function: logins, certificates, CA rotation. The only one that signs. */
+export const authEnvironmentSchema = apiEnvironmentSchema.extend({
+  /** The Secrets Manager secret holding the GitHub OAuth app's client secret; absent: no deploy-time connector. */
+  KUBEPORT_GITHUB_SECRET_NAME: z.string().optional(),
+  /** Roles a rotated CA key's policy lets sign (the auth and CA bootstrap functions' roles), comma-separated. */
+  KUBEPORT_CA_SIGNER_ROLE_ARNS: z
+    .string()
+    .transform((value) => value.split(',').filter(Boolean))
+    .pipe(z.array(arn('KUBEPORT_CA_SIGNER_ROLE_ARNS entry')).min(1, 'KUBEPORT_CA_SIGNER_ROLE_ARNS names no role')),
+  /** The tag value every CA key of this deployment carries (tag key `kubeport:ca`); IAM lets the function create only keys so tagged. */
+  KUBEPORT_CA_KEY_TAG: name('KUBEPORT_CA_KEY_TAG'),
+});
+
+/** The admin function: tctl's API, audit search and recordings. */
+export const adminEnvironmentSchema = apiEnvironmentSchema.extend({
+  KUBEPORT_RECORDINGS_BUCKET: name('KUBEPORT_RECORDINGS_BUCKET'),
+});
+
+/** The CA bootstrap custom resource: creates the CA certificates once, and the first GitHub connector. */
+export const caBootstrapEnvironmentSchema = z.object({
+  KUBEPORT_CLUSTER_NAME: name('KUBEPORT_CLUSTER_NAME'),
+  KUBEPORT_RESOURCES_TABLE: name('KUBEPORT_RESOURCES_TABLE'),
+  KUBEPORT_AUDIT_TABLE: name('KUBEPORT_AUDIT_TABLE'),
+  KUBEPORT_SECRETS_KEY_ID: name('KUBEPORT_SECRETS_KEY_ID'),
+  KUBEPORT_USER_CA_KEY_ID: name('KUBEPORT_USER_CA_KEY_ID'),
+  KUBEPORT_HOST_CA_KEY_ID: name('KUBEPORT_HOST_CA_KEY_ID'),
+});
+
+export type AuthEnvironment = z.input<typeof authEnvironmentSchema>;
+export type AdminEnvironment = z.input<typeof adminEnvironmentSchema>;
+export type CaBootstrapEnvironment = z.input<typeof caBootstrapEnvironmentSchema>;
+
+/** Parses `env` once; every problem is named in one error, so a cold start says exactly what the stack got wrong. */
+export function parseEnvironment<T extends z.ZodType>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  throw new Error(`bad function configuration: ${problems.join('; ')}`);
+}
