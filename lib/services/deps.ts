@@ -1,6 +1,16 @@
 // What the use cases need from the outside world, passed in by each entry point.
 import type { CertAuthorities } from '../core/certificate-authority.js';
-import type { AuditLog, Clock, GitHubApi, Random, RecordingStore, ResourceStore, SecretBox, StateStore } from '../core/ports.js';
+import type {
+  AuditLog,
+  Clock,
+  GitHubApi,
+  Random,
+  RecordingStore,
+  ResourceStore,
+  SecretBox,
+  SigningKeys,
+  StateStore,
+} from '../core/ports.js';
 
 export interface ServiceDeps {
   clusterName: string;
@@ -12,6 +22,8 @@ export interface ServiceDeps {
   random: Random;
   /** Which CA signs and which certificates are trusted, now (rotation changes both). */
   cas: CertAuthorities;
+  /** Where CA keys live; rotation (POST /webapi/ca/rotate) makes new ones. Without it, rotation answers it is not available here. */
+  caKeys?: SigningKeys;
   /** host:port kubectl reaches the agent at. */
   agentAddress: string;
   serverVersion: string;
