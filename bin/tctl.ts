@@ -36,11 +36,17 @@ const program = new Command('tctl')
   .description('Kubeport admin tool')
   .option('--data-dir <dir>', `local mode data directory holding the admin identity (default: "${DEFAULT_DATA_DIR}")`)
   .option('-i, --identity <file>', 'admin identity file')
-  .option('--proxy <host:port>', 'address of the Kubeport API (default: from the identity)');
+  .option('--proxy <host:port>', 'address of the Kubeport API (default: from the identity)')
+  .option(
+    '--aws-iam',
+    'break-glass: sign calls with your AWS credentials (default chain: AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID...) instead of an identity; needs --proxy=<API host> and execute-api:Invoke on its /webapi/iam/admin/* routes (the KubeportBreakGlass policy)',
+  )
+  .option('--aws-region <region>', 'region of the API for --aws-iam (default: from an execute-api host, else AWS_REGION)');
 
 // Read when a command runs, so a bad flag is reported like any other user error.
 function deps(): TctlDeps {
-  const config = tctlConfig(program.opts<RawTctlFlags>());
+  const { AWS_REGION, AWS_DEFAULT_REGION } = process.env;
+  const config = tctlConfig(program.opts<RawTctlFlags>(), { AWS_REGION, AWS_DEFAULT_REGION });
   const common = { out: process, clock, api: (proxy: string, audience?: string) => new ApiClient(proxy, audience, clock) };
   return { ...common, admin: () => adminClient(config, common) };
 }
@@ -156,10 +162,10 @@ audit
   .option('--cursor <cursor>', 'go on after the page that printed it')
   .action(async (flags: Record<string, string | undefined>) => {
     // The next-page command repeats tctl's own flags, so it reaches the same place.
-    const globals = program.opts<Record<string, string | undefined>>();
-    const globalFlags = (['dataDir', 'identity', 'proxy'] as const)
+    const globals = program.opts<Record<string, string | boolean | undefined>>();
+    const globalFlags = (['dataDir', 'identity', 'proxy', 'awsIam', 'awsRegion'] as const)
       .filter((name) => globals[name] !== undefined)
-      .map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${globals[name]}`);
+      .map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${globals[name] === true ? '' : `=${globals[name]}`}`);
     await command('tctl-audit-search').run({ ...flags, globalFlags }, deps());
   });
 program

@@ -3,7 +3,7 @@
 import { badRequest } from '../../lib/core/errors.js';
 import type { ServiceDeps } from '../../lib/services/deps.js';
 import { type RecordingsRequest, listRecordings, readRecording } from '../../lib/services/recordings.js';
-import { signedCaller } from '../signed-caller.js';
+import type { CertifiedIdentity } from '../../lib/core/identity.js';
 import { type Route, type RouteContext, json } from '../http.js';
 
 /** The asciicast v2 media type asciinema serves recordings with. */
@@ -23,21 +23,21 @@ function recordingsRequest(ctx: RouteContext): RecordingsRequest {
   return request;
 }
 
-export function recordingRoutes(deps: ServiceDeps): Route[] {
+export function recordingRoutes(deps: ServiceDeps, prefix: string, callerOf: (ctx: RouteContext) => Promise<CertifiedIdentity>): Route[] {
   return [
     {
       method: 'GET',
-      pattern: '/webapi/admin/recordings',
+      pattern: `${prefix}/recordings`,
       handler: async (ctx) => {
-        const caller = await signedCaller(deps, ctx);
+        const caller = await callerOf(ctx);
         return json(200, await listRecordings(deps, caller, recordingsRequest(ctx)));
       },
     },
     {
       method: 'GET',
-      pattern: '/webapi/admin/recordings/{sid}',
+      pattern: `${prefix}/recordings/{sid}`,
       handler: async (ctx) => {
-        const caller = await signedCaller(deps, ctx);
+        const caller = await callerOf(ctx);
         const { cast } = await readRecording(deps, caller, ctx.params.sid!);
         return {
           statusCode: 200,

@@ -1,10 +1,12 @@
 // The API client tctl signs with: the admin identity npm start wrote (or --identity), checked
-// before the first call, and the proxy's audience from ping.
+// before the first call, and the proxy's audience from ping; or, with --aws-iam (break-glass),
+// the caller's AWS credentials on the IAM-authorized routes, with no Kubeport certificate.
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readPrivateFile } from '../platform/safe-file.js';
 import { apiAudience } from '../core/signed-request.js';
-import type { SigningIdentity } from './api-client.js';
+import { ClientError, type SigningIdentity } from './api-client.js';
+import { awsSigV4Signer, defaultAwsCredentials } from './aws-sigv4-signer.js';
 import type { CommandDeps } from './commands/deps.js';
 import type { TctlConfig } from './tctl-config.js';
 import { UsageError } from './usage-error.js';
@@ -51,10 +53,41 @@ export function loadIdentity(config: TctlConfig, now: Date): AdminIdentityFile {
 }
 
 export async function adminClient(config: TctlConfig, deps: CommandDeps): Promise<AdminClient> {
+  if (config.awsIam) return awsIamAdminClient(config.proxy!, config.awsIam.region, deps);
   const file = loadIdentity(config, deps.clock.now());
   const identity: SigningIdentity = { certPem: file.cert, keyPem: file.key };
   const proxy = config.proxy ?? file.proxy;
   const ping = await deps.api(proxy).call<{ cluster_name: string }>('GET', '/webapi/ping');
   const api = deps.api(proxy, apiAudience(ping.cluster_name));
   return { proxy, call: (method, path, body) => api.call(method, path, body, identity) };
+}
+
+const SIGNED_ADMIN_PREFIX = '/webapi/admin/';
+/** Where API Gateway's AWS_IAM authorizer guards the same admin routes (ANY /webapi/iam/admin/{proxy+}). */
+export const IAM_ADMIN_PREFIX = '/webapi/iam/admin/';
+
+/** The same calls, on the IAM-authorized routes, signed with SigV4. No ping: it needs nothing but IAM and the admin function. */
+async function awsIamAdminClient(proxy: string, region: string, deps: CommandDeps): Promise<AdminClient> {
+  const credentials = await defaultAwsCredentials();
+  const signer = awsSigV4Signer({ region, credentials, clock: deps.clock });
+  const api = deps.api(proxy);
+  return {
+    proxy,
+    call: async (method, path, body) => {
+      if (!path.startsWith(SIGNED_ADMIN_PREFIX)) throw new ClientError(`internal: ${path} is not an admin route`);
+      try {
+        return await api.call(method, `${IAM_ADMIN_PREFIX}${path.slice(SIGNED_ADMIN_PREFIX.length)}`, body, signer);
+      } catch (error) {
+        // API Gateway answers its own refusals ({"message": ...}, no Kubeport code) before the function runs.
+        if (error instanceof ClientError && error.status === 403 && error.serverCode === undefined) {
+          throw new ClientError(
+            `AWS refused the call signed with access key ${credentials.accessKeyId} (${error.message}): the AWS principal needs ` +
+              `execute-api:Invoke on the API's ${IAM_ADMIN_PREFIX}* routes (the KubeportBreakGlass policy), and the credentials and this computer's clock must be current`,
+            403,
+          );
+        }
+        throw error;
+      }
+    },
+  };
 }

@@ -35,6 +35,24 @@ export interface SigningIdentity {
   keyPem: string;
 }
 
+/** A call about to be sent: what a RequestSigner signs and may change (headers, the URL's form). */
+export interface OutgoingRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Signs calls another way than with a Kubeport certificate: tctl --aws-iam signs with SigV4. */
+export interface RequestSigner {
+  sign(request: OutgoingRequest): Promise<OutgoingRequest>;
+}
+
+/** How a call proves who makes it: a Kubeport certificate, or another signer. */
+export type CallAuth = SigningIdentity | RequestSigner;
+
+const isRequestSigner = (auth: CallAuth): auth is RequestSigner => 'sign' in auth;
+
 export function proxyBaseUrl(proxy: string): string {
   if (/^https?:\/\//.test(proxy)) return proxy.replace(/\/$/, '');
   const host = proxy.replace(/:\d+$/, '');
@@ -48,7 +66,7 @@ export class ApiClient {
     private readonly clock: Clock = { now: () => new Date() },
   ) {}
 
-  async call<T>(method: string, path: string, body?: unknown, identity?: SigningIdentity): Promise<T> {
+  async call<T>(method: string, path: string, body?: unknown, identity?: CallAuth): Promise<T> {
     const { response, raw, url } = await this.send(method, path, body, identity);
     const parsed = parseJson(raw, response, url);
     if (!response.ok) throw answerError(parsed, response);
@@ -56,7 +74,7 @@ export class ApiClient {
   }
 
   /** A call whose answer is not JSON (a recording): its text on success, the proxy's error otherwise. */
-  async text(method: string, path: string, identity?: SigningIdentity): Promise<string> {
+  async text(method: string, path: string, identity?: CallAuth): Promise<string> {
     const { response, raw, url } = await this.send(method, path, undefined, identity);
     if (!response.ok) throw answerError(parseJson(raw, response, url), response);
     return raw;
@@ -66,16 +84,18 @@ export class ApiClient {
     method: string,
     path: string,
     body: unknown,
-    identity: SigningIdentity | undefined,
+    identity: CallAuth | undefined,
   ): Promise<{ response: Response; raw: string; url: string }> {
     const text = body === undefined ? '' : JSON.stringify(body);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    let headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (identity) {
+    let url = `${proxyBaseUrl(this.proxy)}${path}`;
+    if (identity && isRequestSigner(identity)) {
+      ({ url, headers } = await identity.sign({ method, url, headers, body: text }));
+    } else if (identity) {
       if (!this.audience) throw new ClientError('internal: signed call without an audience');
       headers[SIGNED_REQUEST_HEADER] = await signRequest(identity, { audience: this.audience, method, path, body: text }, this.clock.now());
     }
-    const url = `${proxyBaseUrl(this.proxy)}${path}`;
     let response: Response;
     try {
       response = await fetch(url, { method, headers, ...(body !== undefined ? { body: text } : {}) });
@@ -102,9 +122,13 @@ function parseJson(raw: string, response: Response, url: string): unknown {
 
 function answerError(parsed: unknown, response: Response): ClientError {
   const error = (parsed as { error?: { code?: string; message?: string; details?: unknown[] } }).error;
+  // API Gateway's own refusals (before any function runs) are {"message": "..."}.
+  const gatewayMessage = (parsed as { message?: unknown }).message;
   const retry = response.headers.get('retry-after');
   return new ClientError(
-    error?.message ?? `the proxy answered ${response.status}${retry ? `; retry in ${retry} s` : ''}`,
+    error?.message ??
+      (typeof gatewayMessage === 'string' ? gatewayMessage : undefined) ??
+      `the proxy answered ${response.status}${retry ? `; retry in ${retry} s` : ''}`,
     response.status,
     error?.code,
     Array.isArray(error?.details) ? error.details : undefined,

@@ -12,13 +12,17 @@
 import { KubeportError, accessDenied } from './errors.js';
 import type { Identity } from './identity.js';
 import type { User } from './resources.js';
+import { AWS_IAM_CONNECTOR } from './aws-caller.js';
 
 /** Identities that no stored user stands behind: the admin identity npm start issues. */
 export const BUILTIN_CONNECTOR = 'builtin';
 /** The user name of that admin identity; no GitHub or local user may take it. */
 export const ADMIN_USER = 'kubeport-admin';
-/** Connector names a GitHub connector may not take: builtin is the admin identity's, local is password login's. */
-export const RESERVED_CONNECTOR_NAMES: readonly string[] = [BUILTIN_CONNECTOR, 'local'];
+/**
+ * Connector names a GitHub connector may not take: builtin is the admin identity's, local is
+ * password login's, aws-iam is the IAM break-glass callers'.
+ */
+export const RESERVED_CONNECTOR_NAMES: readonly string[] = [BUILTIN_CONNECTOR, 'local', AWS_IAM_CONNECTOR];
 
 export function checkUserStanding(identity: Identity, user: User | undefined): void {
   // Both the connector and the name: neither alone lets a certificate skip the user checks.

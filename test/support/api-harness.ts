@@ -20,6 +20,7 @@ import type { ServiceDeps } from '../../lib/services/deps.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../lambdas/auth/handler.js';
 import { newCa } from './agent-harness.js';
+import { type IamApiGatewayOptions, iamAuthorizer } from './iam-api-gateway.js';
 
 export interface ApiHarness {
   proxy: string;
@@ -41,6 +42,8 @@ export interface ApiHarnessOptions {
   github?: GitHubApi;
   /** Where session recordings are read from (tsh play). */
   recordings?: RecordingStore;
+  /** API Gateway's AWS_IAM authorizer on the /webapi/iam/ routes (the SigV4-verifying stand-in). */
+  iam?: Omit<IamApiGatewayOptions, 'route'>;
 }
 
 export async function startApiHarness(start = new Date(), options: ApiHarnessOptions = {}): Promise<ApiHarness> {
@@ -69,8 +72,9 @@ export async function startApiHarness(start = new Date(), options: ApiHarnessOpt
   const auth = createAuthHandler(deps, () => undefined);
   const admin = createAdminHandler(deps, () => undefined);
   const server = createApiGatewayServer(
-    (path) => (path.startsWith('/webapi/admin/') ? admin : auth),
+    (path) => (path.startsWith('/webapi/admin/') || path.startsWith('/webapi/iam/admin/') ? admin : auth),
     () => undefined,
+    options.iam ? { authorizer: iamAuthorizer({ now: clock.now, ...options.iam }) } : {},
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const proxy = `127.0.0.1:${(server.address() as AddressInfo).port}`;

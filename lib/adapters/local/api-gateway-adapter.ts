@@ -2,6 +2,7 @@
 // payload v2) events that AWS would send them.
 import http from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { IamAuthorization } from '../../core/aws-caller.js';
 import { KubeportError, accessDenied } from '../../core/errors.js';
 import { httpErrorResponse } from '../../core/public-error.js';
 import { browserRequestReason } from './loopback-guard.js';
@@ -10,7 +11,31 @@ export type EventHandler = (event: APIGatewayProxyEventV2) => Promise<APIGateway
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export function toApiGatewayEvent(req: http.IncomingMessage, body: Buffer, now: Date): APIGatewayProxyEventV2 {
+/** What API Gateway's AWS_IAM authorizer adds to the event of a call it verified. */
+export interface EventAuthorization {
+  iam: IamAuthorization;
+}
+
+/**
+ * Stands in for an API Gateway authorizer: given the request and its body, either the
+ * authorization to put in the event, or the answer API Gateway gives instead of calling the function.
+ */
+export type GatewayAuthorizer = (
+  req: http.IncomingMessage,
+  body: Buffer,
+) => Promise<{ authorization?: EventAuthorization } | { refusal: APIGatewayProxyStructuredResultV2 }>;
+
+export interface ApiGatewayServerOptions {
+  /** Runs before every handler; local mode has none (its routes need no IAM). */
+  authorizer?: GatewayAuthorizer;
+}
+
+export function toApiGatewayEvent(
+  req: http.IncomingMessage,
+  body: Buffer,
+  now: Date,
+  authorization?: EventAuthorization,
+): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://local');
   const headers: Record<string, string> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -44,13 +69,18 @@ export function toApiGatewayEvent(req: http.IncomingMessage, body: Buffer, now: 
       stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),
+      ...(authorization ? { authorization } : {}),
     },
     ...(body.length > 0 ? { body: textual ? body.toString('utf8') : body.toString('base64') } : {}),
     isBase64Encoded: !textual,
   };
 }
 
-export function createApiGatewayServer(route: (path: string) => EventHandler, log: (message: string) => void): http.Server {
+export function createApiGatewayServer(
+  route: (path: string) => EventHandler,
+  log: (message: string) => void,
+  options: ApiGatewayServerOptions = {},
+): http.Server {
   return http.createServer((req, res) => {
     const refusal =
       browserRequestReason(req) ??
@@ -75,18 +105,25 @@ export function createApiGatewayServer(route: (path: string) => EventHandler, lo
       chunks.push(chunk);
     });
     req.on('end', () => {
-      const event = toApiGatewayEvent(req, Buffer.concat(chunks), new Date());
-      route(event.rawPath)(event).then(
-        (result) => {
-          const body = result.body ?? '';
-          res.writeHead(result.statusCode ?? 200, {
-            ...stringHeaders(result.headers),
-            'content-length': Buffer.byteLength(body, result.isBase64Encoded ? 'base64' : 'utf8'),
-          });
-          res.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
-        },
-        (error: unknown) => sendError(res, error, log),
-      );
+      const body = Buffer.concat(chunks);
+      const authorized: ReturnType<GatewayAuthorizer> = options.authorizer ? options.authorizer(req, body) : Promise.resolve({});
+      authorized
+        .then((verdict): Promise<APIGatewayProxyStructuredResultV2> | APIGatewayProxyStructuredResultV2 => {
+          if ('refusal' in verdict) return verdict.refusal;
+          const event = toApiGatewayEvent(req, body, new Date(), verdict.authorization);
+          return route(event.rawPath)(event);
+        })
+        .then(
+          (result) => {
+            const text = result.body ?? '';
+            res.writeHead(result.statusCode ?? 200, {
+              ...stringHeaders(result.headers),
+              'content-length': Buffer.byteLength(text, result.isBase64Encoded ? 'base64' : 'utf8'),
+            });
+            res.end(result.isBase64Encoded ? Buffer.from(text, 'base64') : text);
+          },
+          (error: unknown) => sendError(res, error, log),
+        );
     });
   });
 }
