@@ -1,25 +1,112 @@
-// Kubeport on AWS, one stack. So far its data layer: tables, buckets and the CA keys. The auth
-// and admin functions, the HTTP API and the agent service join it as their issues land.
-import { Stack, type StackProps } from 'aws-cdk-lib';
+// Kubeport on AWS, one stack: the tables and buckets, the CA keys, the auth and admin functions
+// behind the HTTP API, the CA bootstrap, the audit catalog, alarms and the break-glass policy.
+// Environment-agnostic (no lookups), so `cdk synth` needs no AWS account. The agent joins it in
+// the next issue.
+import { Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { CertificateAuthorities } from './certificate-authorities.js';
+import { AuditCatalog } from './audit-catalog.js';
+import { BreakGlass } from './break-glass.js';
+import { CaBootstrap } from './ca-bootstrap.js';
+import { ControlPlaneAlarms } from './control-plane-alarms.js';
+import { BREAK_GLASS_ROUTE, ControlPlaneApi } from './control-plane-api.js';
+import { ControlPlaneFunctions } from './control-plane-functions.js';
+import { suppressJustifiedFindings } from './nag-suppressions.js';
+import type { AgentContext, GitHubContext } from './stack-context.js';
 import { Storage } from './storage.js';
 
 export interface KubeportStackProps extends StackProps {
   /**
-   * Keep tables and buckets when the stack is deleted.
+   * Keep tables, buckets, keys and logs when the stack is deleted, and protect the tables from deletion.
    * @default true
    */
   readonly retainData?: boolean;
+  /**
+   * Kubeport's cluster name, shown by tsh and written in every certificate.
+   * @default the stack's name
+   */
+  readonly clusterName?: string;
+  /**
+   * The version ping reports.
+   * @default 'dev'
+   */
+  readonly serverVersion?: string;
+  /**
+   * The GitHub OAuth app and the admin teams for the connector created at deploy.
+   * @default no GitHub login until a connector is created with tctl
+   */
+  readonly github?: GitHubContext;
+  /**
+   * Who is emailed when an alarm fires.
+   * @default alarms only show in the CloudWatch console
+   */
+  readonly alarmEmail?: string;
+  /**
+   * The agent's settings, validated now, used by the next issue.
+   * @default no agent
+   */
+  readonly agent?: AgentContext;
 }
+
+/** The callback URL to register in the GitHub OAuth app. */
+export const GITHUB_CALLBACK_PATH = '/webapi/github/callback';
 
 export class KubeportStack extends Stack {
   readonly storage: Storage;
-  readonly certificateAuthorities: CertificateAuthorities;
+  readonly functions: ControlPlaneFunctions;
+  readonly api: ControlPlaneApi;
+  readonly caBootstrap: CaBootstrap;
+  readonly auditCatalog: AuditCatalog;
+  readonly alarms: ControlPlaneAlarms;
+  readonly breakGlass: BreakGlass;
+  readonly agent?: AgentContext;
 
   constructor(scope: Construct, id: string, props: KubeportStackProps = {}) {
     super(scope, id, props);
-    this.storage = new Storage(this, 'Storage', { retain: props.retainData ?? true });
-    this.certificateAuthorities = new CertificateAuthorities(this, 'CertificateAuthorities');
+    const retain = props.retainData ?? true;
+    const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    this.agent = props.agent;
+
+    this.storage = new Storage(this, 'Storage', { retain });
+    this.functions = new ControlPlaneFunctions(this, 'Functions', {
+      storage: this.storage,
+      clusterName: props.clusterName ?? this.stackName,
+      serverVersion: props.serverVersion,
+      githubClientSecretName: props.github?.clientSecretName,
+      removalPolicy,
+    });
+    this.api = new ControlPlaneApi(this, 'Api', {
+      authFunction: this.functions.auth.function,
+      adminFunction: this.functions.admin.function,
+      logRemovalPolicy: removalPolicy,
+    });
+    const callbackUrl = `${this.api.url}${GITHUB_CALLBACK_PATH}`;
+    this.caBootstrap = new CaBootstrap(this, 'CaBootstrap', {
+      handler: this.functions.caBootstrap.function,
+      github: props.github,
+      callbackUrl,
+    });
+    // The CA certificates and the connector are written to the tables; they must exist first.
+    this.caBootstrap.node.addDependency(this.storage);
+    this.auditCatalog = new AuditCatalog(this, 'AuditCatalog', { bucket: this.storage.auditBucket });
+    this.alarms = new ControlPlaneAlarms(this, 'Alarms', {
+      api: this.api.api,
+      functions: { Auth: this.functions.auth.function, Admin: this.functions.admin.function },
+      email: props.alarmEmail,
+    });
+    this.breakGlass = new BreakGlass(this, 'BreakGlass', { api: this.api.api, routePath: BREAK_GLASS_ROUTE.path.replace('{proxy+}', '*') });
+
+    const host = `${this.api.api.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+    new CfnOutput(this, 'ApiUrl', { description: 'The Kubeport API', value: this.api.url });
+    new CfnOutput(this, 'GitHubCallbackUrl', {
+      description: "Paste into the GitHub OAuth app's Authorization callback URL",
+      value: callbackUrl,
+    });
+    new CfnOutput(this, 'BreakGlassPolicyArn', {
+      description: 'Attach to the roles that may run tctl with AWS credentials when GitHub is unavailable',
+      value: this.breakGlass.policy.managedPolicyArn,
+    });
+    new CfnOutput(this, 'TshLogin', { description: 'Log in', value: `tsh login --proxy=${host}` });
+
+    suppressJustifiedFindings(this);
   }
 }

@@ -1,5 +1,6 @@
 // Where Kubeport keeps its state on AWS: the three DynamoDB tables (same key schemas as the
-// adapters and local mode use) and the audit and recordings buckets.
+// adapters and local mode use) and the audit and recordings buckets, each moving to cheaper
+// storage as it ages.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -8,10 +9,32 @@ import { type TableSchema, auditTableSchema, resourceTableSchema, stateTableSche
 
 export interface StorageProps {
   /**
-   * Keep tables and buckets when the stack is deleted.
+   * Keep tables and buckets when the stack is deleted, and protect the tables from deletion.
    * @default true
    */
   readonly retain?: boolean;
+  /**
+   * How long each audit archive object is write-protected (S3 Object Lock, governance mode: only a
+   * principal with s3:BypassGovernanceRetention may shorten it).
+   * @default Duration.days(365)
+   */
+  readonly auditLockRetention?: Duration;
+  /**
+   * When audit archive objects move to Glacier Instant Retrieval (still queryable by Athena, a
+   * fifth of the storage price; objects under 128 KB stay where they are).
+   * @default Duration.days(90)
+   */
+  readonly auditColdAfter?: Duration;
+  /**
+   * When recordings move to Intelligent-Tiering (old sessions are rarely played).
+   * @default Duration.days(30)
+   */
+  readonly recordingsTieringAfter?: Duration;
+  /**
+   * How long an overwritten or deleted recording's old version is kept.
+   * @default Duration.days(30)
+   */
+  readonly recordingsNoncurrentExpiry?: Duration;
 }
 
 export class Storage extends Construct {
@@ -23,7 +46,8 @@ export class Storage extends Construct {
 
   constructor(scope: Construct, id: string, props: StorageProps = {}) {
     super(scope, id);
-    const removalPolicy = props.retain === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const retain = props.retain ?? true;
+    const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const table = (tableId: string, schema: TableSchema) => {
       const created = new dynamodb.Table(this, tableId, {
         partitionKey: { name: schema.partitionKey.name, type: schema.partitionKey.type as dynamodb.AttributeType },
@@ -32,6 +56,7 @@ export class Storage extends Construct {
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: retain,
         removalPolicy,
       });
       for (const index of schema.globalSecondaryIndexes ?? []) {
@@ -56,7 +81,7 @@ export class Storage extends Construct {
       lifecycleRules: [{ expiration: Duration.days(90) }],
       removalPolicy,
     });
-    const bucket = (bucketId: string, prefix: string) =>
+    const bucket = (bucketId: string, prefix: string, more: Partial<s3.BucketProps>) =>
       new s3.Bucket(this, bucketId, {
         encryption: s3.BucketEncryption.S3_MANAGED,
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -65,8 +90,32 @@ export class Storage extends Construct {
         serverAccessLogsBucket: accessLogs,
         serverAccessLogsPrefix: prefix,
         removalPolicy,
+        ...more,
       });
-    this.auditBucket = bucket('AuditBucket', 'audit/');
-    this.recordingsBucket = bucket('RecordingsBucket', 'recordings/');
+    this.auditBucket = bucket('AuditBucket', 'audit/', {
+      // Object Lock needs versioning (above); an event once archived cannot be altered or removed
+      // during the retention, not even by an administrator without the bypass permission.
+      objectLockEnabled: true,
+      objectLockDefaultRetention: s3.ObjectLockRetention.governance(props.auditLockRetention ?? Duration.days(365)),
+      lifecycleRules: [
+        {
+          id: 'AuditToGlacierInstantRetrieval',
+          transitions: [
+            { storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: props.auditColdAfter ?? Duration.days(90) },
+          ],
+        },
+      ],
+    });
+    this.recordingsBucket = bucket('RecordingsBucket', 'recordings/', {
+      lifecycleRules: [
+        {
+          id: 'RecordingsToIntelligentTiering',
+          transitions: [
+            { storageClass: s3.StorageClass.INTELLIGENT_TIERING, transitionAfter: props.recordingsTieringAfter ?? Duration.days(30) },
+          ],
+          noncurrentVersionExpiration: props.recordingsNoncurrentExpiry ?? Duration.days(30),
+        },
+      ],
+    });
   }
 }

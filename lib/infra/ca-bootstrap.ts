@@ -1,0 +1,54 @@
+// The CA bootstrap: a custom resource whose handler is a Kubeport function itself (no Provider
+// framework, so no extra framework Lambda and its log group). At the first deploy it creates the
+// user and host CA certificates over the KMS keys and, when GitHub is configured, the first
+// connector mapping the admin teams to editor and access; later deploys never replace a CA.
+import { CustomResource } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import type { GitHubContext } from './stack-context.js';
+
+/** The custom resource's type, as CloudFormation shows it. */
+export const CA_BOOTSTRAP_RESOURCE_TYPE = 'Custom::KubeportCaBootstrap';
+
+export interface CaBootstrapProps {
+  /** The CA bootstrap function (lambdaEntryPath('caBootstrap')); CloudFormation invokes it directly. */
+  readonly handler: lambda.IFunction;
+  /**
+   * The GitHub OAuth app and the teams that administer Kubeport, for the first connector.
+   * @default no connector: local users only until one is created with tctl
+   */
+  readonly github?: GitHubContext;
+  /** Where GitHub sends the browser back: `${api}/webapi/github/callback`. */
+  readonly callbackUrl: string;
+  /**
+   * Changes whenever the handler should run again on an update (a new function bundle does).
+   * @default the function bundle's asset hash
+   */
+  readonly version?: string;
+}
+
+export class CaBootstrap extends Construct {
+  readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: CaBootstrapProps) {
+    super(scope, id);
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: props.handler.functionArn,
+      resourceType: CA_BOOTSTRAP_RESOURCE_TYPE,
+      properties: {
+        Version: props.version ?? bundleHash(props.handler),
+        CallbackUrl: props.callbackUrl,
+        ...(props.github ? { GitHubClientId: props.github.clientId, GitHubAdminTeams: props.github.adminTeams } : {}),
+      },
+    });
+    this.resource.node.addDependency(props.handler);
+  }
+}
+
+/** The S3 key of the function's code asset: the bundle's content hash. */
+function bundleHash(handler: lambda.IFunction): string {
+  const code = (handler.node.defaultChild as lambda.CfnFunction | undefined)?.code as lambda.CfnFunction.CodeProperty | undefined;
+  const key = code?.s3Key;
+  if (typeof key !== 'string') throw new Error(`cannot read the code asset of ${handler.node.path}; pass version explicitly`);
+  return key.replace(/\.zip$/, '');
+}

@@ -1,0 +1,63 @@
+// What the CA signers may do with KMS, beyond what the key policies allow. The deploy-time keys
+// are named; keys a rotation creates are known only by their `kubeport:ca` tag, so the rotation
+// grants are conditioned on it, and creating a key requires the tag, the key spec and the usage.
+import { Aws } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { CA_KEY_TAG_KEY } from './certificate-authorities.js';
+
+const SIGNING_ALGORITHM = { 'kms:SigningAlgorithm': 'ECDSA_SHA_256' };
+
+/** Sign with, and read the public key of, the named CA keys. */
+export function grantCaSigning(role: iam.IRole, keys: kms.IKey[]): void {
+  const resources = keys.map((key) => key.keyArn);
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Sign'], resources, conditions: { StringEquals: SIGNING_ALGORITHM } }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GetPublicKey', 'kms:DescribeKey'], resources }));
+}
+
+/** Every KMS key of this account and region; narrowed by the tag conditions of each statement. */
+export const ACCOUNT_KEYS_ARN = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`;
+
+/**
+ * Rotation: create P-256 signing keys tagged `kubeport:ca=<tag>`, then sign with, read and retire
+ * only P-256 signing keys carrying that tag.
+ */
+export function grantCaKeyRotation(role: iam.IRole, tag: string): void {
+  const requestTag = {
+    StringEquals: { [`aws:RequestTag/${CA_KEY_TAG_KEY}`]: tag },
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [CA_KEY_TAG_KEY] },
+  };
+  const keyShape = { 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY', 'kms:KeyOrigin': 'AWS_KMS' };
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'CreateTaggedCaKeys',
+      actions: ['kms:CreateKey'],
+      // CreateKey names no key: it can only be conditioned, not scoped.
+      resources: ['*'],
+      conditions: { ...requestTag, StringEquals: { ...requestTag.StringEquals, ...keyShape } },
+    }),
+  );
+  // CreateKey's Tags need kms:TagResource on all keys of the account and region: KMS offers no
+  // condition that tells tagging at creation from tagging an existing key, so the tag is pinned
+  // instead, and what a tag unlocks below is further limited to P-256 signing keys.
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ sid: 'TagCaKeysAtCreation', actions: ['kms:TagResource'], resources: ['*'], conditions: requestTag }),
+  );
+  const taggedKey = { [`aws:ResourceTag/${CA_KEY_TAG_KEY}`]: tag, 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY' };
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'SignWithTaggedCaKeys',
+      actions: ['kms:Sign'],
+      resources: [ACCOUNT_KEYS_ARN],
+      conditions: { StringEquals: { ...taggedKey, ...SIGNING_ALGORITHM } },
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadAndRetireTaggedCaKeys',
+      actions: ['kms:GetPublicKey', 'kms:DescribeKey', 'kms:ScheduleKeyDeletion'],
+      resources: [ACCOUNT_KEYS_ARN],
+      conditions: { StringEquals: taggedKey },
+    }),
+  );
+}

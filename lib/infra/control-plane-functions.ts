@@ -1,0 +1,191 @@
+// The three functions of the control plane and what each may do. Least privilege, spelled out:
+// only the auth function and the CA bootstrap may sign with the CA keys (the key policies deny
+// everyone else, and the admin role denies itself kms:Sign besides); the GitHub client secret is
+// readable by the auth function alone and never leaves Secrets Manager for the template.
+import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { AdminEnvironment, AuthEnvironment, CaBootstrapEnvironment } from '../adapters/aws/function-environment.js';
+import { grantCaKeyRotation, grantCaSigning } from './ca-key-grants.js';
+import { CertificateAuthorities } from './certificate-authorities.js';
+import { KubeportFunction, lambdaRole } from './kubeport-function.js';
+import type { Storage } from './storage.js';
+
+export interface ControlPlaneFunctionsProps {
+  readonly storage: Storage;
+  /** Kubeport's cluster name: the certificates' audience, what tsh shows. */
+  readonly clusterName: string;
+  /**
+   * Reported by ping.
+   * @default 'dev'
+   */
+  readonly serverVersion?: string;
+  /**
+   * The Secrets Manager secret (by name) holding the GitHub OAuth app's client secret.
+   * @default none: no GitHub login until a connector is created with tctl
+   */
+  readonly githubClientSecretName?: string;
+  /**
+   * The value of the `kubeport:ca` tag on every CA key of this deployment, rotated ones included.
+   * @default the stack's name
+   */
+  readonly caKeyTag?: string;
+  /**
+   * How long function logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log groups and the secrets key when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export class ControlPlaneFunctions extends Construct {
+  readonly auth: KubeportFunction;
+  readonly admin: KubeportFunction;
+  readonly caBootstrap: KubeportFunction;
+  readonly certificateAuthorities: CertificateAuthorities;
+  /** Seals TOTP seeds and connector secrets at rest (the SecretBox). */
+  readonly secretsKey: kms.Key;
+  readonly caKeyTag: string;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneFunctionsProps) {
+    super(scope, id);
+    const { storage } = props;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.caKeyTag = props.caKeyTag ?? Stack.of(this).stackName;
+
+    // The roles come first: the CA key policies name the signers.
+    const authRole = lambdaRole(this, 'AuthRole');
+    const adminRole = lambdaRole(this, 'AdminRole');
+    const caBootstrapRole = lambdaRole(this, 'CaBootstrapRole');
+    this.certificateAuthorities = new CertificateAuthorities(this, 'CertificateAuthorities', {
+      signers: [authRole, caBootstrapRole],
+      keyTag: this.caKeyTag,
+    });
+    this.secretsKey = new kms.Key(this, 'SecretsKey', {
+      description: 'Kubeport: seals TOTP seeds and connector secrets stored in DynamoDB',
+      enableKeyRotation: true,
+      // What it sealed stays in the tables, which outlive the stack by default.
+      removalPolicy,
+    });
+
+    const cas = this.certificateAuthorities;
+    const common = {
+      KUBEPORT_CLUSTER_NAME: props.clusterName,
+      KUBEPORT_RESOURCES_TABLE: storage.resources.tableName,
+      KUBEPORT_STATE_TABLE: storage.state.tableName,
+      KUBEPORT_AUDIT_TABLE: storage.audit.tableName,
+      KUBEPORT_SECRETS_KEY_ID: this.secretsKey.keyArn,
+      // The agent (next issue) sets its address; until then ping reports none.
+      KUBEPORT_AGENT_ADDRESS: '',
+      KUBEPORT_SERVER_VERSION: props.serverVersion ?? 'dev',
+    };
+    const authEnvironment: AuthEnvironment = {
+      ...common,
+      KUBEPORT_GITHUB_SECRET_NAME: props.githubClientSecretName,
+      KUBEPORT_CA_SIGNER_ROLE_ARNS: Fn.join(',', [authRole.roleArn, caBootstrapRole.roleArn]),
+      KUBEPORT_CA_KEY_TAG: this.caKeyTag,
+    };
+    const adminEnvironment: AdminEnvironment = { ...common, KUBEPORT_RECORDINGS_BUCKET: storage.recordingsBucket.bucketName };
+    const caBootstrapEnvironment: CaBootstrapEnvironment = {
+      KUBEPORT_CLUSTER_NAME: props.clusterName,
+      KUBEPORT_RESOURCES_TABLE: storage.resources.tableName,
+      KUBEPORT_AUDIT_TABLE: storage.audit.tableName,
+      KUBEPORT_SECRETS_KEY_ID: this.secretsKey.keyArn,
+      KUBEPORT_USER_CA_KEY_ID: cas.userCaKey.keyArn,
+      KUBEPORT_HOST_CA_KEY_ID: cas.hostCaKey.keyArn,
+    };
+    const logs = { logRetention: props.logRetention, logRemovalPolicy: removalPolicy };
+
+    this.auth = new KubeportFunction(this, 'Auth', {
+      name: 'auth',
+      description: 'Kubeport auth: ping, GitHub and local logins, certificates, CA rotation',
+      role: authRole,
+      environment: authEnvironment,
+      // A login is a few DynamoDB calls, one KMS Sign and, for GitHub, three or more calls to
+      // GitHub: I/O-bound, so 512 MB (a third of a vCPU) keeps cold starts short without paying for idle CPU.
+      memorySize: 512,
+      // The GitHub callback pages through the user's teams; API Gateway stops waiting at 30 s.
+      timeout: Duration.seconds(20),
+      // 10 at once is ~50 logins a second at 200 ms each, far under KMS's 300 ECC signs a second.
+      reservedConcurrency: 10,
+      ...logs,
+    });
+    this.admin = new KubeportFunction(this, 'Admin', {
+      name: 'admin',
+      description: 'Kubeport admin: the tctl API, audit search, session recordings',
+      role: adminRole,
+      environment: adminEnvironment,
+      // Audit search decodes pages of events and recordings stream through: more memory than auth.
+      memorySize: 512,
+      // A wide audit search may page through many items; just under API Gateway's 30 s.
+      timeout: Duration.seconds(29),
+      // tctl is a few administrators' tool.
+      reservedConcurrency: 5,
+      ...logs,
+    });
+    this.caBootstrap = new KubeportFunction(this, 'CaBootstrap', {
+      name: 'caBootstrap',
+      description: 'Kubeport CA bootstrap (custom resource): CA certificates and the first GitHub connector',
+      role: caBootstrapRole,
+      environment: caBootstrapEnvironment,
+      memorySize: 256,
+      // Two KMS signatures and a few writes, then the answer to CloudFormation; generous, as a
+      // custom resource that never answers holds the deploy for an hour.
+      timeout: Duration.minutes(2),
+      // CloudFormation calls it once per deploy.
+      reservedConcurrency: 1,
+      ...logs,
+    });
+
+    // CA keys: the two signers; only the auth function rotates.
+    grantCaSigning(authRole, cas.keys);
+    grantCaSigning(caBootstrapRole, cas.keys);
+    grantCaKeyRotation(authRole, this.caKeyTag);
+    adminRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'AdminNeverSigns', effect: iam.Effect.DENY, actions: ['kms:Sign'], resources: ['*'] }),
+    );
+
+    // The SecretBox key: sealing and opening only (no data keys, no re-encryption).
+    for (const role of [authRole, adminRole, caBootstrapRole]) this.secretsKey.grant(role, 'kms:Encrypt', 'kms:Decrypt');
+
+    // Tables.
+    grantTables(authRole, { readWrite: [storage.resources, storage.state], write: [storage.audit] });
+    grantTables(adminRole, { readWrite: [storage.resources, storage.state, storage.audit] });
+    grantTables(caBootstrapRole, { readWrite: [storage.resources], write: [storage.audit] });
+
+    // Recordings: the admin function plays them back (the agent writes them).
+    grantReadPrefix(adminRole, storage.recordingsBucket, 'sessions/');
+
+    if (props.githubClientSecretName !== undefined) {
+      // By name: its ARN ends in a random suffix, which fromSecretNameV2's ARN pattern allows for.
+      const secret = secretsmanager.Secret.fromSecretNameV2(this, 'GitHubClientSecret', props.githubClientSecretName);
+      secret.grantRead(authRole);
+    }
+  }
+}
+
+function grantTables(role: iam.IRole, tables: { readWrite?: dynamodb.ITable[]; write?: dynamodb.ITable[] }): void {
+  for (const table of tables.readWrite ?? []) table.grantReadWriteData(role);
+  for (const table of tables.write ?? []) table.grantWriteData(role);
+}
+
+/** Get and list objects under one key prefix of a bucket. */
+function grantReadPrefix(role: iam.IRole, bucket: s3.IBucket, prefix: string): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+    }),
+  );
+}

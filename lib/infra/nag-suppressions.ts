@@ -1,0 +1,94 @@
+// cdk-nag AwsSolutions findings that are deliberate, each on the one resource it concerns, as
+// narrow as `appliesTo` allows, with the reason. Anything else cdk-nag finds fails synth.
+import type { CfnElement } from 'aws-cdk-lib';
+import { NagSuppressions } from 'cdk-nag';
+import type { KubeportStack } from './kubeport-stack.js';
+
+export function suppressJustifiedFindings(stack: KubeportStack): void {
+  const { functions, api, storage } = stack;
+
+  for (const fn of [functions.auth, functions.admin, functions.caBootstrap]) {
+    NagSuppressions.addResourceSuppressions(fn.function, [
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'Node.js 22 on purpose: the bundles are built and tested for node22 (lib/infra/lambda-bundles.ts); moving to a newer runtime is a tested change, not a default',
+      },
+    ]);
+  }
+
+  for (const [key, route] of api.routes) {
+    if (route === api.breakGlassRoute) continue;
+    NagSuppressions.addResourceSuppressions(route, [
+      {
+        id: 'AwsSolutions-APIG4',
+        reason: key.includes('/webapi/admin/')
+          ? `${key}: every tctl call carries a JWS signed with the user's certificate key (x-kubeport-signature), checked by the admin function against the user CA, with a one-time id; API Gateway has no authorizer for that`
+          : `${key}: a login route or a route the auth function authenticates itself: ping and the login starts are public by design (and limited per source address), the rest verify a JWS signed with the user's certificate key against the user CA`,
+      },
+    ]);
+  }
+
+  const auditIndexes = `Resource::<${stack.getLogicalId(storage.audit.node.defaultChild as CfnElement)}.Arn>/index/*`;
+  const tableIndexesReason =
+    "The audit table's query indexes (by user, session, event type, namespace), granted by Table.grant*; only that table's";
+  NagSuppressions.addResourceSuppressions(
+    functions.auth.role,
+    [
+      { id: 'AwsSolutions-IAM5', appliesTo: [auditIndexes], reason: tableIndexesReason },
+      {
+        id: 'AwsSolutions-IAM5',
+        appliesTo: ['Resource::*'],
+        reason:
+          'kms:CreateKey and kms:TagResource name no key (the key does not exist yet): they are conditioned instead on the kubeport:ca request tag (only that tag key), key spec ECC_NIST_P256, usage SIGN_VERIFY and origin AWS_KMS',
+      },
+      {
+        id: 'AwsSolutions-IAM5',
+        appliesTo: ['Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*'],
+        reason:
+          "Keys a CA rotation creates at run time have no ARN at deploy time: Sign, GetPublicKey, DescribeKey and ScheduleKeyDeletion apply only to this deployment's kubeport:ca-tagged P-256 signing keys (ABAC), and the keys' own policies deny kms:Sign to all but the signers",
+      },
+    ],
+    true,
+  );
+  NagSuppressions.addResourceSuppressions(
+    functions.admin.role,
+    [
+      { id: 'AwsSolutions-IAM5', appliesTo: [auditIndexes], reason: tableIndexesReason },
+      {
+        id: 'AwsSolutions-IAM5',
+        appliesTo: [`Resource::<${stack.getLogicalId(storage.recordingsBucket.node.defaultChild as CfnElement)}.Arn>/sessions/*`],
+        reason:
+          'Session recordings are one object per part under sessions/<sid>/; the admin function reads any session an auditor asks for, and nothing else in the bucket',
+      },
+    ],
+    true,
+  );
+  NagSuppressions.addResourceSuppressions(
+    functions.caBootstrap.role,
+    [{ id: 'AwsSolutions-IAM5', appliesTo: [auditIndexes], reason: tableIndexesReason }],
+    true,
+  );
+  NagSuppressions.addResourceSuppressions(stack.breakGlass.policy, [
+    {
+      id: 'AwsSolutions-IAM5',
+      appliesTo: [
+        {
+          regex:
+            '/^Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api[A-Z0-9]+>\\/\\*\\/\\*\\/webapi\\/iam\\/admin\\/\\*$/',
+        },
+      ],
+      reason:
+        'Any method on any path under the break-glass route /webapi/iam/admin/{proxy+} (its only stage): what tctl needs, and nothing else of the API (not the agent host-cert route)',
+    },
+  ]);
+  if (stack.alarms.topic) {
+    NagSuppressions.addResourceSuppressions(stack.alarms.topic, [
+      {
+        id: 'AwsSolutions-SNS2',
+        reason:
+          'Alarm notifications carry no secret (alarm name and state); CloudWatch cannot publish to a topic encrypted with the aws/sns key, and a customer key for it would cost more than the alarms',
+      },
+    ]);
+  }
+}

@@ -1,0 +1,268 @@
+// The CDK context the stack is built from, validated in one place. Values come as strings from
+// `cdk synth -c key=value` or as JSON from cdk.json's "context"; both are accepted. Every problem
+// is collected, each naming its key and the fix, so one synth says everything that is wrong.
+import { z } from 'zod';
+
+/** Every context key Kubeport reads; any other key is CDK's own (feature flags) or a typo. */
+export const CONTEXT_KEYS = [
+  'stackName',
+  'retainData',
+  'githubClientId',
+  'githubClientSecretName',
+  'githubAdminTeams',
+  'alarmEmail',
+  'clusters',
+  'vpcId',
+  'publicSubnetIds',
+  'clusterSecurityGroupIds',
+  'agentTopology',
+  'hostedZoneId',
+  'agentDomainName',
+] as const;
+
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+export interface GitHubContext {
+  readonly clientId: string;
+  /** The Secrets Manager secret's name (not its ARN) holding the OAuth app's client secret. */
+  readonly clientSecretName: string;
+  /** `org/team` slugs mapped to the editor and access roles by the connector created at deploy. */
+  readonly adminTeams: string[];
+}
+
+export type AgentTopology = 'economy' | 'ha';
+
+/** What the agent (issue 10) needs; present only when `clusters` is set. */
+export interface AgentContext {
+  readonly clusters: string[];
+  readonly vpcId: string;
+  readonly publicSubnetIds: string[];
+  readonly clusterSecurityGroupIds: string[];
+  readonly topology: AgentTopology;
+  readonly hostedZoneId?: string;
+  readonly domainName?: string;
+}
+
+export interface StackContext {
+  readonly stackName: string;
+  readonly retainData: boolean;
+  readonly github?: GitHubContext;
+  readonly alarmEmail?: string;
+  readonly agent?: AgentContext;
+}
+
+export class StackContextError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `bad CDK context (set keys with \`npx cdk synth -c key=value\` or under "context" in cdk.json):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+    this.name = 'StackContextError';
+  }
+}
+
+/** A list given as `a,b`, as a JSON array string (`["a","b"]`), or as a JSON array in cdk.json. */
+const list = (item: z.ZodString, example: string) =>
+  z.preprocess(
+    (value) => {
+      if (typeof value !== 'string') return value;
+      const text = value.trim();
+      if (text.startsWith('[')) {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          return value;
+        }
+      }
+      return text
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+    },
+    z
+      .array(item, { error: `give a comma-separated list, e.g. ${example}` })
+      .min(1, `the list is empty; give at least one, e.g. ${example}`),
+  );
+
+const pattern = (regex: RegExp, what: string) =>
+  z
+    .string({ error: `give ${what}` })
+    .trim()
+    .regex(regex, `give ${what}`);
+
+const boolean = z.preprocess(
+  (value) => (value === 'true' ? true : value === 'false' ? false : value),
+  z.boolean({ error: 'give true or false' }),
+);
+
+const GITHUB_TEAM = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9_.-]{1,100}$/;
+
+const rawContextSchema = z.object({
+  stackName: pattern(
+    /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
+    'a CloudFormation stack name: a letter, then letters, digits and hyphens (e.g. Kubeport)',
+  )
+    .optional()
+    .default('Kubeport'),
+  retainData: boolean.optional().default(true),
+  githubClientId: pattern(
+    /^[A-Za-z0-9._-]{1,100}$/,
+    "the GitHub OAuth app's client ID (Settings > Developer settings > OAuth Apps), e.g. Ov23liAbCdEf",
+  ).optional(),
+  githubClientSecretName: z
+    .string({ error: 'give the name of a Secrets Manager secret' })
+    .trim()
+    .refine((name) => !name.startsWith('arn:'), "give the secret's name (e.g. kubeport/github-client-secret), not its ARN")
+    .pipe(
+      pattern(
+        /^[A-Za-z0-9/_+=.@-]{1,512}$/,
+        'a Secrets Manager secret name: letters, digits and /_+=.@- (e.g. kubeport/github-client-secret)',
+      ),
+    )
+    .optional(),
+  githubAdminTeams: list(pattern(GITHUB_TEAM, 'GitHub teams as org/team-slug (e.g. acme/platform)'), 'acme/platform,acme/sre').optional(),
+  alarmEmail: pattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an email address for alarm notifications (e.g. ops@example.com)').optional(),
+  clusters: list(pattern(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'EKS cluster names (e.g. prod)'), 'prod,staging').optional(),
+  vpcId: pattern(/^vpc-[0-9a-f]{8,17}$/, "the clusters' VPC id (e.g. vpc-0123456789abcdef0)").optional(),
+  publicSubnetIds: list(
+    pattern(/^subnet-[0-9a-f]{8,17}$/, 'public subnet ids (e.g. subnet-0123456789abcdef0)'),
+    'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+  ).optional(),
+  clusterSecurityGroupIds: list(
+    pattern(/^sg-[0-9a-f]{8,17}$/, "the clusters' security group ids (e.g. sg-0123456789abcdef0)"),
+    'sg-0123456789abcdef0',
+  ).optional(),
+  agentTopology: z
+    .enum(['economy', 'ha'], { error: 'give economy (one task, no load balancer) or ha (two tasks behind an NLB)' })
+    .optional()
+    .default('economy'),
+  hostedZoneId: pattern(/^Z[A-Z0-9]{1,31}$/, 'a Route 53 hosted zone id (e.g. Z0123456789ABCDEFGHIJ)').optional(),
+  agentDomainName: pattern(
+    /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    'a DNS name in the hosted zone for the agent (e.g. kube.example.com)',
+  ).optional(),
+});
+
+type RawContext = z.infer<typeof rawContextSchema>;
+
+const GITHUB_KEYS = ['githubClientId', 'githubClientSecretName', 'githubAdminTeams'] as const;
+const AGENT_KEYS = ['vpcId', 'publicSubnetIds', 'clusterSecurityGroupIds', 'hostedZoneId', 'agentDomainName'] as const;
+
+const GITHUB_FIX =
+  'set all three: -c githubClientId=<OAuth app client ID> -c githubClientSecretName=<Secrets Manager secret name> -c githubAdminTeams=org/team (or put them under "context" in cdk.json)';
+
+/** Checks that hold between keys; each problem names the key to set and how. */
+function crossKeyProblems(raw: RawContext): string[] {
+  const problems: string[] = [];
+  const given = GITHUB_KEYS.filter((key) => raw[key] !== undefined);
+  if (given.length > 0 && given.length < GITHUB_KEYS.length) {
+    const missing = GITHUB_KEYS.filter((key) => raw[key] === undefined);
+    problems.push(
+      `${missing.join(', ')}: missing; ${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'} given, and GitHub login needs ${GITHUB_KEYS.join(', ')} together; ${GITHUB_FIX}`,
+    );
+  }
+  if (raw.clusters === undefined) {
+    for (const key of AGENT_KEYS.filter((k) => raw[k] !== undefined)) {
+      problems.push(`${key}: given without clusters; the agent is deployed only for the EKS clusters named by -c clusters=name1,name2`);
+    }
+    return problems;
+  }
+  if (raw.vpcId === undefined) problems.push("vpcId: missing; the agent runs in the clusters' VPC: -c vpcId=vpc-…");
+  if (raw.publicSubnetIds === undefined)
+    problems.push(
+      'publicSubnetIds: missing; the agent runs in public subnets of that VPC (no NAT gateway): -c publicSubnetIds=subnet-…,subnet-…',
+    );
+  if (raw.agentTopology === 'ha' && raw.publicSubnetIds !== undefined && raw.publicSubnetIds.length < 2) {
+    problems.push(
+      'publicSubnetIds: agentTopology=ha spreads two tasks across zones; give two subnets in different zones, or use agentTopology=economy',
+    );
+  }
+  const dns = [raw.hostedZoneId, raw.agentDomainName].filter((value) => value !== undefined).length;
+  if (raw.agentTopology === 'economy' && dns < 2) {
+    for (const key of ['hostedZoneId', 'agentDomainName'] as const) {
+      if (raw[key] === undefined) {
+        problems.push(
+          `${key}: missing; agentTopology=economy publishes the agent's address under a Route 53 name: -c hostedZoneId=Z… -c agentDomainName=kube.example.com (or use agentTopology=ha)`,
+        );
+      }
+    }
+  } else if (dns === 1) {
+    problems.push(
+      `${raw.hostedZoneId === undefined ? 'hostedZoneId' : 'agentDomainName'}: missing; hostedZoneId and agentDomainName go together (the name is created in that zone)`,
+    );
+  }
+  return problems;
+}
+
+/** Near-miss spellings (githubClientID, agenttopology) would otherwise be ignored silently. */
+function misspelledKeys(present: Iterable<string>): string[] {
+  const known = new Map(CONTEXT_KEYS.map((key) => [key.toLowerCase(), key]));
+  const problems: string[] = [];
+  for (const key of present) {
+    const meant = known.get(key.toLowerCase());
+    if (meant !== undefined && meant !== key) problems.push(`${key}: not a Kubeport context key; did you mean ${meant}?`);
+  }
+  return problems;
+}
+
+/**
+ * Validates the context. `read` returns one key's value (CDK's `tryGetContext`); `allKeys` lists
+ * every key set, to catch misspelled ones.
+ * @throws StackContextError naming every bad or missing key and its fix
+ */
+export function parseStackContext(read: (key: ContextKey) => unknown, allKeys: Iterable<string> = []): StackContext {
+  const input = Object.fromEntries(CONTEXT_KEYS.map((key) => [key, emptyAsAbsent(read(key))]));
+  const parsed = rawContextSchema.safeParse(input);
+  const problems = misspelledKeys(allKeys);
+  if (!parsed.success) {
+    problems.push(
+      ...parsed.error.issues.map((issue) => `${keyName(issue.path)}: ${issue.message} (got ${JSON.stringify(valueAt(input, issue.path))})`),
+    );
+    throw new StackContextError(problems);
+  }
+  problems.push(...crossKeyProblems(parsed.data));
+  if (problems.length > 0) throw new StackContextError(problems);
+  return toStackContext(parsed.data);
+}
+
+/** `-c key=` (an empty string) means "not set", as leaving the key out does. */
+function emptyAsAbsent(value: unknown): unknown {
+  return typeof value === 'string' && value.trim() === '' ? undefined : value;
+}
+
+/** githubAdminTeams.1 → "githubAdminTeams (entry 2)": the key as the user typed it. */
+function keyName(path: PropertyKey[]): string {
+  const [key, index] = path;
+  return typeof index === 'number' ? `${String(key)} (entry ${index + 1})` : String(key ?? '(context)');
+}
+
+function valueAt(input: Record<string, unknown>, path: PropertyKey[]): unknown {
+  let value: unknown = input;
+  for (const part of path) value = (value as Record<PropertyKey, unknown> | undefined)?.[part];
+  return value;
+}
+
+function toStackContext(raw: RawContext): StackContext {
+  const github =
+    raw.githubClientId !== undefined && raw.githubClientSecretName !== undefined && raw.githubAdminTeams !== undefined
+      ? { clientId: raw.githubClientId, clientSecretName: raw.githubClientSecretName, adminTeams: raw.githubAdminTeams }
+      : undefined;
+  const agent =
+    raw.clusters !== undefined && raw.vpcId !== undefined && raw.publicSubnetIds !== undefined
+      ? {
+          clusters: raw.clusters,
+          vpcId: raw.vpcId,
+          publicSubnetIds: raw.publicSubnetIds,
+          clusterSecurityGroupIds: raw.clusterSecurityGroupIds ?? [],
+          topology: raw.agentTopology,
+          ...(raw.hostedZoneId !== undefined ? { hostedZoneId: raw.hostedZoneId } : {}),
+          ...(raw.agentDomainName !== undefined ? { domainName: raw.agentDomainName } : {}),
+        }
+      : undefined;
+  return {
+    stackName: raw.stackName,
+    retainData: raw.retainData,
+    ...(github ? { github } : {}),
+    ...(raw.alarmEmail !== undefined ? { alarmEmail: raw.alarmEmail } : {}),
+    ...(agent ? { agent } : {}),
+  };
+}
