@@ -1,0 +1,58 @@
+// The deployments `npm run cost` prices: the control plane alone, then with the agent in each
+// topology. Example context values stand in for the user's (ids of the right shape; synth never
+// looks them up), so the templates are the ones a real `cdk synth -c …` would give.
+import { type CostLine, priceTemplate } from './idle-cost.js';
+import { GITHUB_SECRET_LINE, type Scenario } from './cost-report.js';
+import { synthesizeTemplate } from './synthesize-template.js';
+
+const GITHUB_CONTEXT = {
+  githubClientId: 'Ov23liExampleClient',
+  githubClientSecretName: 'kubeport/github-client-secret',
+  githubAdminTeams: 'acme/platform',
+};
+
+const AGENT_CONTEXT = {
+  clusters: 'prod',
+  vpcId: 'vpc-0123456789abcdef0',
+  publicSubnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+  clusterSecurityGroupIds: 'sg-0123456789abcdef0',
+  hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+  agentDomainName: 'kube.example.com',
+};
+
+export interface ScenarioDefinition {
+  name: string;
+  description: string;
+  context: Record<string, string>;
+}
+
+export const BASELINE_SCENARIO = 'default';
+
+export const COST_SCENARIOS: readonly ScenarioDefinition[] = [
+  { name: BASELINE_SCENARIO, description: 'the control plane: GitHub login, no clusters (so no agent)', context: { ...GITHUB_CONTEXT } },
+  {
+    name: 'economy',
+    description: 'agentTopology=economy: one agent task with a public address published in Route 53',
+    context: { ...GITHUB_CONTEXT, ...AGENT_CONTEXT, agentTopology: 'economy' },
+  },
+  {
+    name: 'ha',
+    description: 'agentTopology=ha: two agent tasks across zones behind an NLB',
+    context: { ...GITHUB_CONTEXT, ...AGENT_CONTEXT, agentTopology: 'ha' },
+  },
+];
+
+/** The lines a deployment pays for outside its template: the GitHub client secret, when GitHub login is configured. */
+export function externalLines(context: Record<string, string>): CostLine[] {
+  return context.githubClientSecretName ? [GITHUB_SECRET_LINE] : [];
+}
+
+/** Synthesizes the stack with the scenario's context and prices it. */
+export function priceScenario(definition: ScenarioDefinition): Scenario {
+  const template = synthesizeTemplate(definition.context);
+  return {
+    name: definition.name,
+    description: definition.description,
+    lines: [...priceTemplate(template), ...externalLines(definition.context)],
+  };
+}

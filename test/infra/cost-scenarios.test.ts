@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { COST_SCENARIOS, priceScenario } from '../../lib/infra/cost-scenarios.js';
+import { totalMonthlyUsd } from '../../lib/infra/idle-cost.js';
+
+describe('npm run cost on the real stack', () => {
+  // One synth, offline, of the topology with the most resources.
+  const scenario = priceScenario(COST_SCENARIOS.find((candidate) => candidate.name === 'ha')!);
+
+  it('prices every resource of the synthesized template, leaving none unpriced', () => {
+    const unpriced = scenario.lines.filter((line) => line.kind === 'not-priced');
+    expect(unpriced.map((line) => `${line.logicalId} ${line.type}`)).toEqual([]);
+    expect(scenario.lines.filter((line) => line.type === 'AWS::KMS::Key' && line.monthlyUsd === 1).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('counts the GitHub client secret the user creates in the total', () => {
+    expect(scenario.lines.map((line) => line.logicalId)).toContain('(GitHub client secret)');
+    expect(totalMonthlyUsd(scenario.lines)).toBeGreaterThan(2.4);
+  });
+});
