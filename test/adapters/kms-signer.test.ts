@@ -108,6 +108,13 @@ describe('KmsSigner', () => {
     kms.failNext('Sign', 'ThrottlingException');
     const failure = new KmsSigner(throttled, signer.keyId).sign(Buffer.from('x'));
     await expect(failure).rejects.toMatchObject({ code: 'rate_limited', retryAfterSeconds: 1, awsError: 'ThrottlingException' });
+    // A client is shown this one: it names neither the key nor the account.
+    const message = await failure.then(
+      () => '',
+      (error: Error) => error.message,
+    );
+    expect(message).not.toContain(kms.accountId);
+    expect(message).not.toContain(signer.keyId);
     throttled.destroy();
   });
 
@@ -173,6 +180,10 @@ describe('the KMS stand-in', () => {
       client.send(new VerifyCommand({ KeyId: keyId, Message, MessageType: 'DIGEST', Signature, SigningAlgorithm: 'ECDSA_SHA_256' }));
     await expect(verifyOf(other, signature)).rejects.toMatchObject({ name: 'KMSInvalidSignatureException' });
     await expect(verifyOf(digest, signature.subarray(0, 20))).rejects.toMatchObject({ name: 'KMSInvalidSignatureException' });
+    // The same r and s in a non-DER form (r padded with a needless zero byte) is not a signature.
+    const rLength = signature[3]!;
+    const padded = Buffer.concat([Buffer.of(0x30, signature[1]! + 1, 0x02, rLength + 1, 0x00), signature.subarray(4)]);
+    await expect(verifyOf(digest, padded)).rejects.toMatchObject({ name: 'KMSInvalidSignatureException' });
     expect((await verifyOf(digest, signature)).SignatureValid).toBe(true);
   });
 });

@@ -290,6 +290,7 @@ export async function startKmsStandIn(options: KmsStandInOptions = {}): Promise<
       at += 1 + idLength;
       if (blob.length < at + 12 + 16) throw invalid();
       const named = optionalString(call.body, 'KeyId');
+      if (!keys.has(id)) throw invalid();
       const key = usableKey({ ...call, body: { ...call.body, KeyId: id } }, 'kms:Decrypt', 'ENCRYPT_DECRYPT');
       if (named !== undefined && findKey(named) !== key)
         throw new AwsJsonError(
