@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash, createPublicKey, generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
 import { CreateKeyCommand, KMSClient, SignCommand, VerifyCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +143,24 @@ describe('makeKmsClient', () => {
       fromEnvironment.destroy();
       if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_KMS;
       else process.env.AWS_ENDPOINT_URL_KMS = saved;
+    }
+  });
+
+  it('gives up on a KMS that accepts the connection and never answers, instead of waiting for ever', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const hung = makeKmsClient({
+      region: kms.region,
+      endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      credentials,
+      requestTimeoutMs: 100,
+    });
+    try {
+      await expect(new KmsSigner(hung, 'any-key').publicKeySpki()).rejects.toMatchObject({ code: 'unavailable', awsError: 'TimeoutError' });
+    } finally {
+      hung.destroy();
+      silent.closeAllConnections();
+      silent.close();
     }
   });
 });

@@ -82,6 +82,7 @@ export function kmsError(error: unknown, keyId: string, operation: string): Kube
     case 'KMSInternalException':
     case 'DependencyTimeoutException':
     case 'KeyUnavailableException':
+    case 'TimeoutError':
       return shown('unavailable', `the key service could not answer (kms:${operation}); try again shortly`);
     default:
       return fail('internal', 'see the cause in the log');
