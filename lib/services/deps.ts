@@ -9,6 +9,7 @@ import type {
   RecordingStore,
   ResourceStore,
   SecretBox,
+  SigningKeys,
   StateStore,
 } from '../core/ports.js';
 
@@ -22,6 +23,8 @@ export interface ServiceDeps {
   random: Random;
   /** Which CA signs and which certificates are trusted, now (rotation changes both). */
   cas: CertAuthorities;
+  /** Where CA keys live; rotation (POST /webapi/ca/rotate) makes new ones. Without it, rotation answers it is not available here. */
+  caKeys?: SigningKeys;
   /** host:port kubectl reaches the agent at. */
   agentAddress: string;
   serverVersion: string;
