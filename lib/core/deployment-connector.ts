@@ -14,30 +14,34 @@ export const DEPLOYMENT_ADMIN_ROLES = ['editor', 'access'];
 const team = z
   .string()
   .trim()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'each entry is org/team-slug, e.g. acme/platform-admins');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9_.-]+$/, 'each entry is org/team-slug, e.g. acme/platform-admins');
 
-/** The deployment's GitHub settings as the stack passes them (CloudFormation gives every property as a string). */
+/**
+ * The deployment's GitHub settings among the custom resource's properties, as the stack passes
+ * them (lib/infra/ca-bootstrap.ts): CloudFormation gives strings, and lists as arrays of strings.
+ */
 export const deploymentGitHubSchema = z.object({
-  githubClientId: z.string().trim().min(1, 'githubClientId is empty'),
-  githubAdminTeams: z
-    .string()
-    .transform((text) => text.split(',').filter((entry) => entry.trim() !== ''))
-    .pipe(z.array(team).min(1, 'githubAdminTeams names no team (org/team,…)')),
+  GitHubClientId: z.string().trim().min(1, 'GitHubClientId is empty'),
+  /** `org/team` slugs: a list, or one comma-separated string. */
+  GitHubAdminTeams: z
+    .union([z.array(z.string()), z.string().transform((text) => text.split(','))])
+    .transform((entries) => entries.filter((entry) => entry.trim() !== ''))
+    .pipe(z.array(team).min(1, 'GitHubAdminTeams names no team (org/team,…)')),
   /** The API's callback URL, https://<api>/webapi/github/callback: the OAuth app's callback URL too. */
-  githubCallbackUrl: z.url('githubCallbackUrl must be the API URL of /webapi/github/callback'),
-  githubDisplay: z.string().optional(),
+  CallbackUrl: z.url('CallbackUrl must be the API URL of /webapi/github/callback'),
+  GitHubDisplay: z.string().optional(),
   /** GitHub Enterprise Server (or a stand-in): web and API endpoints; github.com when absent. */
-  githubEndpointUrl: z.string().optional(),
-  githubApiEndpointUrl: z.string().optional(),
+  GitHubEndpointUrl: z.string().optional(),
+  GitHubApiEndpointUrl: z.string().optional(),
 });
 export type DeploymentGitHubSettings = z.output<typeof deploymentGitHubSchema>;
 
 /**
  * The deployment's GitHub settings among a custom resource's properties: undefined when it has none
- * (no githubClientId and no githubAdminTeams); a message naming the property when they are bad.
+ * (no GitHubClientId and no GitHubAdminTeams); a message naming the property when they are bad.
  */
 export function deploymentGitHubSettings(properties: Record<string, unknown>): DeploymentGitHubSettings | undefined {
-  if (properties.githubClientId === undefined && properties.githubAdminTeams === undefined) return undefined;
+  if (properties.GitHubClientId === undefined && properties.GitHubAdminTeams === undefined) return undefined;
   const result = deploymentGitHubSchema.safeParse(properties);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -51,13 +55,13 @@ export function deploymentConnector(settings: DeploymentGitHubSettings): GitHubC
     version: 'v3',
     metadata: { name: DEPLOYMENT_CONNECTOR_NAME, description: 'Created by the deployment from githubAdminTeams' },
     spec: {
-      client_id: settings.githubClientId,
+      client_id: settings.GitHubClientId,
       client_secret_source: CLIENT_SECRET_FROM_DEPLOYMENT,
-      redirect_url: settings.githubCallbackUrl,
-      ...(settings.githubDisplay ? { display: settings.githubDisplay } : {}),
-      ...(settings.githubEndpointUrl ? { endpoint_url: settings.githubEndpointUrl } : {}),
-      ...(settings.githubApiEndpointUrl ? { api_endpoint_url: settings.githubApiEndpointUrl } : {}),
-      teams_to_roles: settings.githubAdminTeams.map((entry) => {
+      redirect_url: settings.CallbackUrl,
+      ...(settings.GitHubDisplay ? { display: settings.GitHubDisplay } : {}),
+      ...(settings.GitHubEndpointUrl ? { endpoint_url: settings.GitHubEndpointUrl } : {}),
+      ...(settings.GitHubApiEndpointUrl ? { api_endpoint_url: settings.GitHubApiEndpointUrl } : {}),
+      teams_to_roles: settings.GitHubAdminTeams.map((entry) => {
         const [organization, slug] = entry.split('/') as [string, string];
         return { organization, team: slug, roles: DEPLOYMENT_ADMIN_ROLES };
       }),

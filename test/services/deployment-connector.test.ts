@@ -15,9 +15,9 @@ import { searchEvents } from '../support/audit-events.js';
 
 const settings = (teams: string, extra: Record<string, string> = {}) =>
   deploymentGitHubSettings({
-    githubClientId: 'Iv1.deploy',
-    githubAdminTeams: teams,
-    githubCallbackUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/webapi/github/callback',
+    GitHubClientId: 'Iv1.deploy',
+    GitHubAdminTeams: teams,
+    CallbackUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/webapi/github/callback',
     ...extra,
   }) as DeploymentGitHubSettings;
 
@@ -35,6 +35,16 @@ describe("the deployment's GitHub connector", () => {
     await h.deps.resources.delete('github', 'github');
   });
 
+  it('takes the admin teams as the list the stack passes, or as one comma-separated string', () => {
+    const fromList = deploymentGitHubSettings({
+      GitHubClientId: 'Iv1.x',
+      GitHubAdminTeams: ['acme/a', 'acme/b'],
+      CallbackUrl: 'https://x/cb',
+    });
+    expect(fromList!.GitHubAdminTeams).toEqual(['acme/a', 'acme/b']);
+    expect(settings('acme/a, acme/b').GitHubAdminTeams).toEqual(['acme/a', 'acme/b']);
+  });
+
   it('maps each admin team to editor and access, takes its secret from the deployment, and passes the connector schema', () => {
     const connector = deploymentConnector(settings('acme/platform-admins, acme/sre'));
     expect(githubConnectorSchema.safeParse(connector).success).toBe(true);
@@ -46,10 +56,11 @@ describe("the deployment's GitHub connector", () => {
   });
 
   it('refuses settings it cannot turn into a connector, naming the property', () => {
-    expect(() => settings('acme')).toThrow(/githubAdminTeams.*org\/team-slug/);
-    expect(() => settings(' , ')).toThrow(/githubAdminTeams names no team/);
-    expect(() => deploymentGitHubSettings({ githubAdminTeams: 'acme/admins' })).toThrow(/githubClientId/);
-    expect(deploymentGitHubSettings({ ServiceToken: 'arn:aws:lambda:...' })).toBeUndefined();
+    expect(() => settings('acme')).toThrow(/GitHubAdminTeams.*org\/team-slug/);
+    expect(() => settings(' , ')).toThrow(/GitHubAdminTeams names no team/);
+    expect(() => deploymentGitHubSettings({ GitHubAdminTeams: ['acme/admins'], CallbackUrl: 'https://x/cb' })).toThrow(/GitHubClientId/);
+    // Without GitHub settings (CallbackUrl is always there): no connector.
+    expect(deploymentGitHubSettings({ ServiceToken: 'arn:aws:lambda:...', CallbackUrl: 'https://x/cb' })).toBeUndefined();
   });
 
   it('creates the connector at the first deploy, audited as github.created by the deployment', async () => {
