@@ -178,6 +178,8 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
 
   it('no function wrote the GitHub client secret, old or rotated, to its log', () => {
     const lines = aws.logLines();
+    // The functions did log (the bootstrap's results, the bad environments): the check has lines to look at.
+    expect(lines.length).toBeGreaterThan(2);
     expect(lines.filter((line) => line.includes(FIRST_SECRET) || line.includes(ROTATED_SECRET))).toEqual([]);
   });
 });
