@@ -11,6 +11,7 @@ import { openForClient } from '../../lib/core/client-seal.js';
 import type { LoginResponse } from '../../lib/services/login-response.js';
 import { type AwsMode, CLUSTER_NAME, GITHUB_CLIENT_ID, GITHUB_SECRET_NAME, USER_CA_KEY, startAwsMode } from '../support/aws-mode.js';
 import { type BundledFunction, InvocationError } from '../support/bundled-function.js';
+import { recordSession } from '../support/recorded-sessions.js';
 import { browse } from '../support/scripted-browser.js';
 
 const FIRST_SECRET = `first-${randomBytes(16).toString('hex')}`;
@@ -130,6 +131,19 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
       identity,
     );
     expect(shown.items[0]!.spec.client_secret_source).toBe('secrets_manager');
+  });
+
+  it('tsh play through the bundled admin handler reads the recording from the S3 bucket', async () => {
+    const sid = await recordSession(aws.audit, aws.recordings, {
+      user: 'octo-admin',
+      start: new Date(Date.now() - 60_000),
+      events: [[0.5, 'o', 'hello from the pod\r\n']],
+      end: { afterSeconds: 2, exitCode: 0 },
+    });
+    const client = new ApiClient(aws.proxy, `kubeport:${CLUSTER_NAME}`);
+    const identity = { certPem: admin!.login.cert, keyPem: admin!.keys.privateKeyPem };
+    const cast = await client.text('GET', `/webapi/admin/recordings/${sid}`, identity);
+    expect(cast).toContain('hello from the pod');
   });
 
   it('a second bootstrap (Update) replaces no CA and leaves the connector as it is', async () => {
