@@ -3,6 +3,7 @@ import type { CertAuthorities } from '../core/certificate-authority.js';
 import type {
   AuditLog,
   Clock,
+  DeploymentSecret,
   GitHubApi,
   Random,
   RecordingStore,
@@ -29,6 +30,11 @@ export interface ServiceDeps {
   serverVersion: string;
   /** GitHub's OAuth and REST API; without it, GitHub login answers that it is not available here. */
   github?: GitHubApi;
+  /**
+   * The deployment's GitHub OAuth client secret (Secrets Manager on AWS), for connectors whose
+   * client_secret_source says so; without it, such a connector answers that it cannot sign in here.
+   */
+  githubClientSecret?: DeploymentSecret;
   /** Session recordings (asciicast v2); without it, tsh play answers that none are stored here. */
   recordings?: RecordingStore;
   /** Largest recording played back (read whole into memory); larger ones are refused, saying where they are. */
