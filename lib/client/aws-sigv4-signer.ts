@@ -1,7 +1,7 @@
 // tctl --aws-iam: signs each API call with the caller's AWS credentials (SigV4, service
 // execute-api), so API Gateway's AWS_IAM authorizer decides who may call, with no Kubeport
 // certificate and no GitHub involved. The SDK modules load only in this mode.
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { sigV4UriEncode } from '../core/aws-caller.js';
 import type { Clock } from '../core/ports.js';
 import type { OutgoingRequest, RequestSigner } from './api-client.js';
@@ -14,6 +14,7 @@ export interface AwsCredentials {
 }
 
 export const EXECUTE_API_SERVICE = 'execute-api';
+export const SIGNED_CALL_ID_HEADER = 'x-kubeport-call-id';
 
 type HashInput = string | ArrayBuffer | ArrayBufferView;
 
@@ -97,8 +98,10 @@ export function awsSigV4Signer(options: { region: string; credentials: AwsCreden
           ...(url.port ? { port: Number(url.port) } : {}),
           path: url.pathname,
           query,
-          // The host header is signed; fetch sends the same value from the URL.
-          headers: { ...request.headers, host: url.host },
+          // The host header is signed; fetch sends the same value from the URL. The request id
+          // makes each signature new, so the function's one-use check never refuses a second
+          // identical call made in the same second.
+          headers: { ...request.headers, host: url.host, [SIGNED_CALL_ID_HEADER]: randomBytes(16).toString('hex') },
           body: request.body,
         }),
         { signingDate: options.clock.now() },

@@ -9,9 +9,10 @@ const name = z
   .max(253)
   .regex(/^[a-zA-Z0-9@._-]+$/, 'use letters, digits, @ . _ and - only');
 const stringList = z.array(z.string());
-// Certificates carry the connector's name; builtin marks the local admin identity and local marks password login.
+// Certificates carry the connector's name; builtin marks the local admin identity, local marks
+// password login and aws-iam the IAM break-glass callers.
 const connectorName = name.refine((text) => !RESERVED_CONNECTOR_NAMES.includes(text), {
-  message: `builtin and local are reserved connector names (builtin is the local admin identity, local is password login); name the connector something else, e.g. github`,
+  message: `builtin, local and aws-iam are reserved connector names (builtin is the local admin identity, local is password login, aws-iam is tctl --aws-iam); name the connector something else, e.g. github`,
 });
 
 /** GitHub (and GitHub Enterprise Server) is reached over https; plain http only on this machine, for a stand-in. */

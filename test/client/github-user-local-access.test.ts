@@ -134,7 +134,7 @@ describe('reserved names', () => {
         () => new Error('expected a refusal'),
         (e: Error) => e,
       );
-      expect(error.message + run.stderr.text()).toContain('builtin and local are reserved connector names');
+      expect(error.message + run.stderr.text()).toContain('builtin, local and aws-iam are reserved connector names');
       expect(await h.deps.resources.get('github', name)).toBeUndefined();
     }
   });
