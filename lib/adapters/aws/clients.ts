@@ -1,7 +1,9 @@
 import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 export interface DynamoClientOptions {
   region: string;
@@ -66,4 +68,29 @@ export function makeS3Client(options: S3ClientOptions): S3Client {
         }
       : {}),
   });
+}
+
+/** Options of the clients that only ever talk to AWS itself (or a stand-in named by an endpoint). */
+export interface AwsClientOptions {
+  region: string;
+  /** A non-default endpoint; omit to use the regional one, or the SDK's AWS_ENDPOINT_URL_<SERVICE> when set. */
+  endpoint?: string;
+  /** Explicit credentials (tests acting as several principals); omit for the default provider chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+function awsClientConfig(options: AwsClientOptions) {
+  return {
+    region: options.region,
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  };
+}
+
+export function makeKmsClient(options: AwsClientOptions): KMSClient {
+  return new KMSClient(awsClientConfig(options));
+}
+
+export function makeSecretsManagerClient(options: AwsClientOptions): SecretsManagerClient {
+  return new SecretsManagerClient(awsClientConfig(options));
 }
