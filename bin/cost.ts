@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type Scenario, type ScenarioCost, costScenarios, renderJson, renderMarkdown, renderText } from '../lib/infra/cost-report.js';
-import { BASELINE_SCENARIO, COST_SCENARIOS, priceScenario } from '../lib/infra/cost-scenarios.js';
-import { type CloudFormationTemplate, priceTemplate } from '../lib/infra/idle-cost.js';
+import { BASELINE_SCENARIO, COST_SCENARIOS, priceDeployment, priceScenario } from '../lib/infra/cost-scenarios.js';
+import type { CloudFormationTemplate } from '../lib/infra/idle-cost.js';
 
 const RENDERERS = {
   text: renderText,
@@ -32,7 +32,7 @@ function main(): void {
   let scenarios: Scenario[];
   if (values.template) {
     const template = JSON.parse(readFileSync(values.template, 'utf8')) as CloudFormationTemplate;
-    scenarios = [{ name: 'template', description: values.template, lines: priceTemplate(template) }];
+    scenarios = [{ name: 'template', description: values.template, lines: priceDeployment(template) }];
   } else {
     scenarios = COST_SCENARIOS.map(priceScenario);
   }
