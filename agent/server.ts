@@ -69,6 +69,8 @@ export interface AgentLimits {
   maxHeaderBytes: number;
   /** How often discovery requests, counted per user and cluster, are reported as kube.discovery events. */
   discoveryReportMs: number;
+  /** How often the trusted user CAs are read again (a CA rotation reaches the agent within this). */
+  trustRefreshMs: number;
 }
 
 export const defaultAgentLimits: AgentLimits = {
@@ -96,11 +98,13 @@ export const defaultAgentLimits: AgentLimits = {
   // Node's default. A kubectl request is well under 4 KiB; client certificates, not tokens, carry identity here.
   maxHeaderBytes: 16 * 1024,
   discoveryReportMs: 60_000,
+  trustRefreshMs: 5_000,
 };
 
 export interface AgentDeps extends AuthorizeDeps {
   tls: { certPem: string; keyPem: string };
-  userCaPems: string[];
+  /** The user CA certificates to trust now (they change during a CA rotation); read at listen and every trustRefreshMs. */
+  trustedUserCas: () => Promise<string[]>;
   clock: Clock;
   log: (message: string) => void;
   limits?: Partial<AgentLimits>;
@@ -121,6 +125,8 @@ export interface Agent {
   listen(port: number, host: string): Promise<{ port: number; host: string }>;
   /** Swaps the server certificate in place (renewal) without dropping connections. */
   renewServerCertificate(certPem: string, keyPem: string): void;
+  /** Reads the trusted user CAs now and, if they changed, trusts them from the next handshake on (open connections stay). */
+  refreshTrust(): Promise<void>;
   /**
    * Stops gracefully (SIGTERM): no new connections or requests, requests in flight answered,
    * idle connections closed, open streams left to run until `deadlineMs` from now, then ended
@@ -189,10 +195,13 @@ export function createAgent(deps: AgentDeps): Agent {
   /** Refuses a request before the pipeline (a drain, the HTTP parser), recording it as any other. */
   const refuseAtDoor = (scope: RequestScope, status: KubeStatus, ended: 'answered' | 'agent draining') =>
     finishScope(scope, { status: status.code, ended, message: status.message }, onFinish, deps.log);
+  // What the TLS context is built from; each changes in place (renewal, CA rotation).
+  let serverTls = deps.tls;
+  let userCas: string[] = [];
   const secureOptions = (certPem: string, keyPem: string) => ({
     cert: certPem,
     key: keyPem,
-    ca: deps.userCaPems,
+    ca: userCas,
     requestCert: true,
     // Verification failures are answered with a 401 Status that says why, not a bare handshake error.
     rejectUnauthorized: false,
@@ -292,7 +301,17 @@ export function createAgent(deps: AgentDeps): Agent {
     sendStatusOnSocket(socket, status, scope.id);
   });
 
+  const refreshTrust = async () => {
+    const cas = await deps.trustedUserCas();
+    if (cas.length === 0) throw new Error('no user CA to trust');
+    if (cas.join('\n') === userCas.join('\n')) return;
+    userCas = [...cas];
+    server.setSecureContext(secureOptions(serverTls.certPem, serverTls.keyPem));
+  };
+  let trustRefresh: NodeJS.Timeout | undefined;
+
   const close = async (): Promise<void> => {
+    clearInterval(trustRefresh);
     await new Promise<void>((resolve) => {
       stopEndingLocked?.();
       deps.locks?.close();
@@ -313,8 +332,15 @@ export function createAgent(deps: AgentDeps): Agent {
   return {
     server,
     listen: async (port, host) => {
-      // No request is served before the locks have been read once (or found unreadable).
+      // No request is served before the locks have been read once (or found unreadable), nor
+      // before the user CAs are known.
       await deps.locks?.start();
+      await refreshTrust();
+      trustRefresh = setInterval(() => {
+        // The CAs trusted last stay trusted while the store does not answer.
+        refreshTrust().catch((e: unknown) => deps.log(`reading the trusted user CAs failed: ${String(e)}`));
+      }, limits.trustRefreshMs);
+      trustRefresh.unref();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -324,7 +350,11 @@ export function createAgent(deps: AgentDeps): Agent {
         });
       });
     },
-    renewServerCertificate: (certPem, keyPem) => server.setSecureContext(secureOptions(certPem, keyPem)),
+    renewServerCertificate: (certPem, keyPem) => {
+      serverTls = { certPem, keyPem };
+      server.setSecureContext(secureOptions(certPem, keyPem));
+    },
+    refreshTrust,
     drain: (deadlineMs, onProgress = () => undefined) => {
       if (draining) {
         draining.shorten(deadlineMs);

@@ -48,7 +48,7 @@ const agent = createAgent({
         ),
       }
     : {}),
-  userCaPems: [start.userCaPem],
+  trustedUserCas: async () => [start.userCaPem],
   clock,
   log,
   clusters,

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
-import { fixedCertAuthorities, issueHostCertificate, issueUserCertificate } from '../core/certificate-authority.js';
+import { issueHostCertificate, issueUserCertificate } from '../core/certificate-authority.js';
 import { KubeportError } from '../core/errors.js';
 import type { Clock, Random } from '../core/ports.js';
 import type { KubeCluster, User } from '../core/resources.js';
@@ -36,7 +36,8 @@ import { FileSecretBox } from '../adapters/local/file-secret-box.js';
 import { GitHubHttpApi } from '../adapters/github/github-http-api.js';
 import { KubeconfigClusterDirectory } from '../adapters/local/kubeconfig-cluster-directory.js';
 import type { KubeconfigCluster } from '../adapters/local/kubeconfig-source.js';
-import { loadOrCreateCa } from '../adapters/local/local-cas.js';
+import { FileSigningKeys } from '../adapters/local/file-signing-keys.js';
+import { StoredCertAuthorities, ensureCertAuthorities } from '../services/cert-authorities.js';
 import { ADMIN_IDENTITY_FILE } from '../client/local-data-dir.js';
 import { ensurePrivateDirectory, writeFileAtomic } from '../platform/safe-file.js';
 
@@ -69,6 +70,8 @@ export interface LocalMode {
 const ADMIN_TTL_MS = 2 * 3_600_000;
 const HOST_CERT_TTL_MS = 24 * 3_600_000;
 const RENEW_EVERY_MS = 3_600_000;
+// How soon the agent's certificate follows a host CA rotation's update_servers.
+const HOST_CA_CHECK_MS = 3_000;
 // After the agent drained: what its audit writer holds goes to the store within this, else to the spool.
 const AUDIT_FLUSH_MS = 5_000;
 
@@ -135,9 +138,10 @@ export async function startLocalMode(
     });
 
     deps.progress('loading certificate authorities');
-    const caDeps = { dataDir: config.dataDir, resources, clock: deps.clock, random: deps.random, clusterName: config.clusterName };
-    const userCa = await loadOrCreateCa('user', caDeps);
-    const hostCa = await loadOrCreateCa('host', caDeps);
+    const keys = new FileSigningKeys(config.dataDir, deps.random);
+    const caDeps = { resources, keys, clock: deps.clock, random: deps.random, audit };
+    await ensureCertAuthorities(caDeps, { user: keys.initial('user'), host: keys.initial('host') }, config.clusterName);
+    const cas = new StoredCertAuthorities(caDeps, { log: deps.log });
     const agentAddress = `${config.agentAddr.host}:${config.agentAddr.port}`;
     const services: ServiceDeps = {
       clusterName: config.clusterName,
@@ -147,7 +151,8 @@ export async function startLocalMode(
       secrets: FileSecretBox.loadOrCreate(join(config.dataDir, 'secrets.key')),
       clock: deps.clock,
       random: deps.random,
-      cas: fixedCertAuthorities(userCa, hostCa),
+      cas,
+      caKeys: keys,
       agentAddress,
       serverVersion: config.serverVersion,
       github: new GitHubHttpApi(),
@@ -158,16 +163,21 @@ export async function startLocalMode(
     const registered = await registerClusters(services, config);
 
     deps.progress('starting the agent');
+    // The host CA that signed the agent's certificate: when another one signs (a rotation's
+    // update_servers), the agent gets a certificate from it at once.
+    let agentCertIssuer = '';
     const issueHostCert = async () => {
+      const hostCa = await cas.signing('host');
       const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
       const names = hostNames(config.agentAddr.host);
       const certPem = await issueHostCertificate(hostCa, spki, names, HOST_CERT_TTL_MS);
+      agentCertIssuer = hostCa.certPem;
       return { certPem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
     };
     const agent: Agent = createAgent({
       tls: await issueHostCert(),
-      userCaPems: [userCa.certPem],
+      trustedUserCas: () => cas.trusted('user'),
       clock: deps.clock,
       log: deps.log,
       clusters: new KubeconfigClusterDirectory(resources, config.clusters, deps.clock),
@@ -215,6 +225,7 @@ export async function startLocalMode(
         accessRequests: [],
         issuedAt: deps.clock.now().toISOString(),
       };
+      const userCa = await cas.signing('user');
       const cert = await issueUserCertificate(userCa, spki, identity, ADMIN_TTL_MS);
       writeFileAtomic(
         adminIdentityPath,
@@ -233,15 +244,25 @@ export async function startLocalMode(
       );
     };
     await writeAdminIdentity();
-    const renewal = setInterval(() => {
-      writeAdminIdentity().catch((e: unknown) => deps.log(`admin identity renewal failed: ${String(e)}`));
+    const renewAgentCert = () =>
       issueHostCert().then(
         (tls) => agent.renewServerCertificate(tls.certPem, tls.keyPem),
         (e: unknown) => deps.log(`agent certificate renewal failed: ${String(e)}`),
       );
+    const renewal = setInterval(() => {
+      writeAdminIdentity().catch((e: unknown) => deps.log(`admin identity renewal failed: ${String(e)}`));
+      void renewAgentCert();
     }, RENEW_EVERY_MS);
     renewal.unref();
     closers.push(async () => clearInterval(renewal));
+    const hostCaWatch = setInterval(() => {
+      cas.signing('host').then(
+        (hostCa) => (hostCa.certPem === agentCertIssuer ? undefined : renewAgentCert()),
+        (e: unknown) => deps.log(`reading the host CA failed: ${String(e)}`),
+      );
+    }, HOST_CA_CHECK_MS);
+    hostCaWatch.unref();
+    closers.push(async () => clearInterval(hostCaWatch));
 
     const users = (await resources.list<User>('user')).filter((user) => signInConnector(user.body) === undefined).length;
     const githubConnectors = (await resources.list('github')).length;

@@ -81,3 +81,14 @@ export class ConflictError extends KubeportError {
     super('conflict', message);
   }
 }
+
+/**
+ * GitHub refused the OAuth app's client_id or client_secret (incorrect_client_credentials). Its own
+ * type because a secret read from the deployment may just have been rotated: one fresh read and a
+ * retry fixes that.
+ */
+export class GitHubClientRefusedError extends KubeportError {
+  constructor(message: string) {
+    super('bad_gateway', message);
+  }
+}

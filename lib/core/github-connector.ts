@@ -40,6 +40,9 @@ const legacyTeamMapping = z
   })
   .strict();
 
+/** The connector's client secret is the deployment's Secrets Manager secret, not one stored with it. */
+export const CLIENT_SECRET_FROM_DEPLOYMENT = 'secrets_manager';
+
 export const DEFAULT_GITHUB_ENDPOINT = 'https://github.com';
 export const DEFAULT_GITHUB_API_ENDPOINT = 'https://api.github.com';
 
@@ -54,6 +57,11 @@ export const githubConnectorSchema = z
         // Optional here: an update (tctl create --force) that leaves it out keeps the stored one,
         // since tctl get never prints it. A new connector must have one (checked where it is stored).
         client_secret: z.string().min(1).optional(),
+        /**
+         * Where the secret comes from instead: `secrets_manager` is the deployment's Secrets Manager
+         * secret (githubClientSecretName), read by the auth function and never stored here.
+         */
+        client_secret_source: z.literal(CLIENT_SECRET_FROM_DEPLOYMENT).optional(),
         redirect_url: z.url(),
         display: z.string().optional(),
         teams_to_roles: z.array(teamMapping).default([]),
@@ -73,14 +81,21 @@ export const githubConnectorSchema = z
       .refine((spec) => spec.teams_to_roles.length > 0 || (spec.teams_to_logins ?? []).length > 0, {
         message: 'map at least one team: add teams_to_roles [{organization, team, roles}]',
         path: ['teams_to_roles'],
+      })
+      .refine((spec) => spec.client_secret === undefined || spec.client_secret_source === undefined, {
+        message: `a connector's secret comes from one place: give client_secret, or client_secret_source: ${CLIENT_SECRET_FROM_DEPLOYMENT} (the deployment's secret), not both`,
+        path: ['client_secret_source'],
       }),
   })
   .strict();
 export type GitHubConnector = z.infer<typeof githubConnectorSchema>;
 
-/** How a connector is stored: the secret sealed (SecretBox), never in the clear. */
+/**
+ * How a connector is stored: the secret sealed (SecretBox), never in the clear; a connector whose
+ * secret comes from the deployment (client_secret_source) stores none.
+ */
 export type StoredGitHubConnector = GitHubConnector & {
-  spec: GitHubConnector['spec'] & { client_secret_sealed: string };
+  spec: GitHubConnector['spec'] & { client_secret_sealed?: string };
 };
 
 export interface GitHubTeam {

@@ -35,6 +35,15 @@ export interface SecretBox {
   open(sealed: string): Promise<string>;
 }
 
+/**
+ * A secret the deployment holds outside Kubeport's tables (Secrets Manager on AWS), read once and
+ * kept; `refresh` reads it again, for when the holder says the kept one is no longer accepted.
+ */
+export interface DeploymentSecret {
+  value(): Promise<string>;
+  refresh(): Promise<string>;
+}
+
 export interface StoredResource<T = unknown> {
   kind: string;
   name: string;

@@ -33,6 +33,11 @@ export const auditCodes = {
   // Teleport skips discovery requests; Kubeport counts them per user and cluster (its own code).
   'kube.discovery': { success: 'KP3009I', failure: 'KP3009I' },
   'lock.deleted': { success: 'TLK01I', failure: 'TLK01I' },
+  // CA lifecycle (Kubeport's own codes; Teleport audits no rotation step): a CA created at the
+  // first start or deploy, each rotation phase change with who made it, a rotated-out key retired.
+  'cert_authority.create': { success: 'KP1100I', failure: 'KP1100I' },
+  'cert_authority.rotate': { success: 'KP1101I', failure: 'KP1101W' },
+  'cert_authority.retire': { success: 'KP1102I', failure: 'KP1102I' },
 } as const;
 
 export type AuditEventName = keyof typeof auditCodes;

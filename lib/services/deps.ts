@@ -1,6 +1,17 @@
 // What the use cases need from the outside world, passed in by each entry point.
 import type { CertAuthorities } from '../core/certificate-authority.js';
-import type { AuditLog, Clock, GitHubApi, Random, RecordingStore, ResourceStore, SecretBox, StateStore } from '../core/ports.js';
+import type {
+  AuditLog,
+  Clock,
+  DeploymentSecret,
+  GitHubApi,
+  Random,
+  RecordingStore,
+  ResourceStore,
+  SecretBox,
+  SigningKeys,
+  StateStore,
+} from '../core/ports.js';
 
 export interface ServiceDeps {
   clusterName: string;
@@ -12,11 +23,18 @@ export interface ServiceDeps {
   random: Random;
   /** Which CA signs and which certificates are trusted, now (rotation changes both). */
   cas: CertAuthorities;
+  /** Where CA keys live; rotation (POST /webapi/ca/rotate) makes new ones. Without it, rotation answers it is not available here. */
+  caKeys?: SigningKeys;
   /** host:port kubectl reaches the agent at. */
   agentAddress: string;
   serverVersion: string;
   /** GitHub's OAuth and REST API; without it, GitHub login answers that it is not available here. */
   github?: GitHubApi;
+  /**
+   * The deployment's GitHub OAuth client secret (Secrets Manager on AWS), for connectors whose
+   * client_secret_source says so; without it, such a connector answers that it cannot sign in here.
+   */
+  githubClientSecret?: DeploymentSecret;
   /** Session recordings (asciicast v2); without it, tsh play answers that none are stored here. */
   recordings?: RecordingStore;
   /** Largest recording played back (read whole into memory); larger ones are refused, saying where they are. */

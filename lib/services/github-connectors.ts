@@ -1,8 +1,19 @@
 // GitHub connectors as the login needs them: the default one, the OAuth app with its secret
 // opened, and the sealing of the secret when an admin stores a connector.
-import { badRequest, notFound } from '../core/errors.js';
-import { type GitHubConnector, type StoredGitHubConnector, connectorEndpoints } from '../core/github-connector.js';
-import type { GitHubOAuthApp, ResourceStore, SecretBox } from '../core/ports.js';
+import { GitHubClientRefusedError, KubeportError, badRequest, notFound } from '../core/errors.js';
+import {
+  CLIENT_SECRET_FROM_DEPLOYMENT,
+  type GitHubConnector,
+  type StoredGitHubConnector,
+  connectorEndpoints,
+} from '../core/github-connector.js';
+import type { DeploymentSecret, GitHubOAuthApp, ResourceStore, SecretBox } from '../core/ports.js';
+
+interface ConnectorDeps {
+  resources: ResourceStore;
+  secrets: SecretBox;
+  githubClientSecret?: DeploymentSecret | undefined;
+}
 
 export interface LoadedConnector {
   connector: StoredGitHubConnector;
@@ -19,7 +30,7 @@ export function defaultConnector(connectors: StoredGitHubConnector[]): StoredGit
   return connectors.find((c) => c.metadata.name === 'github') ?? connectors[0];
 }
 
-export async function loadConnector(deps: { resources: ResourceStore; secrets: SecretBox }, name?: string): Promise<LoadedConnector> {
+export async function loadConnector(deps: ConnectorDeps, name?: string): Promise<LoadedConnector> {
   // A named connector is one read; only the default needs the list.
   const connector =
     name === undefined
@@ -33,8 +44,46 @@ export async function loadConnector(deps: { resources: ResourceStore; secrets: S
         : `no GitHub connector named ${name}; use one of: ${known.join(', ')}`,
     );
   }
-  const clientSecret = await deps.secrets.open(connector.spec.client_secret_sealed);
+  const clientSecret = await connectorSecret(deps, connector, 'kept');
   return { connector, app: { ...connectorEndpoints(connector), clientId: connector.spec.client_id, clientSecret } };
+}
+
+/**
+ * Calls GitHub with the connector's OAuth app. When GitHub refuses the client credentials and the
+ * secret is the deployment's, it was probably just rotated: the secret is read afresh and the call
+ * made once more, so a rotation works at once, with no redeploy or cold start.
+ */
+export async function withOAuthApp<T>(deps: ConnectorDeps, loaded: LoadedConnector, call: (app: GitHubOAuthApp) => Promise<T>): Promise<T> {
+  try {
+    return await call(loaded.app);
+  } catch (error) {
+    if (!(error instanceof GitHubClientRefusedError) || loaded.connector.spec.client_secret_source !== CLIENT_SECRET_FROM_DEPLOYMENT)
+      throw error;
+    const clientSecret = await connectorSecret(deps, loaded.connector, 'fresh');
+    if (clientSecret === loaded.app.clientSecret) throw error;
+    return call({ ...loaded.app, clientSecret });
+  }
+}
+
+async function connectorSecret(deps: ConnectorDeps, connector: StoredGitHubConnector, read: 'kept' | 'fresh'): Promise<string> {
+  const name = connector.metadata.name;
+  if (connector.spec.client_secret_source === CLIENT_SECRET_FROM_DEPLOYMENT) {
+    if (!deps.githubClientSecret) {
+      throw new KubeportError(
+        'invalid_config',
+        `github ${name} takes its client secret from the deployment, and this deployment has none; set githubClientSecretName and deploy again, or give the connector its secret (tctl create --force with spec.client_secret)`,
+      );
+    }
+    return read === 'kept' ? deps.githubClientSecret.value() : deps.githubClientSecret.refresh();
+  }
+  const sealed = connector.spec.client_secret_sealed;
+  if (sealed === undefined) {
+    throw new KubeportError(
+      'invalid_config',
+      `github ${name} has no client secret; an admin gives it one (tctl create --force with spec.client_secret)`,
+    );
+  }
+  return deps.secrets.open(sealed);
 }
 
 /**
@@ -47,7 +96,12 @@ export async function sealConnectorSecret(
   existing: StoredGitHubConnector | undefined,
 ): Promise<StoredGitHubConnector> {
   const { client_secret: clientSecret, ...spec } = connector.spec;
+  // The deployment's secret is read where it is used; nothing of it is stored.
+  if (spec.client_secret_source === CLIENT_SECRET_FROM_DEPLOYMENT) return { ...connector, spec };
   if (clientSecret !== undefined) return { ...connector, spec: { ...spec, client_secret_sealed: await secrets.seal(clientSecret) } };
-  if (existing) return { ...connector, spec: { ...spec, client_secret_sealed: existing.spec.client_secret_sealed } };
-  throw badRequest(`github ${connector.metadata.name}: spec.client_secret is required for a new connector (the OAuth app's client secret)`);
+  const kept = existing?.spec.client_secret_sealed;
+  if (kept !== undefined) return { ...connector, spec: { ...spec, client_secret_sealed: kept } };
+  throw badRequest(
+    `github ${connector.metadata.name}: spec.client_secret is required (the OAuth app's client secret), or client_secret_source: ${CLIENT_SECRET_FROM_DEPLOYMENT} for the deployment's secret`,
+  );
 }

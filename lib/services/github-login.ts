@@ -10,7 +10,7 @@ import { KubeportError, accessDenied, badRequest, unauthenticated } from '../cor
 import type { GitHubApi } from '../core/ports.js';
 import { errorDetail, publicError } from '../core/public-error.js';
 import type { ServiceDeps } from './deps.js';
-import { loadConnector } from './github-connectors.js';
+import { loadConnector, withOAuthApp } from './github-connectors.js';
 import { GITHUB_SCOPE, type LoginAttemptContext, type PendingLogin, auditLoginFailure, signInWithToken } from './github-sign-in.js';
 import { loginResponse } from './login-response.js';
 
@@ -106,12 +106,15 @@ export class GitHubBrowserLogin {
       const deps = requireGitHub(this.deps);
       if (query.error !== undefined) throw refusedAtGitHub(query.error, query.error_description);
       if (!query.code) throw badRequest('GitHub sent the browser back without a code; run tsh login again');
-      const { connector, app } = await loadConnector(deps, state.connector);
-      const token = await deps.github.exchangeCode(app, {
-        code: query.code,
-        redirectUri: connector.spec.redirect_url,
-        codeVerifier: state.code_verifier,
-      });
+      const loaded = await loadConnector(deps, state.connector);
+      const { connector, app } = loaded;
+      const token = await withOAuthApp(deps, loaded, (oauthApp) =>
+        deps.github.exchangeCode(oauthApp, {
+          code: query.code!,
+          redirectUri: connector.spec.redirect_url,
+          codeVerifier: state.code_verifier,
+        }),
+      );
       const issued = await signInWithToken(deps, connector, app, token, state, context);
       const sealed = sealForClient(state.secret_key, JSON.stringify(await loginResponse(deps, issued)), deps.random.bytes(12));
       clientUrl.search = new URLSearchParams({ response: JSON.stringify(sealed) }).toString();

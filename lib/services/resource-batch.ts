@@ -9,7 +9,7 @@ import type { CertifiedIdentity } from '../core/identity.js';
 import type { StoredResource } from '../core/ports.js';
 import { nearestName } from '../core/nearest-name.js';
 import { type ResourceProblem, checkDocument, describeProblem } from '../core/resource-problems.js';
-import type { GitHubConnector, StoredGitHubConnector } from '../core/github-connector.js';
+import { CLIENT_SECRET_FROM_DEPLOYMENT, type GitHubConnector, type StoredGitHubConnector } from '../core/github-connector.js';
 import type { Lock } from '../core/lock.js';
 import type { ResourceKind, User } from '../core/resources.js';
 import { isResourceKind } from '../core/resources.js';
@@ -132,9 +132,15 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
         ),
       );
     }
-    if (doc.kind === 'github' && (doc.resource as GitHubConnector).spec.client_secret === undefined && !existing) {
+    if (doc.kind === 'github' && lacksSecret(doc.resource as GitHubConnector, existing?.body as StoredGitHubConnector | undefined)) {
       problems.push(
-        invalid(doc.index, doc.kind, doc.name, ['spec', 'client_secret'], "a new connector needs its OAuth app's client secret"),
+        invalid(
+          doc.index,
+          doc.kind,
+          doc.name,
+          ['spec', 'client_secret'],
+          `${existing ? 'the' : 'a new'} connector needs its OAuth app's client secret (or client_secret_source: ${CLIENT_SECRET_FROM_DEPLOYMENT} for the deployment's)`,
+        ),
       );
     }
     planned.push({ ...doc, existing, replaces: existing !== undefined || builtin });
@@ -200,6 +206,12 @@ async function prepare(deps: ServiceDeps, caller: CertifiedIdentity, item: Plann
     return sealConnectorSecret(deps.secrets, item.resource as GitHubConnector, item.existing?.body as StoredGitHubConnector | undefined);
   }
   return item.resource;
+}
+
+/** A connector that neither brings a secret nor keeps a stored one, nor takes the deployment's. */
+function lacksSecret(connector: GitHubConnector, existing: StoredGitHubConnector | undefined): boolean {
+  const spec = connector.spec;
+  return spec.client_secret === undefined && spec.client_secret_source === undefined && existing?.spec.client_secret_sealed === undefined;
 }
 
 /** Puts back what the batch wrote before `failed`, newest first; the error says what stands. */

@@ -158,7 +158,7 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
   }
   const agent = createAgent({
     tls: { certPem: hostCert, keyPem: hostKey.keyPem },
-    userCaPems: [userCa.certPem],
+    trustedUserCas: async () => [userCa.certPem],
     clock,
     log: options.log ?? (() => undefined),
     clusters: {

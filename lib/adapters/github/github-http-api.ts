@@ -1,7 +1,7 @@
 // GitHub's OAuth and REST API over fetch. OAuth endpoints answer errors as JSON bodies with
 // status 200 (access_token) or 400 (device code); each known error becomes a KubeportError that
 // says what the person or the admin should do.
-import { KubeportError, unauthenticated } from '../../core/errors.js';
+import { GitHubClientRefusedError, KubeportError, unauthenticated } from '../../core/errors.js';
 import type {
   GitHubApi,
   GitHubDeviceCode,
@@ -182,7 +182,7 @@ function oauthError(body: Record<string, unknown>, what: string): KubeportError 
     case 'bad_verification_code':
       return unauthenticated('GitHub refused the sign-in code (incorrect, expired or already used); run tsh login again');
     case 'incorrect_client_credentials':
-      return gateway(`GitHub refused the OAuth app's client_id or client_secret; ${ADMIN_FIX}`);
+      return new GitHubClientRefusedError(`GitHub refused the OAuth app's client_id or client_secret; ${ADMIN_FIX}`);
     case 'redirect_uri_mismatch':
       return gateway(`the connector's redirect_url is not the OAuth app's callback URL at GitHub; ${ADMIN_FIX}`);
     case 'unverified_user_email':

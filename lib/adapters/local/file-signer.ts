@@ -19,6 +19,12 @@ export class FileSigner implements Signer {
     return { signer: new FileSigner(privateKey), created: true };
   }
 
+  /** The key at `path`, or undefined when there is none; refused as loadOrCreate refuses it. */
+  static load(path: string): FileSigner | undefined {
+    const existing = readPrivateFile(path);
+    return existing ? new FileSigner(createPrivateKey(existing)) : undefined;
+  }
+
   static generate(): FileSigner {
     return new FileSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
   }

@@ -1,4 +1,15 @@
-// Placeholder until the auth function's composition root lands (issue 9): the stack synthesizes against it.
-export async function handler(): Promise<never> {
-  throw new Error('the auth function is not built yet');
+// The auth function on AWS: logins, certificates, CA rotation; the only one that signs.
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { authEnvironmentSchema, parseEnvironment } from '../../adapters/aws/function-environment.js';
+import { createAuthHandler } from '../../../lambdas/auth/handler.js';
+import { authServices } from '../aws-services.js';
+import { atColdStart, functionLog } from './cold-start.js';
+
+const handle = atColdStart(() =>
+  createAuthHandler(authServices(parseEnvironment(authEnvironmentSchema, process.env), process.env, functionLog), functionLog),
+);
+
+/** Lambda's entry: an HTTP API (payload v2) event in, the structured result out; the context is not needed. */
+export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  return handle(event);
 }

@@ -1,6 +1,6 @@
 // tctl status: the cluster as tctl sees it, laid out like Teleport's: name, version, the CA
 // fingerprints to compare with what a client trusts, where kubectl connects, users and roles.
-import { X509Certificate } from 'node:crypto';
+import { caFingerprint } from '../../core/ca-fingerprint.js';
 import type { TctlDeps } from './deps.js';
 
 interface Ping {
@@ -9,9 +9,6 @@ interface Ping {
   proxy?: { kube?: { public_addr?: string } };
   ca?: { user?: string[]; host?: string[] };
 }
-
-/** SHA-256 of the CA certificate (DER), as `openssl x509 -fingerprint -sha256` prints it. */
-export const caFingerprint = (certPem: string) => `SHA256:${new X509Certificate(certPem).fingerprint256}`;
 
 export async function run(_options: object, deps: TctlDeps): Promise<void> {
   const client = await deps.admin();

@@ -1,0 +1,295 @@
+// The CAs as stored resources (kind cert_authority): created once, read with a short cache,
+// rotated in phases (lib/core/ca-rotation.ts). Keys stay behind SigningKeys (KMS, key files);
+// a CA whose key is not the key of its certificate is refused, never used.
+import { X509Certificate } from 'node:crypto';
+import { type CaType, type CertAuthorities, type IssuingCa, createCaCertificate } from '../core/certificate-authority.js';
+import {
+  CA_TYPES,
+  CERT_AUTHORITY_KIND,
+  type CaKey,
+  type CertAuthority,
+  type RotationPhase,
+  certAuthoritySchema,
+  legacyCertAuthoritySchema,
+} from '../core/cert-authority-resource.js';
+import { caFingerprint } from '../core/ca-fingerprint.js';
+import {
+  changePhase,
+  checkRotateAtOnce,
+  checkTransition,
+  expiredKeys,
+  rotateAtOnce,
+  signingKey,
+  trustedKeys,
+  withoutExpiredKeys,
+} from '../core/ca-rotation.js';
+import { ConflictError, KubeportError } from '../core/errors.js';
+import { FRESH_FOR_MS, cachedLoader } from '../core/fresh-cache.js';
+import type { AuditLog, Clock, Random, ResourceStore, SigningKeys, StoredResource } from '../core/ports.js';
+import { auditEvent } from './audit-events.js';
+
+/** Long: a CA certificate is replaced by rotating, never by expiring. */
+export const CA_VALIDITY_MS = 10 * 365 * 24 * 3_600_000;
+
+export interface CaStoreDeps {
+  resources: ResourceStore;
+  keys: SigningKeys;
+  clock: Clock;
+  random: Random;
+  audit?: AuditLog;
+}
+
+/** The CA resource names a key that is not the key of the certificate next to it. */
+export class CaKeyMismatchError extends KubeportError {
+  constructor(
+    readonly type: CaType,
+    readonly keyId: string,
+  ) {
+    super(
+      'invalid_config',
+      `the ${type} CA's key ${keyId} is not the key of its certificate, so Kubeport will not sign or trust with it: ` +
+        `the cert_authority resource "${type}" was changed outside Kubeport or the key was replaced; ` +
+        `restore the key or the resource from a backup (tctl auth rotate cannot fix a CA it does not trust)`,
+    );
+  }
+}
+
+const caCommonName = (type: CaType, clusterName: string) => `Kubeport ${type} CA (${clusterName})`;
+
+async function newCaKey(deps: CaStoreDeps, keyId: string, type: CaType, clusterName: string): Promise<CaKey> {
+  const signer = deps.keys.signer(keyId);
+  const certPem = await createCaCertificate(
+    { signer, clock: deps.clock, random: deps.random },
+    caCommonName(type, clusterName),
+    CA_VALIDITY_MS,
+  );
+  return { key_id: keyId, cert_pem: certPem };
+}
+
+/**
+ * Creates each CA that does not exist yet, with a self-signed certificate of its initial key. An
+ * existing CA is never replaced; a record local mode wrote before rotation ({cert_pem}) is
+ * upgraded in place, keeping its certificate. Two concurrent calls create each CA once.
+ */
+export async function ensureCertAuthorities(
+  deps: CaStoreDeps,
+  initial: Record<CaType, string>,
+  clusterName: string,
+): Promise<{ created: CaType[] }> {
+  const created: CaType[] = [];
+  for (const type of CA_TYPES) {
+    const stored = await deps.resources.get<unknown>(CERT_AUTHORITY_KIND, type);
+    if (stored && certAuthoritySchema.safeParse(stored.body).success) continue;
+    const legacy = stored ? legacyCertAuthoritySchema.safeParse(stored.body) : undefined;
+    if (stored && !legacy?.success) {
+      throw new KubeportError(
+        'invalid_config',
+        `the cert_authority resource "${type}" is not a CA Kubeport can read; restore it from a backup (Kubeport never replaces a CA)`,
+      );
+    }
+    const active = legacy?.data
+      ? { key_id: initial[type], cert_pem: legacy.data.cert_pem }
+      : await newCaKey(deps, initial[type], type, clusterName);
+    const body: CertAuthority = { type, phase: 'standby', active };
+    try {
+      await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, type, body, { expectRevision: stored?.revision ?? null });
+    } catch (error) {
+      // Another process created (or upgraded) it first: theirs stands.
+      if (error instanceof ConflictError) continue;
+      throw error;
+    }
+    if (stored) continue;
+    created.push(type);
+    await deps.audit?.emit(
+      auditEvent(deps, 'cert_authority.create', {
+        user: 'system',
+        type,
+        fingerprint: caFingerprint(active.cert_pem),
+        key_id: active.key_id,
+      }),
+    );
+  }
+  return { created };
+}
+
+export interface StoredCertAuthoritiesOptions {
+  /** How long a read CA is used before it is read again; a rotation reaches every process within this. */
+  cacheMs?: number;
+  /** Where failures that must not fail a request go (retiring an expired key). */
+  log?: (message: string) => void;
+}
+
+interface LoadedCa {
+  ca: CertAuthority;
+  signing: IssuingCa;
+  trusted: string[];
+}
+
+/**
+ * The CAs as the store holds them now. Each read checks that every key the CA may sign with is
+ * the key of its certificate; retired keys whose last certificate expired are dropped then (one
+ * process wins the conditional write and retires the key).
+ */
+export class StoredCertAuthorities implements CertAuthorities {
+  private readonly load: (type: string) => Promise<LoadedCa>;
+  /** key id + certificate already checked to match: KMS is asked for a public key once. */
+  private readonly matched = new Set<string>();
+
+  constructor(
+    private readonly deps: CaStoreDeps,
+    private readonly options: StoredCertAuthoritiesOptions = {},
+  ) {
+    this.load = cachedLoader((type) => this.read(type as CaType), deps.clock, options.cacheMs ?? FRESH_FOR_MS);
+  }
+
+  async signing(type: CaType): Promise<IssuingCa> {
+    return (await this.load(type)).signing;
+  }
+
+  async trusted(type: CaType): Promise<string[]> {
+    return (await this.load(type)).trusted;
+  }
+
+  /** The CA resource as it stands (after dropping expired keys), checked. */
+  async current(type: CaType): Promise<CertAuthority> {
+    return (await this.load(type)).ca;
+  }
+
+  private async read(type: CaType): Promise<LoadedCa> {
+    const ca = await dropExpiredKeys(this.deps, await readCa(this.deps.resources, type), this.options.log);
+    for (const key of [ca.active, ...(ca.next ? [ca.next] : [])]) await this.checkKey(type, key);
+    const now = this.deps.clock.now();
+    const signs = signingKey(ca);
+    return {
+      ca,
+      signing: { signer: this.deps.keys.signer(signs.key_id), clock: this.deps.clock, random: this.deps.random, certPem: signs.cert_pem },
+      trusted: trustedKeys(ca, now).map((key) => key.cert_pem),
+    };
+  }
+
+  private async checkKey(type: CaType, key: CaKey): Promise<void> {
+    const id = `${key.key_id}\n${key.cert_pem}`;
+    if (this.matched.has(id)) return;
+    await checkKeyMatches(this.deps.keys, type, key);
+    this.matched.add(id);
+  }
+}
+
+/** Refuses a key whose public key is not its certificate's. */
+export async function checkKeyMatches(keys: SigningKeys, type: CaType, key: CaKey): Promise<void> {
+  const spki = Buffer.from(await keys.signer(key.key_id).publicKeySpki());
+  let certified: Buffer;
+  try {
+    certified = new X509Certificate(key.cert_pem).publicKey.export({ type: 'spki', format: 'der' });
+  } catch {
+    throw new CaKeyMismatchError(type, key.key_id);
+  }
+  if (!spki.equals(certified)) throw new CaKeyMismatchError(type, key.key_id);
+}
+
+async function readCa(resources: ResourceStore, type: CaType): Promise<StoredResource<CertAuthority>> {
+  const stored = await resources.get<unknown>(CERT_AUTHORITY_KIND, type);
+  if (!stored) {
+    throw new KubeportError('invalid_config', `there is no ${type} CA yet; it is created at the first start (local mode) or deploy (AWS)`);
+  }
+  const parsed = certAuthoritySchema.safeParse(stored.body);
+  if (!parsed.success || parsed.data.type !== type) {
+    throw new KubeportError(
+      'invalid_config',
+      `the cert_authority resource "${type}" is not a CA Kubeport can read; restore it from a backup (Kubeport never replaces a CA)`,
+    );
+  }
+  return { ...stored, body: parsed.data };
+}
+
+/**
+ * Drops retired keys whose certificates have all expired, with a conditional write: of processes
+ * reading at once, only the one whose write lands retires the keys.
+ */
+async function dropExpiredKeys(
+  deps: CaStoreDeps,
+  stored: StoredResource<CertAuthority>,
+  log?: (message: string) => void,
+): Promise<CertAuthority> {
+  const now = deps.clock.now();
+  const expired = expiredKeys(stored.body, now);
+  if (expired.length === 0) return stored.body;
+  const kept = withoutExpiredKeys(stored.body, now);
+  try {
+    await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, stored.name, kept, { expectRevision: stored.revision });
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    // Another process changed it first (dropped the keys, or rotated): read what it wrote.
+    return dropExpiredKeys(deps, await readCa(deps.resources, stored.body.type), log);
+  }
+  for (const key of expired) {
+    await deps.keys
+      .retire(key.key_id)
+      .catch((e: unknown) => log?.(`retiring the ${stored.body.type} CA's key ${key.key_id} failed: ${String(e)}`));
+    await deps.audit
+      ?.emit(
+        auditEvent(deps, 'cert_authority.retire', {
+          user: 'system',
+          type: stored.body.type,
+          fingerprint: caFingerprint(key.cert_pem),
+          key_id: key.key_id,
+        }),
+      )
+      .catch((e: unknown) => log?.(`auditing the retirement of ${key.key_id} failed: ${String(e)}`));
+  }
+  return kept;
+}
+
+export type RotateRequest = { type: CaType; mode: 'manual'; phase: RotationPhase } | { type: CaType; mode: 'auto'; gracePeriodMs: number };
+
+export interface RotateDeps extends CaStoreDeps {
+  clusterName: string;
+  audit: AuditLog;
+}
+
+/**
+ * One rotation step (manual), or a whole rotation at once (auto). Written with a conditional put,
+ * audited as cert_authority.rotate with who asked. A key created for a step whose write loses a
+ * race is retired again.
+ */
+export async function rotate(deps: RotateDeps, request: RotateRequest, by: string): Promise<CertAuthority> {
+  const stored = await readCa(deps.resources, request.type);
+  const now = deps.clock.now();
+  const current = withoutExpiredKeys(stored.body, now);
+  for (const key of [current.active, ...(current.next ? [current.next] : [])]) await checkKeyMatches(deps.keys, request.type, key);
+  const entersInit = request.mode === 'auto' || request.phase === 'init';
+  // Checked before a key is made, so a refused step leaves nothing behind.
+  if (request.mode === 'auto') checkRotateAtOnce(current, request.gracePeriodMs);
+  else checkTransition(current, request.phase);
+  const next = entersInit ? await newCaKey(deps, await deps.keys.create(request.type), request.type, deps.clusterName) : undefined;
+  const change = { now, by, ...(next ? { next } : {}) };
+  const { ca, retireNow } =
+    request.mode === 'auto'
+      ? { ca: rotateAtOnce(current, { ...change, gracePeriodMs: request.gracePeriodMs }), retireNow: [] }
+      : changePhase(current, request.phase, change);
+  try {
+    await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, request.type, ca, { expectRevision: stored.revision });
+  } catch (error) {
+    if (next) await deps.keys.retire(next.key_id).catch(() => undefined);
+    if (error instanceof ConflictError) {
+      throw new ConflictError(
+        `the ${request.type} CA changed while rotating (another rotation?); see tctl status and run the command again`,
+      );
+    }
+    throw error;
+  }
+  for (const key of [...retireNow, ...expiredKeys(stored.body, now)]) await deps.keys.retire(key.key_id);
+  await deps.audit.emit(
+    auditEvent(deps, 'cert_authority.rotate', {
+      user: by,
+      type: request.type,
+      mode: request.mode,
+      phase: ca.phase,
+      from_phase: stored.body.phase,
+      signing_fingerprint: caFingerprint(signingKey(ca).cert_pem),
+      ...(next ? { new_fingerprint: caFingerprint(next.cert_pem) } : {}),
+      ...(request.mode === 'auto' ? { grace_period_seconds: request.gracePeriodMs / 1000 } : {}),
+    }),
+  );
+  return ca;
+}

@@ -1,0 +1,241 @@
+// The stored CAs over the real resource store (dynalite) and local key files: created once,
+// upgraded in place, refused when a key is not its certificate's, rotated in order, retired once.
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makeDynamoClient } from '../../lib/adapters/aws/clients.js';
+import { DynamoAuditLog } from '../../lib/adapters/aws/dynamo-audit-log.js';
+import { DynamoResourceStore } from '../../lib/adapters/aws/dynamo-resource-store.js';
+import { createTables, tableNamesWithPrefix } from '../../lib/adapters/aws/dynamo-tables.js';
+import { startEmbeddedDynamoDb, type EmbeddedStore } from '../../lib/adapters/local/embedded-dynamodb.js';
+import { FileSigner } from '../../lib/adapters/local/file-signer.js';
+import { FileSigningKeys } from '../../lib/adapters/local/file-signing-keys.js';
+import { newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
+import { systemRandom } from '../../lib/adapters/system.js';
+import { SIGNING_SWITCH_SLACK_MS } from '../../lib/core/ca-rotation.js';
+import type { CertAuthority } from '../../lib/core/cert-authority-resource.js';
+import { MAX_CERT_TTL_MS, createCaCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
+import { chainsToTrustedCa, parseCertificate } from '../../lib/core/leaf-certificate.js';
+import type { SigningKeys } from '../../lib/core/ports.js';
+import {
+  CaKeyMismatchError,
+  type RotateDeps,
+  StoredCertAuthorities,
+  ensureCertAuthorities,
+  rotate,
+} from '../../lib/services/cert-authorities.js';
+import { searchEvents } from '../support/audit-events.js';
+
+const HOUR = 3_600_000;
+let dynamo: EmbeddedStore;
+let client: DynamoDBClient;
+let tableNo = 0;
+let dataDir: string;
+let now: Date;
+const clock = { now: () => now };
+let deps: RotateDeps & { keys: FileSigningKeys };
+
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamoDb();
+  client = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'local' });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await dynamo?.close();
+});
+
+beforeEach(async () => {
+  now = new Date('2026-03-01T10:00:00Z');
+  dataDir = mkdtempSync(join(tmpdir(), 'cas-'));
+  const tables = tableNamesWithPrefix(`cas${tableNo++}-`);
+  await createTables(client, tables);
+  deps = {
+    resources: new DynamoResourceStore(client, tables.resources),
+    audit: new DynamoAuditLog(client, tables.audit, clock),
+    keys: new FileSigningKeys(dataDir, systemRandom),
+    clock,
+    random: systemRandom,
+    clusterName: 'test',
+  };
+});
+
+afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const initial = () => ({ user: deps.keys.initial('user'), host: deps.keys.initial('host') });
+const storedCa = async (type: 'user' | 'host') => (await deps.resources.get<CertAuthority>('cert_authority', type))!.body;
+const advance = (ms: number) => (now = new Date(now.getTime() + ms));
+
+describe('ensureCertAuthorities', () => {
+  it('creates each CA once with a self-signed certificate of its key, and never replaces it', async () => {
+    expect(await ensureCertAuthorities(deps, initial(), 'test')).toEqual({ created: ['user', 'host'] });
+    const user = await storedCa('user');
+    expect(user).toMatchObject({ type: 'user', phase: 'standby', active: { key_id: 'user-ca.key' } });
+    const cert = new X509Certificate(user.active.cert_pem);
+    expect(cert.subject).toContain('Kubeport user CA (test)');
+    expect(cert.publicKey.export({ type: 'spki', format: 'der' })).toEqual(
+      Buffer.from(await deps.keys.signer('user-ca.key').publicKeySpki()),
+    );
+    expect(await ensureCertAuthorities(deps, initial(), 'test')).toEqual({ created: [] });
+    expect(await storedCa('user')).toEqual(user);
+    const events = await searchEvents(deps.audit, { from: new Date(0), to: advance(1000), event: 'cert_authority.create' });
+    expect(events.map((e) => e.type).sort()).toEqual(['host', 'user']);
+  });
+
+  it('creates each CA once when two processes start at the same time', async () => {
+    const [a, b] = await Promise.all([ensureCertAuthorities(deps, initial(), 'test'), ensureCertAuthorities(deps, initial(), 'test')]);
+    expect([...a.created, ...b.created].sort()).toEqual(['host', 'user']);
+    const cas = new StoredCertAuthorities(deps);
+    expect(await cas.trusted('user')).toHaveLength(1);
+  });
+
+  it('upgrades a record local mode wrote before rotation in place, keeping its certificate', async () => {
+    const { signer } = FileSigner.loadOrCreate(join(dataDir, 'user-ca.key'));
+    const legacyPem = await createCaCertificate({ signer, clock, random: systemRandom }, 'Kubeport user CA (old)', 10 * 365 * 24 * HOUR);
+    await deps.resources.put('cert_authority', 'user', { cert_pem: legacyPem });
+    expect(await ensureCertAuthorities(deps, initial(), 'test')).toEqual({ created: ['host'] });
+    expect(await storedCa('user')).toEqual({ type: 'user', phase: 'standby', active: { key_id: 'user-ca.key', cert_pem: legacyPem } });
+    const cas = new StoredCertAuthorities(deps);
+    expect((await cas.signing('user')).certPem).toBe(legacyPem);
+  });
+});
+
+describe('StoredCertAuthorities', () => {
+  it('refuses to sign or trust with a CA whose certificate is not of its key (a forged CA resource)', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    const host = await storedCa('host');
+    const user = await deps.resources.get<CertAuthority>('cert_authority', 'user');
+    // Someone with write access to the table points the user CA's key at the host CA's certificate.
+    await deps.resources.put('cert_authority', 'user', {
+      ...user!.body,
+      active: { key_id: 'user-ca.key', cert_pem: host.active.cert_pem },
+    });
+    const cas = new StoredCertAuthorities(deps);
+    await expect(cas.signing('user')).rejects.toThrow(CaKeyMismatchError);
+    await expect(cas.signing('user')).rejects.toThrow(
+      /the user CA's key user-ca.key is not the key of its certificate.*restore the key or the resource/,
+    );
+    await expect(cas.trusted('user')).rejects.toThrow(CaKeyMismatchError);
+    await expect(rotate(deps, { type: 'user', mode: 'manual', phase: 'init' }, 'alice')).rejects.toThrow(CaKeyMismatchError);
+  });
+
+  it('refuses a key id that names a file outside the data directory', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    const user = await storedCa('user');
+    await deps.resources.put('cert_authority', 'user', { ...user, active: { ...user.active, key_id: '../../etc/user-ca.key' } });
+    await expect(new StoredCertAuthorities(deps).signing('user')).rejects.toThrow(/is not a local CA key name/);
+  });
+
+  it('follows a rotation within its cache time, and a certificate issued before chains all along', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    const cas = new StoredCertAuthorities(deps, { cacheMs: 2000 });
+    const leaf = newLeafKey();
+    const identity = {
+      username: 'alice',
+      roles: ['access'],
+      traits: {},
+      connector: 'local',
+      accessRequests: [],
+      issuedAt: now.toISOString(),
+    };
+    const before = parseCertificate(await issueUserCertificate(await cas.signing('user'), leaf.spki, identity, MAX_CERT_TTL_MS));
+    const oldPem = (await cas.trusted('user'))[0]!;
+
+    await rotate(deps, { type: 'user', mode: 'manual', phase: 'init' }, 'alice');
+    expect(await cas.trusted('user')).toEqual([oldPem]); // cached
+    advance(2000);
+    const [signingPem, newPem] = await cas.trusted('user');
+    expect(signingPem).toBe(oldPem);
+    expect(newPem).toBeDefined();
+
+    await rotate(deps, { type: 'user', mode: 'manual', phase: 'update_clients' }, 'alice');
+    await rotate(deps, { type: 'user', mode: 'manual', phase: 'update_servers' }, 'alice');
+    advance(2000);
+    expect((await cas.signing('user')).certPem).toBe(newPem);
+    expect(await cas.trusted('user')).toEqual([newPem, oldPem]);
+    const after = parseCertificate(await issueUserCertificate(await cas.signing('user'), leaf.spki, identity, HOUR));
+    expect(await chainsToTrustedCa(after, [newPem!], now)).toBe(true);
+    expect(await chainsToTrustedCa(after, [oldPem], now)).toBe(false);
+
+    await rotate(deps, { type: 'user', mode: 'manual', phase: 'standby' }, 'alice');
+    advance(MAX_CERT_TTL_MS - 4 * HOUR);
+    expect(await cas.trusted('user')).toEqual([newPem, oldPem]);
+    expect(await chainsToTrustedCa(before, await cas.trusted('user'), new Date(before.notAfter.getTime() - 1000))).toBe(true);
+
+    const events = await searchEvents(deps.audit, { from: new Date(0), to: now, event: 'cert_authority.rotate' });
+    expect(events.map((e) => [e.phase, e.user, e.code])).toEqual([
+      ['standby', 'alice', 'KP1101I'],
+      ['update_servers', 'alice', 'KP1101I'],
+      ['update_clients', 'alice', 'KP1101I'],
+      ['init', 'alice', 'KP1101I'],
+    ]);
+  });
+
+  it('drops the old key once its last certificate expired, and only one of two processes retires it', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    for (const phase of ['init', 'update_clients', 'update_servers', 'standby'] as const) {
+      await rotate(deps, { type: 'user', mode: 'manual', phase }, 'alice');
+    }
+    const retired: string[] = [];
+    const counting: SigningKeys = {
+      create: (type) => deps.keys.create(type),
+      signer: (id) => deps.keys.signer(id),
+      retire: async (id) => {
+        retired.push(id);
+        await deps.keys.retire(id);
+      },
+    };
+    const first = new StoredCertAuthorities({ ...deps, keys: counting });
+    const second = new StoredCertAuthorities({ ...deps, keys: counting });
+    advance(MAX_CERT_TTL_MS + SIGNING_SWITCH_SLACK_MS);
+    const [a, b] = await Promise.all([first.trusted('user'), second.trusted('user')]);
+    expect(a).toHaveLength(1);
+    expect(b).toEqual(a);
+    expect(retired).toEqual(['user-ca.key']);
+    expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(false);
+    expect((await storedCa('user')).retired).toBeUndefined();
+    const events = await searchEvents(deps.audit, { from: new Date(0), to: now, event: 'cert_authority.retire' });
+    expect(events).toHaveLength(1);
+  });
+});
+
+describe('rotate', () => {
+  it('refuses a phase out of order without making a key', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    await rotate(deps, { type: 'host', mode: 'manual', phase: 'init' }, 'alice');
+    const files = readdirSync(dataDir).sort();
+    await expect(rotate(deps, { type: 'host', mode: 'manual', phase: 'update_servers' }, 'alice')).rejects.toThrow(
+      'update_servers needs update_clients first; run tctl auth rotate --type=host --phase=update_clients',
+    );
+    await expect(rotate(deps, { type: 'host', mode: 'manual', phase: 'init' }, 'alice')).rejects.toThrow(/it is there already/);
+    expect(readdirSync(dataDir).sort()).toEqual(files);
+  });
+
+  it('cancels a rotation before update_servers and removes the key it made', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    const ca = await rotate(deps, { type: 'host', mode: 'manual', phase: 'init' }, 'alice');
+    const newKeyFile = join(dataDir, ca.next!.key_id);
+    expect(existsSync(newKeyFile)).toBe(true);
+    await rotate(deps, { type: 'host', mode: 'manual', phase: 'standby' }, 'alice');
+    expect(existsSync(newKeyFile)).toBe(false);
+    expect((await storedCa('host')).active.key_id).toBe('host-ca.key');
+  });
+
+  it('rotates at once with a grace period, and refuses one shorter than the longest certificate', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    await expect(rotate(deps, { type: 'user', mode: 'auto', gracePeriodMs: 2 * HOUR }, 'alice')).rejects.toThrow(
+      /grace period of 2h is shorter than the longest certificate \(30h\)/,
+    );
+    const ca = await rotate(deps, { type: 'user', mode: 'auto', gracePeriodMs: 40 * HOUR }, 'alice');
+    expect(ca.phase).toBe('standby');
+    expect(ca.active.key_id).toMatch(/^user-ca-[0-9a-f]{16}\.key$/);
+    const cas = new StoredCertAuthorities(deps);
+    expect((await cas.signing('user')).certPem).toBe(ca.active.cert_pem);
+    expect(await cas.trusted('user')).toHaveLength(2);
+    const [event] = await searchEvents(deps.audit, { from: new Date(0), to: advance(1000), event: 'cert_authority.rotate' });
+    expect(event).toMatchObject({ user: 'alice', mode: 'auto', phase: 'standby', from_phase: 'standby', grace_period_seconds: 40 * 3600 });
+  });
+});
