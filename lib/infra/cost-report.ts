@@ -75,15 +75,33 @@ const sortLines = (lines: CostLine[]) =>
 
 const amount = (line: CostLine) => (line.kind === 'not-priced' ? 'NOT PRICED' : dollars(line.monthlyUsd));
 
-function rows(cost: ScenarioCost): string[][] {
-  const agentIds = new Set(cost.agentLines);
-  return sortLines(cost.lines).map((line) => [
-    line.logicalId,
-    line.type,
-    amount(line),
-    `${agentIds.has(line) ? '[agent] ' : ''}${line.note}`,
-  ]);
+export interface RenderOptions {
+  /** One row per free resource too; by default free resources of one type and reason share a row. */
+  everyResource?: boolean;
 }
+
+function rows(cost: ScenarioCost, options: RenderOptions): string[][] {
+  const agentLines = new Set(cost.agentLines);
+  const tag = (line: CostLine) => (agentLines.has(line) ? '[agent] ' : '');
+  const out: string[][] = [];
+  const groups = new Map<string, CostLine[]>();
+  for (const line of sortLines(cost.lines)) {
+    if (line.kind !== 'free' || options.everyResource) {
+      out.push([line.logicalId, line.type, amount(line), `${tag(line)}${line.note}`]);
+      continue;
+    }
+    const key = `${tag(line)}${line.type}\n${line.note}`;
+    groups.set(key, [...(groups.get(key) ?? []), line]);
+  }
+  for (const group of groups.values()) {
+    const [first] = group as [CostLine];
+    out.push([group.length === 1 ? first.logicalId : `(${group.length} resources)`, first.type, dollars(0), `${tag(first)}${first.note}`]);
+  }
+  return out;
+}
+
+/** A topology whose template adds nothing to the baseline's is said so in one line, not printed again. */
+const sameAsBaseline = (cost: ScenarioCost, baselineName: string) => cost.name !== baselineName && cost.agentLines.length === 0;
 
 const HEADER = ['resource', 'type', 'USD/month', 'note'];
 
@@ -99,11 +117,15 @@ const sheetLine = () => {
   );
 };
 
-export function renderText(costs: ScenarioCost[], baselineName: string): string {
+export function renderText(costs: ScenarioCost[], baselineName: string, options: RenderOptions = {}): string {
   const out: string[] = [];
   for (const cost of costs) {
     out.push(`\n${cost.name}: ${cost.description}`);
-    const table = [HEADER, ...rows(cost)];
+    if (sameAsBaseline(cost, baselineName)) {
+      out.push(`the same template as ${baselineName} (no agent resources yet). ${totalsLine(cost)}`);
+      continue;
+    }
+    const table = [HEADER, ...rows(cost, options)];
     const widths = HEADER.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     for (const row of table)
       out.push(
@@ -120,12 +142,16 @@ export function renderText(costs: ScenarioCost[], baselineName: string): string 
 
 const escapeCell = (cell: string) => cell.replaceAll('|', '\\|');
 
-export function renderMarkdown(costs: ScenarioCost[], baselineName: string): string {
+export function renderMarkdown(costs: ScenarioCost[], baselineName: string, options: RenderOptions = {}): string {
   const out: string[] = [];
   for (const cost of costs) {
     out.push(`**${cost.name}**: ${cost.description}`, '');
+    if (sameAsBaseline(cost, baselineName)) {
+      out.push(`The same template as ${baselineName} (no agent resources yet). ${totalsLine(cost)}`, '');
+      continue;
+    }
     out.push(`| ${HEADER.join(' | ')} |`, '|---|---|--:|---|');
-    for (const row of rows(cost)) out.push(`| ${row.map(escapeCell).join(' | ')} |`);
+    for (const row of rows(cost, options)) out.push(`| ${row.map(escapeCell).join(' | ')} |`);
     out.push(
       `| **total** | | **${dollars(cost.totalUsd)}** | ${cost.agentLines.length > 0 ? `agent ${dollars(cost.agentUsd)}` : ''} |`,
       '',
@@ -135,6 +161,7 @@ export function renderMarkdown(costs: ScenarioCost[], baselineName: string): str
   return out.join('\n') + '\n';
 }
 
+/** Every line, free ones included. */
 export function renderJson(costs: ScenarioCost[], baselineName: string): string {
   return (
     JSON.stringify(

@@ -1,9 +1,13 @@
 // The deployments `npm run cost` prices: the control plane alone, then with the agent in each
 // topology. Example context values stand in for the user's (ids of the right shape; synth never
 // looks them up), so the templates are the ones a real `cdk synth -c …` would give.
-import { type CostLine, priceTemplate } from './idle-cost.js';
+import { type CloudFormationTemplate, type CostLine, priceTemplate } from './idle-cost.js';
+import type { AuthEnvironment } from '../adapters/aws/function-environment.js';
 import { GITHUB_SECRET_LINE, type Scenario } from './cost-report.js';
 import { synthesizeTemplate } from './synthesize-template.js';
+
+/** The auth function's variable naming the GitHub client secret (lib/adapters/aws/function-environment.ts). */
+const GITHUB_SECRET_VARIABLE = 'KUBEPORT_GITHUB_SECRET_NAME' satisfies keyof AuthEnvironment;
 
 const GITHUB_CONTEXT = {
   githubClientId: 'Ov23liExampleClient',
@@ -42,17 +46,17 @@ export const COST_SCENARIOS: readonly ScenarioDefinition[] = [
   },
 ];
 
-/** The lines a deployment pays for outside its template: the GitHub client secret, when GitHub login is configured. */
-export function externalLines(context: Record<string, string>): CostLine[] {
-  return context.githubClientSecretName ? [GITHUB_SECRET_LINE] : [];
-}
-
 /** Synthesizes the stack with the scenario's context and prices it. */
 export function priceScenario(definition: ScenarioDefinition): Scenario {
-  const template = synthesizeTemplate(definition.context);
-  return {
-    name: definition.name,
-    description: definition.description,
-    lines: [...priceTemplate(template), ...externalLines(definition.context)],
-  };
+  return { name: definition.name, description: definition.description, lines: priceDeployment(synthesizeTemplate(definition.context)) };
+}
+
+/** The template's lines and what the deployment pays for outside it: the GitHub client secret, when a function is given its name. */
+export function priceDeployment(template: CloudFormationTemplate): CostLine[] {
+  const readsGitHubSecret = Object.values(template.Resources ?? {}).some(
+    (resource) =>
+      resource.Type === 'AWS::Lambda::Function' &&
+      JSON.stringify(resource.Properties?.Environment ?? {}).includes(`"${GITHUB_SECRET_VARIABLE}"`),
+  );
+  return [...priceTemplate(template), ...(readsGitHubSecret ? [GITHUB_SECRET_LINE] : [])];
 }

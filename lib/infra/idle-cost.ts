@@ -187,6 +187,15 @@ const ssmParameter: Pricer = (properties, { sheet }) =>
 const lambdaAlias: Pricer = (properties) =>
   properties.ProvisionedConcurrencyConfig ? notPriced('provisioned concurrency is paid every hour; not priced here') : free('alias: free');
 
+const kmsKey: Pricer = (properties, { sheet }) => {
+  const notes = ['per key-month; requests are per use'];
+  // KMS bills each of the first two rotations of key material as another key-month.
+  if (properties.EnableKeyRotation === true) notes.push('+$1/month after each of the first two automatic rotations (up to $3)');
+  if (properties.KeyUsage === 'SIGN_VERIFY')
+    notes.push('a CA rotation holds a second key, created outside the template, until the old one retires');
+  return priced(sheet.prices.kmsKey.usd, notes.join('; '));
+};
+
 const PER_REQUEST = 'per request; $0 at idle';
 
 /** Free at idle, with the reason. */
@@ -196,7 +205,7 @@ const FREE: Record<string, string> = {
   'AWS::IAM::Policy': 'IAM: free',
   'AWS::IAM::ManagedPolicy': 'IAM: free',
   'AWS::IAM::InstanceProfile': 'IAM: free',
-  'AWS::Lambda::Function': `Lambda: ${PER_REQUEST} and GB-second`,
+  'AWS::Lambda::Function': 'Lambda: per request and GB-second; $0 at idle',
   'AWS::Lambda::Permission': 'free',
   'AWS::Lambda::Version': 'free',
   'AWS::Lambda::EventInvokeConfig': 'free',
@@ -246,7 +255,7 @@ const FREE: Record<string, string> = {
 };
 
 const PRICERS: Record<string, Pricer> = {
-  'AWS::KMS::Key': (_, { sheet }) => priced(sheet.prices.kmsKey.usd, 'per key-month (requests are per use; asymmetric keys alike)'),
+  'AWS::KMS::Key': kmsKey,
   'AWS::SecretsManager::Secret': (_, { sheet }) => priced(sheet.prices.secret.usd, 'per secret-month'),
   'AWS::CloudWatch::Alarm': alarm,
   'AWS::CloudWatch::CompositeAlarm': (_, { sheet }) => priced(sheet.prices.compositeAlarm.usd, 'composite alarm'),

@@ -33,7 +33,11 @@ export const PRICE_SHEET = {
     imageGb: 0.05,
   },
   prices: {
-    kmsKey: { usd: 1, unit: 'month', source: `${AWS_PRICING('aws.amazon.com/kms/pricing')}; ${REFERENCE('KMS price')}` },
+    kmsKey: {
+      usd: 1,
+      unit: 'month',
+      source: `${AWS_PRICING('aws.amazon.com/kms/pricing')} (the first two rotations of key material add $1 each); ${REFERENCE('KMS price')}`,
+    },
     secret: { usd: 0.4, unit: 'month', source: AWS_PRICING('aws.amazon.com/secrets-manager/pricing') },
     alarmMetric: {
       usd: 0.1,

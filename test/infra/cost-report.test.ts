@@ -76,6 +76,26 @@ describe('the cost report', () => {
     expect(markdown).toContain('us-east-1');
   });
 
+  it('groups free resources of one type and reason in one row, unless every resource is asked for', () => {
+    const routes = [line('RouteA', 'AWS::ApiGatewayV2::Route', 0, 'free'), line('RouteB', 'AWS::ApiGatewayV2::Route', 0, 'free')].map(
+      (l) => ({
+        ...l,
+        note: 'part of the HTTP API',
+      }),
+    );
+    const routed = { ...controlPlane, lines: [...controlPlane.lines, ...routes] };
+    const withRoutes = costScenarios([routed], routed);
+    expect(renderMarkdown(withRoutes, 'default')).toContain('| (2 resources) | AWS::ApiGatewayV2::Route | $0.00 | part of the HTTP API |');
+    const every = renderMarkdown(withRoutes, 'default', { everyResource: true });
+    expect(every).toContain('| RouteA | AWS::ApiGatewayV2::Route | $0.00 | part of the HTTP API |');
+    expect(every).toContain('| RouteB |');
+  });
+
+  it('prints a topology that adds nothing to the template as the same, with its total', () => {
+    const same = costScenarios([controlPlane, { ...controlPlane, name: 'economy' }], controlPlane);
+    expect(renderText(same, 'default')).toContain('the same template as default (no agent resources yet). Total $2.00/month');
+  });
+
   it('renders JSON with the region, the date, every line and the verdict', () => {
     const parsed = JSON.parse(renderJson(costs, 'default')) as {
       region: string;

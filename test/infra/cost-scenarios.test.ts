@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COST_SCENARIOS, priceScenario } from '../../lib/infra/cost-scenarios.js';
+import { COST_SCENARIOS, priceDeployment, priceScenario } from '../../lib/infra/cost-scenarios.js';
 import { totalMonthlyUsd } from '../../lib/infra/idle-cost.js';
 
 describe('npm run cost on the real stack', () => {
@@ -15,5 +15,19 @@ describe('npm run cost on the real stack', () => {
   it('counts the GitHub client secret the user creates in the total', () => {
     expect(scenario.lines.map((line) => line.logicalId)).toContain('(GitHub client secret)');
     expect(totalMonthlyUsd(scenario.lines)).toBeGreaterThan(2.4);
+  });
+});
+
+describe('priceDeployment', () => {
+  const fn = (variables: Record<string, string>) => ({
+    Resources: { Auth: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: variables } } } },
+  });
+
+  it('adds the GitHub client secret the user creates only when a function is given its name', () => {
+    expect(priceDeployment(fn({ KUBEPORT_GITHUB_SECRET_NAME: 'kubeport/github' })).map((line) => line.logicalId)).toEqual([
+      'Auth',
+      '(GitHub client secret)',
+    ]);
+    expect(priceDeployment(fn({ KUBEPORT_CLUSTER_NAME: 'x' })).map((line) => line.logicalId)).toEqual(['Auth']);
   });
 });
