@@ -5,6 +5,16 @@
 import { unauthenticated } from './errors.js';
 import type { CertifiedIdentity } from './identity.js';
 
+/** Where API Gateway's AWS_IAM authorizer guards routes (ANY /webapi/iam/admin/{proxy+} now, POST /webapi/iam/host-cert next). */
+export const IAM_ROUTES_PREFIX = '/webapi/iam/';
+/** The admin routes again, for IAM-verified callers: /webapi/admin/X is /webapi/iam/admin/X. */
+export const IAM_ADMIN_PREFIX = '/webapi/iam/admin';
+export const SIGNED_ADMIN_PREFIX = '/webapi/admin';
+// The managed policy the stack creates; attaching it is granting break-glass. It allows
+// execute-api:Invoke on arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/*/*/webapi/iam/admin/*
+// (any stage, any method, every admin route under the IAM prefix).
+export const BREAK_GLASS_POLICY_NAME = 'KubeportBreakGlass';
+
 /** The connector of every identity built from an IAM principal; no GitHub connector may take it. */
 export const AWS_IAM_CONNECTOR = 'aws-iam';
 
