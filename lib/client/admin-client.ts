@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readPrivateFile } from '../platform/safe-file.js';
-import { BREAK_GLASS_POLICY_NAME, IAM_ADMIN_PREFIX, SIGNED_ADMIN_PREFIX } from '../core/aws-caller.js';
+import { BREAK_GLASS_POLICY_HINT, IAM_ADMIN_PREFIX, SIGNED_ADMIN_PREFIX } from '../core/aws-caller.js';
 import { apiAudience } from '../core/signed-request.js';
 import { ClientError, type SigningIdentity } from './api-client.js';
 import { awsSigV4Signer, defaultAwsCredentials } from './aws-sigv4-signer.js';
@@ -71,7 +71,11 @@ async function awsIamAdminClient(proxy: string, region: string, deps: CommandDep
   return {
     proxy,
     call: async (method, path, body) => {
-      if (!path.startsWith(`${SIGNED_ADMIN_PREFIX}/`)) throw new ClientError(`internal: ${path} is not an admin route`);
+      if (!path.startsWith(`${SIGNED_ADMIN_PREFIX}/`)) {
+        throw new UsageError(
+          `--aws-iam reaches only the admin API (${SIGNED_ADMIN_PREFIX}/); this command calls ${path.split('?')[0]}, which takes a Kubeport identity: tsh login as an editor, or pass --identity`,
+        );
+      }
       try {
         return await api.call(method, `${IAM_ADMIN_PREFIX}${path.slice(SIGNED_ADMIN_PREFIX.length)}`, body, signer);
       } catch (error) {
@@ -79,7 +83,7 @@ async function awsIamAdminClient(proxy: string, region: string, deps: CommandDep
         if (error instanceof ClientError && error.status === 403 && error.serverCode === undefined) {
           throw new ClientError(
             `AWS refused the call signed with access key ${credentials.accessKeyId} (${error.message}): the AWS principal needs ` +
-              `execute-api:Invoke on the API's ${IAM_ADMIN_PREFIX}/* routes (the ${BREAK_GLASS_POLICY_NAME} policy), and the credentials and this computer's clock must be current`,
+              `execute-api:Invoke on the API's ${IAM_ADMIN_PREFIX}/* routes (${BREAK_GLASS_POLICY_HINT}), and the credentials and this computer's clock must be current`,
             403,
           );
         }

@@ -10,10 +10,8 @@ export const IAM_ROUTES_PREFIX = '/webapi/iam/';
 /** The admin routes again, for IAM-verified callers: /webapi/admin/X is /webapi/iam/admin/X. */
 export const IAM_ADMIN_PREFIX = '/webapi/iam/admin';
 export const SIGNED_ADMIN_PREFIX = '/webapi/admin';
-// The managed policy the stack creates; attaching it is granting break-glass. It allows
-// execute-api:Invoke on arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/*/*/webapi/iam/admin/*
-// (any stage, any method, every admin route under the IAM prefix).
-export const BREAK_GLASS_POLICY_NAME = 'KubeportBreakGlass';
+/** What tctl tells a refused caller to get: the stack's managed policy (execute-api:Invoke on IAM_ADMIN_PREFIX/*), by its output. */
+export const BREAK_GLASS_POLICY_HINT = 'the managed policy the stack outputs as BreakGlassPolicyArn';
 
 /** The connector of every identity built from an IAM principal; no GitHub connector may take it. */
 export const AWS_IAM_CONNECTOR = 'aws-iam';

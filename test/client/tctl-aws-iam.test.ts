@@ -97,7 +97,7 @@ describe('tctl --aws-iam (break-glass)', () => {
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toBe(
       'tctl: AWS refused the call signed with access key AKIAINTERN (Forbidden): the AWS principal needs execute-api:Invoke on ' +
-        "the API's /webapi/iam/admin/* routes (the KubeportBreakGlass policy), and the credentials and this computer's clock must be current\n",
+        "the API's /webapi/iam/admin/* routes (the managed policy the stack outputs as BreakGlassPolicyArn), and the credentials and this computer's clock must be current\n",
     );
     expect(await roleExists('interns')).toBe(false);
   });

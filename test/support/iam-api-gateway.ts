@@ -14,7 +14,7 @@ export interface IamPrincipal {
   sessionToken?: string;
   /** The caller's ARN as IAM names it (an IAM user, or an assumed-role session). */
   userArn: string;
-  /** Whether an IAM policy grants it execute-api:Invoke on the /webapi/iam/ routes (the KubeportBreakGlass policy). */
+  /** Whether an IAM policy grants it execute-api:Invoke on the /webapi/iam/ routes (the stack's break-glass policy). */
   granted: boolean;
 }
 
