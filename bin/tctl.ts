@@ -40,7 +40,7 @@ const program = new Command('tctl')
   .option('--proxy <host:port>', 'address of the Kubeport API (default: from the identity)')
   .option(
     '--aws-iam',
-    'break-glass: sign calls with your AWS credentials (default chain: AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID...) instead of an identity; needs --proxy=<API host> and execute-api:Invoke on its /webapi/iam/admin/* routes (the KubeportBreakGlass policy)',
+    'break-glass: sign calls with your AWS credentials (default chain: AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID...) instead of an identity; needs --proxy=<API host> and execute-api:Invoke on its /webapi/iam/admin/* routes (the policy the stack outputs as BreakGlassPolicyArn)',
   )
   .option('--aws-region <region>', 'region of the API for --aws-iam (default: from an execute-api host, else AWS_REGION)');
 

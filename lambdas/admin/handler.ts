@@ -3,6 +3,7 @@
 // answer twice: under /webapi/admin/ for calls signed with a Kubeport certificate, and under
 // /webapi/iam/admin/ for calls API Gateway verified with AWS IAM (tctl --aws-iam, break-glass).
 import { z } from 'zod';
+import { IAM_ADMIN_PREFIX, SIGNED_ADMIN_PREFIX } from '../../lib/core/aws-caller.js';
 import { badRequest } from '../../lib/core/errors.js';
 import type { CertifiedIdentity } from '../../lib/core/identity.js';
 import { resolveKind, unknownKindMessage } from '../../lib/core/resource-kinds.js';
@@ -58,9 +59,6 @@ function kindParam(ctx: RouteContext): ResourceKind {
 
 /** How a set of routes learns who calls: a certificate-signed request, or the IAM authorization. */
 export type CallerOf = (deps: ServiceDeps, ctx: RouteContext) => Promise<CertifiedIdentity>;
-
-export const SIGNED_ADMIN_PREFIX = '/webapi/admin';
-export const IAM_ADMIN_PREFIX = '/webapi/iam/admin';
 
 export function createAdminHandler(deps: ServiceDeps, log?: (message: string) => void): ApiHandler {
   return createRouter([...adminRoutes(deps, SIGNED_ADMIN_PREFIX, signedCaller), ...adminRoutes(deps, IAM_ADMIN_PREFIX, iamCaller)], log);

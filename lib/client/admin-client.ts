@@ -4,6 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readPrivateFile } from '../platform/safe-file.js';
+import { BREAK_GLASS_POLICY_HINT, IAM_ADMIN_PREFIX, SIGNED_ADMIN_PREFIX } from '../core/aws-caller.js';
 import { apiAudience } from '../core/signed-request.js';
 import { ClientError, type SigningIdentity } from './api-client.js';
 import { awsSigV4Signer, defaultAwsCredentials } from './aws-sigv4-signer.js';
@@ -62,10 +63,6 @@ export async function adminClient(config: TctlConfig, deps: CommandDeps): Promis
   return { proxy, call: (method, path, body) => api.call(method, path, body, identity) };
 }
 
-const SIGNED_ADMIN_PREFIX = '/webapi/admin/';
-/** Where API Gateway's AWS_IAM authorizer guards the same admin routes (ANY /webapi/iam/admin/{proxy+}). */
-export const IAM_ADMIN_PREFIX = '/webapi/iam/admin/';
-
 /** The same calls, on the IAM-authorized routes, signed with SigV4. No ping: it needs nothing but IAM and the admin function. */
 async function awsIamAdminClient(proxy: string, region: string, deps: CommandDeps): Promise<AdminClient> {
   const credentials = await defaultAwsCredentials();
@@ -74,7 +71,11 @@ async function awsIamAdminClient(proxy: string, region: string, deps: CommandDep
   return {
     proxy,
     call: async (method, path, body) => {
-      if (!path.startsWith(SIGNED_ADMIN_PREFIX)) throw new ClientError(`internal: ${path} is not an admin route`);
+      if (!path.startsWith(`${SIGNED_ADMIN_PREFIX}/`)) {
+        throw new UsageError(
+          `--aws-iam reaches only the admin API (${SIGNED_ADMIN_PREFIX}/); this command calls ${path.split('?')[0]}, which takes a Kubeport identity: tsh login as an editor, or pass --identity`,
+        );
+      }
       try {
         return await api.call(method, `${IAM_ADMIN_PREFIX}${path.slice(SIGNED_ADMIN_PREFIX.length)}`, body, signer);
       } catch (error) {
@@ -82,7 +83,7 @@ async function awsIamAdminClient(proxy: string, region: string, deps: CommandDep
         if (error instanceof ClientError && error.status === 403 && error.serverCode === undefined) {
           throw new ClientError(
             `AWS refused the call signed with access key ${credentials.accessKeyId} (${error.message}): the AWS principal needs ` +
-              `execute-api:Invoke on the API's ${IAM_ADMIN_PREFIX}* routes (the KubeportBreakGlass policy), and the credentials and this computer's clock must be current`,
+              `execute-api:Invoke on the API's ${IAM_ADMIN_PREFIX}/* routes (${BREAK_GLASS_POLICY_HINT}), and the credentials and this computer's clock must be current`,
             403,
           );
         }

@@ -5,6 +5,14 @@
 import { unauthenticated } from './errors.js';
 import type { CertifiedIdentity } from './identity.js';
 
+/** Where API Gateway's AWS_IAM authorizer guards routes (ANY /webapi/iam/admin/{proxy+} now, POST /webapi/iam/host-cert next). */
+export const IAM_ROUTES_PREFIX = '/webapi/iam/';
+/** The admin routes again, for IAM-verified callers: /webapi/admin/X is /webapi/iam/admin/X. */
+export const IAM_ADMIN_PREFIX = '/webapi/iam/admin';
+export const SIGNED_ADMIN_PREFIX = '/webapi/admin';
+/** What tctl tells a refused caller to get: the stack's managed policy (execute-api:Invoke on IAM_ADMIN_PREFIX/*), by its output. */
+export const BREAK_GLASS_POLICY_HINT = 'the managed policy the stack outputs as BreakGlassPolicyArn';
+
 /** The connector of every identity built from an IAM principal; no GitHub connector may take it. */
 export const AWS_IAM_CONNECTOR = 'aws-iam';
 

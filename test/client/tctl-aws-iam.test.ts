@@ -79,13 +79,25 @@ describe('tctl --aws-iam (break-glass)', () => {
     ]);
   });
 
+  it('audit search pages through --aws-iam, and its next-page command repeats --aws-iam', async () => {
+    await tctl(admin, '--aws-iam', `--proxy=${h.proxy}`, 'create', '-f', roleFile('pager'));
+    const first = await tctl(admin, '--aws-iam', `--proxy=${h.proxy}`, 'audit', 'search', '--type=role.created', '--limit=1');
+    expect(first.code).toBe(0);
+    const next = /next page: tctl (.*)\n/.exec(first.stderr)?.[1];
+    expect(next).toMatch(/^--proxy=\S+ --aws-iam audit search /);
+    const words = next!.split(' ').map((word) => word.replace(/^'(.*)'$/, '$1'));
+    const second = await tctl(admin, ...words);
+    expect(second).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout + second.stdout).toMatch(/oncall[\s\S]*pager|pager[\s\S]*oncall/);
+  });
+
   it('a principal not granted the permission gets one line saying what it needs, and nothing changes', async () => {
     const refused = await tctl(intern, '--aws-iam', `--proxy=${h.proxy}`, 'create', '-f', roleFile('interns'));
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toBe(
       'tctl: AWS refused the call signed with access key AKIAINTERN (Forbidden): the AWS principal needs execute-api:Invoke on ' +
-        "the API's /webapi/iam/admin/* routes (the KubeportBreakGlass policy), and the credentials and this computer's clock must be current\n",
+        "the API's /webapi/iam/admin/* routes (the managed policy the stack outputs as BreakGlassPolicyArn), and the credentials and this computer's clock must be current\n",
     );
     expect(await roleExists('interns')).toBe(false);
   });

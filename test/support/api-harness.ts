@@ -15,6 +15,7 @@ import { FileSecretBox } from '../../lib/adapters/local/file-secret-box.js';
 import { FileSigningKeys } from '../../lib/adapters/local/file-signing-keys.js';
 import { newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import { systemRandom } from '../../lib/adapters/system.js';
+import { IAM_ADMIN_PREFIX, SIGNED_ADMIN_PREFIX } from '../../lib/core/aws-caller.js';
 import { type IssuingCa, fixedCertAuthorities, issueUserCertificate } from '../../lib/core/certificate-authority.js';
 import type { Identity } from '../../lib/core/identity.js';
 import type { GitHubApi, RecordingStore } from '../../lib/core/ports.js';
@@ -84,7 +85,7 @@ export async function startApiHarness(start = new Date(), options: ApiHarnessOpt
   const auth = createAuthHandler(deps, () => undefined);
   const admin = createAdminHandler(deps, () => undefined);
   const server = createApiGatewayServer(
-    (path) => (path.startsWith('/webapi/admin/') || path.startsWith('/webapi/iam/admin/') ? admin : auth),
+    (path) => (path.startsWith(`${SIGNED_ADMIN_PREFIX}/`) || path.startsWith(`${IAM_ADMIN_PREFIX}/`) ? admin : auth),
     () => undefined,
     options.iam ? { authorizer: iamAuthorizer({ now: clock.now, ...options.iam }) } : {},
   );

@@ -5,7 +5,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type EventHandler, type GatewayAuthorizer, createApiGatewayServer } from '../../lib/adapters/local/api-gateway-adapter.js';
-import type { IamAuthorization } from '../../lib/core/aws-caller.js';
+import { IAM_ROUTES_PREFIX, type IamAuthorization } from '../../lib/core/aws-caller.js';
 import { verifySigV4 } from './sigv4-verifier.js';
 
 export interface IamPrincipal {
@@ -14,7 +14,7 @@ export interface IamPrincipal {
   sessionToken?: string;
   /** The caller's ARN as IAM names it (an IAM user, or an assumed-role session). */
   userArn: string;
-  /** Whether an IAM policy grants it execute-api:Invoke on the /webapi/iam/ routes (the KubeportBreakGlass policy). */
+  /** Whether an IAM policy grants it execute-api:Invoke on the /webapi/iam/ routes (the stack's break-glass policy). */
   granted: boolean;
 }
 
@@ -36,7 +36,6 @@ export interface IamApiGateway {
   close(): Promise<void>;
 }
 
-export const IAM_ROUTE_PREFIX = '/webapi/iam/';
 const FORBIDDEN = {
   statusCode: 403,
   headers: { 'content-type': 'application/json' },
@@ -48,7 +47,7 @@ export function iamAuthorizer(options: Omit<IamApiGatewayOptions, 'route'>): Gat
   const byKey = new Map(options.principals.map((p) => [p.accessKeyId, p]));
   const now = options.now ?? (() => new Date());
   return async (req: http.IncomingMessage, body: Buffer) => {
-    if (options.authorizer === false || !(req.url ?? '').startsWith(IAM_ROUTE_PREFIX)) return {};
+    if (options.authorizer === false || !(req.url ?? '').startsWith(IAM_ROUTES_PREFIX)) return {};
     const verdict = verifySigV4(
       { method: req.method ?? 'GET', url: req.url ?? '/', headers: pairs(req.rawHeaders), body },
       { service: 'execute-api', region: options.region, now: now(), credential: (id) => byKey.get(id) },
