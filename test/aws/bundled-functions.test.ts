@@ -108,9 +108,10 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
     admin = { keys: result.keys, login };
   });
 
-  it('a GitHub user outside the admin teams gets no roles from the deployment connector', async () => {
+  it('a GitHub user outside the admin teams is refused: the deployment connector maps only the admin teams', async () => {
     const result = await githubLogin('outsider', [{ organization: 'acme', slug: 'interns' }]);
-    expect(result.login?.roles ?? []).toEqual([]);
+    expect(result.login).toBeUndefined();
+    expect(result.error).toContain('does not belong to any teams configured in connector github (your teams: acme/interns)');
   });
 
   it('a signed admin call (tctl get roles) with the GitHub admin certificate works through the bundled admin handler', async () => {
