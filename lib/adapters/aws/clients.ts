@@ -96,9 +96,14 @@ function awsClientConfig(options: AwsClientOptions) {
 }
 
 export function makeKmsClient(options: AwsClientOptions): KMSClient {
-  return new KMSClient(awsClientConfig(options));
+  const client = new KMSClient(awsClientConfig(options));
+  // As for DynamoDB: no logger is configured, so the copy of each input and output made for one is waste.
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
 }
 
 export function makeSecretsManagerClient(options: AwsClientOptions): SecretsManagerClient {
-  return new SecretsManagerClient(awsClientConfig(options));
+  const client = new SecretsManagerClient(awsClientConfig(options));
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
 }
