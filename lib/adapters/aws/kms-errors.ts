@@ -68,6 +68,11 @@ export function kmsError(error: unknown, keyId: string, operation: string): Kube
       );
     case 'DisabledException':
       return fail('invalid_config', `the key is disabled; enable it with \`aws kms enable-key --key-id ${keyId}\``);
+    case 'MalformedPolicyDocumentException':
+      return fail(
+        'invalid_config',
+        "KMS's policy lockout check needs this function's role to be allowed kms:PutKeyPolicy on the keys it creates (IAM, scoped by the kubeport:ca tag), and every signer role to exist",
+      );
     case 'InvalidKeyUsageException':
       return new KmsKeyUnsuitableError(
         keyId,
