@@ -1,7 +1,7 @@
 // The CAs as stored resources (kind cert_authority): created once, read with a short cache,
 // rotated in phases (lib/core/ca-rotation.ts). Keys stay behind SigningKeys (KMS, key files);
 // a CA whose key is not the key of its certificate is refused, never used.
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { type CaType, type CertAuthorities, type IssuingCa, createCaCertificate } from '../core/certificate-authority.js';
 import {
   CA_TYPES,
@@ -18,6 +18,7 @@ import {
   checkRotateAtOnce,
   checkTransition,
   expiredKeys,
+  nextRetirement,
   rotateAtOnce,
   signingKey,
   trustedKeys,
@@ -54,15 +55,18 @@ export class CaKeyMismatchError extends KubeportError {
   }
 }
 
-const caCommonName = (type: CaType, clusterName: string) => `Kubeport ${type} CA (${clusterName})`;
-
+/**
+ * Each CA key's certificate has a name of its own (the start of its key's SHA-256): during a
+ * rotation two CAs of a type are trusted, and TLS stacks (OpenSSL) pick a leaf's issuer by name.
+ */
 async function newCaKey(deps: CaStoreDeps, keyId: string, type: CaType, clusterName: string): Promise<CaKey> {
   const signer = deps.keys.signer(keyId);
-  const certPem = await createCaCertificate(
-    { signer, clock: deps.clock, random: deps.random },
-    caCommonName(type, clusterName),
-    CA_VALIDITY_MS,
-  );
+  const keyHash = createHash('sha256')
+    .update(await signer.publicKeySpki())
+    .digest('hex')
+    .slice(0, 12);
+  const commonName = `Kubeport ${type} CA (${clusterName}) ${keyHash}`;
+  const certPem = await createCaCertificate({ signer, clock: deps.clock, random: deps.random }, commonName, CA_VALIDITY_MS);
   return { key_id: keyId, cert_pem: certPem };
 }
 
@@ -292,4 +296,34 @@ export async function rotate(deps: RotateDeps, request: RotateRequest, by: strin
     }),
   );
   return ca;
+}
+
+/** A CA as `tctl status` and GET /webapi/ca show it: no keys, only certificates' fingerprints. */
+export interface CaStatus {
+  type: CaType;
+  phase: RotationPhase;
+  signing: string;
+  /** Every trusted certificate's fingerprint, the signing one first. */
+  trusted: string[];
+  /** When the next rotated-out key stops being trusted and is retired. */
+  old_key_retires?: string;
+  rotation?: CertAuthority['rotation'];
+}
+
+export async function describeCertAuthorities(deps: { resources: ResourceStore; clock: Clock }): Promise<CaStatus[]> {
+  const now = deps.clock.now();
+  return Promise.all(
+    CA_TYPES.map(async (type) => {
+      const { body: ca } = await readCa(deps.resources, type);
+      const retires = nextRetirement(ca, now);
+      return {
+        type,
+        phase: ca.phase,
+        signing: caFingerprint(signingKey(ca).cert_pem),
+        trusted: trustedKeys(ca, now).map((key) => caFingerprint(key.cert_pem)),
+        ...(retires ? { old_key_retires: retires.toISOString() } : {}),
+        ...(ca.rotation ? { rotation: ca.rotation } : {}),
+      };
+    }),
+  );
 }
