@@ -2,7 +2,7 @@
 // (lib/services/admin-authorization.ts); every change is audited by the service. The same routes
 // answer twice: under /webapi/admin/ for calls signed with a Kubeport certificate, and under
 // /webapi/iam/admin/ for calls API Gateway verified with AWS IAM (tctl --aws-iam, break-glass).
-import { z } from 'zod';
+import * as z from 'zod';
 import { IAM_ADMIN_PREFIX, SIGNED_ADMIN_PREFIX } from '../../lib/core/aws-caller.js';
 import { badRequest } from '../../lib/core/errors.js';
 import type { CertifiedIdentity } from '../../lib/core/identity.js';

@@ -9,7 +9,8 @@ import { ApiClient } from '../../lib/client/api-client.js';
 import { type KeyPair, newKeyPair } from '../../lib/client/login.js';
 import { openForClient } from '../../lib/core/client-seal.js';
 import type { LoginResponse } from '../../lib/services/login-response.js';
-import { type AwsMode, CLUSTER_NAME, GITHUB_CLIENT_ID, GITHUB_SECRET_NAME, USER_CA_KEY, startAwsMode } from '../support/aws-mode.js';
+import { type AwsMode, CLUSTER_NAME, GITHUB_CLIENT_ID, GITHUB_SECRET_NAME, ROLES, USER_CA_KEY, startAwsMode } from '../support/aws-mode.js';
+import { principalDenied } from '../support/kms-policy-evaluation.js';
 import { type BundledFunction, InvocationError } from '../support/bundled-function.js';
 import { recordSession } from '../support/recorded-sessions.js';
 import { browse } from '../support/scripted-browser.js';
@@ -108,9 +109,10 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
     admin = { keys: result.keys, login };
   });
 
-  it('a GitHub user outside the admin teams gets no roles from the deployment connector', async () => {
+  it('a GitHub user outside the admin teams is refused: the deployment connector maps only the admin teams', async () => {
     const result = await githubLogin('outsider', [{ organization: 'acme', slug: 'interns' }]);
-    expect(result.login?.roles ?? []).toEqual([]);
+    expect(result.login).toBeUndefined();
+    expect(result.error).toContain('does not belong to any teams configured in connector github (your teams: acme/interns)');
   });
 
   it('a signed admin call (tctl get roles) with the GitHub admin certificate works through the bundled admin handler', async () => {
@@ -168,6 +170,28 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
     expect(result.error).toBeUndefined();
     expect(result.login!.username).toBe('after-rotation');
     expect(aws.secretsManager.calls.get('GetSecretValue')).toBe(readsBefore + 1);
+  });
+
+  it('tctl auth rotate (init) through the bundled auth function makes a new KMS key, tagged as the deployment, that only the signer roles may use to sign', async () => {
+    const client = new ApiClient(aws.proxy, `kubeport:${CLUSTER_NAME}`);
+    const identity = { certPem: admin!.login.cert, keyPem: admin!.keys.privateKeyPem };
+    const known = new Set(aws.kms.keys.keys());
+    const answer = await client.call<{ cas: { type: string; phase: string; trusted: string[] }[] }>(
+      'POST',
+      '/webapi/ca/rotate',
+      { type: 'user', phase: 'init' },
+      identity,
+    );
+    const user = answer.cas.find((ca) => ca.type === 'user')!;
+    expect(user.phase).toBe('init');
+    expect(user.trusted).toHaveLength(2);
+    const created = [...aws.kms.keys.values()].filter((key) => !known.has(key.id));
+    expect(created).toHaveLength(1);
+    expect(created[0]!.tags).toEqual(expect.arrayContaining([{ TagKey: 'kubeport:ca', TagValue: CLUSTER_NAME }]));
+    expect(principalDenied(created[0]!.policy!, 'kms:Sign', ROLES.auth)).toBe(false);
+    expect(principalDenied(created[0]!.policy!, 'kms:Sign', ROLES.admin)).toBe(true);
+    const stored = await aws.resources.get<{ next?: { key_id: string } }>('cert_authority', 'user');
+    expect(stored!.body.next?.key_id).toBe(created[0]!.arn);
   });
 
   it('a bad environment fails the auth cold start, logged once as one line naming the variable', async () => {

@@ -1,5 +1,6 @@
-// Template assertions on the whole stack. Each synthesis bundles the three functions with
-// esbuild, so there are two, shared by every test: the defaults, and the full GitHub context.
+// Template assertions on the whole stack. Two syntheses, shared by every test: the defaults, which
+// bundles the three functions with esbuild as `cdk synth` does, and the full GitHub context, which
+// skips bundling (the bundles are the same; esbuild takes seconds per function on a busy machine).
 import { App, Aspects, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -14,7 +15,9 @@ import { CA_BOOTSTRAP_RESOURCE_TYPE } from '../../lib/infra/ca-bootstrap.js';
 import { AUTH_ROUTES } from '../../lib/infra/control-plane-api.js';
 import { KubeportStack, type KubeportStackProps } from '../../lib/infra/kubeport-stack.js';
 import { Storage } from '../../lib/infra/storage.js';
-import { policyStatements, resourcesOfType, type Statement } from './template-reading.js';
+import { caKeyPolicyDocument } from '../../lib/adapters/aws/ca-key-policy.js';
+import { principalDenied } from '../support/kms-policy-evaluation.js';
+import { TEST_ACCOUNT, concrete, policyStatements, resourcesOfType, type Statement } from './template-reading.js';
 
 interface Synthesized {
   stack: KubeportStack;
@@ -23,8 +26,8 @@ interface Synthesized {
   logicalId(construct: { node: { defaultChild?: unknown } }): string;
 }
 
-function synthesize(props: KubeportStackProps): Synthesized {
-  const app = new App();
+function synthesize(props: KubeportStackProps, { bundle }: { bundle: boolean }): Synthesized {
+  const app = new App(bundle ? {} : { context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new KubeportStack(app, 'Kubeport', props);
   Aspects.of(app).add(new AwsSolutionsChecks());
   const template = Template.fromStack(stack);
@@ -46,8 +49,8 @@ let plain: Synthesized;
 let withGitHub: Synthesized;
 
 beforeAll(() => {
-  plain = synthesize({});
-  withGitHub = synthesize({ github: GITHUB, alarmEmail: 'ops@example.com' });
+  plain = synthesize({}, { bundle: true });
+  withGitHub = synthesize({ github: GITHUB, alarmEmail: 'ops@example.com' }, { bundle: false });
 }, 180_000);
 
 const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
@@ -78,7 +81,8 @@ describe('the stack with no context', () => {
     const caKeys = resourcesOfType(plain.resources, 'AWS::KMS::Key').filter(([, key]) => key.Properties?.KeyUsage === 'SIGN_VERIFY');
     expect(caKeys).toHaveLength(2);
     for (const [, key] of caKeys) {
-      expect(key.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', Tags: [{ Key: 'kubeport:ca', Value: 'Kubeport' }] });
+      expect(key.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256' });
+      expect(key.Properties!.Tags).toContainEqual({ Key: 'kubeport:ca', Value: 'Kubeport' });
       const denies = (key.Properties!.KeyPolicy as { Statement: Statement[] }).Statement.filter((s) => s.Effect === 'Deny');
       expect(denies).toEqual([
         {
@@ -91,6 +95,33 @@ describe('the stack with no context', () => {
         },
       ]);
     }
+  });
+
+  it('puts on each CA key the very policy a rotation puts on the keys it creates', () => {
+    const roleArn = (role: { node: { defaultChild?: unknown } }) => concrete(getAtt(plain.logicalId(role))) as string;
+    const { auth, caBootstrap } = plain.stack.functions;
+    for (const [, key] of resourcesOfType(plain.resources, 'AWS::KMS::Key').filter(([, k]) => k.Properties?.KeyUsage === 'SIGN_VERIFY'))
+      expect(concrete(key.Properties!.KeyPolicy)).toEqual(
+        caKeyPolicyDocument(`arn:aws:iam::${TEST_ACCOUNT}:root`, [roleArn(auth.role), roleArn(caBootstrap.role)]),
+      );
+  });
+
+  it('denies kms:Sign by key policy to the admin role, an account administrator and the account root, and to no signer', () => {
+    const userCaKey = plain.resources[plain.logicalId(plain.stack.functions.certificateAuthorities.userCaKey)]!;
+    const policy = JSON.stringify(concrete(userCaKey.Properties!.KeyPolicy));
+    const roleArn = (role: { node: { defaultChild?: unknown } }) => concrete(getAtt(plain.logicalId(role))) as string;
+    const { auth, admin, caBootstrap } = plain.stack.functions;
+    expect(principalDenied(policy, 'kms:Sign', roleArn(auth.role))).toBe(false);
+    expect(principalDenied(policy, 'kms:Sign', roleArn(caBootstrap.role))).toBe(false);
+    for (const other of [
+      roleArn(admin.role),
+      `arn:aws:iam::${TEST_ACCOUNT}:role/Administrator`,
+      `arn:aws:iam::${TEST_ACCOUNT}:root`,
+      `arn:aws:iam::${TEST_ACCOUNT}:user/alice`,
+    ])
+      expect(principalDenied(policy, 'kms:Sign', other), other).toBe(true);
+    // Only signing is guarded: the account still administers the key and reads its public key.
+    expect(principalDenied(policy, 'kms:GetPublicKey', roleArn(admin.role))).toBe(false);
   });
 
   it('gives kms:Sign in IAM to the two signers only, and the admin role denies it to itself', () => {
@@ -132,11 +163,19 @@ describe('the stack with no context', () => {
     expect(sid('CreateTaggedCaKeys')).toMatchObject({
       Action: 'kms:CreateKey',
       Condition: {
-        StringEquals: { 'aws:RequestTag/kubeport:ca': 'Kubeport', 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY' },
-        'ForAllValues:StringEquals': { 'aws:TagKeys': ['kubeport:ca'] },
+        StringEquals: {
+          'aws:RequestTag/kubeport:ca': 'Kubeport',
+          'aws:RequestTag/kubeport:ca-type': ['user', 'host'],
+          'kms:KeySpec': 'ECC_NIST_P256',
+          'kms:KeyUsage': 'SIGN_VERIFY',
+        },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['kubeport:ca', 'kubeport:ca-type'] },
       },
     });
     expect(sid('TagCaKeysAtCreation')?.Condition).toMatchObject({ StringEquals: { 'aws:RequestTag/kubeport:ca': 'Kubeport' } });
+    expect(sid('SignWithTaggedCaKeys')?.Condition).toMatchObject({
+      StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'DIGEST' },
+    });
     for (const name of ['SignWithTaggedCaKeys', 'ReadAndRetireTaggedCaKeys'])
       expect(sid(name)?.Condition).toMatchObject({
         StringEquals: { 'aws:ResourceTag/kubeport:ca': 'Kubeport', 'kms:KeySpec': 'ECC_NIST_P256' },
@@ -152,6 +191,7 @@ describe('the stack with no context', () => {
         .filter((s) => s.Effect === 'Allow')
         .flatMap((s) => [s.Action].flat());
       expect(actions).toContain('kms:Decrypt');
+      expect(actions).toContain('kms:GetPublicKey');
       expect(actions.filter((a) => ['kms:CreateKey', 'kms:ScheduleKeyDeletion', 'kms:TagResource'].includes(a))).toEqual([]);
     }
   });
@@ -385,7 +425,7 @@ describe('the stack with no context', () => {
 
   it('offers a break-glass policy that may invoke the IAM-authorized admin route and nothing else, and outputs what a deployer needs', () => {
     plain.template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      ManagedPolicyName: 'Kubeport-BreakGlassAdmin',
+      ManagedPolicyName: 'KubeportBreakGlass',
       PolicyDocument: {
         Statement: [
           {
