@@ -93,10 +93,12 @@ describe('tsh configuration', () => {
 
   it("reads its environment once: TSH_HOME made absolute for the exec plugin, KUBECONFIG's first file", () => {
     const config = tshConfig({ TSH_HOME: 'rel/tsh', KUBECONFIG: ':/a/config:/b/config', HOME: '/home/x' });
-    expect(config).toEqual({ home: resolve('rel/tsh'), kubeconfig: '/a/config', homeOverride: resolve('rel/tsh') });
+    expect(config).toEqual({ home: resolve('rel/tsh'), kubeconfig: '/a/config', homeOverride: resolve('rel/tsh'), caRefreshMs: 300_000 });
     expect(tshConfig({ TELEPORT_HOME: '/t' })).toMatchObject({ home: '/t' });
     expect(tshConfig({ TELEPORT_HOME: '/t' }).homeOverride).toBeUndefined();
     expect(tshConfig({}).home).toMatch(new RegExp(`${join('', '.tsh').replace('.', '\\.')}$`));
     expect(() => tshConfig({ TSH_HOME: '' })).toThrow('TSH_HOME is set but empty; unset it or name a directory');
+    expect(tshConfig({ TSH_CA_REFRESH: '30s' }).caRefreshMs).toBe(30_000);
+    expect(() => tshConfig({ TSH_CA_REFRESH: 'soon' })).toThrow('TSH_CA_REFRESH: "soon" is not a duration');
   });
 });
