@@ -10,7 +10,7 @@
 // that called AWS at import would fail here instead of waiting on the network.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -146,6 +146,8 @@ async function main(): Promise<void> {
     const header = ['function', 'index.mjs', 'map', 'zip (both)', 'build', 'process p50', 'net p50', 'import p50', 'aims <1 MB / <200 ms'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
     console.log(`Lambda bundles: size and import time in a fresh Node ${process.version} process (p50 of ${RUNS} processes each)`);
+    // Lambda runs nodejs22.x on Graviton; this machine's figures are a proxy, and a loaded machine inflates them.
+    console.log(`  ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the end`);
     for (const row of [header, ...rows])
       console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
     console.log(
