@@ -4,15 +4,34 @@
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { CA_KEY_TAG_KEY } from './certificate-authorities.js';
+import { CA_TAG_KEY, CA_TYPE_TAG_KEY } from '../adapters/aws/kms-signing-keys.js';
 
-const SIGNING_ALGORITHM = { 'kms:SigningAlgorithm': 'ECDSA_SHA_256' };
+/** How KmsSigner signs: ECDSA P-256 over a SHA-256 digest it computed. */
+const SIGNING = { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'DIGEST' };
 
 /** Sign with, and read the public key of, the named CA keys. */
 export function grantCaSigning(role: iam.IRole, keys: kms.IKey[]): void {
   const resources = keys.map((key) => key.keyArn);
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Sign'], resources, conditions: { StringEquals: SIGNING_ALGORITHM } }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Sign'], resources, conditions: { StringEquals: SIGNING } }));
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GetPublicKey', 'kms:DescribeKey'], resources }));
+}
+
+/**
+ * Read the public keys of this deployment's CA keys, deploy-time and rotated: verifiers check each
+ * trusted CA certificate against its key before trusting it. No signing.
+ */
+export function grantCaKeyReading(role: iam.IRole, keys: kms.IKey[], tag: string): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['kms:GetPublicKey', 'kms:DescribeKey'], resources: keys.map((key) => key.keyArn) }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadTaggedCaKeys',
+      actions: ['kms:GetPublicKey', 'kms:DescribeKey'],
+      resources: [ACCOUNT_KEYS_ARN],
+      conditions: { StringEquals: { [`aws:ResourceTag/${CA_TAG_KEY}`]: tag } },
+    }),
+  );
 }
 
 /** Every KMS key of this account and region; narrowed by the tag conditions of each statement. */
@@ -24,8 +43,8 @@ export const ACCOUNT_KEYS_ARN = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.AC
  */
 export function grantCaKeyRotation(role: iam.IRole, tag: string): void {
   const requestTag = {
-    StringEquals: { [`aws:RequestTag/${CA_KEY_TAG_KEY}`]: tag },
-    'ForAllValues:StringEquals': { 'aws:TagKeys': [CA_KEY_TAG_KEY] },
+    StringEquals: { [`aws:RequestTag/${CA_TAG_KEY}`]: tag, [`aws:RequestTag/${CA_TYPE_TAG_KEY}`]: ['user', 'host'] },
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [CA_TAG_KEY, CA_TYPE_TAG_KEY] },
   };
   const keyShape = { 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY', 'kms:KeyOrigin': 'AWS_KMS' };
   role.addToPrincipalPolicy(
@@ -43,13 +62,13 @@ export function grantCaKeyRotation(role: iam.IRole, tag: string): void {
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({ sid: 'TagCaKeysAtCreation', actions: ['kms:TagResource'], resources: ['*'], conditions: requestTag }),
   );
-  const taggedKey = { [`aws:ResourceTag/${CA_KEY_TAG_KEY}`]: tag, 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY' };
+  const taggedKey = { [`aws:ResourceTag/${CA_TAG_KEY}`]: tag, 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY' };
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'SignWithTaggedCaKeys',
       actions: ['kms:Sign'],
       resources: [ACCOUNT_KEYS_ARN],
-      conditions: { StringEquals: { ...taggedKey, ...SIGNING_ALGORITHM } },
+      conditions: { StringEquals: { ...taggedKey, ...SIGNING } },
     }),
   );
   role.addToPrincipalPolicy(

@@ -1,13 +1,13 @@
 // The two CA keys, each an asymmetric KMS key. Only the principals named here may sign with
 // them, whatever IAM policies elsewhere say: the key policy denies kms:Sign to everyone else.
-// Keys a rotation creates at run time carry the same tag and the same guard (see ca-key-grants.ts).
-import { RemovalPolicy, Tags } from 'aws-cdk-lib';
+// Keys a rotation creates at run time (KmsSigningKeys) carry the same tags and the very same
+// policy, built by one function (lib/adapters/aws/ca-key-policy.ts).
+import { Aws, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-
-/** The tag every CA key of a deployment carries; its value names the deployment. */
-export const CA_KEY_TAG_KEY = 'kubeport:ca';
+import { caKeyPolicyDocument } from '../adapters/aws/ca-key-policy.js';
+import { CA_TAG_KEY, CA_TYPE_TAG_KEY } from '../adapters/aws/kms-signing-keys.js';
 
 export interface CertificateAuthoritiesProps {
   /**
@@ -30,35 +30,27 @@ export class CertificateAuthorities extends Construct {
   constructor(scope: Construct, id: string, props: CertificateAuthoritiesProps = {}) {
     super(scope, id);
     const signerArns = (props.signers ?? []).map((role) => role.roleArn);
-    const key = (keyId: string, description: string) => {
+    const accountRoot = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:root`;
+    const key = (keyId: string, type: 'user' | 'host', description: string) => {
       const created = new kms.Key(this, keyId, {
         description,
         keySpec: kms.KeySpec.ECC_NIST_P256,
         keyUsage: kms.KeyUsage.SIGN_VERIFY,
+        policy: iam.PolicyDocument.fromJson(caKeyPolicyDocument(accountRoot, signerArns)),
         // A CA key outlives the stack: certificates and kubeconfigs in the field chain to it.
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      created.addToResourcePolicy(onlySignersMaySign(signerArns));
-      if (props.keyTag !== undefined) Tags.of(created).add(CA_KEY_TAG_KEY, props.keyTag);
+      if (props.keyTag !== undefined) {
+        Tags.of(created).add(CA_TAG_KEY, props.keyTag);
+        Tags.of(created).add(CA_TYPE_TAG_KEY, type);
+      }
       return created;
     };
-    this.userCaKey = key('UserCaKey', 'Kubeport user CA: signs client certificates');
-    this.hostCaKey = key('HostCaKey', "Kubeport host CA: signs the agent's TLS certificate");
+    this.userCaKey = key('UserCaKey', 'user', 'Kubeport user CA: signs client certificates');
+    this.hostCaKey = key('HostCaKey', 'host', "Kubeport host CA: signs the agent's TLS certificate");
   }
 
   get keys(): kms.Key[] {
     return [this.userCaKey, this.hostCaKey];
   }
-}
-
-/** The guard: a Deny, so not even an administrator's kms:* in IAM lets another principal sign. */
-function onlySignersMaySign(signerArns: string[]): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    sid: 'OnlyKubeportSignersMaySign',
-    effect: iam.Effect.DENY,
-    principals: [new iam.AnyPrincipal()],
-    actions: ['kms:Sign'],
-    resources: ['*'],
-    ...(signerArns.length > 0 ? { conditions: { ArnNotEquals: { 'aws:PrincipalArn': signerArns } } } : {}),
-  });
 }

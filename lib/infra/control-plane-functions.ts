@@ -11,7 +11,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AdminEnvironment, AuthEnvironment, CaBootstrapEnvironment } from '../adapters/aws/function-environment.js';
-import { grantCaKeyRotation, grantCaSigning } from './ca-key-grants.js';
+import { grantCaKeyReading, grantCaKeyRotation, grantCaSigning } from './ca-key-grants.js';
 import { CertificateAuthorities } from './certificate-authorities.js';
 import { KubeportFunction, lambdaRole } from './kubeport-function.js';
 import type { Storage } from './storage.js';
@@ -150,6 +150,8 @@ export class ControlPlaneFunctions extends Construct {
     grantCaSigning(authRole, cas.keys);
     grantCaSigning(caBootstrapRole, cas.keys);
     grantCaKeyRotation(authRole, this.caKeyTag);
+    // The admin function verifies signed calls: it reads the CA public keys, and may never sign.
+    grantCaKeyReading(adminRole, cas.keys, this.caKeyTag);
     adminRole.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'AdminNeverSigns', effect: iam.Effect.DENY, actions: ['kms:Sign'], resources: ['*'] }),
     );

@@ -57,6 +57,12 @@ export function suppressJustifiedFindings(stack: KubeportStack): void {
       { id: 'AwsSolutions-IAM5', appliesTo: [auditIndexes], reason: tableIndexesReason },
       {
         id: 'AwsSolutions-IAM5',
+        appliesTo: ['Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*'],
+        reason:
+          "Keys a CA rotation creates have no ARN at deploy time: GetPublicKey and DescribeKey only, on this deployment's kubeport:ca-tagged keys, to check each trusted CA certificate against its key",
+      },
+      {
+        id: 'AwsSolutions-IAM5',
         appliesTo: [`Resource::<${stack.getLogicalId(storage.recordingsBucket.node.defaultChild as CfnElement)}.Arn>/sessions/*`],
         reason:
           'Session recordings are one object per part under sessions/<sid>/; the admin function reads any session an auditor asks for, and nothing else in the bucket',

@@ -61,23 +61,25 @@ export class StackContextError extends Error {
 }
 
 /** A list given as `a,b`, as a JSON array string (`["a","b"]`), or as a JSON array in cdk.json. */
+function listEntries(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (text.startsWith('[')) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return value;
+    }
+  }
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
 const list = (item: z.ZodString, example: string) =>
   z.preprocess(
-    (value) => {
-      if (typeof value !== 'string') return value;
-      const text = value.trim();
-      if (text.startsWith('[')) {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          return value;
-        }
-      }
-      return text
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean);
-    },
+    listEntries,
     z
       .array(item, { error: `give a comma-separated list, e.g. ${example}` })
       .min(1, `the list is empty; give at least one, e.g. ${example}`),
@@ -112,6 +114,11 @@ const rawContextSchema = z.object({
     .string({ error: 'give the name of a Secrets Manager secret' })
     .trim()
     .refine((name) => !name.startsWith('arn:'), "give the secret's name (e.g. kubeport/github-client-secret), not its ARN")
+    // A GitHub OAuth client secret is 40 hex digits: pasted here, it would land in the template.
+    .refine(
+      (name) => !/^[0-9a-f]{40}$/i.test(name),
+      "this looks like the client secret itself; store it in Secrets Manager and give the secret's name",
+    )
     .pipe(
       pattern(
         /^[A-Za-z0-9/_+=.@-]{1,512}$/,
@@ -150,36 +157,43 @@ const AGENT_KEYS = ['vpcId', 'publicSubnetIds', 'clusterSecurityGroupIds', 'host
 const GITHUB_FIX =
   'set all three: -c githubClientId=<OAuth app client ID> -c githubClientSecretName=<Secrets Manager secret name> -c githubAdminTeams=org/team (or put them under "context" in cdk.json)';
 
+/** What the checks between keys look at: a key given (well-formed or not), the topology and subnet count when valid. */
+interface KeysGiven {
+  given(key: ContextKey): boolean;
+  topology?: AgentTopology;
+  subnetCount?: number;
+}
+
 /** Checks that hold between keys; each problem names the key to set and how. */
-function crossKeyProblems(raw: RawContext): string[] {
+function crossKeyProblems({ given, topology, subnetCount }: KeysGiven): string[] {
   const problems: string[] = [];
-  const given = GITHUB_KEYS.filter((key) => raw[key] !== undefined);
-  if (given.length > 0 && given.length < GITHUB_KEYS.length) {
-    const missing = GITHUB_KEYS.filter((key) => raw[key] === undefined);
+  const githubGiven = GITHUB_KEYS.filter(given);
+  if (githubGiven.length > 0 && githubGiven.length < GITHUB_KEYS.length) {
+    const missing = GITHUB_KEYS.filter((key) => !given(key));
     problems.push(
-      `${missing.join(', ')}: missing; ${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'} given, and GitHub login needs ${GITHUB_KEYS.join(', ')} together; ${GITHUB_FIX}`,
+      `${missing.join(', ')}: missing; ${githubGiven.join(' and ')} ${githubGiven.length === 1 ? 'is' : 'are'} given, and GitHub login needs ${GITHUB_KEYS.join(', ')} together; ${GITHUB_FIX}`,
     );
   }
-  if (raw.clusters === undefined) {
-    for (const key of AGENT_KEYS.filter((k) => raw[k] !== undefined)) {
+  if (!given('clusters')) {
+    for (const key of AGENT_KEYS.filter(given)) {
       problems.push(`${key}: given without clusters; the agent is deployed only for the EKS clusters named by -c clusters=name1,name2`);
     }
     return problems;
   }
-  if (raw.vpcId === undefined) problems.push("vpcId: missing; the agent runs in the clusters' VPC: -c vpcId=vpc-…");
-  if (raw.publicSubnetIds === undefined)
+  if (!given('vpcId')) problems.push("vpcId: missing; the agent runs in the clusters' VPC: -c vpcId=vpc-…");
+  if (!given('publicSubnetIds'))
     problems.push(
       'publicSubnetIds: missing; the agent runs in public subnets of that VPC (no NAT gateway): -c publicSubnetIds=subnet-…,subnet-…',
     );
-  if (raw.agentTopology === 'ha' && raw.publicSubnetIds !== undefined && raw.publicSubnetIds.length < 2) {
+  if (topology === 'ha' && subnetCount !== undefined && subnetCount < 2) {
     problems.push(
       'publicSubnetIds: agentTopology=ha spreads two tasks across zones; give two subnets in different zones, or use agentTopology=economy',
     );
   }
-  const dns = [raw.hostedZoneId, raw.agentDomainName].filter((value) => value !== undefined).length;
-  if (raw.agentTopology === 'economy' && dns < 2) {
+  const dns = (['hostedZoneId', 'agentDomainName'] as const).filter(given).length;
+  if (topology === 'economy' && dns < 2) {
     for (const key of ['hostedZoneId', 'agentDomainName'] as const) {
-      if (raw[key] === undefined) {
+      if (!given(key)) {
         problems.push(
           `${key}: missing; agentTopology=economy publishes the agent's address under a Route 53 name: -c hostedZoneId=Z… -c agentDomainName=kube.example.com (or use agentTopology=ha)`,
         );
@@ -187,7 +201,7 @@ function crossKeyProblems(raw: RawContext): string[] {
     }
   } else if (dns === 1) {
     problems.push(
-      `${raw.hostedZoneId === undefined ? 'hostedZoneId' : 'agentDomainName'}: missing; hostedZoneId and agentDomainName go together (the name is created in that zone)`,
+      `${given('hostedZoneId') ? 'agentDomainName' : 'hostedZoneId'}: missing; hostedZoneId and agentDomainName go together (the name is created in that zone)`,
     );
   }
   return problems;
@@ -211,16 +225,26 @@ function misspelledKeys(present: Iterable<string>): string[] {
  */
 export function parseStackContext(read: (key: ContextKey) => unknown, allKeys: Iterable<string> = []): StackContext {
   const input = Object.fromEntries(CONTEXT_KEYS.map((key) => [key, emptyAsAbsent(read(key))]));
-  const parsed = rawContextSchema.safeParse(input);
   const problems = misspelledKeys(allKeys);
+  const parsed = rawContextSchema.safeParse(input);
   if (!parsed.success) {
     problems.push(
-      ...parsed.error.issues.map((issue) => `${keyName(issue.path)}: ${issue.message} (got ${JSON.stringify(valueAt(input, issue.path))})`),
+      ...parsed.error.issues.map((issue) => {
+        // A secret pasted where its name belongs is not repeated into terminals and CI logs.
+        const got = issue.path[0] === 'githubClientSecretName' ? '' : ` (got ${JSON.stringify(valueAt(input, issue.path))})`;
+        return `${keyName(issue.path)}: ${issue.message}${got}`;
+      }),
     );
-    throw new StackContextError(problems);
   }
-  problems.push(...crossKeyProblems(parsed.data));
-  if (problems.length > 0) throw new StackContextError(problems);
+  const field = <K extends ContextKey>(key: K) => rawContextSchema.shape[key].safeParse(input[key]).data as RawContext[K] | undefined;
+  problems.push(
+    ...crossKeyProblems({
+      given: (key) => input[key] !== undefined,
+      topology: field('agentTopology'),
+      subnetCount: field('publicSubnetIds')?.length,
+    }),
+  );
+  if (!parsed.success || problems.length > 0) throw new StackContextError(problems);
   return toStackContext(parsed.data);
 }
 
@@ -237,7 +261,8 @@ function keyName(path: PropertyKey[]): string {
 
 function valueAt(input: Record<string, unknown>, path: PropertyKey[]): unknown {
   let value: unknown = input;
-  for (const part of path) value = (value as Record<PropertyKey, unknown> | undefined)?.[part];
+  for (const part of path)
+    value = ((typeof part === 'number' ? listEntries(value) : value) as Record<PropertyKey, unknown> | undefined)?.[part];
   return value;
 }
 

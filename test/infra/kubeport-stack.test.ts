@@ -1,30 +1,305 @@
-import { App, Aspects, Stack } from 'aws-cdk-lib';
+// Template assertions on the whole stack. Two syntheses, shared by every test: the defaults, which
+// bundles the three functions with esbuild as `cdk synth` does, and the full GitHub context, which
+// skips bundling (the bundles are the same; esbuild takes seconds per function on a busy machine).
+import { App, Aspects, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { describe, expect, it } from 'vitest';
-import { CertificateAuthorities } from '../../lib/infra/certificate-authorities.js';
-import { KubeportStack } from '../../lib/infra/kubeport-stack.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  adminEnvironmentSchema,
+  authEnvironmentSchema,
+  caBootstrapEnvironmentSchema,
+} from '../../lib/adapters/aws/function-environment.js';
+import { AUDIT_COLUMNS } from '../../lib/infra/audit-catalog.js';
+import { CA_BOOTSTRAP_RESOURCE_TYPE } from '../../lib/infra/ca-bootstrap.js';
+import { AUTH_ROUTES } from '../../lib/infra/control-plane-api.js';
+import { KubeportStack, type KubeportStackProps } from '../../lib/infra/kubeport-stack.js';
+import { Storage } from '../../lib/infra/storage.js';
+import { caKeyPolicyDocument } from '../../lib/adapters/aws/ca-key-policy.js';
+import { principalDenied } from '../support/kms-policy-evaluation.js';
+import { TEST_ACCOUNT, concrete, policyStatements, resourcesOfType, type Statement } from './template-reading.js';
 
-describe('KubeportStack', () => {
-  const app = new App();
-  const stack = new KubeportStack(app, 'Test');
+interface Synthesized {
+  stack: KubeportStack;
+  template: Template;
+  resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
+  logicalId(construct: { node: { defaultChild?: unknown } }): string;
+}
+
+function synthesize(props: KubeportStackProps, { bundle }: { bundle: boolean }): Synthesized {
+  const app = new App(bundle ? {} : { context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new KubeportStack(app, 'Kubeport', props);
   Aspects.of(app).add(new AwsSolutionsChecks());
   const template = Template.fromStack(stack);
+  return {
+    stack,
+    template,
+    resources: template.toJSON().Resources,
+    logicalId: (construct) => stack.getLogicalId(construct.node.defaultChild as CfnElement),
+  };
+}
 
-  it('passes cdk-nag AwsSolutions with no suppressions', () => {
-    expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
-    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+const GITHUB = {
+  clientId: 'Ov23liAbCdEf012345',
+  clientSecretName: 'kubeport/github-client-secret',
+  adminTeams: ['acme/platform', 'acme/sre'],
+};
+
+let plain: Synthesized;
+let withGitHub: Synthesized;
+
+beforeAll(() => {
+  plain = synthesize({}, { bundle: true });
+  withGitHub = synthesize({ github: GITHUB, alarmEmail: 'ops@example.com' }, { bundle: false });
+}, 180_000);
+
+const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+function expectNagClean(stack: Stack) {
+  const findings = [
+    ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+    ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+  ];
+  expect(findings.map((finding) => `${finding.id}: ${String(finding.entry.data).slice(0, 120)}`)).toEqual([]);
+}
+
+describe('the stack with no context', () => {
+  it('passes cdk-nag AwsSolutions, every suppression with its reason', () => {
+    expectNagClean(plain.stack);
+    const suppressions = Object.values(
+      plain.template.toJSON().Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { reason: string }[] } } }>,
+    ).flatMap((resource) => resource.Metadata?.cdk_nag?.rules_to_suppress ?? []);
+    expect(suppressions.length).toBeGreaterThan(0);
+    for (const suppression of suppressions) expect(suppression.reason.length).toBeGreaterThan(40);
   });
 
-  it("creates the tables with the adapters' key schemas, TTL and on-demand billing", () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 3);
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
-      KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+  it('lets only the auth and CA bootstrap roles sign: each CA key policy denies kms:Sign to every other principal', () => {
+    const signers = [
+      getAtt(plain.logicalId(plain.stack.functions.auth.role)),
+      getAtt(plain.logicalId(plain.stack.functions.caBootstrap.role)),
+    ];
+    const caKeys = resourcesOfType(plain.resources, 'AWS::KMS::Key').filter(([, key]) => key.Properties?.KeyUsage === 'SIGN_VERIFY');
+    expect(caKeys).toHaveLength(2);
+    for (const [, key] of caKeys) {
+      expect(key.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256' });
+      expect(key.Properties!.Tags).toContainEqual({ Key: 'kubeport:ca', Value: 'Kubeport' });
+      const denies = (key.Properties!.KeyPolicy as { Statement: Statement[] }).Statement.filter((s) => s.Effect === 'Deny');
+      expect(denies).toEqual([
+        {
+          Sid: 'OnlyKubeportSignersMaySign',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'kms:Sign',
+          Resource: '*',
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': signers } },
+        },
+      ]);
+    }
+  });
+
+  it('puts on each CA key the very policy a rotation puts on the keys it creates', () => {
+    const roleArn = (role: { node: { defaultChild?: unknown } }) => concrete(getAtt(plain.logicalId(role))) as string;
+    const { auth, caBootstrap } = plain.stack.functions;
+    for (const [, key] of resourcesOfType(plain.resources, 'AWS::KMS::Key').filter(([, k]) => k.Properties?.KeyUsage === 'SIGN_VERIFY'))
+      expect(concrete(key.Properties!.KeyPolicy)).toEqual(
+        caKeyPolicyDocument(`arn:aws:iam::${TEST_ACCOUNT}:root`, [roleArn(auth.role), roleArn(caBootstrap.role)]),
+      );
+  });
+
+  it('denies kms:Sign by key policy to the admin role, an account administrator and the account root, and to no signer', () => {
+    const userCaKey = plain.resources[plain.logicalId(plain.stack.functions.certificateAuthorities.userCaKey)]!;
+    const policy = JSON.stringify(concrete(userCaKey.Properties!.KeyPolicy));
+    const roleArn = (role: { node: { defaultChild?: unknown } }) => concrete(getAtt(plain.logicalId(role))) as string;
+    const { auth, admin, caBootstrap } = plain.stack.functions;
+    expect(principalDenied(policy, 'kms:Sign', roleArn(auth.role))).toBe(false);
+    expect(principalDenied(policy, 'kms:Sign', roleArn(caBootstrap.role))).toBe(false);
+    for (const other of [
+      roleArn(admin.role),
+      `arn:aws:iam::${TEST_ACCOUNT}:role/Administrator`,
+      `arn:aws:iam::${TEST_ACCOUNT}:root`,
+      `arn:aws:iam::${TEST_ACCOUNT}:user/alice`,
+    ])
+      expect(principalDenied(policy, 'kms:Sign', other), other).toBe(true);
+    // Only signing is guarded: the account still administers the key and reads its public key.
+    expect(principalDenied(policy, 'kms:GetPublicKey', roleArn(admin.role))).toBe(false);
+  });
+
+  it('gives kms:Sign in IAM to the two signers only, and the admin role denies it to itself', () => {
+    const signing = (roleName: 'auth' | 'admin' | 'caBootstrap') =>
+      policyStatements(plain.resources, plain.logicalId(plain.stack.functions[roleName].role)).filter((s) =>
+        [s.Action].flat().includes('kms:Sign'),
+      );
+    expect(signing('auth').map((s) => s.Effect)).toEqual(['Allow', 'Allow']);
+    expect(signing('caBootstrap').map((s) => s.Effect)).toEqual(['Allow']);
+    expect(signing('admin')).toEqual([{ Sid: 'AdminNeverSigns', Effect: 'Deny', Action: 'kms:Sign', Resource: '*' }]);
+  });
+
+  it('grants no action by wildcard: no *, no kms:*, except the key policies letting the account administer its keys', () => {
+    for (const [, resource] of Object.entries(plain.resources)) {
+      const documents =
+        resource.Type === 'AWS::KMS::Key'
+          ? [resource.Properties!.KeyPolicy]
+          : resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy'
+            ? [resource.Properties!.PolicyDocument]
+            : resource.Type === 'AWS::IAM::Role'
+              ? ((resource.Properties!.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map((p) => p.PolicyDocument)
+              : [];
+      for (const statement of documents.flatMap((document) => (document as { Statement: Statement[] }).Statement)) {
+        const actions = [statement.Action].flat();
+        const accountAdministersKey =
+          resource.Type === 'AWS::KMS::Key' && actions.join() === 'kms:*' && JSON.stringify(statement.Principal).includes(':root');
+        if (!accountAdministersKey)
+          expect(
+            actions.filter((action) => action.includes('*')),
+            JSON.stringify(statement),
+          ).toEqual([]);
+      }
+    }
+  });
+
+  it('lets the auth function create only tagged P-256 signing keys, and sign with or retire only keys so tagged', () => {
+    const statements = policyStatements(plain.resources, plain.logicalId(plain.stack.functions.auth.role));
+    const sid = (name: string) => statements.find((s) => s.Sid === name);
+    expect(sid('CreateTaggedCaKeys')).toMatchObject({
+      Action: 'kms:CreateKey',
+      Condition: {
+        StringEquals: {
+          'aws:RequestTag/kubeport:ca': 'Kubeport',
+          'aws:RequestTag/kubeport:ca-type': ['user', 'host'],
+          'kms:KeySpec': 'ECC_NIST_P256',
+          'kms:KeyUsage': 'SIGN_VERIFY',
+        },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['kubeport:ca', 'kubeport:ca-type'] },
+      },
+    });
+    expect(sid('TagCaKeysAtCreation')?.Condition).toMatchObject({ StringEquals: { 'aws:RequestTag/kubeport:ca': 'Kubeport' } });
+    expect(sid('SignWithTaggedCaKeys')?.Condition).toMatchObject({
+      StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'DIGEST' },
+    });
+    for (const name of ['SignWithTaggedCaKeys', 'ReadAndRetireTaggedCaKeys'])
+      expect(sid(name)?.Condition).toMatchObject({
+        StringEquals: { 'aws:ResourceTag/kubeport:ca': 'Kubeport', 'kms:KeySpec': 'ECC_NIST_P256' },
+      });
+    // Every other KMS grant of the auth role names its keys.
+    const kmsStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+    for (const statement of kmsStatements.filter((s) => !s.Sid)) expect(JSON.stringify(statement.Resource)).not.toMatch(/key\/\*|"\*"/);
+  });
+
+  it('lets the other roles use the secrets key and the CA keys they need, and nothing creates or retires keys but auth', () => {
+    for (const name of ['admin', 'caBootstrap'] as const) {
+      const actions = policyStatements(plain.resources, plain.logicalId(plain.stack.functions[name].role))
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap((s) => [s.Action].flat());
+      expect(actions).toContain('kms:Decrypt');
+      expect(actions).toContain('kms:GetPublicKey');
+      expect(actions.filter((a) => ['kms:CreateKey', 'kms:ScheduleKeyDeletion', 'kms:TagResource'].includes(a))).toEqual([]);
+    }
+  });
+
+  it('runs every function on ARM64 and Node 22, with reserved concurrency and its own log group', () => {
+    const functions = resourcesOfType(plain.resources, 'AWS::Lambda::Function');
+    // The CA bootstrap is invoked by CloudFormation directly: no custom-resource framework function.
+    expect(functions).toHaveLength(3);
+    const logGroups = new Set(resourcesOfType(plain.resources, 'AWS::Logs::LogGroup').map(([id]) => id));
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({ Architectures: ['arm64'], Runtime: 'nodejs22.x', Handler: 'index.handler' });
+      expect(fn.Properties!.ReservedConcurrentExecutions).toBeGreaterThan(0);
+      expect(fn.Properties!.Timeout).toBeLessThanOrEqual(120);
+      const logGroup = (fn.Properties!.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(logGroups.has(logGroup)).toBe(true);
+    }
+    plain.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
+    // API functions answer before API Gateway's 30 s integration timeout.
+    for (const fn of [plain.stack.functions.auth, plain.stack.functions.admin])
+      expect(plain.resources[plain.logicalId(fn.function)]!.Properties!.Timeout).toBeLessThan(30);
+  });
+
+  it('gives each function the environment its schema requires (CloudFormation references read as ARNs)', () => {
+    const environment = (fn: { function: { node: { defaultChild?: unknown } } }) => {
+      const variables = (plain.resources[plain.logicalId(fn.function)]!.Properties!.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      return Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : 'arn:aws:resolved-at-deploy']),
+      );
+    };
+    const { auth, admin, caBootstrap } = plain.stack.functions;
+    expect(authEnvironmentSchema.safeParse(environment(auth)).error).toBeUndefined();
+    expect(adminEnvironmentSchema.safeParse(environment(admin)).error).toBeUndefined();
+    expect(caBootstrapEnvironmentSchema.safeParse(environment(caBootstrap)).error).toBeUndefined();
+    expect(environment(auth)).toMatchObject({ KUBEPORT_CA_KEY_TAG: 'Kubeport', KUBEPORT_CLUSTER_NAME: 'Kubeport' });
+    expect(environment(auth)).not.toHaveProperty('KUBEPORT_GITHUB_SECRET_NAME');
+  });
+
+  it('routes the auth paths to the auth function, /webapi/admin to admin, and the break-glass route to admin behind AWS_IAM', () => {
+    const routes = Object.fromEntries(
+      resourcesOfType(plain.resources, 'AWS::ApiGatewayV2::Route').map(([, route]) => [
+        route.Properties!.RouteKey as string,
+        { authorization: route.Properties!.AuthorizationType, target: JSON.stringify(route.Properties!.Target) },
+      ]),
+    );
+    const integrationOf = (fn: { function: { node: { defaultChild?: unknown } } }) => {
+      const functionId = plain.logicalId(fn.function);
+      const [id] = resourcesOfType(plain.resources, 'AWS::ApiGatewayV2::Integration').find(([, i]) =>
+        JSON.stringify(i.Properties!.IntegrationUri).includes(functionId),
+      )!;
+      return id;
+    };
+    const auth = integrationOf(plain.stack.functions.auth);
+    const admin = integrationOf(plain.stack.functions.admin);
+    const expected = {
+      ...Object.fromEntries(AUTH_ROUTES.map((r) => [`${r.method} ${r.path}`, { authorization: 'NONE', via: auth }])),
+      'ANY /webapi/admin/{proxy+}': { authorization: 'NONE', via: admin },
+      'ANY /webapi/iam/admin/{proxy+}': { authorization: 'AWS_IAM', via: admin },
+    };
+    expect(Object.keys(routes).sort()).toEqual(Object.keys(expected).sort());
+    for (const [key, { authorization, via }] of Object.entries(expected)) {
+      expect(routes[key]!.authorization, key).toBe(authorization);
+      expect(routes[key]!.target, key).toContain(via);
+    }
+    for (const key of [
+      'GET /webapi/ping',
+      'POST /webapi/github/login/console',
+      'GET /webapi/github/callback',
+      'POST /webapi/ca/rotate',
+      'GET /webapi/ca',
+      'GET /webapi/kube/clusters',
+    ])
+      expect(routes).toHaveProperty([key]);
+    // No catch-all: unknown paths are answered by API Gateway without invoking a function.
+    expect(Object.keys(routes).filter((key) => key.includes('$default'))).toEqual([]);
+  });
+
+  it('throttles the stage and writes JSON access logs', () => {
+    plain.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
+    });
+  });
+
+  it('creates the CA bootstrap resource on the function itself, with the callback URL and a version that follows the bundle', () => {
+    const bootstrap = resourcesOfType(plain.resources, CA_BOOTSTRAP_RESOURCE_TYPE);
+    expect(bootstrap).toHaveLength(1);
+    const resource = bootstrap[0]![1] as { Properties: Record<string, unknown> };
+    expect(resource.Properties.ServiceToken).toEqual(getAtt(plain.logicalId(plain.stack.functions.caBootstrap.function)));
+    expect(JSON.stringify(resource.Properties.CallbackUrl)).toContain('/webapi/github/callback');
+    const code = plain.resources[plain.logicalId(plain.stack.functions.caBootstrap.function)]!.Properties!.Code as { S3Key: string };
+    expect(`${String(resource.Properties.Version)}.zip`).toBe(code.S3Key);
+    expect(resource.Properties).not.toHaveProperty('GitHubClientId');
+  });
+
+  it('protects the tables from deletion, with point-in-time recovery, TTL and on-demand billing', () => {
+    plain.template.resourceCountIs('AWS::DynamoDB::Table', 3);
+    plain.template.allResourcesProperties('AWS::DynamoDB::Table', {
+      DeletionProtectionEnabled: true,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       BillingMode: 'PAY_PER_REQUEST',
     });
-    // The audit table: by user and by event type with the shard in the key, by session id.
+    plain.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
     const indexKey = (name: string, partition: string) =>
       Match.objectLike({
         IndexName: name,
@@ -32,9 +307,8 @@ describe('KubeportStack', () => {
           { AttributeName: partition, KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
       });
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
+    plain.template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -50,40 +324,208 @@ describe('KubeportStack', () => {
   });
 
   it('keeps buckets private, encrypted and TLS-only', () => {
-    template.allResourcesProperties('AWS::S3::Bucket', {
+    plain.template.allResourcesProperties('AWS::S3::Bucket', {
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
         BlockPublicPolicy: true,
         IgnorePublicAcls: true,
         RestrictPublicBuckets: true,
       },
+      BucketEncryption: Match.anyValue(),
     });
-    template.allResourcesProperties('AWS::S3::BucketPolicy', {
+    plain.template.allResourcesProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
   });
 
-  it('makes each CA an ECC P-256 signing key that denies kms:Sign to all but the named signers', () => {
-    const scoped = new Stack(new App(), 'Scoped');
-    const signer = new iam.Role(scoped, 'AuthFunction', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    new CertificateAuthorities(scoped, 'Cas', { signers: [signer] });
-    const keys = Template.fromStack(scoped);
-    keys.resourceCountIs('AWS::KMS::Key', 2);
-    keys.allResourcesProperties('AWS::KMS::Key', {
-      KeySpec: 'ECC_NIST_P256',
-      KeyUsage: 'SIGN_VERIFY',
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Sid: 'OnlyKubeportSignersMaySign',
-            Effect: 'Deny',
-            Action: 'kms:Sign',
-            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [Match.anyValue()] } },
+  it('locks the audit archive (governance mode, versioned) and moves both data buckets to cheaper storage', () => {
+    const bucket = (construct: { node: { defaultChild?: unknown } }) => plain.resources[plain.logicalId(construct)]!.Properties!;
+    expect(bucket(plain.stack.storage.auditBucket)).toMatchObject({
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 365 } } },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: { Rules: [expect.objectContaining({ Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 90 }] })] },
+    });
+    expect(bucket(plain.stack.storage.recordingsBucket)).toMatchObject({
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: {
+        Rules: [
+          expect.objectContaining({
+            Transitions: [{ StorageClass: 'INTELLIGENT_TIERING', TransitionInDays: 30 }],
+            NoncurrentVersionExpiration: { NoncurrentDays: 30 },
           }),
-        ]),
+        ],
+      },
+    });
+    expect(bucket(plain.stack.storage.recordingsBucket)).not.toHaveProperty('ObjectLockEnabled');
+  });
+
+  it('lets the admin function read recordings under sessions/ only', () => {
+    const s3 = policyStatements(plain.resources, plain.logicalId(plain.stack.functions.admin.role)).filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('s3:')),
+    );
+    expect(s3).toEqual([
+      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [expect.anything(), '/sessions/*']] } }),
+      expect.objectContaining({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['sessions/*'] } } }),
+    ]);
+    for (const name of ['auth', 'caBootstrap'] as const)
+      expect(JSON.stringify(policyStatements(plain.resources, plain.logicalId(plain.stack.functions[name].role)))).not.toContain('"s3:');
+  });
+
+  it('defines the Glue table over the audit archive: the JSON SerDe, the columns, dt projected by day', () => {
+    plain.template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: {
+        Name: 'audit_events',
+        TableType: 'EXTERNAL_TABLE',
+        PartitionKeys: [{ Name: 'dt', Type: 'string' }],
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'storage.location.template': {
+            'Fn::Join': ['', ['s3://', { Ref: plain.logicalId(plain.stack.storage.auditBucket) }, '/events/dt=${dt}/']],
+          },
+        }),
+        StorageDescriptor: {
+          Location: { 'Fn::Join': ['', ['s3://', { Ref: plain.logicalId(plain.stack.storage.auditBucket) }, '/events/']] },
+          Columns: AUDIT_COLUMNS.map((c) => ({ Name: c.name, Type: c.type })),
+          SerdeInfo: {
+            SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+            Parameters: Match.objectLike({ 'mapping.addr_remote': 'addr.remote' }),
+          },
+        },
+      },
+    });
+    const columns = AUDIT_COLUMNS.map((c) => `${c.name} ${c.type}`);
+    for (const column of [
+      'event string',
+      'time string',
+      'success boolean',
+      'response_code int',
+      'command array<string>',
+      'kubernetes_groups array<string>',
+      'truncated boolean',
+    ])
+      expect(columns).toContain(column);
+    plain.template.resourceCountIs('AWS::Glue::Crawler', 0);
+  });
+
+  it('raises a few alarms (API 5xx, each API function failing or throttled) and has no topic without an email', () => {
+    plain.template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    plain.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: '5xx',
+      Namespace: 'AWS/ApiGateway',
+      TreatMissingData: 'notBreaching',
+    });
+    plain.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Namespace: 'AWS/Lambda' });
+    plain.template.resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  it('offers a break-glass policy that may invoke the IAM-authorized admin route and nothing else, and outputs what a deployer needs', () => {
+    plain.template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      ManagedPolicyName: 'Kubeport-BreakGlassAdmin',
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'InvokeBreakGlassAdminRoute',
+            Effect: 'Allow',
+            Action: 'execute-api:Invoke',
+            Resource: { 'Fn::Join': ['', Match.arrayWith([{ Ref: plain.logicalId(plain.stack.api.api) }, '/*/*/webapi/iam/admin/*'])] },
+          },
+        ],
+      },
+    });
+    const outputs = plain.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'BreakGlassPolicyArn', 'GitHubCallbackUrl', 'TshLogin']);
+    expect(JSON.stringify(outputs.GitHubCallbackUrl!.Value)).toContain('/webapi/github/callback');
+    expect(JSON.stringify(outputs.TshLogin!.Value)).toContain('tsh login --proxy=');
+  });
+});
+
+describe('the stack with the GitHub context and an alarm email', () => {
+  it('passes cdk-nag AwsSolutions', () => {
+    expectNagClean(withGitHub.stack);
+  });
+
+  it('hands the GitHub settings to the CA bootstrap resource', () => {
+    withGitHub.template.hasResourceProperties(CA_BOOTSTRAP_RESOURCE_TYPE, {
+      GitHubClientId: GITHUB.clientId,
+      GitHubAdminTeams: GITHUB.adminTeams,
+      CallbackUrl: {
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [withGitHub.logicalId(withGitHub.stack.api.api), 'ApiEndpoint'] }, '/webapi/github/callback']],
+      },
+    });
+  });
+
+  it('lets the auth function alone read the named secret, whatever its random ARN suffix, and never puts the value in the template', () => {
+    const secretReads = (name: 'auth' | 'admin' | 'caBootstrap') =>
+      policyStatements(withGitHub.resources, withGitHub.logicalId(withGitHub.stack.functions[name].role)).filter((s) =>
+        [s.Action].flat().some((a) => a.startsWith('secretsmanager:')),
+      );
+    expect(secretReads('auth')).toEqual([
+      expect.objectContaining({
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: { 'Fn::Join': ['', expect.arrayContaining([':secret:kubeport/github-client-secret-??????'])] },
+      }),
+    ]);
+    expect(secretReads('admin')).toEqual([]);
+    expect(secretReads('caBootstrap')).toEqual([]);
+    withGitHub.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(JSON.stringify(withGitHub.template.toJSON())).not.toContain('resolve:secretsmanager');
+  });
+
+  it('sets no environment variable whose value looks like a secret; the GitHub secret travels by name', () => {
+    const functions = resourcesOfType(withGitHub.resources, 'AWS::Lambda::Function');
+    const values = functions.flatMap(([, fn]) =>
+      Object.entries((fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables),
+    );
+    expect(values).toContainEqual(['KUBEPORT_GITHUB_SECRET_NAME', GITHUB.clientSecretName]);
+    for (const [name, value] of values) expect(looksLikeSecret(value), `${name}=${JSON.stringify(value)}`).toBe(false);
+  });
+
+  it('notices a secret-looking value, so the check above can fail', () => {
+    for (const secret of [
+      '0123456789abcdef0123456789abcdef01234567',
+      'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+      '-----BEGIN PRIVATE KEY-----',
+      'kZ8v1Qw3Jx9LmN2pR5tY7uI0oA4sD6fG8hJ1kL3z',
+    ])
+      expect(looksLikeSecret(secret), secret).toBe(true);
+    for (const plainValue of ['kubeport/github-client-secret', 'Kubeport', '0.1.0', '', { Ref: 'StorageResourcesC66C3298' }])
+      expect(looksLikeSecret(plainValue)).toBe(false);
+  });
+
+  it('emails alarms through an SNS topic that requires TLS', () => {
+    withGitHub.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    withGitHub.template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.anyValue() }] });
+    withGitHub.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
   });
 });
+
+describe('storage without retainData', () => {
+  it('lets the tables and buckets go with the stack', () => {
+    const stack = new Stack(new App(), 'Disposable');
+    new Storage(stack, 'Storage', { retain: false });
+    const template = Template.fromStack(stack);
+    template.allResourcesProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+    template.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+  });
+});
+
+/** A literal that could be a credential: a GitHub token or client secret, a PEM block, or a long random-looking string. */
+function looksLikeSecret(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  return (
+    /^[0-9a-f]{40}$/i.test(value) ||
+    /^(gh[pousr]_|github_pat_)/.test(value) ||
+    value.includes('-----BEGIN') ||
+    (/^[A-Za-z0-9+/=_-]{32,}$/.test(value) && /[a-z]/.test(value) && /[A-Z]/.test(value) && /[0-9]/.test(value))
+  );
+}
