@@ -55,6 +55,28 @@ describe('KmsSecretBox', () => {
     expect(kms.calls.get('Decrypt') ?? 0).toBe(decrypts);
   });
 
+  it('asks KMS once for a value opened again and again while the cache holds it, and again after', async () => {
+    let at = 0;
+    const box = new KmsSecretBox(client, keyId, 'kubeport/acme/secrets', { clock: { now: () => new Date(at) }, ttlMs: 60_000 });
+    const sealed = await box.seal('connector secret');
+    const before = kms.calls.get('Decrypt') ?? 0;
+    const opened = await Promise.all([box.open(sealed), box.open(sealed), box.open(sealed)]);
+    expect(opened).toEqual(Array(3).fill('connector secret'));
+    expect((kms.calls.get('Decrypt') ?? 0) - before).toBe(1);
+    at += 60_000;
+    await box.open(sealed);
+    expect((kms.calls.get('Decrypt') ?? 0) - before).toBe(2);
+  });
+
+  it('does not keep a refusal: a value that failed to open is asked of KMS again', async () => {
+    const box = new KmsSecretBox(client, keyId, 'kubeport/acme/secrets', { clock: { now: () => new Date(0) }, ttlMs: 60_000 });
+    const foreign = await new KmsSecretBox(client, keyId, 'kubeport/acme/other').seal('x');
+    const before = kms.calls.get('Decrypt') ?? 0;
+    await expect(box.open(foreign)).rejects.toThrow(/not sealed/);
+    await expect(box.open(foreign)).rejects.toThrow(/not sealed/);
+    expect((kms.calls.get('Decrypt') ?? 0) - before).toBe(2);
+  });
+
   it('refuses to seal more than KMS encrypts, or nothing', async () => {
     const box = new KmsSecretBox(client, keyId, 'kubeport/acme/secrets');
     await expect(box.seal('x'.repeat(4097))).rejects.toMatchObject({ code: 'payload_too_large' });

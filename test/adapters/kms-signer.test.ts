@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash, createPublicKey, generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
 import { CreateKeyCommand, KMSClient, SignCommand, VerifyCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +110,13 @@ describe('KmsSigner', () => {
     kms.failNext('Sign', 'ThrottlingException');
     const failure = new KmsSigner(throttled, signer.keyId).sign(Buffer.from('x'));
     await expect(failure).rejects.toMatchObject({ code: 'rate_limited', retryAfterSeconds: 1, awsError: 'ThrottlingException' });
+    // A client is shown this one: it names neither the key nor the account.
+    const message = await failure.then(
+      () => '',
+      (error: Error) => error.message,
+    );
+    expect(message).not.toContain(kms.accountId);
+    expect(message).not.toContain(signer.keyId);
     throttled.destroy();
   });
 
@@ -134,6 +143,24 @@ describe('makeKmsClient', () => {
       fromEnvironment.destroy();
       if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_KMS;
       else process.env.AWS_ENDPOINT_URL_KMS = saved;
+    }
+  });
+
+  it('gives up on a KMS that accepts the connection and never answers, instead of waiting for ever', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const hung = makeKmsClient({
+      region: kms.region,
+      endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      credentials,
+      requestTimeoutMs: 100,
+    });
+    try {
+      await expect(new KmsSigner(hung, 'any-key').publicKeySpki()).rejects.toMatchObject({ code: 'unavailable', awsError: 'TimeoutError' });
+    } finally {
+      hung.destroy();
+      silent.closeAllConnections();
+      silent.close();
     }
   });
 });
@@ -173,6 +200,10 @@ describe('the KMS stand-in', () => {
       client.send(new VerifyCommand({ KeyId: keyId, Message, MessageType: 'DIGEST', Signature, SigningAlgorithm: 'ECDSA_SHA_256' }));
     await expect(verifyOf(other, signature)).rejects.toMatchObject({ name: 'KMSInvalidSignatureException' });
     await expect(verifyOf(digest, signature.subarray(0, 20))).rejects.toMatchObject({ name: 'KMSInvalidSignatureException' });
+    // The same r and s in a non-DER form (r padded with a needless zero byte) is not a signature.
+    const rLength = signature[3]!;
+    const padded = Buffer.concat([Buffer.of(0x30, signature[1]! + 1, 0x02, rLength + 1, 0x00), signature.subarray(4)]);
+    await expect(verifyOf(digest, padded)).rejects.toMatchObject({ name: 'KMSInvalidSignatureException' });
     expect((await verifyOf(digest, signature)).SignatureValid).toBe(true);
   });
 });

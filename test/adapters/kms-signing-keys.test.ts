@@ -132,6 +132,9 @@ describe('the KMS stand-in', () => {
         }),
       }),
     ).toThrow(/StringNotLike/);
+    expect(() =>
+      kms.addKey({ id: 'odd-action', policy: JSON.stringify({ Statement: [{ Effect: 'Deny', Principal: '*', Action: 'kms:Sig*' }] }) }),
+    ).toThrow(/kms:Sig\*/);
   });
 
   it('answers an operation it does not serve the way AWS does', async () => {

@@ -99,6 +99,25 @@ describe('SecretsManagerSecret', () => {
   });
 });
 
+describe('makeSecretsManagerClient', () => {
+  it("reaches Secrets Manager at the SDK's AWS_ENDPOINT_URL_SECRETS_MANAGER when no endpoint is given", async () => {
+    const saved = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
+    const fromEnvironment = makeSecretsManagerClient({
+      region: secrets.region,
+      credentials: { accessKeyId: 'AKIAAUTH', secretAccessKey: 'x' },
+    });
+    try {
+      secrets.put('github/from-environment', 'value');
+      await expect(new SecretsManagerSecret(fromEnvironment, 'github/from-environment', { clock }).value()).resolves.toBe('value');
+    } finally {
+      fromEnvironment.destroy();
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+      else process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved;
+    }
+  });
+});
+
 describe('the Secrets Manager stand-in', () => {
   it('labels each put a new AWSCURRENT version and the one before AWSPREVIOUS', async () => {
     const first = secrets.put('rotation/versions', 'one');

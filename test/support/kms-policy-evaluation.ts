@@ -36,6 +36,10 @@ export function validatePolicy(policy: string): void {
     if (statement.Effect !== 'Deny') continue;
     if (statement.NotAction !== undefined || statement.NotPrincipal !== undefined)
       throw new Error('the stand-in evaluates no NotAction/NotPrincipal in a Deny');
+    for (const action of list(statement.Action ?? [])) {
+      if (/[*?]/.test(action) && action !== '*' && action.toLowerCase() !== 'kms:*')
+        throw new Error(`the stand-in does not evaluate action pattern ${action} in a Deny`);
+    }
     for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
       if (!NEGATED_OPERATORS.has(operator)) throw new Error(`the stand-in does not evaluate condition operator ${operator} in a Deny`);
       for (const key of Object.keys(keys)) {

@@ -136,7 +136,8 @@ export async function startKmsStandIn(options: KmsStandInOptions = {}): Promise<
     return key;
   };
 
-  const usableKey = (call: AwsJsonCall, action: string, usage: StandInKeyUsage): StandInKey => {
+  /** The key the request names, once its policy's Deny statements let the caller do `action`. */
+  const allowedKey = (call: AwsJsonCall, action: string): StandInKey => {
     const key = findKey(requiredString(call.body, 'KeyId'));
     const principal = principalOf(call.accessKeyId);
     if (key.policy !== undefined && principalDenied(key.policy, action, principal)) {
@@ -145,6 +146,12 @@ export async function startKmsStandIn(options: KmsStandInOptions = {}): Promise<
         `User: ${principal} is not authorized to perform: ${action} on resource: ${key.arn} with an explicit deny in a resource-based policy`,
       );
     }
+    return key;
+  };
+
+  /** An allowed key that is enabled and made for `usage`. */
+  const usableKey = (call: AwsJsonCall, action: string, usage: StandInKeyUsage): StandInKey => {
+    const key = allowedKey(call, action);
     if (key.state === 'PendingDeletion') throw new AwsJsonError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
     if (key.state === 'Disabled') throw new AwsJsonError('DisabledException', `${key.arn} is disabled.`);
     if (key.usage !== usage)
@@ -237,7 +244,7 @@ export async function startKmsStandIn(options: KmsStandInOptions = {}): Promise<
       });
       return { KeyMetadata: metadata(key) };
     },
-    DescribeKey: (call) => ({ KeyMetadata: metadata(findKey(requiredString(call.body, 'KeyId'))) }),
+    DescribeKey: (call) => ({ KeyMetadata: metadata(allowedKey(call, 'kms:DescribeKey')) }),
     GetPublicKey: (call) => {
       const key = usableKey(call, 'kms:GetPublicKey', 'SIGN_VERIFY');
       const der = createPublicKey(key.privateKey!).export({ type: 'spki', format: 'der' });
@@ -290,6 +297,7 @@ export async function startKmsStandIn(options: KmsStandInOptions = {}): Promise<
       at += 1 + idLength;
       if (blob.length < at + 12 + 16) throw invalid();
       const named = optionalString(call.body, 'KeyId');
+      if (!keys.has(id)) throw invalid();
       const key = usableKey({ ...call, body: { ...call.body, KeyId: id } }, 'kms:Decrypt', 'ENCRYPT_DECRYPT');
       if (named !== undefined && findKey(named) !== key)
         throw new AwsJsonError(
@@ -307,7 +315,7 @@ export async function startKmsStandIn(options: KmsStandInOptions = {}): Promise<
       }
     },
     ScheduleKeyDeletion: (call) => {
-      const key = findKey(requiredString(call.body, 'KeyId'));
+      const key = allowedKey(call, 'kms:ScheduleKeyDeletion');
       const days = call.body.PendingWindowInDays ?? 30;
       if (typeof days !== 'number' || !Number.isInteger(days) || days < 7 || days > 30) {
         throw new AwsJsonError(
@@ -320,7 +328,7 @@ export async function startKmsStandIn(options: KmsStandInOptions = {}): Promise<
       key.deletionDate = new Date(Date.now() + days * 86_400_000);
       return { KeyId: key.arn, DeletionDate: key.deletionDate.getTime() / 1000, KeyState: key.state, PendingWindowInDays: days };
     },
-    ListResourceTags: (call) => ({ Tags: findKey(requiredString(call.body, 'KeyId')).tags, Truncated: false }),
+    ListResourceTags: (call) => ({ Tags: allowedKey(call, 'kms:ListResourceTags').tags, Truncated: false }),
   };
   const standIn = await startAwsJsonStandIn('TrentService', operations, {
     before: (operation, accessKeyId) => {

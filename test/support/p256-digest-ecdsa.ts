@@ -44,7 +44,7 @@ function derInteger(value: bigint): Buffer {
   return Buffer.concat([Buffer.of(0x02, content.length), content]);
 }
 
-/** (r, s) of a DER ECDSA-Sig-Value, or undefined when it is not exactly one. */
+/** (r, s) of a DER ECDSA-Sig-Value, or undefined when it is not exactly one (short-form lengths suffice: at most 72 bytes). */
 function parseDerSignature(der: Uint8Array): { r: bigint; s: bigint } | undefined {
   const bytes = Buffer.from(der);
   if (bytes.length < 8 || bytes[0] !== 0x30 || bytes[1] !== bytes.length - 2) return undefined;
@@ -53,6 +53,9 @@ function parseDerSignature(der: Uint8Array): { r: bigint; s: bigint } | undefine
   for (let i = 0; i < 2; i++) {
     const length = bytes[at + 1];
     if (bytes[at] !== 0x02 || length === undefined || length === 0 || length > 33 || at + 2 + length > bytes.length) return undefined;
+    // DER only: a positive integer in its shortest form, as KMS and OpenSSL insist.
+    const first = bytes[at + 2]!;
+    if (first >= 0x80 || (first === 0 && length > 1 && bytes[at + 3]! < 0x80)) return undefined;
     integers.push(toBigInt(bytes.subarray(at + 2, at + 2 + length)));
     at += 2 + length;
   }

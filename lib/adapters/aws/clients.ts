@@ -77,20 +77,33 @@ export interface AwsClientOptions {
   endpoint?: string;
   /** Explicit credentials (tests acting as several principals); omit for the default provider chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /**
+   * How long one attempt may take before the SDK gives up on it (and retries). The SDK waits
+   * forever by default: a KMS that stops answering would hold a login until the function's timeout.
+   * @default 5000
+   */
+  requestTimeoutMs?: number;
 }
 
 function awsClientConfig(options: AwsClientOptions) {
+  const requestTimeout = options.requestTimeoutMs ?? 5_000;
   return {
     region: options.region,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    requestHandler: { connectionTimeout: Math.min(requestTimeout, 2_000), requestTimeout, throwOnRequestTimeout: true },
   };
 }
 
 export function makeKmsClient(options: AwsClientOptions): KMSClient {
-  return new KMSClient(awsClientConfig(options));
+  const client = new KMSClient(awsClientConfig(options));
+  // As for DynamoDB: no logger is configured, so the copy of each input and output made for one is waste.
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
 }
 
 export function makeSecretsManagerClient(options: AwsClientOptions): SecretsManagerClient {
-  return new SecretsManagerClient(awsClientConfig(options));
+  const client = new SecretsManagerClient(awsClientConfig(options));
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
 }

@@ -32,13 +32,19 @@ function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'UnknownError';
 }
 
-/** The KubeportError for `error` thrown by kms:`operation` on `keyId`. */
+/**
+ * The KubeportError for `error` thrown by kms:`operation` on `keyId`. Errors a client is shown
+ * (rate_limited, unavailable) say only what happened and when to retry: key ARNs, the account and
+ * KMS's own words are for the operator, in the hidden (invalid_config, internal) ones and in `cause`.
+ */
 export function kmsError(error: unknown, keyId: string, operation: string): KubeportError {
   if (error instanceof KubeportError) return error;
   const name = errorName(error);
   const said = `KMS refused kms:${operation} on key ${keyId} (${name}: ${error instanceof Error ? error.message : String(error)})`;
-  const fail = (code: ConstructorParameters<typeof KubeportError>[0], fix: string, retryAfterSeconds?: number) =>
-    new KmsRequestError(keyId, operation, name, code, `${said}; ${fix}`, {
+  const fail = (code: ConstructorParameters<typeof KubeportError>[0], fix: string) =>
+    new KmsRequestError(keyId, operation, name, code, `${said}; ${fix}`, { cause: error });
+  const shown = (code: 'rate_limited' | 'unavailable', message: string, retryAfterSeconds?: number) =>
+    new KmsRequestError(keyId, operation, name, code, message, {
       cause: error,
       ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
     });
@@ -62,6 +68,11 @@ export function kmsError(error: unknown, keyId: string, operation: string): Kube
       );
     case 'DisabledException':
       return fail('invalid_config', `the key is disabled; enable it with \`aws kms enable-key --key-id ${keyId}\``);
+    case 'MalformedPolicyDocumentException':
+      return fail(
+        'invalid_config',
+        "KMS's policy lockout check needs this function's role to be allowed kms:PutKeyPolicy on the keys it creates (IAM, scoped by the kubeport:ca tag), and every signer role to exist",
+      );
     case 'InvalidKeyUsageException':
       return new KmsKeyUnsuitableError(
         keyId,
@@ -71,15 +82,13 @@ export function kmsError(error: unknown, keyId: string, operation: string): Kube
     case 'ThrottlingException':
     case 'LimitExceededException':
     case 'TooManyRequestsException':
-      return fail(
-        'rate_limited',
-        "KMS's request quota for the account is used up; try again in a second (raise the quota in Service Quotas if it recurs)",
-        1,
-      );
+      // The operator's fix (a higher quota in Service Quotas) shows in KMS's CloudWatch metrics, not here.
+      return shown('rate_limited', `the key service is busy (kms:${operation} throttled); try again in a second`, 1);
     case 'KMSInternalException':
     case 'DependencyTimeoutException':
     case 'KeyUnavailableException':
-      return fail('unavailable', 'KMS could not serve the request now; try again shortly');
+    case 'TimeoutError':
+      return shown('unavailable', `the key service could not answer (kms:${operation}); try again shortly`);
     default:
       return fail('internal', 'see the cause in the log');
   }

@@ -3,7 +3,8 @@
 // (or by another deployment) does not open for another, even with the same key.
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { KubeportError } from '../../core/errors.js';
-import type { SecretBox } from '../../core/ports.js';
+import { cachedLoader } from '../../core/fresh-cache.js';
+import type { Clock, SecretBox } from '../../core/ports.js';
 import { kmsError } from './kms-errors.js';
 
 const SEALED_PREFIX = 'kms1.';
@@ -13,14 +14,31 @@ const MAX_PLAINTEXT_BYTES = 4096;
 const MAX_SEALED_CHARS = 8192;
 export const PURPOSE_CONTEXT_KEY = 'kubeport:purpose';
 
+export interface OpenedCacheOptions {
+  clock: Clock;
+  /** How long an opened value is kept in memory. */
+  ttlMs: number;
+}
+
 export class KmsSecretBox implements SecretBox {
+  private readonly opened: (sealed: string) => Promise<string>;
+
   constructor(
     private readonly kms: KMSClient,
     /** The symmetric (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT) key's id or ARN. */
     private readonly keyId: string,
     /** What the sealed values are for, e.g. `kubeport/<cluster>/secrets`: part of the encryption context. */
     private readonly purpose: string,
-  ) {}
+    /**
+     * Keeps opened values in memory for a while: a GitHub login opens the connector's secret at its
+     * start and at its callback, each a KMS Decrypt (a few ms) without it. Omit to ask KMS each time.
+     */
+    cache?: OpenedCacheOptions,
+  ) {
+    const open = (sealed: string) => this.decrypt(sealed);
+    // Few distinct sealed values exist (connectors, TOTP seeds of users signing in now); the bound only guards a flood.
+    this.opened = cache ? cachedLoader(open, cache.clock, cache.ttlMs, 1_000) : open;
+  }
 
   private get context(): Record<string, string> {
     return { [PURPOSE_CONTEXT_KEY]: this.purpose };
@@ -40,7 +58,11 @@ export class KmsSecretBox implements SecretBox {
     }
   }
 
-  async open(sealed: string): Promise<string> {
+  open(sealed: string): Promise<string> {
+    return this.opened(sealed);
+  }
+
+  private async decrypt(sealed: string): Promise<string> {
     const body = sealed.startsWith(SEALED_PREFIX) && sealed.length <= MAX_SEALED_CHARS ? sealed.slice(SEALED_PREFIX.length) : undefined;
     if (body === undefined || !/^[A-Za-z0-9_-]+$/.test(body)) {
       throw new KubeportError('internal', 'a stored secret is not one KMS sealed (unknown format); set it again');
