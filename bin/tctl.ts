@@ -27,6 +27,7 @@ interface Commands {
   'tctl-version': typeof import('../lib/client/commands/tctl-version.js');
   'tctl-lock': typeof import('../lib/client/commands/tctl-lock.js');
   'tctl-audit-search': typeof import('../lib/client/commands/tctl-audit-search.js');
+  'tctl-auth-rotate': typeof import('../lib/client/commands/tctl-auth-rotate.js');
 }
 const command = <K extends keyof Commands>(name: K): Commands[K] =>
   createRequire(import.meta.url)(`../lib/client/commands/${name}.js`) as Commands[K];
@@ -162,6 +163,17 @@ audit
       .map((name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${globals[name]}`);
     await command('tctl-audit-search').run({ ...flags, globalFlags }, deps());
   });
+const auth = program.command('auth').description('manage the certificate authorities');
+auth
+  .command('rotate')
+  .description('rotate a CA: one phase at a time (init, update_clients, update_servers, standby), or all at once with --manual=false')
+  .option('--type <type>', 'which CA: user or host')
+  .option('--phase <phase>', 'the phase to enter: init, update_clients, update_servers or standby')
+  .option('--manual <bool>', 'false: run every phase at once, the old key trusted for --grace-period', 'true')
+  .option('--grace-period <duration>', 'with --manual=false: how long the old key stays trusted (at least 30h, the longest certificate)')
+  .action(async (flags: { type?: string; phase?: string; manual?: string; gracePeriod?: string }) =>
+    command('tctl-auth-rotate').run(flags, deps()),
+  );
 program
   .command('rm <resource>')
   .description('remove a resource: KIND/NAME')

@@ -16,10 +16,21 @@ if (command === 'kube' && subcommand === 'credentials') {
   try {
     const { optionsFrom, run } = require('../lib/client/commands/kube-credentials.ts');
     const { tshConfig } = require('../lib/client/tsh-config.ts');
-    const { ProfileStore } = require('../lib/client/profile-store.ts');
-    home = tshConfig(process.env).home;
+    const { ProfileStore, casStale } = require('../lib/client/profile-store.ts');
+    const config = tshConfig(process.env);
+    home = config.home;
     const store = new ProfileStore(home);
-    run(optionsFrom(process.argv.slice(4)), { store, clock: { now: () => new Date() }, out: process });
+    const clock = { now: () => new Date() };
+    const options = optionsFrom(process.argv.slice(4));
+    const { profile, keys } = run(options, { store, clock, out: process });
+    // After the answer, and only every few minutes: the trusted CAs, for a CA rotation. The HTTP
+    // client loads only then.
+    if (casStale(profile, clock.now(), config.caRefreshMs)) {
+      const { followCaRotation } = require('../lib/client/ca-refresh.ts');
+      const { ApiClient } = require('../lib/client/api-client.ts');
+      const api = (proxy, audience) => new ApiClient(proxy, audience, clock);
+      followCaRotation({ api, store, clock, config }, profile, keys).catch(() => undefined);
+    }
   } catch (error) {
     // kubectl runs the plugin again on each of its retries and shows what it writes each time:
     // a user's error (an expired login) is told once per kubectl command.

@@ -1,4 +1,5 @@
-// The auth function: ping, local-user login and enrollment, GitHub login, the user's cluster list.
+// The auth function: ping, local-user login and enrollment, GitHub login, the user's cluster list,
+// CA rotation.
 import { z } from 'zod';
 import { clusterAllowed } from '../../lib/core/kube-access.js';
 import type { KubeCluster } from '../../lib/core/resources.js';
@@ -9,6 +10,7 @@ import { LocalUsers } from '../../lib/services/local-users.js';
 import { loadRoles } from '../../lib/services/roles.js';
 import { signedCaller } from '../signed-caller.js';
 import { type ApiHandler, type RouteContext, createRouter, json, parseBody } from '../http.js';
+import { caRoutes } from './ca-routes.js';
 import { githubRoutes } from './github-routes.js';
 import { publicKeySpki } from './public-key.js';
 
@@ -31,6 +33,7 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
     [
       { method: 'GET', pattern: '/webapi/ping', handler: async () => json(200, await ping(deps)) },
       ...githubRoutes(deps, log),
+      ...caRoutes(deps),
       {
         method: 'POST',
         pattern: '/webapi/local/invite/totp',

@@ -38,6 +38,10 @@ function secretsPurpose(clusterName: string): string {
   return `kubeport/${clusterName}/secrets`;
 }
 
+// A GitHub login opens its connector's sealed secret at its start and at its callback: one KMS
+// Decrypt for both. Short, so a secret replaced with tctl is not used long after.
+const OPENED_SECRET_TTL_MS = 60_000;
+
 // A refresh happens only after GitHub refused the kept secret, and login attempts are limited per
 // source, so reads stay few; a rotation right after a read must still work at once.
 const SECRET_REFRESH_INTERVAL_MS = 0;
@@ -53,7 +57,10 @@ function apiServices(config: z.infer<typeof apiEnvironmentSchema>, awsRegion: st
       resources: new DynamoResourceStore(dynamo, config.KUBEPORT_RESOURCES_TABLE),
       state: new DynamoStateStore(dynamo, config.KUBEPORT_STATE_TABLE, systemClock),
       audit: new DynamoAuditLog(dynamo, config.KUBEPORT_AUDIT_TABLE, systemClock),
-      secrets: new KmsSecretBox(kms, config.KUBEPORT_SECRETS_KEY_ID, secretsPurpose(config.KUBEPORT_CLUSTER_NAME)),
+      secrets: new KmsSecretBox(kms, config.KUBEPORT_SECRETS_KEY_ID, secretsPurpose(config.KUBEPORT_CLUSTER_NAME), {
+        clock: systemClock,
+        ttlMs: OPENED_SECRET_TTL_MS,
+      }),
       clock: systemClock,
       random: systemRandom,
       agentAddress: config.KUBEPORT_AGENT_ADDRESS,

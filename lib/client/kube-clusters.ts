@@ -2,6 +2,7 @@
 // (tsh login and tsh kube login).
 import type { Profile, ProfileKeys } from './profile-store.js';
 import type { TshDeps } from './commands/deps.js';
+import type { TshConfig } from './tsh-config.js';
 import { type KubeEntry, addEntries, removeEntries, withKubeconfig } from './kubeconfig-editor.js';
 import { apiAudience } from '../core/signed-request.js';
 import { UsageError } from './usage-error.js';
@@ -28,7 +29,9 @@ export function requireCluster(clusters: ClusterInfo[], name: string): void {
 
 export const contextName = (profile: Profile, kube: string) => `${profile.cluster}-${kube}`;
 
-function entryFor(deps: Pick<TshDeps, 'config' | 'execPlugin'>, profile: Profile, keys: ProfileKeys, kube: string): KubeEntry {
+type KubeconfigDeps = Pick<TshDeps, 'execPlugin'> & { config: Pick<TshConfig, 'kubeconfig' | 'homeOverride'> };
+
+function entryFor(deps: KubeconfigDeps, profile: Profile, keys: ProfileKeys, kube: string): KubeEntry {
   const env = deps.config.homeOverride ? [{ name: 'TSH_HOME', value: deps.config.homeOverride }] : [];
   return {
     name: contextName(profile, kube),
@@ -45,7 +48,7 @@ function entryFor(deps: Pick<TshDeps, 'config' | 'execPlugin'>, profile: Profile
 
 /** Replaces this profile's entries with one per cluster; selects `select`, else the first. */
 export async function writeKubeconfig(
-  deps: Pick<TshDeps, 'config' | 'execPlugin'>,
+  deps: KubeconfigDeps,
   profile: Profile,
   keys: ProfileKeys,
   clusters: ClusterInfo[],

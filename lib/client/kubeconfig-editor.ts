@@ -174,6 +174,16 @@ export function removeEntries(config: Kubeconfig, profile: string): string[] {
   return removed;
 }
 
+/** Points this profile's cluster entries at `caPem` (a CA rotation); returns how many there are. */
+export function setProfileCa(config: Kubeconfig, profile: string, caPem: string): number {
+  const data = Buffer.from(caPem).toString('base64');
+  const owned = (config.clusters ?? []).filter((c) => ownedBy(c, 'cluster', profile));
+  config.clusters = (config.clusters ?? []).map((c) =>
+    owned.includes(c) ? { ...c, cluster: { ...(c.cluster as object), 'certificate-authority-data': data } } : c,
+  );
+  return owned.length;
+}
+
 export function profileEntryNames(config: Kubeconfig, profile: string): string[] {
   return (config.contexts ?? []).filter((c) => ownedBy(c, 'context', profile)).map((c) => c.name);
 }

@@ -15,6 +15,8 @@ export interface Profile {
   expires: string;
   /** How this login was made: 'local' or a connector's name; the next plain `tsh login` does the same. */
   auth?: string;
+  /** When the trusted CAs (cas/) were last read from the proxy; tsh reads them again every few minutes. */
+  cas_fetched?: string;
 }
 
 export interface ProfileKeys {
@@ -65,6 +67,14 @@ export class ProfileStore {
     writeFileAtomic(join(this.home, 'current-profile'), `${profile.proxy}\n`, { mode: 0o600 });
   }
 
+  /** Replaces the trusted CAs of a saved profile (a CA rotation); the login itself and the current profile stay. */
+  saveCas(profile: Profile, cas: Pick<ProfileKeys, 'userCaPem' | 'hostCaPem'>): void {
+    const dir = this.keyDir(profile.proxy);
+    writeFileAtomic(join(dir, 'cas', `${profile.cluster}.pem`), cas.userCaPem, { mode: 0o644 });
+    writeFileAtomic(join(dir, 'cas', `${profile.cluster}-host.pem`), cas.hostCaPem, { mode: 0o644 });
+    writeFileAtomic(join(this.home, `${profile.proxy}.yaml`), `${JSON.stringify(profile, null, 2)}\n`, { mode: 0o600 });
+  }
+
   /** Removes exactly this profile's files; other profiles stay. */
   remove(proxy: string): void {
     rmSync(this.keyDir(proxy), { recursive: true, force: true });
@@ -85,4 +95,10 @@ function parseProfile(text: string): Profile {
   if (text.trimStart().startsWith('{')) return JSON.parse(text) as Profile;
   const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   return yaml.parse(text) as Profile;
+}
+
+/** Whether the profile's CAs are older than `refreshMs` (or were never dated); light, for the exec plugin. */
+export function casStale(profile: Profile, now: Date, refreshMs: number): boolean {
+  const fetched = profile.cas_fetched === undefined ? Number.NaN : Date.parse(profile.cas_fetched);
+  return !(now.getTime() - fetched < refreshMs);
 }

@@ -15,7 +15,11 @@ export interface TshConfig {
   kubeconfig: string;
   /** Passed on to the exec plugin, so kubectl finds the same profiles from any directory. */
   homeOverride?: string;
+  /** How old the trusted CAs of a profile may be before tsh reads them again from the proxy: $TSH_CA_REFRESH, else 5m. */
+  caRefreshMs: number;
 }
+
+export const DEFAULT_CA_REFRESH_MS = 5 * 60_000;
 
 /** tsh's flags as commander hands them over, before any check. */
 export interface RawTshFlags {
@@ -57,8 +61,10 @@ export function tshConfig(env: NodeJS.ProcessEnv): TshConfig {
   if (given === '') problems.add(`${variable} is set but empty; unset it or name a directory`);
   // kubectl runs the exec plugin from its own working directory, so a relative home is made absolute now.
   const home = given ? resolve(given) : join(homedir(), '.tsh');
+  const caRefreshMs =
+    env.TSH_CA_REFRESH === undefined ? DEFAULT_CA_REFRESH_MS : problems.check(() => parseDuration(env.TSH_CA_REFRESH!), 'TSH_CA_REFRESH');
   problems.throwIfAny();
-  return { home, kubeconfig: kubeconfigPath(env), ...(env.TSH_HOME ? { homeOverride: home } : {}) };
+  return { home, kubeconfig: kubeconfigPath(env), ...(env.TSH_HOME ? { homeOverride: home } : {}), caRefreshMs: caRefreshMs! };
 }
 
 export function tshFlags(raw: RawTshFlags): TshFlags {

@@ -18,6 +18,7 @@ import {
   checkRotateAtOnce,
   checkTransition,
   expiredKeys,
+  nextRetirement,
   rotateAtOnce,
   signingKey,
   trustedKeys,
@@ -292,4 +293,34 @@ export async function rotate(deps: RotateDeps, request: RotateRequest, by: strin
     }),
   );
   return ca;
+}
+
+/** A CA as `tctl status` and GET /webapi/ca show it: no keys, only certificates' fingerprints. */
+export interface CaStatus {
+  type: CaType;
+  phase: RotationPhase;
+  signing: string;
+  /** Every trusted certificate's fingerprint, the signing one first. */
+  trusted: string[];
+  /** When the next rotated-out key stops being trusted and is retired. */
+  old_key_retires?: string;
+  rotation?: CertAuthority['rotation'];
+}
+
+export async function describeCertAuthorities(deps: { resources: ResourceStore; clock: Clock }): Promise<CaStatus[]> {
+  const now = deps.clock.now();
+  return Promise.all(
+    CA_TYPES.map(async (type) => {
+      const { body: ca } = await readCa(deps.resources, type);
+      const retires = nextRetirement(ca, now);
+      return {
+        type,
+        phase: ca.phase,
+        signing: caFingerprint(signingKey(ca).cert_pem),
+        trusted: trustedKeys(ca, now).map((key) => caFingerprint(key.cert_pem)),
+        ...(retires ? { old_key_retires: retires.toISOString() } : {}),
+        ...(ca.rotation ? { rotation: ca.rotation } : {}),
+      };
+    }),
+  );
 }

@@ -11,6 +11,7 @@ import { openForClient } from '../../lib/core/client-seal.js';
 import type { LoginResponse } from '../../lib/services/login-response.js';
 import { type AwsMode, CLUSTER_NAME, GITHUB_CLIENT_ID, GITHUB_SECRET_NAME, USER_CA_KEY, startAwsMode } from '../support/aws-mode.js';
 import { type BundledFunction, InvocationError } from '../support/bundled-function.js';
+import { recordSession } from '../support/recorded-sessions.js';
 import { browse } from '../support/scripted-browser.js';
 
 const FIRST_SECRET = `first-${randomBytes(16).toString('hex')}`;
@@ -107,9 +108,10 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
     admin = { keys: result.keys, login };
   });
 
-  it('a GitHub user outside the admin teams gets no roles from the deployment connector', async () => {
+  it('a GitHub user outside the admin teams is refused: the deployment connector maps only the admin teams', async () => {
     const result = await githubLogin('outsider', [{ organization: 'acme', slug: 'interns' }]);
-    expect(result.login?.roles ?? []).toEqual([]);
+    expect(result.login).toBeUndefined();
+    expect(result.error).toContain('does not belong to any teams configured in connector github (your teams: acme/interns)');
   });
 
   it('a signed admin call (tctl get roles) with the GitHub admin certificate works through the bundled admin handler', async () => {
@@ -130,6 +132,19 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
       identity,
     );
     expect(shown.items[0]!.spec.client_secret_source).toBe('secrets_manager');
+  });
+
+  it('tsh play through the bundled admin handler reads the recording from the S3 bucket', async () => {
+    const sid = await recordSession(aws.audit, aws.recordings, {
+      user: 'octo-admin',
+      start: new Date(Date.now() - 60_000),
+      events: [[0.5, 'o', 'hello from the pod\r\n']],
+      end: { afterSeconds: 2, exitCode: 0 },
+    });
+    const client = new ApiClient(aws.proxy, `kubeport:${CLUSTER_NAME}`);
+    const identity = { certPem: admin!.login.cert, keyPem: admin!.keys.privateKeyPem };
+    const cast = await client.text('GET', `/webapi/admin/recordings/${sid}`, identity);
+    expect(cast).toContain('hello from the pod');
   });
 
   it('a second bootstrap (Update) replaces no CA and leaves the connector as it is', async () => {

@@ -13,6 +13,7 @@ import type { BrowserOpener } from '../../lib/client/open-browser.js';
 import { ProfileStore } from '../../lib/client/profile-store.js';
 import { createPrompt } from '../../lib/client/prompt.js';
 import { type RawTctlFlags, tctlConfig } from '../../lib/client/tctl-config.js';
+import { DEFAULT_CA_REFRESH_MS } from '../../lib/client/tsh-config.js';
 import { apiAudience } from '../../lib/core/signed-request.js';
 import { type ApiHarness, type ApiHarnessOptions, startApiHarness } from '../support/api-harness.js';
 
@@ -102,6 +103,8 @@ export function tshRun(
   options: {
     answer?: (stderrSoFar: string, stdin: PassThrough) => void;
     homeOverride?: boolean;
+    /** How old the profile's CAs may be before tsh reads them again (default: tsh's own). */
+    caRefreshMs?: number;
     openBrowser?: BrowserOpener;
     sleep?: LoginWaits['sleep'];
     /** Standard error is a terminal (tsh redraws its countdown in place). */
@@ -120,6 +123,7 @@ export function tshRun(
     home: join(home, '.tsh'),
     kubeconfig: join(home, '.kube', 'config'),
     ...(options.homeOverride ? { homeOverride: join(home, '.tsh') } : {}),
+    caRefreshMs: options.caRefreshMs ?? DEFAULT_CA_REFRESH_MS,
   };
   const deps: TshDeps = {
     config,

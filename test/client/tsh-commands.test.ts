@@ -75,14 +75,14 @@ describe('tsh commands', () => {
 
   it('status shows the login and its contexts, then says to log in again once it expired', async () => {
     const now = tshRun(harness, home);
-    status({}, now.deps);
+    await status({}, now.deps);
     expect(now.stdout.text()).toContain('  Logged in as:       alice\n');
     expect(now.stdout.text()).toContain('  Kube contexts:      kubeport-test-dev, kubeport-test-prod\n');
     harness.clock.advance(2 * 3_600_000);
     try {
       const later = tshRun(harness, home);
       // Exits 1 (a thrown user error) after showing the table, which says since when.
-      expect(() => status({}, later.deps)).toThrow(
+      await expect(status({}, later.deps)).rejects.toThrow(
         `your Kubeport session for alice at ${harness.proxy} expired 1h ago; run: ${cliCommand('tsh')} login --proxy=${harness.proxy} --user=alice`,
       );
       expect(later.stdout.text()).toMatch(/  Valid until:        \d{4}-\d\d-\d\d \d\d:\d\d local \[EXPIRED 1h ago\]\n$/);
@@ -194,6 +194,8 @@ describe('tsh commands', () => {
     const again = tshRun(harness, home);
     await logout({}, again.deps);
     expect(again.stdout.text()).toBe('Not logged in.\n');
-    expect(() => status({}, tshRun(harness, home).deps)).toThrow(`not logged in; run: ${cliCommand('tsh')} login --proxy=HOST:PORT`);
+    await expect(status({}, tshRun(harness, home).deps)).rejects.toThrow(
+      `not logged in; run: ${cliCommand('tsh')} login --proxy=HOST:PORT`,
+    );
   });
 });

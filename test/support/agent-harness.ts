@@ -117,6 +117,8 @@ export interface AgentHarnessOptions {
   recordings?: RecordingStore;
   /** Where the agent's log lines go; none: nowhere. */
   log?: (message: string) => void;
+  /** The user CAs the agent trusts, asked at listen and at each refresh (a CA rotation); default: the harness's user CA. */
+  trustedUserCas?: (userCa: IssuingCa) => Promise<string[]>;
 }
 
 export async function startAgentHarness(options: AgentHarnessOptions = {}): Promise<AgentHarness> {
@@ -158,7 +160,7 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
   }
   const agent = createAgent({
     tls: { certPem: hostCert, keyPem: hostKey.keyPem },
-    trustedUserCas: async () => [userCa.certPem],
+    trustedUserCas: options.trustedUserCas ? () => options.trustedUserCas!(userCa) : async () => [userCa.certPem],
     clock,
     log: options.log ?? (() => undefined),
     clusters: {

@@ -1,6 +1,9 @@
 // The auth and admin handlers behind the local API Gateway adapter, over embedded DynamoDB, with
 // a clock the test moves. Clients talk to it over real HTTP on loopback.
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { makeDynamoClient } from '../../lib/adapters/aws/clients.js';
 import { DynamoAuditLog } from '../../lib/adapters/aws/dynamo-audit-log.js';
 import { DynamoResourceStore } from '../../lib/adapters/aws/dynamo-resource-store.js';
@@ -9,6 +12,7 @@ import { createTables, tableNamesWithPrefix } from '../../lib/adapters/aws/dynam
 import { createApiGatewayServer } from '../../lib/adapters/local/api-gateway-adapter.js';
 import { startEmbeddedDynamoDb } from '../../lib/adapters/local/embedded-dynamodb.js';
 import { FileSecretBox } from '../../lib/adapters/local/file-secret-box.js';
+import { FileSigningKeys } from '../../lib/adapters/local/file-signing-keys.js';
 import { newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import { systemRandom } from '../../lib/adapters/system.js';
 import { type IssuingCa, fixedCertAuthorities, issueUserCertificate } from '../../lib/core/certificate-authority.js';
@@ -16,6 +20,7 @@ import type { Identity } from '../../lib/core/identity.js';
 import type { GitHubApi, RecordingStore } from '../../lib/core/ports.js';
 import type { User } from '../../lib/core/resources.js';
 import { certificateIssueTime } from '../../lib/core/user-standing.js';
+import { type CaStoreDeps, StoredCertAuthorities, ensureCertAuthorities } from '../../lib/services/cert-authorities.js';
 import type { ServiceDeps } from '../../lib/services/deps.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../lambdas/auth/handler.js';
@@ -24,7 +29,7 @@ import { newCa } from './agent-harness.js';
 export interface ApiHarness {
   proxy: string;
   deps: ServiceDeps;
-  /** The CAs behind deps.cas (they never rotate here). */
+  /** The CAs behind deps.cas at start (with storedCas, the signing ones then). */
   userCa: IssuingCa;
   hostCa: IssuingCa;
   clock: { now: () => Date; set(date: Date): void; advance(ms: number): void };
@@ -41,6 +46,8 @@ export interface ApiHarnessOptions {
   github?: GitHubApi;
   /** Where session recordings are read from (tsh play). */
   recordings?: RecordingStore;
+  /** CAs stored as resources with key files in a temporary directory (StoredCertAuthorities), so they rotate. */
+  storedCas?: boolean;
 }
 
 export async function startApiHarness(start = new Date(), options: ApiHarnessOptions = {}): Promise<ApiHarness> {
@@ -50,17 +57,22 @@ export async function startApiHarness(start = new Date(), options: ApiHarnessOpt
   const client = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'local' });
   const tables = tableNamesWithPrefix('test-');
   await createTables(client, tables);
-  const userCa = await newCa('Kubeport user CA', clock);
-  const hostCa = await newCa('Kubeport host CA', clock);
+  const resources = new DynamoResourceStore(client, tables.resources);
+  const audit = new DynamoAuditLog(client, tables.audit, clock);
+  const keyDir = options.storedCas ? mkdtempSync(join(tmpdir(), 'ca-keys-')) : undefined;
+  const stored = keyDir ? await storedCertAuthorities(keyDir, { resources, audit, clock, random: systemRandom }) : undefined;
+  const userCa = stored ? await stored.cas.signing('user') : await newCa('Kubeport user CA', clock);
+  const hostCa = stored ? await stored.cas.signing('host') : await newCa('Kubeport host CA', clock);
   const deps: ServiceDeps = {
     clusterName: 'kubeport-test',
-    resources: new DynamoResourceStore(client, tables.resources),
+    resources,
     state: new DynamoStateStore(client, tables.state, clock),
-    audit: new DynamoAuditLog(client, tables.audit, clock),
+    audit,
     secrets: FileSecretBox.ephemeral(),
     clock,
     random: systemRandom,
-    cas: fixedCertAuthorities(userCa, hostCa),
+    cas: stored?.cas ?? fixedCertAuthorities(userCa, hostCa),
+    ...(stored ? { caKeys: stored.keys } : {}),
     agentAddress: '127.0.0.1:3026',
     serverVersion: 'test',
     ...(options.github ? { github: options.github } : {}),
@@ -104,6 +116,13 @@ export async function startApiHarness(start = new Date(), options: ApiHarnessOpt
       });
       client.destroy();
       await dynamo.close();
+      if (keyDir) rmSync(keyDir, { recursive: true, force: true });
     },
   };
+}
+
+async function storedCertAuthorities(keyDir: string, deps: Omit<CaStoreDeps, 'keys'>) {
+  const keys = new FileSigningKeys(keyDir, deps.random);
+  await ensureCertAuthorities({ ...deps, keys }, { user: keys.initial('user'), host: keys.initial('host') }, 'kubeport-test');
+  return { keys, cas: new StoredCertAuthorities({ ...deps, keys }) };
 }

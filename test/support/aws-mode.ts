@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { caKeyPolicyDocument } from '../../lib/adapters/aws/ca-key-policy.js';
-import { makeDynamoClient } from '../../lib/adapters/aws/clients.js';
+import { makeDynamoClient, makeS3Client } from '../../lib/adapters/aws/clients.js';
 import { DynamoAuditLog } from '../../lib/adapters/aws/dynamo-audit-log.js';
 import { DynamoResourceStore } from '../../lib/adapters/aws/dynamo-resource-store.js';
 import { createTables, tableNamesWithPrefix } from '../../lib/adapters/aws/dynamo-tables.js';
+import { S3RecordingStore } from '../../lib/adapters/aws/s3-recording-store.js';
 import type { AdminEnvironment, AuthEnvironment, CaBootstrapEnvironment } from '../../lib/adapters/aws/function-environment.js';
 import { createApiGatewayServer } from '../../lib/adapters/local/api-gateway-adapter.js';
 import { startEmbeddedDynamoDb } from '../../lib/adapters/local/embedded-dynamodb.js';
@@ -59,6 +60,8 @@ export interface AwsMode {
   /** The test's own view of the tables the functions use. */
   resources: DynamoResourceStore;
   audit: DynamoAuditLog;
+  /** The recordings bucket, as the agent writes to it. */
+  recordings: S3RecordingStore;
   /** The environment the stack would give `name`, with `changes` (undefined removes a variable). */
   env(name: LambdaName, changes?: Record<string, string | undefined>): Record<string, string>;
   /** Starts the bundle of `name` with `env` (default: env(name)); closed with the rest. */
@@ -108,6 +111,8 @@ export async function startAwsMode(githubSecret: string): Promise<AwsMode> {
     closers.push(() => s3.close());
     const s3Url = await forwardLoopbackTo(s3.socketPath);
     closers.push(() => s3Url.close());
+    const s3Client = makeS3Client({ socketPath: s3.socketPath, region: 'local', forcePathStyle: true });
+    closers.push(async () => s3Client.destroy());
 
     const signers = [ROLES.auth, ROLES.caBootstrap];
     const caPolicy = JSON.stringify(caKeyPolicyDocument(`arn:aws:iam::${ACCOUNT}:root`, signers));
@@ -217,6 +222,7 @@ export async function startAwsMode(githubSecret: string): Promise<AwsMode> {
       github,
       resources: new DynamoResourceStore(dynamoClient, tables.resources),
       audit: new DynamoAuditLog(dynamoClient, tables.audit, systemClock),
+      recordings: new S3RecordingStore(s3Client, RECORDINGS_BUCKET),
       env,
       start: async (name, given) => {
         const started = await startBundledFunction(bundles[name], given ?? env(name));

@@ -1,7 +1,7 @@
 // tsh kube credentials, the kubectl exec plugin. kubectl runs it on every invocation, so it loads
 // only the profile store: no flag library, no HTTP client (cli/tsh.mjs starts it directly).
 import type { Clock } from '../../core/ports.js';
-import type { ProfileStore } from '../profile-store.js';
+import type { Profile, ProfileKeys, ProfileStore } from '../profile-store.js';
 import { currentProfile, requireValid } from '../session.js';
 import { UsageError } from '../usage-error.js';
 import type { Output } from './deps.js';
@@ -19,7 +19,11 @@ export function optionsFrom(args: string[]): KubeCredentialsOptions {
   return { ...(kubeCluster ? { kubeCluster } : {}), ...(proxy ? { proxy } : {}) };
 }
 
-export function run(options: KubeCredentialsOptions, deps: { store: ProfileStore; clock: Clock; out: Output }): void {
+/** Writes the ExecCredential; returns the profile it came from (tsh then follows CA rotations). */
+export function run(
+  options: KubeCredentialsOptions,
+  deps: { store: ProfileStore; clock: Clock; out: Output },
+): { profile: Profile; keys: ProfileKeys } {
   if (!options.kubeCluster) throw new UsageError('kube credentials needs --kube-cluster=NAME (kubectl passes it from the kubeconfig)');
   const { profile, keys } = currentProfile(deps.store, options.proxy);
   const cert = requireValid(profile, keys, deps.clock.now());
@@ -37,4 +41,5 @@ export function run(options: KubeCredentialsOptions, deps: { store: ProfileStore
       },
     })}\n`,
   );
+  return { profile, keys };
 }

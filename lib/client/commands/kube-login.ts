@@ -1,4 +1,5 @@
 // tsh kube login NAME: points kubectl at another cluster of the same login, same certificate.
+import { followCaRotation } from '../ca-refresh.js';
 import { listClusters, requireCluster, writeKubeconfig } from '../kube-clusters.js';
 import { currentProfile, requireValid } from '../session.js';
 import type { TshDeps } from './deps.js';
@@ -9,8 +10,9 @@ export interface KubeLoginOptions {
 }
 
 export async function run(options: KubeLoginOptions, deps: TshDeps): Promise<void> {
-  const { profile, keys } = currentProfile(deps.store, options.proxy);
-  requireValid(profile, keys, deps.clock.now());
+  const { profile, keys: stored } = currentProfile(deps.store, options.proxy);
+  requireValid(profile, stored, deps.clock.now());
+  const keys = await followCaRotation(deps, profile, stored);
   const clusters = await listClusters(deps, profile, keys);
   requireCluster(clusters, options.cluster);
   await writeKubeconfig(deps, profile, keys, clusters, options.cluster);

@@ -1,4 +1,5 @@
 // tsh kube ls: the clusters the login may reach, as a table or JSON, the selected one marked.
+import { followCaRotation } from '../ca-refresh.js';
 import { contextName, listClusters } from '../kube-clusters.js';
 import { readKubeconfigFile } from '../kubeconfig-editor.js';
 import { currentProfile, requireValid } from '../session.js';
@@ -12,6 +13,7 @@ export interface KubeLsOptions {
 export async function run(options: KubeLsOptions, deps: TshDeps): Promise<void> {
   const { profile, keys } = currentProfile(deps.store, options.proxy);
   requireValid(profile, keys, deps.clock.now());
+  await followCaRotation(deps, profile, keys);
   const clusters = await listClusters(deps, profile, keys);
   const current = readKubeconfigFile(deps.config.kubeconfig)['current-context'];
   const rows = clusters.map((c) => ({ kube_cluster_name: c.name, labels: c.labels, selected: current === contextName(profile, c.name) }));

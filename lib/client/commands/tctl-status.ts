@@ -1,6 +1,8 @@
 // tctl status: the cluster as tctl sees it, laid out like Teleport's: name, version, the CA
-// fingerprints to compare with what a client trusts, where kubectl connects, users and roles.
+// fingerprints to compare with what a client trusts (and each CA's rotation phase), where kubectl
+// connects, users and roles.
 import { caFingerprint } from '../../core/ca-fingerprint.js';
+import type { CaStatus } from '../../services/cert-authorities.js';
 import type { TctlDeps } from './deps.js';
 
 interface Ping {
@@ -12,17 +14,32 @@ interface Ping {
 
 export async function run(_options: object, deps: TctlDeps): Promise<void> {
   const client = await deps.admin();
-  const [ping, counts] = await Promise.all([
+  const [ping, counts, cas] = await Promise.all([
     deps.api(client.proxy).call<Ping>('GET', '/webapi/ping'),
     client.call<{ users: number; roles: number }>('GET', '/webapi/admin/status'),
+    // Without the rule to read cert_authority, the fingerprints ping shows are all there is.
+    client.call<{ cas: CaStatus[] }>('GET', '/webapi/ca').then(
+      (answer) => answer.cas,
+      () => undefined,
+    ),
   ]);
+  const caRows = (label: string, type: 'user' | 'host', pems: string[] | undefined): [string, string][] => {
+    const status = cas?.find((ca) => ca.type === type);
+    if (!status) return (pems ?? []).map((pem) => [label, caFingerprint(pem)]);
+    const rotation = status.phase === 'standby' ? 'standby' : `rotating, phase ${status.phase}`;
+    return [
+      [label, `${status.signing} (${rotation})`],
+      ...status.trusted.filter((fp) => fp !== status.signing).map((fp): [string, string] => [`${label} (also trusted)`, fp]),
+      ...(status.old_key_retires ? [[`${label} old key retires`, status.old_key_retires] as [string, string]] : []),
+    ];
+  };
   const rows: [string, string][] = [
     ['Cluster', ping.cluster_name],
     ['Version', ping.server_version ?? 'unknown'],
     ['Auth API', client.proxy],
     ['Agent', `${ping.proxy?.kube?.public_addr ?? 'unknown'} (kubectl connects here)`],
-    ...(ping.ca?.user ?? []).map((pem): [string, string] => ['User CA', caFingerprint(pem)]),
-    ...(ping.ca?.host ?? []).map((pem): [string, string] => ['Host CA', caFingerprint(pem)]),
+    ...caRows('User CA', 'user', ping.ca?.user),
+    ...caRows('Host CA', 'host', ping.ca?.host),
     ['Users', String(counts.users)],
     ['Roles', String(counts.roles)],
   ];

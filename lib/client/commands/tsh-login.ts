@@ -54,7 +54,7 @@ export async function run(options: TshLoginOptions, deps: TshDeps): Promise<void
   }
   const cert = checkIssuedCertificate(answer.cert, keys, pingAnswer);
   const saved = profileFrom(proxy, pingAnswer, answer, cert, keys, choice.kind === 'local' ? 'local' : choice.connector.name);
-  deps.store.save(saved.profile, saved.keys);
+  deps.store.save({ ...saved.profile, cas_fetched: deps.clock.now().toISOString() }, saved.keys);
   const clusters = await listClusters(deps, saved.profile, saved.keys);
   if (options.kubeCluster) requireCluster(clusters, options.kubeCluster);
   const selected = await writeKubeconfig(deps, saved.profile, saved.keys, clusters, options.kubeCluster);
