@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { KubeportError } from '../lib/core/errors.js';
 import { isDnsSubdomain } from '../lib/core/dns-name.js';
 import { parseDuration } from '../lib/core/duration.js';

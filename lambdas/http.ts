@@ -1,7 +1,7 @@
 // API Gateway (HTTP API, payload v2) plumbing shared by the auth and admin functions:
 // a small route table, JSON in and out, and one mapping of errors to {code, message}.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { badRequest, notFound } from '../lib/core/errors.js';
 import { httpErrorResponse } from '../lib/core/public-error.js';
 

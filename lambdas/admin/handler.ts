@@ -1,6 +1,6 @@
 // The admin function: tctl's API. Every call is a signed request by an identity whose roles'
 // rules allow it (lib/services/admin-authorization.ts); every change is audited by the service.
-import { z } from 'zod';
+import * as z from 'zod';
 import { badRequest } from '../../lib/core/errors.js';
 import type { CertifiedIdentity } from '../../lib/core/identity.js';
 import { resolveKind, unknownKindMessage } from '../../lib/core/resource-kinds.js';

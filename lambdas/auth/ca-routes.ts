@@ -1,6 +1,6 @@
 // CA rotation over the API: tctl auth rotate (POST /webapi/ca/rotate) and tctl status (GET
 // /webapi/ca). Signed calls, allowed by the caller's role rules on cert_authority.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CA_TYPES, ROTATION_PHASES } from '../../lib/core/cert-authority-resource.js';
 import { KubeportError, badRequest } from '../../lib/core/errors.js';
 import { authorize } from '../../lib/services/admin-authorization.js';

@@ -1,6 +1,6 @@
 // GitHub login routes: browser (console + callback) and headless (device flow). Thin: parse,
 // call the service, answer.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ServiceDeps } from '../../lib/services/deps.js';
 import { GitHubHeadlessLogin } from '../../lib/services/github-headless-login.js';
 import { GitHubBrowserLogin } from '../../lib/services/github-login.js';

@@ -1,6 +1,6 @@
 // The auth function: ping, local-user login and enrollment, GitHub login, the user's cluster list,
 // CA rotation.
-import { z } from 'zod';
+import * as z from 'zod';
 import { clusterAllowed } from '../../lib/core/kube-access.js';
 import type { KubeCluster } from '../../lib/core/resources.js';
 import type { ServiceDeps } from '../../lib/services/deps.js';

@@ -2,7 +2,7 @@
 // for the CAs and sealed secrets, GitHub, recordings in S3. Every client uses the SDK's default
 // credential chain and its own endpoint resolution, so AWS_ENDPOINT_URL_<SERVICE> reaches
 // loopback stand-ins with nothing of ours in between.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ServiceDeps } from '../services/deps.js';
 import { StoredCertAuthorities } from '../services/cert-authorities.js';
 import { makeDynamoClient, makeKmsClient, makeS3Client, makeSecretsManagerClient } from '../adapters/aws/clients.js';

@@ -1,7 +1,7 @@
 // The stored CA (kind `cert_authority`, named `user` or `host`): which keys it has, with their
 // self-signed certificates, and where a rotation stands. Kept apart from resources.ts: tctl does
 // not create or edit it, only `tctl auth rotate` changes it (lib/services/cert-authorities.ts).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const CERT_AUTHORITY_KIND = 'cert_authority';
 export const CA_TYPES = ['user', 'host'] as const;

@@ -1,7 +1,7 @@
 // The GitHub connector a deployment creates so that its first admin logs in with GitHub and no one
 // edits a table by hand: each team of githubAdminTeams gets the editor and access roles, and the
 // client secret is the deployment's (Secrets Manager), never stored in the connector.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CLIENT_SECRET_FROM_DEPLOYMENT, type GitHubConnector, githubConnectorSchema } from './github-connector.js';
 
 /** Who the audit log names for what the deployment itself changes. */

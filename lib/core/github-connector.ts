@@ -1,6 +1,6 @@
 // The GitHub connector (kind: github, version v3) as Teleport users write it, and the mapping of
 // a user's GitHub teams to roles and traits.
-import { z } from 'zod';
+import * as z from 'zod';
 import { RESERVED_CONNECTOR_NAMES } from './user-standing.js';
 
 const name = z

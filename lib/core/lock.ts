@@ -2,7 +2,7 @@
 // message shown to whoever it locks out, and an optional expiry. A lock in force refuses every new
 // request of a matching identity and ends its open streams; an expired lock does nothing.
 // Also what the roles say about locks and streams: the locking mode and max_kubernetes_connections.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Identity } from './identity.js';
 import { describeTarget } from './lock-target.js';
 import { metadata } from './metadata-schema.js';

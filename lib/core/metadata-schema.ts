@@ -1,5 +1,5 @@
 // Fields every resource shares: its name and metadata block.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const resourceName = z
   .string()

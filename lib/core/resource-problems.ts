@@ -1,7 +1,7 @@
 // Checks one document of a tctl file and turns every schema issue into a problem a person can
 // fix: the field path, what is wrong and what to write instead, with the nearest valid field,
 // kind or value when the input looks like a typo. All issues are reported, not only the first.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { nearestName } from './nearest-name.js';
 import { type ResourceKind, isResourceKind, resourceSchemas } from './resources.js';
 import { droppedFields, fieldsAt } from './schema-fields.js';

@@ -1,5 +1,5 @@
 // Resource schemas (YAML, as Teleport users write them): role v7/v8 (role-schema.ts), user v2, kube_cluster v3, lock v2 (lock.ts).
-import { z } from 'zod';
+import * as z from 'zod';
 import { DNS_LABEL } from './dns-name.js';
 import { type GitHubConnector, githubConnectorSchema } from './github-connector.js';
 import { type Lock, lockSchema } from './lock.js';

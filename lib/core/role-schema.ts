@@ -3,7 +3,7 @@
 // grant nothing in Kubeport (SSH logins, app/database/desktop labels) load and have no effect;
 // Teleport fields that would restrict or grant something Kubeport does not implement are refused
 // with a message naming them, so a role never promises a check that does not happen.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from './duration.js';
 import { metadata, stringList } from './metadata-schema.js';
 import { checkKubernetesResource, type KubernetesResourceEntry } from './role-kube-resources.js';

@@ -1,6 +1,6 @@
 // The field names a schema accepts at a place in a document, read from the zod schema itself, so
 // suggestions follow the schemas as they change (role versions, new kinds) without a second list.
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 interface Def {
   type: string;

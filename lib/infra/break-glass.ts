@@ -14,7 +14,7 @@ export interface BreakGlassProps {
   readonly routePath: string;
   /**
    * The managed policy's name.
-   * @default `${stackName}-BreakGlassAdmin`
+   * @default `${stackName}BreakGlass` (KubeportBreakGlass for the default stack, the name tctl --aws-iam mentions); per stack, as managed policy names are unique in an account
    */
   readonly policyName?: string;
 }
@@ -25,7 +25,7 @@ export class BreakGlass extends Construct {
   constructor(scope: Construct, id: string, props: BreakGlassProps) {
     super(scope, id);
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      managedPolicyName: props.policyName ?? `${Stack.of(this).stackName}-BreakGlassAdmin`,
+      managedPolicyName: props.policyName ?? `${Stack.of(this).stackName}BreakGlass`,
       description: 'Kubeport break-glass: tctl with AWS credentials (SigV4) on the IAM-authorized admin route, and nothing else',
       statements: [
         new iam.PolicyStatement({

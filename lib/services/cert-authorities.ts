@@ -1,7 +1,7 @@
 // The CAs as stored resources (kind cert_authority): created once, read with a short cache,
 // rotated in phases (lib/core/ca-rotation.ts). Keys stay behind SigningKeys (KMS, key files);
 // a CA whose key is not the key of its certificate is refused, never used.
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { type CaType, type CertAuthorities, type IssuingCa, createCaCertificate } from '../core/certificate-authority.js';
 import {
   CA_TYPES,
@@ -55,15 +55,18 @@ export class CaKeyMismatchError extends KubeportError {
   }
 }
 
-const caCommonName = (type: CaType, clusterName: string) => `Kubeport ${type} CA (${clusterName})`;
-
+/**
+ * Each CA key's certificate has a name of its own (the start of its key's SHA-256): during a
+ * rotation two CAs of a type are trusted, and TLS stacks (OpenSSL) pick a leaf's issuer by name.
+ */
 async function newCaKey(deps: CaStoreDeps, keyId: string, type: CaType, clusterName: string): Promise<CaKey> {
   const signer = deps.keys.signer(keyId);
-  const certPem = await createCaCertificate(
-    { signer, clock: deps.clock, random: deps.random },
-    caCommonName(type, clusterName),
-    CA_VALIDITY_MS,
-  );
+  const keyHash = createHash('sha256')
+    .update(await signer.publicKeySpki())
+    .digest('hex')
+    .slice(0, 12);
+  const commonName = `Kubeport ${type} CA (${clusterName}) ${keyHash}`;
+  const certPem = await createCaCertificate({ signer, clock: deps.clock, random: deps.random }, commonName, CA_VALIDITY_MS);
   return { key_id: keyId, cert_pem: certPem };
 }
 

@@ -9,7 +9,8 @@ import { ApiClient } from '../../lib/client/api-client.js';
 import { type KeyPair, newKeyPair } from '../../lib/client/login.js';
 import { openForClient } from '../../lib/core/client-seal.js';
 import type { LoginResponse } from '../../lib/services/login-response.js';
-import { type AwsMode, CLUSTER_NAME, GITHUB_CLIENT_ID, GITHUB_SECRET_NAME, USER_CA_KEY, startAwsMode } from '../support/aws-mode.js';
+import { type AwsMode, CLUSTER_NAME, GITHUB_CLIENT_ID, GITHUB_SECRET_NAME, ROLES, USER_CA_KEY, startAwsMode } from '../support/aws-mode.js';
+import { principalDenied } from '../support/kms-policy-evaluation.js';
 import { type BundledFunction, InvocationError } from '../support/bundled-function.js';
 import { recordSession } from '../support/recorded-sessions.js';
 import { browse } from '../support/scripted-browser.js';
@@ -169,6 +170,28 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
     expect(result.error).toBeUndefined();
     expect(result.login!.username).toBe('after-rotation');
     expect(aws.secretsManager.calls.get('GetSecretValue')).toBe(readsBefore + 1);
+  });
+
+  it('tctl auth rotate (init) through the bundled auth function makes a new KMS key, tagged as the deployment, that only the signer roles may use to sign', async () => {
+    const client = new ApiClient(aws.proxy, `kubeport:${CLUSTER_NAME}`);
+    const identity = { certPem: admin!.login.cert, keyPem: admin!.keys.privateKeyPem };
+    const known = new Set(aws.kms.keys.keys());
+    const answer = await client.call<{ cas: { type: string; phase: string; trusted: string[] }[] }>(
+      'POST',
+      '/webapi/ca/rotate',
+      { type: 'user', phase: 'init' },
+      identity,
+    );
+    const user = answer.cas.find((ca) => ca.type === 'user')!;
+    expect(user.phase).toBe('init');
+    expect(user.trusted).toHaveLength(2);
+    const created = [...aws.kms.keys.values()].filter((key) => !known.has(key.id));
+    expect(created).toHaveLength(1);
+    expect(created[0]!.tags).toEqual(expect.arrayContaining([{ TagKey: 'kubeport:ca', TagValue: CLUSTER_NAME }]));
+    expect(principalDenied(created[0]!.policy!, 'kms:Sign', ROLES.auth)).toBe(false);
+    expect(principalDenied(created[0]!.policy!, 'kms:Sign', ROLES.admin)).toBe(true);
+    const stored = await aws.resources.get<{ next?: { key_id: string } }>('cert_authority', 'user');
+    expect(stored!.body.next?.key_id).toBe(created[0]!.arn);
   });
 
   it('a bad environment fails the auth cold start, logged once as one line naming the variable', async () => {

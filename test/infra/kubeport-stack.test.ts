@@ -425,7 +425,7 @@ describe('the stack with no context', () => {
 
   it('offers a break-glass policy that may invoke the IAM-authorized admin route and nothing else, and outputs what a deployer needs', () => {
     plain.template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      ManagedPolicyName: 'Kubeport-BreakGlassAdmin',
+      ManagedPolicyName: 'KubeportBreakGlass',
       PolicyDocument: {
         Statement: [
           {

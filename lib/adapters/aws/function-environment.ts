@@ -2,7 +2,7 @@
 // (lib/infra), parsed and checked once at cold start (lib/app/functions); a bad or missing one fails the cold start
 // with a message naming it. The stack types what it sets against these schemas, so a renamed
 // variable fails `npm run lint`, not a deploy.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const name = (what: string) => z.string().min(1, `${what} is empty; the stack sets it`);
 const arn = (what: string) => z.string().regex(/^arn:aws[a-z-]*:/, `${what} must be an ARN (arn:aws:...)`);
