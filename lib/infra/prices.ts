@@ -11,13 +11,17 @@ export interface Price {
   readonly source: string;
 }
 
-/** Prices here are read from these; "project reference" is ../shared/reference/peers-and-eks.md §3. */
+/**
+ * Where each price comes from. "project reference" is ../shared/reference/peers-and-eks.md §3, read
+ * on `takenOn`; the AWS pricing pages are AWS's published us-east-1 list prices as of that day,
+ * not re-read from the pages by a program: check a page before relying on its figure.
+ */
 const AWS_PRICING = (page: string) => `AWS pricing page ${page}`;
 const REFERENCE = (row: string) => `project reference §3, row "${row}"`;
 
 export const PRICE_SHEET = {
   region: 'us-east-1',
-  /** When these prices were collected (the reference table and the AWS pricing pages it cites). */
+  /** When this sheet was compiled. */
   takenOn: '2026-12-02',
   /** AWS bills a month as 730 hours. */
   hoursPerMonth: 730,
