@@ -30,6 +30,9 @@ if (command === 'kube' && subcommand === 'credentials') {
       const { ApiClient } = require('../lib/client/api-client.ts');
       const api = (proxy, audience) => new ApiClient(proxy, audience, clock);
       followCaRotation({ api, store, clock, config }, profile, keys).catch(() => undefined);
+      // kubectl waits for the plugin to exit: a proxy that does not answer holds it up 3 s at most
+      // (files are replaced whole, so leaving mid-way leaves the old ones).
+      setTimeout(() => process.exit(), 3_000).unref();
     }
   } catch (error) {
     // kubectl runs the plugin again on each of its retries and shows what it writes each time:

@@ -79,10 +79,26 @@ const following: Record<RotationPhase, RotationPhase> = {
   update_servers: 'standby',
 };
 
+/** Rotated-out keys a CA holds at most at once; a further rotation waits for the oldest to retire. */
+export const MAX_RETIRING_KEYS = 4;
+
+function checkRoomForAnotherKey(ca: CertAuthority, to: RotationPhase): void {
+  const retiring = ca.retired ?? [];
+  if (retiring.length < MAX_RETIRING_KEYS) return;
+  const first = retiring.map((key) => key.trusted_until).sort()[0];
+  throw new RotationOrderError(
+    ca.type,
+    ca.phase,
+    to,
+    `${retiring.length} rotated-out keys are still trusted, the most Kubeport keeps; rotate again after ${first}, when the oldest retires`,
+  );
+}
+
 /** Refuses a manual change from the CA's phase to `to` unless it is the next one, or a cancel before the new key signed. */
 export function checkTransition(ca: CertAuthority, to: RotationPhase): void {
   const from = ca.phase;
   const { type } = ca;
+  if (from === 'standby' && to === 'init') checkRoomForAnotherKey(ca, to);
   if (following[from] === to) return;
   if (to === 'standby' && (from === 'init' || from === 'update_clients')) return;
   const refuse = (why: string) => new RotationOrderError(type, from, to, why);
@@ -173,6 +189,7 @@ export function checkRotateAtOnce(ca: CertAuthority, gracePeriodMs: number): voi
       `a manual rotation is under way; finish it with ${rotateCommand(ca.type, following[ca.phase])} before rotating at once`,
     );
   }
+  checkRoomForAnotherKey(ca, 'update_servers');
 }
 
 /** The next key becomes the active one; the active one is trusted until `trustedUntil`. */

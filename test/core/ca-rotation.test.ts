@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_RETIRING_KEYS,
   RotationOrderError,
   SIGNING_SWITCH_SLACK_MS,
   changePhase,
@@ -143,6 +144,27 @@ describe('the rotation phase machine', () => {
     expect(() => rotateAtOnce(standby, { now: start, by: 'carol', next: newKey, gracePeriodMs: MAX_CERT_TTL_MS - 1 })).toThrow(
       /shorter than the longest certificate \(30h\).*use --grace-period=30h or more/,
     );
+  });
+
+  it('refuses another rotation while the most rotated-out keys it keeps are still trusted, saying when to try again', () => {
+    let ca = standby;
+    for (let i = 0; i < MAX_RETIRING_KEYS; i++) {
+      ca = rotateAtOnce(ca, {
+        now: at(i * HOUR),
+        by: 'carol',
+        next: { key_id: `k${i}`, cert_pem: `K${i}` },
+        gracePeriodMs: MAX_CERT_TTL_MS,
+      });
+    }
+    const oldest = at(MAX_CERT_TTL_MS + SIGNING_SWITCH_SLACK_MS).toISOString();
+    expect(() => checkTransition(ca, 'init')).toThrow(
+      `4 rotated-out keys are still trusted, the most Kubeport keeps; rotate again after ${oldest}`,
+    );
+    expect(() => rotateAtOnce(ca, { now: at(5 * HOUR), by: 'carol', next: newKey, gracePeriodMs: MAX_CERT_TTL_MS })).toThrow(
+      /rotate again after/,
+    );
+    expect(() => checkTransition(withoutExpiredKeys(ca, new Date(oldest)), 'init')).not.toThrow();
+    expect(certAuthoritySchema.parse(ca)).toEqual(ca);
   });
 
   it('refuses to rotate at once while a manual rotation is under way', () => {

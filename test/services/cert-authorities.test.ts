@@ -30,6 +30,8 @@ import {
 import { searchEvents } from '../support/audit-events.js';
 
 const HOUR = 3_600_000;
+// Audit searches go day by day: from the test's first day, not from 1970.
+const testStart = new Date('2026-03-01T00:00:00Z');
 let dynamo: EmbeddedStore;
 let client: DynamoDBClient;
 let tableNo = 0;
@@ -81,7 +83,7 @@ describe('ensureCertAuthorities', () => {
     );
     expect(await ensureCertAuthorities(deps, initial(), 'test')).toEqual({ created: [] });
     expect(await storedCa('user')).toEqual(user);
-    const events = await searchEvents(deps.audit, { from: new Date(0), to: advance(1000), event: 'cert_authority.create' });
+    const events = await searchEvents(deps.audit, { from: testStart, to: advance(1000), event: 'cert_authority.create' });
     expect(events.map((e) => e.type).sort()).toEqual(['host', 'user']);
   });
 
@@ -165,7 +167,7 @@ describe('StoredCertAuthorities', () => {
     expect(await cas.trusted('user')).toEqual([newPem, oldPem]);
     expect(await chainsToTrustedCa(before, await cas.trusted('user'), new Date(before.notAfter.getTime() - 1000))).toBe(true);
 
-    const events = await searchEvents(deps.audit, { from: new Date(0), to: now, event: 'cert_authority.rotate' });
+    const events = await searchEvents(deps.audit, { from: testStart, to: now, event: 'cert_authority.rotate' });
     expect(events.map((e) => [e.phase, e.user, e.code])).toEqual([
       ['standby', 'alice', 'KP1101I'],
       ['update_servers', 'alice', 'KP1101I'],
@@ -197,7 +199,7 @@ describe('StoredCertAuthorities', () => {
     expect(retired).toEqual(['user-ca.key']);
     expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(false);
     expect((await storedCa('user')).retired).toBeUndefined();
-    const events = await searchEvents(deps.audit, { from: new Date(0), to: now, event: 'cert_authority.retire' });
+    const events = await searchEvents(deps.audit, { from: testStart, to: now, event: 'cert_authority.retire' });
     expect(events).toHaveLength(1);
   });
 });
@@ -235,7 +237,7 @@ describe('rotate', () => {
     const cas = new StoredCertAuthorities(deps);
     expect((await cas.signing('user')).certPem).toBe(ca.active.cert_pem);
     expect(await cas.trusted('user')).toHaveLength(2);
-    const [event] = await searchEvents(deps.audit, { from: new Date(0), to: advance(1000), event: 'cert_authority.rotate' });
+    const [event] = await searchEvents(deps.audit, { from: testStart, to: advance(1000), event: 'cert_authority.rotate' });
     expect(event).toMatchObject({ user: 'alice', mode: 'auto', phase: 'standby', from_phase: 'standby', grace_period_seconds: 40 * 3600 });
   });
 });
