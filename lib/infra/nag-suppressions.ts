@@ -46,7 +46,7 @@ export function suppressJustifiedFindings(stack: KubeportStack): void {
         id: 'AwsSolutions-IAM5',
         appliesTo: ['Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*'],
         reason:
-          "Keys a CA rotation creates at run time have no ARN at deploy time: Sign, GetPublicKey, DescribeKey and ScheduleKeyDeletion apply only to this deployment's kubeport:ca-tagged P-256 signing keys (ABAC), and the keys' own policies deny kms:Sign to all but the signers",
+          "Keys a CA rotation creates at run time have no ARN at deploy time: Sign, GetPublicKey, DescribeKey, ScheduleKeyDeletion and PutKeyPolicy (which KMS's lockout check requires of the creator) apply only to this deployment's kubeport:ca-tagged P-256 signing keys (ABAC); the deploy-time keys' policies are denied to it, and the keys' own policies deny kms:Sign to all but the signers",
       },
     ],
     true,

@@ -1,7 +1,7 @@
 // The CDK context the stack is built from, validated in one place. Values come as strings from
 // `cdk synth -c key=value` or as JSON from cdk.json's "context"; both are accepted. Every problem
 // is collected, each naming its key and the fix, so one synth says everything that is wrong.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Every context key Kubeport reads; any other key is CDK's own (feature flags) or a typo. */
 export const CONTEXT_KEYS = [
