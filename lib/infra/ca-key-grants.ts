@@ -47,7 +47,8 @@ export function grantCaKeyRotation(role: iam.IRole, tag: string, deployTimeKeys:
     StringEquals: { [`aws:RequestTag/${CA_TAG_KEY}`]: tag, [`aws:RequestTag/${CA_TYPE_TAG_KEY}`]: ['user', 'host'] },
     'ForAllValues:StringEquals': { 'aws:TagKeys': [CA_TAG_KEY, CA_TYPE_TAG_KEY] },
   };
-  const keyShape = { 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY', 'kms:KeyOrigin': 'AWS_KMS' };
+  // KmsSigningKeys names the spec and usage in its request; it sends no Origin, so none is required here.
+  const keyShape = { 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY' };
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'CreateTaggedCaKeys',

@@ -40,7 +40,7 @@ export function suppressJustifiedFindings(stack: KubeportStack): void {
         id: 'AwsSolutions-IAM5',
         appliesTo: ['Resource::*'],
         reason:
-          'kms:CreateKey and kms:TagResource name no key (the key does not exist yet): they are conditioned instead on the kubeport:ca request tag (only that tag key), key spec ECC_NIST_P256, usage SIGN_VERIFY and origin AWS_KMS',
+          'kms:CreateKey and kms:TagResource name no key (the key does not exist yet): they are conditioned instead on the kubeport:ca request tag (only that tag key), key spec ECC_NIST_P256 and usage SIGN_VERIFY',
       },
       {
         id: 'AwsSolutions-IAM5',
