@@ -39,14 +39,16 @@ export const ACCOUNT_KEYS_ARN = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.AC
 
 /**
  * Rotation: create P-256 signing keys tagged `kubeport:ca=<tag>`, then sign with, read and retire
- * only P-256 signing keys carrying that tag.
+ * only P-256 signing keys carrying that tag. The policies of the deploy-time keys stay as the
+ * stack wrote them.
  */
-export function grantCaKeyRotation(role: iam.IRole, tag: string): void {
+export function grantCaKeyRotation(role: iam.IRole, tag: string, deployTimeKeys: kms.IKey[]): void {
   const requestTag = {
     StringEquals: { [`aws:RequestTag/${CA_TAG_KEY}`]: tag, [`aws:RequestTag/${CA_TYPE_TAG_KEY}`]: ['user', 'host'] },
     'ForAllValues:StringEquals': { 'aws:TagKeys': [CA_TAG_KEY, CA_TYPE_TAG_KEY] },
   };
-  const keyShape = { 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY', 'kms:KeyOrigin': 'AWS_KMS' };
+  // KmsSigningKeys names the spec and usage in its request; it sends no Origin, so none is required here.
+  const keyShape = { 'kms:KeySpec': 'ECC_NIST_P256', 'kms:KeyUsage': 'SIGN_VERIFY' };
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'CreateTaggedCaKeys',
@@ -77,6 +79,24 @@ export function grantCaKeyRotation(role: iam.IRole, tag: string): void {
       actions: ['kms:GetPublicKey', 'kms:DescribeKey', 'kms:ScheduleKeyDeletion'],
       resources: [ACCOUNT_KEYS_ARN],
       conditions: { StringEquals: taggedKey },
+    }),
+  );
+  // CreateKey with a policy passes KMS's lockout check only if the creator could then change that
+  // policy; the policy KmsSigningKeys gives is the one the stack gives (caKeyPolicyDocument).
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'PolicyOfTaggedCaKeys',
+      actions: ['kms:PutKeyPolicy'],
+      resources: [ACCOUNT_KEYS_ARN],
+      conditions: { StringEquals: taggedKey },
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'DeployTimeCaKeyPoliciesStay',
+      effect: iam.Effect.DENY,
+      actions: ['kms:PutKeyPolicy'],
+      resources: deployTimeKeys.map((key) => key.keyArn),
     }),
   );
 }

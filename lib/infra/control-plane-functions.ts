@@ -149,7 +149,7 @@ export class ControlPlaneFunctions extends Construct {
     // CA keys: the two signers; only the auth function rotates.
     grantCaSigning(authRole, cas.keys);
     grantCaSigning(caBootstrapRole, cas.keys);
-    grantCaKeyRotation(authRole, this.caKeyTag);
+    grantCaKeyRotation(authRole, this.caKeyTag, cas.keys);
     // The admin function verifies signed calls: it reads the CA public keys, and may never sign.
     grantCaKeyReading(adminRole, cas.keys, this.caKeyTag);
     adminRole.addToPrincipalPolicy(

@@ -40,13 +40,13 @@ export function suppressJustifiedFindings(stack: KubeportStack): void {
         id: 'AwsSolutions-IAM5',
         appliesTo: ['Resource::*'],
         reason:
-          'kms:CreateKey and kms:TagResource name no key (the key does not exist yet): they are conditioned instead on the kubeport:ca request tag (only that tag key), key spec ECC_NIST_P256, usage SIGN_VERIFY and origin AWS_KMS',
+          'kms:CreateKey and kms:TagResource name no key (the key does not exist yet): they are conditioned instead on the kubeport:ca request tag (only that tag key), key spec ECC_NIST_P256 and usage SIGN_VERIFY',
       },
       {
         id: 'AwsSolutions-IAM5',
         appliesTo: ['Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*'],
         reason:
-          "Keys a CA rotation creates at run time have no ARN at deploy time: Sign, GetPublicKey, DescribeKey and ScheduleKeyDeletion apply only to this deployment's kubeport:ca-tagged P-256 signing keys (ABAC), and the keys' own policies deny kms:Sign to all but the signers",
+          "Keys a CA rotation creates at run time have no ARN at deploy time: Sign, GetPublicKey, DescribeKey, ScheduleKeyDeletion and PutKeyPolicy (which KMS's lockout check requires of the creator) apply only to this deployment's kubeport:ca-tagged P-256 signing keys (ABAC); the deploy-time keys' policies are denied to it, and the keys' own policies deny kms:Sign to all but the signers",
       },
     ],
     true,

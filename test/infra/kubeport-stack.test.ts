@@ -176,7 +176,14 @@ describe('the stack with no context', () => {
     expect(sid('SignWithTaggedCaKeys')?.Condition).toMatchObject({
       StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'DIGEST' },
     });
-    for (const name of ['SignWithTaggedCaKeys', 'ReadAndRetireTaggedCaKeys'])
+    const deployTimeKeys = plain.stack.functions.certificateAuthorities.keys.map((key) => getAtt(plain.logicalId(key)));
+    expect(sid('DeployTimeCaKeyPoliciesStay')).toEqual({
+      Sid: 'DeployTimeCaKeyPoliciesStay',
+      Effect: 'Deny',
+      Action: 'kms:PutKeyPolicy',
+      Resource: deployTimeKeys,
+    });
+    for (const name of ['SignWithTaggedCaKeys', 'ReadAndRetireTaggedCaKeys', 'PolicyOfTaggedCaKeys'])
       expect(sid(name)?.Condition).toMatchObject({
         StringEquals: { 'aws:ResourceTag/kubeport:ca': 'Kubeport', 'kms:KeySpec': 'ECC_NIST_P256' },
       });
