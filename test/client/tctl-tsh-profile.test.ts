@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_IDENTITY_FILE } from '../../lib/client/local-data-dir.js';
+import { tctlConfig } from '../../lib/client/tctl-config.js';
 import { cliPath, node } from '../support/cli.js';
 import { type ClientHarness, loggedInHome, startClientHarness } from './client-harness.js';
 
@@ -122,5 +123,16 @@ describe('tctl with a tsh login', () => {
     expect(rotated).toMatchObject({ code: 0, stderr: '' });
     expect(rotated.stdout).toMatch(/^The host CA is in phase init;/);
     expect(harness.requests).toContain('POST /webapi/ca/rotate');
+  });
+});
+
+describe("tctl's configuration of the tsh login", () => {
+  it('looks for the tsh login only when neither --identity, --data-dir nor --aws-iam is given, where tsh itself looks', () => {
+    expect(tctlConfig({}, { TSH_HOME: '/homes/erin/.tsh' }).tshHome).toBe('/homes/erin/.tsh');
+    expect(tctlConfig({}, { TELEPORT_HOME: '/homes/tp' }).tshHome).toBe('/homes/tp');
+    expect(tctlConfig({ dataDir: 'x' }, { TSH_HOME: '/h' }).tshHome).toBeUndefined();
+    expect(tctlConfig({ identity: 'id.json' }, { TSH_HOME: '/h' }).tshHome).toBeUndefined();
+    expect(tctlConfig({ awsIam: true, proxy: 'a.execute-api.eu-west-1.amazonaws.com' }, { TSH_HOME: '/h' }).tshHome).toBeUndefined();
+    expect(() => tctlConfig({}, { TSH_HOME: '' })).toThrow('TSH_HOME is set but empty; unset it or name a directory');
   });
 });
