@@ -1,6 +1,6 @@
-// tctl: the admin's tool. In local mode it signs its calls with the admin identity that npm start
-// writes into the data directory; elsewhere with the identity file given by --identity. Flags to
-// commands, nothing more: each command lives in lib/client/commands/ and is loaded when it runs.
+// tctl: the admin's tool. It signs its calls with --identity, else with AWS credentials
+// (--aws-iam), else with the admin identity npm start writes into the data directory (local mode),
+// else with the current tsh login. Flags to commands, nothing more: each command lives in lib/client/commands/ and is loaded when it runs.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,9 +35,19 @@ const clock = { now: () => new Date() };
 
 const program = new Command('tctl')
   .description('Kubeport admin tool')
+  .addHelpText(
+    'after',
+    `
+Identity (the first that applies):
+  1. --identity FILE
+  2. --aws-iam (break-glass, with --proxy=<API host>)
+  3. the admin identity npm start writes into the data directory (local mode)
+  4. the current tsh login (tsh login --proxy=<API host>; $TSH_HOME, else ~/.tsh): calls go to its
+     proxy only, and a --proxy naming another one is refused`,
+  )
   .option('--data-dir <dir>', `local mode data directory holding the admin identity (default: "${DEFAULT_DATA_DIR}")`)
   .option('-i, --identity <file>', 'admin identity file')
-  .option('--proxy <host:port>', 'address of the Kubeport API (default: from the identity)')
+  .option('--proxy <host:port>', 'address of the Kubeport API (default: from the identity or the tsh login)')
   .option(
     '--aws-iam',
     'break-glass: sign calls with your AWS credentials (default chain: AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID...) instead of an identity; needs --proxy=<API host> and execute-api:Invoke on its /webapi/iam/admin/* routes (the policy the stack outputs as BreakGlassPolicyArn)',
@@ -46,8 +56,8 @@ const program = new Command('tctl')
 
 // Read when a command runs, so a bad flag is reported like any other user error.
 function deps(): TctlDeps {
-  const { AWS_REGION, AWS_DEFAULT_REGION } = process.env;
-  const config = tctlConfig(program.opts<RawTctlFlags>(), { AWS_REGION, AWS_DEFAULT_REGION });
+  const { AWS_REGION, AWS_DEFAULT_REGION, TSH_HOME, TELEPORT_HOME } = process.env;
+  const config = tctlConfig(program.opts<RawTctlFlags>(), { AWS_REGION, AWS_DEFAULT_REGION, TSH_HOME, TELEPORT_HOME });
   const common = { out: process, clock, api: (proxy: string, audience?: string) => new ApiClient(proxy, audience, clock) };
   return { ...common, admin: () => adminClient(config, common) };
 }

@@ -1,6 +1,7 @@
-// The API client tctl signs with: the admin identity npm start wrote (or --identity), checked
-// before the first call, and the proxy's audience from ping; or, with --aws-iam (break-glass),
-// the caller's AWS credentials on the IAM-authorized routes, with no Kubeport certificate.
+// The API client tctl signs with, the first that applies: --identity; --aws-iam (break-glass, the
+// caller's AWS credentials on the IAM-authorized routes, no Kubeport certificate); the admin
+// identity npm start wrote into the data directory; the current tsh login. Checked before the
+// first call; the proxy's audience comes from ping.
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readPrivateFile } from '../platform/safe-file.js';
@@ -10,6 +11,7 @@ import { ClientError, type SigningIdentity } from './api-client.js';
 import { awsSigV4Signer, defaultAwsCredentials } from './aws-sigv4-signer.js';
 import type { CommandDeps } from './commands/deps.js';
 import type { TctlConfig } from './tctl-config.js';
+import { IDENTITY_PRECEDENCE, tshLoginIdentity } from './tsh-login-identity.js';
 import { UsageError } from './usage-error.js';
 
 interface AdminIdentityFile {
@@ -30,7 +32,7 @@ export function loadIdentity(config: TctlConfig, now: Date): AdminIdentityFile {
     throw new UsageError(
       config.dataDir === undefined
         ? `identity file ${path} does not exist`
-        : `no admin identity in ${config.dataDir}; pass --data-dir with the .kubeport directory of the place where npm start runs (it shows the flag at start), or start Kubeport with npm start`,
+        : `no admin identity in ${config.dataDir}; ${IDENTITY_PRECEDENCE(config.proxy)}`,
     );
   }
   // The data directory's identity must be this account's own: one that came with a checkout
@@ -55,12 +57,24 @@ export function loadIdentity(config: TctlConfig, now: Date): AdminIdentityFile {
 
 export async function adminClient(config: TctlConfig, deps: CommandDeps): Promise<AdminClient> {
   if (config.awsIam) return awsIamAdminClient(config.proxy!, config.awsIam.region, deps);
-  const file = loadIdentity(config, deps.clock.now());
-  const identity: SigningIdentity = { certPem: file.cert, keyPem: file.key };
-  const proxy = config.proxy ?? file.proxy;
+  const { identity, proxy } = signingIdentity(config, deps.clock.now());
   const ping = await deps.api(proxy).call<{ cluster_name: string }>('GET', '/webapi/ping');
   const api = deps.api(proxy, apiAudience(ping.cluster_name));
   return { proxy, call: (method, path, body) => api.call(method, path, body, identity) };
+}
+
+function signingIdentity(config: TctlConfig, now: Date): { identity: SigningIdentity; proxy: string } {
+  if (config.tshHome !== undefined && !existsSync(config.identityPath)) {
+    const login = tshLoginIdentity(config.tshHome, config.proxy, now);
+    if (!login) {
+      throw new UsageError(
+        `no admin identity in ${config.dataDir} and no tsh login in ${config.tshHome}; ${IDENTITY_PRECEDENCE(config.proxy)}`,
+      );
+    }
+    return login;
+  }
+  const file = loadIdentity(config, now);
+  return { identity: { certPem: file.cert, keyPem: file.key }, proxy: config.proxy ?? file.proxy };
 }
 
 /** The same calls, on the IAM-authorized routes, signed with SigV4. No ping: it needs nothing but IAM and the admin function. */
@@ -73,7 +87,7 @@ async function awsIamAdminClient(proxy: string, region: string, deps: CommandDep
     call: async (method, path, body) => {
       if (!path.startsWith(`${SIGNED_ADMIN_PREFIX}/`)) {
         throw new UsageError(
-          `--aws-iam reaches only the admin API (${SIGNED_ADMIN_PREFIX}/); this command calls ${path.split('?')[0]}, which takes a Kubeport identity: tsh login as an editor, or pass --identity`,
+          `--aws-iam reaches only the admin API (${SIGNED_ADMIN_PREFIX}/); this command calls ${path.split('?')[0]}, which takes a Kubeport identity: drop --aws-iam and tsh login as an editor, or pass --identity`,
         );
       }
       try {

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { ADMIN_IDENTITY_FILE, DEFAULT_DATA_DIR } from './local-data-dir.js';
 import { regionOfApiHost } from './aws-sigv4-signer.js';
-import { Problems, normalizeProxy } from './tsh-config.js';
+import { Problems, normalizeProxy, tshHome } from './tsh-config.js';
 
 export { DEFAULT_DATA_DIR };
 
@@ -16,10 +16,12 @@ export interface RawTctlFlags {
   awsRegion?: string;
 }
 
-/** The AWS settings tctl reads from its environment (the SDK reads the credentials itself). */
+/** What tctl reads from its environment: AWS settings (the SDK reads the credentials itself) and tsh's home. */
 export interface TctlEnvironment {
   AWS_REGION?: string | undefined;
   AWS_DEFAULT_REGION?: string | undefined;
+  TSH_HOME?: string | undefined;
+  TELEPORT_HOME?: string | undefined;
 }
 
 export interface TctlConfig {
@@ -27,8 +29,13 @@ export interface TctlConfig {
   identityPath: string;
   /** Set when the identity comes from the data directory (it names the directory in messages). */
   dataDir?: string;
-  /** --proxy, else the address the identity file names. */
+  /** --proxy, else the address the identity file (or the tsh login) names. */
   proxy?: string;
+  /**
+   * Where tsh keeps its profiles, set when neither --identity nor --data-dir was given: with no
+   * admin identity in the default data directory, tctl signs with the current tsh login.
+   */
+  tshHome?: string;
   /** --aws-iam (break-glass): calls signed with the caller's AWS credentials, for this region's API. */
   awsIam?: { region: string };
 }
@@ -42,12 +49,17 @@ export function tctlConfig(raw: RawTctlFlags, env: TctlEnvironment = {}): TctlCo
   const proxy = raw.proxy === undefined ? undefined : problems.check(() => normalizeProxy(raw.proxy!));
   const awsIam = raw.awsIam === true ? awsIamConfig(raw, proxy, env, problems) : undefined;
   if (raw.awsIam !== true && raw.awsRegion !== undefined) problems.add('--aws-region goes with --aws-iam');
+  const home =
+    raw.identity === undefined && raw.dataDir === undefined && !awsIam
+      ? tshHome({ TSH_HOME: env.TSH_HOME, TELEPORT_HOME: env.TELEPORT_HOME }, problems)
+      : undefined;
   problems.throwIfAny();
   const dataDir = resolve(raw.dataDir ?? DEFAULT_DATA_DIR);
   return {
     ...(raw.identity ? { identityPath: resolve(raw.identity) } : { identityPath: resolve(dataDir, ADMIN_IDENTITY_FILE), dataDir }),
     ...(proxy ? { proxy } : {}),
     ...(awsIam ? { awsIam } : {}),
+    ...(home !== undefined ? { tshHome: home } : {}),
   };
 }
 

@@ -56,15 +56,20 @@ export function kubeconfigPath(env: NodeJS.ProcessEnv): string {
 
 export function tshConfig(env: NodeJS.ProcessEnv): TshConfig {
   const problems = new Problems();
-  const given = env.TSH_HOME ?? env.TELEPORT_HOME;
-  const variable = env.TSH_HOME !== undefined ? 'TSH_HOME' : 'TELEPORT_HOME';
-  if (given === '') problems.add(`${variable} is set but empty; unset it or name a directory`);
-  // kubectl runs the exec plugin from its own working directory, so a relative home is made absolute now.
-  const home = given ? resolve(given) : join(homedir(), '.tsh');
+  const home = tshHome(env, problems);
   const caRefreshMs =
     env.TSH_CA_REFRESH === undefined ? DEFAULT_CA_REFRESH_MS : problems.check(() => parseDuration(env.TSH_CA_REFRESH!), 'TSH_CA_REFRESH');
   problems.throwIfAny();
   return { home, kubeconfig: kubeconfigPath(env), ...(env.TSH_HOME ? { homeOverride: home } : {}), caRefreshMs: caRefreshMs! };
+}
+
+/** Where tsh keeps its profiles: $TSH_HOME, else $TELEPORT_HOME, else ~/.tsh. tctl finds tsh's login there too. */
+export function tshHome(env: NodeJS.ProcessEnv, problems: Problems): string {
+  const given = env.TSH_HOME ?? env.TELEPORT_HOME;
+  const variable = env.TSH_HOME !== undefined ? 'TSH_HOME' : 'TELEPORT_HOME';
+  if (given === '') problems.add(`${variable} is set but empty; unset it or name a directory`);
+  // kubectl runs the exec plugin from its own working directory, so a relative home is made absolute now.
+  return given ? resolve(given) : join(homedir(), '.tsh');
 }
 
 export function tshFlags(raw: RawTshFlags): TshFlags {

@@ -49,13 +49,21 @@ export async function startClientHarness(options: ApiHarnessOptions = {}): Promi
   };
 }
 
-/** A home whose tsh profile is logged in to the harness as `user` (a stored user), without the login dance. */
-export async function loggedInHome(harness: ApiHarness, user: string, roles: string[] = ['access']): Promise<string> {
+/**
+ * A home whose tsh profile is logged in to the harness as `user` (a stored user), without the login
+ * dance; `proxy` names the profile as if that proxy had issued it.
+ */
+export async function loggedInHome(
+  harness: ApiHarness,
+  user: string,
+  roles: string[] = ['access'],
+  options: { proxy?: string } = {},
+): Promise<string> {
   const home = mkdtempSync(join(tmpdir(), `kubeport-${user}-`));
   const identity = await harness.identity({ username: user, roles, connector: 'local' });
   new ProfileStore(join(home, '.tsh')).save(
     {
-      proxy: harness.proxy,
+      proxy: options.proxy ?? harness.proxy,
       user,
       cluster: harness.deps.clusterName,
       agent: harness.deps.agentAddress,

@@ -103,7 +103,7 @@ describe('tctl commands', () => {
   it('names the data directory without an admin identity, and refuses an expired or malformed one', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'kubeport-empty-'));
     await expect(usersLs({}, tctlRun(harness, { dataDir: empty }).deps)).rejects.toThrow(
-      `no admin identity in ${empty}; pass --data-dir with the .kubeport directory`,
+      `no admin identity in ${empty}; tctl signs with --identity FILE, else --aws-iam --proxy=<API host> (break-glass, your AWS credentials), else the admin identity npm start writes into .kubeport (run tctl where npm start runs, or pass --data-dir), else your tsh login (run tsh login --proxy=<API host> first)`,
     );
     await expect(usersLs({}, tctlRun(harness, { identity: join(empty, 'id.json') }).deps)).rejects.toThrow(
       `identity file ${join(empty, 'id.json')} does not exist`,

@@ -35,6 +35,8 @@ export interface ApiHarness {
   userCa: IssuingCa;
   hostCa: IssuingCa;
   clock: { now: () => Date; set(date: Date): void; advance(ms: number): void };
+  /** Every request the API received so far, as "METHOD /path?query". */
+  requests: string[];
   /** A signing identity from the user CA (or `ca`) for `identity`. */
   identity(
     identity: Partial<Identity> & { username: string },
@@ -89,6 +91,8 @@ export async function startApiHarness(start = new Date(), options: ApiHarnessOpt
     () => undefined,
     options.iam ? { authorizer: iamAuthorizer({ now: clock.now, ...options.iam }) } : {},
   );
+  const requests: string[] = [];
+  server.on('request', (request: { method?: string; url?: string }) => requests.push(`${request.method} ${request.url}`));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const proxy = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -97,6 +101,7 @@ export async function startApiHarness(start = new Date(), options: ApiHarnessOpt
     userCa,
     hostCa,
     clock,
+    requests,
     identity: async (identity, options = {}) => {
       const key = newLeafKey();
       // The admin identity npm start writes is a built-in one; tests that need a stored user say so.
