@@ -55,7 +55,18 @@ export function caSignGuardStatement(signerRoleArns: readonly string[]): PolicyS
  */
 export function caKeyPolicyDocument(accountRootArn: string, roles: CaKeyRoles) {
   const allow = (Sid: string, principals: readonly string[], actions: readonly string[]): PolicyStatementJson[] =>
-    principals.length === 0 ? [] : [{ Sid, Effect: 'Allow', Principal: { AWS: [...principals] }, Action: [...actions], Resource: '*' }];
+    principals.length === 0
+      ? []
+      : [
+          // One principal as a string, as CloudFormation and KMS store it, so a template and a rotated key compare equal.
+          {
+            Sid,
+            Effect: 'Allow',
+            Principal: { AWS: principals.length === 1 ? principals[0]! : [...principals] },
+            Action: [...actions],
+            Resource: '*',
+          },
+        ];
   return {
     Version: '2012-10-17',
     Statement: [
