@@ -44,7 +44,8 @@ export const ROLES = {
   caBootstrap: `arn:aws:iam::${ACCOUNT}:role/kubeport-ca-bootstrap`,
 } as const;
 // s3rver knows the access key `local` (embedded-s3.ts): the admin function, which reads recordings, uses it.
-const ACCESS_KEYS: Record<LambdaName, string> = { auth: 'AKIDAUTHFUNCTION', admin: 'local', caBootstrap: 'AKIDCABOOTSTRAP' };
+/** The access key id each function's role calls with (the stand-ins tell the caller by it). */
+export const ACCESS_KEYS: Record<LambdaName, string> = { auth: 'AKIDAUTHFUNCTION', admin: 'local', caBootstrap: 'AKIDCABOOTSTRAP' };
 
 export interface CloudFormationAnswer {
   contentType: string | undefined;
