@@ -52,6 +52,11 @@ export function caSignGuardStatement(signerRoleArns: readonly string[]): PolicyS
  * lockout check. The named roles get their grants here, not from IAM, so that no tag or wildcard
  * in an IAM policy decides which keys a Kubeport role may use. `accountRootArn` is
  * `arn:<partition>:iam::<account>:root`.
+ *
+ * KMS binds an Allow's named role to that role's unique id: a role deleted and created again under
+ * the same name loses the Allow of keys created before (the deploy-time keys get their policy
+ * again at the next deploy; a rotated key's policy an administrator puts back). The Deny guard
+ * compares ARNs as strings and is not affected.
  */
 export function caKeyPolicyDocument(accountRootArn: string, roles: CaKeyRoles) {
   const allow = (Sid: string, principals: readonly string[], actions: readonly string[]): PolicyStatementJson[] =>
