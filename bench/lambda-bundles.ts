@@ -41,6 +41,7 @@ const FUNCTION_ENVIRONMENT: NodeJS.ProcessEnv = {
   KUBEPORT_SECRETS_KEY_ID: 'alias/kubeport-secrets',
   KUBEPORT_GITHUB_SECRET_NAME: 'kubeport/github-client-secret',
   KUBEPORT_CA_SIGNER_ROLE_ARNS: 'arn:aws:iam::123456789012:role/auth',
+  KUBEPORT_CA_READER_ROLE_ARNS: 'arn:aws:iam::123456789012:role/admin',
   KUBEPORT_CA_KEY_TAG: 'bench',
   KUBEPORT_RECORDINGS_BUCKET: 'recordings',
   KUBEPORT_USER_CA_KEY_ID: 'alias/kubeport-user-ca',

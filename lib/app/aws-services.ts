@@ -74,6 +74,7 @@ export function authServices(config: z.infer<typeof authEnvironmentSchema>, env:
   const { kms, deps } = apiServices(config, awsRegion);
   const keys = new KmsSigningKeys(kms, {
     signerRoleArns: config.KUBEPORT_CA_SIGNER_ROLE_ARNS,
+    readerRoleArns: config.KUBEPORT_CA_READER_ROLE_ARNS,
     deploymentTag: config.KUBEPORT_CA_KEY_TAG,
     clusterName: config.KUBEPORT_CLUSTER_NAME,
   });

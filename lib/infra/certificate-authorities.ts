@@ -1,24 +1,27 @@
-// The two CA keys, each an asymmetric KMS key. Only the principals named here may sign with
-// them, whatever IAM policies elsewhere say: the key policy denies kms:Sign to everyone else.
-// Keys a rotation creates at run time (KmsSigningKeys) carry the same tags and the very same
-// policy, built by one function (lib/adapters/aws/ca-key-policy.ts).
-import { Aws, RemovalPolicy, Tags } from 'aws-cdk-lib';
+// The two CA keys, each an asymmetric KMS key. Every grant on them is in their key policy, the very
+// one a rotation puts on the keys it creates at run time (lib/adapters/aws/ca-key-policy.ts): the
+// signers sign, read and retire; the readers read the public key; the key policy denies kms:Sign
+// to everyone else, whatever IAM policies elsewhere say.
+import { Aws, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { caKeyPolicyDocument } from '../adapters/aws/ca-key-policy.js';
-import { CA_TAG_KEY, CA_TYPE_TAG_KEY } from '../adapters/aws/kms-signing-keys.js';
+import { caKeyDescription, caKeyPolicyDocument } from '../adapters/aws/ca-key-policy.js';
 
 export interface CertificateAuthoritiesProps {
   /**
-   * Roles allowed to sign with the CA keys (the auth function's, the CA bootstrap's).
+   * Roles allowed to sign with, read and retire the CA keys (the auth function's, the CA bootstrap's).
    * @default none: nothing may sign
    */
   readonly signers?: iam.IRole[];
   /**
-   * The value of the `kubeport:ca` tag on both keys; the auth function may retire (schedule the
-   * deletion of) only keys so tagged once a rotation has replaced them.
-   * @default no tag
+   * Roles allowed to read the CA keys' public keys only (the admin function's).
+   * @default none
+   */
+  readonly readers?: iam.IRole[];
+  /**
+   * Names the deployment in each key's description (a label only: it grants nothing).
+   * @default the stack's name
    */
   readonly keyTag?: string;
 }
@@ -29,25 +32,23 @@ export class CertificateAuthorities extends Construct {
 
   constructor(scope: Construct, id: string, props: CertificateAuthoritiesProps = {}) {
     super(scope, id);
-    const signerArns = (props.signers ?? []).map((role) => role.roleArn);
+    const roles = {
+      signers: (props.signers ?? []).map((role) => role.roleArn),
+      readers: (props.readers ?? []).map((role) => role.roleArn),
+    };
     const accountRoot = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:root`;
-    const key = (keyId: string, type: 'user' | 'host', description: string) => {
-      const created = new kms.Key(this, keyId, {
-        description,
+    const deployment = props.keyTag ?? Aws.STACK_NAME;
+    const key = (keyId: string, type: 'user' | 'host', signs: string) =>
+      new kms.Key(this, keyId, {
+        description: caKeyDescription({ deployment, type, createdBy: `the stack at deploy; signs ${signs}` }),
         keySpec: kms.KeySpec.ECC_NIST_P256,
         keyUsage: kms.KeyUsage.SIGN_VERIFY,
-        policy: iam.PolicyDocument.fromJson(caKeyPolicyDocument(accountRoot, signerArns)),
+        policy: iam.PolicyDocument.fromJson(caKeyPolicyDocument(accountRoot, roles)),
         // A CA key outlives the stack: certificates and kubeconfigs in the field chain to it.
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      if (props.keyTag !== undefined) {
-        Tags.of(created).add(CA_TAG_KEY, props.keyTag);
-        Tags.of(created).add(CA_TYPE_TAG_KEY, type);
-      }
-      return created;
-    };
-    this.userCaKey = key('UserCaKey', 'user', 'Kubeport user CA: signs client certificates');
-    this.hostCaKey = key('HostCaKey', 'host', "Kubeport host CA: signs the agent's TLS certificate");
+    this.userCaKey = key('UserCaKey', 'user', 'client certificates');
+    this.hostCaKey = key('HostCaKey', 'host', "the agent's TLS certificate");
   }
 
   get keys(): kms.Key[] {

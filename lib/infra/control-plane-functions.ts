@@ -11,7 +11,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AdminEnvironment, AuthEnvironment, CaBootstrapEnvironment } from '../adapters/aws/function-environment.js';
-import { grantCaKeyReading, grantCaKeyRotation, grantCaSigning } from './ca-key-grants.js';
+import { grantCaKeyCreation } from './ca-key-grants.js';
 import { CertificateAuthorities } from './certificate-authorities.js';
 import { KubeportFunction, lambdaRole } from './kubeport-function.js';
 import type { Storage } from './storage.js';
@@ -31,7 +31,8 @@ export interface ControlPlaneFunctionsProps {
    */
   readonly githubClientSecretName?: string;
   /**
-   * The value of the `kubeport:ca` tag on every CA key of this deployment, rotated ones included.
+   * Names this deployment in the description of every CA key, rotated ones included (a label
+   * only, as `kubeport:ca=<value>`: CA keys carry no tags, and no grant depends on it).
    * @default the stack's name
    */
   readonly caKeyTag?: string;
@@ -68,6 +69,7 @@ export class ControlPlaneFunctions extends Construct {
     const caBootstrapRole = lambdaRole(this, 'CaBootstrapRole');
     this.certificateAuthorities = new CertificateAuthorities(this, 'CertificateAuthorities', {
       signers: [authRole, caBootstrapRole],
+      readers: [adminRole],
       keyTag: this.caKeyTag,
     });
     this.secretsKey = new kms.Key(this, 'SecretsKey', {
@@ -91,7 +93,9 @@ export class ControlPlaneFunctions extends Construct {
     const authEnvironment: AuthEnvironment = {
       ...common,
       KUBEPORT_GITHUB_SECRET_NAME: props.githubClientSecretName,
+      // The rotated keys' policy names the same roles as the deploy-time keys' (CertificateAuthorities).
       KUBEPORT_CA_SIGNER_ROLE_ARNS: Fn.join(',', [authRole.roleArn, caBootstrapRole.roleArn]),
+      KUBEPORT_CA_READER_ROLE_ARNS: adminRole.roleArn,
       KUBEPORT_CA_KEY_TAG: this.caKeyTag,
     };
     const adminEnvironment: AdminEnvironment = { ...common, KUBEPORT_RECORDINGS_BUCKET: storage.recordingsBucket.bucketName };
@@ -146,12 +150,10 @@ export class ControlPlaneFunctions extends Construct {
       ...logs,
     });
 
-    // CA keys: the two signers; only the auth function rotates.
-    grantCaSigning(authRole, cas.keys);
-    grantCaSigning(caBootstrapRole, cas.keys);
-    grantCaKeyRotation(authRole, this.caKeyTag, cas.keys);
+    // CA keys: their key policies grant the roles all they do with them (CertificateAuthorities,
+    // and KmsSigningKeys for rotated keys); IAM only lets the auth function create them, to rotate.
+    grantCaKeyCreation(authRole);
     // The admin function verifies signed calls: it reads the CA public keys, and may never sign.
-    grantCaKeyReading(adminRole, cas.keys, this.caKeyTag);
     adminRole.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'AdminNeverSigns', effect: iam.Effect.DENY, actions: ['kms:Sign'], resources: ['*'] }),
     );

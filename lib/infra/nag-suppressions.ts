@@ -40,13 +40,7 @@ export function suppressJustifiedFindings(stack: KubeportStack): void {
         id: 'AwsSolutions-IAM5',
         appliesTo: ['Resource::*'],
         reason:
-          'kms:CreateKey and kms:TagResource name no key (the key does not exist yet): they are conditioned instead on the kubeport:ca request tag (only that tag key), key spec ECC_NIST_P256 and usage SIGN_VERIFY',
-      },
-      {
-        id: 'AwsSolutions-IAM5',
-        appliesTo: ['Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*'],
-        reason:
-          "Keys a CA rotation creates at run time have no ARN at deploy time: Sign, GetPublicKey, DescribeKey, ScheduleKeyDeletion and PutKeyPolicy (which KMS's lockout check requires of the creator) apply only to this deployment's kubeport:ca-tagged P-256 signing keys (ABAC); the deploy-time keys' policies are denied to it, and the keys' own policies deny kms:Sign to all but the signers",
+          "kms:CreateKey only (for CA rotation): it names no key, as the key does not exist yet, so it is conditioned instead on key spec ECC_NIST_P256, usage SIGN_VERIFY, origin AWS_KMS and the bypassed lockout check. It grants nothing on any existing key; what the role may do with a CA key is granted by that key's own policy",
       },
     ],
     true,
@@ -55,12 +49,6 @@ export function suppressJustifiedFindings(stack: KubeportStack): void {
     functions.admin.role,
     [
       { id: 'AwsSolutions-IAM5', appliesTo: [auditIndexes], reason: tableIndexesReason },
-      {
-        id: 'AwsSolutions-IAM5',
-        appliesTo: ['Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*'],
-        reason:
-          "Keys a CA rotation creates have no ARN at deploy time: GetPublicKey and DescribeKey only, on this deployment's kubeport:ca-tagged keys, to check each trusted CA certificate against its key",
-      },
       {
         id: 'AwsSolutions-IAM5',
         appliesTo: [`Resource::<${stack.getLogicalId(storage.recordingsBucket.node.defaultChild as CfnElement)}.Arn>/sessions/*`],

@@ -4,12 +4,23 @@
 // CloudFormation runs it, then a GitHub admin logs in through the bundled auth handler and calls
 // the bundled admin handler with the certificate.
 import { X509Certificate, createPublicKey, randomBytes } from 'node:crypto';
+import { GetPublicKeyCommand, ScheduleKeyDeletionCommand, SignCommand } from '@aws-sdk/client-kms';
+import { makeKmsClient } from '../../lib/adapters/aws/clients.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../lib/client/api-client.js';
 import { type KeyPair, newKeyPair } from '../../lib/client/login.js';
 import { openForClient } from '../../lib/core/client-seal.js';
 import type { LoginResponse } from '../../lib/services/login-response.js';
-import { type AwsMode, CLUSTER_NAME, GITHUB_CLIENT_ID, GITHUB_SECRET_NAME, ROLES, USER_CA_KEY, startAwsMode } from '../support/aws-mode.js';
+import {
+  ACCESS_KEYS,
+  type AwsMode,
+  CLUSTER_NAME,
+  GITHUB_CLIENT_ID,
+  GITHUB_SECRET_NAME,
+  ROLES,
+  USER_CA_KEY,
+  startAwsMode,
+} from '../support/aws-mode.js';
 import { principalDenied } from '../support/kms-policy-evaluation.js';
 import { type BundledFunction, InvocationError } from '../support/bundled-function.js';
 import { recordSession } from '../support/recorded-sessions.js';
@@ -172,7 +183,7 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
     expect(aws.secretsManager.calls.get('GetSecretValue')).toBe(readsBefore + 1);
   });
 
-  it('tctl auth rotate (init) through the bundled auth function makes a new KMS key, tagged as the deployment, that only the signer roles may use to sign', async () => {
+  it('tctl auth rotate (init) through the bundled auth function makes a new KMS key, labelled with the deployment, that only the signer roles may use to sign', async () => {
     const client = new ApiClient(aws.proxy, `kubeport:${CLUSTER_NAME}`);
     const identity = { certPem: admin!.login.cert, keyPem: admin!.keys.privateKeyPem };
     const known = new Set(aws.kms.keys.keys());
@@ -187,9 +198,37 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
     expect(user.trusted).toHaveLength(2);
     const created = [...aws.kms.keys.values()].filter((key) => !known.has(key.id));
     expect(created).toHaveLength(1);
-    expect(created[0]!.tags).toEqual(expect.arrayContaining([{ TagKey: 'kubeport:ca', TagValue: CLUSTER_NAME }]));
+    // Labels in the description, no tags (tagging would need kms:TagResource, which the auth role lacks).
+    expect(created[0]!.tags).toEqual([]);
+    expect(created[0]!.description).toContain(`kubeport:ca=${CLUSTER_NAME} kubeport:ca-type=user`);
     expect(principalDenied(created[0]!.policy!, 'kms:Sign', ROLES.auth)).toBe(false);
     expect(principalDenied(created[0]!.policy!, 'kms:Sign', ROLES.admin)).toBe(true);
+    // With IAM as the stack writes it (nothing on CA keys), the key policy alone lets the auth role
+    // sign and the admin role read the public key, but not sign or retire the key.
+    const kmsAs = (name: 'auth' | 'admin') =>
+      makeKmsClient({
+        region: aws.kms.region,
+        endpoint: aws.kms.url,
+        credentials: { accessKeyId: ACCESS_KEYS[name], secretAccessKey: 's' },
+      });
+    const [asAuth, asAdmin] = [kmsAs('auth'), kmsAs('admin')];
+    try {
+      const sign = new SignCommand({
+        KeyId: created[0]!.arn,
+        Message: Buffer.alloc(32),
+        MessageType: 'DIGEST',
+        SigningAlgorithm: 'ECDSA_SHA_256',
+      });
+      await expect(asAuth.send(sign)).resolves.toMatchObject({ SigningAlgorithm: 'ECDSA_SHA_256' });
+      await expect(asAdmin.send(new GetPublicKeyCommand({ KeyId: created[0]!.arn }))).resolves.toMatchObject({ KeySpec: 'ECC_NIST_P256' });
+      await expect(asAdmin.send(sign)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await expect(asAdmin.send(new ScheduleKeyDeletionCommand({ KeyId: created[0]!.arn, PendingWindowInDays: 7 }))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+      });
+    } finally {
+      asAuth.destroy();
+      asAdmin.destroy();
+    }
     const stored = await aws.resources.get<{ next?: { key_id: string } }>('cert_authority', 'user');
     expect(stored!.body.next?.key_id).toBe(created[0]!.arn);
   });

@@ -44,7 +44,8 @@ export const ROLES = {
   caBootstrap: `arn:aws:iam::${ACCOUNT}:role/kubeport-ca-bootstrap`,
 } as const;
 // s3rver knows the access key `local` (embedded-s3.ts): the admin function, which reads recordings, uses it.
-const ACCESS_KEYS: Record<LambdaName, string> = { auth: 'AKIDAUTHFUNCTION', admin: 'local', caBootstrap: 'AKIDCABOOTSTRAP' };
+/** The access key id each function's role calls with (the stand-ins tell the caller by it). */
+export const ACCESS_KEYS: Record<LambdaName, string> = { auth: 'AKIDAUTHFUNCTION', admin: 'local', caBootstrap: 'AKIDCABOOTSTRAP' };
 
 export interface CloudFormationAnswer {
   contentType: string | undefined;
@@ -115,11 +116,19 @@ export async function startAwsMode(githubSecret: string): Promise<AwsMode> {
     closers.push(async () => s3Client.destroy());
 
     const signers = [ROLES.auth, ROLES.caBootstrap];
-    const caPolicy = JSON.stringify(caKeyPolicyDocument(`arn:aws:iam::${ACCOUNT}:root`, signers));
+    const readers = [ROLES.admin];
+    const caPolicy = JSON.stringify(caKeyPolicyDocument(`arn:aws:iam::${ACCOUNT}:root`, { signers, readers }));
     const kms = await startKmsStandIn({
       region: REGION,
       accountId: ACCOUNT,
       principals: { [ACCESS_KEYS.auth]: ROLES.auth, [ACCESS_KEYS.admin]: ROLES.admin, [ACCESS_KEYS.caBootstrap]: ROLES.caBootstrap },
+      // The stack's IAM grants (lib/infra/control-plane-functions.ts): the secrets key to all three,
+      // CreateKey to auth; nothing on the CA keys, whose own policies grant all.
+      iam: {
+        [ROLES.auth]: ['kms:Encrypt', 'kms:Decrypt', 'kms:CreateKey'],
+        [ROLES.admin]: ['kms:Encrypt', 'kms:Decrypt'],
+        [ROLES.caBootstrap]: ['kms:Encrypt', 'kms:Decrypt'],
+      },
       keys: [
         { id: USER_CA_KEY, policy: caPolicy, description: 'user CA' },
         { id: HOST_CA_KEY, policy: caPolicy, description: 'host CA' },
@@ -197,6 +206,7 @@ export async function startAwsMode(githubSecret: string): Promise<AwsMode> {
         ...apiEnv,
         KUBEPORT_GITHUB_SECRET_NAME: GITHUB_SECRET_NAME,
         KUBEPORT_CA_SIGNER_ROLE_ARNS: signers.join(','),
+        KUBEPORT_CA_READER_ROLE_ARNS: readers.join(','),
         KUBEPORT_CA_KEY_TAG: CLUSTER_NAME,
       },
       admin: { ...apiEnv, KUBEPORT_RECORDINGS_BUCKET: RECORDINGS_BUCKET },

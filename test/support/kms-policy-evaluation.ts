@@ -1,8 +1,10 @@
-// The part of IAM policy evaluation a key policy's guard needs: does an explicit Deny statement
-// apply to this principal and action? Allow statements are not evaluated (the stand-in has no IAM
-// to combine them with), so an absent Deny means allowed. A Deny the stand-in cannot evaluate
-// (an unknown condition operator or key, NotAction, NotPrincipal) is refused when the key is
-// created, so no test passes by a guard silently ignored.
+// The part of IAM policy evaluation a KMS key policy needs. A Deny statement applies to a principal
+// and action by its Principal, Action and aws:PrincipalArn conditions; a Deny the stand-in cannot
+// evaluate (an unknown condition operator or key, NotAction, NotPrincipal) is refused when the key
+// is created, so no test passes by a guard silently ignored. An Allow statement grants in one of
+// two ways, as in KMS: naming the principal itself (or "*") grants outright; naming its account
+// (the account root or the account id) delegates to IAM, which the caller passes in as a
+// predicate. Allow statements with conditions, NotAction or NotPrincipal are refused likewise.
 
 interface Statement {
   Sid?: string;
@@ -33,7 +35,12 @@ function statements(policy: string): Statement[] {
 /** Throws, naming what the stand-in cannot evaluate in a Deny statement. */
 export function validatePolicy(policy: string): void {
   for (const statement of statements(policy)) {
-    if (statement.Effect !== 'Deny') continue;
+    if (statement.Effect === 'Allow') {
+      if (statement.NotAction !== undefined || statement.NotPrincipal !== undefined || statement.Condition !== undefined)
+        throw new Error('the stand-in evaluates no NotAction/NotPrincipal/Condition in an Allow');
+      continue;
+    }
+    if (statement.Effect !== 'Deny') throw new Error(`statement Effect must be Allow or Deny, not ${String(statement.Effect)}`);
     if (statement.NotAction !== undefined || statement.NotPrincipal !== undefined)
       throw new Error('the stand-in evaluates no NotAction/NotPrincipal in a Deny');
     for (const action of list(statement.Action ?? [])) {
@@ -95,5 +102,46 @@ export function principalDenied(policy: string, action: string, principalArn: st
           : !list(values).some((pattern) => arnMatches(pattern, principalArn)),
       ),
     );
+  });
+}
+
+/** How an Allow statement's Principal covers a principal: outright, through its account (IAM decides), or not at all. */
+function allowedHow(principal: unknown, principalArn: string): 'outright' | 'through-iam' | undefined {
+  if (principal === '*') return 'outright';
+  const aws = (principal as { AWS?: string | string[] } | undefined)?.AWS;
+  if (aws === undefined) return undefined;
+  const entries = list(aws);
+  if (entries.some((entry) => entry === '*' || entry === principalArn)) return 'outright';
+  const account = principalArn.split(':')[4];
+  if (entries.some((entry) => entry === account || entry === `arn:aws:iam::${account}:root`)) return 'through-iam';
+  return undefined;
+}
+
+/**
+ * Whether `policy` lets `principalArn` do `action`, as KMS decides for a key in the principal's
+ * account: no Deny applies, and an Allow names the principal, or an Allow names its account and
+ * `iamAllows(action)` (what the principal's IAM policies grant) holds.
+ */
+export function policyAllows(policy: string, action: string, principalArn: string, iamAllows: (action: string) => boolean): boolean {
+  if (principalDenied(policy, action, principalArn)) return false;
+  const ways = statements(policy)
+    .filter((statement) => statement.Effect === 'Allow' && actionMatches(statement.Action, action))
+    .map((statement) => allowedHow(statement.Principal, principalArn));
+  return ways.includes('outright') || (ways.includes('through-iam') && iamAllows(action));
+}
+
+/** The policy KMS gives a key created without one: the account administers it, through IAM. */
+export function defaultKeyPolicy(accountId: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'Enable IAM User Permissions',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+    ],
   });
 }

@@ -1,9 +1,12 @@
 // AWS KMS on loopback, speaking its JSON 1.1 protocol so @aws-sdk/client-kms runs unchanged
 // (`endpoint` or AWS_ENDPOINT_URL_KMS). It keeps the rules Kubeport relies on: key specs and
 // usages, DIGEST length, message size, encryption context binding, deletion windows, a key pending
-// deletion that refuses to sign, and a key policy's Deny of kms:Sign by aws:PrincipalArn.
-// The caller is told by the access key id of the SigV4 Credential (signatures are not checked:
-// the SigV4-verifying stand-in is the break-glass route's), mapped to a principal ARN by the test.
+// deletion that refuses to sign, a key policy's Deny of kms:Sign by aws:PrincipalArn, its Allow
+// statements (outright for a named principal, through IAM for its account), and CreateKey's
+// policy lockout check. IAM is modelled only as a list of actions each principal may do on any key
+// (`iam`); without it, IAM allows everything, so only what a key policy denies or leaves to no one
+// is refused. The caller is told by the access key id of the SigV4 Credential (signatures are not
+// checked: the SigV4-verifying stand-in is the break-glass route's), mapped to a principal ARN by the test.
 import {
   createCipheriv,
   createDecipheriv,
@@ -25,7 +28,7 @@ import {
   type AwsJsonHandlers,
 } from './aws-json-stand-in.js';
 import { signDigest, verifyDigest } from './p256-digest-ecdsa.js';
-import { principalDenied, validatePolicy } from './kms-policy-evaluation.js';
+import { defaultKeyPolicy, policyAllows, principalDenied, validatePolicy } from './kms-policy-evaluation.js';
 
 export type StandInKeySpec = 'ECC_NIST_P256' | 'SYMMETRIC_DEFAULT';
 export type StandInKeyUsage = 'SIGN_VERIFY' | 'ENCRYPT_DECRYPT';
@@ -69,6 +72,12 @@ export interface KmsStandInOptions {
    * named by its access key id.
    */
   principals?: Record<string, string>;
+  /**
+   * What IAM lets each principal (by ARN) do, as KMS actions (`kms:Sign`, `kms:*`), on every key
+   * and for CreateKey. A principal not in it gets nothing from IAM; the account root gets all.
+   * @default IAM allows every principal everything (only key policies restrict)
+   */
+  iam?: Record<string, readonly string[]>;
   keys?: PreloadedKey[];
 }
 
@@ -129,6 +138,14 @@ export async function startKmsStandIn(options: KmsStandInOptions = {}): Promise<
     return principal;
   };
 
+  const iamAllows = (principal: string) => (action: string) => {
+    if (!options.iam || principal === `arn:aws:iam::${accountId}:root`) return true;
+    const granted = Object.hasOwn(options.iam, principal) ? options.iam[principal]! : [];
+    return granted.some((allowed) => allowed === 'kms:*' || allowed.toLowerCase() === action.toLowerCase());
+  };
+  const notAuthorized = (principal: string, action: string, resource: string, why: string) =>
+    new AwsJsonError('AccessDeniedException', `User: ${principal} is not authorized to perform: ${action} on resource: ${resource} ${why}`);
+
   const findKey = (keyId: string): StandInKey => {
     const id = keyId.startsWith('arn:') ? (keyId.startsWith(arnPrefix) ? keyId.slice(arnPrefix.length) : undefined) : keyId;
     const key = id === undefined ? undefined : keys.get(id);
@@ -136,16 +153,20 @@ export async function startKmsStandIn(options: KmsStandInOptions = {}): Promise<
     return key;
   };
 
-  /** The key the request names, once its policy's Deny statements let the caller do `action`. */
+  /** The key the request names, once its policy (and IAM, where the policy delegates to it) lets the caller do `action`. */
   const allowedKey = (call: AwsJsonCall, action: string): StandInKey => {
     const key = findKey(requiredString(call.body, 'KeyId'));
     const principal = principalOf(call.accessKeyId);
-    if (key.policy !== undefined && principalDenied(key.policy, action, principal)) {
-      throw new AwsJsonError(
-        'AccessDeniedException',
-        `User: ${principal} is not authorized to perform: ${action} on resource: ${key.arn} with an explicit deny in a resource-based policy`,
+    const policy = key.policy ?? defaultKeyPolicy(accountId);
+    if (principalDenied(policy, action, principal))
+      throw notAuthorized(principal, action, key.arn, 'with an explicit deny in a resource-based policy');
+    if (!policyAllows(policy, action, principal, iamAllows(principal)))
+      throw notAuthorized(
+        principal,
+        action,
+        key.arn,
+        'because no resource-based policy allows it, nor an identity-based policy it delegates to',
       );
-    }
     return key;
   };
 
@@ -222,16 +243,32 @@ export async function startKmsStandIn(options: KmsStandInOptions = {}): Promise<
           'ValidationException',
           `the stand-in creates ECC_NIST_P256/SIGN_VERIFY and SYMMETRIC_DEFAULT/ENCRYPT_DECRYPT keys, not ${spec}/${usage}`,
         );
+      const origin = optionalString(call.body, 'Origin') ?? 'AWS_KMS';
+      if (origin !== 'AWS_KMS')
+        throw new AwsJsonError('ValidationException', `the stand-in creates key material itself (AWS_KMS), not ${origin}`);
       const tags = call.body.Tags ?? [];
       if (!Array.isArray(tags) || tags.some((tag) => typeof tag?.TagKey !== 'string' || typeof tag?.TagValue !== 'string')) {
         throw new AwsJsonError('ValidationException', 'Tags must be a list of {TagKey, TagValue}');
       }
+      const principal = principalOf(call.accessKeyId);
+      const iam = iamAllows(principal);
+      // CreateKey names no key: only IAM decides, and tagging at creation is kms:TagResource too.
+      if (!iam('kms:CreateKey')) throw notAuthorized(principal, 'kms:CreateKey', '*', 'because no identity-based policy allows it');
+      if (tags.length > 0 && !iam('kms:TagResource'))
+        throw notAuthorized(principal, 'kms:TagResource', '*', 'because no identity-based policy allows it');
       const policy = optionalString(call.body, 'Policy');
       if (policy !== undefined) {
         try {
           validatePolicy(policy);
         } catch (error) {
           throw new AwsJsonError('MalformedPolicyDocumentException', (error as Error).message);
+        }
+        // KMS's lockout check: unless bypassed, the new policy must let the caller change it later.
+        if (call.body.BypassPolicyLockoutSafetyCheck !== true && !policyAllows(policy, 'kms:PutKeyPolicy', principal, iam)) {
+          throw new AwsJsonError(
+            'MalformedPolicyDocumentException',
+            'The new key policy will not allow you to update the key policy in the future.',
+          );
         }
       }
       const key = addKey({

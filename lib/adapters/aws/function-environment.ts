@@ -25,12 +25,21 @@ export const apiEnvironmentSchema = z.object({
 export const authEnvironmentSchema = apiEnvironmentSchema.extend({
   /** The Secrets Manager secret holding the GitHub OAuth app's client secret; absent: no deploy-time connector. */
   KUBEPORT_GITHUB_SECRET_NAME: z.string().optional(),
-  /** Roles a rotated CA key's policy lets sign (the auth and CA bootstrap functions' roles), comma-separated. */
+  /** Roles a rotated CA key's policy lets sign, read and retire it (the auth and CA bootstrap functions' roles), comma-separated. */
   KUBEPORT_CA_SIGNER_ROLE_ARNS: z
     .string()
     .transform((value) => value.split(',').filter(Boolean))
     .pipe(z.array(arn('KUBEPORT_CA_SIGNER_ROLE_ARNS entry')).min(1, 'KUBEPORT_CA_SIGNER_ROLE_ARNS names no role')),
-  /** The tag value every CA key of this deployment carries (tag key `kubeport:ca`); IAM lets the function create only keys so tagged. */
+  /**
+   * Roles a rotated CA key's policy lets read its public key only (the admin function's role),
+   * comma-separated. Required: without it the admin function could not verify signed calls once a
+   * rotation made a new key.
+   */
+  KUBEPORT_CA_READER_ROLE_ARNS: z
+    .string()
+    .transform((value) => value.split(',').filter(Boolean))
+    .pipe(z.array(arn('KUBEPORT_CA_READER_ROLE_ARNS entry')).min(1, 'KUBEPORT_CA_READER_ROLE_ARNS names no role')),
+  /** Names this deployment in the description of each CA key a rotation creates (a label: it grants nothing). */
   KUBEPORT_CA_KEY_TAG: name('KUBEPORT_CA_KEY_TAG'),
 });
 

@@ -54,7 +54,7 @@ export function kmsError(error: unknown, keyId: string, operation: string): Kube
         'invalid_config',
         operation === 'Sign'
           ? "this function's role is not one of the key policy's CA signers; deploy the stack again so the policy lists it"
-          : "grant this function's role the permission in the key policy or its IAM policy (the stack does)",
+          : "grant this function's role the permission: a CA key's policy names the roles that may use it, the secrets key is granted in the role's IAM policy (the stack does both; deploy it again)",
       );
     case 'NotFoundException':
       return fail(
@@ -71,7 +71,7 @@ export function kmsError(error: unknown, keyId: string, operation: string): Kube
     case 'MalformedPolicyDocumentException':
       return fail(
         'invalid_config',
-        "KMS's policy lockout check needs this function's role to be allowed kms:PutKeyPolicy on the keys it creates (IAM, scoped by the kubeport:ca tag), and every signer role to exist",
+        "KMS refused the new key's policy: every role it names (KUBEPORT_CA_SIGNER_ROLE_ARNS, KUBEPORT_CA_READER_ROLE_ARNS) must exist in this account; deploy the stack again so they name its current roles",
       );
     case 'InvalidKeyUsageException':
       return new KmsKeyUnsuitableError(

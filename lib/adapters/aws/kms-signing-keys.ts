@@ -1,13 +1,9 @@
 // CA keys in KMS: what a CA rotation creates, signs with, and retires.
 import { CreateKeyCommand, DescribeKeyCommand, ScheduleKeyDeletionCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { SigningKeys } from '../../core/ports.js';
-import { accountRootOf, caKeyPolicyDocument } from './ca-key-policy.js';
+import { accountRootOf, caKeyDescription, caKeyPolicyDocument } from './ca-key-policy.js';
 import { kmsError } from './kms-errors.js';
 import { KmsSigner } from './kms-signer.js';
-
-/** Tag keys every CA key carries; the stack's IAM policy lets the function create only keys so tagged. */
-export const CA_TAG_KEY = 'kubeport:ca';
-export const CA_TYPE_TAG_KEY = 'kubeport:ca-type';
 
 /**
  * KMS's longest waiting period. A retired key has signed certificates that may still be in use,
@@ -18,10 +14,12 @@ export const CA_TYPE_TAG_KEY = 'kubeport:ca-type';
 export const RETIRED_KEY_DELETION_DAYS = 30;
 
 export interface KmsSigningKeysOptions {
-  /** The value of the `kubeport:ca` tag: this deployment's. */
+  /** Names this deployment in each key's description (a label only: it grants nothing). */
   deploymentTag: string;
-  /** The only roles the new keys' policy lets sign (the auth and CA bootstrap functions'); at least one. */
+  /** The only roles the new keys' policy lets sign, read and retire (the auth and CA bootstrap functions'); at least one. */
   signerRoleArns: readonly string[];
+  /** Roles the new keys' policy lets read the public key (the admin function's). */
+  readerRoleArns: readonly string[];
   /** Names the deployment in each key's description. */
   clusterName: string;
 }
@@ -37,9 +35,9 @@ export class KmsSigningKeys implements SigningKeys {
     const [first] = options.signerRoleArns;
     if (first === undefined) throw new Error('KmsSigningKeys needs at least one signer role ARN: a key nobody may sign with is useless');
     const root = accountRootOf(first);
-    const strangers = options.signerRoleArns.filter((arn) => accountRootOf(arn) !== root);
-    if (strangers.length > 0) throw new Error(`signer roles ${strangers.join(', ')} are not in the account of ${first}`);
-    this.policy = JSON.stringify(caKeyPolicyDocument(root, options.signerRoleArns));
+    const strangers = [...options.signerRoleArns, ...options.readerRoleArns].filter((arn) => accountRootOf(arn) !== root);
+    if (strangers.length > 0) throw new Error(`roles ${strangers.join(', ')} are not in the account of ${first}`);
+    this.policy = JSON.stringify(caKeyPolicyDocument(root, { signers: options.signerRoleArns, readers: options.readerRoleArns }));
   }
 
   async create(type: 'user' | 'host'): Promise<string> {
@@ -48,12 +46,20 @@ export class KmsSigningKeys implements SigningKeys {
         new CreateKeyCommand({
           KeySpec: 'ECC_NIST_P256',
           KeyUsage: 'SIGN_VERIFY',
-          Description: `Kubeport ${this.options.clusterName} ${type} CA (created by a CA rotation)`,
+          Origin: 'AWS_KMS',
+          // No Tags: tagging at creation needs kms:TagResource, which KMS cannot limit to new
+          // keys, so the labels a tag would carry are in the description.
+          Description: caKeyDescription({
+            deployment: this.options.deploymentTag,
+            type,
+            createdBy: `a CA rotation of cluster ${this.options.clusterName}`,
+          }),
           Policy: this.policy,
-          Tags: [
-            { TagKey: CA_TAG_KEY, TagValue: this.options.deploymentTag },
-            { TagKey: CA_TYPE_TAG_KEY, TagValue: type },
-          ],
+          // The policy gives the account root kms:*, so the account's administrators can always
+          // change it (through IAM); it just does not let this function's role change it, and KMS's
+          // lockout check would refuse such a policy. Granting the role kms:PutKeyPolicy instead
+          // would let it rewrite the guard that keeps signing to the signers.
+          BypassPolicyLockoutSafetyCheck: true,
         }),
       );
       const arn = answer.KeyMetadata?.Arn;
