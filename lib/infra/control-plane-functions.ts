@@ -41,6 +41,12 @@ export interface ControlPlaneFunctionsProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * Reserve concurrency: auth 10, admin 5, the CA bootstrap 1 (the account's limit must then be
+   * 116 or more, as Lambda keeps 100 unreserved).
+   * @default false: the API's per-route throttling bounds the cost of a flood
+   */
+  readonly reservedConcurrency?: boolean;
+  /**
    * What happens to the log groups and the secrets key when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
@@ -104,6 +110,7 @@ export class ControlPlaneFunctions extends Construct {
       KUBEPORT_HOST_CA_KEY_ID: cas.hostCaKey.keyArn,
     };
     const logs = { logRetention: props.logRetention, logRemovalPolicy: removalPolicy };
+    const reserve = (executions: number) => (props.reservedConcurrency ? { reservedConcurrency: executions } : {});
 
     this.auth = new KubeportFunction(this, 'Auth', {
       name: 'auth',
@@ -115,8 +122,9 @@ export class ControlPlaneFunctions extends Construct {
       memorySize: 512,
       // The GitHub callback pages through the user's teams; API Gateway stops waiting at 30 s.
       timeout: Duration.seconds(20),
-      // 10 at once is ~50 logins a second at 200 ms each, far under KMS's 300 ECC signs a second.
-      reservedConcurrency: 10,
+      // When reserved: 10 at once is ~50 logins a second at 200 ms each, far under KMS's 300 ECC
+      // signs a second.
+      ...reserve(10),
       ...logs,
     });
     this.admin = new KubeportFunction(this, 'Admin', {
@@ -128,8 +136,8 @@ export class ControlPlaneFunctions extends Construct {
       memorySize: 512,
       // A wide audit search may page through many items; just under API Gateway's 30 s.
       timeout: Duration.seconds(29),
-      // tctl is a few administrators' tool.
-      reservedConcurrency: 5,
+      // tctl is a few administrators' tool; reserved, a flood of logins never takes its executions.
+      ...reserve(5),
       ...logs,
     });
     this.caBootstrap = new KubeportFunction(this, 'CaBootstrap', {
@@ -142,7 +150,7 @@ export class ControlPlaneFunctions extends Construct {
       // custom resource that never answers holds the deploy for an hour.
       timeout: Duration.minutes(2),
       // CloudFormation calls it once per deploy.
-      reservedConcurrency: 1,
+      ...reserve(1),
       ...logs,
     });
 
@@ -159,10 +167,14 @@ export class ControlPlaneFunctions extends Construct {
     // The SecretBox key: sealing and opening only (no data keys, no re-encryption).
     for (const role of [authRole, adminRole, caBootstrapRole]) this.secretsKey.grant(role, 'kms:Encrypt', 'kms:Decrypt');
 
-    // Tables.
-    grantTables(authRole, { readWrite: [storage.resources, storage.state], write: [storage.audit] });
-    grantTables(adminRole, { readWrite: [storage.resources, storage.state, storage.audit] });
-    grantTables(caBootstrapRole, { readWrite: [storage.resources], write: [storage.audit] });
+    // Tables. The audit table is append-only for every function: DynamoAuditLog.emit is one
+    // PutItem, search is Query (on the table and its indexes); no role may update, delete or
+    // batch-write (the batched writer is the agent's, not the functions').
+    grantTables(authRole, { readWrite: [storage.resources, storage.state] });
+    grantTables(adminRole, { readWrite: [storage.resources, storage.state] });
+    grantTables(caBootstrapRole, { readWrite: [storage.resources] });
+    for (const role of [authRole, adminRole, caBootstrapRole]) grantAuditAppend(role, storage.audit);
+    grantAuditSearch(adminRole, storage.audit);
 
     // Recordings: the admin function plays them back (the agent writes them).
     grantReadPrefix(adminRole, storage.recordingsBucket, 'sessions/');
@@ -175,9 +187,20 @@ export class ControlPlaneFunctions extends Construct {
   }
 }
 
-function grantTables(role: iam.IRole, tables: { readWrite?: dynamodb.ITable[]; write?: dynamodb.ITable[] }): void {
-  for (const table of tables.readWrite ?? []) table.grantReadWriteData(role);
-  for (const table of tables.write ?? []) table.grantWriteData(role);
+function grantTables(role: iam.IRole, tables: { readWrite: dynamodb.ITable[] }): void {
+  for (const table of tables.readWrite) table.grantReadWriteData(role);
+}
+
+/** Adding audit events, one PutItem each, and nothing that could change or remove one. */
+function grantAuditAppend(role: iam.IRole, audit: dynamodb.ITable): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [audit.tableArn] }));
+}
+
+/** Searching audit events: Query on the table and its indexes (by user, session, type, namespace). */
+function grantAuditSearch(role: iam.IRole, audit: dynamodb.ITable): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [audit.tableArn, `${audit.tableArn}/index/*`] }),
+  );
 }
 
 /** Get and list objects under one key prefix of a bucket. */

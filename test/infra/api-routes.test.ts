@@ -5,16 +5,24 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_ROUTE, AUTH_ROUTES, BREAK_GLASS_ROUTE, type ApiRoute } from '../../lib/infra/control-plane-api.js';
+import { IAM_ADMIN_PREFIX, SIGNED_ADMIN_PREFIX } from '../../lib/core/aws-caller.js';
 import { repoRoot } from '../support/cli.js';
 
-/** `{ method: 'GET', pattern: '/webapi/x/{name}' }` pairs in a handler directory's sources. */
+/**
+ * `{ method: 'GET', pattern: '/webapi/x/{name}' }` pairs in a handler directory's sources; a
+ * pattern written `${prefix}/x` (the admin routes, served under both admin prefixes) is read once
+ * per prefix.
+ */
 function handlerRoutes(dir: string): { method: string; path: string }[] {
   const sources = readdirSync(join(repoRoot, dir))
     .filter((file) => file.endsWith('.ts'))
     .map((file) => readFileSync(join(repoRoot, dir, file), 'utf8'));
-  return sources.flatMap((source) =>
-    [...source.matchAll(/method: '([A-Z]+)',\s*pattern: '([^']+)'/g)].map(([, method, path]) => ({ method: method!, path: path! })),
-  );
+  return sources.flatMap((source) => [
+    ...[...source.matchAll(/method: '([A-Z]+)',\s*pattern: '([^']+)'/g)].map(([, method, path]) => ({ method: method!, path: path! })),
+    ...[...source.matchAll(/method: '([A-Z]+)',\s*pattern: `\$\{prefix\}([^`]*)`/g)].flatMap(([, method, rest]) =>
+      [SIGNED_ADMIN_PREFIX, IAM_ADMIN_PREFIX].map((prefix) => ({ method: method!, path: `${prefix}${rest!}` })),
+    ),
+  ]);
 }
 
 /** Whether API Gateway sends `method path` to this route ({proxy+} takes the rest of the path, {x} one segment). */
