@@ -128,7 +128,7 @@ describe('the IAM-authorized admin route', () => {
     expect(await roleExists('stale')).toBe(false);
   });
 
-  it('the same signed request sent twice is refused the second time (replay inside the 15 minutes)', async () => {
+  it('the same signed request sent twice is refused the second time (replay inside the window API Gateway accepts it)', async () => {
     const signed = await signerFor(credentialsOf(alice)).sign({
       method: 'POST',
       url: `http://${h.proxy}/webapi/iam/admin/resources`,
