@@ -2,6 +2,9 @@
 // only the auth function and the CA bootstrap may sign with the CA keys (the key policies deny
 // everyone else, and the admin role denies itself kms:Sign besides); the GitHub client secret is
 // readable by the auth function alone and never leaves Secrets Manager for the template.
+// The CA bootstrap keeps kms:Sign for good, not only for the first deploy: its custom resource
+// runs again on every change of its bundle, and creates (signs) any CA missing from the table, as
+// after a restore; a grant dropped after the first run would fail that deploy instead.
 import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
