@@ -1,8 +1,9 @@
 // Who an IAM-authorized admin call (ANY /webapi/iam/admin/{proxy+}, tctl --aws-iam) speaks for:
 // the principal API Gateway's AWS_IAM authorizer verified. The authorizer is the gate; this
-// refuses an event without its context, in case the route is ever deployed without it.
+// refuses an event without its context, in case the route is ever deployed without it, and a
+// caller from any account but the one the API is deployed in, in case a policy ever lets one in.
 import { type IamAuthorization, SIGV4_DATE_WINDOW_MS, awsCallerIdentity, sigV4Signature } from '../lib/core/aws-caller.js';
-import { KubeportError, unauthenticated } from '../lib/core/errors.js';
+import { KubeportError, accessDenied, unauthenticated } from '../lib/core/errors.js';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
 import type { ServiceDeps } from '../lib/services/deps.js';
 import { refuseIfLocked } from '../lib/services/lock-enforcement.js';
@@ -18,6 +19,13 @@ export async function iamCaller(deps: ServiceDeps, ctx: RouteContext): Promise<C
   }
   const now = deps.clock.now();
   const { caller, identity } = awsCallerIdentity(authorization, now);
+  // API Gateway reports the account that owns the API: this deployment's.
+  const deploymentAccount = ctx.event.requestContext.accountId;
+  if (caller.account !== deploymentAccount) {
+    throw accessDenied(
+      `break-glass is for principals of the account Kubeport is deployed in (${deploymentAccount}); ${caller.principal} belongs to ${caller.account}: use a role in ${deploymentAccount}`,
+    );
+  }
   // A lock on the session's user or on its role holds; locks on roles (editor) do not, or one
   // lock could shut out the path meant for getting back in. IAM itself is this path's real gate.
   for (const username of new Set([caller.username, `aws:${caller.principal}`])) {

@@ -117,7 +117,11 @@ export function awsCallerIdentity(authorization: IamAuthorization, now: Date): {
   };
 }
 
-/** How long API Gateway accepts a SigV4 signature after (and before) its X-Amz-Date. */
+/**
+ * How long a SigV4 signature is remembered against replay, either side of its X-Amz-Date: API
+ * Gateway accepts one for five minutes (AWS's documented SigV4 window); fifteen, the most any
+ * AWS service allows, keeps a replay refused even if that window ever widens.
+ */
 export const SIGV4_DATE_WINDOW_MS = 15 * 60_000;
 
 /**

@@ -1,7 +1,8 @@
 // The few alarms worth their price ($0.10 a month each): the API answering 5xx, and each API
-// function failing or being throttled (its reserved concurrency reached: a flood, or a need to
-// raise it). With an email address they notify it through an SNS topic; without, they show in
-// the CloudWatch console.
+// function failing or being throttled by Lambda (its reserved concurrency, or the account's
+// concurrency limit, reached: a flood, or a need to raise it). With an email address they notify
+// it through an SNS topic; without, they have no action at all and show only in the CloudWatch
+// console, where someone has to look.
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -60,7 +61,7 @@ export class ControlPlaneAlarms extends Construct {
       alarm(
         `${name}Throttles`,
         fn.metricThrottles({ period, statistic: 'Sum' }),
-        `The ${name} function was throttled ${threshold} or more times in five minutes (its reserved concurrency was reached)`,
+        `The ${name} function was throttled ${threshold} or more times in five minutes (its reserved concurrency or the account's concurrency limit was reached)`,
       );
     }
     if (props.email !== undefined) {

@@ -1,6 +1,8 @@
 // The HTTP API in front of the auth and admin functions. Only the routes the functions serve
 // exist, so anything else is answered 404 by API Gateway without invoking (or paying for) a
-// function. The stage's throttle bounds what a flood of calls can cost.
+// function. Throttling is per route (API Gateway keeps one token bucket per route, the stage's
+// default settings included), so the limits below bound what a flood of calls can cost, and a
+// flood of one route never takes another's share: the break-glass route keeps its own.
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
@@ -36,6 +38,23 @@ export const AUTH_ROUTES: readonly ApiRoute[] = [
   { method: GET, path: '/webapi/ca' },
 ];
 
+/** Steady requests per second a route accepts, and the burst above it; beyond, API Gateway answers 429 and no function runs. */
+export interface RouteThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/** ping: every tsh login and CA refresh asks it first. */
+export const PING_THROTTLE: RouteThrottle = { rateLimit: 10, burstLimit: 20 };
+/** Each GitHub and local login route (console, callbacks, headless and its poll, local). */
+export const LOGIN_THROTTLE: RouteThrottle = { rateLimit: 5, burstLimit: 10 };
+/** Each other route: the certificate-signed ones (clusters, CA, tctl), a few people's tools. */
+export const DEFAULT_ROUTE_THROTTLE: RouteThrottle = { rateLimit: 2, burstLimit: 10 };
+/** Break-glass tctl: small, and its own, so a flood of the public routes never starves it. */
+export const BREAK_GLASS_THROTTLE: RouteThrottle = { rateLimit: 1, burstLimit: 5 };
+
+const LOGIN_PATHS = /^\/(?:v1\/)?webapi\/(?:github|local)\//;
+
 /** tctl's API, authenticated by the signed-request header. */
 export const ADMIN_ROUTE: ApiRoute = { method: ANY, path: '/webapi/admin/{proxy+}' };
 /** Break-glass tctl: the same admin API, authenticated by the caller's AWS credentials (SigV4). */
@@ -45,16 +64,11 @@ export interface ControlPlaneApiProps {
   readonly authFunction: lambda.IFunction;
   readonly adminFunction: lambda.IFunction;
   /**
-   * Steady requests per second the whole API accepts; beyond it callers get 429 and no function
-   * runs. At 20/s a month of non-stop abuse is at most ~52M requests (~$52 of API Gateway).
-   * @default 20
+   * Each route's throttle, by route key (`GET /webapi/ping`). The limits hold per route, so the
+   * worst a flood can cost is their sum: see {@link routeThrottles}.
+   * @default routeThrottles(): ping 10/s, each login route 5/s, break-glass 1/s, the rest 2/s
    */
-  readonly throttleRateLimit?: number;
-  /**
-   * Requests accepted in a burst above the steady rate.
-   * @default 40
-   */
-  readonly throttleBurstLimit?: number;
+  readonly throttles?: ReadonlyMap<string, RouteThrottle>;
   /**
    * How long access logs are kept.
    * @default logs.RetentionDays.THREE_MONTHS
@@ -91,7 +105,8 @@ export class ControlPlaneApi extends Construct {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: { rateLimit: props.throttleRateLimit ?? 20, burstLimit: props.throttleBurstLimit ?? 40 },
+      // Applies to each route on its own (not to the API as a whole); the routes below override it.
+      throttle: DEFAULT_ROUTE_THROTTLE,
       accessLogSettings: { destination: new apigw.LogGroupLogDestination(this.accessLogs), format: accessLogFormat() },
     });
 
@@ -101,6 +116,14 @@ export class ControlPlaneApi extends Construct {
     for (const route of AUTH_ROUTES) this.addRoute(route, auth);
     this.addRoute(ADMIN_ROUTE, admin);
     this.breakGlassRoute = this.addRoute(BREAK_GLASS_ROUTE, admin, new HttpIamAuthorizer());
+
+    const throttles = props.throttles ?? routeThrottles();
+    const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
+    cfnStage.routeSettings = Object.fromEntries(
+      [...throttles].map(([key, { rateLimit, burstLimit }]) => [key, { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit }]),
+    );
+    // A route setting takes effect only once its route exists.
+    for (const route of this.routes.values()) cfnStage.node.addDependency(route);
   }
 
   /** The API's base URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com (tsh login --proxy takes its host). */
@@ -114,6 +137,30 @@ export class ControlPlaneApi extends Construct {
     this.routes.set(key, created!);
     return created!;
   }
+}
+
+/** Every route's throttle, by route key: what the stage sets, and what the worst-case cost is computed from. */
+export function routeThrottles(): Map<string, RouteThrottle> {
+  const throttles = new Map<string, RouteThrottle>();
+  for (const route of [...AUTH_ROUTES, ADMIN_ROUTE, BREAK_GLASS_ROUTE]) {
+    const key = `${route.method} ${route.path}`;
+    throttles.set(
+      key,
+      route === BREAK_GLASS_ROUTE
+        ? BREAK_GLASS_THROTTLE
+        : route.path === '/webapi/ping'
+          ? PING_THROTTLE
+          : LOGIN_PATHS.test(route.path)
+            ? LOGIN_THROTTLE
+            : DEFAULT_ROUTE_THROTTLE,
+    );
+  }
+  return throttles;
+}
+
+/** Requests a second the API lets through when every route is flooded at once: the sum of the route limits. */
+export function floodRequestsPerSecond(throttles: ReadonlyMap<string, RouteThrottle> = routeThrottles()): number {
+  return [...throttles.values()].reduce((sum, { rateLimit }) => sum + rateLimit, 0);
 }
 
 /** One JSON object per request: who called what, the answer, and how long it took. No headers, no bodies. */

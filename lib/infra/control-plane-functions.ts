@@ -2,6 +2,9 @@
 // only the auth function and the CA bootstrap may sign with the CA keys (the key policies deny
 // everyone else, and the admin role denies itself kms:Sign besides); the GitHub client secret is
 // readable by the auth function alone and never leaves Secrets Manager for the template.
+// The CA bootstrap keeps kms:Sign for good, not only for the first deploy: its custom resource
+// runs again on every change of its bundle, and creates (signs) any CA missing from the table, as
+// after a restore; a grant dropped after the first run would fail that deploy instead.
 import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -41,6 +44,12 @@ export interface ControlPlaneFunctionsProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Reserve concurrency: auth 10, admin 5, the CA bootstrap 1 (the account's limit must then be
+   * 116 or more, as Lambda keeps 100 unreserved).
+   * @default false: the API's per-route throttling bounds the cost of a flood
+   */
+  readonly reservedConcurrency?: boolean;
   /**
    * What happens to the log groups and the secrets key when the stack is deleted.
    * @default RemovalPolicy.RETAIN
@@ -108,6 +117,7 @@ export class ControlPlaneFunctions extends Construct {
       KUBEPORT_HOST_CA_KEY_ID: cas.hostCaKey.keyArn,
     };
     const logs = { logRetention: props.logRetention, logRemovalPolicy: removalPolicy };
+    const reserve = (executions: number) => (props.reservedConcurrency ? { reservedConcurrency: executions } : {});
 
     this.auth = new KubeportFunction(this, 'Auth', {
       name: 'auth',
@@ -119,8 +129,9 @@ export class ControlPlaneFunctions extends Construct {
       memorySize: 512,
       // The GitHub callback pages through the user's teams; API Gateway stops waiting at 30 s.
       timeout: Duration.seconds(20),
-      // 10 at once is ~50 logins a second at 200 ms each, far under KMS's 300 ECC signs a second.
-      reservedConcurrency: 10,
+      // When reserved: 10 at once is ~50 logins a second at 200 ms each, far under KMS's 300 ECC
+      // signs a second.
+      ...reserve(10),
       ...logs,
     });
     this.admin = new KubeportFunction(this, 'Admin', {
@@ -132,8 +143,8 @@ export class ControlPlaneFunctions extends Construct {
       memorySize: 512,
       // A wide audit search may page through many items; just under API Gateway's 30 s.
       timeout: Duration.seconds(29),
-      // tctl is a few administrators' tool.
-      reservedConcurrency: 5,
+      // tctl is a few administrators' tool; reserved, a flood of logins never takes its executions.
+      ...reserve(5),
       ...logs,
     });
     this.caBootstrap = new KubeportFunction(this, 'CaBootstrap', {
@@ -146,7 +157,7 @@ export class ControlPlaneFunctions extends Construct {
       // custom resource that never answers holds the deploy for an hour.
       timeout: Duration.minutes(2),
       // CloudFormation calls it once per deploy.
-      reservedConcurrency: 1,
+      ...reserve(1),
       ...logs,
     });
 
@@ -161,10 +172,14 @@ export class ControlPlaneFunctions extends Construct {
     // The SecretBox key: sealing and opening only (no data keys, no re-encryption).
     for (const role of [authRole, adminRole, caBootstrapRole]) this.secretsKey.grant(role, 'kms:Encrypt', 'kms:Decrypt');
 
-    // Tables.
-    grantTables(authRole, { readWrite: [storage.resources, storage.state], write: [storage.audit] });
-    grantTables(adminRole, { readWrite: [storage.resources, storage.state, storage.audit] });
-    grantTables(caBootstrapRole, { readWrite: [storage.resources], write: [storage.audit] });
+    // Tables. The audit table is append-only for every function: DynamoAuditLog.emit is one
+    // PutItem, search is Query (on the table and its indexes); no role may update, delete or
+    // batch-write (the batched writer is the agent's, not the functions').
+    grantTables(authRole, { readWrite: [storage.resources, storage.state] });
+    grantTables(adminRole, { readWrite: [storage.resources, storage.state] });
+    grantTables(caBootstrapRole, { readWrite: [storage.resources] });
+    for (const role of [authRole, adminRole, caBootstrapRole]) grantAuditAppend(role, storage.audit);
+    grantAuditSearch(adminRole, storage.audit);
 
     // Recordings: the admin function plays them back (the agent writes them).
     grantReadPrefix(adminRole, storage.recordingsBucket, 'sessions/');
@@ -177,9 +192,20 @@ export class ControlPlaneFunctions extends Construct {
   }
 }
 
-function grantTables(role: iam.IRole, tables: { readWrite?: dynamodb.ITable[]; write?: dynamodb.ITable[] }): void {
-  for (const table of tables.readWrite ?? []) table.grantReadWriteData(role);
-  for (const table of tables.write ?? []) table.grantWriteData(role);
+function grantTables(role: iam.IRole, tables: { readWrite: dynamodb.ITable[] }): void {
+  for (const table of tables.readWrite) table.grantReadWriteData(role);
+}
+
+/** Adding audit events, one PutItem each, and nothing that could change or remove one. */
+function grantAuditAppend(role: iam.IRole, audit: dynamodb.ITable): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [audit.tableArn] }));
+}
+
+/** Searching audit events: Query on the table and its indexes (by user, session, type, namespace). */
+function grantAuditSearch(role: iam.IRole, audit: dynamodb.ITable): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [audit.tableArn, `${audit.tableArn}/index/*`] }),
+  );
 }
 
 /** Get and list objects under one key prefix of a bucket. */

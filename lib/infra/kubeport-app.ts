@@ -16,6 +16,8 @@ export function addKubeportStack(app: App, serverVersion?: string): KubeportStac
     ...(serverVersion !== undefined ? { serverVersion } : {}),
     github: context.github,
     alarmEmail: context.alarmEmail,
+    reservedConcurrency: context.reservedConcurrency,
+    auditLockMode: context.auditLockMode,
     agent: context.agent,
   });
 }

@@ -1,7 +1,7 @@
 // One of Kubeport's Lambda functions, built the same way for all of them: the esbuild bundle the
 // tests and benchmarks run (lambda-bundles.ts), ARM64 on Node 22, its own log group with a
-// retention, a role that may write only to that log group until the stack grants more, and a
-// reserved concurrency so a flood of calls costs a bounded amount.
+// retention, a role that may write only to that log group until the stack grants more, and,
+// when asked, a reserved concurrency.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -37,8 +37,10 @@ export interface KubeportFunctionProps {
    */
   readonly timeout?: Duration;
   /**
-   * The most calls running at once, also the ceiling of what a flood of calls can cost per second.
-   * @default 10
+   * Executions reserved for this function: the most calls running at once, and executions no
+   * other function can take. Each reserved one lowers the account's unreserved pool, which Lambda
+   * keeps at 100 or more, so reserving fails to deploy in an account whose limit is lower.
+   * @default none reserved: the function shares the account's pool
    */
   readonly reservedConcurrency?: number;
   /**
@@ -76,7 +78,7 @@ export class KubeportFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
-      reservedConcurrentExecutions: props.reservedConcurrency ?? 10,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       role: this.role,
       logGroup: this.logGroup,
       environment: definedOnly(props.environment ?? {}),

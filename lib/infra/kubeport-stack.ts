@@ -11,7 +11,7 @@ import { ControlPlaneAlarms } from './control-plane-alarms.js';
 import { BREAK_GLASS_ROUTE, ControlPlaneApi } from './control-plane-api.js';
 import { ControlPlaneFunctions } from './control-plane-functions.js';
 import { suppressJustifiedFindings } from './nag-suppressions.js';
-import type { AgentContext, GitHubContext } from './stack-context.js';
+import type { AgentContext, AuditLockMode, GitHubContext } from './stack-context.js';
 import { Storage } from './storage.js';
 
 export interface KubeportStackProps extends StackProps {
@@ -41,6 +41,20 @@ export interface KubeportStackProps extends StackProps {
    */
   readonly alarmEmail?: string;
   /**
+   * Reserve Lambda concurrency: auth 10, admin 5, the CA bootstrap 1. It caps each function and
+   * keeps a flood of one from taking the others' executions, but the account's concurrency limit
+   * must then be 116 or more (Lambda keeps 100 unreserved), which new accounts often are not.
+   * @default false: the API's per-route throttling alone bounds what a flood costs
+   */
+  readonly reservedConcurrency?: boolean;
+  /**
+   * The audit archive's Object Lock mode. Governance lets a principal with
+   * s3:BypassGovernanceRetention delete archived events early (and `retainData: false` tear the
+   * bucket down); compliance lets no one, the root user included, until the retention ends.
+   * @default 'governance'
+   */
+  readonly auditLockMode?: AuditLockMode;
+  /**
    * The agent's settings, validated now, used by the next issue.
    * @default no agent
    */
@@ -66,12 +80,13 @@ export class KubeportStack extends Stack {
     const removalPolicy = retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     this.agent = props.agent;
 
-    this.storage = new Storage(this, 'Storage', { retain });
+    this.storage = new Storage(this, 'Storage', { retain, auditLockMode: props.auditLockMode });
     this.functions = new ControlPlaneFunctions(this, 'Functions', {
       storage: this.storage,
       clusterName: props.clusterName ?? this.stackName,
       serverVersion: props.serverVersion,
       githubClientSecretName: props.github?.clientSecretName,
+      reservedConcurrency: props.reservedConcurrency,
       removalPolicy,
     });
     this.api = new ControlPlaneApi(this, 'Api', {

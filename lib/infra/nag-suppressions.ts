@@ -31,11 +31,10 @@ export function suppressJustifiedFindings(stack: KubeportStack): void {
 
   const auditIndexes = `Resource::<${stack.getLogicalId(storage.audit.node.defaultChild as CfnElement)}.Arn>/index/*`;
   const tableIndexesReason =
-    "The audit table's query indexes (by user, session, event type, namespace), granted by Table.grant*; only that table's";
+    "dynamodb:Query alone on the audit table's indexes (by user, session, event type, namespace), for audit search; only that table's";
   NagSuppressions.addResourceSuppressions(
     functions.auth.role,
     [
-      { id: 'AwsSolutions-IAM5', appliesTo: [auditIndexes], reason: tableIndexesReason },
       {
         id: 'AwsSolutions-IAM5',
         appliesTo: ['Resource::*'],
@@ -56,11 +55,6 @@ export function suppressJustifiedFindings(stack: KubeportStack): void {
           'Session recordings are one object per part under sessions/<sid>/; the admin function reads any session an auditor asks for, and nothing else in the bucket',
       },
     ],
-    true,
-  );
-  NagSuppressions.addResourceSuppressions(
-    functions.caBootstrap.role,
-    [{ id: 'AwsSolutions-IAM5', appliesTo: [auditIndexes], reason: tableIndexesReason }],
     true,
   );
   NagSuppressions.addResourceSuppressions(stack.breakGlass.policy, [

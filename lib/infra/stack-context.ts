@@ -11,6 +11,8 @@ export const CONTEXT_KEYS = [
   'githubClientSecretName',
   'githubAdminTeams',
   'alarmEmail',
+  'reservedConcurrency',
+  'auditLockMode',
   'clusters',
   'vpcId',
   'publicSubnetIds',
@@ -32,6 +34,9 @@ export interface GitHubContext {
 
 export type AgentTopology = 'economy' | 'ha';
 
+/** S3 Object Lock's two modes for the audit archive. */
+export type AuditLockMode = 'governance' | 'compliance';
+
 /** What the agent (issue 10) needs; present only when `clusters` is set. */
 export interface AgentContext {
   readonly clusters: string[];
@@ -48,6 +53,9 @@ export interface StackContext {
   readonly retainData: boolean;
   readonly github?: GitHubContext;
   readonly alarmEmail?: string;
+  /** Reserve Lambda concurrency for each function (needs an account concurrency limit of 116 or more). */
+  readonly reservedConcurrency: boolean;
+  readonly auditLockMode: AuditLockMode;
   readonly agent?: AgentContext;
 }
 
@@ -128,6 +136,16 @@ const rawContextSchema = z.object({
     .optional(),
   githubAdminTeams: list(pattern(GITHUB_TEAM, 'GitHub teams as org/team-slug (e.g. acme/platform)'), 'acme/platform,acme/sre').optional(),
   alarmEmail: pattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an email address for alarm notifications (e.g. ops@example.com)').optional(),
+  // Off by default: reserving 16 executions needs an account limit of 116 (Lambda keeps 100
+  // unreserved), and new accounts often start at 10, so the first deploy would fail.
+  reservedConcurrency: boolean.optional().default(false),
+  auditLockMode: z
+    .enum(['governance', 'compliance'], {
+      error:
+        'give governance (a principal with s3:BypassGovernanceRetention may delete archived events early) or compliance (no one may, the root user included, until the retention ends)',
+    })
+    .optional()
+    .default('governance'),
   clusters: list(pattern(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'EKS cluster names (e.g. prod)'), 'prod,staging').optional(),
   vpcId: pattern(/^vpc-[0-9a-f]{8,17}$/, "the clusters' VPC id (e.g. vpc-0123456789abcdef0)").optional(),
   publicSubnetIds: list(
@@ -286,6 +304,8 @@ function toStackContext(raw: RawContext): StackContext {
   return {
     stackName: raw.stackName,
     retainData: raw.retainData,
+    reservedConcurrency: raw.reservedConcurrency,
+    auditLockMode: raw.auditLockMode,
     ...(github ? { github } : {}),
     ...(raw.alarmEmail !== undefined ? { alarmEmail: raw.alarmEmail } : {}),
     ...(agent ? { agent } : {}),

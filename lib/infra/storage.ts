@@ -6,6 +6,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { type TableSchema, auditTableSchema, resourceTableSchema, stateTableSchema } from '../adapters/aws/dynamo-tables.js';
+import type { AuditLockMode } from './stack-context.js';
 
 export interface StorageProps {
   /**
@@ -14,11 +15,18 @@ export interface StorageProps {
    */
   readonly retain?: boolean;
   /**
-   * How long each audit archive object is write-protected (S3 Object Lock, governance mode: only a
-   * principal with s3:BypassGovernanceRetention may shorten it).
+   * How long each audit archive object is write-protected (S3 Object Lock).
    * @default Duration.days(365)
    */
   readonly auditLockRetention?: Duration;
+  /**
+   * The Object Lock mode. Governance: a principal with s3:BypassGovernanceRetention (an account
+   * administrator has it) may delete or shorten the lock of an archived event. Compliance: no one
+   * may, the root user included, until the retention ends; the bucket is then always retained, as
+   * CloudFormation could not empty it.
+   * @default 'governance'
+   */
+  readonly auditLockMode?: AuditLockMode;
   /**
    * When audit archive objects move to Glacier Instant Retrieval (still queryable by Athena, a
    * fifth of the storage price; objects under 128 KB stay where they are).
@@ -92,11 +100,17 @@ export class Storage extends Construct {
         removalPolicy,
         ...more,
       });
+    const lockRetention = props.auditLockRetention ?? Duration.days(365);
+    const compliance = props.auditLockMode === 'compliance';
     this.auditBucket = bucket('AuditBucket', 'audit/', {
       // Object Lock needs versioning (above); an event once archived cannot be altered or removed
-      // during the retention, not even by an administrator without the bypass permission.
+      // during the retention: in governance mode, not without s3:BypassGovernanceRetention; in
+      // compliance mode, not by anyone.
       objectLockEnabled: true,
-      objectLockDefaultRetention: s3.ObjectLockRetention.governance(props.auditLockRetention ?? Duration.days(365)),
+      objectLockDefaultRetention: compliance
+        ? s3.ObjectLockRetention.compliance(lockRetention)
+        : s3.ObjectLockRetention.governance(lockRetention),
+      ...(compliance ? { removalPolicy: RemovalPolicy.RETAIN } : {}),
       lifecycleRules: [
         {
           id: 'AuditToGlacierInstantRetrieval',

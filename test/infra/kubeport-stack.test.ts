@@ -12,7 +12,14 @@ import {
 } from '../../lib/adapters/aws/function-environment.js';
 import { AUDIT_COLUMNS } from '../../lib/infra/audit-catalog.js';
 import { CA_BOOTSTRAP_RESOURCE_TYPE } from '../../lib/infra/ca-bootstrap.js';
-import { AUTH_ROUTES } from '../../lib/infra/control-plane-api.js';
+import {
+  AUTH_ROUTES,
+  BREAK_GLASS_THROTTLE,
+  DEFAULT_ROUTE_THROTTLE,
+  LOGIN_THROTTLE,
+  PING_THROTTLE,
+  floodRequestsPerSecond,
+} from '../../lib/infra/control-plane-api.js';
 import { KubeportStack, type KubeportStackProps } from '../../lib/infra/kubeport-stack.js';
 import { Storage } from '../../lib/infra/storage.js';
 import { caKeyPolicyDocument } from '../../lib/adapters/aws/ca-key-policy.js';
@@ -50,7 +57,7 @@ let withGitHub: Synthesized;
 
 beforeAll(() => {
   plain = synthesize({}, { bundle: true });
-  withGitHub = synthesize({ github: GITHUB, alarmEmail: 'ops@example.com' }, { bundle: false });
+  withGitHub = synthesize({ github: GITHUB, alarmEmail: 'ops@example.com', reservedConcurrency: true }, { bundle: false });
 }, 180_000);
 
 const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
@@ -245,14 +252,15 @@ describe('the stack with no context', () => {
     for (const reason of reasons) expect(reason).not.toMatch(/TagResource|tagged|ABAC|ResourceTag/);
   });
 
-  it('runs every function on ARM64 and Node 22, with reserved concurrency and its own log group', () => {
+  it('runs every function on ARM64 and Node 22 with its own log group, reserving no concurrency unless asked', () => {
     const functions = resourcesOfType(plain.resources, 'AWS::Lambda::Function');
     // The CA bootstrap is invoked by CloudFormation directly: no custom-resource framework function.
     expect(functions).toHaveLength(3);
     const logGroups = new Set(resourcesOfType(plain.resources, 'AWS::Logs::LogGroup').map(([id]) => id));
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({ Architectures: ['arm64'], Runtime: 'nodejs22.x', Handler: 'index.handler' });
-      expect(fn.Properties!.ReservedConcurrentExecutions).toBeGreaterThan(0);
+      // Reserving would need an account concurrency limit of 116; new accounts often have 10.
+      expect(fn.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
       expect(fn.Properties!.Timeout).toBeLessThanOrEqual(120);
       const logGroup = (fn.Properties!.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(logGroups.has(logGroup)).toBe(true);
@@ -318,13 +326,66 @@ describe('the stack with no context', () => {
     expect(Object.keys(routes).filter((key) => key.includes('$default'))).toEqual([]);
   });
 
-  it('throttles the stage and writes JSON access logs', () => {
+  it('throttles each route on its own (ping and logins higher, break-glass alone and small) and writes JSON access logs', () => {
+    const throttle = ({ rateLimit, burstLimit }: { rateLimit: number; burstLimit: number }) => ({
+      ThrottlingRateLimit: rateLimit,
+      ThrottlingBurstLimit: burstLimit,
+    });
     plain.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      DefaultRouteSettings: throttle(DEFAULT_ROUTE_THROTTLE),
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
     });
+    const stages = resourcesOfType(plain.resources, 'AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    const [stageId, stage] = stages[0]! as unknown as [
+      string,
+      { Properties: { RouteSettings: Record<string, unknown> }; DependsOn?: string[] },
+    ];
+    const settings = stage.Properties.RouteSettings;
+    const routes = resourcesOfType(plain.resources, 'AWS::ApiGatewayV2::Route');
+    // Every route has its own setting, and each route exists before the stage names it.
+    expect(Object.keys(settings).sort()).toEqual(routes.map(([, route]) => route.Properties!.RouteKey as string).sort());
+    for (const [routeId] of routes) expect(stage.DependsOn, stageId).toContain(routeId);
+    expect(settings['GET /webapi/ping']).toEqual(throttle(PING_THROTTLE));
+    for (const key of ['POST /webapi/github/login/console', 'GET /webapi/github/callback', 'POST /webapi/local/{proxy+}'])
+      expect(settings[key], key).toEqual(throttle(LOGIN_THROTTLE));
+    expect(settings['ANY /webapi/iam/admin/{proxy+}']).toEqual(throttle(BREAK_GLASS_THROTTLE));
+    expect(settings['ANY /webapi/admin/{proxy+}']).toEqual(throttle(DEFAULT_ROUTE_THROTTLE));
+    // What the README's worst case under a sustained flood is computed from.
+    const sum = Object.values(settings).reduce(
+      (total: number, route) => total + (route as { ThrottlingRateLimit: number }).ThrottlingRateLimit,
+      0,
+    );
+    expect(sum).toBe(floodRequestsPerSecond());
+    expect(sum).toBe(49);
+  });
+
+  it('lets no function update, delete or batch-write audit events: the functions put them, and admin alone queries them', () => {
+    const auditArn = getAtt(plain.logicalId(plain.stack.storage.audit));
+    const onAudit = (name: 'auth' | 'admin' | 'caBootstrap') =>
+      policyStatements(plain.resources, plain.logicalId(plain.stack.functions[name].role))
+        .filter((statement) => statement.Effect === 'Allow' && JSON.stringify(statement.Resource ?? '').includes(JSON.stringify(auditArn)))
+        .flatMap((statement) => [statement.Action].flat());
+    for (const name of ['auth', 'admin', 'caBootstrap'] as const) {
+      const actions = onAudit(name);
+      expect(actions, name).toContain('dynamodb:PutItem');
+      for (const forbidden of ['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:*'])
+        expect(actions, `${name} ${forbidden}`).not.toContain(forbidden);
+    }
+    expect(onAudit('auth').sort()).toEqual(['dynamodb:PutItem']);
+    expect(onAudit('caBootstrap').sort()).toEqual(['dynamodb:PutItem']);
+    expect(onAudit('admin').sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
+    // No other role of the stack holds any write on the audit table either.
+    const everyStatement = resourcesOfType(plain.resources, 'AWS::IAM::Policy').flatMap(
+      ([, policy]) => (policy.Properties!.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+    const auditWrites = everyStatement
+      .filter((statement) => JSON.stringify(statement.Resource ?? '').includes(JSON.stringify(auditArn)))
+      .flatMap((statement) => [statement.Action].flat())
+      .filter((action) => /^dynamodb:(DeleteItem|UpdateItem|BatchWriteItem|PartiQLDelete|PartiQLUpdate|\*)$/.test(action));
+    expect(auditWrites).toEqual([]);
   });
 
   it('creates the CA bootstrap resource on the function itself, with the callback URL and a version that follows the bundle', () => {
@@ -546,6 +607,12 @@ describe('the stack with the GitHub context and an alarm email', () => {
       expect(looksLikeSecret(plainValue)).toBe(false);
   });
 
+  it('reserves concurrency when asked: auth 10, admin 5, the CA bootstrap 1', () => {
+    const reserved = (name: 'auth' | 'admin' | 'caBootstrap') =>
+      withGitHub.resources[withGitHub.logicalId(withGitHub.stack.functions[name].function)]!.Properties!.ReservedConcurrentExecutions;
+    expect([reserved('auth'), reserved('admin'), reserved('caBootstrap')]).toEqual([10, 5, 1]);
+  });
+
   it('emails alarms through an SNS topic that requires TLS', () => {
     withGitHub.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
     withGitHub.template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.anyValue() }] });
@@ -565,6 +632,20 @@ describe('storage without retainData', () => {
     template.allResourcesProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
     template.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
     template.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+  });
+});
+
+describe('storage with the compliance lock', () => {
+  it('locks the audit archive in compliance mode and keeps that bucket even without retainData', () => {
+    const stack = new Stack(new App(), 'Compliant');
+    const storage = new Storage(stack, 'Storage', { retain: false, auditLockMode: 'compliance' });
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { DeletionPolicy?: string; Properties: unknown }>;
+    const audit = resources[stack.getLogicalId(storage.auditBucket.node.defaultChild as CfnElement)]!;
+    expect(audit.Properties).toMatchObject({
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } } },
+    });
+    expect(audit.DeletionPolicy).toBe('Retain');
+    expect(resources[stack.getLogicalId(storage.recordingsBucket.node.defaultChild as CfnElement)]!.DeletionPolicy).toBe('Delete');
   });
 });
 

@@ -27,8 +27,22 @@ const agent = {
 };
 
 describe('CDK context', () => {
-  it('gives the defaults when nothing is set: stack Kubeport, data retained, no GitHub, no agent', () => {
-    expect(parse({})).toEqual({ stackName: 'Kubeport', retainData: true });
+  const defaults = { stackName: 'Kubeport', retainData: true, reservedConcurrency: false, auditLockMode: 'governance' };
+
+  it('gives the defaults when nothing is set: stack Kubeport, data retained, no reserved concurrency, governance lock, no GitHub, no agent', () => {
+    expect(parse({})).toEqual(defaults);
+  });
+
+  it('reserves concurrency and locks the archive in compliance mode only when asked, and names a bad value with its fix', () => {
+    expect(parse({ reservedConcurrency: 'true', auditLockMode: 'compliance' })).toMatchObject({
+      reservedConcurrency: true,
+      auditLockMode: 'compliance',
+    });
+    expect(parse({ reservedConcurrency: true })).toMatchObject({ reservedConcurrency: true });
+    const problems = problemsOf({ reservedConcurrency: '10', auditLockMode: 'strict' });
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['reservedConcurrency', 'auditLockMode']);
+    expect(problems[0]).toMatch(/give true or false/);
+    expect(problems[1]).toMatch(/governance .*compliance/);
   });
 
   it('reads -c strings and cdk.json JSON alike', () => {
@@ -56,7 +70,7 @@ describe('CDK context', () => {
   });
 
   it('treats an empty -c key= as not set', () => {
-    expect(parse({ githubClientId: '', alarmEmail: ' ' })).toEqual({ stackName: 'Kubeport', retainData: true });
+    expect(parse({ githubClientId: '', alarmEmail: ' ' })).toEqual(defaults);
   });
 
   it('refuses admin teams without the OAuth app, saying that all three GitHub keys are needed and how to set them', () => {

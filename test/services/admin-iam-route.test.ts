@@ -32,6 +32,14 @@ const carol: IamPrincipal = {
   granted: false,
 };
 
+// Granted, and correctly signed, but from another account than the one the API is deployed in.
+const outsider: IamPrincipal = {
+  accessKeyId: 'AKIAOUTSIDEREXAMPLE',
+  secretAccessKey: 'outsider-secret',
+  userArn: 'arn:aws:iam::444455556666:user/ops/eve',
+  granted: true,
+};
+
 const role = (name: string) => ({ kind: 'role', version: 'v7', metadata: { name }, spec: { allow: { kubernetes_groups: [name] } } });
 
 describe('the IAM-authorized admin route', () => {
@@ -53,7 +61,9 @@ describe('the IAM-authorized admin route', () => {
   const roleExists = async (name: string) => (await h.deps.resources.get('role', name)) !== undefined;
 
   beforeAll(async () => {
-    h = await startApiHarness(new Date(), { iam: { region, principals: [alice, bobSession, carol] } });
+    h = await startApiHarness(new Date(), {
+      iam: { region, principals: [alice, bobSession, carol, outsider], deploymentAccount: '111122223333' },
+    });
   });
   afterAll(() => h?.close());
 
@@ -91,6 +101,18 @@ describe('the IAM-authorized admin route', () => {
     expect(await roleExists('carols')).toBe(false);
   });
 
+  it('a principal of another account, even granted and correctly signed, is refused by the function and changes nothing', async () => {
+    expect(await failure(iamCall(outsider, 'POST', '/webapi/iam/admin/resources', { documents: [role('outsiders')] }))).toEqual({
+      status: 403,
+      code: 'access_denied',
+      message: expect.stringMatching(/account Kubeport is deployed in \(111122223333\); .*belongs to 444455556666/),
+    });
+    expect(await roleExists('outsiders')).toBe(false);
+    // The same call from the deployment's account goes through.
+    await iamCall(alice, 'POST', '/webapi/iam/admin/resources', { documents: [role('insiders')] });
+    expect(await roleExists('insiders')).toBe(true);
+  });
+
   it('a wrong secret, a stale date and a date from the future are refused by the gateway and change nothing', async () => {
     const wrongSecret = { ...credentialsOf(alice), secretAccessKey: 'guessed' };
     for (const [who, skew] of [
@@ -106,7 +128,7 @@ describe('the IAM-authorized admin route', () => {
     expect(await roleExists('stale')).toBe(false);
   });
 
-  it('the same signed request sent twice is refused the second time (replay inside the 15 minutes)', async () => {
+  it('the same signed request sent twice is refused the second time (replay inside the window API Gateway accepts it)', async () => {
     const signed = await signerFor(credentialsOf(alice)).sign({
       method: 'POST',
       url: `http://${h.proxy}/webapi/iam/admin/resources`,

@@ -28,7 +28,15 @@ export interface IamApiGatewayOptions {
   authorizer?: boolean;
   /** Each refusal and its reason, as CloudTrail would not show it but a test wants to. */
   onRefusal?: (reason: string) => void;
+  /**
+   * The account that owns the API (the deployment's), reported as requestContext.accountId.
+   * @default STAND_IN_ACCOUNT
+   */
+  deploymentAccount?: string;
 }
+
+/** The account the stand-in's API is deployed in, unless a test says otherwise. */
+export const STAND_IN_ACCOUNT = '111122223333';
 
 export interface IamApiGateway {
   /** host:port for tctl --proxy. */
@@ -61,7 +69,7 @@ export function iamAuthorizer(options: Omit<IamApiGatewayOptions, 'route'>): Gat
       options.onRefusal?.(`${principal.userArn} is not granted execute-api:Invoke on ${req.url}`);
       return { refusal: FORBIDDEN };
     }
-    return { authorization: { iam: iamContext(principal) } };
+    return { authorization: { iam: iamContext(principal) }, accountId: options.deploymentAccount ?? STAND_IN_ACCOUNT };
   };
 }
 

@@ -18,12 +18,13 @@ export interface EventAuthorization {
 
 /**
  * Stands in for an API Gateway authorizer: given the request and its body, either the
- * authorization to put in the event, or the answer API Gateway gives instead of calling the function.
+ * authorization to put in the event (with the account that owns the API, which AWS reports as
+ * requestContext.accountId), or the answer API Gateway gives instead of calling the function.
  */
 export type GatewayAuthorizer = (
   req: http.IncomingMessage,
   body: Buffer,
-) => Promise<{ authorization?: EventAuthorization } | { refusal: APIGatewayProxyStructuredResultV2 }>;
+) => Promise<{ authorization?: EventAuthorization; accountId?: string } | { refusal: APIGatewayProxyStructuredResultV2 }>;
 
 export interface ApiGatewayServerOptions {
   /** Runs before every handler; local mode has none (its routes need no IAM). */
@@ -35,6 +36,7 @@ export function toApiGatewayEvent(
   body: Buffer,
   now: Date,
   authorization?: EventAuthorization,
+  accountId = 'local',
 ): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://local');
   const headers: Record<string, string> = {};
@@ -53,7 +55,7 @@ export function toApiGatewayEvent(
     headers,
     ...(rawQueryString ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
     requestContext: {
-      accountId: 'local',
+      accountId,
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
@@ -110,7 +112,7 @@ export function createApiGatewayServer(
       authorized
         .then((verdict): Promise<APIGatewayProxyStructuredResultV2> | APIGatewayProxyStructuredResultV2 => {
           if ('refusal' in verdict) return verdict.refusal;
-          const event = toApiGatewayEvent(req, body, new Date(), verdict.authorization);
+          const event = toApiGatewayEvent(req, body, new Date(), verdict.authorization, verdict.accountId);
           return route(event.rawPath)(event);
         })
         .then(
