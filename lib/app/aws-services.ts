@@ -42,9 +42,12 @@ function secretsPurpose(clusterName: string): string {
 // Decrypt for both. Short, so a secret replaced with tctl is not used long after.
 const OPENED_SECRET_TTL_MS = 60_000;
 
-// A refresh happens only after GitHub refused the kept secret, and login attempts are limited per
-// source, so reads stay few; a rotation right after a read must still work at once.
-const SECRET_REFRESH_INTERVAL_MS = 0;
+// A refresh happens only after GitHub refused the kept secret. Without a floor, every refused login
+// (a wrong code, a flood of forged callbacks) would be one more GetSecretValue, paid for and
+// throttled; with a long one, a login right after a rotation fails until the floor has passed. Five
+// seconds bounds the reads to one per five seconds per warm function whatever is sent, and a person
+// who logs in within seconds of a rotation and is refused succeeds on the retry.
+const SECRET_REFRESH_INTERVAL_MS = 5_000;
 
 /** The stores and sealing both API functions use. */
 function apiServices(config: z.infer<typeof apiEnvironmentSchema>, awsRegion: string) {
@@ -65,6 +68,8 @@ function apiServices(config: z.infer<typeof apiEnvironmentSchema>, awsRegion: st
       random: systemRandom,
       agentAddress: config.KUBEPORT_AGENT_ADDRESS,
       serverVersion: config.KUBEPORT_SERVER_VERSION,
+      ...(config.KUBEPORT_GITHUB_CLIENT_ID ? { githubClientId: config.KUBEPORT_GITHUB_CLIENT_ID } : {}),
+      githubEndpoints: { endpointUrl: config.KUBEPORT_GITHUB_ENDPOINT_URL, apiEndpointUrl: config.KUBEPORT_GITHUB_API_ENDPOINT_URL },
     },
   };
 }

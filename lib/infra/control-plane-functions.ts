@@ -31,6 +31,11 @@ export interface ControlPlaneFunctionsProps {
    */
   readonly githubClientSecretName?: string;
   /**
+   * The GitHub OAuth app's client ID: the only one a connector taking the deployment's secret may name.
+   * @default none: no connector may take the deployment's secret
+   */
+  readonly githubClientId?: string;
+  /**
    * The value of the `kubeport:ca` tag on every CA key of this deployment, rotated ones included.
    * @default the stack's name
    */
@@ -87,6 +92,7 @@ export class ControlPlaneFunctions extends Construct {
       // The agent (next issue) sets its address; until then ping reports none.
       KUBEPORT_AGENT_ADDRESS: '',
       KUBEPORT_SERVER_VERSION: props.serverVersion ?? 'dev',
+      KUBEPORT_GITHUB_CLIENT_ID: props.githubClientId,
     };
     const authEnvironment: AuthEnvironment = {
       ...common,
@@ -99,7 +105,6 @@ export class ControlPlaneFunctions extends Construct {
       KUBEPORT_CLUSTER_NAME: props.clusterName,
       KUBEPORT_RESOURCES_TABLE: storage.resources.tableName,
       KUBEPORT_AUDIT_TABLE: storage.audit.tableName,
-      KUBEPORT_SECRETS_KEY_ID: this.secretsKey.keyArn,
       KUBEPORT_USER_CA_KEY_ID: cas.userCaKey.keyArn,
       KUBEPORT_HOST_CA_KEY_ID: cas.hostCaKey.keyArn,
     };
@@ -156,8 +161,9 @@ export class ControlPlaneFunctions extends Construct {
       new iam.PolicyStatement({ sid: 'AdminNeverSigns', effect: iam.Effect.DENY, actions: ['kms:Sign'], resources: ['*'] }),
     );
 
-    // The SecretBox key: sealing and opening only (no data keys, no re-encryption).
-    for (const role of [authRole, adminRole, caBootstrapRole]) this.secretsKey.grant(role, 'kms:Encrypt', 'kms:Decrypt');
+    // The SecretBox key: sealing and opening only (no data keys, no re-encryption). The CA
+    // bootstrap seals nothing (the deployment connector's secret stays in Secrets Manager).
+    for (const role of [authRole, adminRole]) this.secretsKey.grant(role, 'kms:Encrypt', 'kms:Decrypt');
 
     // Tables.
     grantTables(authRole, { readWrite: [storage.resources, storage.state], write: [storage.audit] });

@@ -72,6 +72,7 @@ export class KubeportStack extends Stack {
       clusterName: props.clusterName ?? this.stackName,
       serverVersion: props.serverVersion,
       githubClientSecretName: props.github?.clientSecretName,
+      githubClientId: props.github?.clientId,
       removalPolicy,
     });
     this.api = new ControlPlaneApi(this, 'Api', {

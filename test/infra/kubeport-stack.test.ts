@@ -186,14 +186,28 @@ describe('the stack with no context', () => {
   });
 
   it('lets the other roles use the secrets key and the CA keys they need, and nothing creates or retires keys but auth', () => {
-    for (const name of ['admin', 'caBootstrap'] as const) {
-      const actions = policyStatements(plain.resources, plain.logicalId(plain.stack.functions[name].role))
+    const allowed = (name: 'admin' | 'caBootstrap') =>
+      policyStatements(plain.resources, plain.logicalId(plain.stack.functions[name].role))
         .filter((s) => s.Effect === 'Allow')
         .flatMap((s) => [s.Action].flat());
-      expect(actions).toContain('kms:Decrypt');
-      expect(actions).toContain('kms:GetPublicKey');
-      expect(actions.filter((a) => ['kms:CreateKey', 'kms:ScheduleKeyDeletion', 'kms:TagResource'].includes(a))).toEqual([]);
+    expect(allowed('admin')).toContain('kms:Decrypt');
+    for (const name of ['admin', 'caBootstrap'] as const) {
+      expect(allowed(name)).toContain('kms:GetPublicKey');
+      expect(allowed(name).filter((a) => ['kms:CreateKey', 'kms:ScheduleKeyDeletion', 'kms:TagResource'].includes(a))).toEqual([]);
     }
+  });
+
+  it('gives the CA bootstrap, which seals nothing, neither the secrets key nor any encrypt or decrypt', () => {
+    const actions = policyStatements(plain.resources, plain.logicalId(plain.stack.functions.caBootstrap.role))
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap((s) => [s.Action].flat());
+    expect(actions.filter((a) => ['kms:Encrypt', 'kms:Decrypt', 'kms:*'].includes(a))).toEqual([]);
+    const variables = (
+      plain.resources[plain.logicalId(plain.stack.functions.caBootstrap.function)]!.Properties!.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(variables).not.toHaveProperty('KUBEPORT_SECRETS_KEY_ID');
   });
 
   it('runs every function on ARM64 and Node 22, with reserved concurrency and its own log group', () => {

@@ -191,6 +191,10 @@ export async function startAwsMode(githubSecret: string): Promise<AwsMode> {
       KUBEPORT_AUDIT_TABLE: tables.audit,
       KUBEPORT_SECRETS_KEY_ID: kms.keys.get(SECRETS_KEY)!.arn,
       KUBEPORT_SERVER_VERSION: 'aws-mode-test',
+      KUBEPORT_GITHUB_CLIENT_ID: GITHUB_CLIENT_ID,
+      // The deployment's GitHub: github.com when deployed, the stand-in here.
+      KUBEPORT_GITHUB_ENDPOINT_URL: github.url,
+      KUBEPORT_GITHUB_API_ENDPOINT_URL: github.apiUrl,
     };
     const stackEnv: { auth: AuthEnvironment; admin: AdminEnvironment; caBootstrap: CaBootstrapEnvironment } = {
       auth: {
@@ -204,7 +208,6 @@ export async function startAwsMode(githubSecret: string): Promise<AwsMode> {
         KUBEPORT_CLUSTER_NAME: CLUSTER_NAME,
         KUBEPORT_RESOURCES_TABLE: tables.resources,
         KUBEPORT_AUDIT_TABLE: tables.audit,
-        KUBEPORT_SECRETS_KEY_ID: kms.keys.get(SECRETS_KEY)!.arn,
         KUBEPORT_USER_CA_KEY_ID: kms.keys.get(USER_CA_KEY)!.arn,
         KUBEPORT_HOST_CA_KEY_ID: kms.keys.get(HOST_CA_KEY)!.arn,
       },
