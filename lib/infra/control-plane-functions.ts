@@ -2,7 +2,7 @@
 // only the auth function and the CA bootstrap may sign with the CA keys (the key policies deny
 // everyone else, and the admin role denies itself kms:Sign besides); the GitHub client secret is
 // readable by the auth function alone and never leaves Secrets Manager for the template.
-import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -35,6 +35,11 @@ export interface ControlPlaneFunctionsProps {
    * @default none: no connector may take the deployment's secret
    */
   readonly githubClientId?: string;
+  /**
+   * The `org/team` slugs the first connector maps to editor and access (the CA bootstrap writes it).
+   * @default none: no deploy-time connector
+   */
+  readonly githubAdminTeams?: readonly string[];
   /**
    * The value of the `kubeport:ca` tag on every CA key of this deployment, rotated ones included.
    * @default the stack's name
@@ -107,6 +112,11 @@ export class ControlPlaneFunctions extends Construct {
       KUBEPORT_AUDIT_TABLE: storage.audit.tableName,
       KUBEPORT_USER_CA_KEY_ID: cas.userCaKey.keyArn,
       KUBEPORT_HOST_CA_KEY_ID: cas.hostCaKey.keyArn,
+      // The function checks each event comes from its own stack, and takes the GitHub settings from
+      // here, never from the event: anyone who may invoke it can send any event.
+      KUBEPORT_STACK_ID: Aws.STACK_ID,
+      KUBEPORT_GITHUB_CLIENT_ID: props.githubAdminTeams ? props.githubClientId : undefined,
+      KUBEPORT_GITHUB_ADMIN_TEAMS: props.githubAdminTeams?.join(','),
     };
     const logs = { logRetention: props.logRetention, logRemovalPolicy: removalPolicy };
 
@@ -179,6 +189,15 @@ export class ControlPlaneFunctions extends Construct {
       secret.grantRead(authRole);
     }
   }
+}
+
+/**
+ * Tells the CA bootstrap the GitHub callback URL of the API, which is built after the functions
+ * (the API needs them). The bootstrap function is no part of the API, so the reference makes no cycle.
+ */
+export function setGitHubCallbackUrl(functions: ControlPlaneFunctions, callbackUrl: string): void {
+  const variable: Required<Pick<CaBootstrapEnvironment, 'KUBEPORT_GITHUB_CALLBACK_URL'>> = { KUBEPORT_GITHUB_CALLBACK_URL: callbackUrl };
+  for (const [name, value] of Object.entries(variable)) functions.caBootstrap.function.addEnvironment(name, value);
 }
 
 function grantTables(role: iam.IRole, tables: { readWrite?: dynamodb.ITable[]; write?: dynamodb.ITable[] }): void {

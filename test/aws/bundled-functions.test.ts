@@ -162,6 +162,51 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
     expect((await aws.resources.get('github', 'github'))!.revision).toBe(before.github!.revision);
   });
 
+  it('refuses an event from another stack, whatever it asks: FAILED, and no connector or CA changes', async () => {
+    const before = { user: await storedCa('user'), github: await aws.resources.get('github', 'github') };
+    const forged = {
+      ...aws.githubProperties(),
+      GitHubClientId: 'Iv1.attacker',
+      GitHubAdminTeams: ['evil/crew'],
+      GitHubEndpointUrl: 'http://127.0.0.1:9',
+      GitHubApiEndpointUrl: 'http://127.0.0.1:9',
+    };
+    const answer = await aws.cloudFormation(
+      bootstrap,
+      'Update',
+      forged,
+      forged,
+      'arn:aws:cloudformation:us-east-1:999999999999:stack/evil/1',
+    );
+    expect(answer.body.Status).toBe('FAILED');
+    expect(answer.body.Reason).toContain("does not come from this function's stack");
+    expect((await storedCa('user')).revision).toBe(before.user.revision);
+    expect((await aws.resources.get('github', 'github'))!.revision).toBe(before.github!.revision);
+  });
+
+  it("takes nothing from the event's properties: one naming this stack with other teams and endpoints leaves the connector the stack configured", async () => {
+    const before = await aws.resources.get<{ spec: Record<string, unknown> }>('github', 'github');
+    const forged = {
+      ...aws.githubProperties(),
+      Version: 'bundle-9999',
+      GitHubClientId: 'Iv1.attacker',
+      GitHubAdminTeams: ['evil/crew'],
+      GitHubEndpointUrl: 'http://127.0.0.1:9',
+      GitHubApiEndpointUrl: 'http://127.0.0.1:9',
+      CallbackUrl: 'https://evil.example/webapi/github/callback',
+    };
+    const answer = await aws.cloudFormation(bootstrap, 'Update', forged, forged);
+    expect(answer.body).toMatchObject({ Status: 'SUCCESS', Data: { GitHubConnector: 'unchanged' } });
+    const after = await aws.resources.get<{ spec: Record<string, unknown> }>('github', 'github');
+    expect(after!.revision).toBe(before!.revision);
+    expect(after!.body.spec).toMatchObject({
+      client_id: GITHUB_CLIENT_ID,
+      teams_to_roles: [{ organization: 'acme', team: 'platform-admins' }],
+    });
+    expect(after!.body.spec).not.toHaveProperty('endpoint_url');
+    expect(after!.body.spec).not.toHaveProperty('api_endpoint_url');
+  });
+
   it('picks up the GitHub secret rotated in Secrets Manager at the first login after GitHub refuses the old one', async () => {
     const readsBefore = aws.secretsManager.calls.get('GetSecretValue') ?? 0;
     aws.secretsManager.put(GITHUB_SECRET_NAME, ROTATED_SECRET);

@@ -242,6 +242,8 @@ describe('the stack with no context', () => {
     expect(caBootstrapEnvironmentSchema.safeParse(environment(caBootstrap)).error).toBeUndefined();
     expect(environment(auth)).toMatchObject({ KUBEPORT_CA_KEY_TAG: 'Kubeport', KUBEPORT_CLUSTER_NAME: 'Kubeport' });
     expect(environment(auth)).not.toHaveProperty('KUBEPORT_GITHUB_SECRET_NAME');
+    expect(environment(caBootstrap)).toMatchObject({ KUBEPORT_STACK_ID: 'arn:aws:resolved-at-deploy' });
+    expect(environment(caBootstrap)).not.toHaveProperty('KUBEPORT_GITHUB_CLIENT_ID');
   });
 
   it('routes the auth paths to the auth function, /webapi/admin to admin, and the break-glass route to admin behind AWS_IAM', () => {
@@ -463,14 +465,28 @@ describe('the stack with the GitHub context and an alarm email', () => {
     expectNagClean(withGitHub.stack);
   });
 
-  it('hands the GitHub settings to the CA bootstrap resource', () => {
-    withGitHub.template.hasResourceProperties(CA_BOOTSTRAP_RESOURCE_TYPE, {
-      GitHubClientId: GITHUB.clientId,
-      GitHubAdminTeams: GITHUB.adminTeams,
-      CallbackUrl: {
+  it("hands the GitHub settings to the CA bootstrap in its environment, with the stack's id, and to the resource only a digest to trigger on", () => {
+    const variables = (name: 'auth' | 'admin' | 'caBootstrap') =>
+      (
+        withGitHub.resources[withGitHub.logicalId(withGitHub.stack.functions[name].function)]!.Properties!.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+    expect(variables('caBootstrap')).toMatchObject({
+      KUBEPORT_STACK_ID: { Ref: 'AWS::StackId' },
+      KUBEPORT_GITHUB_CLIENT_ID: GITHUB.clientId,
+      KUBEPORT_GITHUB_ADMIN_TEAMS: GITHUB.adminTeams.join(','),
+      KUBEPORT_GITHUB_CALLBACK_URL: {
         'Fn::Join': ['', [{ 'Fn::GetAtt': [withGitHub.logicalId(withGitHub.stack.api.api), 'ApiEndpoint'] }, '/webapi/github/callback']],
       },
     });
+    // Both API functions know the deployment's OAuth app: admin refuses other client IDs when a connector is stored, auth when it is used.
+    expect(variables('auth')).toMatchObject({ KUBEPORT_GITHUB_CLIENT_ID: GITHUB.clientId });
+    expect(variables('admin')).toMatchObject({ KUBEPORT_GITHUB_CLIENT_ID: GITHUB.clientId });
+    const resource = resourcesOfType(withGitHub.resources, CA_BOOTSTRAP_RESOURCE_TYPE)[0]![1] as { Properties: Record<string, unknown> };
+    expect(resource.Properties.GitHubSettings).toMatch(/^[0-9a-f]{16}$/);
+    for (const name of ['GitHubClientId', 'GitHubAdminTeams', 'GitHubEndpointUrl', 'GitHubApiEndpointUrl'])
+      expect(resource.Properties).not.toHaveProperty(name);
   });
 
   it('lets the auth function alone read the named secret, whatever its random ARN suffix, and never puts the value in the template', () => {

@@ -54,6 +54,12 @@ export const caBootstrapEnvironmentSchema = z.object({
   KUBEPORT_AUDIT_TABLE: name('KUBEPORT_AUDIT_TABLE'),
   KUBEPORT_USER_CA_KEY_ID: name('KUBEPORT_USER_CA_KEY_ID'),
   KUBEPORT_HOST_CA_KEY_ID: name('KUBEPORT_HOST_CA_KEY_ID'),
+  /** The stack's own id (AWS::StackId): an event from any other stack is refused. */
+  KUBEPORT_STACK_ID: arn('KUBEPORT_STACK_ID'),
+  /** The first connector's OAuth app (githubClientId), admin teams (githubAdminTeams: org/team,…) and callback URL; all absent: no connector. */
+  KUBEPORT_GITHUB_CLIENT_ID: z.string().optional(),
+  KUBEPORT_GITHUB_ADMIN_TEAMS: z.string().optional(),
+  KUBEPORT_GITHUB_CALLBACK_URL: z.string().optional(),
 });
 
 export type AuthEnvironment = z.input<typeof authEnvironmentSchema>;
