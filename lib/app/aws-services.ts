@@ -1,7 +1,8 @@
 // What each function on AWS runs with, built from its parsed environment: the DynamoDB stores, KMS
-// for the CAs and sealed secrets, GitHub, recordings in S3. Every client uses the SDK's default
-// credential chain and its own endpoint resolution, so AWS_ENDPOINT_URL_<SERVICE> reaches
-// loopback stand-ins with nothing of ours in between.
+// for the CAs and sealed secrets, GitHub, recordings in S3. Every client takes its credentials from
+// the environment, where Lambda always puts the role's, and resolves its endpoint itself, so
+// AWS_ENDPOINT_URL_<SERVICE> reaches loopback stand-ins with nothing of ours in between.
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import * as z from 'zod';
 import type { ServiceDeps } from '../services/deps.js';
 import { StoredCertAuthorities } from '../services/cert-authorities.js';
@@ -25,12 +26,19 @@ import { GitHubHttpApi } from '../adapters/github/github-http-api.js';
 import { systemClock, systemRandom } from '../adapters/system.js';
 
 type Env = Record<string, string | undefined>;
+type ClientBase = ReturnType<typeof clientBase>;
 
 /** What Lambda itself sets (never the stack: the name is reserved). */
 const runtimeSchema = z.object({ AWS_REGION: z.string().min(1, 'AWS_REGION is empty; Lambda sets it') });
 
-function region(env: Env): string {
-  return parseEnvironment(runtimeSchema, env).AWS_REGION;
+/**
+ * What every client is built with. Credentials from the environment only: the default chain would
+ * also try SSO, profiles, web identity and the instance metadata service, none of which a function
+ * has, and its providers (with their SSO and STS clients) would be a third of each bundle
+ * (lambda-bundles.ts leaves them out).
+ */
+function clientBase(env: Env) {
+  return { region: parseEnvironment(runtimeSchema, env).AWS_REGION, credentials: fromEnv() };
 }
 
 /** The encryption context of sealed secrets: the same in both API functions, another deployment's does not open. */
@@ -50,9 +58,9 @@ const OPENED_SECRET_TTL_MS = 60_000;
 const SECRET_REFRESH_INTERVAL_MS = 5_000;
 
 /** The stores and sealing both API functions use. */
-function apiServices(config: z.infer<typeof apiEnvironmentSchema>, awsRegion: string) {
-  const dynamo = makeDynamoClient({ region: awsRegion });
-  const kms = makeKmsClient({ region: awsRegion });
+function apiServices(config: z.infer<typeof apiEnvironmentSchema>, base: ClientBase) {
+  const dynamo = makeDynamoClient(base);
+  const kms = makeKmsClient(base);
   return {
     kms,
     deps: {
@@ -75,8 +83,8 @@ function apiServices(config: z.infer<typeof apiEnvironmentSchema>, awsRegion: st
 }
 
 export function authServices(config: z.infer<typeof authEnvironmentSchema>, env: Env, log: (message: string) => void): ServiceDeps {
-  const awsRegion = region(env);
-  const { kms, deps } = apiServices(config, awsRegion);
+  const base = clientBase(env);
+  const { kms, deps } = apiServices(config, base);
   const keys = new KmsSigningKeys(kms, {
     signerRoleArns: config.KUBEPORT_CA_SIGNER_ROLE_ARNS,
     deploymentTag: config.KUBEPORT_CA_KEY_TAG,
@@ -90,7 +98,7 @@ export function authServices(config: z.infer<typeof authEnvironmentSchema>, env:
     github: new GitHubHttpApi(),
     ...(secretName
       ? {
-          githubClientSecret: new SecretsManagerSecret(makeSecretsManagerClient({ region: awsRegion }), secretName, {
+          githubClientSecret: new SecretsManagerSecret(makeSecretsManagerClient(base), secretName, {
             clock: deps.clock,
             minRefreshIntervalMs: SECRET_REFRESH_INTERVAL_MS,
           }),
@@ -100,22 +108,22 @@ export function authServices(config: z.infer<typeof authEnvironmentSchema>, env:
 }
 
 export function adminServices(config: z.infer<typeof adminEnvironmentSchema>, env: Env, log: (message: string) => void): ServiceDeps {
-  const awsRegion = region(env);
-  const { kms, deps } = apiServices(config, awsRegion);
+  const base = clientBase(env);
+  const { kms, deps } = apiServices(config, base);
   // The admin function verifies signed calls against the CAs but never signs: its role has no
   // kms:Sign, and nothing here asks for it.
   const keys = new KmsExistingKeys(kms, 'admin function');
   return {
     ...deps,
     cas: new StoredCertAuthorities({ resources: deps.resources, keys, clock: deps.clock, random: deps.random }, { log }),
-    recordings: new S3RecordingStore(makeS3Client({ region: awsRegion, forcePathStyle: false }), config.KUBEPORT_RECORDINGS_BUCKET),
+    recordings: new S3RecordingStore(makeS3Client({ ...base, forcePathStyle: false }), config.KUBEPORT_RECORDINGS_BUCKET),
   };
 }
 
 export function caBootstrapServices(config: z.infer<typeof caBootstrapEnvironmentSchema>, env: Env) {
-  const awsRegion = region(env);
-  const dynamo = makeDynamoClient({ region: awsRegion });
-  const kms = makeKmsClient({ region: awsRegion });
+  const base = clientBase(env);
+  const dynamo = makeDynamoClient(base);
+  const kms = makeKmsClient(base);
   return {
     clusterName: config.KUBEPORT_CLUSTER_NAME,
     resources: new DynamoResourceStore(dynamo, config.KUBEPORT_RESOURCES_TABLE),
