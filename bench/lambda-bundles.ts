@@ -46,6 +46,7 @@ const FUNCTION_ENVIRONMENT: NodeJS.ProcessEnv = {
   KUBEPORT_RECORDINGS_BUCKET: 'recordings',
   KUBEPORT_USER_CA_KEY_ID: 'alias/kubeport-user-ca',
   KUBEPORT_HOST_CA_KEY_ID: 'alias/kubeport-host-ca',
+  KUBEPORT_STACK_ID: 'arn:aws:cloudformation:us-east-1:123456789012:stack/bench/1',
 };
 
 /** Prints the import's own duration and the process's CPU time so far (ms) on stdout; imports nothing when given no URL. */

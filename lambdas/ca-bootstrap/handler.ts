@@ -5,11 +5,9 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { errorDetail } from '../../lib/core/public-error.js';
 
+/** What the event says; a trigger only: what the bootstrap does comes from the function's own configuration. */
 export interface BootstrapRequest {
   requestType: 'Create' | 'Update';
-  properties: Record<string, unknown>;
-  /** What the previous deployment asked for (Update only). */
-  oldProperties?: Record<string, unknown>;
 }
 
 /** What was done, as the custom resource's Data (strings, a few attributes). */
@@ -17,6 +15,12 @@ export type Bootstrap = (request: BootstrapRequest) => Promise<Record<string, st
 
 export interface CaBootstrapOptions {
   log: (message: string) => void;
+  /**
+   * The stack this function belongs to (set by the stack in its environment): an event naming any
+   * other stack is answered FAILED and changes nothing. Anyone allowed to invoke the function can
+   * send an event; only CloudFormation sends this stack's.
+   */
+  stackId: string;
   /** Time kept back from the function's remaining time to send FAILED before it times out. */
   answerMarginMs?: number;
 }
@@ -53,12 +57,12 @@ export function createCaBootstrapHandler(bootstrap: Bootstrap | Error, options: 
     if (event.RequestType === 'Delete')
       return answer('SUCCESS', 'certificate authorities and connectors are kept (the tables are retained)');
     if (bootstrap instanceof Error) return answer('FAILED', `${bootstrap.message} (log stream ${context.logStreamName})`);
+    if (event.StackId !== options.stackId) {
+      options.log(`refused a ${event.RequestType} event from stack ${JSON.stringify(event.StackId)}: not this function's stack`);
+      return answer('FAILED', "the event does not come from this function's stack; nothing was changed");
+    }
 
-    const request: BootstrapRequest = {
-      requestType: event.RequestType,
-      properties: event.ResourceProperties,
-      ...(event.RequestType === 'Update' ? { oldProperties: event.OldResourceProperties } : {}),
-    };
+    const request: BootstrapRequest = { requestType: event.RequestType };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       const left = context.getRemainingTimeInMillis();

@@ -1,7 +1,8 @@
 // What each function on AWS runs with, built from its parsed environment: the DynamoDB stores, KMS
-// for the CAs and sealed secrets, GitHub, recordings in S3. Every client uses the SDK's default
-// credential chain and its own endpoint resolution, so AWS_ENDPOINT_URL_<SERVICE> reaches
-// loopback stand-ins with nothing of ours in between.
+// for the CAs and sealed secrets, GitHub, recordings in S3. Every client takes its credentials from
+// the environment, where Lambda always puts the role's, and resolves its endpoint itself, so
+// AWS_ENDPOINT_URL_<SERVICE> reaches loopback stand-ins with nothing of ours in between.
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import * as z from 'zod';
 import type { ServiceDeps } from '../services/deps.js';
 import { StoredCertAuthorities } from '../services/cert-authorities.js';
@@ -25,12 +26,19 @@ import { GitHubHttpApi } from '../adapters/github/github-http-api.js';
 import { systemClock, systemRandom } from '../adapters/system.js';
 
 type Env = Record<string, string | undefined>;
+type ClientBase = ReturnType<typeof clientBase>;
 
 /** What Lambda itself sets (never the stack: the name is reserved). */
 const runtimeSchema = z.object({ AWS_REGION: z.string().min(1, 'AWS_REGION is empty; Lambda sets it') });
 
-function region(env: Env): string {
-  return parseEnvironment(runtimeSchema, env).AWS_REGION;
+/**
+ * What every client is built with. Credentials from the environment only: the default chain would
+ * also try SSO, profiles, web identity and the instance metadata service, none of which a function
+ * has, and its providers (with their SSO and STS clients) would be a third of each bundle
+ * (lambda-bundles.ts leaves them out).
+ */
+function clientBase(env: Env) {
+  return { region: parseEnvironment(runtimeSchema, env).AWS_REGION, credentials: fromEnv() };
 }
 
 /** The encryption context of sealed secrets: the same in both API functions, another deployment's does not open. */
@@ -42,14 +50,17 @@ function secretsPurpose(clusterName: string): string {
 // Decrypt for both. Short, so a secret replaced with tctl is not used long after.
 const OPENED_SECRET_TTL_MS = 60_000;
 
-// A refresh happens only after GitHub refused the kept secret, and login attempts are limited per
-// source, so reads stay few; a rotation right after a read must still work at once.
-const SECRET_REFRESH_INTERVAL_MS = 0;
+// A refresh happens only after GitHub refused the kept secret. Without a floor, every refused login
+// (a wrong code, a flood of forged callbacks) would be one more GetSecretValue, paid for and
+// throttled; with a long one, a login right after a rotation fails until the floor has passed. Five
+// seconds bounds the reads to one per five seconds per warm function whatever is sent, and a person
+// who logs in within seconds of a rotation and is refused succeeds on the retry.
+const SECRET_REFRESH_INTERVAL_MS = 5_000;
 
 /** The stores and sealing both API functions use. */
-function apiServices(config: z.infer<typeof apiEnvironmentSchema>, awsRegion: string) {
-  const dynamo = makeDynamoClient({ region: awsRegion });
-  const kms = makeKmsClient({ region: awsRegion });
+function apiServices(config: z.infer<typeof apiEnvironmentSchema>, base: ClientBase) {
+  const dynamo = makeDynamoClient(base);
+  const kms = makeKmsClient(base);
   return {
     kms,
     deps: {
@@ -65,13 +76,15 @@ function apiServices(config: z.infer<typeof apiEnvironmentSchema>, awsRegion: st
       random: systemRandom,
       agentAddress: config.KUBEPORT_AGENT_ADDRESS,
       serverVersion: config.KUBEPORT_SERVER_VERSION,
+      ...(config.KUBEPORT_GITHUB_CLIENT_ID ? { githubClientId: config.KUBEPORT_GITHUB_CLIENT_ID } : {}),
+      githubEndpoints: { endpointUrl: config.KUBEPORT_GITHUB_ENDPOINT_URL, apiEndpointUrl: config.KUBEPORT_GITHUB_API_ENDPOINT_URL },
     },
   };
 }
 
 export function authServices(config: z.infer<typeof authEnvironmentSchema>, env: Env, log: (message: string) => void): ServiceDeps {
-  const awsRegion = region(env);
-  const { kms, deps } = apiServices(config, awsRegion);
+  const base = clientBase(env);
+  const { kms, deps } = apiServices(config, base);
   const keys = new KmsSigningKeys(kms, {
     signerRoleArns: config.KUBEPORT_CA_SIGNER_ROLE_ARNS,
     readerRoleArns: config.KUBEPORT_CA_READER_ROLE_ARNS,
@@ -86,7 +99,7 @@ export function authServices(config: z.infer<typeof authEnvironmentSchema>, env:
     github: new GitHubHttpApi(),
     ...(secretName
       ? {
-          githubClientSecret: new SecretsManagerSecret(makeSecretsManagerClient({ region: awsRegion }), secretName, {
+          githubClientSecret: new SecretsManagerSecret(makeSecretsManagerClient(base), secretName, {
             clock: deps.clock,
             minRefreshIntervalMs: SECRET_REFRESH_INTERVAL_MS,
           }),
@@ -96,22 +109,22 @@ export function authServices(config: z.infer<typeof authEnvironmentSchema>, env:
 }
 
 export function adminServices(config: z.infer<typeof adminEnvironmentSchema>, env: Env, log: (message: string) => void): ServiceDeps {
-  const awsRegion = region(env);
-  const { kms, deps } = apiServices(config, awsRegion);
+  const base = clientBase(env);
+  const { kms, deps } = apiServices(config, base);
   // The admin function verifies signed calls against the CAs but never signs: its role has no
   // kms:Sign, and nothing here asks for it.
   const keys = new KmsExistingKeys(kms, 'admin function');
   return {
     ...deps,
     cas: new StoredCertAuthorities({ resources: deps.resources, keys, clock: deps.clock, random: deps.random }, { log }),
-    recordings: new S3RecordingStore(makeS3Client({ region: awsRegion, forcePathStyle: false }), config.KUBEPORT_RECORDINGS_BUCKET),
+    recordings: new S3RecordingStore(makeS3Client({ ...base, forcePathStyle: false }), config.KUBEPORT_RECORDINGS_BUCKET),
   };
 }
 
 export function caBootstrapServices(config: z.infer<typeof caBootstrapEnvironmentSchema>, env: Env) {
-  const awsRegion = region(env);
-  const dynamo = makeDynamoClient({ region: awsRegion });
-  const kms = makeKmsClient({ region: awsRegion });
+  const base = clientBase(env);
+  const dynamo = makeDynamoClient(base);
+  const kms = makeKmsClient(base);
   return {
     clusterName: config.KUBEPORT_CLUSTER_NAME,
     resources: new DynamoResourceStore(dynamo, config.KUBEPORT_RESOURCES_TABLE),

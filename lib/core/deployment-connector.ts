@@ -17,32 +17,30 @@ const team = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9_.-]+$/, 'each entry is org/team-slug, e.g. acme/platform-admins');
 
 /**
- * The deployment's GitHub settings among the custom resource's properties, as the stack passes
- * them (lib/infra/ca-bootstrap.ts): CloudFormation gives strings, and lists as arrays of strings.
+ * The deployment's GitHub settings, as the stack sets them in the CA bootstrap function's
+ * environment (lib/infra/control-plane-functions.ts). Never from the custom resource's properties:
+ * whoever may invoke the function can send any event, but only the stack sets its environment.
  */
 export const deploymentGitHubSchema = z.object({
-  GitHubClientId: z.string().trim().min(1, 'GitHubClientId is empty'),
-  /** `org/team` slugs: a list, or one comma-separated string. */
-  GitHubAdminTeams: z
-    .union([z.array(z.string()), z.string().transform((text) => text.split(','))])
-    .transform((entries) => entries.filter((entry) => entry.trim() !== ''))
-    .pipe(z.array(team).min(1, 'GitHubAdminTeams names no team (org/team,…)')),
+  KUBEPORT_GITHUB_CLIENT_ID: z.string().trim().min(1, 'KUBEPORT_GITHUB_CLIENT_ID is empty (githubClientId)'),
+  /** `org/team` slugs, comma-separated. */
+  KUBEPORT_GITHUB_ADMIN_TEAMS: z
+    .string()
+    .transform((text) => text.split(',').filter((entry) => entry.trim() !== ''))
+    .pipe(z.array(team).min(1, 'KUBEPORT_GITHUB_ADMIN_TEAMS names no team (githubAdminTeams: org/team,…)')),
   /** The API's callback URL, https://<api>/webapi/github/callback: the OAuth app's callback URL too. */
-  CallbackUrl: z.url('CallbackUrl must be the API URL of /webapi/github/callback'),
-  GitHubDisplay: z.string().optional(),
-  /** GitHub Enterprise Server (or a stand-in): web and API endpoints; github.com when absent. */
-  GitHubEndpointUrl: z.string().optional(),
-  GitHubApiEndpointUrl: z.string().optional(),
+  KUBEPORT_GITHUB_CALLBACK_URL: z.url('KUBEPORT_GITHUB_CALLBACK_URL must be the API URL of /webapi/github/callback'),
 });
 export type DeploymentGitHubSettings = z.output<typeof deploymentGitHubSchema>;
+export type DeploymentGitHubInput = Partial<Record<keyof DeploymentGitHubSettings, string>>;
 
 /**
- * The deployment's GitHub settings among a custom resource's properties: undefined when it has none
- * (no GitHubClientId and no GitHubAdminTeams); a message naming the property when they are bad.
+ * The deployment's GitHub settings: undefined when it has none (no client ID and no admin teams);
+ * a message naming the variable when they are bad.
  */
-export function deploymentGitHubSettings(properties: Record<string, unknown>): DeploymentGitHubSettings | undefined {
-  if (properties.GitHubClientId === undefined && properties.GitHubAdminTeams === undefined) return undefined;
-  const result = deploymentGitHubSchema.safeParse(properties);
+export function deploymentGitHubSettings(input: DeploymentGitHubInput): DeploymentGitHubSettings | undefined {
+  if (input.KUBEPORT_GITHUB_CLIENT_ID === undefined && input.KUBEPORT_GITHUB_ADMIN_TEAMS === undefined) return undefined;
+  const result = deploymentGitHubSchema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new Error(`the deployment's GitHub settings are bad: ${problems.join('; ')}`);
@@ -54,14 +52,12 @@ export function deploymentConnector(settings: DeploymentGitHubSettings): GitHubC
     kind: 'github',
     version: 'v3',
     metadata: { name: DEPLOYMENT_CONNECTOR_NAME, description: 'Created by the deployment from githubAdminTeams' },
+    // No endpoints: the deployment's secret goes only to the deployment's GitHub (github.com).
     spec: {
-      client_id: settings.GitHubClientId,
+      client_id: settings.KUBEPORT_GITHUB_CLIENT_ID,
       client_secret_source: CLIENT_SECRET_FROM_DEPLOYMENT,
-      redirect_url: settings.CallbackUrl,
-      ...(settings.GitHubDisplay ? { display: settings.GitHubDisplay } : {}),
-      ...(settings.GitHubEndpointUrl ? { endpoint_url: settings.GitHubEndpointUrl } : {}),
-      ...(settings.GitHubApiEndpointUrl ? { api_endpoint_url: settings.GitHubApiEndpointUrl } : {}),
-      teams_to_roles: settings.GitHubAdminTeams.map((entry) => {
+      redirect_url: settings.KUBEPORT_GITHUB_CALLBACK_URL,
+      teams_to_roles: settings.KUBEPORT_GITHUB_ADMIN_TEAMS.map((entry) => {
         const [organization, slug] = entry.split('/') as [string, string];
         return { organization, team: slug, roles: DEPLOYMENT_ADMIN_ROLES };
       }),

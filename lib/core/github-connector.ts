@@ -117,6 +117,46 @@ export interface TeamClaims {
   };
 }
 
+/** The deployment's own GitHub OAuth app: the one whose client secret the deployment holds. */
+export interface DeploymentGitHubApp {
+  /** The OAuth app's client ID (githubClientId); undefined when the deployment has no GitHub app. */
+  clientId: string | undefined;
+  /** github.com unless the deployment itself says otherwise. */
+  endpointUrl: string;
+  apiEndpointUrl: string;
+}
+
+export const GITHUB_COM: Pick<DeploymentGitHubApp, 'endpointUrl' | 'apiEndpointUrl'> = {
+  endpointUrl: DEFAULT_GITHUB_ENDPOINT,
+  apiEndpointUrl: DEFAULT_GITHUB_API_ENDPOINT,
+};
+
+const trimmed = (url: string) => url.replace(/\/+$/, '');
+
+/**
+ * Why `connector` may not use the deployment's client secret, or undefined when it may. The
+ * deployment's secret belongs to one OAuth app at one GitHub: a connector that names another
+ * client ID or another GitHub would hand that secret (and its users' tokens) to whoever runs the
+ * endpoint, so only the deployment's client ID and the deployment's GitHub are allowed.
+ */
+export function deploymentSecretRefusal(connector: GitHubConnector, deployment: DeploymentGitHubApp): string | undefined {
+  if (connector.spec.client_secret_source !== CLIENT_SECRET_FROM_DEPLOYMENT) return undefined;
+  const name = connector.metadata.name;
+  const own = `give the connector its own client_secret instead of client_secret_source: ${CLIENT_SECRET_FROM_DEPLOYMENT}`;
+  if (deployment.clientId === undefined)
+    return `github ${name}: spec.client_secret_source: this deployment has no GitHub OAuth app (githubClientId), so there is no deployment secret to use; ${own}`;
+  if (connector.spec.client_id !== deployment.clientId)
+    return `github ${name}: spec.client_id must be the deployment's OAuth app (${deployment.clientId}) to use its secret (client_secret_source: ${CLIENT_SECRET_FROM_DEPLOYMENT}); set client_id: ${deployment.clientId}, or ${own}`;
+  for (const [field, url, expected] of [
+    ['endpoint_url', connector.spec.endpoint_url, deployment.endpointUrl],
+    ['api_endpoint_url', connector.spec.api_endpoint_url, deployment.apiEndpointUrl],
+  ] as const) {
+    if (url && trimmed(url) !== trimmed(expected))
+      return `github ${name}: spec.${field} must be left out (the deployment's GitHub, ${trimmed(expected)}) to use the deployment's secret (client_secret_source: ${CLIENT_SECRET_FROM_DEPLOYMENT}); remove ${field}, or ${own}`;
+  }
+  return undefined;
+}
+
 export function connectorEndpoints(connector: GitHubConnector): { endpointUrl: string; apiEndpointUrl: string } {
   return {
     endpointUrl: (connector.spec.endpoint_url || DEFAULT_GITHUB_ENDPOINT).replace(/\/+$/, ''),

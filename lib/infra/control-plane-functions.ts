@@ -5,7 +5,7 @@
 // The CA bootstrap keeps kms:Sign for good, not only for the first deploy: its custom resource
 // runs again on every change of its bundle, and creates (signs) any CA missing from the table, as
 // after a restore; a grant dropped after the first run would fail that deploy instead.
-import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -33,6 +33,16 @@ export interface ControlPlaneFunctionsProps {
    * @default none: no GitHub login until a connector is created with tctl
    */
   readonly githubClientSecretName?: string;
+  /**
+   * The GitHub OAuth app's client ID: the only one a connector taking the deployment's secret may name.
+   * @default none: no connector may take the deployment's secret
+   */
+  readonly githubClientId?: string;
+  /**
+   * The `org/team` slugs the first connector maps to editor and access (the CA bootstrap writes it).
+   * @default none: no deploy-time connector
+   */
+  readonly githubAdminTeams?: readonly string[];
   /**
    * Names this deployment in the description of every CA key, rotated ones included (a label
    * only, as `kubeport:ca=<value>`: CA keys carry no tags, and no grant depends on it).
@@ -98,6 +108,7 @@ export class ControlPlaneFunctions extends Construct {
       // The agent (next issue) sets its address; until then ping reports none.
       KUBEPORT_AGENT_ADDRESS: '',
       KUBEPORT_SERVER_VERSION: props.serverVersion ?? 'dev',
+      KUBEPORT_GITHUB_CLIENT_ID: props.githubClientId,
     };
     const authEnvironment: AuthEnvironment = {
       ...common,
@@ -112,9 +123,13 @@ export class ControlPlaneFunctions extends Construct {
       KUBEPORT_CLUSTER_NAME: props.clusterName,
       KUBEPORT_RESOURCES_TABLE: storage.resources.tableName,
       KUBEPORT_AUDIT_TABLE: storage.audit.tableName,
-      KUBEPORT_SECRETS_KEY_ID: this.secretsKey.keyArn,
       KUBEPORT_USER_CA_KEY_ID: cas.userCaKey.keyArn,
       KUBEPORT_HOST_CA_KEY_ID: cas.hostCaKey.keyArn,
+      // The function checks each event comes from its own stack, and takes the GitHub settings from
+      // here, never from the event: anyone who may invoke it can send any event.
+      KUBEPORT_STACK_ID: Aws.STACK_ID,
+      KUBEPORT_GITHUB_CLIENT_ID: props.githubAdminTeams ? props.githubClientId : undefined,
+      KUBEPORT_GITHUB_ADMIN_TEAMS: props.githubAdminTeams?.join(','),
     };
     const logs = { logRetention: props.logRetention, logRemovalPolicy: removalPolicy };
     const reserve = (executions: number) => (props.reservedConcurrency ? { reservedConcurrency: executions } : {});
@@ -169,8 +184,9 @@ export class ControlPlaneFunctions extends Construct {
       new iam.PolicyStatement({ sid: 'AdminNeverSigns', effect: iam.Effect.DENY, actions: ['kms:Sign'], resources: ['*'] }),
     );
 
-    // The SecretBox key: sealing and opening only (no data keys, no re-encryption).
-    for (const role of [authRole, adminRole, caBootstrapRole]) this.secretsKey.grant(role, 'kms:Encrypt', 'kms:Decrypt');
+    // The SecretBox key: sealing and opening only (no data keys, no re-encryption). The CA
+    // bootstrap seals nothing (the deployment connector's secret stays in Secrets Manager).
+    for (const role of [authRole, adminRole]) this.secretsKey.grant(role, 'kms:Encrypt', 'kms:Decrypt');
 
     // Tables. The audit table is append-only for every function: DynamoAuditLog.emit is one
     // PutItem, search is Query (on the table and its indexes); no role may update, delete or
@@ -190,6 +206,15 @@ export class ControlPlaneFunctions extends Construct {
       secret.grantRead(authRole);
     }
   }
+}
+
+/**
+ * Tells the CA bootstrap the GitHub callback URL of the API, which is built after the functions
+ * (the API needs them). The bootstrap function is no part of the API, so the reference makes no cycle.
+ */
+export function setGitHubCallbackUrl(functions: ControlPlaneFunctions, callbackUrl: string): void {
+  const variable: Required<Pick<CaBootstrapEnvironment, 'KUBEPORT_GITHUB_CALLBACK_URL'>> = { KUBEPORT_GITHUB_CALLBACK_URL: callbackUrl };
+  for (const [name, value] of Object.entries(variable)) functions.caBootstrap.function.addEnvironment(name, value);
 }
 
 function grantTables(role: iam.IRole, tables: { readWrite: dynamodb.ITable[] }): void {

@@ -9,7 +9,7 @@ import { BreakGlass } from './break-glass.js';
 import { CaBootstrap } from './ca-bootstrap.js';
 import { ControlPlaneAlarms } from './control-plane-alarms.js';
 import { BREAK_GLASS_ROUTE, ControlPlaneApi } from './control-plane-api.js';
-import { ControlPlaneFunctions } from './control-plane-functions.js';
+import { ControlPlaneFunctions, setGitHubCallbackUrl } from './control-plane-functions.js';
 import { suppressJustifiedFindings } from './nag-suppressions.js';
 import type { AgentContext, AuditLockMode, GitHubContext } from './stack-context.js';
 import { Storage } from './storage.js';
@@ -87,6 +87,8 @@ export class KubeportStack extends Stack {
       serverVersion: props.serverVersion,
       githubClientSecretName: props.github?.clientSecretName,
       reservedConcurrency: props.reservedConcurrency,
+      githubClientId: props.github?.clientId,
+      githubAdminTeams: props.github?.adminTeams,
       removalPolicy,
     });
     this.api = new ControlPlaneApi(this, 'Api', {
@@ -95,6 +97,7 @@ export class KubeportStack extends Stack {
       logRemovalPolicy: removalPolicy,
     });
     const callbackUrl = `${this.api.url}${GITHUB_CALLBACK_PATH}`;
+    if (props.github) setGitHubCallbackUrl(this.functions, callbackUrl);
     this.caBootstrap = new CaBootstrap(this, 'CaBootstrap', {
       handler: this.functions.caBootstrap.function,
       github: props.github,

@@ -21,6 +21,20 @@ export type LambdaName = keyof typeof LAMBDA_ENTRIES;
 const TARGET = 'node22';
 const BANNER = "import { createRequire as __kubeportRequire } from 'node:module'; const require = __kubeportRequire(import.meta.url);";
 const MAIN_FIELDS = ['module', 'main'];
+/**
+ * The default credential chain's providers, each loaded by a dynamic import only when the ones
+ * before it found nothing. The functions give every client environment credentials (Lambda sets
+ * them for the role; lib/app/aws-services.ts), so the chain never runs and these are never loaded:
+ * left out, they take their SSO, STS and sign-in clients with them (about a fifth of a bundle).
+ */
+const UNUSED_CREDENTIAL_PROVIDERS = [
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
+];
 
 /** What NodejsFunction is given: everything bundled (the SDK clients too, pinned and tree-shaken), minified, with source maps. */
 export function nodejsBundling(): BundlingOptions {
@@ -31,7 +45,7 @@ export function nodejsBundling(): BundlingOptions {
     sourceMap: true,
     mainFields: MAIN_FIELDS,
     banner: BANNER,
-    externalModules: [],
+    externalModules: UNUSED_CREDENTIAL_PROVIDERS,
   };
 }
 
@@ -53,6 +67,7 @@ export async function buildLambdaBundle(name: LambdaName, outDir: string): Promi
     sourcemap: true,
     mainFields: MAIN_FIELDS,
     banner: { js: BANNER },
+    external: UNUSED_CREDENTIAL_PROVIDERS,
     logLevel: 'warning',
   });
   return outfile;

@@ -3,6 +3,10 @@
 // changed (or one that was there before the deployment's) is kept as it is, so a redeploy never
 // undoes an admin's edits; one the admin deleted is created again (its settings are still in the
 // stack's context; removing them there is how an admin says "no deploy-time connector").
+// What the deployment last wrote is told by the connector itself (a label holding the digest of
+// the spec it wrote), not by what CloudFormation's event says the previous deploy asked for: the
+// event is only as trustworthy as whoever may invoke the function.
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { ConflictError } from '../core/errors.js';
 import { DEPLOYMENT_CONNECTOR_NAME, DEPLOYMENT_USER } from '../core/deployment-connector.js';
@@ -23,21 +27,21 @@ export interface DeploymentConnectorDeps {
  */
 export type ConnectorOutcome = 'created' | 'updated' | 'unchanged' | 'kept';
 
-/**
- * Writes `desired` as the connector unless an admin owns it. `previous` is what the deployment
- * before this one asked for (CloudFormation's OldResourceProperties), undefined on a first deploy.
- */
-export async function applyDeploymentConnector(
-  deps: DeploymentConnectorDeps,
-  desired: GitHubConnector,
-  previous: GitHubConnector | undefined,
-): Promise<ConnectorOutcome> {
+/** The label on the deployment's connector: the digest of the spec the deployment wrote. */
+export const DEPLOYMENT_DIGEST_LABEL = 'kubeport/deployment-spec-sha256';
+
+/** Writes `desired` as the connector unless an admin owns it. */
+export async function applyDeploymentConnector(deps: DeploymentConnectorDeps, desired: GitHubConnector): Promise<ConnectorOutcome> {
   const name = DEPLOYMENT_CONNECTOR_NAME;
+  const stamped = {
+    ...desired,
+    metadata: { ...desired.metadata, labels: { ...desired.metadata.labels, [DEPLOYMENT_DIGEST_LABEL]: specDigest(desired) } },
+  };
   const existing = await deps.resources.get<GitHubConnector>('github', name);
-  if (existing && sameJson(existing.body, desired)) return 'unchanged';
-  if (existing && (previous === undefined || !sameJson(existing.body, previous))) return 'kept';
+  if (existing && sameJson(existing.body, stamped)) return 'unchanged';
+  if (existing && !writtenByDeployment(existing.body)) return 'kept';
   try {
-    await deps.resources.put('github', name, desired, { expectRevision: existing?.revision ?? null });
+    await deps.resources.put('github', name, stamped, { expectRevision: existing?.revision ?? null });
   } catch (error) {
     // Someone wrote it since it was read: theirs stands.
     if (error instanceof ConflictError) return 'kept';
@@ -46,6 +50,26 @@ export async function applyDeploymentConnector(
   const event = existing ? 'github.updated' : 'github.created';
   await deps.audit.emit(auditEvent(deps, event, { user: DEPLOYMENT_USER, kind: 'github', name }));
   return existing ? 'updated' : 'created';
+}
+
+/** Still the spec the deployment wrote: an admin's edit (or a connector of the admin's own) has no matching digest. */
+function writtenByDeployment(connector: GitHubConnector): boolean {
+  return connector.metadata.labels?.[DEPLOYMENT_DIGEST_LABEL] === specDigest(connector);
+}
+
+function specDigest(connector: GitHubConnector): string {
+  return createHash('sha256').update(canonicalJson(connector.spec)).digest('hex');
+}
+
+/** JSON with object keys sorted, so the digest does not depend on the order a round trip left them in. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** Equal as JSON says it (the store keeps bodies as JSON text; key order does not matter). */

@@ -35,6 +35,13 @@ export interface ServiceDeps {
    * client_secret_source says so; without it, such a connector answers that it cannot sign in here.
    */
   githubClientSecret?: DeploymentSecret;
+  /**
+   * The client ID of the OAuth app that secret belongs to: a connector that takes the deployment's
+   * secret must name this client ID, or it is refused (when stored and when used).
+   */
+  githubClientId?: string;
+  /** The GitHub that OAuth app lives on, the only one the deployment's secret is sent to. @default github.com */
+  githubEndpoints?: { endpointUrl: string; apiEndpointUrl: string };
   /** Session recordings (asciicast v2); without it, tsh play answers that none are stored here. */
   recordings?: RecordingStore;
   /** Largest recording played back (read whole into memory); larger ones are refused, saying where they are. */

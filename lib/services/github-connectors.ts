@@ -3,16 +3,27 @@
 import { GitHubClientRefusedError, KubeportError, badRequest, notFound } from '../core/errors.js';
 import {
   CLIENT_SECRET_FROM_DEPLOYMENT,
+  type DeploymentGitHubApp,
+  GITHUB_COM,
   type GitHubConnector,
   type StoredGitHubConnector,
   connectorEndpoints,
+  deploymentSecretRefusal,
 } from '../core/github-connector.js';
 import type { DeploymentSecret, GitHubOAuthApp, ResourceStore, SecretBox } from '../core/ports.js';
+import type { ServiceDeps } from './deps.js';
 
-interface ConnectorDeps {
+type DeploymentAppDeps = Pick<ServiceDeps, 'githubClientId' | 'githubEndpoints'>;
+
+interface ConnectorDeps extends DeploymentAppDeps {
   resources: ResourceStore;
   secrets: SecretBox;
   githubClientSecret?: DeploymentSecret | undefined;
+}
+
+/** The OAuth app whose secret the deployment holds, and the GitHub it belongs to. */
+export function deploymentGitHubApp(deps: DeploymentAppDeps): DeploymentGitHubApp {
+  return { clientId: deps.githubClientId, ...(deps.githubEndpoints ?? GITHUB_COM) };
 }
 
 export interface LoadedConnector {
@@ -45,7 +56,15 @@ export async function loadConnector(deps: ConnectorDeps, name?: string): Promise
     );
   }
   const clientSecret = await connectorSecret(deps, connector, 'kept');
-  return { connector, app: { ...connectorEndpoints(connector), clientId: connector.spec.client_id, clientSecret } };
+  // The deployment's secret goes to the deployment's GitHub only, whatever the connector says.
+  const endpoints =
+    connector.spec.client_secret_source === CLIENT_SECRET_FROM_DEPLOYMENT ? deploymentEndpoints(deps) : connectorEndpoints(connector);
+  return { connector, app: { ...endpoints, clientId: connector.spec.client_id, clientSecret } };
+}
+
+function deploymentEndpoints(deps: DeploymentAppDeps): { endpointUrl: string; apiEndpointUrl: string } {
+  const { endpointUrl, apiEndpointUrl } = deploymentGitHubApp(deps);
+  return { endpointUrl: endpointUrl.replace(/\/+$/, ''), apiEndpointUrl: apiEndpointUrl.replace(/\/+$/, '') };
 }
 
 /**
@@ -68,6 +87,10 @@ export async function withOAuthApp<T>(deps: ConnectorDeps, loaded: LoadedConnect
 async function connectorSecret(deps: ConnectorDeps, connector: StoredGitHubConnector, read: 'kept' | 'fresh'): Promise<string> {
   const name = connector.metadata.name;
   if (connector.spec.client_secret_source === CLIENT_SECRET_FROM_DEPLOYMENT) {
+    // Checked again at each use, not only when stored: a connector written before this rule, or
+    // straight into the table, must not get the secret either.
+    const refusal = deploymentSecretRefusal(connector, deploymentGitHubApp(deps));
+    if (refusal !== undefined) throw new KubeportError('invalid_config', `${refusal} (tctl create --force)`);
     if (!deps.githubClientSecret) {
       throw new KubeportError(
         'invalid_config',
@@ -91,13 +114,18 @@ async function connectorSecret(deps: ConnectorDeps, connector: StoredGitHubConne
  * secret keeps the stored one (tctl get never shows it, so a round trip cannot carry it).
  */
 export async function sealConnectorSecret(
-  secrets: SecretBox,
+  deps: DeploymentAppDeps & { secrets: SecretBox },
   connector: GitHubConnector,
   existing: StoredGitHubConnector | undefined,
 ): Promise<StoredGitHubConnector> {
   const { client_secret: clientSecret, ...spec } = connector.spec;
+  const secrets = deps.secrets;
   // The deployment's secret is read where it is used; nothing of it is stored.
-  if (spec.client_secret_source === CLIENT_SECRET_FROM_DEPLOYMENT) return { ...connector, spec };
+  if (spec.client_secret_source === CLIENT_SECRET_FROM_DEPLOYMENT) {
+    const refusal = deploymentSecretRefusal(connector, deploymentGitHubApp(deps));
+    if (refusal !== undefined) throw badRequest(refusal);
+    return { ...connector, spec };
+  }
   if (clientSecret !== undefined) return { ...connector, spec: { ...spec, client_secret_sealed: await secrets.seal(clientSecret) } };
   const kept = existing?.spec.client_secret_sealed;
   if (kept !== undefined) return { ...connector, spec: { ...spec, client_secret_sealed: kept } };

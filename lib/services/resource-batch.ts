@@ -203,7 +203,7 @@ async function prepare(deps: ServiceDeps, caller: CertifiedIdentity, item: Plann
   if (item.kind === 'lock') return lockToStore(deps, caller, item.resource as Lock);
   if (item.kind === 'user') return userToStore(deps, item.resource as User, item.existing?.body as User | undefined);
   if (item.kind === 'github') {
-    return sealConnectorSecret(deps.secrets, item.resource as GitHubConnector, item.existing?.body as StoredGitHubConnector | undefined);
+    return sealConnectorSecret(deps, item.resource as GitHubConnector, item.existing?.body as StoredGitHubConnector | undefined);
   }
   return item.resource;
 }

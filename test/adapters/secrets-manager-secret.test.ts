@@ -59,10 +59,21 @@ describe('SecretsManagerSecret', () => {
     await secret.value();
     const before = reads();
     for (let i = 0; i < 20; i++) await secret.refresh();
-    expect(reads() - before).toBe(0);
-    at += 10_000;
+    expect(reads() - before).toBe(1);
+    at += 9_999;
     await secret.refresh();
     expect(reads() - before).toBe(1);
+    at += 1;
+    await secret.refresh();
+    expect(reads() - before).toBe(2);
+  });
+
+  it('refreshes at once when the kept value was read moments ago by value(): a rotation right after a cold start works', async () => {
+    secrets.put('github/fresh-start', 'old-secret');
+    const secret = new SecretsManagerSecret(client, 'github/fresh-start', { clock });
+    await expect(secret.value()).resolves.toBe('old-secret');
+    secrets.put('github/fresh-start', 'new-secret');
+    await expect(secret.refresh()).resolves.toBe('new-secret');
   });
 
   it('takes the client_secret field of a JSON secret, or the plain string', async () => {

@@ -7,7 +7,8 @@ import { X509Certificate, createPublicKey, randomBytes } from 'node:crypto';
 import { GetPublicKeyCommand, ScheduleKeyDeletionCommand, SignCommand } from '@aws-sdk/client-kms';
 import { makeKmsClient } from '../../lib/adapters/aws/clients.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../../lib/client/api-client.js';
+import { ApiClient, type ClientError } from '../../lib/client/api-client.js';
+import { awsSigV4Signer } from '../../lib/client/aws-sigv4-signer.js';
 import { type KeyPair, newKeyPair } from '../../lib/client/login.js';
 import { openForClient } from '../../lib/core/client-seal.js';
 import type { LoginResponse } from '../../lib/services/login-response.js';
@@ -17,10 +18,12 @@ import {
   CLUSTER_NAME,
   GITHUB_CLIENT_ID,
   GITHUB_SECRET_NAME,
+  REGION,
   ROLES,
   USER_CA_KEY,
   startAwsMode,
 } from '../support/aws-mode.js';
+import { type IamPrincipal, startIamApiGateway } from '../support/iam-api-gateway.js';
 import { principalDenied } from '../support/kms-policy-evaluation.js';
 import { type BundledFunction, InvocationError } from '../support/bundled-function.js';
 import { recordSession } from '../support/recorded-sessions.js';
@@ -36,6 +39,7 @@ interface CaResource {
 describe('the bundled functions against loopback AWS stand-ins', () => {
   let aws: AwsMode;
   let bootstrap: BundledFunction;
+  let adminFunction: BundledFunction;
   let nextUserId = 1000;
   /** Keeps what tsh keeps: its key pair, and the login it opened. */
   let admin: { keys: KeyPair; login: LoginResponse } | undefined;
@@ -68,7 +72,7 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
     aws = await startAwsMode(FIRST_SECRET);
     bootstrap = await aws.start('caBootstrap');
     await aws.start('auth');
-    await aws.start('admin');
+    adminFunction = await aws.start('admin');
   }, 120_000);
   afterAll(() => aws?.close());
 
@@ -173,6 +177,51 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
     expect((await aws.resources.get('github', 'github'))!.revision).toBe(before.github!.revision);
   });
 
+  it('refuses an event from another stack, whatever it asks: FAILED, and no connector or CA changes', async () => {
+    const before = { user: await storedCa('user'), github: await aws.resources.get('github', 'github') };
+    const forged = {
+      ...aws.githubProperties(),
+      GitHubClientId: 'Iv1.attacker',
+      GitHubAdminTeams: ['evil/crew'],
+      GitHubEndpointUrl: 'http://127.0.0.1:9',
+      GitHubApiEndpointUrl: 'http://127.0.0.1:9',
+    };
+    const answer = await aws.cloudFormation(
+      bootstrap,
+      'Update',
+      forged,
+      forged,
+      'arn:aws:cloudformation:us-east-1:999999999999:stack/evil/1',
+    );
+    expect(answer.body.Status).toBe('FAILED');
+    expect(answer.body.Reason).toContain("does not come from this function's stack");
+    expect((await storedCa('user')).revision).toBe(before.user.revision);
+    expect((await aws.resources.get('github', 'github'))!.revision).toBe(before.github!.revision);
+  });
+
+  it("takes nothing from the event's properties: one naming this stack with other teams and endpoints leaves the connector the stack configured", async () => {
+    const before = await aws.resources.get<{ spec: Record<string, unknown> }>('github', 'github');
+    const forged = {
+      ...aws.githubProperties(),
+      Version: 'bundle-9999',
+      GitHubClientId: 'Iv1.attacker',
+      GitHubAdminTeams: ['evil/crew'],
+      GitHubEndpointUrl: 'http://127.0.0.1:9',
+      GitHubApiEndpointUrl: 'http://127.0.0.1:9',
+      CallbackUrl: 'https://evil.example/webapi/github/callback',
+    };
+    const answer = await aws.cloudFormation(bootstrap, 'Update', forged, forged);
+    expect(answer.body).toMatchObject({ Status: 'SUCCESS', Data: { GitHubConnector: 'unchanged' } });
+    const after = await aws.resources.get<{ spec: Record<string, unknown> }>('github', 'github');
+    expect(after!.revision).toBe(before!.revision);
+    expect(after!.body.spec).toMatchObject({
+      client_id: GITHUB_CLIENT_ID,
+      teams_to_roles: [{ organization: 'acme', team: 'platform-admins' }],
+    });
+    expect(after!.body.spec).not.toHaveProperty('endpoint_url');
+    expect(after!.body.spec).not.toHaveProperty('api_endpoint_url');
+  });
+
   it('picks up the GitHub secret rotated in Secrets Manager at the first login after GitHub refuses the old one', async () => {
     const readsBefore = aws.secretsManager.calls.get('GetSecretValue') ?? 0;
     aws.secretsManager.put(GITHUB_SECRET_NAME, ROTATED_SECRET);
@@ -251,6 +300,59 @@ describe('the bundled functions against loopback AWS stand-ins', () => {
     const answer = await aws.cloudFormation(broken, 'Create', aws.githubProperties());
     expect(answer.body.Status).toBe('FAILED');
     expect(answer.body.Reason).toContain('KUBEPORT_USER_CA_KEY_ID');
+  });
+
+  it('break-glass through the bundled admin function: a granted IAM principal creates a role, audited with its ARN; without the authorizer the same call is refused', async () => {
+    const operator: IamPrincipal = {
+      accessKeyId: 'AKIAOPERATOREXAMPLE',
+      secretAccessKey: 'operator-secret',
+      userArn: 'arn:aws:iam::123456789012:user/ops/operator',
+      granted: true,
+    };
+    const signer = awsSigV4Signer({
+      region: REGION,
+      credentials: { accessKeyId: operator.accessKeyId, secretAccessKey: operator.secretAccessKey },
+      clock: { now: () => new Date() },
+    });
+    const role = (name: string) => ({ kind: 'role', version: 'v7', metadata: { name }, spec: { allow: { kubernetes_groups: [name] } } });
+    const gateway = (authorizer: boolean) =>
+      startIamApiGateway({
+        region: REGION,
+        deploymentAccount: '123456789012',
+        principals: [operator],
+        route: () => (event) => adminFunction.http(event),
+        authorizer,
+      });
+
+    const guarded = await gateway(true);
+    try {
+      await new ApiClient(guarded.proxy).call('POST', '/webapi/iam/admin/resources', { documents: [role('break-glass')] }, signer);
+    } finally {
+      await guarded.close();
+    }
+    expect(await aws.resources.get('role', 'break-glass')).toBeDefined();
+    const events = await aws.audit.search({
+      from: new Date(Date.now() - 3_600_000),
+      to: new Date(Date.now() + 60_000),
+      event: 'role.created',
+    });
+    expect(events.events.filter((e) => e.name === 'break-glass').map((e) => e.user)).toEqual([`aws:${operator.userArn}`]);
+
+    // The IAM route deployed without the AWS_IAM authorizer: the event carries no authorization.iam.
+    const unguarded = await gateway(false);
+    try {
+      const refused = await new ApiClient(unguarded.proxy)
+        .call('POST', '/webapi/iam/admin/resources', { documents: [role('unguarded')] }, signer)
+        .then(
+          () => undefined,
+          (error: ClientError) => error,
+        );
+      expect(refused?.status).toBe(401);
+      expect(refused?.message).toMatch(/carries no IAM authorization/);
+    } finally {
+      await unguarded.close();
+    }
+    expect(await aws.resources.get('role', 'unguarded')).toBeUndefined();
   });
 
   it('no function wrote the GitHub client secret, old or rotated, to its log', () => {

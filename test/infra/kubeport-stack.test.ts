@@ -226,13 +226,14 @@ describe('the stack with no context', () => {
     }
   });
 
-  it('lets the other roles use the secrets key, and nothing creates or retires keys by IAM', () => {
-    for (const name of ['admin', 'caBootstrap'] as const) {
-      const actions = policyStatements(plain.resources, plain.logicalId(plain.stack.functions[name].role))
+  it('lets the admin role use the secrets key, and nothing creates or retires keys by IAM but auth', () => {
+    const allowed = (name: 'admin' | 'caBootstrap') =>
+      policyStatements(plain.resources, plain.logicalId(plain.stack.functions[name].role))
         .filter((s) => s.Effect === 'Allow')
         .flatMap((s) => [s.Action].flat());
-      expect(actions).toContain('kms:Decrypt');
-      expect(actions.filter((a) => ['kms:CreateKey', 'kms:ScheduleKeyDeletion', 'kms:TagResource'].includes(a))).toEqual([]);
+    expect(allowed('admin')).toContain('kms:Decrypt');
+    for (const name of ['admin', 'caBootstrap'] as const) {
+      expect(allowed(name).filter((a) => ['kms:CreateKey', 'kms:ScheduleKeyDeletion', 'kms:TagResource'].includes(a))).toEqual([]);
     }
     const authActions = policyStatements(plain.resources, plain.logicalId(plain.stack.functions.auth.role)).flatMap((s) =>
       [s.Action].flat(),
@@ -250,6 +251,19 @@ describe('the stack with no context', () => {
     expect(kmsReasons).toHaveLength(1);
     expect(kmsReasons[0]).toMatch(/^kms:CreateKey only/);
     for (const reason of reasons) expect(reason).not.toMatch(/TagResource|tagged|ABAC|ResourceTag/);
+  });
+
+  it('gives the CA bootstrap, which seals nothing, neither the secrets key nor any encrypt or decrypt', () => {
+    const actions = policyStatements(plain.resources, plain.logicalId(plain.stack.functions.caBootstrap.role))
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap((s) => [s.Action].flat());
+    expect(actions.filter((a) => ['kms:Encrypt', 'kms:Decrypt', 'kms:*'].includes(a))).toEqual([]);
+    const variables = (
+      plain.resources[plain.logicalId(plain.stack.functions.caBootstrap.function)]!.Properties!.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(variables).not.toHaveProperty('KUBEPORT_SECRETS_KEY_ID');
   });
 
   it('runs every function on ARM64 and Node 22 with its own log group, reserving no concurrency unless asked', () => {
@@ -285,6 +299,8 @@ describe('the stack with no context', () => {
     expect(caBootstrapEnvironmentSchema.safeParse(environment(caBootstrap)).error).toBeUndefined();
     expect(environment(auth)).toMatchObject({ KUBEPORT_CA_KEY_TAG: 'Kubeport', KUBEPORT_CLUSTER_NAME: 'Kubeport' });
     expect(environment(auth)).not.toHaveProperty('KUBEPORT_GITHUB_SECRET_NAME');
+    expect(environment(caBootstrap)).toMatchObject({ KUBEPORT_STACK_ID: 'arn:aws:resolved-at-deploy' });
+    expect(environment(caBootstrap)).not.toHaveProperty('KUBEPORT_GITHUB_CLIENT_ID');
   });
 
   it('routes the auth paths to the auth function, /webapi/admin to admin, and the break-glass route to admin behind AWS_IAM', () => {
@@ -559,14 +575,28 @@ describe('the stack with the GitHub context and an alarm email', () => {
     expectNagClean(withGitHub.stack);
   });
 
-  it('hands the GitHub settings to the CA bootstrap resource', () => {
-    withGitHub.template.hasResourceProperties(CA_BOOTSTRAP_RESOURCE_TYPE, {
-      GitHubClientId: GITHUB.clientId,
-      GitHubAdminTeams: GITHUB.adminTeams,
-      CallbackUrl: {
+  it("hands the GitHub settings to the CA bootstrap in its environment, with the stack's id, and to the resource only a digest to trigger on", () => {
+    const variables = (name: 'auth' | 'admin' | 'caBootstrap') =>
+      (
+        withGitHub.resources[withGitHub.logicalId(withGitHub.stack.functions[name].function)]!.Properties!.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+    expect(variables('caBootstrap')).toMatchObject({
+      KUBEPORT_STACK_ID: { Ref: 'AWS::StackId' },
+      KUBEPORT_GITHUB_CLIENT_ID: GITHUB.clientId,
+      KUBEPORT_GITHUB_ADMIN_TEAMS: GITHUB.adminTeams.join(','),
+      KUBEPORT_GITHUB_CALLBACK_URL: {
         'Fn::Join': ['', [{ 'Fn::GetAtt': [withGitHub.logicalId(withGitHub.stack.api.api), 'ApiEndpoint'] }, '/webapi/github/callback']],
       },
     });
+    // Both API functions know the deployment's OAuth app: admin refuses other client IDs when a connector is stored, auth when it is used.
+    expect(variables('auth')).toMatchObject({ KUBEPORT_GITHUB_CLIENT_ID: GITHUB.clientId });
+    expect(variables('admin')).toMatchObject({ KUBEPORT_GITHUB_CLIENT_ID: GITHUB.clientId });
+    const resource = resourcesOfType(withGitHub.resources, CA_BOOTSTRAP_RESOURCE_TYPE)[0]![1] as { Properties: Record<string, unknown> };
+    expect(resource.Properties.GitHubSettings).toMatch(/^[0-9a-f]{16}$/);
+    for (const name of ['GitHubClientId', 'GitHubAdminTeams', 'GitHubEndpointUrl', 'GitHubApiEndpointUrl'])
+      expect(resource.Properties).not.toHaveProperty(name);
   });
 
   it('lets the auth function alone read the named secret, whatever its random ARN suffix, and never puts the value in the template', () => {

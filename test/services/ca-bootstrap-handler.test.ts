@@ -11,6 +11,8 @@ import {
   createCaBootstrapHandler,
 } from '../../lambdas/ca-bootstrap/handler.js';
 
+const STACK_ID = 'arn:aws:cloudformation:eu-west-1:111111111111:stack/kubeport/1';
+
 interface Answer {
   contentType: string | undefined;
   body: Record<string, unknown>;
@@ -24,12 +26,12 @@ describe('the CA bootstrap custom resource handler', () => {
     const deadline = Date.now() + remainingMs;
     return { getRemainingTimeInMillis: () => deadline - Date.now(), logStreamName: '2026/12/02/[$LATEST]abc' };
   };
-  const event = (type: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown> = {}) =>
+  const event = (type: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown> = {}, stackId = STACK_ID) =>
     ({
       RequestType: type,
       ServiceToken: 'arn:aws:lambda:eu-west-1:111111111111:function:bootstrap',
       ResponseURL: responseUrl,
-      StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/kubeport/1',
+      StackId: stackId,
       RequestId: `request-${answers.length}`,
       LogicalResourceId: 'CertificateAuthorities',
       ResourceType: 'Custom::KubeportCertificateAuthorities',
@@ -53,13 +55,13 @@ describe('the CA bootstrap custom resource handler', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it('answers SUCCESS with what was done, and hands the bootstrap the properties (and the old ones on Update)', async () => {
+  it('answers SUCCESS with what was done, and hands the bootstrap only the request type (the properties are a trigger)', async () => {
     const requests: BootstrapRequest[] = [];
     const bootstrap: Bootstrap = async (request) => {
       requests.push(request);
       return { CreatedCertAuthorities: 'user,host', GitHubConnector: 'created' };
     };
-    const handler = createCaBootstrapHandler(bootstrap, { log: () => undefined });
+    const handler = createCaBootstrapHandler(bootstrap, { log: () => undefined, stackId: STACK_ID });
     await handler(event('Create', { githubClientId: 'Iv1.x' }), context());
     expect(lastAnswer().body).toMatchObject({
       Status: 'SUCCESS',
@@ -70,11 +72,30 @@ describe('the CA bootstrap custom resource handler', () => {
     // The presigned URL signs no content type: any other would make S3 refuse the answer.
     expect(lastAnswer().contentType ?? '').toBe('');
     await handler(event('Update', { githubClientId: 'Iv1.y' }), context());
-    expect(requests.map((r) => [r.requestType, r.properties.githubClientId, r.oldProperties?.githubClientId])).toEqual([
-      ['Create', 'Iv1.x', undefined],
-      ['Update', 'Iv1.y', 'old'],
-    ]);
+    expect(requests).toEqual([{ requestType: 'Create' }, { requestType: 'Update' }]);
     expect(lastAnswer().body.PhysicalResourceId).toBe(BOOTSTRAP_PHYSICAL_ID);
+  });
+
+  it('answers FAILED to an event naming another stack, without running the bootstrap', async () => {
+    let runs = 0;
+    const logged: string[] = [];
+    const handler = createCaBootstrapHandler(
+      async () => {
+        runs += 1;
+        return {};
+      },
+      { log: (line) => logged.push(line), stackId: STACK_ID },
+    );
+    for (const type of ['Create', 'Update'] as const) {
+      await handler(
+        event(type, { GitHubAdminTeams: ['evil/crew'] }, 'arn:aws:cloudformation:eu-west-1:999999999999:stack/evil/1'),
+        context(),
+      );
+      expect(lastAnswer().body.Status).toBe('FAILED');
+      expect(lastAnswer().body.Reason).toContain("does not come from this function's stack");
+    }
+    expect(runs).toBe(0);
+    expect(logged.join('\n')).toContain('stack/evil/1');
   });
 
   it('answers FAILED with the cause and where the log is when the bootstrap fails', async () => {
@@ -82,7 +103,7 @@ describe('the CA bootstrap custom resource handler', () => {
       async () => {
         throw new Error('KMS refused Sign on the user CA key: AccessDeniedException');
       },
-      { log: () => undefined },
+      { log: () => undefined, stackId: STACK_ID },
     );
     await handler(event('Create'), context());
     expect(lastAnswer().body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: BOOTSTRAP_PHYSICAL_ID });
@@ -92,7 +113,11 @@ describe('the CA bootstrap custom resource handler', () => {
   });
 
   it('answers FAILED before the function times out when the bootstrap hangs', async () => {
-    const handler = createCaBootstrapHandler(() => new Promise<never>(() => undefined), { log: () => undefined, answerMarginMs: 1_000 });
+    const handler = createCaBootstrapHandler(() => new Promise<never>(() => undefined), {
+      log: () => undefined,
+      stackId: STACK_ID,
+      answerMarginMs: 1_000,
+    });
     await handler(event('Create'), context(1_200));
     expect(lastAnswer().body.Status).toBe('FAILED');
     expect(lastAnswer().body.Reason).toContain('did not finish');
@@ -101,6 +126,7 @@ describe('the CA bootstrap custom resource handler', () => {
   it('answers every event FAILED with the cold start problem when the function could not be built', async () => {
     const handler = createCaBootstrapHandler(new Error('bad function configuration: KUBEPORT_USER_CA_KEY_ID: Required'), {
       log: () => undefined,
+      stackId: '',
     });
     await handler(event('Create'), context());
     expect(lastAnswer().body.Status).toBe('FAILED');
@@ -114,7 +140,7 @@ describe('the CA bootstrap custom resource handler', () => {
         called = true;
         return {};
       },
-      { log: () => undefined },
+      { log: () => undefined, stackId: STACK_ID },
     );
     await handler(event('Delete'), context());
     expect(called).toBe(false);
@@ -126,7 +152,7 @@ describe('the CA bootstrap custom resource handler', () => {
       async () => {
         throw new Error('x'.repeat(10_000));
       },
-      { log: () => undefined },
+      { log: () => undefined, stackId: STACK_ID },
     );
     await handler(event('Create'), context());
     expect(JSON.stringify(lastAnswer().body).length).toBeLessThan(4096);

@@ -1,6 +1,8 @@
 // A GitHub connector whose client secret is the deployment's (client_secret_source: secrets_manager):
 // nothing of the secret is stored or shown, the login reads it from the deployment, and a secret
 // rotated at the holder works at the first login after GitHub refuses the kept one.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientError } from '../../lib/client/api-client.js';
 import type { KubeportError } from '../../lib/core/errors.js';
@@ -42,8 +44,6 @@ describe("a GitHub connector with the deployment's client secret", () => {
       client_id: CLIENT_ID,
       client_secret_source: 'secrets_manager',
       redirect_url: `http://${g.h.proxy}/webapi/github/callback`,
-      endpoint_url: g.github.url,
-      api_endpoint_url: g.github.apiUrl,
       teams_to_roles: [{ organization: 'acme', team: 'platform', roles: ['access'] }],
       ...spec,
     },
@@ -54,13 +54,34 @@ describe("a GitHub connector with the deployment's client secret", () => {
     return g.browserLogin({ connector: 'deployed' });
   };
 
+  /** An endpoint someone else runs: it records what reaches it. */
+  let thief: http.Server;
+  let thiefUrl: string;
+  const stolen: string[] = [];
+
   beforeAll(async () => {
+    thief = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        stolen.push(`${req.method} ${req.url} ${body}`);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', () => resolve()));
+    thiefUrl = `http://127.0.0.1:${(thief.address() as AddressInfo).port}`;
     g = await startGitHubHarness();
     g.h.deps.githubClientSecret = held;
+    // The deployment's OAuth app, on the deployment's GitHub (the stand-in here, github.com when deployed).
+    g.h.deps.githubClientId = CLIENT_ID;
+    g.h.deps.githubEndpoints = { endpointUrl: g.github.url, apiEndpointUrl: g.github.apiUrl };
     g.github.apps.get(CLIENT_ID)!.clientSecret = held.current;
     await g.admin('POST', '/webapi/admin/resources', { document: connector('deployed') });
   });
-  afterAll(() => g.close());
+  afterAll(async () => {
+    await g.close();
+    await new Promise<void>((resolve) => thief.close(() => resolve()));
+  });
 
   it('stores no secret, shows where it comes from, and signs in with the deployment secret', async () => {
     const stored = await g.h.deps.resources.get<{ spec: Record<string, unknown> }>('github', 'deployed');
@@ -116,5 +137,59 @@ describe("a GitHub connector with the deployment's client secret", () => {
     expect((await g.browserLogin({ connector: 'github' })).login?.username).toBe('sealed-user');
     expect(held.reads).toBe(readsBefore);
     g.github.apps.get(CLIENT_ID)!.clientSecret = held.current;
+  });
+
+  it('refuses to store a connector that would send the deployment secret to another GitHub, naming the field and the fix', async () => {
+    for (const field of ['endpoint_url', 'api_endpoint_url']) {
+      const e = await refusal(
+        g.admin('POST', '/webapi/admin/resources', { document: connector(`elsewhere-${field}`, { [field]: thiefUrl }) }),
+      );
+      expect(e.message).toContain(`spec.${field} must be left out`);
+      expect(e.message).toContain('give the connector its own client_secret');
+      expect(await g.h.deps.resources.get('github', `elsewhere-${field}`)).toBeUndefined();
+    }
+    expect(stolen).toEqual([]);
+  });
+
+  it("refuses to store a connector that would send the deployment secret with another OAuth app's client ID", async () => {
+    const e = await refusal(
+      g.admin('POST', '/webapi/admin/resources', { document: connector('other-app', { client_id: 'Iv1.someone-else' }) }),
+    );
+    expect(e.message).toContain(`spec.client_id must be the deployment's OAuth app (${CLIENT_ID})`);
+    expect(await g.h.deps.resources.get('github', 'other-app')).toBeUndefined();
+  });
+
+  it('a deployment without a GitHub OAuth app refuses to store a connector taking its secret', async () => {
+    g.h.deps.githubClientId = undefined;
+    try {
+      const e = await refusal(g.admin('POST', '/webapi/admin/resources', { document: connector('no-app') }));
+      expect(e.message).toContain('this deployment has no GitHub OAuth app (githubClientId)');
+    } finally {
+      g.h.deps.githubClientId = CLIENT_ID;
+    }
+  });
+
+  it('a connector written around the check (straight into the table) never gets the secret: the login is refused and nothing reaches its endpoint', async () => {
+    const planted = (name: string, spec: Record<string, unknown>) => {
+      const body = connector(name, spec);
+      return g.h.deps.resources.put('github', name, body, { expectRevision: null });
+    };
+    await planted('planted-endpoint', { endpoint_url: thiefUrl, api_endpoint_url: thiefUrl });
+    await planted('planted-client', { client_id: 'Iv1.someone-else' });
+    const readsBefore = held.reads;
+    for (const name of ['planted-endpoint', 'planted-client']) {
+      const e = await loadConnector(g.h.deps, name).then(
+        () => undefined,
+        (error: unknown) => error as KubeportError,
+      );
+      expect(e?.code).toBe('invalid_config');
+      g.github.addUser({ id: 600 + name.length, login: `victim-${name}`, teams: [{ organization: 'acme', slug: 'platform' }] });
+      g.github.signedIn = 600 + name.length;
+      // The operator's message stays in the server log; the person is refused at the start.
+      const result = await g.browserLogin({ connector: name }).catch((error: Error) => ({ login: undefined, err: error.message }));
+      expect(result.login).toBeUndefined();
+    }
+    expect(held.reads).toBe(readsBefore);
+    expect(stolen).toEqual([]);
   });
 });

@@ -36,6 +36,9 @@ export const GITHUB_SECRET_NAME = 'kubeport/github-client-secret';
 export const RECORDINGS_BUCKET = 'kubeport-recordings';
 export const USER_CA_KEY = 'user-ca-key-0001';
 export const HOST_CA_KEY = 'host-ca-key-0001';
+/** The stack the CA bootstrap belongs to; CloudFormation's events name it. */
+export const STACK_ID = `arn:aws:cloudformation:us-east-1:123456789012:stack/kubeport/0001`;
+export const ADMIN_TEAM = 'acme/platform-admins';
 const SECRETS_KEY = 'secrets-key-0001';
 
 export const ROLES = {
@@ -73,8 +76,10 @@ export interface AwsMode {
     type: 'Create' | 'Update',
     properties: Record<string, string | string[]>,
     oldProperties?: Record<string, string | string[]>,
+    /** The stack the event names; this deployment's unless given. */
+    stackId?: string,
   ): Promise<CloudFormationAnswer>;
-  /** The GitHub settings of the deployment (the custom resource's properties). */
+  /** The custom resource's properties as the stack sets them: triggers only. */
   githubProperties(): Record<string, string | string[]>;
   /** Every log line of every function started so far. */
   logLines(): string[];
@@ -200,6 +205,10 @@ export async function startAwsMode(githubSecret: string): Promise<AwsMode> {
       KUBEPORT_AUDIT_TABLE: tables.audit,
       KUBEPORT_SECRETS_KEY_ID: kms.keys.get(SECRETS_KEY)!.arn,
       KUBEPORT_SERVER_VERSION: 'aws-mode-test',
+      KUBEPORT_GITHUB_CLIENT_ID: GITHUB_CLIENT_ID,
+      // The deployment's GitHub: github.com when deployed, the stand-in here.
+      KUBEPORT_GITHUB_ENDPOINT_URL: github.url,
+      KUBEPORT_GITHUB_API_ENDPOINT_URL: github.apiUrl,
     };
     const stackEnv: { auth: AuthEnvironment; admin: AdminEnvironment; caBootstrap: CaBootstrapEnvironment } = {
       auth: {
@@ -214,9 +223,12 @@ export async function startAwsMode(githubSecret: string): Promise<AwsMode> {
         KUBEPORT_CLUSTER_NAME: CLUSTER_NAME,
         KUBEPORT_RESOURCES_TABLE: tables.resources,
         KUBEPORT_AUDIT_TABLE: tables.audit,
-        KUBEPORT_SECRETS_KEY_ID: kms.keys.get(SECRETS_KEY)!.arn,
         KUBEPORT_USER_CA_KEY_ID: kms.keys.get(USER_CA_KEY)!.arn,
         KUBEPORT_HOST_CA_KEY_ID: kms.keys.get(HOST_CA_KEY)!.arn,
+        KUBEPORT_STACK_ID: STACK_ID,
+        KUBEPORT_GITHUB_CLIENT_ID: GITHUB_CLIENT_ID,
+        KUBEPORT_GITHUB_ADMIN_TEAMS: ADMIN_TEAM,
+        KUBEPORT_GITHUB_CALLBACK_URL: callbackUrl,
       },
     };
     const env: AwsMode['env'] = (name, changes = {}) => {
@@ -241,14 +253,14 @@ export async function startAwsMode(githubSecret: string): Promise<AwsMode> {
         if (name !== 'caBootstrap' && given === undefined) running.set(name, started);
         return started;
       },
-      cloudFormation: async (bootstrap, type, properties, oldProperties) => {
+      cloudFormation: async (bootstrap, type, properties, oldProperties, stackId = STACK_ID) => {
         requests += 1;
         const before = answers.length;
         const event = {
           RequestType: type,
           ServiceToken: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:kubeport-ca-bootstrap`,
           ResponseURL: `${responseUrl}?request=${requests}`,
-          StackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/kubeport/0001`,
+          StackId: stackId,
           RequestId: `request-${requests}`,
           LogicalResourceId: 'CertificateAuthorities',
           ResourceType: 'Custom::KubeportCertificateAuthorities',
@@ -261,15 +273,7 @@ export async function startAwsMode(githubSecret: string): Promise<AwsMode> {
         if (answers.length !== before + 1) throw new Error(`the bootstrap answered CloudFormation ${answers.length - before} times`);
         return answers.at(-1)!;
       },
-      githubProperties: () => ({
-        Version: 'bundle-0001',
-        CallbackUrl: callbackUrl,
-        GitHubClientId: GITHUB_CLIENT_ID,
-        GitHubAdminTeams: ['acme/platform-admins'],
-        GitHubDisplay: 'GitHub (stand-in)',
-        GitHubEndpointUrl: github.url,
-        GitHubApiEndpointUrl: github.apiUrl,
-      }),
+      githubProperties: () => ({ Version: 'bundle-0001', CallbackUrl: callbackUrl, GitHubSettings: 'settings-0001' }),
       logLines: () => functions.flatMap((f) => f.logLines()),
       close,
     };

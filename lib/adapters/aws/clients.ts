@@ -1,6 +1,6 @@
 import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -15,6 +15,8 @@ export interface DynamoClientOptions {
    * fresh socket (see private-socket.ts), and a client that outlives it follows.
    */
   socketPath?: string | (() => string);
+  /** Where credentials come from; omit for the SDK's default provider chain. Ignored with socketPath. */
+  credentials?: DynamoDBClientConfig['credentials'];
 }
 
 export interface S3ClientOptions extends DynamoClientOptions {
@@ -44,7 +46,10 @@ function endpointConfig(options: DynamoClientOptions) {
       requestHandler: { httpAgent: new UnixSocketAgent(options.socketPath) },
     };
   }
-  return options.endpoint === undefined ? {} : { endpoint: options.endpoint };
+  return {
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  };
 }
 
 export function makeDynamoClient(options: DynamoClientOptions): DynamoDBClient {
@@ -75,8 +80,8 @@ export interface AwsClientOptions {
   region: string;
   /** A non-default endpoint; omit to use the regional one, or the SDK's AWS_ENDPOINT_URL_<SERVICE> when set. */
   endpoint?: string;
-  /** Explicit credentials (tests acting as several principals); omit for the default provider chain. */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Explicit credentials (tests acting as several principals) or a provider of them; omit for the default provider chain. */
+  credentials?: DynamoDBClientConfig['credentials'];
   /**
    * How long one attempt may take before the SDK gives up on it (and retries). The SDK waits
    * forever by default: a KMS that stops answering would hold a login until the function's timeout.

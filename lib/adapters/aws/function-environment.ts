@@ -19,6 +19,14 @@ export const apiEnvironmentSchema = z.object({
   /** host:port kubectl reaches the agent at, as ping reports it; empty until an agent is deployed. */
   KUBEPORT_AGENT_ADDRESS: z.string().default(''),
   KUBEPORT_SERVER_VERSION: z.string().default('dev'),
+  /**
+   * The deployment's GitHub OAuth app (githubClientId): the only client ID a connector taking the
+   * deployment's secret may name (the admin function refuses others when stored, auth when used).
+   */
+  KUBEPORT_GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  /** The GitHub that app lives on, the only one the deployment's secret is sent to; github.com unless set (tests set a stand-in). */
+  KUBEPORT_GITHUB_ENDPOINT_URL: z.url().default('https://github.com'),
+  KUBEPORT_GITHUB_API_ENDPOINT_URL: z.url().default('https://api.github.com'),
 });
 
 /** The auth function: logins, certificates, CA rotation. The only one that signs. */
@@ -53,9 +61,14 @@ export const caBootstrapEnvironmentSchema = z.object({
   KUBEPORT_CLUSTER_NAME: name('KUBEPORT_CLUSTER_NAME'),
   KUBEPORT_RESOURCES_TABLE: name('KUBEPORT_RESOURCES_TABLE'),
   KUBEPORT_AUDIT_TABLE: name('KUBEPORT_AUDIT_TABLE'),
-  KUBEPORT_SECRETS_KEY_ID: name('KUBEPORT_SECRETS_KEY_ID'),
   KUBEPORT_USER_CA_KEY_ID: name('KUBEPORT_USER_CA_KEY_ID'),
   KUBEPORT_HOST_CA_KEY_ID: name('KUBEPORT_HOST_CA_KEY_ID'),
+  /** The stack's own id (AWS::StackId): an event from any other stack is refused. */
+  KUBEPORT_STACK_ID: arn('KUBEPORT_STACK_ID'),
+  /** The first connector's OAuth app (githubClientId), admin teams (githubAdminTeams: org/team,…) and callback URL; all absent: no connector. */
+  KUBEPORT_GITHUB_CLIENT_ID: z.string().optional(),
+  KUBEPORT_GITHUB_ADMIN_TEAMS: z.string().optional(),
+  KUBEPORT_GITHUB_CALLBACK_URL: z.string().optional(),
 });
 
 export type AuthEnvironment = z.input<typeof authEnvironmentSchema>;

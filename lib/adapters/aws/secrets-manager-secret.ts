@@ -7,7 +7,11 @@ import { KubeportError } from '../../core/errors.js';
 import type { Clock } from '../../core/ports.js';
 
 export const SECRET_CACHE_MS = 5 * 60_000;
-/** refresh() reads again at most this often: a flood of bad logins must not become a flood of paid reads. */
+/**
+ * refresh() reads again at most this often after its last read: a flood of bad logins must not
+ * become a flood of paid reads. The first refresh after value() read is never held back, so a
+ * rotation right after a cold start still works at the first refused login.
+ */
 export const MIN_REFRESH_INTERVAL_MS = 10_000;
 
 export interface SecretsManagerSecretOptions {
@@ -22,6 +26,8 @@ export interface SecretsManagerSecretOptions {
 
 export class SecretsManagerSecret {
   private cached?: { value: string; readAt: number };
+  /** When refresh() last read; value()'s reads do not count, they were not asked for by a refusal. */
+  private refreshedAt?: number;
   private reading?: Promise<string>;
 
   constructor(
@@ -41,7 +47,11 @@ export class SecretsManagerSecret {
   /** Reads the secret again now (unless it was read moments ago), e.g. after GitHub refused the one in memory. */
   async refresh(): Promise<string> {
     const now = this.options.clock.now().getTime();
-    if (this.cached && now - this.cached.readAt < (this.options.minRefreshIntervalMs ?? MIN_REFRESH_INTERVAL_MS)) return this.cached.value;
+    const floor = this.options.minRefreshIntervalMs ?? MIN_REFRESH_INTERVAL_MS;
+    // Refreshes that arrive while a read is under way share it.
+    if (this.reading) return this.reading;
+    if (this.cached && this.refreshedAt !== undefined && now - this.refreshedAt < floor) return this.cached.value;
+    this.refreshedAt = now;
     return this.read();
   }
 
