@@ -8,6 +8,7 @@ import {
   CERT_AUTHORITY_KIND,
   type CaKey,
   type CertAuthority,
+  type RetiringKey,
   type RotationPhase,
   certAuthoritySchema,
   legacyCertAuthoritySchema,
@@ -121,6 +122,14 @@ export interface StoredCertAuthoritiesOptions {
   cacheMs?: number;
   /** Where failures that must not fail a request go (retiring an expired key). */
   log?: (message: string) => void;
+  /**
+   * Retire the keys of rotated-out entries whose certificates have all expired, and drop the
+   * entries: only for a process whose SigningKeys can retire (the auth function, local mode).
+   * Any other process (the admin function) leaves them for one that can, or no key would ever be
+   * retired; expired keys are never trusted either way.
+   * @default false
+   */
+  retireExpired?: boolean;
 }
 
 interface LoadedCa {
@@ -160,7 +169,8 @@ export class StoredCertAuthorities implements CertAuthorities {
   }
 
   private async read(type: CaType): Promise<LoadedCa> {
-    const ca = await dropExpiredKeys(this.deps, await readCa(this.deps.resources, type), this.options.log);
+    const stored = await readCa(this.deps.resources, type);
+    const ca = this.options.retireExpired ? await dropExpiredKeys(this.deps, stored, this.options.log) : stored.body;
     for (const key of [ca.active, ...(ca.next ? [ca.next] : [])]) await this.checkKey(type, key);
     const now = this.deps.clock.now();
     const signs = signingKey(ca);
@@ -207,8 +217,10 @@ async function readCa(resources: ResourceStore, type: CaType): Promise<StoredRes
 }
 
 /**
- * Drops retired keys whose certificates have all expired, with a conditional write: of processes
- * reading at once, only the one whose write lands retires the keys.
+ * Retires the keys of retired entries whose certificates have all expired, then drops those
+ * entries with a conditional write. Retiring first (retiring twice is harmless) means a key whose
+ * retirement fails stays in the CA, untrusted, and the next read tries again: a key is never
+ * forgotten while it exists. Of processes reading at once, only the one whose write lands audits.
  */
 async function dropExpiredKeys(
   deps: CaStoreDeps,
@@ -218,23 +230,31 @@ async function dropExpiredKeys(
   const now = deps.clock.now();
   const expired = expiredKeys(stored.body, now);
   if (expired.length === 0) return stored.body;
-  const kept = withoutExpiredKeys(stored.body, now);
+  const { type } = stored.body;
+  const gone: RetiringKey[] = [];
+  for (const key of expired) {
+    try {
+      await deps.keys.retire(key.key_id);
+      gone.push(key);
+    } catch (e) {
+      log?.(`retiring the ${type} CA's key ${key.key_id} failed (tried again at the next read): ${String(e)}`);
+    }
+  }
+  if (gone.length === 0) return stored.body;
+  const kept = withoutKeys(stored.body, gone);
   try {
     await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, stored.name, kept, { expectRevision: stored.revision });
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
     // Another process changed it first (dropped the keys, or rotated): read what it wrote.
-    return dropExpiredKeys(deps, await readCa(deps.resources, stored.body.type), log);
+    return dropExpiredKeys(deps, await readCa(deps.resources, type), log);
   }
-  for (const key of expired) {
-    await deps.keys
-      .retire(key.key_id)
-      .catch((e: unknown) => log?.(`retiring the ${stored.body.type} CA's key ${key.key_id} failed: ${String(e)}`));
+  for (const key of gone) {
     await deps.audit
       ?.emit(
         auditEvent(deps, 'cert_authority.retire', {
           user: 'system',
-          type: stored.body.type,
+          type,
           fingerprint: caFingerprint(key.cert_pem),
           key_id: key.key_id,
         }),
@@ -244,35 +264,63 @@ async function dropExpiredKeys(
   return kept;
 }
 
+/** The CA without the given retired entries. */
+function withoutKeys(ca: CertAuthority, keys: RetiringKey[]): CertAuthority {
+  const ids = new Set(keys.map((key) => key.key_id));
+  const kept = (ca.retired ?? []).filter((key) => !ids.has(key.key_id));
+  const rest = { ...ca };
+  delete rest.retired;
+  return kept.length > 0 ? { ...rest, retired: kept } : rest;
+}
+
 export type RotateRequest = { type: CaType; mode: 'manual'; phase: RotationPhase } | { type: CaType; mode: 'auto'; gracePeriodMs: number };
 
 export interface RotateDeps extends CaStoreDeps {
   clusterName: string;
   audit: AuditLog;
+  /** Where a failure to retire a key after the rotation was written goes. */
+  log?: (message: string) => void;
 }
 
+/** Rotated-out entries a CA holds at most, trusted ones and ones whose key waits to be retired. */
+const MAX_RETIRED_ENTRIES = 12;
+
 /**
- * One rotation step (manual), or a whole rotation at once (auto). Written with a conditional put,
- * audited as cert_authority.rotate with who asked. A key created for a step whose write loses a
+ * One rotation step (manual), or the start of an automatic rotation. Written with a conditional
+ * put and audited as cert_authority.rotate with who asked, before any key is retired: retiring (a
+ * cancelled rotation's key, expired ones) is best effort, and a key whose retirement fails stays
+ * in the CA, untrusted, for the next read to retry. A key created for a step whose write loses a
  * race is retired again.
  */
 export async function rotate(deps: RotateDeps, request: RotateRequest, by: string): Promise<CertAuthority> {
   const stored = await readCa(deps.resources, request.type);
   const now = deps.clock.now();
+  const at = now.toISOString();
+  const pending = expiredKeys(stored.body, now);
   const current = withoutExpiredKeys(stored.body, now);
   for (const key of [current.active, ...(current.next ? [current.next] : [])]) await checkKeyMatches(deps.keys, request.type, key);
   const entersInit = request.mode === 'auto' || request.phase === 'init';
   // Checked before a key is made, so a refused step leaves nothing behind.
   if (request.mode === 'auto') checkRotateAtOnce(current, request.gracePeriodMs);
   else checkTransition(current, request.phase);
+  if (entersInit && (stored.body.retired ?? []).length >= MAX_RETIRED_ENTRIES - 1) {
+    throw new KubeportError(
+      'unavailable',
+      `the ${request.type} CA has ${pending.length} expired keys that could not be retired; see the auth function's log, fix what it says and rotate again`,
+    );
+  }
   const next = entersInit ? await newCaKey(deps, await deps.keys.create(request.type), request.type, deps.clusterName) : undefined;
   const change = { now, by, ...(next ? { next } : {}) };
-  const { ca, retireNow } =
+  const { ca: changed, retireNow } =
     request.mode === 'auto'
       ? { ca: rotateAtOnce(current, { ...change, gracePeriodMs: request.gracePeriodMs }), retireNow: [] }
       : changePhase(current, request.phase, change);
+  // Keys to retire stay in the CA, trusted until now (that is, no more), until they are retired.
+  const toRetire = [...pending, ...retireNow.map((key) => ({ ...key, trusted_until: at }))];
+  const ca: CertAuthority = toRetire.length > 0 ? { ...changed, retired: [...(changed.retired ?? []), ...toRetire] } : changed;
+  let written: StoredResource<CertAuthority>;
   try {
-    await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, request.type, ca, { expectRevision: stored.revision });
+    written = await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, request.type, ca, { expectRevision: stored.revision });
   } catch (error) {
     if (next) await deps.keys.retire(next.key_id).catch(() => undefined);
     if (error instanceof ConflictError) {
@@ -282,7 +330,6 @@ export async function rotate(deps: RotateDeps, request: RotateRequest, by: strin
     }
     throw error;
   }
-  for (const key of [...retireNow, ...expiredKeys(stored.body, now)]) await deps.keys.retire(key.key_id);
   await deps.audit.emit(
     auditEvent(deps, 'cert_authority.rotate', {
       user: by,
@@ -295,7 +342,13 @@ export async function rotate(deps: RotateDeps, request: RotateRequest, by: strin
       ...(request.mode === 'auto' ? { grace_period_seconds: request.gracePeriodMs / 1000 } : {}),
     }),
   );
-  return ca;
+  if (toRetire.length === 0) return ca;
+  try {
+    return await dropExpiredKeys(deps, written, deps.log);
+  } catch (e) {
+    deps.log?.(`retiring the ${request.type} CA's old keys failed (tried again at the next read): ${String(e)}`);
+    return ca;
+  }
 }
 
 /** A CA as `tctl status` and GET /webapi/ca show it: no keys, only certificates' fingerprints. */

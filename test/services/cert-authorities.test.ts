@@ -154,6 +154,7 @@ describe('StoredCertAuthorities', () => {
     expect(newPem).toBeDefined();
 
     await rotate(deps, { type: 'user', mode: 'manual', phase: 'update_clients' }, 'alice');
+    advance(1000); // the audit log orders events by time
     await rotate(deps, { type: 'user', mode: 'manual', phase: 'update_servers' }, 'alice');
     advance(2000);
     expect((await cas.signing('user')).certPem).toBe(newPem);
@@ -176,7 +177,7 @@ describe('StoredCertAuthorities', () => {
     ]);
   });
 
-  it('drops the old key once its last certificate expired, and only one of two processes retires it', async () => {
+  it('drops the old key once its last certificate expired, and only one of two processes audits it', async () => {
     await ensureCertAuthorities(deps, initial(), 'test');
     for (const phase of ['init', 'update_clients', 'update_servers', 'standby'] as const) {
       await rotate(deps, { type: 'user', mode: 'manual', phase }, 'alice');
@@ -190,17 +191,63 @@ describe('StoredCertAuthorities', () => {
         await deps.keys.retire(id);
       },
     };
-    const first = new StoredCertAuthorities({ ...deps, keys: counting });
-    const second = new StoredCertAuthorities({ ...deps, keys: counting });
+    const first = new StoredCertAuthorities({ ...deps, keys: counting }, { retireExpired: true });
+    const second = new StoredCertAuthorities({ ...deps, keys: counting }, { retireExpired: true });
     advance(MAX_CERT_TTL_MS + SIGNING_SWITCH_SLACK_MS);
     const [a, b] = await Promise.all([first.trusted('user'), second.trusted('user')]);
     expect(a).toHaveLength(1);
     expect(b).toEqual(a);
-    expect(retired).toEqual(['user-ca.key']);
+    // Retiring twice is harmless; the conditional write decides who records it.
+    expect(new Set(retired)).toEqual(new Set(['user-ca.key']));
     expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(false);
     expect((await storedCa('user')).retired).toBeUndefined();
     const events = await searchEvents(deps.audit, { from: testStart, to: now, event: 'cert_authority.retire' });
     expect(events).toHaveLength(1);
+  });
+
+  it('leaves an expired key to a process that can retire it: one that cannot neither trusts nor forgets it', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    for (const phase of ['init', 'update_clients', 'update_servers', 'standby'] as const) {
+      await rotate(deps, { type: 'user', mode: 'manual', phase }, 'alice');
+    }
+    const cannotRetire: SigningKeys = {
+      create: () => Promise.reject(new Error('the admin function creates no key')),
+      signer: (id) => deps.keys.signer(id),
+      retire: () => Promise.reject(new Error('the admin function retires no key')),
+    };
+    const admin = new StoredCertAuthorities({ ...deps, keys: cannotRetire });
+    advance(MAX_CERT_TTL_MS + SIGNING_SWITCH_SLACK_MS);
+    expect(await admin.trusted('user')).toHaveLength(1);
+    expect((await storedCa('user')).retired?.map((key) => key.key_id)).toEqual(['user-ca.key']);
+    expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(true);
+
+    expect(await new StoredCertAuthorities(deps, { retireExpired: true }).trusted('user')).toHaveLength(1);
+    expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(false);
+    expect((await storedCa('user')).retired).toBeUndefined();
+  });
+
+  it('keeps an expired key whose retirement failed, untrusted, and retires it at a later read', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    for (const phase of ['init', 'update_clients', 'update_servers', 'standby'] as const) {
+      await rotate(deps, { type: 'user', mode: 'manual', phase }, 'alice');
+    }
+    let kmsDown = true;
+    const flaky: SigningKeys = {
+      create: (type) => deps.keys.create(type),
+      signer: (id) => deps.keys.signer(id),
+      retire: (id) => (kmsDown ? Promise.reject(new Error('KMS is unavailable')) : deps.keys.retire(id)),
+    };
+    const logged: string[] = [];
+    const cas = new StoredCertAuthorities({ ...deps, keys: flaky }, { retireExpired: true, cacheMs: 1000, log: (m) => logged.push(m) });
+    advance(MAX_CERT_TTL_MS + SIGNING_SWITCH_SLACK_MS);
+    expect(await cas.trusted('user')).toHaveLength(1);
+    expect(logged.join('\n')).toMatch(/retiring the user CA's key user-ca.key failed .*KMS is unavailable/);
+    expect((await storedCa('user')).retired?.map((key) => key.key_id)).toEqual(['user-ca.key']);
+    kmsDown = false;
+    advance(2000);
+    expect(await cas.trusted('user')).toHaveLength(1);
+    expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(false);
+    expect((await storedCa('user')).retired).toBeUndefined();
   });
 });
 
@@ -224,6 +271,34 @@ describe('rotate', () => {
     await rotate(deps, { type: 'host', mode: 'manual', phase: 'standby' }, 'alice');
     expect(existsSync(newKeyFile)).toBe(false);
     expect((await storedCa('host')).active.key_id).toBe('host-ca.key');
+  });
+
+  it('stores and audits a cancel even when retiring the cancelled key fails, and a later read retires it', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    const started = await rotate(deps, { type: 'host', mode: 'manual', phase: 'init' }, 'alice');
+    const newKeyFile = join(dataDir, started.next!.key_id);
+    const failing: SigningKeys = {
+      create: (type) => deps.keys.create(type),
+      signer: (id) => deps.keys.signer(id),
+      retire: () => Promise.reject(new Error('KMS is unavailable')),
+    };
+    const logged: string[] = [];
+    const ca = await rotate(
+      { ...deps, keys: failing, log: (m) => logged.push(m) },
+      { type: 'host', mode: 'manual', phase: 'standby' },
+      'bob',
+    );
+    expect(ca.phase).toBe('standby');
+    expect(logged.join('\n')).toMatch(/KMS is unavailable/);
+    const events = await searchEvents(deps.audit, { from: testStart, to: advance(1000), event: 'cert_authority.rotate' });
+    expect(events.map((e) => [e.phase, e.user]).sort()).toEqual([
+      ['init', 'alice'],
+      ['standby', 'bob'],
+    ]);
+    const cas = new StoredCertAuthorities(deps, { retireExpired: true });
+    expect(await cas.trusted('host')).toHaveLength(1);
+    expect(existsSync(newKeyFile)).toBe(false);
+    expect((await storedCa('host')).retired).toBeUndefined();
   });
 
   it('rotates at once with a grace period, and refuses one shorter than the longest certificate', async () => {
