@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type ClientError } from '../../lib/client/api-client.js';
+import { ApiClient, ClientError } from '../../lib/client/api-client.js';
 import { run as rotate } from '../../lib/client/commands/tctl-auth-rotate.js';
 import { run as tctlStatus } from '../../lib/client/commands/tctl-status.js';
 import { run as kubeLs } from '../../lib/client/commands/kube-ls.js';
@@ -68,6 +68,30 @@ describe('CA rotation from tctl and tsh', () => {
     await expect(tctl({ type: 'user', manual: 'false', gracePeriod: '1h' })).rejects.toThrow(
       /grace period of 1h is shorter than the longest certificate \(30h\)/,
     );
+  });
+
+  it('tctl status shows the fingerprints from ping when reading the CAs is refused (403), and any other failure as it is', async () => {
+    // The API answers GET /webapi/ca with `status`; every other call goes through.
+    const statusWhenCasAnswer = async (status: number) => {
+      const run = tctlRun(harness);
+      const admin = run.deps.admin;
+      run.deps.admin = async () => {
+        const client = await admin();
+        return {
+          proxy: client.proxy,
+          call: <T>(method: string, path: string, body?: unknown) =>
+            path === '/webapi/ca'
+              ? Promise.reject(new ClientError(`the proxy answered ${status}`, status))
+              : client.call<T>(method, path, body),
+        };
+      };
+      await tctlStatus({}, run.deps);
+      return run.stdout.text();
+    };
+    expect(await statusWhenCasAnswer(403)).toMatch(/User CA:\s+SHA256:\S+\nHost CA:\s+SHA256:\S+\n/);
+    expect(await statusWhenCasAnswer(404)).toMatch(/User CA:\s+SHA256:\S+\n/);
+    await expect(statusWhenCasAnswer(503)).rejects.toThrow('the proxy answered 503');
+    await expect(statusWhenCasAnswer(500)).rejects.toThrow('the proxy answered 500');
   });
 
   it('walks the host CA through every phase, tctl status showing where it is, and tsh following it', async () => {
