@@ -40,6 +40,8 @@ export const certAuthoritySchema = z
         last_phase_change: isoTime,
         /** Who made the last phase change. */
         by: z.string().max(256).optional(),
+        /** Auto mode: when each following phase begins; whoever reads the CA then moves it on (ca-rotation.ts). */
+        schedule: z.object({ update_clients: isoTime, update_servers: isoTime, standby: isoTime }).strict().optional(),
       })
       .strict()
       .optional(),

@@ -15,10 +15,12 @@ import {
 } from '../core/cert-authority-resource.js';
 import { caFingerprint } from '../core/ca-fingerprint.js';
 import {
+  atTime,
   changePhase,
   checkRotateAtOnce,
   checkTransition,
   expiredKeys,
+  nextAutoPhase,
   nextRetirement,
   rotateAtOnce,
   signingKey,
@@ -170,7 +172,9 @@ export class StoredCertAuthorities implements CertAuthorities {
 
   private async read(type: CaType): Promise<LoadedCa> {
     const stored = await readCa(this.deps.resources, type);
-    const ca = this.options.retireExpired ? await dropExpiredKeys(this.deps, stored, this.options.log) : stored.body;
+    const ca = this.options.retireExpired
+      ? await dropExpiredKeys(this.deps, await storeAutoPhase(this.deps, stored, this.options.log), this.options.log)
+      : atTime(stored.body, this.deps.clock.now());
     for (const key of [ca.active, ...(ca.next ? [ca.next] : [])]) await this.checkKey(type, key);
     const now = this.deps.clock.now();
     const signs = signingKey(ca);
@@ -214,6 +218,39 @@ async function readCa(resources: ResourceStore, type: CaType): Promise<StoredRes
     );
   }
   return { ...stored, body: parsed.data };
+}
+
+/**
+ * Stores the phase an automatic rotation reached by now, with a conditional write (of processes
+ * reading at once, one writes and audits it); the others read what it wrote.
+ */
+async function storeAutoPhase(
+  deps: CaStoreDeps,
+  stored: StoredResource<CertAuthority>,
+  log?: (message: string) => void,
+): Promise<StoredResource<CertAuthority>> {
+  const ca = atTime(stored.body, deps.clock.now());
+  if (ca.phase === stored.body.phase) return stored;
+  let written: StoredResource<CertAuthority>;
+  try {
+    written = await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, stored.name, ca, { expectRevision: stored.revision });
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    return storeAutoPhase(deps, await readCa(deps.resources, ca.type), log);
+  }
+  await deps.audit
+    ?.emit(
+      auditEvent(deps, 'cert_authority.rotate', {
+        user: 'system',
+        type: ca.type,
+        mode: 'auto',
+        phase: ca.phase,
+        from_phase: stored.body.phase,
+        signing_fingerprint: caFingerprint(signingKey(ca).cert_pem),
+      }),
+    )
+    .catch((e: unknown) => log?.(`auditing the ${ca.type} CA's automatic phase change failed: ${String(e)}`));
+  return written;
 }
 
 /**
@@ -297,7 +334,7 @@ export async function rotate(deps: RotateDeps, request: RotateRequest, by: strin
   const now = deps.clock.now();
   const at = now.toISOString();
   const pending = expiredKeys(stored.body, now);
-  const current = withoutExpiredKeys(stored.body, now);
+  const current = atTime(withoutExpiredKeys(stored.body, now), now);
   for (const key of [current.active, ...(current.next ? [current.next] : [])]) await checkKeyMatches(deps.keys, request.type, key);
   const entersInit = request.mode === 'auto' || request.phase === 'init';
   // Checked before a key is made, so a refused step leaves nothing behind.
@@ -360,6 +397,8 @@ export interface CaStatus {
   trusted: string[];
   /** When the next rotated-out key stops being trusted and is retired. */
   old_key_retires?: string;
+  /** An automatic rotation: the phase it moves to next, and when. */
+  next_phase?: { phase: RotationPhase; at: string };
   rotation?: CertAuthority['rotation'];
 }
 
@@ -367,14 +406,16 @@ export async function describeCertAuthorities(deps: { resources: ResourceStore; 
   const now = deps.clock.now();
   return Promise.all(
     CA_TYPES.map(async (type) => {
-      const { body: ca } = await readCa(deps.resources, type);
+      const ca = atTime((await readCa(deps.resources, type)).body, now);
       const retires = nextRetirement(ca, now);
+      const next = nextAutoPhase(ca);
       return {
         type,
         phase: ca.phase,
         signing: caFingerprint(signingKey(ca).cert_pem),
         trusted: trustedKeys(ca, now).map((key) => caFingerprint(key.cert_pem)),
         ...(retires ? { old_key_retires: retires.toISOString() } : {}),
+        ...(next ? { next_phase: next } : {}),
         ...(ca.rotation ? { rotation: ca.rotation } : {}),
       };
     }),

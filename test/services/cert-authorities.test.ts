@@ -301,18 +301,37 @@ describe('rotate', () => {
     expect((await storedCa('host')).retired).toBeUndefined();
   });
 
-  it('rotates at once with a grace period, and refuses one shorter than the longest certificate', async () => {
+  it('rotates automatically on a grace period schedule, stored by the process that reads, and refuses one shorter than the longest certificate', async () => {
     await ensureCertAuthorities(deps, initial(), 'test');
     await expect(rotate(deps, { type: 'user', mode: 'auto', gracePeriodMs: 2 * HOUR }, 'alice')).rejects.toThrow(
       /grace period of 2h is shorter than the longest certificate \(30h\)/,
     );
     const ca = await rotate(deps, { type: 'user', mode: 'auto', gracePeriodMs: 40 * HOUR }, 'alice');
-    expect(ca.phase).toBe('standby');
-    expect(ca.active.key_id).toMatch(/^user-ca-[0-9a-f]{16}\.key$/);
-    const cas = new StoredCertAuthorities(deps);
-    expect((await cas.signing('user')).certPem).toBe(ca.active.cert_pem);
-    expect(await cas.trusted('user')).toHaveLength(2);
-    const [event] = await searchEvents(deps.audit, { from: testStart, to: advance(1000), event: 'cert_authority.rotate' });
-    expect(event).toMatchObject({ user: 'alice', mode: 'auto', phase: 'standby', from_phase: 'standby', grace_period_seconds: 40 * 3600 });
+    expect(ca.phase).toBe('init');
+    const newPem = ca.next!.cert_pem;
+    const oldPem = ca.active.cert_pem;
+    // The admin function (no retiring) follows the schedule without writing; the auth function stores it.
+    const admin = new StoredCertAuthorities(deps, { cacheMs: 1000 });
+    const auth = new StoredCertAuthorities(deps, { cacheMs: 1000, retireExpired: true });
+    expect((await auth.signing('user')).certPem).toBe(oldPem);
+    expect(await auth.trusted('user')).toEqual([oldPem, newPem]);
+    advance(8 * HOUR); // update_servers: 8h to 12h
+    expect((await admin.signing('user')).certPem).toBe(newPem);
+    expect((await storedCa('user')).phase).toBe('init');
+    expect((await auth.signing('user')).certPem).toBe(newPem);
+    expect((await storedCa('user')).phase).toBe('update_servers');
+    advance(4 * HOUR);
+    expect(await auth.trusted('user')).toEqual([newPem, oldPem]);
+    expect(await storedCa('user')).toMatchObject({ phase: 'standby', active: { cert_pem: newPem } });
+    const events = await searchEvents(deps.audit, { from: testStart, to: advance(1000), event: 'cert_authority.rotate' });
+    expect(events.map((e) => [e.user, e.mode, e.phase]).sort()).toEqual([
+      ['alice', 'auto', 'init'],
+      ['system', 'auto', 'standby'],
+      ['system', 'auto', 'update_servers'],
+    ]);
+    expect(events.find((e) => e.user === 'alice')).toMatchObject({ from_phase: 'standby', grace_period_seconds: 40 * 3600 });
+    advance(40 * HOUR);
+    expect(await auth.trusted('user')).toEqual([newPem]);
+    expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(false);
   });
 });
