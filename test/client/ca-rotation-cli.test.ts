@@ -15,6 +15,20 @@ import { apiAudience } from '../../lib/core/signed-request.js';
 import type { CaStatus } from '../../lib/services/cert-authorities.js';
 import { type ClientHarness, loggedInHome, startClientHarness, tctlRun, tshRun } from './client-harness.js';
 
+/** tctl auth rotate as the admin; what it printed. */
+async function rotateWithTctl(harness: ClientHarness, options: Parameters<typeof rotate>[0]): Promise<string> {
+  const run = tctlRun(harness);
+  await rotate(options, run.deps);
+  return run.stdout.text();
+}
+
+/** GET /webapi/ca as an editor, with a fresh identity. */
+async function casAsAdmin(harness: ClientHarness): Promise<CaStatus[]> {
+  const admin = await harness.identity({ username: 'kubeport-admin', roles: ['editor'] });
+  const api = new ApiClient(harness.proxy, apiAudience(harness.deps.clusterName), harness.clock);
+  return (await api.call<{ cas: CaStatus[] }>('GET', '/webapi/ca', undefined, admin)).cas;
+}
+
 describe('CA rotation from tctl and tsh', () => {
   let harness: ClientHarness;
   beforeAll(async () => {
@@ -22,16 +36,8 @@ describe('CA rotation from tctl and tsh', () => {
   });
   afterAll(() => harness?.close());
 
-  const tctl = async (options: Parameters<typeof rotate>[0]) => {
-    const run = tctlRun(harness);
-    await rotate(options, run.deps);
-    return run.stdout.text();
-  };
-  const cas = async () => {
-    const admin = await harness.identity({ username: 'kubeport-admin', roles: ['editor'] });
-    const api = new ApiClient(harness.proxy, apiAudience(harness.deps.clusterName), harness.clock);
-    return (await api.call<{ cas: CaStatus[] }>('GET', '/webapi/ca', undefined, admin)).cas;
-  };
+  const tctl = (options: Parameters<typeof rotate>[0]) => rotateWithTctl(harness, options);
+  const cas = () => casAsAdmin(harness);
 
   it('refuses a user whose roles have no rule on cert_authority: 403 for rotating and for reading', async () => {
     await harness.addUser('bob', { roles: ['access'] });
@@ -151,5 +157,38 @@ describe('CA rotation from tctl and tsh', () => {
     await tshStatus({}, run().deps).catch(() => undefined);
     await kubeLs({ format: 'text' }, run().deps).catch(() => undefined);
     expect((await cas())[1]!.trusted).toEqual([after!.signing]);
+  });
+});
+
+describe('an automatic CA rotation from tctl', () => {
+  let harness: ClientHarness;
+  beforeAll(async () => {
+    harness = await startClientHarness({ storedCas: true });
+  });
+  afterAll(() => harness?.close());
+
+  const tctl = (options: Parameters<typeof rotate>[0]) => rotateWithTctl(harness, options);
+  const cas = () => casAsAdmin(harness);
+
+  it('rotates automatically with --manual=false: tctl says when each phase comes, and the new key signs only after clients had hours to fetch it', async () => {
+    const before = (await cas())[0]!;
+    expect(await tctl({ type: 'user', manual: 'false', gracePeriod: '30h' })).toMatch(
+      /^The user CA is in phase init; SHA256:\S+ signs\.\nIt moves to update_clients at \S+ on its own; tctl status shows where it is\.\n$/,
+    );
+    harness.clock.advance(3000);
+    const status = tctlRun(harness);
+    await tctlStatus({}, status.deps);
+    expect(status.stdout.text()).toMatch(/User CA:\s+SHA256:\S+ \(rotating automatically, phase init; update_clients at \S+\)\n/);
+    const [init] = await cas();
+    expect(init).toMatchObject({ phase: 'init', signing: before.signing, next_phase: { phase: 'update_clients' } });
+    harness.clock.set(new Date(Date.parse(init!.next_phase!.at) + 3000));
+    expect((await cas())[0]).toMatchObject({ phase: 'update_clients', signing: before.signing });
+    harness.clock.advance(3 * 3_600_000);
+    const [servers] = await cas();
+    expect(servers).toMatchObject({ phase: 'update_servers', next_phase: { phase: 'standby' } });
+    expect(servers!.signing).not.toBe(before.signing);
+    expect(servers!.trusted).toEqual([servers!.signing, before.signing]);
+    harness.clock.advance(3 * 3_600_000);
+    expect((await cas())[0]).toMatchObject({ phase: 'standby', signing: servers!.signing, trusted: [servers!.signing, before.signing] });
   });
 });

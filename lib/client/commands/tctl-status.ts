@@ -31,7 +31,12 @@ export async function run(_options: object, deps: TctlDeps): Promise<void> {
   const caRows = (label: string, type: 'user' | 'host', pems: string[] | undefined): [string, string][] => {
     const status = cas?.find((ca) => ca.type === type);
     if (!status) return (pems ?? []).map((pem) => [label, caFingerprint(pem)]);
-    const rotation = status.phase === 'standby' ? 'standby' : `rotating, phase ${status.phase}`;
+    const rotation =
+      status.phase === 'standby'
+        ? 'standby'
+        : status.next_phase
+          ? `rotating automatically, phase ${status.phase}; ${status.next_phase.phase} at ${status.next_phase.at}`
+          : `rotating, phase ${status.phase}`;
     return [
       [label, `${status.signing} (${rotation})`],
       ...status.trusted.filter((fp) => fp !== status.signing).map((fp): [string, string] => [`${label} (also trusted)`, fp]),
