@@ -235,8 +235,10 @@ async function storeAutoPhase(
   try {
     written = await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, stored.name, ca, { expectRevision: stored.revision });
   } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
-    return storeAutoPhase(deps, await readCa(deps.resources, ca.type), log);
+    if (error instanceof ConflictError) return storeAutoPhase(deps, await readCa(deps.resources, ca.type), log);
+    // The phase holds whether stored or not (every reader computes it): a later read stores it.
+    log?.(`storing the ${ca.type} CA's automatic phase change failed (tried again at the next read): ${String(error)}`);
+    return { ...stored, body: ca };
   }
   await deps.audit
     ?.emit(
@@ -282,9 +284,11 @@ async function dropExpiredKeys(
   try {
     await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, stored.name, kept, { expectRevision: stored.revision });
   } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
     // Another process changed it first (dropped the keys, or rotated): read what it wrote.
-    return dropExpiredKeys(deps, await readCa(deps.resources, type), log);
+    if (error instanceof ConflictError) return dropExpiredKeys(deps, await readCa(deps.resources, type), log);
+    // The keys are retired and untrusted; the entries go at a later read (retiring again is harmless).
+    log?.(`dropping the ${type} CA's retired keys failed (tried again at the next read): ${String(error)}`);
+    return kept;
   }
   for (const key of gone) {
     await deps.audit

@@ -251,6 +251,27 @@ describe('StoredCertAuthorities', () => {
   });
 });
 
+describe('an automatic rotation when the store refuses writes', () => {
+  it('still signs and trusts by the schedule, and stores the phase once the store accepts writes again', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    const ca = await rotate(deps, { type: 'user', mode: 'auto', gracePeriodMs: MAX_CERT_TTL_MS }, 'alice');
+    let storeDown = true;
+    const resources = Object.create(deps.resources) as typeof deps.resources;
+    resources.put = (kind, name, body, options) =>
+      storeDown ? Promise.reject(new Error('DynamoDB is unavailable')) : deps.resources.put(kind, name, body, options);
+    const logged: string[] = [];
+    const cas = new StoredCertAuthorities({ ...deps, resources }, { retireExpired: true, cacheMs: 1000, log: (m) => logged.push(m) });
+    advance(7 * HOUR); // update_servers
+    expect((await cas.signing('user')).certPem).toBe(ca.next!.cert_pem);
+    expect(logged.join('\n')).toMatch(/storing the user CA's automatic phase change failed .*DynamoDB is unavailable/);
+    expect((await storedCa('user')).phase).toBe('init');
+    storeDown = false;
+    advance(2000);
+    expect((await cas.signing('user')).certPem).toBe(ca.next!.cert_pem);
+    expect((await storedCa('user')).phase).toBe('update_servers');
+  });
+});
+
 describe('rotate', () => {
   it('refuses a phase out of order without making a key', async () => {
     await ensureCertAuthorities(deps, initial(), 'test');
