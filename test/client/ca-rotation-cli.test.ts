@@ -29,15 +29,26 @@ async function casAsAdmin(harness: ClientHarness): Promise<CaStatus[]> {
   return (await api.call<{ cas: CaStatus[] }>('GET', '/webapi/ca', undefined, admin)).cas;
 }
 
-describe('CA rotation from tctl and tsh', () => {
-  let harness: ClientHarness;
-  beforeAll(async () => {
-    harness = await startClientHarness({ storedCas: true });
-  });
-  afterAll(() => harness?.close());
+let suiteHarness: ClientHarness | undefined;
 
-  const tctl = (options: Parameters<typeof rotate>[0]) => rotateWithTctl(harness, options);
-  const cas = () => casAsAdmin(harness);
+/** A harness with stored CAs for the enclosing describe, and tctl auth rotate and GET /webapi/ca on it. */
+function harnessPerSuite() {
+  beforeAll(async () => {
+    suiteHarness = await startClientHarness({ storedCas: true });
+  });
+  afterAll(() => suiteHarness?.close());
+  return {
+    tctl: (options: Parameters<typeof rotate>[0]) => rotateWithTctl(suiteHarness!, options),
+    cas: () => casAsAdmin(suiteHarness!),
+  };
+}
+
+describe('CA rotation from tctl and tsh', () => {
+  const { tctl, cas } = harnessPerSuite();
+  let harness: ClientHarness;
+  beforeAll(() => {
+    harness = suiteHarness!;
+  });
 
   it('refuses a user whose roles have no rule on cert_authority: 403 for rotating and for reading', async () => {
     await harness.addUser('bob', { roles: ['access'] });
@@ -161,14 +172,11 @@ describe('CA rotation from tctl and tsh', () => {
 });
 
 describe('an automatic CA rotation from tctl', () => {
+  const { tctl, cas } = harnessPerSuite();
   let harness: ClientHarness;
-  beforeAll(async () => {
-    harness = await startClientHarness({ storedCas: true });
+  beforeAll(() => {
+    harness = suiteHarness!;
   });
-  afterAll(() => harness?.close());
-
-  const tctl = (options: Parameters<typeof rotate>[0]) => rotateWithTctl(harness, options);
-  const cas = () => casAsAdmin(harness);
 
   it('rotates automatically with --manual=false: tctl says when each phase comes, and the new key signs only after clients had hours to fetch it', async () => {
     const before = (await cas())[0]!;
