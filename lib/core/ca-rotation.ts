@@ -47,7 +47,13 @@ export function expiredKeys(ca: CertAuthority, now: Date): RetiringKey[] {
 
 /** The CA without the retired keys that expired at `now`. */
 export function withoutExpiredKeys(ca: CertAuthority, now: Date): CertAuthority {
-  const kept = (ca.retired ?? []).filter((key) => !isPast(key, now));
+  return withoutRetiredKeys(ca, expiredKeys(ca, now));
+}
+
+/** The CA without these retired keys. */
+export function withoutRetiredKeys(ca: CertAuthority, keys: RetiringKey[]): CertAuthority {
+  const ids = new Set(keys.map((key) => key.key_id));
+  const kept = (ca.retired ?? []).filter((key) => !ids.has(key.key_id));
   const rest = { ...ca };
   delete rest.retired;
   return kept.length > 0 ? { ...rest, retired: kept } : rest;

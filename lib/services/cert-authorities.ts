@@ -26,6 +26,7 @@ import {
   signingKey,
   trustedKeys,
   withoutExpiredKeys,
+  withoutRetiredKeys,
 } from '../core/ca-rotation.js';
 import { ConflictError, KubeportError } from '../core/errors.js';
 import { FRESH_FOR_MS, cachedLoader } from '../core/fresh-cache.js';
@@ -142,8 +143,9 @@ interface LoadedCa {
 
 /**
  * The CAs as the store holds them now. Each read checks that every key the CA may sign with is
- * the key of its certificate; retired keys whose last certificate expired are dropped then (one
- * process wins the conditional write and retires the key).
+ * the key of its certificate, and computes the phase an automatic rotation has reached. With
+ * retireExpired, it also stores that phase and retires and drops keys whose last certificate
+ * expired (conditional writes: of processes reading at once, one records each change).
  */
 export class StoredCertAuthorities implements CertAuthorities {
   private readonly load: (type: string) => Promise<LoadedCa>;
@@ -280,7 +282,7 @@ async function dropExpiredKeys(
     }
   }
   if (gone.length === 0) return stored.body;
-  const kept = withoutKeys(stored.body, gone);
+  const kept = withoutRetiredKeys(stored.body, gone);
   try {
     await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, stored.name, kept, { expectRevision: stored.revision });
   } catch (error) {
@@ -303,15 +305,6 @@ async function dropExpiredKeys(
       .catch((e: unknown) => log?.(`auditing the retirement of ${key.key_id} failed: ${String(e)}`));
   }
   return kept;
-}
-
-/** The CA without the given retired entries. */
-function withoutKeys(ca: CertAuthority, keys: RetiringKey[]): CertAuthority {
-  const ids = new Set(keys.map((key) => key.key_id));
-  const kept = (ca.retired ?? []).filter((key) => !ids.has(key.key_id));
-  const rest = { ...ca };
-  delete rest.retired;
-  return kept.length > 0 ? { ...rest, retired: kept } : rest;
 }
 
 export type RotateRequest = { type: CaType; mode: 'manual'; phase: RotationPhase } | { type: CaType; mode: 'auto'; gracePeriodMs: number };
