@@ -182,11 +182,19 @@ audit
 const auth = program.command('auth').description('manage the certificate authorities');
 auth
   .command('rotate')
-  .description('rotate a CA: one phase at a time (init, update_clients, update_servers, standby), or all at once with --manual=false')
+  .description(
+    'rotate a CA: one phase at a time (init, update_clients, update_servers, standby), or automatically with --manual=false: ' +
+      'init and update_clients last a tenth of the grace period each (3h for 30h) so every client fetches the new CA, ' +
+      'then the new key signs (update_servers, as long again), then standby; the old key stays trusted for the grace period ' +
+      'after it last signed. tctl status shows the phase and when the next one begins',
+  )
   .option('--type <type>', 'which CA: user or host')
   .option('--phase <phase>', 'the phase to enter: init, update_clients, update_servers or standby')
-  .option('--manual <bool>', 'false: run every phase at once, the old key trusted for --grace-period', 'true')
-  .option('--grace-period <duration>', 'with --manual=false: how long the old key stays trusted (at least 30h, the longest certificate)')
+  .option('--manual <bool>', 'false: run every phase on a schedule of --grace-period (see above)', 'true')
+  .option(
+    '--grace-period <duration>',
+    'with --manual=false: how long the old key stays trusted after the new one signs (at least 30h, the longest certificate; default 30h)',
+  )
   .action(async (flags: { type?: string; phase?: string; manual?: string; gracePeriod?: string }) =>
     command('tctl-auth-rotate').run(flags, deps()),
   );

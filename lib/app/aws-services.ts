@@ -94,7 +94,10 @@ export function authServices(config: z.infer<typeof authEnvironmentSchema>, env:
   const secretName = config.KUBEPORT_GITHUB_SECRET_NAME;
   return {
     ...deps,
-    cas: new StoredCertAuthorities({ resources: deps.resources, keys, clock: deps.clock, random: deps.random, audit: deps.audit }, { log }),
+    cas: new StoredCertAuthorities(
+      { resources: deps.resources, keys, clock: deps.clock, random: deps.random, audit: deps.audit },
+      { log, retireExpired: true },
+    ),
     caKeys: keys,
     github: new GitHubHttpApi(),
     ...(secretName
@@ -116,7 +119,10 @@ export function adminServices(config: z.infer<typeof adminEnvironmentSchema>, en
   const keys = new KmsExistingKeys(kms, 'admin function');
   return {
     ...deps,
-    cas: new StoredCertAuthorities({ resources: deps.resources, keys, clock: deps.clock, random: deps.random }, { log }),
+    cas: new StoredCertAuthorities(
+      { resources: deps.resources, keys, clock: deps.clock, random: deps.random },
+      { log, retireExpired: false },
+    ),
     recordings: new S3RecordingStore(makeS3Client({ ...base, forcePathStyle: false }), config.KUBEPORT_RECORDINGS_BUCKET),
   };
 }

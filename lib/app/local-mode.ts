@@ -141,7 +141,7 @@ export async function startLocalMode(
     const keys = new FileSigningKeys(config.dataDir, deps.random);
     const caDeps = { resources, keys, clock: deps.clock, random: deps.random, audit };
     await ensureCertAuthorities(caDeps, { user: keys.initial('user'), host: keys.initial('host') }, config.clusterName);
-    const cas = new StoredCertAuthorities(caDeps, { log: deps.log });
+    const cas = new StoredCertAuthorities(caDeps, { log: deps.log, retireExpired: true });
     const agentAddress = `${config.agentAddr.host}:${config.agentAddr.port}`;
     const services: ServiceDeps = {
       clusterName: config.clusterName,

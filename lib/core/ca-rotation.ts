@@ -7,6 +7,13 @@
 //   update_servers the new key signs; the old one is still trusted.
 //   standby        the new key is the active one; the old one stays trusted until every
 //                  certificate it signed has expired, then is retired.
+// An automatic rotation (`--manual=false`) runs the same phases on a schedule fixed when it starts
+// (autoSchedule): init and update_clients each last AUTO_PHASE_FRACTION of the grace period (3h
+// for the least, 30h), long enough for every client to fetch the new certificate (tsh every 5
+// minutes, the agent every few seconds, each behind a cache of seconds) before the new key signs;
+// update_servers as long again; then standby, the old key trusted for the grace period after it
+// last signed. No timer runs it: every reader computes the phase at its time (atTime), and a
+// process that writes the CA (the auth function, local mode) stores the change on its next read.
 // Going to standby from init or update_clients cancels the rotation: the new key never signed
 // anything, so it is dropped at once. There is no way back once the new key has signed
 // (Teleport's rollback phase is not offered): run another rotation instead.
@@ -40,7 +47,13 @@ export function expiredKeys(ca: CertAuthority, now: Date): RetiringKey[] {
 
 /** The CA without the retired keys that expired at `now`. */
 export function withoutExpiredKeys(ca: CertAuthority, now: Date): CertAuthority {
-  const kept = (ca.retired ?? []).filter((key) => !isPast(key, now));
+  return withoutRetiredKeys(ca, expiredKeys(ca, now));
+}
+
+/** The CA without these retired keys. */
+export function withoutRetiredKeys(ca: CertAuthority, keys: RetiringKey[]): CertAuthority {
+  const ids = new Set(keys.map((key) => key.key_id));
+  const kept = (ca.retired ?? []).filter((key) => !ids.has(key.key_id));
   const rest = { ...ca };
   delete rest.retired;
   return kept.length > 0 ? { ...rest, retired: kept } : rest;
@@ -130,11 +143,14 @@ export interface PhaseChangeResult {
 export function changePhase(ca: CertAuthority, to: RotationPhase, change: PhaseChange): PhaseChangeResult {
   checkTransition(ca, to);
   const at = change.now.toISOString();
-  const rotation = {
-    ...(ca.rotation ?? { started: at, mode: 'manual' as const, grace_period_ms: 0 }),
+  // A manual step takes over an automatic rotation: its schedule no longer applies.
+  const rotation: NonNullable<CertAuthority['rotation']> = {
+    ...(ca.rotation ?? { started: at, grace_period_ms: 0 }),
+    mode: 'manual',
     last_phase_change: at,
     by: change.by,
   };
+  delete rotation.schedule;
   if (to === 'init') {
     if (!change.next) throw new Error('entering init needs the new key');
     return {
@@ -160,17 +176,58 @@ export function changePhase(ca: CertAuthority, to: RotationPhase, change: PhaseC
   return { ca: { ...ca, phase: to, rotation }, retireNow: [] };
 }
 
+/** How much of the grace period each of init, update_clients and update_servers lasts in an automatic rotation. */
+export const AUTO_PHASE_FRACTION = 0.1;
+
+/** When each phase after init begins in an automatic rotation started at `start`. */
+export function autoSchedule(start: Date, gracePeriodMs: number): Record<'update_clients' | 'update_servers' | 'standby', string> {
+  const phaseMs = Math.round(gracePeriodMs * AUTO_PHASE_FRACTION);
+  const after = (phases: number) => new Date(start.getTime() + phases * phaseMs).toISOString();
+  return { update_clients: after(1), update_servers: after(2), standby: after(3) };
+}
+
 /**
- * `--manual=false`: every phase at once, from standby. The new key signs from now on; the old one
- * stays trusted for the grace period, which must cover the longest certificate it may have signed.
+ * `--manual=false`: starts an automatic rotation from standby. The CA enters init with the new
+ * key; atTime moves it through the following phases on the schedule.
  */
 export function rotateAtOnce(ca: CertAuthority, change: PhaseChange & { gracePeriodMs: number }): CertAuthority {
   checkRotateAtOnce(ca, change.gracePeriodMs);
   if (!change.next) throw new Error('rotating needs the new key');
   const at = change.now.toISOString();
-  const rotation = { started: at, mode: 'auto' as const, grace_period_ms: change.gracePeriodMs, last_phase_change: at, by: change.by };
-  const rotated = { ...ca, next: change.next };
-  return retireActive(rotated, new Date(change.now.getTime() + change.gracePeriodMs + SIGNING_SWITCH_SLACK_MS), rotation);
+  const schedule = autoSchedule(change.now, change.gracePeriodMs);
+  const rotation = {
+    started: at,
+    mode: 'auto' as const,
+    grace_period_ms: change.gracePeriodMs,
+    last_phase_change: at,
+    by: change.by,
+    schedule,
+  };
+  return { ...ca, phase: 'init', next: change.next, rotation };
+}
+
+/** The phase an automatic rotation moves to next and when, if one is under way. */
+export function nextAutoPhase(ca: CertAuthority): { phase: RotationPhase; at: string } | undefined {
+  const schedule = ca.rotation?.mode === 'auto' ? ca.rotation.schedule : undefined;
+  if (!schedule || ca.phase === 'standby') return undefined;
+  const phase = following[ca.phase] as keyof typeof schedule;
+  return { phase, at: schedule[phase] };
+}
+
+/** The CA at `now`: an automatic rotation moved through every phase whose time has come. */
+export function atTime(ca: CertAuthority, now: Date): CertAuthority {
+  let current = ca;
+  for (let step = nextAutoPhase(current); step && Date.parse(step.at) <= now.getTime(); step = nextAutoPhase(current)) {
+    const rotation = { ...current.rotation!, last_phase_change: step.at };
+    if (step.phase !== 'standby') {
+      current = { ...current, phase: step.phase, rotation };
+      continue;
+    }
+    // The old key signed until update_servers began (plus what caches allow).
+    const switchedAt = Date.parse(rotation.schedule!.update_servers);
+    current = retireActive(current, new Date(switchedAt + rotation.grace_period_ms + SIGNING_SWITCH_SLACK_MS), rotation);
+  }
+  return current;
 }
 
 /** Refuses a rotation at once outside standby, or with a grace period shorter than a certificate may live. */
@@ -186,7 +243,7 @@ export function checkRotateAtOnce(ca: CertAuthority, gracePeriodMs: number): voi
       ca.type,
       ca.phase,
       'update_servers',
-      `a manual rotation is under way; finish it with ${rotateCommand(ca.type, following[ca.phase])} before rotating at once`,
+      `a rotation is under way; finish it with ${rotateCommand(ca.type, following[ca.phase])} before starting another`,
     );
   }
   checkRoomForAnotherKey(ca, 'update_servers');

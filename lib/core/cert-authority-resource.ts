@@ -29,7 +29,7 @@ export const certAuthoritySchema = z
     /** The key being rotated to (init, update_clients, update_servers): trusted, and signing in update_servers. */
     next: caKeySchema.optional(),
     /** Keys rotated out, trusted until `trusted_until`; dropped (and their keys retired) the first read after. */
-    retired: z.array(retiringKeySchema).max(8).optional(),
+    retired: z.array(retiringKeySchema).max(12).optional(),
     /** The rotation under way, or the last one once back in standby. */
     rotation: z
       .object({
@@ -40,6 +40,8 @@ export const certAuthoritySchema = z
         last_phase_change: isoTime,
         /** Who made the last phase change. */
         by: z.string().max(256).optional(),
+        /** Auto mode: when each following phase begins; whoever reads the CA then moves it on (ca-rotation.ts). */
+        schedule: z.object({ update_clients: isoTime, update_servers: isoTime, standby: isoTime }).strict().optional(),
       })
       .strict()
       .optional(),

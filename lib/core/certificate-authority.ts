@@ -3,6 +3,7 @@
 import type { Identity } from './identity.js';
 import type { Clock, Random, Signer } from './ports.js';
 import { buildCertificate } from './certificate-template.js';
+import { KubeportError } from './errors.js';
 
 export const DEFAULT_CERT_TTL_MS = 12 * 3_600_000;
 export const MAX_CERT_TTL_MS = 30 * 3_600_000;
@@ -55,12 +56,27 @@ export function certificateTtl(requestedMs: number | undefined, roleMaxTtlsMs: n
   return Math.max(capped, MIN_CERT_TTL_MS);
 }
 
+/**
+ * Refuses (rather than clamps) a leaf that would live longer than MAX_CERT_TTL_MS: rotation
+ * retires a key MAX_CERT_TTL_MS after it stopped signing, so a longer leaf would stop working
+ * early. Callers compute the TTL (certificateTtl caps a user's), so a longer one is a bug to see.
+ */
+function checkLeafTtl(kind: string, ttlMs: number): void {
+  if (ttlMs > MAX_CERT_TTL_MS) {
+    throw new KubeportError(
+      'internal',
+      `a ${kind} certificate may live at most ${MAX_CERT_TTL_MS / 3_600_000}h (a rotated-out CA key is retired then), not ${ttlMs / 3_600_000}h`,
+    );
+  }
+}
+
 export async function issueUserCertificate(
   ca: IssuingCa,
   subjectPublicKeySpki: Uint8Array,
   identity: Identity,
   ttlMs: number,
 ): Promise<string> {
+  checkLeafTtl('user', ttlMs);
   return buildCertificate(ca, subjectPublicKeySpki, { kind: 'user', identity }, ttlMs);
 }
 
@@ -70,5 +86,6 @@ export async function issueHostCertificate(
   hostNames: { dns: string[]; ips: string[] },
   ttlMs: number,
 ): Promise<string> {
+  checkLeafTtl('host', ttlMs);
   return buildCertificate(ca, subjectPublicKeySpki, { kind: 'host', ...hostNames }, ttlMs);
 }

@@ -1,10 +1,11 @@
 // The stand-in's own CA: its serving certificate and the client certificates it accepts. Made
 // fresh at every start and kept in memory only.
 import { createEphemeralCa, newLeafKey } from '../adapters/local/ephemeral-ca.js';
-import { issueHostCertificate, issueUserCertificate } from '../core/certificate-authority.js';
+import { buildCertificate } from '../core/certificate-template.js';
 import type { Clock } from '../core/ports.js';
 
 // Long enough for a demo cluster left running for days; the key dies with the process anyway.
+// Longer than a Kubeport leaf may live: this CA never rotates, so it builds its certificates itself.
 const LEAF_TTL_MS = 30 * 24 * 3_600_000;
 
 export interface PemPair {
@@ -26,7 +27,7 @@ export async function createClusterCa(commonName: string, options: { clock?: Clo
     certPem: ca.certPem,
     async issueServing(hosts) {
       const key = newLeafKey();
-      return { certPem: await issueHostCertificate(ca, key.spki, hosts, LEAF_TTL_MS), keyPem: key.keyPem };
+      return { certPem: await buildCertificate(ca, key.spki, { kind: 'host', ...hosts }, LEAF_TTL_MS), keyPem: key.keyPem };
     },
     // A Kubeport user certificate has the subject Kubernetes reads (CN user, O groups), so the
     // one builder serves both; Kubernetes ignores the Kubeport identity extension it also carries.
@@ -40,7 +41,7 @@ export async function createClusterCa(commonName: string, options: { clock?: Clo
         accessRequests: [],
         issuedAt: ca.clock.now().toISOString(),
       };
-      return { certPem: await issueUserCertificate(ca, key.spki, identity, LEAF_TTL_MS), keyPem: key.keyPem };
+      return { certPem: await buildCertificate(ca, key.spki, { kind: 'user', identity }, LEAF_TTL_MS), keyPem: key.keyPem };
     },
   };
 }

@@ -8,21 +8,25 @@ import {
   CERT_AUTHORITY_KIND,
   type CaKey,
   type CertAuthority,
+  type RetiringKey,
   type RotationPhase,
   certAuthoritySchema,
   legacyCertAuthoritySchema,
 } from '../core/cert-authority-resource.js';
 import { caFingerprint } from '../core/ca-fingerprint.js';
 import {
+  atTime,
   changePhase,
   checkRotateAtOnce,
   checkTransition,
   expiredKeys,
+  nextAutoPhase,
   nextRetirement,
   rotateAtOnce,
   signingKey,
   trustedKeys,
   withoutExpiredKeys,
+  withoutRetiredKeys,
 } from '../core/ca-rotation.js';
 import { ConflictError, KubeportError } from '../core/errors.js';
 import { FRESH_FOR_MS, cachedLoader } from '../core/fresh-cache.js';
@@ -121,6 +125,14 @@ export interface StoredCertAuthoritiesOptions {
   cacheMs?: number;
   /** Where failures that must not fail a request go (retiring an expired key). */
   log?: (message: string) => void;
+  /**
+   * Retire the keys of rotated-out entries whose certificates have all expired, and drop the
+   * entries: only for a process whose SigningKeys can retire (the auth function, local mode).
+   * Any other process (the admin function) leaves them for one that can, or no key would ever be
+   * retired; expired keys are never trusted either way.
+   * @default false
+   */
+  retireExpired?: boolean;
 }
 
 interface LoadedCa {
@@ -131,8 +143,9 @@ interface LoadedCa {
 
 /**
  * The CAs as the store holds them now. Each read checks that every key the CA may sign with is
- * the key of its certificate; retired keys whose last certificate expired are dropped then (one
- * process wins the conditional write and retires the key).
+ * the key of its certificate, and computes the phase an automatic rotation has reached. With
+ * retireExpired, it also stores that phase and retires and drops keys whose last certificate
+ * expired (conditional writes: of processes reading at once, one records each change).
  */
 export class StoredCertAuthorities implements CertAuthorities {
   private readonly load: (type: string) => Promise<LoadedCa>;
@@ -160,7 +173,10 @@ export class StoredCertAuthorities implements CertAuthorities {
   }
 
   private async read(type: CaType): Promise<LoadedCa> {
-    const ca = await dropExpiredKeys(this.deps, await readCa(this.deps.resources, type), this.options.log);
+    const stored = await readCa(this.deps.resources, type);
+    const ca = this.options.retireExpired
+      ? await dropExpiredKeys(this.deps, await storeAutoPhase(this.deps, stored, this.options.log), this.options.log)
+      : atTime(stored.body, this.deps.clock.now());
     for (const key of [ca.active, ...(ca.next ? [ca.next] : [])]) await this.checkKey(type, key);
     const now = this.deps.clock.now();
     const signs = signingKey(ca);
@@ -207,8 +223,45 @@ async function readCa(resources: ResourceStore, type: CaType): Promise<StoredRes
 }
 
 /**
- * Drops retired keys whose certificates have all expired, with a conditional write: of processes
- * reading at once, only the one whose write lands retires the keys.
+ * Stores the phase an automatic rotation reached by now, with a conditional write (of processes
+ * reading at once, one writes and audits it); the others read what it wrote.
+ */
+async function storeAutoPhase(
+  deps: CaStoreDeps,
+  stored: StoredResource<CertAuthority>,
+  log?: (message: string) => void,
+): Promise<StoredResource<CertAuthority>> {
+  const ca = atTime(stored.body, deps.clock.now());
+  if (ca.phase === stored.body.phase) return stored;
+  let written: StoredResource<CertAuthority>;
+  try {
+    written = await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, stored.name, ca, { expectRevision: stored.revision });
+  } catch (error) {
+    if (error instanceof ConflictError) return storeAutoPhase(deps, await readCa(deps.resources, ca.type), log);
+    // The phase holds whether stored or not (every reader computes it): a later read stores it.
+    log?.(`storing the ${ca.type} CA's automatic phase change failed (tried again at the next read): ${String(error)}`);
+    return { ...stored, body: ca };
+  }
+  await deps.audit
+    ?.emit(
+      auditEvent(deps, 'cert_authority.rotate', {
+        user: 'system',
+        type: ca.type,
+        mode: 'auto',
+        phase: ca.phase,
+        from_phase: stored.body.phase,
+        signing_fingerprint: caFingerprint(signingKey(ca).cert_pem),
+      }),
+    )
+    .catch((e: unknown) => log?.(`auditing the ${ca.type} CA's automatic phase change failed: ${String(e)}`));
+  return written;
+}
+
+/**
+ * Retires the keys of retired entries whose certificates have all expired, then drops those
+ * entries with a conditional write. Retiring first (retiring twice is harmless) means a key whose
+ * retirement fails stays in the CA, untrusted, and the next read tries again: a key is never
+ * forgotten while it exists. Of processes reading at once, only the one whose write lands audits.
  */
 async function dropExpiredKeys(
   deps: CaStoreDeps,
@@ -218,23 +271,33 @@ async function dropExpiredKeys(
   const now = deps.clock.now();
   const expired = expiredKeys(stored.body, now);
   if (expired.length === 0) return stored.body;
-  const kept = withoutExpiredKeys(stored.body, now);
+  const { type } = stored.body;
+  const gone: RetiringKey[] = [];
+  for (const key of expired) {
+    try {
+      await deps.keys.retire(key.key_id);
+      gone.push(key);
+    } catch (e) {
+      log?.(`retiring the ${type} CA's key ${key.key_id} failed (tried again at the next read): ${String(e)}`);
+    }
+  }
+  if (gone.length === 0) return stored.body;
+  const kept = withoutRetiredKeys(stored.body, gone);
   try {
     await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, stored.name, kept, { expectRevision: stored.revision });
   } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
     // Another process changed it first (dropped the keys, or rotated): read what it wrote.
-    return dropExpiredKeys(deps, await readCa(deps.resources, stored.body.type), log);
+    if (error instanceof ConflictError) return dropExpiredKeys(deps, await readCa(deps.resources, type), log);
+    // The keys are retired and untrusted; the entries go at a later read (retiring again is harmless).
+    log?.(`dropping the ${type} CA's retired keys failed (tried again at the next read): ${String(error)}`);
+    return kept;
   }
-  for (const key of expired) {
-    await deps.keys
-      .retire(key.key_id)
-      .catch((e: unknown) => log?.(`retiring the ${stored.body.type} CA's key ${key.key_id} failed: ${String(e)}`));
+  for (const key of gone) {
     await deps.audit
       ?.emit(
         auditEvent(deps, 'cert_authority.retire', {
           user: 'system',
-          type: stored.body.type,
+          type,
           fingerprint: caFingerprint(key.cert_pem),
           key_id: key.key_id,
         }),
@@ -249,30 +312,49 @@ export type RotateRequest = { type: CaType; mode: 'manual'; phase: RotationPhase
 export interface RotateDeps extends CaStoreDeps {
   clusterName: string;
   audit: AuditLog;
+  /** Where a failure to retire a key after the rotation was written goes. */
+  log?: (message: string) => void;
 }
 
+/** Rotated-out entries a CA holds at most, trusted ones and ones whose key waits to be retired. */
+const MAX_RETIRED_ENTRIES = 12;
+
 /**
- * One rotation step (manual), or a whole rotation at once (auto). Written with a conditional put,
- * audited as cert_authority.rotate with who asked. A key created for a step whose write loses a
+ * One rotation step (manual), or the start of an automatic rotation. Written with a conditional
+ * put and audited as cert_authority.rotate with who asked, before any key is retired: retiring (a
+ * cancelled rotation's key, expired ones) is best effort, and a key whose retirement fails stays
+ * in the CA, untrusted, for the next read to retry. A key created for a step whose write loses a
  * race is retired again.
  */
 export async function rotate(deps: RotateDeps, request: RotateRequest, by: string): Promise<CertAuthority> {
   const stored = await readCa(deps.resources, request.type);
   const now = deps.clock.now();
-  const current = withoutExpiredKeys(stored.body, now);
+  const at = now.toISOString();
+  const pending = expiredKeys(stored.body, now);
+  const current = atTime(withoutExpiredKeys(stored.body, now), now);
   for (const key of [current.active, ...(current.next ? [current.next] : [])]) await checkKeyMatches(deps.keys, request.type, key);
   const entersInit = request.mode === 'auto' || request.phase === 'init';
   // Checked before a key is made, so a refused step leaves nothing behind.
   if (request.mode === 'auto') checkRotateAtOnce(current, request.gracePeriodMs);
   else checkTransition(current, request.phase);
+  if (entersInit && (stored.body.retired ?? []).length >= MAX_RETIRED_ENTRIES - 1) {
+    throw new KubeportError(
+      'unavailable',
+      `the ${request.type} CA has ${pending.length} expired keys that could not be retired; see the auth function's log, fix what it says and rotate again`,
+    );
+  }
   const next = entersInit ? await newCaKey(deps, await deps.keys.create(request.type), request.type, deps.clusterName) : undefined;
   const change = { now, by, ...(next ? { next } : {}) };
-  const { ca, retireNow } =
+  const { ca: changed, retireNow } =
     request.mode === 'auto'
       ? { ca: rotateAtOnce(current, { ...change, gracePeriodMs: request.gracePeriodMs }), retireNow: [] }
       : changePhase(current, request.phase, change);
+  // Keys to retire stay in the CA, trusted until now (that is, no more), until they are retired.
+  const toRetire = [...pending, ...retireNow.map((key) => ({ ...key, trusted_until: at }))];
+  const ca: CertAuthority = toRetire.length > 0 ? { ...changed, retired: [...(changed.retired ?? []), ...toRetire] } : changed;
+  let written: StoredResource<CertAuthority>;
   try {
-    await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, request.type, ca, { expectRevision: stored.revision });
+    written = await deps.resources.put<CertAuthority>(CERT_AUTHORITY_KIND, request.type, ca, { expectRevision: stored.revision });
   } catch (error) {
     if (next) await deps.keys.retire(next.key_id).catch(() => undefined);
     if (error instanceof ConflictError) {
@@ -282,7 +364,6 @@ export async function rotate(deps: RotateDeps, request: RotateRequest, by: strin
     }
     throw error;
   }
-  for (const key of [...retireNow, ...expiredKeys(stored.body, now)]) await deps.keys.retire(key.key_id);
   await deps.audit.emit(
     auditEvent(deps, 'cert_authority.rotate', {
       user: by,
@@ -295,7 +376,13 @@ export async function rotate(deps: RotateDeps, request: RotateRequest, by: strin
       ...(request.mode === 'auto' ? { grace_period_seconds: request.gracePeriodMs / 1000 } : {}),
     }),
   );
-  return ca;
+  if (toRetire.length === 0) return ca;
+  try {
+    return await dropExpiredKeys(deps, written, deps.log);
+  } catch (e) {
+    deps.log?.(`retiring the ${request.type} CA's old keys failed (tried again at the next read): ${String(e)}`);
+    return ca;
+  }
 }
 
 /** A CA as `tctl status` and GET /webapi/ca show it: no keys, only certificates' fingerprints. */
@@ -307,6 +394,8 @@ export interface CaStatus {
   trusted: string[];
   /** When the next rotated-out key stops being trusted and is retired. */
   old_key_retires?: string;
+  /** An automatic rotation: the phase it moves to next, and when. */
+  next_phase?: { phase: RotationPhase; at: string };
   rotation?: CertAuthority['rotation'];
 }
 
@@ -314,14 +403,16 @@ export async function describeCertAuthorities(deps: { resources: ResourceStore; 
   const now = deps.clock.now();
   return Promise.all(
     CA_TYPES.map(async (type) => {
-      const { body: ca } = await readCa(deps.resources, type);
+      const ca = atTime((await readCa(deps.resources, type)).body, now);
       const retires = nextRetirement(ca, now);
+      const next = nextAutoPhase(ca);
       return {
         type,
         phase: ca.phase,
         signing: caFingerprint(signingKey(ca).cert_pem),
         trusted: trustedKeys(ca, now).map((key) => caFingerprint(key.cert_pem)),
         ...(retires ? { old_key_retires: retires.toISOString() } : {}),
+        ...(next ? { next_phase: next } : {}),
         ...(ca.rotation ? { rotation: ca.rotation } : {}),
       };
     }),

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type ClientError } from '../../lib/client/api-client.js';
+import { ApiClient, ClientError } from '../../lib/client/api-client.js';
 import { run as rotate } from '../../lib/client/commands/tctl-auth-rotate.js';
 import { run as tctlStatus } from '../../lib/client/commands/tctl-status.js';
 import { run as kubeLs } from '../../lib/client/commands/kube-ls.js';
@@ -15,23 +15,40 @@ import { apiAudience } from '../../lib/core/signed-request.js';
 import type { CaStatus } from '../../lib/services/cert-authorities.js';
 import { type ClientHarness, loggedInHome, startClientHarness, tctlRun, tshRun } from './client-harness.js';
 
-describe('CA rotation from tctl and tsh', () => {
-  let harness: ClientHarness;
-  beforeAll(async () => {
-    harness = await startClientHarness({ storedCas: true });
-  });
-  afterAll(() => harness?.close());
+/** tctl auth rotate as the admin; what it printed. */
+async function rotateWithTctl(harness: ClientHarness, options: Parameters<typeof rotate>[0]): Promise<string> {
+  const run = tctlRun(harness);
+  await rotate(options, run.deps);
+  return run.stdout.text();
+}
 
-  const tctl = async (options: Parameters<typeof rotate>[0]) => {
-    const run = tctlRun(harness);
-    await rotate(options, run.deps);
-    return run.stdout.text();
+/** GET /webapi/ca as an editor, with a fresh identity. */
+async function casAsAdmin(harness: ClientHarness): Promise<CaStatus[]> {
+  const admin = await harness.identity({ username: 'kubeport-admin', roles: ['editor'] });
+  const api = new ApiClient(harness.proxy, apiAudience(harness.deps.clusterName), harness.clock);
+  return (await api.call<{ cas: CaStatus[] }>('GET', '/webapi/ca', undefined, admin)).cas;
+}
+
+let suiteHarness: ClientHarness | undefined;
+
+/** A harness with stored CAs for the enclosing describe, and tctl auth rotate and GET /webapi/ca on it. */
+function harnessPerSuite() {
+  beforeAll(async () => {
+    suiteHarness = await startClientHarness({ storedCas: true });
+  });
+  afterAll(() => suiteHarness?.close());
+  return {
+    tctl: (options: Parameters<typeof rotate>[0]) => rotateWithTctl(suiteHarness!, options),
+    cas: () => casAsAdmin(suiteHarness!),
   };
-  const cas = async () => {
-    const admin = await harness.identity({ username: 'kubeport-admin', roles: ['editor'] });
-    const api = new ApiClient(harness.proxy, apiAudience(harness.deps.clusterName), harness.clock);
-    return (await api.call<{ cas: CaStatus[] }>('GET', '/webapi/ca', undefined, admin)).cas;
-  };
+}
+
+describe('CA rotation from tctl and tsh', () => {
+  const { tctl, cas } = harnessPerSuite();
+  let harness: ClientHarness;
+  beforeAll(() => {
+    harness = suiteHarness!;
+  });
 
   it('refuses a user whose roles have no rule on cert_authority: 403 for rotating and for reading', async () => {
     await harness.addUser('bob', { roles: ['access'] });
@@ -68,6 +85,30 @@ describe('CA rotation from tctl and tsh', () => {
     await expect(tctl({ type: 'user', manual: 'false', gracePeriod: '1h' })).rejects.toThrow(
       /grace period of 1h is shorter than the longest certificate \(30h\)/,
     );
+  });
+
+  it('tctl status shows the fingerprints from ping when reading the CAs is refused (403), and any other failure as it is', async () => {
+    // The API answers GET /webapi/ca with `status`; every other call goes through.
+    const statusWhenCasAnswer = async (status: number) => {
+      const run = tctlRun(harness);
+      const admin = run.deps.admin;
+      run.deps.admin = async () => {
+        const client = await admin();
+        return {
+          proxy: client.proxy,
+          call: <T>(method: string, path: string, body?: unknown) =>
+            path === '/webapi/ca'
+              ? Promise.reject(new ClientError(`the proxy answered ${status}`, status))
+              : client.call<T>(method, path, body),
+        };
+      };
+      await tctlStatus({}, run.deps);
+      return run.stdout.text();
+    };
+    expect(await statusWhenCasAnswer(403)).toMatch(/User CA:\s+SHA256:\S+\nHost CA:\s+SHA256:\S+\n/);
+    expect(await statusWhenCasAnswer(404)).toMatch(/User CA:\s+SHA256:\S+\n/);
+    await expect(statusWhenCasAnswer(503)).rejects.toThrow('the proxy answered 503');
+    await expect(statusWhenCasAnswer(500)).rejects.toThrow('the proxy answered 500');
   });
 
   it('walks the host CA through every phase, tctl status showing where it is, and tsh following it', async () => {
@@ -127,5 +168,35 @@ describe('CA rotation from tctl and tsh', () => {
     await tshStatus({}, run().deps).catch(() => undefined);
     await kubeLs({ format: 'text' }, run().deps).catch(() => undefined);
     expect((await cas())[1]!.trusted).toEqual([after!.signing]);
+  });
+});
+
+describe('an automatic CA rotation from tctl', () => {
+  const { tctl, cas } = harnessPerSuite();
+  let harness: ClientHarness;
+  beforeAll(() => {
+    harness = suiteHarness!;
+  });
+
+  it('rotates automatically with --manual=false: tctl says when each phase comes, and the new key signs only after clients had hours to fetch it', async () => {
+    const before = (await cas())[0]!;
+    expect(await tctl({ type: 'user', manual: 'false', gracePeriod: '30h' })).toMatch(
+      /^The user CA is in phase init; SHA256:\S+ signs\.\nIt moves to update_clients at \S+ on its own; tctl status shows where it is\.\n$/,
+    );
+    harness.clock.advance(3000);
+    const status = tctlRun(harness);
+    await tctlStatus({}, status.deps);
+    expect(status.stdout.text()).toMatch(/User CA:\s+SHA256:\S+ \(rotating automatically, phase init; update_clients at \S+\)\n/);
+    const [init] = await cas();
+    expect(init).toMatchObject({ phase: 'init', signing: before.signing, next_phase: { phase: 'update_clients' } });
+    harness.clock.set(new Date(Date.parse(init!.next_phase!.at) + 3000));
+    expect((await cas())[0]).toMatchObject({ phase: 'update_clients', signing: before.signing });
+    harness.clock.advance(3 * 3_600_000);
+    const [servers] = await cas();
+    expect(servers).toMatchObject({ phase: 'update_servers', next_phase: { phase: 'standby' } });
+    expect(servers!.signing).not.toBe(before.signing);
+    expect(servers!.trusted).toEqual([servers!.signing, before.signing]);
+    harness.clock.advance(3 * 3_600_000);
+    expect((await cas())[0]).toMatchObject({ phase: 'standby', signing: servers!.signing, trusted: [servers!.signing, before.signing] });
   });
 });

@@ -3,9 +3,11 @@ import {
   MAX_RETIRING_KEYS,
   RotationOrderError,
   SIGNING_SWITCH_SLACK_MS,
+  atTime,
   changePhase,
   checkTransition,
   expiredKeys,
+  nextAutoPhase,
   nextRetirement,
   rotateAtOnce,
   signingKey,
@@ -14,6 +16,8 @@ import {
 } from '../../lib/core/ca-rotation.js';
 import { type CertAuthority, ROTATION_PHASES, type RotationPhase, certAuthoritySchema } from '../../lib/core/cert-authority-resource.js';
 import { MAX_CERT_TTL_MS } from '../../lib/core/certificate-authority.js';
+import { FRESH_FOR_MS } from '../../lib/core/fresh-cache.js';
+import { DEFAULT_CA_REFRESH_MS } from '../../lib/client/tsh-config.js';
 
 const HOUR = 3_600_000;
 const start = new Date('2026-03-01T10:00:00Z');
@@ -129,15 +133,63 @@ describe('the rotation phase machine', () => {
     expect(() => checkTransition(standby, 'standby')).toThrow('the user CA is in phase standby: it is there already');
   });
 
-  it('rotates at once: the new key signs now and the old one is trusted for the grace period', () => {
-    const grace = 36 * HOUR;
-    const ca = rotateAtOnce(standby, { now: start, by: 'carol', next: newKey, gracePeriodMs: grace });
-    expect(ca.phase).toBe('standby');
-    expect(signingKey(ca)).toEqual(newKey);
-    expect(ca.rotation).toMatchObject({ mode: 'auto', grace_period_ms: grace, by: 'carol' });
-    const until = at(grace + SIGNING_SWITCH_SLACK_MS);
-    expect(trustedKeys(ca, new Date(until.getTime() - 1)).map((k) => k.key_id)).toEqual(['new', 'old']);
-    expect(trustedKeys(ca, until).map((k) => k.key_id)).toEqual(['new']);
+  it('runs an automatic rotation through every phase on its schedule: init, update_clients, update_servers, standby', () => {
+    const grace = 30 * HOUR;
+    const started = rotateAtOnce(standby, { now: start, by: 'carol', next: newKey, gracePeriodMs: grace });
+    expect(started.rotation).toMatchObject({
+      mode: 'auto',
+      grace_period_ms: grace,
+      by: 'carol',
+      schedule: {
+        update_clients: at(3 * HOUR).toISOString(),
+        update_servers: at(6 * HOUR).toISOString(),
+        standby: at(9 * HOUR).toISOString(),
+      },
+    });
+    expect(certAuthoritySchema.parse(started)).toEqual(started);
+    const phaseAt = (ms: number) => atTime(started, at(ms)).phase;
+    expect([0, 3 * HOUR - 1, 3 * HOUR, 6 * HOUR - 1, 6 * HOUR, 9 * HOUR - 1, 9 * HOUR].map(phaseAt)).toEqual([
+      'init',
+      'init',
+      'update_clients',
+      'update_clients',
+      'update_servers',
+      'update_servers',
+      'standby',
+    ]);
+    expect(signingKey(atTime(started, at(6 * HOUR - 1)))).toEqual(oldKey);
+    expect(signingKey(atTime(started, at(6 * HOUR)))).toEqual(newKey);
+    expect(nextAutoPhase(atTime(started, at(4 * HOUR)))).toEqual({ phase: 'update_servers', at: at(6 * HOUR).toISOString() });
+    const done = atTime(started, at(100 * HOUR));
+    expect(done).toMatchObject({ phase: 'standby', active: newKey });
+    expect(nextAutoPhase(done)).toBeUndefined();
+    // The old key signed until update_servers began: trusted for the grace period after that.
+    expect(nextRetirement(done, at(9 * HOUR))).toEqual(at(6 * HOUR + grace + SIGNING_SWITCH_SLACK_MS));
+    expect(atTime(done, at(200 * HOUR))).toEqual(done);
+  });
+
+  it('never signs with a key that a client which fetched the CAs one refresh interval ago does not trust, nor drops a key while a certificate of it lives', () => {
+    // tsh fetches the CAs every DEFAULT_CA_REFRESH_MS; servers read them behind a cache.
+    const clientLag = DEFAULT_CA_REFRESH_MS + FRESH_FOR_MS + SIGNING_SWITCH_SLACK_MS;
+    const started = rotateAtOnce(standby, { now: start, by: 'carol', next: newKey, gracePeriodMs: MAX_CERT_TTL_MS });
+    const ca = (ms: number) => (ms < 0 ? standby : atTime(started, at(ms)));
+    const trustedAt = (ms: number) => trustedKeys(ca(ms), at(ms)).map((key) => key.key_id);
+    const minute = 60_000;
+    for (let t = -HOUR; t <= 40 * HOUR; t += minute) {
+      const signs = signingKey(ca(t)).key_id;
+      expect(trustedAt(t - clientLag), `at ${t / minute} min`).toContain(signs);
+      // A certificate signed now, for the longest TTL, chains to a trusted key until it expires.
+      for (const later of [t, t + MAX_CERT_TTL_MS / 2, t + MAX_CERT_TTL_MS]) expect(trustedAt(later)).toContain(signs);
+    }
+  });
+
+  it('lets a manual step take over an automatic rotation: its schedule no longer applies', () => {
+    const started = rotateAtOnce(standby, { now: start, by: 'carol', next: newKey, gracePeriodMs: MAX_CERT_TTL_MS });
+    const cancelled = changePhase(atTime(started, at(HOUR)), 'standby', { now: at(HOUR), by: 'alice' });
+    expect(cancelled.retireNow).toEqual([newKey]);
+    expect(cancelled.ca.rotation).toMatchObject({ mode: 'manual', by: 'alice' });
+    expect(cancelled.ca.rotation?.schedule).toBeUndefined();
+    expect(atTime(cancelled.ca, at(100 * HOUR))).toEqual(cancelled.ca);
   });
 
   it('refuses a grace period shorter than the longest certificate, saying the least it takes', () => {
@@ -147,16 +199,13 @@ describe('the rotation phase machine', () => {
   });
 
   it('refuses another rotation while the most rotated-out keys it keeps are still trusted, saying when to try again', () => {
+    // Automatic rotations of the least grace period (30h) take 9h each; the old key signs for 6h.
     let ca = standby;
     for (let i = 0; i < MAX_RETIRING_KEYS; i++) {
-      ca = rotateAtOnce(ca, {
-        now: at(i * HOUR),
-        by: 'carol',
-        next: { key_id: `k${i}`, cert_pem: `K${i}` },
-        gracePeriodMs: MAX_CERT_TTL_MS,
-      });
+      const rotation = { now: at(i * 9 * HOUR), by: 'carol', next: { key_id: `k${i}`, cert_pem: `K${i}` }, gracePeriodMs: MAX_CERT_TTL_MS };
+      ca = atTime(rotateAtOnce(ca, rotation), at((i + 1) * 9 * HOUR));
     }
-    const oldest = at(MAX_CERT_TTL_MS + SIGNING_SWITCH_SLACK_MS).toISOString();
+    const oldest = at(6 * HOUR + MAX_CERT_TTL_MS + SIGNING_SWITCH_SLACK_MS).toISOString();
     expect(() => checkTransition(ca, 'init')).toThrow(
       `4 rotated-out keys are still trusted, the most Kubeport keeps; rotate again after ${oldest}`,
     );
@@ -167,9 +216,9 @@ describe('the rotation phase machine', () => {
     expect(certAuthoritySchema.parse(ca)).toEqual(ca);
   });
 
-  it('refuses to rotate at once while a manual rotation is under way', () => {
+  it('refuses to start an automatic rotation while another rotation is under way', () => {
     expect(() => rotateAtOnce(reached.update_clients, { now: start, by: 'carol', next: newKey, gracePeriodMs: MAX_CERT_TTL_MS })).toThrow(
-      'a manual rotation is under way; finish it with tctl auth rotate --type=user --phase=update_servers before rotating at once',
+      'a rotation is under way; finish it with tctl auth rotate --type=user --phase=update_servers before starting another',
     );
   });
 });

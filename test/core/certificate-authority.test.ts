@@ -47,6 +47,15 @@ describe('certificate authority', () => {
     await expect(verifyUserCertificate('garbage', [ca.certPem], clockAt(t0))).rejects.toThrow(/malformed/);
   });
 
+  it('refuses to issue a user or host certificate that would outlive a rotated-out key (over 30h)', async () => {
+    const ca = await makeCa();
+    const hosts = { dns: ['localhost'], ips: [] };
+    await expect(issueUserCertificate(ca, clientKey(), alice, 30 * 3_600_000 + 1)).rejects.toThrow(/at most 30h/);
+    await expect(issueHostCertificate(ca, clientKey(), hosts, 31 * 3_600_000)).rejects.toThrow(/host certificate may live at most 30h/);
+    const longest = new X509Certificate(await issueHostCertificate(ca, clientKey(), hosts, 30 * 3_600_000));
+    expect(new Date(longest.validTo).getTime()).toBe(t0.getTime() + 30 * 3_600_000);
+  });
+
   it('caps the TTL by every role and by 30h', () => {
     expect(certificateTtl(undefined, [])).toBe(12 * 3_600_000);
     expect(certificateTtl(40 * 3_600_000, [])).toBe(30 * 3_600_000);

@@ -90,6 +90,8 @@ describe('CA rotation in local mode, end to end', { timeout: 120_000 }, () => {
     expect(await getPods(alice)).toBe(pods);
     await rotate('user', 'update_servers');
     expect(await getPods(alice)).toBe(pods);
+    // The server reads its CAs behind a cache of seconds: the new key signs once ping lists it first.
+    await expect.poll(async () => (await ping()).ca.user[0], { timeout: 10_000 }).toBe(newUserCa);
 
     const bob = userShellEnv(join(dir, 'bob'));
     await addKubeUser(local, dataDir, bob, 'bob');

@@ -154,6 +154,7 @@ describe('StoredCertAuthorities', () => {
     expect(newPem).toBeDefined();
 
     await rotate(deps, { type: 'user', mode: 'manual', phase: 'update_clients' }, 'alice');
+    advance(1000); // the audit log orders events by time
     await rotate(deps, { type: 'user', mode: 'manual', phase: 'update_servers' }, 'alice');
     advance(2000);
     expect((await cas.signing('user')).certPem).toBe(newPem);
@@ -177,7 +178,7 @@ describe('StoredCertAuthorities', () => {
     ]);
   });
 
-  it('drops the old key once its last certificate expired, and only one of two processes retires it', async () => {
+  it('drops the old key once its last certificate expired, and only one of two processes audits it', async () => {
     await ensureCertAuthorities(deps, initial(), 'test');
     for (const phase of ['init', 'update_clients', 'update_servers', 'standby'] as const) {
       await rotate(deps, { type: 'user', mode: 'manual', phase }, 'alice');
@@ -191,17 +192,84 @@ describe('StoredCertAuthorities', () => {
         await deps.keys.retire(id);
       },
     };
-    const first = new StoredCertAuthorities({ ...deps, keys: counting });
-    const second = new StoredCertAuthorities({ ...deps, keys: counting });
+    const first = new StoredCertAuthorities({ ...deps, keys: counting }, { retireExpired: true });
+    const second = new StoredCertAuthorities({ ...deps, keys: counting }, { retireExpired: true });
     advance(MAX_CERT_TTL_MS + SIGNING_SWITCH_SLACK_MS);
     const [a, b] = await Promise.all([first.trusted('user'), second.trusted('user')]);
     expect(a).toHaveLength(1);
     expect(b).toEqual(a);
-    expect(retired).toEqual(['user-ca.key']);
+    // Retiring twice is harmless; the conditional write decides who records it.
+    expect(new Set(retired)).toEqual(new Set(['user-ca.key']));
     expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(false);
     expect((await storedCa('user')).retired).toBeUndefined();
     const events = await searchEvents(deps.audit, { from: testStart, to: now, event: 'cert_authority.retire' });
     expect(events).toHaveLength(1);
+  });
+
+  it('leaves an expired key to a process that can retire it: one that cannot neither trusts nor forgets it', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    for (const phase of ['init', 'update_clients', 'update_servers', 'standby'] as const) {
+      await rotate(deps, { type: 'user', mode: 'manual', phase }, 'alice');
+    }
+    const cannotRetire: SigningKeys = {
+      create: () => Promise.reject(new Error('the admin function creates no key')),
+      signer: (id) => deps.keys.signer(id),
+      retire: () => Promise.reject(new Error('the admin function retires no key')),
+    };
+    const admin = new StoredCertAuthorities({ ...deps, keys: cannotRetire });
+    advance(MAX_CERT_TTL_MS + SIGNING_SWITCH_SLACK_MS);
+    expect(await admin.trusted('user')).toHaveLength(1);
+    expect((await storedCa('user')).retired?.map((key) => key.key_id)).toEqual(['user-ca.key']);
+    expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(true);
+
+    expect(await new StoredCertAuthorities(deps, { retireExpired: true }).trusted('user')).toHaveLength(1);
+    expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(false);
+    expect((await storedCa('user')).retired).toBeUndefined();
+  });
+
+  it('keeps an expired key whose retirement failed, untrusted, and retires it at a later read', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    for (const phase of ['init', 'update_clients', 'update_servers', 'standby'] as const) {
+      await rotate(deps, { type: 'user', mode: 'manual', phase }, 'alice');
+    }
+    let kmsDown = true;
+    const flaky: SigningKeys = {
+      create: (type) => deps.keys.create(type),
+      signer: (id) => deps.keys.signer(id),
+      retire: (id) => (kmsDown ? Promise.reject(new Error('KMS is unavailable')) : deps.keys.retire(id)),
+    };
+    const logged: string[] = [];
+    const cas = new StoredCertAuthorities({ ...deps, keys: flaky }, { retireExpired: true, cacheMs: 1000, log: (m) => logged.push(m) });
+    advance(MAX_CERT_TTL_MS + SIGNING_SWITCH_SLACK_MS);
+    expect(await cas.trusted('user')).toHaveLength(1);
+    expect(logged.join('\n')).toMatch(/retiring the user CA's key user-ca.key failed .*KMS is unavailable/);
+    expect((await storedCa('user')).retired?.map((key) => key.key_id)).toEqual(['user-ca.key']);
+    kmsDown = false;
+    advance(2000);
+    expect(await cas.trusted('user')).toHaveLength(1);
+    expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(false);
+    expect((await storedCa('user')).retired).toBeUndefined();
+  });
+});
+
+describe('an automatic rotation when the store refuses writes', () => {
+  it('still signs and trusts by the schedule, and stores the phase once the store accepts writes again', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    const ca = await rotate(deps, { type: 'user', mode: 'auto', gracePeriodMs: MAX_CERT_TTL_MS }, 'alice');
+    let storeDown = true;
+    const resources = Object.create(deps.resources) as typeof deps.resources;
+    resources.put = (kind, name, body, options) =>
+      storeDown ? Promise.reject(new Error('DynamoDB is unavailable')) : deps.resources.put(kind, name, body, options);
+    const logged: string[] = [];
+    const cas = new StoredCertAuthorities({ ...deps, resources }, { retireExpired: true, cacheMs: 1000, log: (m) => logged.push(m) });
+    advance(7 * HOUR); // update_servers
+    expect((await cas.signing('user')).certPem).toBe(ca.next!.cert_pem);
+    expect(logged.join('\n')).toMatch(/storing the user CA's automatic phase change failed .*DynamoDB is unavailable/);
+    expect((await storedCa('user')).phase).toBe('init');
+    storeDown = false;
+    advance(2000);
+    expect((await cas.signing('user')).certPem).toBe(ca.next!.cert_pem);
+    expect((await storedCa('user')).phase).toBe('update_servers');
   });
 });
 
@@ -227,18 +295,65 @@ describe('rotate', () => {
     expect((await storedCa('host')).active.key_id).toBe('host-ca.key');
   });
 
-  it('rotates at once with a grace period, and refuses one shorter than the longest certificate', async () => {
+  it('stores and audits a cancel even when retiring the cancelled key fails, and a later read retires it', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    const started = await rotate(deps, { type: 'host', mode: 'manual', phase: 'init' }, 'alice');
+    const newKeyFile = join(dataDir, started.next!.key_id);
+    const failing: SigningKeys = {
+      create: (type) => deps.keys.create(type),
+      signer: (id) => deps.keys.signer(id),
+      retire: () => Promise.reject(new Error('KMS is unavailable')),
+    };
+    const logged: string[] = [];
+    const ca = await rotate(
+      { ...deps, keys: failing, log: (m) => logged.push(m) },
+      { type: 'host', mode: 'manual', phase: 'standby' },
+      'bob',
+    );
+    expect(ca.phase).toBe('standby');
+    expect(logged.join('\n')).toMatch(/KMS is unavailable/);
+    const events = await searchEvents(deps.audit, { from: testStart, to: advance(1000), event: 'cert_authority.rotate' });
+    expect(events.map((e) => [e.phase, e.user]).sort()).toEqual([
+      ['init', 'alice'],
+      ['standby', 'bob'],
+    ]);
+    const cas = new StoredCertAuthorities(deps, { retireExpired: true });
+    expect(await cas.trusted('host')).toHaveLength(1);
+    expect(existsSync(newKeyFile)).toBe(false);
+    expect((await storedCa('host')).retired).toBeUndefined();
+  });
+
+  it('rotates automatically on a grace period schedule, stored by the process that reads, and refuses one shorter than the longest certificate', async () => {
     await ensureCertAuthorities(deps, initial(), 'test');
     await expect(rotate(deps, { type: 'user', mode: 'auto', gracePeriodMs: 2 * HOUR }, 'alice')).rejects.toThrow(
       /grace period of 2h is shorter than the longest certificate \(30h\)/,
     );
     const ca = await rotate(deps, { type: 'user', mode: 'auto', gracePeriodMs: 40 * HOUR }, 'alice');
-    expect(ca.phase).toBe('standby');
-    expect(ca.active.key_id).toMatch(/^user-ca-[0-9a-f]{16}\.key$/);
-    const cas = new StoredCertAuthorities(deps);
-    expect((await cas.signing('user')).certPem).toBe(ca.active.cert_pem);
-    expect(await cas.trusted('user')).toHaveLength(2);
-    const [event] = await searchEvents(deps.audit, { from: testStart, to: advance(1000), event: 'cert_authority.rotate' });
-    expect(event).toMatchObject({ user: 'alice', mode: 'auto', phase: 'standby', from_phase: 'standby', grace_period_seconds: 40 * 3600 });
+    expect(ca.phase).toBe('init');
+    const newPem = ca.next!.cert_pem;
+    const oldPem = ca.active.cert_pem;
+    // The admin function (no retiring) follows the schedule without writing; the auth function stores it.
+    const admin = new StoredCertAuthorities(deps, { cacheMs: 1000 });
+    const auth = new StoredCertAuthorities(deps, { cacheMs: 1000, retireExpired: true });
+    expect((await auth.signing('user')).certPem).toBe(oldPem);
+    expect(await auth.trusted('user')).toEqual([oldPem, newPem]);
+    advance(8 * HOUR); // update_servers: 8h to 12h
+    expect((await admin.signing('user')).certPem).toBe(newPem);
+    expect((await storedCa('user')).phase).toBe('init');
+    expect((await auth.signing('user')).certPem).toBe(newPem);
+    expect((await storedCa('user')).phase).toBe('update_servers');
+    advance(4 * HOUR);
+    expect(await auth.trusted('user')).toEqual([newPem, oldPem]);
+    expect(await storedCa('user')).toMatchObject({ phase: 'standby', active: { cert_pem: newPem } });
+    const events = await searchEvents(deps.audit, { from: testStart, to: advance(1000), event: 'cert_authority.rotate' });
+    expect(events.map((e) => [e.user, e.mode, e.phase]).sort()).toEqual([
+      ['alice', 'auto', 'init'],
+      ['system', 'auto', 'standby'],
+      ['system', 'auto', 'update_servers'],
+    ]);
+    expect(events.find((e) => e.user === 'alice')).toMatchObject({ from_phase: 'standby', grace_period_seconds: 40 * 3600 });
+    advance(40 * HOUR);
+    expect(await auth.trusted('user')).toEqual([newPem]);
+    expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
-// tctl auth rotate: one phase of a CA rotation (--phase), or all of them at once (--manual=false,
-// the old key trusted for --grace-period). Prints where the CA stands and what to run next.
+// tctl auth rotate: one phase of a CA rotation (--phase), or an automatic one (--manual=false,
+// every phase on a schedule of --grace-period). Prints where the CA stands and what comes next.
 import { ROTATION_PHASES } from '../../core/cert-authority-resource.js';
 import { badRequest } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
@@ -26,10 +26,12 @@ export async function run(options: RotateOptions, deps: TctlDeps): Promise<void>
   const ca = cas.find((c) => c.type === body.type)!;
   const lines = [`The ${ca.type} CA is in phase ${ca.phase}; ${ca.signing} signs.`];
   const next = nextPhase[ca.phase];
-  if (next) lines.push(`Next: tctl auth rotate --type=${ca.type} --phase=${next}`);
+  if (ca.next_phase) lines.push(`It moves to ${ca.next_phase.phase} at ${ca.next_phase.at} on its own; tctl status shows where it is.`);
+  else if (next) lines.push(`Next: tctl auth rotate --type=${ca.type} --phase=${next}`);
   // tsh fetches the CAs every few minutes when it runs; kubeconfigs must hold the new host CA
   // before the agent presents a certificate from it.
-  if (ca.phase === 'update_clients') lines.push('Give clients a few minutes to fetch the new CA (each tsh command does) first.');
+  if (ca.phase === 'update_clients' && !ca.next_phase)
+    lines.push('Give clients a few minutes to fetch the new CA (each tsh command does) first.');
   if (ca.old_key_retires) lines.push(`The old key stays trusted until ${ca.old_key_retires}, then retires.`);
   deps.out.stdout.write(lines.join('\n') + '\n');
 }
