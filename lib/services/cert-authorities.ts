@@ -28,7 +28,7 @@ import {
   withoutExpiredKeys,
   withoutRetiredKeys,
 } from '../core/ca-rotation.js';
-import { ConflictError, KubeportError } from '../core/errors.js';
+import { ConflictError, KubeportError, notFound } from '../core/errors.js';
 import { FRESH_FOR_MS, cachedLoader } from '../core/fresh-cache.js';
 import type { AuditLog, Clock, Random, ResourceStore, SigningKeys, StoredResource } from '../core/ports.js';
 import { auditEvent } from './audit-events.js';
@@ -403,6 +403,9 @@ export async function describeCertAuthorities(deps: { resources: ResourceStore; 
   const now = deps.clock.now();
   return Promise.all(
     CA_TYPES.map(async (type) => {
+      // A server whose CAs are not stored (fixed for its life) has no rotation to show: tctl status
+      // then reads the fingerprints from ping.
+      if (!(await deps.resources.get(CERT_AUTHORITY_KIND, type))) throw notFound(`this server stores no ${type} CA; it cannot rotate`);
       const ca = atTime((await readCa(deps.resources, type)).body, now);
       const retires = nextRetirement(ca, now);
       const next = nextAutoPhase(ca);
