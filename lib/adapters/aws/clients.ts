@@ -1,6 +1,7 @@
 import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -109,6 +110,12 @@ export function makeKmsClient(options: AwsClientOptions): KMSClient {
 
 export function makeSecretsManagerClient(options: AwsClientOptions): SecretsManagerClient {
   const client = new SecretsManagerClient(awsClientConfig(options));
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
+}
+
+export function makeEksClient(options: AwsClientOptions): EKSClient {
+  const client = new EKSClient(awsClientConfig(options));
   client.middlewareStack.remove('loggerMiddleware');
   return client;
 }
