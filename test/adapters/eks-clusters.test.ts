@@ -29,6 +29,7 @@ describe('EksClusterLookup', () => {
   beforeEach(() => {
     for (const name of ['prod', 'creating', 'forbidden']) eks.removeCluster(name);
     eks.deniedDescribe.clear();
+    eks.failWith = undefined;
     eks.calls.clear();
   });
 
@@ -109,6 +110,40 @@ describe('EksClusterLookup', () => {
     expect((error as Error).message).toContain('is CREATING, not ACTIVE');
   });
 
+  it('keeps serving the last good endpoint while EKS itself fails, and describes again once it recovers', async () => {
+    eks.addCluster({ name: 'prod', endpoint: 'https://one.example' });
+    const clock = manualClock();
+    const lookup = new EksClusterLookup({ client, region: eks.region, clock, refreshMs: 600_000, failureMs: 30_000 });
+    await lookup.connection('prod');
+    eks.failWith = { type: 'ServiceUnavailableException', status: 503 };
+    clock.advance(600_000);
+    expect((await lookup.connection('prod')).endpoint).toBe('https://one.example');
+    const callsDuringOutage = eks.calls.get('DescribeCluster');
+    clock.advance(29_000);
+    await lookup.connection('prod');
+    expect(eks.calls.get('DescribeCluster')).toBe(callsDuringOutage);
+    eks.failWith = undefined;
+    eks.addCluster({ name: 'prod', endpoint: 'https://two.example' });
+    clock.advance(1_000);
+    expect((await lookup.connection('prod')).endpoint).toBe('https://two.example');
+  });
+
+  it('stops serving a cluster that EKS says is gone, even one it described before', async () => {
+    eks.addCluster({ name: 'prod' });
+    const clock = manualClock();
+    const lookup = new EksClusterLookup({ client, region: eks.region, clock });
+    await lookup.connection('prod');
+    eks.removeCluster('prod');
+    lookup.invalidate('prod');
+    await expect(lookup.connection('prod')).rejects.toMatchObject({ code: 'not_found', cluster: 'prod' });
+  });
+
+  it('keeps serving a cluster while it is UPDATING, whose endpoint stays up', async () => {
+    eks.addCluster({ name: 'prod', status: 'UPDATING', endpoint: 'https://one.example' });
+    const lookup = new EksClusterLookup({ client, region: eks.region, clock: manualClock() });
+    await expect(lookup.connection('prod')).resolves.toMatchObject({ endpoint: 'https://one.example' });
+  });
+
   it('finds the stand-in through AWS_ENDPOINT_URL_EKS when no endpoint is given', async () => {
     eks.addCluster({ name: 'prod' });
     const saved = process.env.AWS_ENDPOINT_URL_EKS;
@@ -139,7 +174,16 @@ describe('discoverTaggedClusters', () => {
       eks.removeCluster(name);
     }
     eks.deniedDescribe.clear();
+    eks.failWith = undefined;
     eks.calls.clear();
+  });
+
+  it('throws when EKS refuses the listing, so a failed round is never taken for "no clusters" and nothing is unregistered', async () => {
+    eks.addCluster({ name: 'prod', tags: { [tagKey]: 'yes' } });
+    eks.failWith = { type: 'AccessDeniedException', status: 403 };
+    const error = await discoverTaggedClusters(client, { tagKey }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'invalid_config' });
+    expect((error as Error).message).toContain('eks:ListClusters');
   });
 
   it('lists every page and keeps the clusters carrying the tag, with all their tags', async () => {

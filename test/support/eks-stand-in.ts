@@ -31,6 +31,8 @@ export interface EksStandIn {
   setStatus(name: string, status: StandInCluster['status']): void;
   /** DescribeCluster on these clusters answers AccessDeniedException, as for a caller without eks:DescribeCluster on them. */
   deniedDescribe: Set<string>;
+  /** When set, every request answers this error (an EKS outage, throttling), counted as a call of its operation. */
+  failWith: { type: string; status: number } | undefined;
   /** Requests per operation (ListClusters, DescribeCluster), failed ones included. */
   calls: Map<string, number>;
   /** The access key id of the last signed request. */
@@ -70,11 +72,16 @@ export async function startEksStandIn(options: { region?: string; accountId?: st
   const calls = new Map<string, number>();
   const deniedDescribe = new Set<string>();
   let lastAccessKeyId: string | undefined;
+  let failWith: { type: string; status: number } | undefined;
+  const failIfAsked = () => {
+    if (failWith) throw new EksError(failWith.type, failWith.status, `stand-in failure: ${failWith.type}`);
+  };
   const arnOf = (name: string) => `arn:aws:eks:${region}:${accountId}:cluster/${name}`;
   const count = (operation: string) => calls.set(operation, (calls.get(operation) ?? 0) + 1);
 
   const listClusters = (query: URLSearchParams) => {
     count('ListClusters');
+    failIfAsked();
     const maxText = query.get('maxResults');
     const max = maxText === null ? MAX_RESULTS : Number(maxText);
     if (!Number.isInteger(max) || max < 1 || max > MAX_RESULTS) {
@@ -94,6 +101,7 @@ export async function startEksStandIn(options: { region?: string; accountId?: st
 
   const describeCluster = (name: string) => {
     count('DescribeCluster');
+    failIfAsked();
     if (deniedDescribe.has(name)) {
       throw new EksError(
         'AccessDeniedException',
@@ -105,14 +113,14 @@ export async function startEksStandIn(options: { region?: string; accountId?: st
     if (cluster === undefined) {
       throw new EksError('ResourceNotFoundException', 404, `No cluster found for name: ${name}.`, { clusterName: name });
     }
-    const active = cluster.status === 'ACTIVE';
+    const active = cluster.status === 'ACTIVE' || cluster.status === 'UPDATING';
     return {
       cluster: {
         name: cluster.name,
         arn: arnOf(cluster.name),
         createdAt: cluster.createdAt,
         version: cluster.version,
-        // Endpoint and CA only exist once the control plane is up.
+        // Endpoint and CA only exist while the control plane is up (an update keeps it up).
         ...(active ? { endpoint: cluster.endpoint, certificateAuthority: { data: cluster.caData } } : { certificateAuthority: {} }),
         status: cluster.status,
         roleArn: `arn:aws:iam::${accountId}:role/eks-cluster-role`,
@@ -194,6 +202,12 @@ export async function startEksStandIn(options: { region?: string; accountId?: st
       existing(name).status = status;
     },
     deniedDescribe,
+    get failWith() {
+      return failWith;
+    },
+    set failWith(failure) {
+      failWith = failure;
+    },
     calls,
     get lastAccessKeyId() {
       return lastAccessKeyId;

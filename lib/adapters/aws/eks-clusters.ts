@@ -64,9 +64,21 @@ function eksError(error: unknown, cluster: string, region: string): KubeportErro
   }
 }
 
+/** A failure of EKS's own (not an answer about the cluster): the last good description still holds. */
+function isTransient(error: unknown): boolean {
+  return (
+    error instanceof EksClusterError &&
+    (error.code === 'unavailable' || error.code === 'bad_gateway') &&
+    error.awsError !== 'ClusterNotActive'
+  );
+}
+
+// An UPDATING cluster (a version upgrade, a config change) keeps serving on its endpoint.
+const REACHABLE_STATUSES = new Set(['ACTIVE', 'UPDATING']);
+
 function connectionOf(cluster: Cluster | undefined, name: string, region: string): EksClusterConnection {
   const status = cluster?.status ?? 'UNKNOWN';
-  if (status !== 'ACTIVE') {
+  if (!REACHABLE_STATUSES.has(status)) {
     throw new EksClusterError(
       name,
       region,
@@ -110,7 +122,10 @@ export interface EksClusterLookupOptions {
 
 /** The endpoint and CA of named clusters in one region, cached; concurrent callers share one request. */
 export class EksClusterLookup {
-  private readonly entries = new Map<string, { at: number; failed: boolean; value: Promise<EksClusterConnection> }>();
+  private readonly entries = new Map<string, { timing: { at: number; ttlMs: number }; value: Promise<EksClusterConnection> }>();
+  // The last description that worked, per cluster: used while EKS itself fails (throttled, down),
+  // so a blip of the EKS API does not cut traffic to a cluster that is still there.
+  private readonly lastGood = new Map<string, EksClusterConnection>();
   private readonly refreshMs: number;
   private readonly failureMs: number;
 
@@ -122,13 +137,23 @@ export class EksClusterLookup {
   connection(name: string): Promise<EksClusterConnection> {
     const now = this.options.clock.now().getTime();
     const hit = this.entries.get(name);
-    if (hit && now - hit.at < (hit.failed ? this.failureMs : this.refreshMs)) return hit.value;
-    const entry = { at: now, failed: false, value: this.describe(name) };
-    this.entries.set(name, entry);
-    entry.value.catch(() => {
-      entry.failed = true;
-    });
-    return entry.value;
+    if (hit && now - hit.timing.at < hit.timing.ttlMs) return hit.value;
+    const timing = { at: now, ttlMs: this.refreshMs };
+    const value = this.describe(name).then(
+      (connection) => {
+        this.lastGood.set(name, connection);
+        return connection;
+      },
+      (error: unknown) => {
+        timing.ttlMs = this.failureMs;
+        const previous = this.lastGood.get(name);
+        if (previous !== undefined && isTransient(error)) return previous;
+        this.lastGood.delete(name);
+        throw error;
+      },
+    );
+    this.entries.set(name, { timing, value });
+    return value;
   }
 
   /** Forgets what is known of `name` (after a TLS or connection failure): the next caller describes it again. */
