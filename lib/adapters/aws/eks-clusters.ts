@@ -120,7 +120,10 @@ export interface EksClusterLookupOptions {
   failureMs?: number;
 }
 
-/** The endpoint and CA of named clusters in one region, cached; concurrent callers share one request. */
+/**
+ * The endpoint and CA of named clusters in one region, cached; concurrent callers share one request.
+ * Callers pass only the names of registered clusters: one entry is kept per name asked for.
+ */
 export class EksClusterLookup {
   private readonly entries = new Map<string, { timing: { at: number; ttlMs: number }; value: Promise<EksClusterConnection> }>();
   // The last description that worked, per cluster: used while EKS itself fails (throttled, down),
