@@ -118,4 +118,25 @@ describe('EKS token source', () => {
     expect(message).not.toContain(token.slice(EKS_TOKEN_PREFIX.length, 40));
     expect(message).not.toContain(role.secretAccessKey);
   });
+
+  it('keeps serving the token it meant to renew while EKS accepts it when renewal fails, then fails', async () => {
+    now = start;
+    let fail = false;
+    const tokens = new EksTokenSource({
+      clusterName: 'prod',
+      region: 'eu-west-1',
+      clock,
+      stsEndpoint: sts.url,
+      credentials: () => (fail ? Promise.reject(new Error('credentials endpoint down')) : Promise.resolve(role)),
+    });
+    const first = await tokens.token();
+    fail = true;
+    now = new Date(start.getTime() + 11 * 60_000);
+    expect(await tokens.token()).toBe(first);
+    expect(sts.verifyEksToken(first, 'prod').arn).toBe(role.arn);
+    now = new Date(start.getTime() + 14 * 60_000 + 1);
+    await expect(tokens.token()).rejects.toThrow(/credentials endpoint down/);
+    fail = false;
+    expect(await tokens.token()).not.toBe(first);
+  });
 });

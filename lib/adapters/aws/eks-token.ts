@@ -66,6 +66,10 @@ export class EksTokenSource {
     this.signing ??= this.sign().finally(() => {
       this.signing = undefined;
     });
+    const previous = this.current;
+    // A failed renewal (credentials briefly unavailable) keeps the token it meant to replace while
+    // EKS still accepts it; the next call tries again.
+    if (previous && now < previous.expiresAt.getTime() - CREDENTIALS_MARGIN_MS) return this.signing.catch(() => previous);
     return this.signing;
   }
 
