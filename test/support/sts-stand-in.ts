@@ -1,9 +1,9 @@
-// AWS STS on loopback for GetCallerIdentity, in both forms the real STS takes: a GET with a
+// AWS STS on loopback for GetCallerIdentity (and AssumeRole, for a cluster in another account), in both forms the real STS takes: a GET with a
 // presigned query (what an EKS token carries) and a POST signed in the Authorization header (what
 // @aws-sdk/client-sts sends). Signatures are checked by sigv4-verifier.ts against a table of known
 // identities. verifyEksToken checks a bearer token the way EKS's authenticator does before asking
 // STS, so the Kubernetes stand-in accepts tokens only through it.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { awsCallerFromArn } from '../../lib/core/aws-caller.js';
@@ -69,14 +69,24 @@ export class StsError extends Error {
 const accountOf = (arn: string) => arn.split(':')[4] ?? '';
 
 /** Checks a signed GetCallerIdentity request as STS does; returns the caller. */
-export function callerIdentity(
-  request: WireRequest,
-  options: { now: Date; region: string; identities: readonly StsIdentity[] },
-): StsIdentity {
+export function callerIdentity(request: WireRequest, options: SignedCallOptions): StsIdentity {
+  const { caller, parameters } = signedCall(request, options);
+  if (parameters.get('Action') !== 'GetCallerIdentity') {
+    throw new StsError(400, 'InvalidAction', `Could not find operation ${parameters.get('Action') ?? ''} for version 2011-06-15`);
+  }
+  return caller;
+}
+
+interface SignedCallOptions {
+  now: Date;
+  region: string;
+  identities: readonly StsIdentity[];
+}
+
+/** The signed caller of any STS call, and the call's parameters (query, or form body of a POST). */
+function signedCall(request: WireRequest, options: SignedCallOptions): { caller: StsIdentity; parameters: URLSearchParams } {
   const query = new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
   const form = request.method === 'POST' ? new URLSearchParams(Buffer.from(request.body).toString('utf8')) : query;
-  if (form.get('Action') !== 'GetCallerIdentity')
-    throw new StsError(400, 'InvalidAction', `Could not find operation ${form.get('Action') ?? ''} for version 2011-06-15`);
   if (form.get('Version') !== '2011-06-15') throw new StsError(400, 'InvalidAction', 'Could not find operation for this version');
   let verifierNow = options.now;
   const amzDate = query.get('X-Amz-Date');
@@ -114,7 +124,7 @@ export function callerIdentity(
         : 'SignatureDoesNotMatch';
     throw new StsError(403, code, verdict.reason);
   }
-  return known.get(verdict.accessKeyId)!;
+  return { caller: known.get(verdict.accessKeyId)!, parameters: form };
 }
 
 /** Decodes and checks an EKS bearer token, then asks STS (this stand-in's check) who signed it. */
@@ -180,6 +190,8 @@ export interface StsStandInOptions {
   region?: string;
   identities: StsIdentity[];
   now: () => Date;
+  /** Who may assume which role: role ARN to the principal ARNs (role ARN of a session) its trust policy names. */
+  trusts?: Record<string, string[]>;
 }
 
 export interface StsStandIn {
@@ -208,10 +220,18 @@ export async function startStsStandIn(options: StsStandInOptions): Promise<StsSt
     try {
       const pairs: [string, string][] = [];
       for (let i = 0; i < request.rawHeaders.length; i += 2) pairs.push([request.rawHeaders[i]!, request.rawHeaders[i + 1]!]);
-      const caller = callerIdentity(
+      const { caller, parameters } = signedCall(
         { method: request.method ?? 'GET', url: request.url ?? '/', headers: pairs, body: Buffer.concat(chunks) },
         { now: options.now(), region, identities: options.identities },
       );
+      const action = parameters.get('Action');
+      if (action === 'AssumeRole') {
+        answer(response, 200, assumeRole(caller, parameters, requestId));
+        return;
+      }
+      if (action !== 'GetCallerIdentity') {
+        throw new StsError(400, 'InvalidAction', `Could not find operation ${action ?? ''} for version 2011-06-15`);
+      }
       answer(
         response,
         200,
@@ -228,6 +248,32 @@ export async function startStsStandIn(options: StsStandInOptions): Promise<StsSt
           `<Code>${failure.code}</Code><Message>${xmlEscape(failure.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
       );
     }
+  };
+  const assumeRole = (caller: StsIdentity, parameters: URLSearchParams, requestId: string): string => {
+    const roleArn = parameters.get('RoleArn') ?? '';
+    const sessionName = parameters.get('RoleSessionName') ?? '';
+    const principal = awsCallerFromArn(caller.arn).principal;
+    if (!(options.trusts?.[roleArn] ?? []).includes(principal)) {
+      throw new StsError(403, 'AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+    }
+    if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) throw new StsError(400, 'ValidationError', 'RoleSessionName is not a valid session name');
+    const roleName = roleArn.split('/').at(-1) ?? '';
+    const expiration = new Date(options.now().getTime() + Number(parameters.get('DurationSeconds') ?? '3600') * 1000);
+    const assumed: StsIdentity = {
+      accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(20).toString('base64'),
+      sessionToken: randomBytes(32).toString('base64'),
+      arn: `arn:aws:sts::${accountOf(roleArn)}:assumed-role/${roleName}/${sessionName}`,
+      userId: `AROA${roleName.toUpperCase()}:${sessionName}`,
+    };
+    options.identities.push(assumed);
+    return (
+      `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>` +
+      `<AssumedRoleUser><Arn>${xmlEscape(assumed.arn)}</Arn><AssumedRoleId>${xmlEscape(assumed.userId)}</AssumedRoleId></AssumedRoleUser>` +
+      `<Credentials><AccessKeyId>${assumed.accessKeyId}</AccessKeyId><SecretAccessKey>${assumed.secretAccessKey}</SecretAccessKey>` +
+      `<SessionToken>${assumed.sessionToken}</SessionToken><Expiration>${expiration.toISOString()}</Expiration></Credentials>` +
+      `</AssumeRoleResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></AssumeRoleResponse>`
+    );
   };
   const server = createServer((request, response) => void handle(request, response));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
