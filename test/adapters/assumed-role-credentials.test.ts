@@ -3,15 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assumedRoleCredentials } from '../../lib/adapters/aws/assumed-role-credentials.js';
 import { EksTokenSource } from '../../lib/adapters/aws/eks-token.js';
-import { startStsStandIn, type StsIdentity, type StsStandIn } from '../support/sts-stand-in.js';
+import { AGENT_TASK_ROLE, startStsStandIn, type StsStandIn } from '../support/sts-stand-in.js';
 
-const taskRole: StsIdentity = {
-  accessKeyId: 'ASIAAGENTTASKROLE',
-  secretAccessKey: 'agent-task-role-secret',
-  sessionToken: 'agent-session-token',
-  arn: 'arn:aws:sts::111122223333:assumed-role/kubeport-agent/task-1',
-  userId: 'AROAAGENT:task-1',
-};
+const taskRole = AGENT_TASK_ROLE;
 const targetRole = 'arn:aws:iam::444455556666:role/kubeport-eks-access';
 // The SDK's STS client signs with the real time, so the stand-in keeps the real time and the
 // provider's injected clock starts from it.

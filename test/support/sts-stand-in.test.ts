@@ -3,15 +3,9 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EKS_TOKEN_PREFIX, EksTokenSource } from '../../lib/adapters/aws/eks-token.js';
-import { startStsStandIn, type StsIdentity, type StsStandIn } from './sts-stand-in.js';
+import { AGENT_TASK_ROLE, startStsStandIn, type StsStandIn } from './sts-stand-in.js';
 
-const role: StsIdentity = {
-  accessKeyId: 'ASIAAGENTTASKROLE',
-  secretAccessKey: 'agent-task-role-secret',
-  sessionToken: 'agent-session-token',
-  arn: 'arn:aws:sts::111122223333:assumed-role/kubeport-agent/task-1',
-  userId: 'AROAAGENT:task-1',
-};
+const role = AGENT_TASK_ROLE;
 const start = new Date('2026-12-02T12:00:00Z');
 let now = start;
 let sts: StsStandIn;

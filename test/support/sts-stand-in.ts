@@ -38,6 +38,15 @@ export interface StsIdentity {
   userId: string;
 }
 
+/** The agent's task role session, as tests give it to the stand-in and to the token source. */
+export const AGENT_TASK_ROLE: StsIdentity = {
+  accessKeyId: 'ASIAAGENTTASKROLE',
+  secretAccessKey: 'agent-task-role-secret',
+  sessionToken: 'agent-session-token',
+  arn: 'arn:aws:sts::111122223333:assumed-role/kubeport-agent/task-1',
+  userId: 'AROAAGENT:task-1',
+};
+
 export interface EksTokenIdentity {
   /** The ARN STS returned (an assumed-role session ARN for a role). */
   arn: string;
