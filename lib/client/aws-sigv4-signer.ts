@@ -1,9 +1,10 @@
 // tctl --aws-iam: signs each API call with the caller's AWS credentials (SigV4, service
 // execute-api), so API Gateway's AWS_IAM authorizer decides who may call, with no Kubeport
 // certificate and no GitHub involved. The SDK modules load only in this mode.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { sigV4UriEncode } from '../core/aws-caller.js';
 import type { Clock } from '../core/ports.js';
+import { NodeSha256 } from '../platform/node-sha256.js';
 import type { OutgoingRequest, RequestSigner } from './api-client.js';
 import { UsageError } from './usage-error.js';
 
@@ -16,38 +17,7 @@ export interface AwsCredentials {
 export const EXECUTE_API_SERVICE = 'execute-api';
 export const SIGNED_CALL_ID_HEADER = 'x-kubeport-call-id';
 
-type HashInput = string | ArrayBuffer | ArrayBufferView;
-
-/** SHA-256 (HMAC-SHA-256 when given a key) from node:crypto, in the shape the SigV4 signer takes. */
-export class NodeSha256 {
-  private hash;
-
-  constructor(private readonly secret?: HashInput) {
-    this.hash = this.fresh();
-  }
-
-  update(data: HashInput): void {
-    this.hash.update(bytes(data));
-  }
-
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-
-  reset(): void {
-    this.hash = this.fresh();
-  }
-
-  private fresh() {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(this.secret));
-  }
-}
-
-function bytes(data: HashInput): string | Uint8Array {
-  if (typeof data === 'string') return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
+export { NodeSha256 };
 
 /** The region of an API Gateway default host name (ID.execute-api.REGION.amazonaws.com), if it is one. */
 export function regionOfApiHost(host: string): string | undefined {
