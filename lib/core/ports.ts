@@ -1,4 +1,5 @@
 // Interfaces that core and services depend on. Adapters (AWS, local, test) implement them.
+import type { ClusterHealth } from './kube-cluster-health.js';
 
 export interface Clock {
   now(): Date;
@@ -201,6 +202,12 @@ export interface UpstreamCluster {
 export interface ClusterDirectory {
   /** The cluster as it is now, or undefined when no such cluster is registered. */
   resolve(name: string): Promise<UpstreamCluster | undefined>;
+}
+
+/** The agent's own latest health of each cluster (in memory), for fail-fast answers to an unhealthy one. */
+export interface ClusterHealthView {
+  /** The last check's result, or undefined before the first check of that cluster. */
+  current(cluster: string): ClusterHealth | undefined;
 }
 
 /** Where a connector's GitHub is: github.com, or a GitHub Enterprise Server. */

@@ -1,6 +1,7 @@
 // Resource schemas (YAML, as Teleport users write them): role v7/v8 (role-schema.ts), user v2, kube_cluster v3, lock v2 (lock.ts).
 import * as z from 'zod';
 import { DNS_LABEL } from './dns-name.js';
+import { kubeClusterSpecSchema } from './kube-cluster-source.js';
 import { type GitHubConnector, githubConnectorSchema } from './github-connector.js';
 import { type Lock, lockSchema } from './lock.js';
 import { metadata, stringList } from './metadata-schema.js';
@@ -43,7 +44,7 @@ export const kubeClusterSchema = z
     metadata: metadata.extend({
       name: z.string().regex(DNS_LABEL, 'cluster names are DNS-1123 labels'),
     }),
-    spec: z.object({ source: z.string().optional() }).default({}),
+    spec: kubeClusterSpecSchema,
   })
   .strict();
 export type KubeCluster = z.infer<typeof kubeClusterSchema>;
