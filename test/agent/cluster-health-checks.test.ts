@@ -34,8 +34,8 @@ beforeAll(async () => {
   dynamo = await startEmbeddedDynamoDb();
   client = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'local' });
   open = await startKubeApiServer();
-  // The agent is known, but RBAC lets it act only inside `default`: it may not impersonate.
-  restricted = await startKubeApiServer({ rbac: { 'kubeport-agent': ['default'] } });
+  // The agent is known, but may not impersonate (and RBAC lets it act only inside `default`).
+  restricted = await startKubeApiServer({ impersonators: [], rbac: { 'kubeport-agent': ['default'] } });
   const cert = await open.issueClientCert('kubeport-agent');
   agentTls = { ca: open.caPem, cert: cert.certPem, key: cert.keyPem };
   const restrictedCert = await restricted.issueClientCert('kubeport-agent');

@@ -21,8 +21,8 @@ let refusing: KubeApiServer;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'local-health-'));
   good = await startKubeApiServer();
-  // Knows the agent's certificate but lets it act only inside one namespace: no impersonation.
-  refusing = await startKubeApiServer({ rbac: { 'kubeport-agent': ['default'] } });
+  // Knows the agent's certificate but lets it impersonate no one (and act only inside one namespace).
+  refusing = await startKubeApiServer({ impersonators: [], rbac: { 'kubeport-agent': ['default'] } });
 });
 
 afterAll(async () => {
