@@ -63,14 +63,25 @@ function codeOf(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The AWS error name of a failed DescribeCluster (EksClusterError.awsError), on the error or a
+ * cause (the directory wraps it); read by shape so local mode loads no AWS SDK.
+ */
+function awsErrorOf(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const awsError = (e as { awsError?: unknown }).awsError;
+    if (typeof awsError === 'string') return awsError;
+  }
+  return undefined;
+}
+
 async function probeOutcome(deps: ClusterProbeDeps, name: string): Promise<ProbeOutcome> {
   let cluster: UpstreamCluster | undefined;
   try {
     cluster = await deps.clusters.resolve(name);
   } catch (error) {
-    // EksClusterError carries the AWS error name; read by shape so local mode loads no AWS SDK.
-    const awsError = (error as { awsError?: unknown }).awsError;
-    return { step: 'describe', message: messageOf(error), ...(typeof awsError === 'string' ? { awsError } : {}) };
+    const awsError = awsErrorOf(error);
+    return { step: 'describe', message: messageOf(error), ...(awsError ? { awsError } : {}) };
   }
   if (cluster === undefined) {
     return { step: 'describe', message: 'this agent has no address for it (no eks source, and not in the kubeconfig it was given)' };
