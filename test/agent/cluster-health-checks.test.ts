@@ -1,5 +1,6 @@
 // The agent's health checks against the kube-apiserver stand-in (real TLS, client certificates,
 // bearer tokens, SelfSubjectAccessReview) with statuses written to a real DynamoDB store.
+import https from 'node:https';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -140,6 +141,31 @@ describe('cluster health checks', () => {
     await health.start();
     expect(health.current('elsewhere')).toMatchObject({ status: 'unhealthy', problem: 'describe_failed' });
     await health.stop();
+  });
+
+  it('reports an answer other than a review (a 503, an unreadable body) as check_failed, with what the server said', async () => {
+    const serving = await open.ca.issueServing({ dns: [], ips: ['127.0.0.1'] });
+    let answer = { status: 503, body: JSON.stringify({ kind: 'Status', status: 'Failure', message: 'etcd is unavailable' }) };
+    const server = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
+      req.resume();
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await register('odd', { server: new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}`), tls: { ca: open.caPem } });
+      const health = checks();
+      await health.start();
+      expect(health.current('odd')).toMatchObject({ status: 'unhealthy', problem: 'check_failed' });
+      expect(health.current('odd')?.reason).toBe('the API server answered a SelfSubjectAccessReview with HTTP 503: etcd is unavailable');
+      answer = { status: 201, body: '<html>a login page</html>' };
+      await health.checkNow();
+      expect(health.current('odd')).toMatchObject({ status: 'unhealthy', problem: 'check_failed' });
+      expect(health.current('odd')?.reason).toContain('could not be read');
+      await health.stop();
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('logs a change of state once, not every round, and the return to healthy once', async () => {

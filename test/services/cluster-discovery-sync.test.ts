@@ -143,11 +143,14 @@ describe('cluster discovery sync', () => {
     // Tags that spell discovery's own labels: dropped before they become labels.
     const forged = { [TAG.key]: 'true', 'kubeport/origin': 'eks-discovery', 'kubeport/region': 'us-east-1' };
     west.addCluster({ name: 'payments', tags: forged });
-    west.addCluster({ name: 'web', tags: { [TAG.key]: 'true', 'kubeport/origin': 'admin', 'kubeport/origin\u0000': 'x' } });
+    // A value cannot smuggle a label in either: values stay values, their line breaks spaces.
+    const smuggled = { team: 'shop\nkubeport/origin: admin' };
+    west.addCluster({ name: 'web', tags: { [TAG.key]: 'true', 'kubeport/origin': 'admin', 'kubeport/origin\u0000': 'x', ...smuggled } });
     await syncDiscoveredClusters(deps, source());
     expect((await resources.get('kube_cluster', 'payments'))?.revision).toBe(admin.revision);
     expect((await cluster('web'))?.metadata.labels).toEqual({
       [TAG.key]: 'true',
+      team: 'shop kubeport/origin: admin',
       [DISCOVERY_ORIGIN_LABEL]: 'eks-discovery',
       'kubeport/region': 'eu-west-1',
     });
