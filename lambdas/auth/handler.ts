@@ -1,5 +1,5 @@
 // The auth function: ping, local-user login and enrollment, GitHub login, the user's cluster list,
-// CA rotation.
+// CA rotation, the agent's certificate.
 import * as z from 'zod';
 import { clusterAllowed } from '../../lib/core/kube-access.js';
 import type { KubeCluster } from '../../lib/core/resources.js';
@@ -8,9 +8,11 @@ import { defaultConnector, listConnectors } from '../../lib/services/github-conn
 import { loginResponse } from '../../lib/services/login-response.js';
 import { LocalUsers } from '../../lib/services/local-users.js';
 import { loadRoles } from '../../lib/services/roles.js';
+import type { AgentHostCertConfig } from '../../lib/services/agent-host-certificate.js';
 import { signedCaller } from '../signed-caller.js';
 import { type ApiHandler, type RouteContext, createRouter, json, parseBody } from '../http.js';
 import { caRoutes } from './ca-routes.js';
+import { hostCertRoutes } from './host-cert-route.js';
 import { githubRoutes } from './github-routes.js';
 import { publicKeySpki } from './public-key.js';
 
@@ -26,7 +28,12 @@ const loginBody = z.object(loginFields);
 const enrollBody = z.object({ ...loginFields, invite: z.string().min(1).max(256) });
 const startEnrollBody = z.object({ user: userName, invite: z.string().min(1).max(256) });
 
-export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => void): ApiHandler {
+export interface AuthHandlerOptions {
+  /** The deployment's agent (its task role and host names); without it POST /webapi/iam/host-cert answers 404. */
+  agentHostCert?: AgentHostCertConfig;
+}
+
+export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => void, options: AuthHandlerOptions = {}): ApiHandler {
   const localUsers = new LocalUsers(deps);
   localUsers.prepareDecoy();
   return createRouter(
@@ -34,6 +41,7 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
       { method: 'GET', pattern: '/webapi/ping', handler: async () => json(200, await ping(deps)) },
       ...githubRoutes(deps, log),
       ...caRoutes(deps),
+      ...hostCertRoutes(deps, options.agentHostCert),
       {
         method: 'POST',
         pattern: '/webapi/local/invite/totp',
