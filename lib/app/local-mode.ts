@@ -1,15 +1,18 @@
 // Everything of Kubeport on one machine: embedded DynamoDB and S3, file-held CA keys, the auth
 // and admin handlers behind a local API Gateway adapter, and the agent.
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import { issueHostCertificate, issueUserCertificate } from '../core/certificate-authority.js';
 import { KubeportError } from '../core/errors.js';
-import type { Clock, Random } from '../core/ports.js';
+import type { Clock, ClusterHealthView, Random } from '../core/ports.js';
 import type { KubeCluster, User } from '../core/resources.js';
 import { createAgent, type Agent } from '../../agent/server.js';
 import { LockWatcher } from '../../agent/locks.js';
+import { ClusterHealthChecks } from '../../agent/cluster-health-checks.js';
+import { probeCluster } from '../../agent/cluster-health-probe.js';
 import { cachedLoader, cachedRoles } from '../core/fresh-cache.js';
 import { ADMIN_USER, BUILTIN_CONNECTOR } from '../core/user-standing.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
@@ -57,6 +60,8 @@ export interface LocalMode {
   agentAddress: string;
   adminIdentityPath: string;
   registered: { name: string; labels: Record<string, string> }[];
+  /** The agent's health checks of the clusters (every 30 s, the first round started at start). */
+  clusterHealth: ClusterHealthView & { checkNow(): Promise<void> };
   /** How many local users there are at start (GitHub users sign in with --auth=github, not --user). */
   users: number;
   /** How many GitHub connectors there are at start: any means the banner shows GitHub login. */
@@ -175,12 +180,24 @@ export async function startLocalMode(
       agentCertIssuer = hostCa.certPem;
       return { certPem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
     };
+    const clusters = new KubeconfigClusterDirectory(resources, config.clusters, deps.clock);
+    // The same checks as the agent on AWS runs, against the kubeconfig's clusters: tsh kube ls
+    // and tctl get kube_clusters show their health, and the agent answers an unhealthy one at once.
+    const agentName = hostname();
+    const clusterHealth = new ClusterHealthChecks({
+      resources,
+      agent: agentName,
+      probe: (cluster) => probeCluster({ clusters, clock: deps.clock, agent: agentName }, cluster),
+      timers: systemTimers,
+      log: deps.log,
+    });
     const agent: Agent = createAgent({
       tls: await issueHostCert(),
       trustedUserCas: () => cas.trusted('user'),
       clock: deps.clock,
       log: deps.log,
-      clusters: new KubeconfigClusterDirectory(resources, config.clusters, deps.clock),
+      clusters,
+      clusterHealth,
       loadRoles: cachedRoles((names) => loadRoles(resources, names), deps.clock),
       loadUser: cachedLoader(async (name) => (await resources.get<User>('user', name))?.body, deps.clock),
       // Locks reach the agent only through the store, as they would reach a second agent.
@@ -190,6 +207,9 @@ export async function startLocalMode(
     });
     await listening(() => agent.listen(config.agentAddr.port, config.agentAddr.host), config.agentAddr, '--agent-addr');
     closers.push(() => agent.close());
+    // Not awaited: a cluster that does not answer must not hold up the start (its probe waits out a timeout).
+    void clusterHealth.start();
+    closers.push(() => clusterHealth.stop());
 
     deps.progress('starting the auth and admin API');
     const auth = createAuthHandler(services, deps.log);
@@ -268,7 +288,7 @@ export async function startLocalMode(
     const githubConnectors = (await resources.list('github')).length;
     // The stores stay up while the agent drains: requests in flight still need roles and users.
     const drain = (deadlineMs: number, onProgress: (message: string) => void) => agent.drain(deadlineMs, onProgress);
-    return { apiUrl, agentAddress, adminIdentityPath, registered, users, githubConnectors, drain, close };
+    return { apiUrl, agentAddress, adminIdentityPath, registered, clusterHealth, users, githubConnectors, drain, close };
   } catch (error) {
     await close();
     throw error;
