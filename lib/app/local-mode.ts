@@ -10,16 +10,13 @@ import { KubeportError } from '../core/errors.js';
 import type { Clock, ClusterHealthView, Random } from '../core/ports.js';
 import type { KubeCluster, User } from '../core/resources.js';
 import { createAgent, type Agent } from '../../agent/server.js';
-import { LockWatcher } from '../../agent/locks.js';
 import { ClusterHealthChecks } from '../../agent/cluster-health-checks.js';
 import { probeCluster } from '../../agent/cluster-health-probe.js';
-import { cachedLoader, cachedRoles } from '../core/fresh-cache.js';
 import { ADMIN_USER, BUILTIN_CONNECTOR } from '../core/user-standing.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../lambdas/auth/handler.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { auditEvent } from '../services/audit-events.js';
-import { loadRoles } from '../services/roles.js';
 import { signInConnector } from '../services/user-records.js';
 import { makeDynamoClient, makeS3Client } from '../adapters/aws/clients.js';
 import { S3AuditArchive } from '../adapters/aws/s3-audit-archive.js';
@@ -29,9 +26,6 @@ import { DynamoResourceStore } from '../adapters/aws/dynamo-resource-store.js';
 import { DynamoStateStore } from '../adapters/aws/dynamo-state-store.js';
 import { createTables, tableNamesWithPrefix } from '../adapters/aws/dynamo-tables.js';
 import { createApiGatewayServer } from '../adapters/local/api-gateway-adapter.js';
-import { FileAuditSpool } from '../adapters/local/file-audit-spool.js';
-import { systemTimers } from '../adapters/system.js';
-import { BufferedAuditWriter } from '../services/audit-writer.js';
 import { upgradeAuditTable } from '../adapters/local/audit-table-upgrade.js';
 import { startEmbeddedDynamoDb, type EmbeddedStore } from '../adapters/local/embedded-dynamodb.js';
 import { startEmbeddedS3 } from '../adapters/local/embedded-s3.js';
@@ -43,6 +37,8 @@ import { FileSigningKeys } from '../adapters/local/file-signing-keys.js';
 import { StoredCertAuthorities, ensureCertAuthorities } from '../services/cert-authorities.js';
 import { ADMIN_IDENTITY_FILE } from '../client/local-data-dir.js';
 import { ensurePrivateDirectory, writeFileAtomic } from '../platform/safe-file.js';
+import { agentStoreViews } from './agent-store-views.js';
+import { startSpooledAuditWriter } from './spooled-audit-writer.js';
 
 export interface LocalModeConfig {
   dataDir: string;
@@ -116,31 +112,20 @@ export async function startLocalMode(
     const resources = new DynamoResourceStore(client, tables.resources);
     const state = new DynamoStateStore(client, tables.state, deps.clock);
     const audit = new DynamoAuditLog(client, tables.audit, deps.clock);
-    // The agent's events go through a writer that batches them and spools them here while the
-    // store does not answer; the services write theirs (logins, certificates, admin changes)
-    // before they answer, with audit.emit.
-    const spoolDir = join(config.dataDir, 'audit-spool');
-    const spool = await FileAuditSpool.open(spoolDir, { log: deps.log });
-    // Archive objects the archive has not taken for long wait on disk too, apart from the store's.
-    const archiveSpool = await FileAuditSpool.open(join(spoolDir, 'archive'), { log: deps.log });
-    const auditWriter = new BufferedAuditWriter({
+    // The agent's events go through a writer that batches them and spools them to the data
+    // directory while the store does not answer; the services write theirs (logins, certificates,
+    // admin changes) before they answer, with audit.emit.
+    const spooled = await startSpooledAuditWriter({
       store: audit,
-      spool,
-      spoolLocation: spoolDir,
       archive: new S3AuditArchive(s3Client, 'kubeport-audit', deps.clock),
-      archiveSpool,
+      spoolDir: join(config.dataDir, 'audit-spool'),
       clock: deps.clock,
       random: deps.random,
-      timers: systemTimers,
       log: deps.log,
     });
+    const auditWriter = spooled.writer;
     // Runs after the agent has closed (closers run last first), before the stores stop.
-    closers.push(async () => {
-      await auditWriter.flush(AUDIT_FLUSH_MS);
-      await auditWriter.close();
-      await spool.close();
-      await archiveSpool.close();
-    });
+    closers.push(() => spooled.close(AUDIT_FLUSH_MS));
 
     deps.progress('loading certificate authorities');
     const keys = new FileSigningKeys(config.dataDir, deps.random);
@@ -198,10 +183,8 @@ export async function startLocalMode(
       log: deps.log,
       clusters,
       clusterHealth,
-      loadRoles: cachedRoles((names) => loadRoles(resources, names), deps.clock),
-      loadUser: cachedLoader(async (name) => (await resources.get<User>('user', name))?.body, deps.clock),
       // Locks reach the agent only through the store, as they would reach a second agent.
-      locks: new LockWatcher({ store: resources, clock: deps.clock, log: deps.log }),
+      ...agentStoreViews({ resources, clock: deps.clock, log: deps.log }),
       audit: auditWriter,
       recordings,
     });
