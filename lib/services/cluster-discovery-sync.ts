@@ -25,7 +25,8 @@ const CONFIGURED_AUDIT_SOURCE = 'KUBEPORT_EKS_CLUSTERS';
 
 export interface ClusterRegistrationDeps {
   resources: ResourceStore;
-  audit: AuditLog;
+  /** Where the changes are audited (the agent may pass its sink's submit wrapped as emit). */
+  audit: Pick<AuditLog, 'emit'>;
   clock: Clock;
   random: Random;
 }
