@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import { issueHostCertificate, issueUserCertificate } from '../core/certificate-authority.js';
 import { KubeportError } from '../core/errors.js';
+import { systemTimers } from '../adapters/system.js';
 import type { Clock, ClusterHealthView, Random } from '../core/ports.js';
 import type { KubeCluster, User } from '../core/resources.js';
 import { createAgent, type Agent } from '../../agent/server.js';
