@@ -16,6 +16,7 @@ import { type RecordedRequest, headerValues } from '../../lib/demo/kube-apiserve
 import { type AgentHarness, type ClientCredentials, rawUpgrade, startAgentHarness } from '../support/agent-harness.js';
 import { type KubectlUser, kubectlUser } from '../support/agent-kubectl.js';
 import { collectOutput } from '../support/cli.js';
+import { echoThrough, whenForwarding } from '../support/port-forward.js';
 import { AGENT_TASK_ROLE_ARN, type EksKubeCluster } from '../support/eks-kube-cluster.js';
 import { type EksWorld, WORLD_REGION, startEksWorld } from '../support/eks-world.js';
 import { AGENT_TASK_ROLE } from '../support/sts-stand-in.js';
@@ -126,6 +127,22 @@ describe('kubectl through the agent to an EKS cluster', () => {
     await output.waitFor(/^web-1\s.*\n(.*\n)*web-0\s/m);
     const requests = expectOnlyEksTokens(from);
     expect(requests.some((r) => r.path.includes('watch=true'))).toBe(true);
+  });
+
+  it('port-forwards to a pod, the upgrade carrying the EKS token', async () => {
+    const from = dev.kube.requests.length;
+    const child = spawn('kubectl', ['port-forward', 'pod/web-0', ':9000'], {
+      env: alice.env,
+      cwd: alice.home,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    const forward = await whenForwarding(child, [9000]);
+    const echo = await echoThrough(forward.local.get(9000)!, 64 * 1024);
+    expect(echo.receivedSha256).toBe(echo.sentSha256);
+    await forward.stop();
+    const requests = expectOnlyEksTokens(from);
+    expect(requests.some((r) => r.path.includes('/portforward'))).toBe(true);
   });
 
   it('keeps an exec -i session running across token expiry, and the next request carries a new token', async () => {
