@@ -31,6 +31,15 @@ export const GITHUB_SECRET_LINE: CostLine = {
   note: 'created by you for the GitHub OAuth app (githubClientSecretName); not in the template',
 };
 
+/** The agent's image, pushed by `cdk deploy` to the CDK bootstrap's assets repository (ECR), outside the template. */
+export const AGENT_IMAGE_LINE: CostLine = {
+  logicalId: '(agent image)',
+  type: 'AWS::ECR::Repository',
+  kind: 'priced',
+  monthlyUsd: PRICE_SHEET.idleData.imageGb * PRICE_SHEET.prices.ecrStorage.usd,
+  note: `the agent's image (~${PRICE_SHEET.idleData.imageGb * 1000} MB) in the CDK bootstrap's assets repository; old images stay until you delete them`,
+};
+
 /** Totals each scenario and finds the agent's lines by comparing with `baseline` (the scenario without an agent). */
 export function costScenarios(scenarios: Scenario[], baseline: Scenario): ScenarioCost[] {
   const baselineIds = new Set(baseline.lines.map((line) => `${line.type} ${line.logicalId}`));
@@ -58,7 +67,7 @@ export function verdict(costs: ScenarioCost[], baselineName: string): string {
     if (cost.name === baselineName) continue;
     let part = `${cost.name} ${check(cost.totalUsd, AIMS.wholeDeployment)}`;
     if (cost.agentLines.length === 0) part += ', agent NOT CHECKED (the template has no agent resources yet)';
-    else if (cost.name === 'economy') part += `, its agent ${check(cost.agentUsd, AIMS.economyAgent)}`;
+    else if (cost.name.startsWith('economy')) part += `, its agent ${check(cost.agentUsd, AIMS.economyAgent)}`;
     else part += `, its agent ${dollars(cost.agentUsd)}`;
     parts.push(part);
   }

@@ -3,7 +3,7 @@
 // looks them up), so the templates are the ones a real `cdk synth -c …` would give.
 import { type CloudFormationTemplate, type CostLine, priceTemplate } from './idle-cost.js';
 import type { AuthEnvironment } from '../adapters/aws/function-environment.js';
-import { GITHUB_SECRET_LINE, type Scenario } from './cost-report.js';
+import { AGENT_IMAGE_LINE, GITHUB_SECRET_LINE, type Scenario } from './cost-report.js';
 import { synthesizeTemplate } from './synthesize-template.js';
 
 /** The auth function's variable naming the GitHub client secret (lib/adapters/aws/function-environment.ts). */
@@ -40,6 +40,11 @@ export const COST_SCENARIOS: readonly ScenarioDefinition[] = [
     context: { ...GITHUB_CONTEXT, ...AGENT_CONTEXT, agentTopology: 'economy' },
   },
   {
+    name: 'economy-spot',
+    description: 'agentTopology=economy, agentCapacity=spot: one X86_64 agent task on Fargate Spot (may be stopped with 2 minutes notice)',
+    context: { ...GITHUB_CONTEXT, ...AGENT_CONTEXT, agentTopology: 'economy', agentCapacity: 'spot' },
+  },
+  {
     name: 'ha',
     description: 'agentTopology=ha: two agent tasks across zones behind an NLB',
     context: { ...GITHUB_CONTEXT, ...AGENT_CONTEXT, agentTopology: 'ha' },
@@ -51,12 +56,21 @@ export function priceScenario(definition: ScenarioDefinition): Scenario {
   return { name: definition.name, description: definition.description, lines: priceDeployment(synthesizeTemplate(definition.context)) };
 }
 
-/** The template's lines and what the deployment pays for outside it: the GitHub client secret, when a function is given its name. */
+/**
+ * The template's lines and what the deployment pays for outside it: the GitHub client secret, when
+ * a function is given its name, and the agent's image in the CDK assets repository, when a task runs it.
+ */
 export function priceDeployment(template: CloudFormationTemplate): CostLine[] {
-  const readsGitHubSecret = Object.values(template.Resources ?? {}).some(
+  const resources = Object.values(template.Resources ?? {});
+  const runsAssetImage = resources.some(
+    (resource) =>
+      resource.Type === 'AWS::ECS::TaskDefinition' &&
+      JSON.stringify(resource.Properties?.ContainerDefinitions ?? []).includes('container-assets'),
+  );
+  const readsGitHubSecret = resources.some(
     (resource) =>
       resource.Type === 'AWS::Lambda::Function' &&
       JSON.stringify(resource.Properties?.Environment ?? {}).includes(`"${GITHUB_SECRET_VARIABLE}"`),
   );
-  return [...priceTemplate(template), ...(readsGitHubSecret ? [GITHUB_SECRET_LINE] : [])];
+  return [...priceTemplate(template), ...(readsGitHubSecret ? [GITHUB_SECRET_LINE] : []), ...(runsAssetImage ? [AGENT_IMAGE_LINE] : [])];
 }

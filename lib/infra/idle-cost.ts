@@ -128,11 +128,14 @@ const loadBalancer: Pricer = (properties, { sheet }) => {
   const counted = zoneCount(properties, 'SubnetMappings', 'Subnets');
   const zones = counted ?? ASSUMED_ZONES;
   const ips = internetFacing ? zones : 0;
-  const total = monthly(sheet, prices.loadBalancer.usd + ips * prices.publicIpv4.usd);
+  const units = type === 'network' ? sheet.idleData.nlbIdleCapacityUnits : 0;
+  const capacity = monthly(sheet, units * prices.nlbCapacityUnit.usd);
+  const total = monthly(sheet, prices.loadBalancer.usd + ips * prices.publicIpv4.usd) + capacity;
   const zonesNote = counted === undefined ? `${zones} zones assumed (subnets not literal)` : `${zones} zone${zones === 1 ? '' : 's'}`;
+  const capacityNote = units > 0 ? `${units} NLCU for health checks ${usd(capacity)}` : 'capacity units ~0 at idle';
   return priced(
     total,
-    `${type === 'network' ? 'NLB' : 'ALB'} ${usd(monthly(sheet, prices.loadBalancer.usd))} + ${ips} public IPv4 (${zonesNote}); capacity units ~0 at idle`,
+    `${type === 'network' ? 'NLB' : 'ALB'} ${usd(monthly(sheet, prices.loadBalancer.usd))} + ${ips} public IPv4 (${zonesNote}); ${capacityNote}`,
   );
 };
 
@@ -155,18 +158,27 @@ const fargateService: Pricer = (properties, { resources, sheet }) => {
   if (cpuUnits === undefined || memoryMib === undefined || count === undefined)
     return notPriced('task size or desired count is not a literal');
   const architecture = record(taskProperties.RuntimePlatform).CpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64';
-  const [vcpuPrice, gbPrice] =
-    architecture === 'ARM64' ? [prices.fargateArmVcpu, prices.fargateArmGb] : [prices.fargateX86Vcpu, prices.fargateX86Gb];
+  // Spot only when every task is (a strategy mixing FARGATE is priced as on demand, an upper bound); Spot has no ARM64.
+  const spot = strategy.length > 0 && strategy.every((p) => p === 'FARGATE_SPOT') && architecture === 'X86_64';
+  const [vcpuPrice, gbPrice] = spot
+    ? [prices.fargateSpotX86Vcpu, prices.fargateSpotX86Gb]
+    : architecture === 'ARM64'
+      ? [prices.fargateArmVcpu, prices.fargateArmGb]
+      : [prices.fargateX86Vcpu, prices.fargateX86Gb];
   const vcpu = cpuUnits / 1024;
   const gb = memoryMib / 1024;
   const publicIp = record(record(properties.NetworkConfiguration).AwsvpcConfiguration).AssignPublicIp === 'ENABLED';
   const ips = publicIp ? count : 0;
   const compute = monthly(sheet, count * (vcpu * vcpuPrice.usd + gb * gbPrice.usd));
   const addresses = monthly(sheet, ips * prices.publicIpv4.usd);
-  const spot = strategy.includes('FARGATE_SPOT') ? '; Fargate Spot priced as on demand (an upper bound)' : '';
+  const spotNote = spot
+    ? '; Fargate Spot at a third of the on-demand price (it floats: 50–70% off)'
+    : strategy.includes('FARGATE_SPOT')
+      ? '; Fargate Spot mixed with on demand, priced as on demand (an upper bound)'
+      : '';
   return priced(
     compute + addresses,
-    `${count} × Fargate ${architecture} ${vcpu} vCPU / ${gb} GB (${taskId}) ${usd(compute)} + ${ips} public IPv4 ${usd(addresses)}${spot}`,
+    `${count} × Fargate${spot ? ' Spot' : ''} ${architecture} ${vcpu} vCPU / ${gb} GB (${taskId}) ${usd(compute)} + ${ips} public IPv4 ${usd(addresses)}${spotNote}`,
   );
 };
 
@@ -244,6 +256,8 @@ const FREE: Record<string, string> = {
   'AWS::EC2::SecurityGroupIngress': 'free',
   'AWS::EC2::SecurityGroupEgress': 'free',
   'AWS::ECS::Cluster': 'free: Fargate bills the tasks',
+  'AWS::ECS::ClusterCapacityProviderAssociations': 'free',
+  'AWS::EKS::AccessEntry': 'free (the EKS cluster is yours, billed apart)',
   'AWS::ECS::TaskDefinition': 'priced with the service that runs it',
   'AWS::ElasticLoadBalancingV2::Listener': 'priced with its load balancer',
   'AWS::ElasticLoadBalancingV2::TargetGroup': 'priced with its load balancer',

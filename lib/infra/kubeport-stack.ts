@@ -1,7 +1,8 @@
 // Kubeport on AWS, one stack: the tables and buckets, the CA keys, the auth and admin functions
 // behind the HTTP API, the CA bootstrap, the audit catalog, alarms and the break-glass policy.
-// Environment-agnostic (no lookups), so `cdk synth` needs no AWS account. The agent joins it in
-// the next issue.
+// With `clusters` in the context, the agent too (kubeport-agent.ts): Fargate in the clusters' VPC,
+// access entries in each cluster. Environment-agnostic (no lookups), so `cdk synth` needs no AWS
+// account.
 import { Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AuditCatalog } from './audit-catalog.js';
@@ -10,6 +11,7 @@ import { CaBootstrap } from './ca-bootstrap.js';
 import { ControlPlaneAlarms } from './control-plane-alarms.js';
 import { BREAK_GLASS_ROUTE, ControlPlaneApi } from './control-plane-api.js';
 import { ControlPlaneFunctions, setGitHubCallbackUrl } from './control-plane-functions.js';
+import { KubeportAgent } from './kubeport-agent.js';
 import { suppressJustifiedFindings } from './nag-suppressions.js';
 import type { AgentContext, AuditLockMode, GitHubContext } from './stack-context.js';
 import { Storage } from './storage.js';
@@ -55,7 +57,7 @@ export interface KubeportStackProps extends StackProps {
    */
   readonly auditLockMode?: AuditLockMode;
   /**
-   * The agent's settings, validated now, used by the next issue.
+   * The agent: the EKS clusters it serves, its network, topology and capacity.
    * @default no agent
    */
   readonly agent?: AgentContext;
@@ -73,6 +75,7 @@ export class KubeportStack extends Stack {
   readonly alarms: ControlPlaneAlarms;
   readonly breakGlass: BreakGlass;
   readonly agent?: AgentContext;
+  readonly agentDeployment?: KubeportAgent;
 
   constructor(scope: Construct, id: string, props: KubeportStackProps = {}) {
     super(scope, id, props);
@@ -112,6 +115,27 @@ export class KubeportStack extends Stack {
       email: props.alarmEmail,
     });
     this.breakGlass = new BreakGlass(this, 'BreakGlass', { api: this.api.api, routePath: BREAK_GLASS_ROUTE.path.replace('{proxy+}', '*') });
+
+    if (props.agent) {
+      this.agentDeployment = new KubeportAgent(this, 'Agent', {
+        agent: props.agent,
+        storage: this.storage,
+        clusterName: props.clusterName ?? this.stackName,
+        apiId: this.api.api.apiId,
+        apiUrl: this.api.url,
+        removalPolicy,
+      });
+      const { address, taskRole, service } = this.agentDeployment;
+      // Ping tells tsh where the agent is; the host-cert route issues only to its role, for its names.
+      for (const fn of [this.functions.auth.function, this.functions.admin.function]) fn.addEnvironment('KUBEPORT_AGENT_ADDRESS', address);
+      this.functions.auth.function.addEnvironment('KUBEPORT_AGENT_ROLE_ARN', taskRole.role.roleArn);
+      this.functions.auth.function.addEnvironment('KUBEPORT_AGENT_HOST_NAMES', service.hostNames.join(','));
+      new CfnOutput(this, 'AgentAddress', { description: 'Where tsh and kubectl reach the agent', value: address });
+      new CfnOutput(this, 'AgentRoleArn', {
+        description: "The agent's IAM role: each cluster's access entry maps it to the impersonator group",
+        value: taskRole.role.roleArn,
+      });
+    }
 
     const host = `${this.api.api.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
     new CfnOutput(this, 'ApiUrl', { description: 'The Kubeport API', value: this.api.url });

@@ -55,9 +55,22 @@ export function lambdaEntryPath(name: LambdaName): string {
 
 /** Builds one function's bundle as NodejsFunction does (`index.mjs` + map in `outDir`); returns the bundle's path. */
 export async function buildLambdaBundle(name: LambdaName, outDir: string): Promise<string> {
-  const outfile = join(outDir, 'index.mjs');
+  return bundleForNode(lambdaEntryPath(name), join(outDir, 'index.mjs'), { external: UNUSED_CREDENTIAL_PROVIDERS });
+}
+
+export interface NodeBundleOptions {
+  /** Modules left out of the bundle (never loaded at run time). */
+  readonly external?: readonly string[];
+}
+
+/**
+ * One ES module for Node 22, everything bundled and minified, with its source map beside it: the
+ * functions' bundles and the agent's (whose default credential chain must keep every provider, as
+ * on Fargate credentials come from the container endpoint). Returns `outfile`.
+ */
+export async function bundleForNode(entry: string, outfile: string, options: NodeBundleOptions = {}): Promise<string> {
   await build({
-    entryPoints: [lambdaEntryPath(name)],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -67,7 +80,7 @@ export async function buildLambdaBundle(name: LambdaName, outDir: string): Promi
     sourcemap: true,
     mainFields: MAIN_FIELDS,
     banner: { js: BANNER },
-    external: UNUSED_CREDENTIAL_PROVIDERS,
+    external: [...(options.external ?? [])],
     logLevel: 'warning',
   });
   return outfile;

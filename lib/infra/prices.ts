@@ -33,8 +33,10 @@ export const PRICE_SHEET = {
     tableGb: 0.005,
     bucketGb: 0.01,
     logGroupGb: 0.005,
-    /** One container image kept in a repository the stack owns, if it ever owns one. */
+    /** One container image kept in a repository the stack owns, or the CDK bootstrap's assets repository (the agent's). */
     imageGb: 0.05,
+    /** An idle NLB's capacity units: health checks only (new connections, bytes); a tenth of one NLCU, generously. */
+    nlbIdleCapacityUnits: 0.1,
   },
   prices: {
     kmsKey: {
@@ -66,7 +68,22 @@ export const PRICE_SHEET = {
     fargateArmGb: { usd: 0.00356, unit: 'GB-hour', source: REFERENCE('Fargate') },
     fargateX86Vcpu: { usd: 0.04048, unit: 'vCPU-hour', source: REFERENCE('Fargate') },
     fargateX86Gb: { usd: 0.004445, unit: 'GB-hour', source: REFERENCE('Fargate') },
-    loadBalancer: { usd: 0.0225, unit: 'hour', source: `${REFERENCE('NLB')} (NLCU at idle: ~0; an ALB's hourly price is the same)` },
+    // Fargate Spot runs X86_64 only. Its price floats (AWS: "up to 70%" off on demand; third parties
+    // report 50–70%, one measured comparison about two thirds off); priced at a third of on demand.
+    // At the dear end (half price) the economy-spot deployment costs about $1.40 a month more.
+    fargateSpotX86Vcpu: {
+      usd: 0.04048 / 3,
+      unit: 'vCPU-hour',
+      source: `${AWS_PRICING('aws.amazon.com/fargate/pricing')} ("Current Spot price" table, which varies): assumed two thirds off on demand`,
+    },
+    fargateSpotX86Gb: {
+      usd: 0.004445 / 3,
+      unit: 'GB-hour',
+      source: `${AWS_PRICING('aws.amazon.com/fargate/pricing')} ("Current Spot price" table, which varies): assumed two thirds off on demand`,
+    },
+    loadBalancer: { usd: 0.0225, unit: 'hour', source: `${REFERENCE('NLB')} (an ALB's hourly price is the same)` },
+    /** NLB capacity units: at idle only health checks pass, far below one NLCU; counted as this fraction of one. */
+    nlbCapacityUnit: { usd: 0.006, unit: 'hour', source: REFERENCE('NLB') },
     publicIpv4: { usd: 0.005, unit: 'hour', source: REFERENCE('Public IPv4') },
     natGateway: { usd: 0.045, unit: 'hour', source: `${AWS_PRICING('aws.amazon.com/vpc/pricing')} (plus $0.045/GB processed)` },
     interfaceEndpoint: { usd: 0.01, unit: 'hour', source: `${AWS_PRICING('aws.amazon.com/privatelink/pricing')} (per endpoint per zone)` },

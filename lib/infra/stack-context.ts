@@ -20,6 +20,9 @@ export const CONTEXT_KEYS = [
   'agentTopology',
   'hostedZoneId',
   'agentDomainName',
+  'agentIngressCidrs',
+  'agentCapacity',
+  'agentDiscoveryTag',
 ] as const;
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -34,18 +37,32 @@ export interface GitHubContext {
 
 export type AgentTopology = 'economy' | 'ha';
 
+/** Fargate on demand (ARM64) or Fargate Spot (X86_64 only: Spot has no ARM64 capacity). */
+export type AgentCapacity = 'on-demand' | 'spot';
+
+/** An existing VPC the agent joins (the clusters'), given by id, never looked up. */
+export interface AgentVpcContext {
+  readonly vpcId: string;
+  readonly publicSubnetIds: string[];
+}
+
 /** S3 Object Lock's two modes for the audit archive. */
 export type AuditLockMode = 'governance' | 'compliance';
 
 /** What the agent (issue 10) needs; present only when `clusters` is set. */
 export interface AgentContext {
   readonly clusters: string[];
-  readonly vpcId: string;
-  readonly publicSubnetIds: string[];
+  /** The clusters' VPC and its public subnets; absent: the stack creates a VPC with public subnets only. */
+  readonly vpc?: AgentVpcContext;
   readonly clusterSecurityGroupIds: string[];
   readonly topology: AgentTopology;
   readonly hostedZoneId?: string;
   readonly domainName?: string;
+  /** Who may connect to the agent on 443 (kubectl through tsh); default everyone (0.0.0.0/0): the agent checks client certificates. */
+  readonly ingressCidrs: string[];
+  readonly capacity: AgentCapacity;
+  /** Discovery: EKS clusters carrying this tag (`key` or `key=value`) are registered too. */
+  readonly discoveryTag?: string;
 }
 
 export interface StackContext {
@@ -103,6 +120,9 @@ const boolean = z.preprocess(
   (value) => (value === 'true' ? true : value === 'false' ? false : value),
   z.boolean({ error: 'give true or false' }),
 );
+
+/** An IPv4 CIDR block: four octets 0–255 and a prefix length 0–32. */
+const CIDR = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(?:3[0-2]|[12]?\d)$/;
 
 const GITHUB_TEAM = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9_.-]{1,100}$/;
 
@@ -165,12 +185,36 @@ const rawContextSchema = z.object({
     /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
     'a DNS name in the hosted zone for the agent (e.g. kube.example.com)',
   ).optional(),
+  agentIngressCidrs: list(
+    pattern(CIDR, 'IPv4 CIDR blocks allowed to reach the agent on 443 (e.g. 203.0.113.0/24)'),
+    '203.0.113.0/24,198.51.100.7/32',
+  ).optional(),
+  agentCapacity: z
+    .enum(['on-demand', 'spot'], {
+      error:
+        'give on-demand (Fargate ARM64) or spot (Fargate Spot, X86_64: Spot has no ARM64; the task may be stopped with 2 minutes notice)',
+    })
+    .optional()
+    .default('on-demand'),
+  agentDiscoveryTag: pattern(
+    /^[A-Za-z0-9 _.:/+\-@]{1,128}(?:=[A-Za-z0-9 _.:/+\-@]{0,256})?$/,
+    'an EKS tag as key or key=value whose clusters the agent registers (e.g. kubeport=enabled)',
+  ).optional(),
 });
 
 type RawContext = z.infer<typeof rawContextSchema>;
 
 const GITHUB_KEYS = ['githubClientId', 'githubClientSecretName', 'githubAdminTeams'] as const;
-const AGENT_KEYS = ['vpcId', 'publicSubnetIds', 'clusterSecurityGroupIds', 'hostedZoneId', 'agentDomainName'] as const;
+const AGENT_KEYS = [
+  'vpcId',
+  'publicSubnetIds',
+  'clusterSecurityGroupIds',
+  'hostedZoneId',
+  'agentDomainName',
+  'agentIngressCidrs',
+  'agentCapacity',
+  'agentDiscoveryTag',
+] as const;
 
 const GITHUB_FIX =
   'set all three: -c githubClientId=<OAuth app client ID> -c githubClientSecretName=<Secrets Manager secret name> -c githubAdminTeams=org/team (or put them under "context" in cdk.json)';
@@ -198,10 +242,14 @@ function crossKeyProblems({ given, topology, subnetCount }: KeysGiven): string[]
     }
     return problems;
   }
-  if (!given('vpcId')) problems.push("vpcId: missing; the agent runs in the clusters' VPC: -c vpcId=vpc-…");
-  if (!given('publicSubnetIds'))
+  // Both or neither: without them the stack creates a VPC (public subnets only).
+  if (given('publicSubnetIds') && !given('vpcId'))
     problems.push(
-      'publicSubnetIds: missing; the agent runs in public subnets of that VPC (no NAT gateway): -c publicSubnetIds=subnet-…,subnet-…',
+      'vpcId: missing; publicSubnetIds is given, and the agent joins an existing VPC only with both: -c vpcId=vpc-… (or leave out both for a new VPC)',
+    );
+  if (given('vpcId') && !given('publicSubnetIds'))
+    problems.push(
+      'publicSubnetIds: missing; vpcId is given, and the agent runs in public subnets of that VPC (no NAT gateway): -c publicSubnetIds=subnet-…,subnet-… (or leave out both for a new VPC)',
     );
   if (topology === 'ha' && subnetCount !== undefined && subnetCount < 2) {
     problems.push(
@@ -290,13 +338,17 @@ function toStackContext(raw: RawContext): StackContext {
       ? { clientId: raw.githubClientId, clientSecretName: raw.githubClientSecretName, adminTeams: raw.githubAdminTeams }
       : undefined;
   const agent =
-    raw.clusters !== undefined && raw.vpcId !== undefined && raw.publicSubnetIds !== undefined
+    raw.clusters !== undefined
       ? {
           clusters: raw.clusters,
-          vpcId: raw.vpcId,
-          publicSubnetIds: raw.publicSubnetIds,
+          ...(raw.vpcId !== undefined && raw.publicSubnetIds !== undefined
+            ? { vpc: { vpcId: raw.vpcId, publicSubnetIds: raw.publicSubnetIds } }
+            : {}),
           clusterSecurityGroupIds: raw.clusterSecurityGroupIds ?? [],
           topology: raw.agentTopology,
+          ingressCidrs: raw.agentIngressCidrs ?? ['0.0.0.0/0'],
+          capacity: raw.agentCapacity,
+          ...(raw.agentDiscoveryTag !== undefined ? { discoveryTag: raw.agentDiscoveryTag } : {}),
           ...(raw.hostedZoneId !== undefined ? { hostedZoneId: raw.hostedZoneId } : {}),
           ...(raw.agentDomainName !== undefined ? { domainName: raw.agentDomainName } : {}),
         }

@@ -16,6 +16,13 @@ describe('npm run cost on the real stack', () => {
     expect(scenario.lines.map((line) => line.logicalId)).toContain('(GitHub client secret)');
     expect(totalMonthlyUsd(scenario.lines)).toBeGreaterThan(2.4);
   });
+
+  it('keeps the whole economy deployment on Fargate Spot under $12 a month, its image included', () => {
+    const spot = priceScenario(COST_SCENARIOS.find((candidate) => candidate.name === 'economy-spot')!);
+    expect(spot.lines.map((line) => line.logicalId)).toContain('(agent image)');
+    expect(spot.lines.find((line) => line.type === 'AWS::ECS::Service')?.note).toContain('Fargate Spot X86_64');
+    expect(totalMonthlyUsd(spot.lines)).toBeLessThan(12);
+  });
 });
 
 describe('priceDeployment', () => {

@@ -115,8 +115,30 @@ describe('priceTemplate', () => {
     expect(line('AgentTask')).toMatchObject({ kind: 'free', monthlyUsd: 0 });
   });
 
+  it('prices a service wholly on Fargate Spot at the Spot X86_64 price, and one mixing on-demand capacity as on demand', () => {
+    const task = {
+      Type: 'AWS::ECS::TaskDefinition',
+      Properties: { Cpu: '256', Memory: '512', RuntimePlatform: { CpuArchitecture: 'X86_64' } },
+    };
+    const service = (providers: string[]) => ({
+      Type: 'AWS::ECS::Service',
+      Properties: {
+        TaskDefinition: { Ref: 'Task' },
+        CapacityProviderStrategy: providers.map((CapacityProvider) => ({ CapacityProvider })),
+      },
+    });
+    const [spot] = priceTemplate({ Resources: { Service: service(['FARGATE_SPOT']), Task: task } });
+    const [mixed] = priceTemplate({ Resources: { Service: service(['FARGATE_SPOT', 'FARGATE']), Task: task } });
+    expect(spot!.monthlyUsd).toBeCloseTo((0.25 * prices.fargateSpotX86Vcpu.usd + 0.5 * prices.fargateSpotX86Gb.usd) * HOURS, 9);
+    expect(spot!.note).toContain('Spot');
+    expect(mixed!.monthlyUsd).toBeCloseTo((0.25 * prices.fargateX86Vcpu.usd + 0.5 * prices.fargateX86Gb.usd) * HOURS, 9);
+    expect(prices.fargateSpotX86Vcpu.usd).toBeLessThan(prices.fargateX86Vcpu.usd / 2);
+  });
+
   it('prices a load balancer by the hour plus a public address per zone when internet-facing', () => {
-    expect(line('AgentLoadBalancer').monthlyUsd).toBeCloseTo((prices.loadBalancer.usd + 2 * prices.publicIpv4.usd) * HOURS, 9);
+    const idleUnits = idleData.nlbIdleCapacityUnits * prices.nlbCapacityUnit.usd;
+    expect(line('AgentLoadBalancer').monthlyUsd).toBeCloseTo((prices.loadBalancer.usd + 2 * prices.publicIpv4.usd + idleUnits) * HOURS, 9);
+    expect(line('AgentLoadBalancer').note).toContain('NLCU');
     expect(line('AgentLoadBalancer').note).toContain('NLB');
     expect(line('InternalAlb').monthlyUsd).toBeCloseTo(prices.loadBalancer.usd * HOURS, 9);
     expect(line('Listener')).toMatchObject({ kind: 'free' });

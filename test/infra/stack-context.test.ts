@@ -142,10 +142,47 @@ describe('CDK context', () => {
     ]);
   });
 
-  it('needs the VPC and public subnets for clusters, and a Route 53 name in the economy topology', () => {
+  it('needs a Route 53 name in the economy topology, and creates a VPC when neither vpcId nor publicSubnetIds is given', () => {
     const problems = problemsOf({ clusters: 'prod' });
-    expect(problems.map((p) => p.split(':')[0])).toEqual(['vpcId', 'publicSubnetIds', 'hostedZoneId', 'agentDomainName']);
-    expect(problems[2]).toContain('agentTopology=economy');
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['hostedZoneId', 'agentDomainName']);
+    expect(problems[0]).toContain('agentTopology=economy');
+    const context = parse({ clusters: 'prod', agentTopology: 'ha' });
+    expect(context.agent).toEqual({
+      clusters: ['prod'],
+      clusterSecurityGroupIds: [],
+      topology: 'ha',
+      ingressCidrs: ['0.0.0.0/0'],
+      capacity: 'on-demand',
+    });
+  });
+
+  it('needs vpcId and publicSubnetIds together, naming the one missing and how to fix it', () => {
+    expect(problemsOf({ ...agent, vpcId: undefined })).toEqual([
+      expect.stringMatching(/^vpcId: missing; publicSubnetIds is given, .*-c vpcId=vpc-.*leave out both for a new VPC/),
+    ]);
+    expect(problemsOf({ ...agent, publicSubnetIds: undefined })).toEqual([
+      expect.stringMatching(/^publicSubnetIds: missing; vpcId is given, .*-c publicSubnetIds=subnet-.*leave out both/),
+    ]);
+    expect(parse(agent).agent?.vpc).toEqual({
+      vpcId: 'vpc-0123456789abcdef0',
+      publicSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'],
+    });
+  });
+
+  it('reads the ingress CIDRs, the capacity and the discovery tag, and names a bad one', () => {
+    expect(
+      parse({
+        ...agent,
+        agentIngressCidrs: '203.0.113.0/24, 198.51.100.7/32',
+        agentCapacity: 'spot',
+        agentDiscoveryTag: 'kubeport=enabled',
+      }).agent,
+    ).toMatchObject({ ingressCidrs: ['203.0.113.0/24', '198.51.100.7/32'], capacity: 'spot', discoveryTag: 'kubeport=enabled' });
+    expect(parse({ ...agent, agentDiscoveryTag: 'kubeport' }).agent?.discoveryTag).toBe('kubeport');
+    const problems = problemsOf({ ...agent, agentIngressCidrs: '203.0.113.0/33,10.0.0.1', agentCapacity: 'cheap' });
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['agentIngressCidrs (entry 1)', 'agentIngressCidrs (entry 2)', 'agentCapacity']);
+    expect(problems[2]).toMatch(/Spot has no ARM64/);
+    expect(problemsOf({ agentCapacity: 'spot' })).toEqual([expect.stringMatching(/^agentCapacity: given without clusters/)]);
   });
 
   it('needs two subnets for the ha topology, which needs no Route 53 name', () => {
