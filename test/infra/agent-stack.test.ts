@@ -2,6 +2,8 @@
 // bundling skipped; the agent's image is only fingerprinted at synth, never built):
 //   economy: on demand, in the clusters' VPC (imported by id), discovery on, narrowed ingress;
 //   ha:      Fargate Spot, a new VPC, an NLB and an alias record.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Aspects, type CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -21,6 +23,7 @@ type Resources = Record<string, { Type: string; Properties?: Record<string, unkn
 
 interface Synthesized {
   stack: KubeportStack;
+  app: App;
   resources: Resources;
   logicalId(construct: { node: { defaultChild?: unknown } }): string;
   taskRoleId: string;
@@ -39,7 +42,7 @@ function synthesize(context: Record<string, string>): Synthesized {
   const resources = Template.fromStack(stack).toJSON().Resources as Resources;
   const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const taskRoleId = logicalId(stack.agentDeployment!.taskRole.role);
-  return { stack, resources, logicalId, taskRoleId, statements: policyStatements(resources, taskRoleId) };
+  return { stack, app, resources, logicalId, taskRoleId, statements: policyStatements(resources, taskRoleId) };
 }
 
 let economy: Synthesized;
@@ -144,6 +147,20 @@ describe('the agent in the stack', () => {
     expect(only(economy, 'AWS::ECS::Service')).toMatchObject({ DesiredCount: 1, LaunchType: 'FARGATE' });
     const logGroups = ofType(economy, 'AWS::Logs::LogGroup').map(([, group]) => group.Properties!);
     for (const group of logGroups) expect(group.RetentionInDays).toBeGreaterThan(0);
+  });
+
+  it("stages the agent's image for the task's platform at synth, without building it (no Docker needed)", () => {
+    const platformOf = ({ app, stack }: Synthesized) => {
+      const manifest = JSON.parse(readFileSync(join(app.synth().directory, `${stack.artifactId}.assets.json`), 'utf8')) as {
+        dockerImages: Record<string, { source: { directory: string; dockerFile?: string; platform?: string } }>;
+      };
+      const images = Object.values(manifest.dockerImages);
+      expect(images).toHaveLength(1);
+      expect(images[0]!.source.dockerFile).toBe('agent/Dockerfile');
+      return images[0]!.source.platform;
+    };
+    expect(platformOf(economy)).toBe('linux/arm64');
+    expect(platformOf(ha)).toBe('linux/amd64');
   });
 
   it('runs X86_64 tasks on Fargate Spot with agentCapacity=spot (Spot has no ARM64)', () => {
