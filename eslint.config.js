@@ -40,6 +40,9 @@ const rules = [
   { files: ['lib/demo/**'], may: ['core', 'platform', 'adapters', 'spdy'] },
   { files: ['lib/infra/**'], may: ['core', 'platform', 'adapters'] },
   { files: ['lib/app/**', 'bin/**', 'cli/**'], may: LAYERS.filter((layer) => layer !== 'test') },
+  // The agent's entry point (npm run agent, the container's command) is the agent's composition
+  // root: it builds the agent from the app layer, as cli/ does for local mode. Nothing imports it.
+  { files: ['agent/main.ts'], may: LAYERS.filter((layer) => layer !== 'test') },
   // Benchmarks drive the product from outside, as the end-to-end tests do, with the same drivers
   // (test/support/cli.ts, local-mode-process.ts); no product code imports them.
   { files: ['bench/**'], may: LAYERS },

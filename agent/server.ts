@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { sourceBucket } from '../lib/core/source-bucket.js';
-import type { AuditSink, Clock, RecordingStore } from '../lib/core/ports.js';
+import type { AuditSink, Clock, ClusterHealthView, RecordingStore } from '../lib/core/ports.js';
 import { authenticate } from './authenticate.js';
 import type { AuthorizeDeps } from './authorize.js';
 import { type LockWatcher, endLockedStreams } from './locks.js';
@@ -118,6 +118,8 @@ export interface AgentDeps extends AuthorizeDeps {
   audit?: AuditSink;
   /** Where interactive sessions are recorded; none: not recorded. */
   recordings?: RecordingStore;
+  /** The agent's own latest health of each cluster: requests to an unhealthy one fail fast (agent/unhealthy-cluster.ts). */
+  clusterHealth?: ClusterHealthView;
 }
 
 export interface Agent {

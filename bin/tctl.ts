@@ -28,6 +28,7 @@ interface Commands {
   'tctl-lock': typeof import('../lib/client/commands/tctl-lock.js');
   'tctl-audit-search': typeof import('../lib/client/commands/tctl-audit-search.js');
   'tctl-auth-rotate': typeof import('../lib/client/commands/tctl-auth-rotate.js');
+  'tctl-kube-bootstrap': typeof import('../lib/client/commands/tctl-kube-bootstrap.js');
 }
 const command = <K extends keyof Commands>(name: K): Commands[K] =>
   createRequire(import.meta.url)(`../lib/client/commands/${name}.js`) as Commands[K];
@@ -157,6 +158,11 @@ program
       expires?: string;
     }) => command('tctl-lock').run(flags, deps()),
   );
+const kube = program.command('kube').description('Kubernetes clusters');
+kube
+  .command('bootstrap <cluster>')
+  .description('print the ClusterRole and binding that let the agent impersonate users in CLUSTER (pipe to kubectl apply -f -)')
+  .action(async (cluster: string) => command('tctl-kube-bootstrap').run({ cluster }, deps()));
 const audit = program.command('audit').description('search the audit log');
 audit
   .command('search')

@@ -80,9 +80,13 @@ const kube = program.command('kube').description('Kubernetes clusters');
 kube
   .command('ls')
   .description('list the clusters you may reach')
-  .option('--format <format>', `text or json (default: ${DEFAULT_FORMAT})`)
+  .option('--format <format>', `text, json or yaml (default: ${DEFAULT_FORMAT})`)
   .option('--proxy <host:port>')
-  .action(async (raw: RawTshFlags) => command('kube-ls').run(tshFlags(raw), deps()));
+  .action(async (raw: RawTshFlags) => {
+    // kube ls also takes yaml (lib/client/structured-output.ts checks it), so its format skips tshFlags.
+    const flags = tshFlags(raw.proxy ? { proxy: raw.proxy } : {});
+    await command('kube-ls').run({ ...(flags.proxy ? { proxy: flags.proxy } : {}), ...(raw.format ? { format: raw.format } : {}) }, deps());
+  });
 kube
   .command('login <cluster>')
   .description('point kubectl at a cluster')

@@ -31,10 +31,18 @@ export async function iamCaller(deps: ServiceDeps, ctx: RouteContext): Promise<C
   for (const username of new Set([caller.username, `aws:${caller.principal}`])) {
     await refuseIfLocked(deps, { username, roles: [], traits: {}, accessRequests: [] });
   }
-  const signature = sigV4Signature(ctx.event.headers?.authorization, ctx.event.rawQueryString ?? '');
-  if (signature !== undefined) {
-    const fresh = await deps.state.putIfAbsent(`sigv4#${signature}`, 1, new Date(now.getTime() + 2 * SIGV4_DATE_WINDOW_MS));
-    if (!fresh) throw new KubeportError('unauthenticated', 'this AWS signature was already used (replay refused); sign each call anew');
-  }
+  await refuseReplayedSignature(deps, ctx);
   return identity;
+}
+
+/**
+ * Remembers the call's SigV4 signature for the window API Gateway would accept it in, and refuses
+ * it the second time: a captured signed request cannot be sent again (every IAM-authorized route).
+ */
+export async function refuseReplayedSignature(deps: Pick<ServiceDeps, 'state' | 'clock'>, ctx: RouteContext): Promise<void> {
+  const signature = sigV4Signature(ctx.event.headers?.authorization, ctx.event.rawQueryString ?? '');
+  if (signature === undefined) return;
+  const now = deps.clock.now();
+  const fresh = await deps.state.putIfAbsent(`sigv4#${signature}`, 1, new Date(now.getTime() + 2 * SIGV4_DATE_WINDOW_MS));
+  if (!fresh) throw new KubeportError('unauthenticated', 'this AWS signature was already used (replay refused); sign each call anew');
 }

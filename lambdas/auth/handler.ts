@@ -1,16 +1,16 @@
 // The auth function: ping, local-user login and enrollment, GitHub login, the user's cluster list,
-// CA rotation.
+// CA rotation, the agent's certificate.
 import * as z from 'zod';
-import { clusterAllowed } from '../../lib/core/kube-access.js';
-import type { KubeCluster } from '../../lib/core/resources.js';
 import type { ServiceDeps } from '../../lib/services/deps.js';
 import { defaultConnector, listConnectors } from '../../lib/services/github-connectors.js';
 import { loginResponse } from '../../lib/services/login-response.js';
 import { LocalUsers } from '../../lib/services/local-users.js';
-import { loadRoles } from '../../lib/services/roles.js';
+import type { AgentHostCertConfig } from '../../lib/services/agent-host-certificate.js';
+import { visibleClusters } from '../../lib/services/kube-cluster-statuses.js';
 import { signedCaller } from '../signed-caller.js';
 import { type ApiHandler, type RouteContext, createRouter, json, parseBody } from '../http.js';
 import { caRoutes } from './ca-routes.js';
+import { hostCertRoutes } from './host-cert-route.js';
 import { githubRoutes } from './github-routes.js';
 import { publicKeySpki } from './public-key.js';
 
@@ -26,7 +26,12 @@ const loginBody = z.object(loginFields);
 const enrollBody = z.object({ ...loginFields, invite: z.string().min(1).max(256) });
 const startEnrollBody = z.object({ user: userName, invite: z.string().min(1).max(256) });
 
-export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => void): ApiHandler {
+export interface AuthHandlerOptions {
+  /** The deployment's agent (its task role and host names); without it POST /webapi/iam/host-cert answers 404. */
+  agentHostCert?: AgentHostCertConfig;
+}
+
+export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => void, options: AuthHandlerOptions = {}): ApiHandler {
   const localUsers = new LocalUsers(deps);
   localUsers.prepareDecoy();
   return createRouter(
@@ -34,6 +39,7 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
       { method: 'GET', pattern: '/webapi/ping', handler: async () => json(200, await ping(deps)) },
       ...githubRoutes(deps, log),
       ...caRoutes(deps),
+      ...hostCertRoutes(deps, options.agentHostCert),
       {
         method: 'POST',
         pattern: '/webapi/local/invite/totp',
@@ -59,16 +65,8 @@ export function createAuthHandler(deps: ServiceDeps, log?: (message: string) => 
       {
         method: 'GET',
         pattern: '/webapi/kube/clusters',
-        handler: async (ctx) => {
-          const identity = await signedCaller(deps, ctx);
-          const roles = await loadRoles(deps.resources, identity.roles);
-          const clusters = (await deps.resources.list<KubeCluster>('kube_cluster')).map((r) => r.body);
-          const visible = clusters.filter((c) =>
-            // Traits, because a role's kubernetes_labels may be templates ({{external.team}}).
-            clusterAllowed(roles, { name: c.metadata.name, labels: c.metadata.labels ?? {} }, identity.traits),
-          );
-          return json(200, { clusters: visible.map((c) => ({ name: c.metadata.name, labels: c.metadata.labels ?? {} })) });
-        },
+        // Each visible cluster with its health; other clusters, and their statuses, are never read out.
+        handler: async (ctx) => json(200, { clusters: await visibleClusters(deps, await signedCaller(deps, ctx)) }),
       },
     ],
     log,

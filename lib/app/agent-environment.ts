@@ -46,5 +46,46 @@ export const agentEnvironmentSchema = z.object({
   KUBEPORT_PUBLIC_IP_URL: z.url().default('https://checkip.amazonaws.com'),
   /** Where interrupted audit writes wait (the container's own disk). */
   KUBEPORT_SPOOL_DIR: z.string().default('/tmp/kubeport-spool'),
+  /** SIGTERM: how long open streams may run on before they are ended (under ECS's stopTimeout of 120 s). */
+  KUBEPORT_DRAIN_SECONDS: seconds('KUBEPORT_DRAIN_SECONDS', 100),
 });
 export type AgentEnvironment = z.infer<typeof agentEnvironmentSchema>;
+/** What the stack (or a person) sets: defaults may be left out. */
+export type AgentEnvironmentInput = z.input<typeof agentEnvironmentSchema>;
+
+/** A bad agent configuration: one line per bad variable, each naming it. */
+export class AgentEnvironmentError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'AgentEnvironmentError';
+  }
+}
+
+/**
+ * Parses the agent's environment once, at start. Every bad or missing variable is named on a line
+ * of its own, so the first failed start says all that is wrong; unknown variables are ignored (the
+ * container's environment holds many).
+ */
+export function parseAgentEnvironment(env: Record<string, string | undefined>): AgentEnvironment {
+  // An empty variable means unset: a stack or shell that writes NAME= wants the default.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = agentEnvironmentSchema.safeParse(given);
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? '(environment)');
+        return `${variable}: ${issue.code === 'invalid_type' && given[variable] === undefined ? 'is not set; the stack sets it' : issue.message}`;
+      });
+  // The economy topology's address record needs both; one alone is a mistake, not a choice.
+  const zone = given.KUBEPORT_HOSTED_ZONE_ID;
+  const domain = given.KUBEPORT_AGENT_DOMAIN_NAME;
+  if ((zone === undefined) !== (domain === undefined)) {
+    const [missing, set] =
+      zone === undefined
+        ? ['KUBEPORT_HOSTED_ZONE_ID', 'KUBEPORT_AGENT_DOMAIN_NAME']
+        : ['KUBEPORT_AGENT_DOMAIN_NAME', 'KUBEPORT_HOSTED_ZONE_ID'];
+    problems.push(`${missing}: is not set but ${set} is; set both (economy topology) or neither`);
+  }
+  if (!result.success || problems.length > 0) throw new AgentEnvironmentError(problems);
+  return result.data;
+}

@@ -4,6 +4,7 @@
 // AWS_ENDPOINT_URL_<SERVICE> reaches loopback stand-ins with nothing of ours in between.
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import * as z from 'zod';
+import type { AgentHostCertConfig } from '../services/agent-host-certificate.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { StoredCertAuthorities } from '../services/cert-authorities.js';
 import { makeDynamoClient, makeKmsClient, makeS3Client, makeSecretsManagerClient } from '../adapters/aws/clients.js';
@@ -109,6 +110,17 @@ export function authServices(config: z.infer<typeof authEnvironmentSchema>, env:
         }
       : {}),
   };
+}
+
+/** The agent the stack deployed, if any: both variables or neither (a half-configured route would refuse every agent). */
+export function agentHostCertConfig(config: z.infer<typeof authEnvironmentSchema>): AgentHostCertConfig | undefined {
+  const roleArn = config.KUBEPORT_AGENT_ROLE_ARN;
+  const hostNames = config.KUBEPORT_AGENT_HOST_NAMES ?? [];
+  if (!roleArn && hostNames.length === 0) return undefined;
+  if (!roleArn || hostNames.length === 0) {
+    throw new Error('bad function configuration: KUBEPORT_AGENT_ROLE_ARN and KUBEPORT_AGENT_HOST_NAMES are set together or not at all');
+  }
+  return { roleArn, hostNames };
 }
 
 export function adminServices(config: z.infer<typeof adminEnvironmentSchema>, env: Env, log: (message: string) => void): ServiceDeps {

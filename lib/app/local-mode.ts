@@ -1,22 +1,23 @@
 // Everything of Kubeport on one machine: embedded DynamoDB and S3, file-held CA keys, the auth
 // and admin handlers behind a local API Gateway adapter, and the agent.
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import { issueHostCertificate, issueUserCertificate } from '../core/certificate-authority.js';
 import { KubeportError } from '../core/errors.js';
-import type { Clock, Random } from '../core/ports.js';
+import { systemTimers } from '../adapters/system.js';
+import type { Clock, ClusterHealthView, Random } from '../core/ports.js';
 import type { KubeCluster, User } from '../core/resources.js';
 import { createAgent, type Agent } from '../../agent/server.js';
-import { LockWatcher } from '../../agent/locks.js';
-import { cachedLoader, cachedRoles } from '../core/fresh-cache.js';
+import { ClusterHealthChecks } from '../../agent/cluster-health-checks.js';
+import { probeCluster } from '../../agent/cluster-health-probe.js';
 import { ADMIN_USER, BUILTIN_CONNECTOR } from '../core/user-standing.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../lambdas/auth/handler.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { auditEvent } from '../services/audit-events.js';
-import { loadRoles } from '../services/roles.js';
 import { signInConnector } from '../services/user-records.js';
 import { makeDynamoClient, makeS3Client } from '../adapters/aws/clients.js';
 import { S3AuditArchive } from '../adapters/aws/s3-audit-archive.js';
@@ -26,9 +27,6 @@ import { DynamoResourceStore } from '../adapters/aws/dynamo-resource-store.js';
 import { DynamoStateStore } from '../adapters/aws/dynamo-state-store.js';
 import { createTables, tableNamesWithPrefix } from '../adapters/aws/dynamo-tables.js';
 import { createApiGatewayServer } from '../adapters/local/api-gateway-adapter.js';
-import { FileAuditSpool } from '../adapters/local/file-audit-spool.js';
-import { systemTimers } from '../adapters/system.js';
-import { BufferedAuditWriter } from '../services/audit-writer.js';
 import { upgradeAuditTable } from '../adapters/local/audit-table-upgrade.js';
 import { startEmbeddedDynamoDb, type EmbeddedStore } from '../adapters/local/embedded-dynamodb.js';
 import { startEmbeddedS3 } from '../adapters/local/embedded-s3.js';
@@ -40,6 +38,8 @@ import { FileSigningKeys } from '../adapters/local/file-signing-keys.js';
 import { StoredCertAuthorities, ensureCertAuthorities } from '../services/cert-authorities.js';
 import { ADMIN_IDENTITY_FILE } from '../client/local-data-dir.js';
 import { ensurePrivateDirectory, writeFileAtomic } from '../platform/safe-file.js';
+import { agentStoreViews } from './agent-store-views.js';
+import { startSpooledAuditWriter } from './spooled-audit-writer.js';
 
 export interface LocalModeConfig {
   dataDir: string;
@@ -57,6 +57,8 @@ export interface LocalMode {
   agentAddress: string;
   adminIdentityPath: string;
   registered: { name: string; labels: Record<string, string> }[];
+  /** The agent's health checks of the clusters (every 30 s, the first round started at start). */
+  clusterHealth: ClusterHealthView & { checkNow(): Promise<void> };
   /** How many local users there are at start (GitHub users sign in with --auth=github, not --user). */
   users: number;
   /** How many GitHub connectors there are at start: any means the banner shows GitHub login. */
@@ -111,31 +113,20 @@ export async function startLocalMode(
     const resources = new DynamoResourceStore(client, tables.resources);
     const state = new DynamoStateStore(client, tables.state, deps.clock);
     const audit = new DynamoAuditLog(client, tables.audit, deps.clock);
-    // The agent's events go through a writer that batches them and spools them here while the
-    // store does not answer; the services write theirs (logins, certificates, admin changes)
-    // before they answer, with audit.emit.
-    const spoolDir = join(config.dataDir, 'audit-spool');
-    const spool = await FileAuditSpool.open(spoolDir, { log: deps.log });
-    // Archive objects the archive has not taken for long wait on disk too, apart from the store's.
-    const archiveSpool = await FileAuditSpool.open(join(spoolDir, 'archive'), { log: deps.log });
-    const auditWriter = new BufferedAuditWriter({
+    // The agent's events go through a writer that batches them and spools them to the data
+    // directory while the store does not answer; the services write theirs (logins, certificates,
+    // admin changes) before they answer, with audit.emit.
+    const spooled = await startSpooledAuditWriter({
       store: audit,
-      spool,
-      spoolLocation: spoolDir,
       archive: new S3AuditArchive(s3Client, 'kubeport-audit', deps.clock),
-      archiveSpool,
+      spoolDir: join(config.dataDir, 'audit-spool'),
       clock: deps.clock,
       random: deps.random,
-      timers: systemTimers,
       log: deps.log,
     });
+    const auditWriter = spooled.writer;
     // Runs after the agent has closed (closers run last first), before the stores stop.
-    closers.push(async () => {
-      await auditWriter.flush(AUDIT_FLUSH_MS);
-      await auditWriter.close();
-      await spool.close();
-      await archiveSpool.close();
-    });
+    closers.push(() => spooled.close(AUDIT_FLUSH_MS));
 
     deps.progress('loading certificate authorities');
     const keys = new FileSigningKeys(config.dataDir, deps.random);
@@ -175,21 +166,34 @@ export async function startLocalMode(
       agentCertIssuer = hostCa.certPem;
       return { certPem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
     };
+    const clusters = new KubeconfigClusterDirectory(resources, config.clusters, deps.clock);
+    // The same checks as the agent on AWS runs, against the kubeconfig's clusters: tsh kube ls
+    // and tctl get kube_clusters show their health, and the agent answers an unhealthy one at once.
+    const agentName = hostname();
+    const clusterHealth = new ClusterHealthChecks({
+      resources,
+      agent: agentName,
+      probe: (cluster) => probeCluster({ clusters, clock: deps.clock, agent: agentName }, cluster),
+      timers: systemTimers,
+      log: deps.log,
+    });
     const agent: Agent = createAgent({
       tls: await issueHostCert(),
       trustedUserCas: () => cas.trusted('user'),
       clock: deps.clock,
       log: deps.log,
-      clusters: new KubeconfigClusterDirectory(resources, config.clusters, deps.clock),
-      loadRoles: cachedRoles((names) => loadRoles(resources, names), deps.clock),
-      loadUser: cachedLoader(async (name) => (await resources.get<User>('user', name))?.body, deps.clock),
+      clusters,
+      clusterHealth,
       // Locks reach the agent only through the store, as they would reach a second agent.
-      locks: new LockWatcher({ store: resources, clock: deps.clock, log: deps.log }),
+      ...agentStoreViews({ resources, clock: deps.clock, log: deps.log }),
       audit: auditWriter,
       recordings,
     });
     await listening(() => agent.listen(config.agentAddr.port, config.agentAddr.host), config.agentAddr, '--agent-addr');
     closers.push(() => agent.close());
+    // Not awaited: a cluster that does not answer must not hold up the start (its probe waits out a timeout).
+    void clusterHealth.start();
+    closers.push(() => clusterHealth.stop());
 
     deps.progress('starting the auth and admin API');
     const auth = createAuthHandler(services, deps.log);
@@ -268,7 +272,7 @@ export async function startLocalMode(
     const githubConnectors = (await resources.list('github')).length;
     // The stores stay up while the agent drains: requests in flight still need roles and users.
     const drain = (deadlineMs: number, onProgress: (message: string) => void) => agent.drain(deadlineMs, onProgress);
-    return { apiUrl, agentAddress, adminIdentityPath, registered, users, githubConnectors, drain, close };
+    return { apiUrl, agentAddress, adminIdentityPath, registered, clusterHealth, users, githubConnectors, drain, close };
   } catch (error) {
     await close();
     throw error;

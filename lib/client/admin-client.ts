@@ -4,11 +4,11 @@
 // first call; the proxy's audience comes from ping.
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { AwsCredentialsNotFound, awsSigV4Signer, defaultAwsCredentials } from '../platform/aws-sigv4-signer.js';
 import { readPrivateFile } from '../platform/safe-file.js';
 import { BREAK_GLASS_POLICY_HINT, IAM_ADMIN_PREFIX, SIGNED_ADMIN_PREFIX } from '../core/aws-caller.js';
 import { apiAudience } from '../core/signed-request.js';
 import { ClientError, type SigningIdentity } from './api-client.js';
-import { awsSigV4Signer, defaultAwsCredentials } from './aws-sigv4-signer.js';
 import type { CommandDeps } from './commands/deps.js';
 import type { TctlConfig } from './tctl-config.js';
 import { IDENTITY_PRECEDENCE, tshLoginIdentity } from './tsh-login-identity.js';
@@ -77,9 +77,15 @@ function signingIdentity(config: TctlConfig, now: Date): { identity: SigningIden
   return { identity: { certPem: file.cert, keyPem: file.key }, proxy: config.proxy ?? file.proxy };
 }
 
+const HOW_TO_PROVIDE =
+  'set AWS_PROFILE to a profile (after aws sso login --profile NAME for an SSO one), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)';
+
 /** The same calls, on the IAM-authorized routes, signed with SigV4. No ping: it needs nothing but IAM and the admin function. */
 async function awsIamAdminClient(proxy: string, region: string, deps: CommandDeps): Promise<AdminClient> {
-  const credentials = await defaultAwsCredentials();
+  const credentials = await defaultAwsCredentials().catch((error: unknown) => {
+    if (error instanceof AwsCredentialsNotFound) throw new UsageError(`--aws-iam found ${error.message}; ${HOW_TO_PROVIDE}`);
+    throw error;
+  });
   const signer = awsSigV4Signer({ region, credentials, clock: deps.clock });
   const api = deps.api(proxy);
   return {

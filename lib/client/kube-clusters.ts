@@ -11,6 +11,10 @@ import { cliCommand } from './command-hint.js';
 export interface ClusterInfo {
   name: string;
   labels: Record<string, string>;
+  /** What the cluster's agent last found (absent from a control plane that does not say). */
+  status?: 'healthy' | 'unhealthy' | 'unknown';
+  reason?: string;
+  fix?: string;
 }
 
 export async function listClusters(deps: Pick<TshDeps, 'api'>, profile: Profile, keys: ProfileKeys): Promise<ClusterInfo[]> {
@@ -25,6 +29,16 @@ export async function listClusters(deps: Pick<TshDeps, 'api'>, profile: Profile,
 export function requireCluster(clusters: ClusterInfo[], name: string): void {
   if (!clusters.some((c) => c.name === name))
     throw new UsageError(`kubernetes cluster "${name}" not found or not allowed; ${cliCommand('tsh')} kube ls lists yours`);
+}
+
+/** One line on standard error when the cluster kubectl is pointed at is unhealthy; the login still succeeds. */
+export function warnIfUnhealthy(deps: Pick<TshDeps, 'out'>, clusters: ClusterInfo[], name: string | undefined): void {
+  const cluster = clusters.find((c) => c.name === name);
+  if (cluster?.status !== 'unhealthy') return;
+  const fix = cluster.fix ? `; fix: ${cluster.fix}` : '';
+  deps.out.stderr.write(
+    `warning: kubernetes cluster ${cluster.name} is unhealthy: ${cluster.reason ?? 'its agent reported a problem'}${fix}\n`,
+  );
 }
 
 export const contextName = (profile: Profile, kube: string) => `${profile.cluster}-${kube}`;

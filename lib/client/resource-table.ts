@@ -23,6 +23,19 @@ export function userConnector(spec: Record<string, unknown> | undefined): string
   return Array.isArray(spec?.github_identities) && spec.github_identities.length > 0 ? 'github' : 'local';
 }
 
+/** `eks REGION/NAME` or `kubeconfig` (the default when no eks block is given). */
+function clusterSource(spec: Record<string, unknown> | undefined): string {
+  const eks = spec?.eks as { name?: unknown; region?: unknown } | undefined;
+  if (eks && typeof eks.name === 'string' && typeof eks.region === 'string') return `eks ${eks.region}/${eks.name}`;
+  return typeof spec?.source === 'string' ? spec.source : 'kubeconfig';
+}
+
+/** The status block the server adds (healthy, unhealthy or unknown). */
+function clusterStatus(body: Body): string {
+  const status = (body as { status?: { status?: unknown } }).status?.status;
+  return typeof status === 'string' ? status : 'unknown';
+}
+
 const columns: Record<string, { header: string[]; row: (body: Body) => string[] }> = {
   role: {
     header: ['Role', 'Kubernetes Labels', 'Kubernetes Groups', 'Kubernetes Users', 'Rules'],
@@ -39,8 +52,8 @@ const columns: Record<string, { header: string[]; row: (body: Body) => string[] 
     row: (u) => [u.metadata.name, list(u.spec?.roles), userConnector(u.spec)],
   },
   kube_cluster: {
-    header: ['Kube Cluster Name', 'Labels'],
-    row: (c) => [c.metadata.name, labels(c.metadata.labels)],
+    header: ['Kube Cluster Name', 'Labels', 'Source', 'Status'],
+    row: (c) => [c.metadata.name, labels(c.metadata.labels), clusterSource(c.spec), clusterStatus(c)],
   },
   // Teleport's columns; the target in Teleport's form (User:"alice").
   lock: {

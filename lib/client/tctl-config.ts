@@ -2,7 +2,7 @@
 // with its flag. The data directory's default is declared once, with the identity's file name.
 import { resolve } from 'node:path';
 import { ADMIN_IDENTITY_FILE, DEFAULT_DATA_DIR } from './local-data-dir.js';
-import { regionOfApiHost } from './aws-sigv4-signer.js';
+import { regionOfApiHost } from '../platform/aws-sigv4-signer.js';
 import { Problems, normalizeProxy, tshHome } from './tsh-config.js';
 
 export { DEFAULT_DATA_DIR };

@@ -1,4 +1,5 @@
 // Interfaces that core and services depend on. Adapters (AWS, local, test) implement them.
+import type { DiscoveredCluster } from './cluster-discovery.js';
 import type { ClusterHealth } from './kube-cluster-health.js';
 
 export interface Clock {
@@ -208,6 +209,22 @@ export interface ClusterDirectory {
 export interface ClusterHealthView {
   /** The last check's result, or undefined before the first check of that cluster. */
   current(cluster: string): ClusterHealth | undefined;
+}
+
+/** One listing of the clusters carrying the discovery tag, over every region discovery covers. */
+export interface TaggedClusterListing {
+  /** Clusters found carrying the tag, with all their tags. */
+  clusters: DiscoveredCluster[];
+  /** Clusters listed but not described this round (denied, throttled): whether they carry the tag is unknown. */
+  unreadable: string[];
+  /** Regions that could not be listed at all: what is registered from them stays as it is. */
+  failedRegions: { region: string; message: string }[];
+}
+
+/** The clusters carrying the discovery tag (EKS: ListClusters and DescribeCluster in each region). */
+export interface TaggedClusterSource {
+  /** Never throws for one region's failure: that region is named in failedRegions. */
+  list(): Promise<TaggedClusterListing>;
 }
 
 /** Where a connector's GitHub is: github.com, or a GitHub Enterprise Server. */

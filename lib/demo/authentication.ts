@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { createHash } from 'node:crypto';
 import { type Attributes, type Reply, forbidden, q } from './replies.js';
-import type { KubeApiServerOptions, UserInfo } from './types.js';
+import type { KubeApiServerOptions, TokenUser, UserInfo } from './types.js';
 
 const authenticatedGroup = 'system:authenticated';
 const withAuthenticatedGroup = (groups: string[]) => (groups.includes(authenticatedGroup) ? groups : [...groups, authenticatedGroup]);
@@ -26,15 +26,30 @@ export function userFromCertificate(socket: TLSSocket): UserInfo | null {
   };
 }
 
-export type TokenTable = Map<string, NonNullable<KubeApiServerOptions['tokens']>[string]>;
+export type TokenTable = Map<string, TokenUser>;
 
-export function userFromToken(header: string | undefined, tokens: TokenTable) {
+/** The token's user: from the table, else from `check` (which refuses with undefined or a throw). */
+export function userFromToken(header: string | undefined, tokens: TokenTable, check?: (token: string) => TokenUser | undefined) {
   const [scheme = '', token = ''] = (header ?? '').trim().split(' ', 3);
-  const entry = scheme.toLowerCase() === 'bearer' ? tokens.get(token) : undefined;
+  if (scheme.toLowerCase() !== 'bearer' || token === '') return null;
+  const entry = tokens.get(token) ?? checkedToken(token, check);
   if (!entry) return null;
   const user: UserInfo = { username: entry.username, groups: withAuthenticatedGroup(entry.groups ?? []) };
   if (entry.uid) user.uid = entry.uid;
   return user;
+}
+
+function checkedToken(token: string, check: ((token: string) => TokenUser | undefined) | undefined): TokenUser | undefined {
+  try {
+    return check?.(token);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Who may impersonate: the named users, members of the named groups, and system:masters. */
+export function impersonatorCheck(users: ReadonlySet<string>, groups: ReadonlySet<string> | undefined): (user: UserInfo) => boolean {
+  return (user) => users.has(user.username) || user.groups.some((group) => group === 'system:masters' || groups?.has(group) === true);
 }
 
 // Go formats a []ObjectReference with %v as space-separated struct fields.
@@ -51,7 +66,11 @@ function unescapeExtraKey(key: string): string {
 
 const serviceAccountUser = /^system:serviceaccount:([^:]+):([^:]+)$/;
 
-export function impersonate(req: IncomingMessage, requestor: UserInfo, impersonators: Set<string>): { user: UserInfo } | { reject: Reply } {
+export function impersonate(
+  req: IncomingMessage,
+  requestor: UserInfo,
+  mayImpersonate: (user: UserInfo) => boolean,
+): { user: UserInfo } | { reject: Reply } {
   let username = '';
   let uid = '';
   const groups: string[] = [];
@@ -86,7 +105,7 @@ export function impersonate(req: IncomingMessage, requestor: UserInfo, impersona
   }
 
   const sa = serviceAccountUser.exec(username);
-  if (!impersonators.has(requestor.username)) {
+  if (!mayImpersonate(requestor)) {
     const target: Attributes = sa
       ? { verb: 'impersonate', group: '', resource: 'serviceaccounts', namespace: sa[1], name: sa[2] }
       : { verb: 'impersonate', group: '', resource: 'users', name: username };

@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createAdmission } from './admission.js';
-import { createAuthorizer } from './authentication.js';
+import { createAuthorizer, impersonatorCheck } from './authentication.js';
 import { createClusterCa } from './cluster-ca.js';
 import { legacyCoreDocument } from './discovery.js';
 import { createExecUpgrade } from './exec.js';
@@ -23,16 +23,18 @@ import type { KubeApiServer, KubeApiServerOptions, RecordedRequest } from './typ
 
 export { headerValues } from './request-log.js';
 export type { ClusterCa, PemPair } from './cluster-ca.js';
-export type { KubeApiServer, KubeApiServerOptions, KubeconfigOptions, PodFixture, RecordedRequest, UserInfo } from './types.js';
+export type { KubeApiServer, KubeApiServerOptions, KubeconfigOptions, PodFixture, RecordedRequest, TokenUser, UserInfo } from './types.js';
 
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
   const ca = await createClusterCa('kube-stand-in-ca');
   const serving = await ca.issueServing({ dns: ['localhost', 'kubernetes', 'kubernetes.default.svc'], ips: ['127.0.0.1'] });
   const requests: RecordedRequest[] = [];
+  const mayImpersonate = impersonatorCheck(new Set(options.impersonators ?? ['kubeport-agent']), options.impersonatorGroups);
   const admit = createAdmission({
     requests,
     tokens: new Map(Object.entries(options.tokens ?? {})),
-    impersonators: new Set(options.impersonators ?? ['kubeport-agent']),
+    ...(options.authenticateToken ? { authenticateToken: options.authenticateToken } : {}),
+    mayImpersonate,
   });
   const allowed = createAuthorizer(options.rbac);
   const fixtures = buildFixtures(options);
@@ -47,7 +49,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     configMaps: options.configMaps,
     caPem: ca.certPem,
   });
-  const routes = apiRoutes({ fixtures, allowed, streams, writable, revision, legacyCore: () => legacyCore });
+  const routes = apiRoutes({ fixtures, allowed, mayImpersonate, streams, writable, revision, legacyCore: () => legacyCore });
   const handle = createRequestHandler(admit, routes, allowed);
 
   const server = https.createServer(

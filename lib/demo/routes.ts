@@ -13,11 +13,13 @@ import { type WritableStores, writableRoutes } from './object-routes.js';
 import type { Revision } from './object-store.js';
 import { listReply, stream } from './streams.js';
 import { type Column, namespaceColumns, podColumns } from './tables.js';
-import type { StreamOptions } from './types.js';
+import type { StreamOptions, UserInfo } from './types.js';
 
 export interface ApiState {
   fixtures: Fixtures;
   allowed: Authorizer;
+  /** Whether a user may impersonate (a SelfSubjectAccessReview for verb impersonate asks this). */
+  mayImpersonate: (user: UserInfo) => boolean;
   streams: StreamOptions;
   writable: WritableStores;
   revision: Revision;
@@ -25,7 +27,7 @@ export interface ApiState {
   legacyCore(): Buffer;
 }
 
-export function apiRoutes({ fixtures, allowed, streams, writable, revision, legacyCore }: ApiState): CompiledRoute[] {
+export function apiRoutes({ fixtures, allowed, mayImpersonate, streams, writable, revision, legacyCore }: ApiState): CompiledRoute[] {
   const allPods = [...fixtures.pods.values()].flat().map((s) => s.object);
   const ok = (body: Buffer | undefined): Reply => (body ? { status: 200, body } : pathNotFound);
   const discovery = (ctx: RequestContext, aggregated: Buffer, legacy: Buffer): Reply =>
@@ -157,7 +159,10 @@ export function apiRoutes({ fixtures, allowed, streams, writable, revision, lega
         const spec = parseAccessReviewSpec(await readBody(req), req.headers['content-type']);
         if (!spec) return statusReply(400, 'BadRequest', 'the request body is not a valid SelfSubjectAccessReview');
         const attrs = spec.resourceAttributes;
-        const status = { allowed: attrs ? allowed(user, attrs.namespace || undefined) : true };
+        // Impersonation is its own grant (the agent's health check asks for it), not a namespace's.
+        const status = {
+          allowed: attrs ? (attrs.verb === 'impersonate' ? mayImpersonate(user) : allowed(user, attrs.namespace || undefined)) : true,
+        };
         return created({ kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: now(), spec, status });
       },
     },

@@ -31,10 +31,28 @@ export interface StreamOptions {
   durationMs: number;
 }
 
+/** Whom a bearer token stands for. */
+export interface TokenUser {
+  username: string;
+  groups?: string[];
+  uid?: string;
+}
+
 export interface KubeApiServerOptions {
-  tokens?: Record<string, { username: string; groups?: string[]; uid?: string }>;
+  tokens?: Record<string, TokenUser>;
+  /**
+   * Bearer tokens not in `tokens` are given to this check (a webhook authenticator, EKS's IAM
+   * one): the user it returns, or undefined (or a throw) for a 401.
+   */
+  authenticateToken?: (token: string) => TokenUser | undefined;
   /** Usernames allowed to impersonate anyone. Default ['kubeport-agent']. */
   impersonators?: string[];
+  /**
+   * Groups whose members may impersonate anyone, as a ClusterRole granting impersonate bound to
+   * them would allow. Read at each request, so a test may change the set while the server runs.
+   * Members of system:masters always may.
+   */
+  impersonatorGroups?: ReadonlySet<string>;
   /**
    * User or group name -> namespaces it may do anything in; '*' also covers cluster-scoped
    * requests. Omitted: every authenticated user may do everything. system:masters always may.

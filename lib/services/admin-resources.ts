@@ -6,10 +6,11 @@ import type { CertifiedIdentity } from '../core/identity.js';
 import { nearestName } from '../core/nearest-name.js';
 import { redactResource } from '../core/resource-redaction.js';
 import type { Lock } from '../core/lock.js';
-import type { ResourceKind, User } from '../core/resources.js';
+import type { KubeCluster, ResourceKind, User } from '../core/resources.js';
 import { roleReferences } from '../core/role-references.js';
 import { auditEvent, changeEventName } from './audit-events.js';
 import type { ServiceDeps } from './deps.js';
+import { removeClusterStatus, withStatusBlocks } from './kube-cluster-statuses.js';
 import { inForce, lockAuditFields } from './locks.js';
 import { listRoles } from './roles.js';
 
@@ -23,7 +24,9 @@ export async function getResources(deps: ServiceDeps, kind: ResourceKind, name?:
         : await stored();
   const chosen = name === undefined ? all : all.filter((r) => r.metadata.name === name);
   if (name !== undefined && chosen.length === 0) throw notFoundWithHint(kind, name, all);
-  return chosen.map((body) => redactResource(kind, body));
+  // A kube_cluster leaves with its read-only status block (what its agent last found).
+  const shown = kind === 'kube_cluster' ? await withStatusBlocks(deps, chosen as KubeCluster[]) : chosen;
+  return shown.map((body) => redactResource(kind, body));
 }
 
 function notFoundWithHint(kind: string, name: string, all: { metadata: { name: string } }[]) {
@@ -54,6 +57,7 @@ export async function removeResource(
     );
   if (kind === 'role' && !builtin) await refuseIfInUse(deps, name);
   if (!(await deps.resources.delete(kind, name, { expectRevision: stored.revision }))) throw notFound(`${kind} "${name}" not found`);
+  if (kind === 'kube_cluster') await removeClusterStatus(deps.resources, name);
   const event = changeEventName(kind, 'delete');
   const extra = kind === 'lock' ? lockAuditFields(stored.body as Lock, caller) : {};
   if (event) await deps.audit.emit(auditEvent(deps, event, { user: caller.username, kind, name, ...extra }));

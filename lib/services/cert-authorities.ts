@@ -195,6 +195,25 @@ export class StoredCertAuthorities implements CertAuthorities {
   }
 }
 
+/**
+ * The certificates of a CA trusted now, read from the store alone: for a process with no access to
+ * the CA keys (the agent on AWS has no KMS rights), which trusts but never signs. It cannot check a
+ * key against its certificate as StoredCertAuthorities does; the auth function, which signs, does.
+ */
+export function storedTrustedCertificates(
+  resources: ResourceStore,
+  clock: Clock,
+  cacheMs = FRESH_FOR_MS,
+): (type: CaType) => Promise<string[]> {
+  const load = cachedLoader(
+    async (type) =>
+      trustedKeys(atTime((await readCa(resources, type as CaType)).body, clock.now()), clock.now()).map((key) => key.cert_pem),
+    clock,
+    cacheMs,
+  );
+  return (type) => load(type);
+}
+
 /** Refuses a key whose public key is not its certificate's. */
 export async function checkKeyMatches(keys: SigningKeys, type: CaType, key: CaKey): Promise<void> {
   const spki = Buffer.from(await keys.signer(key.key_id).publicKeySpki());

@@ -8,7 +8,9 @@ import { ConflictError, KubeportError } from '../core/errors.js';
 import type { CertifiedIdentity } from '../core/identity.js';
 import type { StoredResource } from '../core/ports.js';
 import { nearestName } from '../core/nearest-name.js';
-import { type ResourceProblem, checkDocument, describeProblem } from '../core/resource-problems.js';
+import { KUBE_CLUSTER_STATUS_KIND } from '../core/kube-cluster-health.js';
+import { STATUS_KIND_READ_ONLY, withoutStatusBlock } from '../core/kube-cluster-status-block.js';
+import { type CheckedDocument, type ResourceProblem, checkDocument, describeProblem } from '../core/resource-problems.js';
 import { CLIENT_SECRET_FROM_DEPLOYMENT, type GitHubConnector, type StoredGitHubConnector } from '../core/github-connector.js';
 import type { Lock } from '../core/lock.js';
 import type { ResourceKind, User } from '../core/resources.js';
@@ -56,7 +58,9 @@ interface Written {
 const label = (p: { kind: string; name: string }) => `${p.kind} "${p.name}"`;
 
 export async function createResources(deps: ServiceDeps, caller: CertifiedIdentity, request: CreateRequest): Promise<CreatedResource[]> {
-  const checked = request.documents.map((document, index) => checkDocument(document, index));
+  // A kube_cluster's status block is what tctl get adds; it is the agents' to write, so it is dropped.
+  const documents = request.documents.map(withoutStatusBlock);
+  const checked = documents.map((document, index) => agentWrittenKind(document, index) ?? checkDocument(document, index));
   // Authorization depends only on the kinds and --force, so a caller without the rules learns
   // nothing about what exists. --force may replace, so it needs update as well (as Teleport's upsert).
   const kinds = new Set(checked.flatMap((c) => (c.kind && isResourceKind(c.kind) ? [c.kind] : [])));
@@ -192,6 +196,29 @@ export async function createResources(deps: ServiceDeps, caller: CertifiedIdenti
   // Expired locks lock nobody; the next lock written takes them away.
   if (planned.some((item) => item.kind === 'lock')) await removeExpiredLocks(deps);
   return planned.map((p) => ({ kind: p.kind, name: p.name, created: !p.replaces }));
+}
+
+/** A kube_cluster_status document: refused by name, never stored (only agents write statuses). */
+function agentWrittenKind(document: unknown, index: number): CheckedDocument | undefined {
+  if (typeof document !== 'object' || document === null || (document as { kind?: unknown }).kind !== KUBE_CLUSTER_STATUS_KIND)
+    return undefined;
+  const rawName = (document as { metadata?: { name?: unknown } }).metadata?.name;
+  const name = typeof rawName === 'string' && rawName !== '' ? rawName : undefined;
+  return {
+    ok: false,
+    kind: KUBE_CLUSTER_STATUS_KIND,
+    ...(name ? { name } : {}),
+    problems: [
+      {
+        document: index,
+        kind: KUBE_CLUSTER_STATUS_KIND,
+        ...(name ? { name } : {}),
+        path: ['kind'],
+        message: STATUS_KIND_READ_ONLY,
+        reason: 'invalid',
+      },
+    ],
+  };
 }
 
 /**

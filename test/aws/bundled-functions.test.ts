@@ -8,7 +8,7 @@ import { GetPublicKeyCommand, ScheduleKeyDeletionCommand, SignCommand } from '@a
 import { makeKmsClient } from '../../lib/adapters/aws/clients.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type ClientError } from '../../lib/client/api-client.js';
-import { awsSigV4Signer } from '../../lib/client/aws-sigv4-signer.js';
+import { awsSigV4Signer } from '../../lib/platform/aws-sigv4-signer.js';
 import { type KeyPair, newKeyPair } from '../../lib/client/login.js';
 import { openForClient } from '../../lib/core/client-seal.js';
 import type { LoginResponse } from '../../lib/services/login-response.js';

@@ -1,7 +1,7 @@
 // Where tctl --aws-iam sends its calls and for which region it signs them: read once from the
 // flags and the environment, every problem named with its flag.
 import { describe, expect, it } from 'vitest';
-import { regionOfApiHost } from '../../lib/client/aws-sigv4-signer.js';
+import { regionOfApiHost } from '../../lib/platform/aws-sigv4-signer.js';
 import { tctlConfig } from '../../lib/client/tctl-config.js';
 
 describe('tctl --aws-iam configuration', () => {

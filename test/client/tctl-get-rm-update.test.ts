@@ -55,7 +55,7 @@ describe('tctl get, rm and users update', () => {
     const json = JSON.parse(await out((deps) => get({ resource: 'role/devs', format: 'json' }, deps))) as unknown[];
     expect(json).toEqual([expect.objectContaining({ kind: 'role', metadata: { name: 'devs' } })]);
     expect(await out((deps) => get({ resource: 'kube_clusters', format: 'text' }, deps))).toBe(
-      'Kube Cluster Name Labels\n----------------- -------\ndev-1             env=dev\n',
+      'Kube Cluster Name Labels  Source     Status\n----------------- ------- ---------- -------\ndev-1             env=dev kubeconfig unknown\n',
     );
     expect(await out((deps) => get({ resource: 'USERS', format: 'text' }, deps))).toBe(
       'User  Roles Connector\n----- ----- ---------\nalice devs  local\n',

@@ -115,16 +115,24 @@ describe('tsh commands', () => {
     const table = tshRun(harness, home);
     await kubeLs({ format: 'text' }, table.deps);
     expect(table.stdout.text()).toBe(
-      'Kube Cluster Name Labels   Selected\n----------------- -------- --------\ndev               env=dev  *\nprod              env=prod\n',
+      [
+        'Kube Cluster Name Labels   Status  Selected',
+        '----------------- -------- ------- --------',
+        'dev               env=dev  unknown *',
+        'prod              env=prod unknown',
+        '',
+      ].join('\n'),
     );
     const switched = tshRun(harness, home);
     await kubeLogin({ cluster: 'prod' }, switched.deps);
     expect(switched.stdout.text()).toBe('Logged into Kubernetes cluster prod. Try: kubectl get pods\n');
     const json = tshRun(harness, home);
     await kubeLs({ format: 'json' }, json.deps);
+    // No agent has checked either cluster: unknown, saying why.
+    const unknown = { status: 'unknown', reason: 'no agent has checked this cluster yet', fix: expect.stringContaining('start an agent') };
     expect(JSON.parse(json.stdout.text())).toEqual([
-      { kube_cluster_name: 'dev', labels: { env: 'dev' }, selected: false },
-      { kube_cluster_name: 'prod', labels: { env: 'prod' }, selected: true },
+      { kube_cluster_name: 'dev', labels: { env: 'dev' }, selected: false, ...unknown },
+      { kube_cluster_name: 'prod', labels: { env: 'prod' }, selected: true, ...unknown },
     ]);
     await expect(kubeLogin({ cluster: 'nope' }, tshRun(harness, home).deps)).rejects.toThrow(
       `kubernetes cluster "nope" not found or not allowed; ${cliCommand('tsh')} kube ls lists yours`,

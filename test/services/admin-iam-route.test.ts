@@ -4,7 +4,7 @@
 // and IAM calls cannot cross into each other's routes; nothing refused changes anything.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, ClientError } from '../../lib/client/api-client.js';
-import { type AwsCredentials, awsSigV4Signer } from '../../lib/client/aws-sigv4-signer.js';
+import { type AwsCredentials, awsSigV4Signer } from '../../lib/platform/aws-sigv4-signer.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
 import { apiAudience } from '../../lib/core/signed-request.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';

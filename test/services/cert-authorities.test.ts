@@ -26,6 +26,7 @@ import {
   StoredCertAuthorities,
   ensureCertAuthorities,
   rotate,
+  storedTrustedCertificates,
 } from '../../lib/services/cert-authorities.js';
 import { searchEvents } from '../support/audit-events.js';
 
@@ -355,5 +356,23 @@ describe('rotate', () => {
     advance(40 * HOUR);
     expect(await auth.trusted('user')).toEqual([newPem]);
     expect(existsSync(join(dataDir, 'user-ca.key'))).toBe(false);
+  });
+});
+
+describe('storedTrustedCertificates (the agent: no key access)', () => {
+  it('trusts what StoredCertAuthorities trusts, through a rotation, without ever asking for a key', async () => {
+    await ensureCertAuthorities(deps, initial(), 'test');
+    const trusted = storedTrustedCertificates(deps.resources, clock, 0);
+    const cas = new StoredCertAuthorities(deps, { cacheMs: 0 });
+    expect(await trusted('user')).toEqual(await cas.trusted('user'));
+    await rotate(deps, { type: 'user', mode: 'manual', phase: 'init' }, 'alice');
+    const during = await trusted('user');
+    expect(during).toHaveLength(2);
+    expect(during).toEqual(await cas.trusted('user'));
+    expect(await trusted('host')).toEqual([(await storedCa('host')).active.cert_pem]);
+  });
+
+  it('a missing CA is an error that says so', async () => {
+    await expect(storedTrustedCertificates(deps.resources, clock)('user')).rejects.toThrow(/there is no user CA yet/);
   });
 });

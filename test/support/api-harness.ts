@@ -22,6 +22,7 @@ import type { GitHubApi, RecordingStore } from '../../lib/core/ports.js';
 import type { User } from '../../lib/core/resources.js';
 import { certificateIssueTime } from '../../lib/core/user-standing.js';
 import { type CaStoreDeps, StoredCertAuthorities, ensureCertAuthorities } from '../../lib/services/cert-authorities.js';
+import type { AgentHostCertConfig } from '../../lib/services/agent-host-certificate.js';
 import type { ServiceDeps } from '../../lib/services/deps.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
 import { createAuthHandler } from '../../lambdas/auth/handler.js';
@@ -54,6 +55,8 @@ export interface ApiHarnessOptions {
   iam?: Omit<IamApiGatewayOptions, 'route'>;
   /** CAs stored as resources with key files in a temporary directory (StoredCertAuthorities), so they rotate. */
   storedCas?: boolean;
+  /** The deployment's agent: POST /webapi/iam/host-cert issues its certificate (absent: the route answers 404). */
+  agentHostCert?: AgentHostCertConfig;
 }
 
 export async function startApiHarness(start = new Date(), options: ApiHarnessOptions = {}): Promise<ApiHarness> {
@@ -84,7 +87,7 @@ export async function startApiHarness(start = new Date(), options: ApiHarnessOpt
     ...(options.github ? { github: options.github } : {}),
     ...(options.recordings ? { recordings: options.recordings } : {}),
   };
-  const auth = createAuthHandler(deps, () => undefined);
+  const auth = createAuthHandler(deps, () => undefined, options.agentHostCert ? { agentHostCert: options.agentHostCert } : {});
   const admin = createAdminHandler(deps, () => undefined);
   const server = createApiGatewayServer(
     (path) => (path.startsWith(`${SIGNED_ADMIN_PREFIX}/`) || path.startsWith(`${IAM_ADMIN_PREFIX}/`) ? admin : auth),

@@ -1,7 +1,7 @@
 // The API Gateway stand-in itself: it answers refusals as API Gateway does and hands the function
 // a payload v2 event whose requestContext.authorization.iam names the verified caller.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsSigV4Signer } from '../../lib/client/aws-sigv4-signer.js';
+import { awsSigV4Signer } from '../../lib/platform/aws-sigv4-signer.js';
 import { type IamApiGateway, startIamApiGateway } from './iam-api-gateway.js';
 
 describe('the IAM API Gateway stand-in', () => {

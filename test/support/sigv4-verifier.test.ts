@@ -4,7 +4,7 @@
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
-import { NodeSha256 } from '../../lib/client/aws-sigv4-signer.js';
+import { NodeSha256 } from '../../lib/platform/aws-sigv4-signer.js';
 import { sigV4UriEncode } from '../../lib/core/aws-caller.js';
 import { type SigV4Credential, type WireRequest, verifySigV4 } from './sigv4-verifier.js';
 

@@ -63,6 +63,8 @@ export interface EksTokenCheck {
   region: string;
   /** Origins (scheme://host[:port]) taken as STS besides the real regional and global ones: the stand-in's own. */
   extraStsOrigins?: readonly string[];
+  /** How long after its X-Amz-Date a token is accepted; default EKS's 15 minutes (tests shorten it). */
+  lifetimeMs?: number;
 }
 
 export class StsError extends Error {
@@ -90,6 +92,8 @@ interface SignedCallOptions {
   now: Date;
   region: string;
   identities: readonly StsIdentity[];
+  /** A presigned call's window after its X-Amz-Date; default EKS_TOKEN_LIFETIME_MS. */
+  lifetimeMs?: number;
 }
 
 /** The signed caller of any STS call, and the call's parameters (query, or form body of a POST). */
@@ -104,7 +108,7 @@ function signedCall(request: WireRequest, options: SignedCallOptions): { caller:
     // minutes; the verifier's own expiry check is given the signing time, the window is kept here.
     const signedAt = parseAmzDate(amzDate);
     if (signedAt !== undefined) {
-      if (options.now.getTime() > signedAt.getTime() + EKS_TOKEN_LIFETIME_MS) {
+      if (options.now.getTime() > signedAt.getTime() + (options.lifetimeMs ?? EKS_TOKEN_LIFETIME_MS)) {
         throw new StsError(403, 'ExpiredToken', 'The security token included in the request is expired');
       }
       verifierNow = new Date(Math.min(options.now.getTime(), signedAt.getTime()));
@@ -167,7 +171,8 @@ export function verifyEksToken(token: string, check: EksTokenCheck): EksTokenIde
   const expires = Number(lowered.get('x-amz-expires'));
   if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGN_EXPIRES_S) refuse('X-Amz-Expires is not 1 to 60 seconds');
   const signedAt = parseAmzDate(lowered.get('x-amz-date') ?? '') ?? refuse('X-Amz-Date is missing or malformed');
-  if (check.now.getTime() > signedAt.getTime() + EKS_TOKEN_LIFETIME_MS) refuse('X-Amz-Date is expired (15 minute expiration)');
+  const lifetimeMs = check.lifetimeMs ?? EKS_TOKEN_LIFETIME_MS;
+  if (check.now.getTime() > signedAt.getTime() + lifetimeMs) refuse(`X-Amz-Date is expired (${lifetimeMs / 60_000} minute expiration)`);
 
   let caller: StsIdentity;
   try {
@@ -201,6 +206,8 @@ export interface StsStandInOptions {
   now: () => Date;
   /** Who may assume which role: role ARN to the principal ARNs (role ARN of a session) its trust policy names. */
   trusts?: Record<string, string[]>;
+  /** How long an EKS token is accepted after its X-Amz-Date; default 15 minutes. Short lives make tokens expire under a test. */
+  tokenLifetimeMs?: number;
 }
 
 export interface StsStandIn {
@@ -231,7 +238,12 @@ export async function startStsStandIn(options: StsStandInOptions): Promise<StsSt
       for (let i = 0; i < request.rawHeaders.length; i += 2) pairs.push([request.rawHeaders[i]!, request.rawHeaders[i + 1]!]);
       const { caller, parameters } = signedCall(
         { method: request.method ?? 'GET', url: request.url ?? '/', headers: pairs, body: Buffer.concat(chunks) },
-        { now: options.now(), region, identities: options.identities },
+        {
+          now: options.now(),
+          region,
+          identities: options.identities,
+          ...(options.tokenLifetimeMs === undefined ? {} : { lifetimeMs: options.tokenLifetimeMs }),
+        },
       );
       const action = parameters.get('Action');
       if (action === 'AssumeRole') {
@@ -294,7 +306,14 @@ export async function startStsStandIn(options: StsStandInOptions): Promise<StsSt
       return calls;
     },
     verifyEksToken: (token, clusterName) =>
-      verifyEksToken(token, { clusterName, now: options.now(), identities: options.identities, region, extraStsOrigins: [url] }),
+      verifyEksToken(token, {
+        clusterName,
+        now: options.now(),
+        identities: options.identities,
+        region,
+        extraStsOrigins: [url],
+        ...(options.tokenLifetimeMs === undefined ? {} : { lifetimeMs: options.tokenLifetimeMs }),
+      }),
     close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
   };
 }

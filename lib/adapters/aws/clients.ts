@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
@@ -116,6 +117,16 @@ export function makeSecretsManagerClient(options: AwsClientOptions): SecretsMana
 
 export function makeEksClient(options: AwsClientOptions): EKSClient {
   const client = new EKSClient(awsClientConfig(options));
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
+}
+
+/** Route 53's API is global: its one endpoint signs in us-east-1 whatever region the caller runs in. */
+export const ROUTE_53_SIGNING_REGION = 'us-east-1';
+
+/** Route 53 (the economy agent's address record); AWS_ENDPOINT_URL_ROUTE_53 reaches a stand-in. */
+export function makeRoute53Client(options: Omit<AwsClientOptions, 'region'>): Route53Client {
+  const client = new Route53Client(awsClientConfig({ ...options, region: ROUTE_53_SIGNING_REGION }));
   client.middlewareStack.remove('loggerMiddleware');
   return client;
 }

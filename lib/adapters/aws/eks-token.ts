@@ -37,6 +37,11 @@ export interface EksTokenSourceOptions {
   clock: Clock;
   /** A non-default STS endpoint (AWS_ENDPOINT_URL_STS, read by the composition); omit for the regional one. */
   stsEndpoint?: string;
+  /**
+   * How long a token is used before a new one is signed (KUBEPORT_EKS_TOKEN_RENEW_SECONDS); kept
+   * at least a minute inside EKS's 15. @default EKS_TOKEN_RENEW_AFTER_MS
+   */
+  renewAfterMs?: number;
 }
 
 export interface EksToken {
@@ -100,7 +105,8 @@ export class EksTokenSource {
       Math.max(
         signedAt.getTime(),
         Math.min(
-          signedAt.getTime() + EKS_TOKEN_RENEW_AFTER_MS,
+          signedAt.getTime() +
+            Math.min(this.options.renewAfterMs ?? EKS_TOKEN_RENEW_AFTER_MS, EKS_TOKEN_LIFETIME_MS - CREDENTIALS_MARGIN_MS),
           (credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY) - CREDENTIALS_MARGIN_MS,
         ),
       ),

@@ -49,6 +49,28 @@ export const authEnvironmentSchema = apiEnvironmentSchema.extend({
     .pipe(z.array(arn('KUBEPORT_CA_READER_ROLE_ARNS entry')).min(1, 'KUBEPORT_CA_READER_ROLE_ARNS names no role')),
   /** Names this deployment in the description of each CA key a rotation creates (a label: it grants nothing). */
   KUBEPORT_CA_KEY_TAG: name('KUBEPORT_CA_KEY_TAG'),
+  /**
+   * The agent's task role (arn:aws:iam::ACCOUNT:role/NAME): only its sessions get an agent
+   * certificate (POST /webapi/iam/host-cert). Set with KUBEPORT_AGENT_HOST_NAMES when the stack
+   * has an agent; both absent, the route answers 404.
+   */
+  KUBEPORT_AGENT_ROLE_ARN: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+      'KUBEPORT_AGENT_ROLE_ARN must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)',
+    )
+    .optional(),
+  /** The names the agent's certificate carries, exactly (DNS names or IPs), comma-separated. */
+  KUBEPORT_AGENT_HOST_NAMES: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .optional(),
 });
 
 /** The admin function: tctl's API, audit search and recordings. */

@@ -1,6 +1,6 @@
 // tsh kube login NAME: points kubectl at another cluster of the same login, same certificate.
 import { followCaRotation } from '../ca-refresh.js';
-import { listClusters, requireCluster, writeKubeconfig } from '../kube-clusters.js';
+import { listClusters, requireCluster, warnIfUnhealthy, writeKubeconfig } from '../kube-clusters.js';
 import { currentProfile, requireValid } from '../session.js';
 import type { TshDeps } from './deps.js';
 
@@ -17,4 +17,5 @@ export async function run(options: KubeLoginOptions, deps: TshDeps): Promise<voi
   requireCluster(clusters, options.cluster);
   await writeKubeconfig(deps, profile, keys, clusters, options.cluster);
   deps.out.stdout.write(`Logged into Kubernetes cluster ${options.cluster}. Try: kubectl get pods\n`);
+  warnIfUnhealthy(deps, clusters, options.cluster);
 }

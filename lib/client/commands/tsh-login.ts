@@ -6,7 +6,7 @@ import { chooseAuth } from '../auth-choice.js';
 import { browserLogin } from '../browser-login.js';
 import { cliCommand } from '../command-hint.js';
 import { headlessLogin } from '../headless-login.js';
-import { listClusters, requireCluster, writeKubeconfig } from '../kube-clusters.js';
+import { listClusters, requireCluster, warnIfUnhealthy, writeKubeconfig } from '../kube-clusters.js';
 import { localLogin } from '../local-login.js';
 import { type LoginResponse, checkIssuedCertificate, newKeyPair, ping, profileFrom } from '../login.js';
 import { statusTable } from '../status-table.js';
@@ -61,6 +61,7 @@ export async function run(options: TshLoginOptions, deps: TshDeps): Promise<void
   deps.out.stdout.write(statusTable(saved.profile, cert, deps.clock.now()));
   if (selected) deps.out.stdout.write(`\nLogged into Kubernetes cluster ${selected}. Try: kubectl get pods\n`);
   else deps.out.stdout.write('\nYour roles allow no Kubernetes cluster yet; ask an admin.\n');
+  warnIfUnhealthy(deps, clusters, selected);
 }
 
 /** The options among `keys` that are set (exactOptionalPropertyTypes keeps undefined out). */

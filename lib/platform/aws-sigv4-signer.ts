@@ -1,17 +1,31 @@
-// tctl --aws-iam: signs each API call with the caller's AWS credentials (SigV4, service
-// execute-api), so API Gateway's AWS_IAM authorizer decides who may call, with no Kubeport
-// certificate and no GitHub involved. The SDK modules load only in this mode.
+// Signs HTTP calls with AWS Signature Version 4 for API Gateway (service execute-api), so its
+// AWS_IAM authorizer decides who may call: tctl --aws-iam (break-glass) with the caller's own
+// credentials, and the agent with its ECS task role (its TLS certificate, POST /webapi/iam/host-cert).
+// Node-only and free of any entry point's errors; the SDK modules load only when a call is signed.
 import { randomBytes } from 'node:crypto';
 import { sigV4UriEncode } from '../core/aws-caller.js';
 import type { Clock } from '../core/ports.js';
-import { NodeSha256 } from '../platform/node-sha256.js';
-import type { OutgoingRequest, RequestSigner } from './api-client.js';
-import { UsageError } from './usage-error.js';
+import { NodeSha256 } from './node-sha256.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
+}
+
+/** Credentials fixed for the signer's life (tctl), or asked for at each call (the agent: task role credentials rotate). */
+export type AwsCredentialSource = AwsCredentials | (() => Promise<AwsCredentials>);
+
+/** A call about to be sent, in the shape the API client hands to a signer. */
+export interface SignableRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface SigV4RequestSigner {
+  sign(request: SignableRequest): Promise<SignableRequest>;
 }
 
 export const EXECUTE_API_SERVICE = 'execute-api';
@@ -24,29 +38,44 @@ export function regionOfApiHost(host: string): string | undefined {
   return /\.execute-api\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$/.exec(host.replace(/:\d+$/, ''))?.[1];
 }
 
-const HOW_TO_PROVIDE =
-  'set AWS_PROFILE to a profile (after aws sso login --profile NAME for an SSO one), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)';
-
-/** The default credential chain (environment, SSO and shared files, container and instance roles); a clear line when it finds none. */
-export async function defaultAwsCredentials(): Promise<AwsCredentials> {
-  const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-  try {
-    const found = await defaultProvider()();
-    return {
-      accessKeyId: found.accessKeyId,
-      secretAccessKey: found.secretAccessKey,
-      ...(found.sessionToken ? { sessionToken: found.sessionToken } : {}),
-    };
-  } catch (error) {
-    const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new UsageError(`--aws-iam found no usable AWS credentials (${why}); ${HOW_TO_PROVIDE}`);
+/** The default chain found nothing; `why` is the chain's own first line. Each entry point says what to do. */
+export class AwsCredentialsNotFound extends Error {
+  constructor(readonly why: string) {
+    super(`no usable AWS credentials (${why})`);
+    this.name = 'AwsCredentialsNotFound';
   }
 }
 
+/**
+ * A provider over the default credential chain (environment, SSO and shared files, container and
+ * instance roles): it keeps what it found and asks again before temporary credentials expire.
+ */
+export async function defaultAwsCredentialProvider(): Promise<() => Promise<AwsCredentials>> {
+  const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+  const provider = defaultProvider();
+  return async () => {
+    try {
+      const found = await provider();
+      return {
+        accessKeyId: found.accessKeyId,
+        secretAccessKey: found.secretAccessKey,
+        ...(found.sessionToken ? { sessionToken: found.sessionToken } : {}),
+      };
+    } catch (error) {
+      throw new AwsCredentialsNotFound(error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
+    }
+  };
+}
+
+/** The default chain's credentials once (tctl); AwsCredentialsNotFound when it finds none. */
+export async function defaultAwsCredentials(): Promise<AwsCredentials> {
+  return (await defaultAwsCredentialProvider())();
+}
+
 /** Signs a call as SigV4 does for API Gateway; the URL sent is the one signed, query in canonical form. */
-export function awsSigV4Signer(options: { region: string; credentials: AwsCredentials; clock: Clock }): RequestSigner {
+export function awsSigV4Signer(options: { region: string; credentials: AwsCredentialSource; clock: Clock }): SigV4RequestSigner {
   return {
-    async sign(request: OutgoingRequest): Promise<OutgoingRequest> {
+    async sign(request: SignableRequest): Promise<SignableRequest> {
       const [{ SignatureV4 }, { HttpRequest }] = await Promise.all([import('@smithy/signature-v4'), import('@smithy/protocol-http')]);
       const url = new URL(request.url);
       const query: Record<string, string | string[]> = {};
