@@ -4,6 +4,7 @@
 // host-cert route, and the real kubectl of a user through it to EKS-like clusters that accept the
 // agent's token only as EKS does. One agent serves every test; SIGTERM comes last.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +153,20 @@ describe('the agent in AWS mode (npm run agent)', () => {
     expect(dev.tokens.at(-1)).toMatchObject({ principalArn: AGENT_ROLE_ARN });
   });
 
+  it('answers GET /healthz for the load balancer without a client certificate', async () => {
+    const [host, port] = agent.address.split(':');
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      https
+        .get({ host, port: Number(port), path: '/healthz', ca: aws.api.hostCa.certPem, servername: 'localhost' }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+        .on('error', reject);
+    });
+    expect(answer).toEqual({ status: 200, body: JSON.stringify({ status: 'ok' }) });
+  });
+
   it('keeps an exec -i session running after the token that opened it has expired', async () => {
     const exec = startKubectl(['exec', '-i', 'web-0', '--', 'cat'], userEnv, home);
     exec.child.stdin!.write('before expiry\n');
@@ -245,8 +260,16 @@ describe('the agent in AWS mode (npm run agent)', () => {
     exec.child.stdin!.write('during the drain\n');
     await eventually('the echo during the drain', () => (exec.stdout().includes('during the drain\n') ? true : undefined));
     expect(await stopped).toBe(0);
-    await exec.exited;
+    // The session ran to the deadline, then ended with a message the user sees.
+    expect(await exec.exited).not.toBe(0);
+    expect(exec.stderr()).toContain('the Kubeport agent is shutting down');
     expect(agent.output()).toMatch(/kubeport agent stopped/);
+    // What the agent held of the audit was written before it exited.
+    const window = { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000) };
+    const requests = await aws.api.deps.audit.search({ ...window, event: 'kube.request', user: 'alice', cluster: 'dev' });
+    expect(requests.events.length).toBeGreaterThan(0);
+    const sessions = await aws.api.deps.audit.search({ ...window, event: 'session.end', user: 'alice' });
+    expect(sessions.events.length).toBeGreaterThan(0);
 
     const log = agent.output();
     const secrets = [
