@@ -57,7 +57,8 @@ describe('agent host certificate rules', () => {
   it('takes a P-256 SPKI in base64 only', () => {
     const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' });
     expect(Buffer.from(agentPublicKeySpki(p256.toString('base64')))).toEqual(p256);
-    expect(() => agentPublicKeySpki(p256.toString('base64url').replace(/[-_]/g, '!'))).toThrow(/base64 DER/);
+    expect(() => agentPublicKeySpki(`!${p256.toString('base64')}`)).toThrow(/base64 DER/);
+    expect(() => agentPublicKeySpki(p256.toString('hex').replace(/^/, '-'))).toThrow(/base64 DER/);
     expect(() => agentPublicKeySpki('A'.repeat(2000))).toThrow(/base64 DER/);
   });
 });
