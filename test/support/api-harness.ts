@@ -32,6 +32,10 @@ import { type IamApiGatewayOptions, iamAuthorizer } from './iam-api-gateway.js';
 export interface ApiHarness {
   proxy: string;
   deps: ServiceDeps;
+  /** The embedded DynamoDB's socket, for a process of its own to reach the same tables (forwardLoopbackTo). */
+  dynamoSocketPath: string;
+  /** The tables' names. */
+  tables: ReturnType<typeof tableNamesWithPrefix>;
   /** The CAs behind deps.cas at start (with storedCas, the signing ones then). */
   userCa: IssuingCa;
   hostCa: IssuingCa;
@@ -101,6 +105,8 @@ export async function startApiHarness(start = new Date(), options: ApiHarnessOpt
   return {
     proxy,
     deps,
+    dynamoSocketPath: dynamo.socketPath,
+    tables,
     userCa,
     hostCa,
     clock,
