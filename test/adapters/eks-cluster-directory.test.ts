@@ -166,6 +166,39 @@ describe('EksClusterDirectory', () => {
     expect(await world.directory().resolve('local')).toBeUndefined();
   });
 
+  it('gives the registered name and labels without any AWS call, even for a role_arn source or a cluster EKS does not know', async () => {
+    const directory = world.directory({
+      kubeconfig: {
+        registered: (name) => Promise.resolve(name === 'local' ? { name, labels: { from: 'kubeconfig' } } : undefined),
+        resolve: () => Promise.resolve(undefined),
+      },
+    });
+    const calls = () => ({ eks: [...world.eks.calls.values()].reduce((a, b) => a + b, 0), sts: world.sts.calls });
+    const before = calls();
+    expect(await directory.registered('prod')).toEqual({ name: 'prod', labels: { env: 'prod' } });
+    expect(await directory.registered('partner')).toEqual({ name: 'partner', labels: {} });
+    expect(await directory.registered('gone')).toEqual({ name: 'gone', labels: {} });
+    expect(await directory.registered('denied')).toEqual({ name: 'denied', labels: {} });
+    expect(await directory.registered('nobody')).toBeUndefined();
+    // A kubeconfig-source cluster is the kubeconfig directory's to say (it may have no address for it).
+    expect(await directory.registered('local')).toEqual({ name: 'local', labels: { from: 'kubeconfig' } });
+    expect(await world.directory().registered('local')).toBeUndefined();
+    expect(calls()).toEqual(before);
+  });
+
+  it('invalidate makes the next resolve describe again; an unknown name is ignored', async () => {
+    const directory = world.directory();
+    const describes = () => world.eks.calls.get('DescribeCluster') ?? 0;
+    await directory.resolve('prod');
+    const before = describes();
+    await directory.resolve('prod');
+    expect(describes()).toBe(before);
+    directory.invalidate('prod');
+    directory.invalidate('nobody');
+    await directory.resolve('prod');
+    expect(describes()).toBe(before + 1);
+  });
+
   it('keeps the error typed for the agent: a KubeportError of code unavailable', async () => {
     const error = await failure(world.directory().resolve('gone'));
     expect(error).toBeInstanceOf(KubeportError);
