@@ -252,13 +252,16 @@ describe('the agent in the stack', () => {
     expect(variables).toMatchObject({
       KUBEPORT_AGENT_ADDRESS: 'kube.example.com:443',
       KUBEPORT_AGENT_ROLE_ARN: { 'Fn::GetAtt': [economy.taskRoleId, 'Arn'] },
-      KUBEPORT_AGENT_HOST_NAMES: 'kube.example.com',
     });
+    expect(variables.KUBEPORT_AGENT_HOST_NAMES).toBe('kube.example.com');
     const haAuth = ha.resources[ha.logicalId(ha.stack.functions.auth.function)]!.Properties!.Environment as {
       Variables: Record<string, unknown>;
     };
     // ha: the Route 53 name and the NLB's own DNS name.
-    expect(JSON.stringify(haAuth.Variables.KUBEPORT_AGENT_HOST_NAMES)).toMatch(/kube\.example\.com,.*DNSName/);
+    const nlb = ha.logicalId(ha.stack.agentDeployment!.service.loadBalancer!);
+    expect(haAuth.Variables.KUBEPORT_AGENT_HOST_NAMES).toEqual({
+      'Fn::Join': [',', ['kube.example.com', { 'Fn::GetAtt': [nlb, 'DNSName'] }]],
+    });
   });
 });
 
@@ -319,7 +322,11 @@ describe("the agent's task role", () => {
   it('invokes only POST /webapi/iam/host-cert of the API', () => {
     const invoke = economy.statements.find((statement) => actions(statement).includes('execute-api:Invoke'))!;
     const joined = (invoke.Resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-    expect(joined.at(-1)).toBe('/*/POST/webapi/iam/host-cert');
+    expect(joined.at(-1)).toMatch(/^\/\$default\/POST\/webapi\/iam\/host-cert$/);
+    expect(actions(invoke)).toEqual(['execute-api:Invoke']);
+    // The route exists, behind the IAM authorizer.
+    const routes = ofType(economy, 'AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties!);
+    expect(routes.find((route) => route.RouteKey === 'POST /webapi/iam/host-cert')).toMatchObject({ AuthorizationType: 'AWS_IAM' });
   });
 
   it('may upsert in Route 53 only its own A record, in economy; never in ha', () => {
