@@ -22,6 +22,8 @@ export interface AgentTaskRoleProps {
   readonly clusters: readonly string[];
   /** Discovery on: the agent lists the region's clusters. */
   readonly discovery: boolean;
+  /** Roles in other accounts named by kube_cluster eks sources. */
+  readonly assumeRoleArns?: readonly string[];
   /** economy: the record the task publishes its public IPv4 under. */
   readonly addressRecord?: { readonly hostedZoneId: string; readonly domainName: string };
 }
@@ -53,6 +55,11 @@ export class AgentTaskRole extends Construct {
       // stack's region. Discovered clusters are described by name, any in this account and region.
       allow('ListClustersForDiscovery', ['eks:ListClusters'], ['*'], { StringEquals: { 'aws:RequestedRegion': Aws.REGION } });
       allow('DescribeDiscoveredClusters', ['eks:DescribeCluster'], [clusterArn('*')]);
+    }
+
+    if (props.assumeRoleArns && props.assumeRoleArns.length > 0) {
+      // Clusters in other accounts: their role's own trust policy must name this role too.
+      allow('AssumeClusterAccountRoles', ['sts:AssumeRole'], [...props.assumeRoleArns]);
     }
 
     allow('ReadResources', ['dynamodb:GetItem', 'dynamodb:Query'], [storage.resources.tableArn]);

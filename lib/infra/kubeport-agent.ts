@@ -43,6 +43,7 @@ export class KubeportAgent extends Construct {
       storage,
       clusters: agent.clusters,
       discovery: agent.discoveryTag !== undefined,
+      assumeRoleArns: agent.assumeRoleArns,
       ...(publishesAddress ? { addressRecord: { hostedZoneId: agent.hostedZoneId!, domainName: agent.domainName! } } : {}),
     });
     this.accessEntries = new AgentAccessEntries(this, 'AccessEntries', { clusters: agent.clusters, role: this.taskRole.role });

@@ -33,6 +33,7 @@ interface Synthesized {
 const CLUSTER_SG = 'sg-0123456789abcdef0';
 const OTHER_CLUSTER_SG = 'sg-0fedcba9876543210';
 const ZONE = 'Z0123456789ABCDEFGHIJ';
+const CROSS_ACCOUNT_ROLE = 'arn:aws:iam::210987654321:role/kubeport-eks';
 
 function synthesize(context: Record<string, string>): Synthesized {
   const parsed = parseStackContext((key) => context[key], Object.keys(context));
@@ -58,6 +59,7 @@ beforeAll(() => {
     agentDomainName: 'kube.example.com',
     agentIngressCidrs: '203.0.113.0/24,198.51.100.7/32',
     agentDiscoveryTag: 'kubeport=enabled',
+    agentAssumeRoleArns: CROSS_ACCOUNT_ROLE,
   });
   ha = synthesize({
     clusters: 'prod',
@@ -283,7 +285,12 @@ describe("the agent's task role", () => {
       'execute-api:Invoke',
       'route53:ChangeResourceRecordSets',
       's3:PutObject',
+      'sts:AssumeRole',
     ]);
+    // A role in another account only when named (agentAssumeRoleArns), and only that one.
+    const assume = economy.statements.filter((statement) => actions(statement).includes('sts:AssumeRole'));
+    expect(assume.map((statement) => statement.Resource)).toEqual([CROSS_ACCOUNT_ROLE]);
+    expect(ha.statements.flatMap(actions)).not.toContain('sts:AssumeRole');
   });
 
   it('describes only the listed clusters, unless discovery is on, when it may list the clusters of its own region', () => {
