@@ -66,6 +66,17 @@ export function isDiscoveryRequest(method: string | undefined, target: string | 
   return /^\/(api|apis)(\/[^/]+){0,2}\/?$/.test(path) && !/^\/api\/v1\/./.test(path);
 }
 
+/**
+ * The status to send a discovery request, whose body goes as text (sendStatus asText). kubectl
+ * prints that text only for 403 and for 5xx codes it has no sentence of its own for: for 503 and
+ * 504 it prints its own ("the server is currently unable to handle the request") and drops the
+ * agent's, which says what is wrong and what to do. Those go as 502, which kubectl prints as
+ * `an error on the server ("<message>") has prevented the request from succeeding`.
+ */
+export function discoveryStatus(status: KubeStatus): KubeStatus {
+  return status.code === 503 || status.code === 504 ? kubeStatus(502, status.message, status.retryAfterSeconds) : status;
+}
+
 export function sendStatus(
   res: ServerResponse,
   status: KubeStatus,

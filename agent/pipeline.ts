@@ -6,22 +6,25 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { badRequest } from '../lib/core/errors.js';
 import { type KubeRequestInfo, kubeRequestInfo } from '../lib/core/kube-request-info.js';
-import type { Clock } from '../lib/core/ports.js';
+import type { Clock, ClusterHealthView } from '../lib/core/ports.js';
 import { parseKubeTarget } from '../lib/core/request-target.js';
 import { authenticate } from './authenticate.js';
 import { type AuthorizeDeps, authorize } from './authorize.js';
 import { type ForwardDeps, type UpstreamRequest, forwardRequest } from './forward.js';
 import { forwardUpgrade } from './forward-upgrade.js';
-import { isDiscoveryRequest, sendStatus, sendStatusOnSocket, statusFromError } from './kube-status.js';
+import { discoveryStatus, isDiscoveryRequest, sendStatus, sendStatusOnSocket, statusFromError } from './kube-status.js';
 import { type BodyLimits, discardBodyThen, readBody, streamBody } from './request-body.js';
 import { scanClientHeaders, upstreamHeaders } from './request-headers.js';
 import { type RequestScope, createScope, elapsedMs, finishScope } from './request-scope.js';
 import { answerForRoles, isSelfAccessReview } from './self-access-review.js';
+import { refuseUnhealthyCluster } from './unhealthy-cluster.js';
 
 export interface PipelineDeps extends AuthorizeDeps, ForwardDeps {
   clock: Clock;
   body: BodyLimits;
   newRequestId: () => string;
+  /** The agent's own last health of each cluster; an unhealthy one is refused at once. */
+  clusterHealth?: ClusterHealthView;
 }
 
 /** A request on its way upstream, or one the agent answers itself (a SelfSubjectAccessReview the roles answer "no"). */
@@ -35,11 +38,13 @@ export function handleRequest(deps: PipelineDeps, req: IncomingMessage, res: Ser
   prepare(deps, scope, req, false)
     .then((prepared) => (prepared.answer ? answerHere(deps, scope, res, prepared.answer) : forwardRequest(deps, req, res, prepared)))
     .catch((error: unknown) => {
-      const status = statusFromError(error, deps.log);
+      const asText = isDiscoveryRequest(req.method, req.url);
+      const said = statusFromError(error, deps.log);
+      const status = asText ? discoveryStatus(said) : said;
       const close = CLOSES_CONNECTION.has(status.code);
       if (!close) req.resume();
       finishScope(scope, { status: status.code, ended: 'answered', message: status.message }, deps.onFinish, deps.log);
-      const answer = () => sendStatus(res, status, { asText: isDiscoveryRequest(req.method, req.url), close, auditId: scope.id });
+      const answer = () => sendStatus(res, status, { asText, close, auditId: scope.id });
       // A client still sending its body must be able to read the 413 (see discardBodyThen).
       if (status.code === 413) discardBodyThen(req, deps.body, answer);
       else answer();
@@ -114,6 +119,9 @@ async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMes
   scope.auditMode = decision.auditMode;
   if (decision.streamLimit) scope.streamLimit = decision.streamLimit;
   scope.recordInput = decision.recordInput;
+  refuseUnhealthyCluster(deps.clusterHealth, decision.cluster.name, scope.startedAt);
+  // Taken per request: a request after a renewal carries the new token. The client's own
+  // Authorization header never passes (upstreamHeaders' allow-list leaves it out).
   const token = decision.cluster.bearerToken ? await decision.cluster.bearerToken() : undefined;
   // rewrite
   const headers = upstreamHeaders({

@@ -52,11 +52,14 @@ function withTarget(scope: RequestScope): RequestScope {
 }
 
 /**
- * Discovery requests that were authorized (so their user and cluster are known): the API group
- * lists, /version and the OpenAPI documents. Refused ones are logged one by one like any refusal.
+ * Discovery requests that were authorized (so their user and cluster are known) and answered by
+ * the cluster: the API group lists, /version and the OpenAPI documents. Refused ones are logged
+ * one by one like any refusal.
  */
 export function isCountedDiscovery(scope: RequestScope): boolean {
   if (scope.method !== 'GET' || scope.request?.isResourceRequest || !scope.principals || !scope.target || !scope.identity) return false;
+  // The agent's own refusals after authorization (an unhealthy cluster, one it cannot reach) carry a message: logged one by one.
+  if (scope.outcome?.message !== undefined) return false;
   const path = scope.target.path;
   return isDiscoveryRequest('GET', path) || path === '/version' || path === '/version/' || path.startsWith('/openapi/');
 }

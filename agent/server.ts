@@ -118,7 +118,7 @@ export interface AgentDeps extends AuthorizeDeps {
   audit?: AuditSink;
   /** Where interactive sessions are recorded; none: not recorded. */
   recordings?: RecordingStore;
-  /** The agent's own latest health of each cluster: requests to an unhealthy one fail fast (agent/unhealthy-cluster.ts). */
+  /** The agent's own latest health of each cluster: requests to an unhealthy one get a 503 naming the reason and fix. None: never refused for health. */
   clusterHealth?: ClusterHealthView;
 }
 
@@ -193,6 +193,7 @@ export function createAgent(deps: AgentDeps): Agent {
     upgradeAnswerTimeoutMs: limits.upgradeAnswerTimeoutMs,
     ...(onFinish ? { onFinish } : {}),
     ...(sessions ? { sessions } : {}),
+    ...(deps.clusterHealth ? { clusterHealth: deps.clusterHealth } : {}),
   };
   /** Refuses a request before the pipeline (a drain, the HTTP parser), recording it as any other. */
   const refuseAtDoor = (scope: RequestScope, status: KubeStatus, ended: 'answered' | 'agent draining') =>

@@ -79,8 +79,20 @@ const columns: Record<string, { header: string[]; row: (body: Body) => string[] 
 
 export function resourceTable(kind: string, items: unknown[]): string {
   const shape = columns[kind] ?? { header: ['Name'], row: (b: Body) => [b.metadata.name] };
-  return textTable(
+  const table = textTable(
     shape.header,
     (items as Body[]).map((item) => shape.row(item)),
   );
+  return kind === 'kube_cluster' ? table + unhealthyNotes(items as Body[]) : table;
+}
+
+/** Under the clusters table, what is wrong with each unhealthy cluster and what to do (as tsh kube ls prints it). */
+function unhealthyNotes(clusters: Body[]): string {
+  const notes = clusters.flatMap((c) => {
+    const block = (c as { status?: { status?: unknown; reason?: unknown; fix?: unknown } }).status;
+    if (block?.status !== 'unhealthy') return [];
+    const fix = typeof block.fix === 'string' ? `\n  fix: ${block.fix}` : '';
+    return [`\n${c.metadata.name}: ${typeof block.reason === 'string' ? block.reason : 'unhealthy'}${fix}`];
+  });
+  return notes.length > 0 ? `${notes.join('')}\n` : '';
 }

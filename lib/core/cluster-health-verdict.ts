@@ -129,7 +129,10 @@ export function clusterHealthVerdict(outcome: ProbeOutcome, context: VerdictCont
       return problem(
         context,
         'describe_failed',
-        `the agent could not describe the cluster: ${outcome.message}`,
+        // EKS's own error name says it shortest; the adapter's message repeats the fix.
+        context.eks && outcome.awsError && outcome.awsError !== 'ClusterNotActive'
+          ? `DescribeCluster of ${context.eks.name} in ${context.eks.region} failed: ${outcome.awsError}`
+          : `the agent could not describe the cluster: ${outcome.message}`,
         context.eks ? describeFix(context, context.eks, outcome.awsError) : `check kube_cluster ${context.cluster}'s source`,
       );
     case 'credentials':

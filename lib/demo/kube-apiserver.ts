@@ -1,5 +1,6 @@
 // A wire-level stand-in for kube-apiserver, good enough for kubectl 1.32 and for tests of a
-// proxy in front of one: real authentication (client certificates, bearer tokens), impersonation,
+// proxy in front of one: real authentication (client certificates, bearer tokens from a table or
+// a check such as EKS's, test/support/eks-kube-cluster.ts), impersonation by users or groups,
 // a tiny RBAC, discovery, Tables and Status errors shaped like the real server's. `npm start --
 // --demo` serves it as the demo clusters demo-dev and demo-prod (main.ts, demo-clusters.ts); the
 // tests and the bench start it in-process.

@@ -8,9 +8,11 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { AGENT_HOST_CERT_ROUTE } from '../core/agent-host-certificate.js';
 
 /** A route of the auth function, as API Gateway keys it (`METHOD /path`). */
 export interface ApiRoute {
@@ -52,6 +54,8 @@ export const LOGIN_THROTTLE: RouteThrottle = { rateLimit: 5, burstLimit: 10 };
 export const DEFAULT_ROUTE_THROTTLE: RouteThrottle = { rateLimit: 2, burstLimit: 10 };
 /** Break-glass tctl: small, and its own, so a flood of the public routes never starves it. */
 export const BREAK_GLASS_THROTTLE: RouteThrottle = { rateLimit: 1, burstLimit: 5 };
+/** The agent's certificate: one call an hour per task, so a tight limit costs the agents nothing and bounds a stolen role's use. */
+export const AGENT_HOST_CERT_THROTTLE: RouteThrottle = { rateLimit: 1, burstLimit: 2 };
 
 const LOGIN_PATHS = /^\/(?:v1\/)?webapi\/(?:github|local)\//;
 
@@ -59,6 +63,8 @@ const LOGIN_PATHS = /^\/(?:v1\/)?webapi\/(?:github|local)\//;
 export const ADMIN_ROUTE: ApiRoute = { method: ANY, path: '/webapi/admin/{proxy+}' };
 /** Break-glass tctl: the same admin API, authenticated by the caller's AWS credentials (SigV4). */
 export const BREAK_GLASS_ROUTE: ApiRoute = { method: ANY, path: '/webapi/iam/admin/{proxy+}' };
+/** The agent's TLS certificate, for its task role (SigV4), served by the auth function: only in a stack with an agent. */
+export const AGENT_HOST_CERT_API_ROUTE: ApiRoute = { method: POST, path: AGENT_HOST_CERT_ROUTE };
 
 export interface ControlPlaneApiProps {
   readonly authFunction: lambda.IFunction;
@@ -69,6 +75,13 @@ export interface ControlPlaneApiProps {
    * @default routeThrottles(): ping 10/s, each login route 5/s, break-glass 1/s, the rest 2/s
    */
   readonly throttles?: ReadonlyMap<string, RouteThrottle>;
+  /**
+   * The stack has an agent: POST /webapi/iam/host-cert goes to the auth function behind the AWS_IAM
+   * authorizer, with its own tight throttle. Grant the agent's task role with {@link ControlPlaneApi.grantAgentHostCert},
+   * and give the auth function the role and names (ControlPlaneFunctionsProps.agentHostCert).
+   * @default false: no such route; API Gateway answers it 404
+   */
+  readonly agentHostCert?: boolean;
   /**
    * How long access logs are kept.
    * @default logs.RetentionDays.THREE_MONTHS
@@ -87,6 +100,8 @@ export class ControlPlaneApi extends Construct {
   readonly accessLogs: logs.LogGroup;
   /** The IAM-authorized break-glass route (SigV4). */
   readonly breakGlassRoute: apigw.HttpRoute;
+  /** The IAM-authorized route of the agent's certificate, in a stack with an agent. */
+  readonly agentHostCertRoute?: apigw.HttpRoute;
   /** Every route, keyed `METHOD /path`. */
   readonly routes = new Map<string, apigw.HttpRoute>();
 
@@ -116,8 +131,9 @@ export class ControlPlaneApi extends Construct {
     for (const route of AUTH_ROUTES) this.addRoute(route, auth);
     this.addRoute(ADMIN_ROUTE, admin);
     this.breakGlassRoute = this.addRoute(BREAK_GLASS_ROUTE, admin, new HttpIamAuthorizer());
+    if (props.agentHostCert) this.agentHostCertRoute = this.addRoute(AGENT_HOST_CERT_API_ROUTE, auth, new HttpIamAuthorizer());
 
-    const throttles = props.throttles ?? routeThrottles();
+    const throttles = props.throttles ?? routeThrottles({ agentHostCert: props.agentHostCert === true });
     const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
     cfnStage.routeSettings = Object.fromEntries(
       [...throttles].map(([key, { rateLimit, burstLimit }]) => [key, { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit }]),
@@ -131,6 +147,19 @@ export class ControlPlaneApi extends Construct {
     return this.api.apiEndpoint;
   }
 
+  /**
+   * Lets `grantee` (the agent's task role) call POST /webapi/iam/host-cert and nothing else of the
+   * API: execute-api:Invoke on that one route of this API's stage.
+   */
+  grantAgentHostCert(grantee: iam.IGrantable): iam.Grant {
+    if (!this.agentHostCertRoute) throw new Error('grantAgentHostCert: create the ControlPlaneApi with agentHostCert: true');
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [this.api.arnForExecuteApi(AGENT_HOST_CERT_API_ROUTE.method, AGENT_HOST_CERT_API_ROUTE.path, this.stage.stageName)],
+    });
+  }
+
   private addRoute(route: ApiRoute, integration: HttpLambdaIntegration, authorizer?: HttpIamAuthorizer): apigw.HttpRoute {
     const key = `${route.method} ${route.path}`;
     const [created] = this.api.addRoutes({ path: route.path, methods: [route.method], integration, ...(authorizer ? { authorizer } : {}) });
@@ -140,19 +169,21 @@ export class ControlPlaneApi extends Construct {
 }
 
 /** Every route's throttle, by route key: what the stage sets, and what the worst-case cost is computed from. */
-export function routeThrottles(): Map<string, RouteThrottle> {
+export function routeThrottles(options: { agentHostCert?: boolean } = {}): Map<string, RouteThrottle> {
   const throttles = new Map<string, RouteThrottle>();
-  for (const route of [...AUTH_ROUTES, ADMIN_ROUTE, BREAK_GLASS_ROUTE]) {
+  for (const route of [...AUTH_ROUTES, ADMIN_ROUTE, BREAK_GLASS_ROUTE, ...(options.agentHostCert ? [AGENT_HOST_CERT_API_ROUTE] : [])]) {
     const key = `${route.method} ${route.path}`;
     throttles.set(
       key,
-      route === BREAK_GLASS_ROUTE
-        ? BREAK_GLASS_THROTTLE
-        : route.path === '/webapi/ping'
-          ? PING_THROTTLE
-          : LOGIN_PATHS.test(route.path)
-            ? LOGIN_THROTTLE
-            : DEFAULT_ROUTE_THROTTLE,
+      route === AGENT_HOST_CERT_API_ROUTE
+        ? AGENT_HOST_CERT_THROTTLE
+        : route === BREAK_GLASS_ROUTE
+          ? BREAK_GLASS_THROTTLE
+          : route.path === '/webapi/ping'
+            ? PING_THROTTLE
+            : LOGIN_PATHS.test(route.path)
+              ? LOGIN_THROTTLE
+              : DEFAULT_ROUTE_THROTTLE,
     );
   }
   return throttles;
@@ -175,7 +206,7 @@ function accessLogFormat(): AccessLogFormat {
       status: '$context.status',
       latencyMs: '$context.responseLatency',
       responseLength: '$context.responseLength',
-      // Set on IAM-authorized (break-glass) routes: which AWS principal called.
+      // Set on IAM-authorized (break-glass, agent certificate) routes: which AWS principal called.
       iamCaller: '$context.identity.userArn',
       integrationError: '$context.integrationErrorMessage',
     }),

@@ -65,6 +65,21 @@ export interface ControlPlaneFunctionsProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The stack's agent: its task role (only its sessions get the agent's certificate) and the names
+   * the certificate carries (the NLB's or agentDomainName). Also settable later, once the agent's
+   * role exists: {@link setAgentHostCert}.
+   * @default none: POST /webapi/iam/host-cert answers 404
+   */
+  readonly agentHostCert?: AgentHostCertProps;
+}
+
+/** What the auth function needs to issue the agent's certificate. */
+export interface AgentHostCertProps {
+  /** The agent's task role ARN (a token is fine). */
+  readonly roleArn: string;
+  /** The certificate's SANs, exactly: DNS names or IPs (tokens are fine). */
+  readonly hostNames: readonly string[];
 }
 
 export class ControlPlaneFunctions extends Construct {
@@ -205,6 +220,7 @@ export class ControlPlaneFunctions extends Construct {
       const secret = secretsmanager.Secret.fromSecretNameV2(this, 'GitHubClientSecret', props.githubClientSecretName);
       secret.grantRead(authRole);
     }
+    if (props.agentHostCert) setAgentHostCert(this, props.agentHostCert);
   }
 }
 
@@ -212,6 +228,16 @@ export class ControlPlaneFunctions extends Construct {
  * Tells the CA bootstrap the GitHub callback URL of the API, which is built after the functions
  * (the API needs them). The bootstrap function is no part of the API, so the reference makes no cycle.
  */
+/** Gives the auth function the agent's role and names, so POST /webapi/iam/host-cert issues the agent's certificate. */
+export function setAgentHostCert(functions: ControlPlaneFunctions, agent: AgentHostCertProps): void {
+  if (agent.hostNames.length === 0) throw new Error('setAgentHostCert: the agent certificate needs at least one host name');
+  const variables: Required<Pick<AuthEnvironment, 'KUBEPORT_AGENT_ROLE_ARN' | 'KUBEPORT_AGENT_HOST_NAMES'>> = {
+    KUBEPORT_AGENT_ROLE_ARN: agent.roleArn,
+    KUBEPORT_AGENT_HOST_NAMES: Fn.join(',', [...agent.hostNames]),
+  };
+  for (const [name, value] of Object.entries(variables)) functions.auth.function.addEnvironment(name, value);
+}
+
 export function setGitHubCallbackUrl(functions: ControlPlaneFunctions, callbackUrl: string): void {
   const variable: Required<Pick<CaBootstrapEnvironment, 'KUBEPORT_GITHUB_CALLBACK_URL'>> = { KUBEPORT_GITHUB_CALLBACK_URL: callbackUrl };
   for (const [name, value] of Object.entries(variable)) functions.caBootstrap.function.addEnvironment(name, value);

@@ -16,6 +16,7 @@ import type { AuditLog, Clock, Random, ResourceStore, StoredResource, TaggedClus
 import { type KubeCluster, kubeClusterSchema } from '../core/resources.js';
 import { auditEvent } from './audit-events.js';
 import type { Timers } from './audit-writer.js';
+import { removeClusterStatus } from './kube-cluster-statuses.js';
 import { RepeatingRound } from './repeating-round.js';
 
 /** Who audit events name for discovery's and the start's registrations. */
@@ -25,7 +26,8 @@ const CONFIGURED_AUDIT_SOURCE = 'KUBEPORT_EKS_CLUSTERS';
 
 export interface ClusterRegistrationDeps {
   resources: ResourceStore;
-  audit: AuditLog;
+  /** Where the changes are audited (the agent may pass its sink's submit wrapped as emit). */
+  audit: Pick<AuditLog, 'emit'>;
   clock: Clock;
   random: Random;
 }
@@ -125,6 +127,8 @@ export async function syncDiscoveredClusters(deps: ClusterRegistrationDeps, sour
     const remove = () => deps.resources.delete('kube_cluster', name, { expectRevision: current.revision });
     if (await conditionally(name, remove)) {
       result.removed.push(name);
+      // As when an admin removes one: a cluster of the same name found later starts unknown.
+      await removeClusterStatus(deps.resources, name);
       await audited('kube.delete', name, regionOf(current));
     }
   }

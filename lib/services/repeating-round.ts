@@ -1,6 +1,7 @@
 // A background job that runs a round now and then again each interval after the last one ended,
 // so rounds never overlap however long one takes. A round's failure is logged and the next round
-// runs as planned: a health check or a discovery sync must outlive one bad round.
+// runs as planned: a health check or a discovery sync must outlive one bad round. A failure that
+// repeats round after round (a store outage) is logged once, and again when rounds work again.
 import type { Timers } from './audit-writer.js';
 
 export interface RepeatingRoundOptions {
@@ -17,6 +18,7 @@ export class RepeatingRound {
   private timer: unknown;
   private stopped = false;
   private started = false;
+  private lastFailure: string | undefined;
 
   constructor(
     private readonly round: () => Promise<void>,
@@ -58,7 +60,12 @@ export class RepeatingRound {
     try {
       await this.round();
     } catch (error) {
-      this.options.log(`${this.options.name}: a round failed: ${error instanceof Error ? error.message : String(error)}`);
+      const failure = error instanceof Error ? error.message : String(error);
+      if (failure !== this.lastFailure) this.options.log(`${this.options.name}: a round failed: ${failure}`);
+      this.lastFailure = failure;
+      return;
     }
+    if (this.lastFailure !== undefined) this.options.log(`${this.options.name}: rounds work again`);
+    this.lastFailure = undefined;
   }
 }

@@ -75,6 +75,20 @@ describe('EksClusterDirectory', () => {
     expect(world.eks.calls.get('DescribeCluster')).toBe(before + 2);
   });
 
+  it('renews the description of a cluster in use ahead of requests, until closed', async () => {
+    const directory = world.directory({ describeRefreshMs: 60_000, warmEveryMs: 10 });
+    await directory.resolve('prod');
+    const described = () => world.eks.calls.get('DescribeCluster') ?? 0;
+    const before = described();
+    world.clock.advance(61_000);
+    // No request: the directory's own round describes it again.
+    await expect.poll(described).toBe(before + 1);
+    directory.close();
+    world.clock.advance(61_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(described()).toBe(before + 1);
+  });
+
   it('signs a new token after the renewal time, and the same one before', async () => {
     const directory = world.directory({ tokenRenewAfterMs: 30_000 });
     const cluster = (await directory.resolve('prod'))!;

@@ -80,6 +80,21 @@ describe('EKS token source', () => {
     expect(counter.signed).toBe(2);
   });
 
+  it('renews after the configured time (KUBEPORT_EKS_TOKEN_RENEW_SECONDS), never later than a minute before EKS stops taking it', async () => {
+    const withRenewal = (renewAfterMs: number) =>
+      new EksTokenSource({
+        clusterName: 'prod',
+        region: 'eu-west-1',
+        clock,
+        stsEndpoint: sts.url,
+        credentials: () => Promise.resolve(role),
+        renewAfterMs,
+      });
+    now = start;
+    expect((await withRenewal(120_000).fresh()).renewAt).toEqual(new Date(start.getTime() + 120_000));
+    expect((await withRenewal(3_600_000).fresh()).renewAt).toEqual(new Date(start.getTime() + 14 * 60_000));
+  });
+
   it('lets concurrent callers share one signing', async () => {
     now = start;
     const counter = { signed: 0 };

@@ -130,6 +130,18 @@ describe('tctl and kube_cluster sources', () => {
       checked_at: harness.clock.now().toISOString(),
       agent: 'agent-a',
     });
+    // The table says unhealthy, and under it why and what to do.
+    expect(await out((deps) => get({ resource: 'kube_cluster/prod', format: 'text' }, deps))).toBe(
+      [
+        'Kube Cluster Name Labels   Source                       Status',
+        '----------------- -------- ---------------------------- ---------',
+        'prod              env=prod eks eu-west-1/Prod_Cluster-1 unhealthy',
+        '',
+        'prod: the API server refused the agent token',
+        '  fix: add an access entry',
+        '',
+      ].join('\n'),
+    );
     expect(await out((deps) => create({ file: file(yaml), force: true }, deps))).toBe('kube_cluster "prod" has been updated\n');
     expect((await harness.deps.resources.get('kube_cluster', 'prod'))!.body).toEqual(prod);
     // A status written into the file, even one that claims health, changes neither the cluster nor its status.

@@ -76,12 +76,16 @@ describe('clusterHealthVerdict', () => {
 
   it('maps DescribeCluster failures to their fix', () => {
     const notFound = clusterHealthVerdict({ step: 'describe', message: 'no cluster', awsError: 'ResourceNotFoundException' }, eks);
-    expect(notFound).toMatchObject({ problem: 'describe_failed' });
+    expect(notFound).toMatchObject({
+      problem: 'describe_failed',
+      reason: 'DescribeCluster of prod-eks in eu-west-1 failed: ResourceNotFoundException',
+    });
     expect(notFound.fix).toContain('aws eks list-clusters --region eu-west-1');
     const denied = clusterHealthVerdict({ step: 'describe', message: 'denied', awsError: 'AccessDeniedException' }, eks);
     expect(denied.fix).toBe(`allow ${ROLE} eks:DescribeCluster on arn:aws:eks:eu-west-1:<account>:cluster/prod-eks`);
     const inactive = clusterHealthVerdict({ step: 'describe', message: 'CREATING', awsError: 'ClusterNotActive' }, eks);
     expect(inactive.fix).toContain('ACTIVE');
+    expect(inactive.reason).toBe('the agent could not describe the cluster: CREATING');
   });
 
   it('reports other answers as check_failed with the status', () => {

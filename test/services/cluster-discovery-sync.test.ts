@@ -11,6 +11,7 @@ import { TaggedEksClusters, parseDiscoveryTag } from '../../lib/adapters/aws/tag
 import { type EmbeddedStore, startEmbeddedDynamoDb } from '../../lib/adapters/local/embedded-dynamodb.js';
 import { systemRandom } from '../../lib/adapters/system.js';
 import { DISCOVERY_ORIGIN_LABEL } from '../../lib/core/cluster-discovery.js';
+import { KUBE_CLUSTER_STATUS_KIND } from '../../lib/core/kube-cluster-health.js';
 import type { ResourceStore } from '../../lib/core/ports.js';
 import type { KubeCluster } from '../../lib/core/resources.js';
 import {
@@ -115,10 +116,13 @@ describe('cluster discovery sync', () => {
     let result = await syncDiscoveredClusters(deps, source());
     expect(result).toMatchObject({ added: [], updated: ['web'], removed: ['batch'] });
     expect((await cluster('web'))?.metadata.labels?.team).toBe('payments');
+    const status = { cluster: 'web', status: 'healthy', checked_at: clock.now().toISOString(), agent: 'task-1' };
+    await resources.put(KUBE_CLUSTER_STATUS_KIND, 'web', status);
     west.setTags('web', { team: 'payments' });
     result = await syncDiscoveredClusters(deps, source());
     expect(result.removed).toEqual(['web']);
     expect(await names()).toEqual([]);
+    expect(await resources.get(KUBE_CLUSTER_STATUS_KIND, 'web')).toBeUndefined();
     const events = await scanAuditEvents(dynamoClient, tables.audit);
     expect(events.filter((e) => e.event === 'kube.delete').map((e) => [e.name, e.user, e.region])).toEqual(
       expect.arrayContaining([

@@ -64,22 +64,25 @@ describe('RepeatingRound', () => {
     await job.stop();
   });
 
-  it('logs a failed round and keeps going', async () => {
+  it('logs a failed round and keeps going; the same failure again is not logged again, the recovery is', async () => {
     const timers = manualTimers();
     const logs: string[] = [];
     let rounds = 0;
     const job = new RepeatingRound(
       async () => {
         rounds++;
-        if (rounds === 1) throw new Error('store down');
+        if (rounds <= 3) throw new Error('store down');
       },
       { intervalMs: 1000, timers, log: (line) => logs.push(line), name: 'discovery' },
     );
     await job.start();
     expect(logs).toEqual(['discovery: a round failed: store down']);
-    timers.fire();
-    await job.runNow();
-    expect(rounds).toBe(2);
+    for (let i = 0; i < 3; i++) {
+      timers.fire();
+      await job.runNow();
+    }
+    expect(rounds).toBe(4);
+    expect(logs).toEqual(['discovery: a round failed: store down', 'discovery: rounds work again']);
     await job.stop();
   });
 

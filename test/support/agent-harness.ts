@@ -7,7 +7,14 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { RequestScope } from '../../agent/request-scope.js';
 import { type Agent, type AgentLimits, createAgent } from '../../agent/server.js';
-import type { AuditSink, RecordingStore, ResourceStore, UpstreamCluster } from '../../lib/core/ports.js';
+import type {
+  AuditSink,
+  ClusterDirectory,
+  ClusterHealthView,
+  RecordingStore,
+  ResourceStore,
+  UpstreamCluster,
+} from '../../lib/core/ports.js';
 import { LockWatcher } from '../../agent/locks.js';
 import { createEphemeralCa, newLeafKey } from '../../lib/adapters/local/ephemeral-ca.js';
 import { type IssuingCa, issueHostCertificate, issueUserCertificate } from '../../lib/core/certificate-authority.js';
@@ -119,11 +126,17 @@ export interface AgentHarnessOptions {
   log?: (message: string) => void;
   /** The user CAs the agent trusts, asked at listen and at each refresh (a CA rotation); default: the harness's user CA. */
   trustedUserCas?: (userCa: IssuingCa) => Promise<string[]>;
+  /** The clock of the agent and its CAs; default real time plus what the test advances. */
+  clock?: { now: () => Date; advance(ms: number): void };
+  /** Clusters resolved here instead of the harness's own (an EksClusterDirectory); the harness's serve as its kubeconfig directory. */
+  clusterDirectory?: (harnessClusters: ClusterDirectory) => ClusterDirectory;
+  /** The agent's view of cluster health (fail-fast refusals). */
+  clusterHealth?: ClusterHealthView;
 }
 
 export async function startAgentHarness(options: AgentHarnessOptions = {}): Promise<AgentHarness> {
   let offset = 0;
-  const clock = { now: () => new Date(Date.now() + offset), advance: (ms: number) => (offset += ms) };
+  const clock = options.clock ?? { now: () => new Date(Date.now() + offset), advance: (ms: number) => (offset += ms) };
   const kube = await startKubeApiServer(options.kube);
   const agentIdentity = await kube.issueClientCert('kubeport-agent');
   const userCa = await newCa('Kubeport user CA', clock);
@@ -163,12 +176,13 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
     trustedUserCas: options.trustedUserCas ? () => options.trustedUserCas!(userCa) : async () => [userCa.certPem],
     clock,
     log: options.log ?? (() => undefined),
-    clusters: {
+    clusters: (options.clusterDirectory ?? ((own: ClusterDirectory) => own))({
       resolve: async (name) => {
         await delay(options.delays?.resolveClusterMs);
         return clusters.get(name);
       },
-    },
+    }),
+    ...(options.clusterHealth ? { clusterHealth: options.clusterHealth } : {}),
     limits: { unauthenticatedIdleMs: 300, maxConnectionsPerSource: 8, streamRecheckMs: 100, ...options.limits },
     ...(options.newRequestId ? { newRequestId: options.newRequestId } : {}),
     onFinish: (scope) => finished.push(scope),
