@@ -270,6 +270,8 @@ describe('the agent in AWS mode (npm run agent)', () => {
     expect(requests.events.length).toBeGreaterThan(0);
     const sessions = await aws.api.deps.audit.search({ ...window, event: 'session.end', user: 'alice' });
     expect(sessions.events.length).toBeGreaterThan(0);
+    // And copied to the archive bucket.
+    expect((await aws.archiveKeys()).some((key) => key.startsWith('events/'))).toBe(true);
 
     const log = agent.output();
     const secrets = [
