@@ -224,7 +224,26 @@ describe('the agent in AWS mode (npm run agent)', () => {
     expect(row('no-entry')).toMatch(/\bunhealthy\b/);
   });
 
-  it.todo('fails a request to an unhealthy cluster fast with the reason, and audits it (agent/unhealthy-cluster.ts has not landed)');
+  it('fails a request to an unhealthy cluster fast with the reason and the fix, and audits it', async () => {
+    await eventually('staging to be unhealthy', async () => ((await status('staging'))?.status === 'unhealthy' ? true : undefined));
+    const before = staging.kube.requests.length;
+    const refused = await kubectl('--context', 'staging', 'get', 'pods');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('kube cluster staging is unhealthy');
+    expect(refused.stderr).toContain('tctl kube bootstrap staging');
+    // Answered by the agent: the cluster saw none of it.
+    expect(staging.kube.requests.slice(before).filter((r) => r.effective?.username === 'alice')).toEqual([]);
+    const window = { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000) };
+    const audited = await eventually('the refusal to be audited', async () => {
+      const found = await aws.api.deps.audit.search({ ...window, event: 'kube.request', user: 'alice', cluster: 'staging' });
+      return found.events.length > 0 ? found.events : undefined;
+    });
+    expect(audited[0]).toMatchObject({
+      kubernetes_cluster: 'staging',
+      message: expect.stringContaining('kube cluster staging is unhealthy'),
+    });
+    expect(audited[0]!.response_code).toBeGreaterThanOrEqual(500);
+  });
 
   it('discovery registers a tagged cluster with its tags as labels, and removes it when it goes', async () => {
     aws.eks.addCluster({ name: 'payments', tags: { 'kubeport-discover': 'true', team: 'payments' } });
