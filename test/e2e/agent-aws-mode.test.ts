@@ -30,7 +30,7 @@ import { AGENT_TASK_ROLE } from '../support/sts-stand-in.js';
 
 /** A token lives this long in the clusters' eyes: the exec session below outlives the one it opened with. */
 const TOKEN_LIFETIME_MS = 3_000;
-const DRAIN_SECONDS = 3;
+const DRAIN_SECONDS = 2;
 
 /** tctl --aws-iam's caller: a person with the stack's break-glass policy. */
 const BREAK_GLASS: IamPrincipal = {
@@ -222,6 +222,17 @@ describe('the agent in AWS mode (npm run agent)', () => {
     expect(row('dev')).toMatch(/\bhealthy\b/);
     expect(row('staging')).toMatch(/\bunhealthy\b/);
     expect(row('no-entry')).toMatch(/\bunhealthy\b/);
+
+    // The ClusterRole deleted from a working cluster is found at the next check, and its return too.
+    dev.setImpersonatorBound(false);
+    const lost = await eventually('dev to lose impersonation', async () => {
+      const now = await status('dev');
+      return now?.problem === 'cannot_impersonate' ? now : undefined;
+    });
+    expect(lost.fix).toMatch(/tctl kube bootstrap dev/);
+    dev.setImpersonatorBound(true);
+    await eventually('dev to be healthy again', async () => ((await status('dev'))?.status === 'healthy' ? true : undefined));
+    await agent.waitFor(/cluster dev is healthy again/);
   });
 
   it('fails a request to an unhealthy cluster fast with the reason and the fix, and audits it', async () => {
