@@ -128,7 +128,7 @@ describe('STS stand-in: what real STS refuses', () => {
   let strict: StsStandIn;
   let strictNow = new Date();
   const clients: STSClient[] = [];
-  const client = (credentials: ConstructorParameters<typeof STSClient>[0]['credentials'], systemClockOffset = 0) => {
+  const client = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, systemClockOffset = 0) => {
     // One attempt: the SDK would otherwise correct its clock from the answer's Date and try again.
     const made = new STSClient({ region: 'eu-west-1', endpoint: strict.url, credentials, systemClockOffset, maxAttempts: 1 });
     clients.push(made);
