@@ -19,7 +19,7 @@ import { finishHooks } from './finish-hooks.js';
 import { countHead, doorScope, refusedHead, rememberFirstHead } from './door-refusals.js';
 import { answerHealth, isHealthRequest } from './health.js';
 import { Drain } from './drain.js';
-import { type KubeStatus, isDiscoveryRequest, kubeStatus, sendStatus, sendStatusOnSocket } from './kube-status.js';
+import { type KubeStatus, discoveryStatus, isDiscoveryRequest, kubeStatus, sendStatus, sendStatusOnSocket } from './kube-status.js';
 import { Sessions } from './sessions.js';
 import { StreamLifetimes } from './stream-lifetime.js';
 import { UpstreamPools } from './upstream-pools.js';
@@ -245,8 +245,10 @@ export function createAgent(deps: AgentDeps): Agent {
     }
     if (!draining) return handleRequest(pipeline, req, res);
     const scope = doorScope(pipeline, doorRequest(req, false));
-    refuseAtDoor(scope, drainRefusal, 'agent draining');
-    refuseWhileDraining(req, res, scope.id);
+    const asText = isDiscoveryRequest(req.method, req.url);
+    const status = asText ? discoveryStatus(drainRefusal) : drainRefusal;
+    refuseAtDoor(scope, status, 'agent draining');
+    refuseWhileDraining(req, res, scope.id, status, asText);
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // From here the HTTP server no longer times out or closes this socket: the agent does, so a
@@ -409,9 +411,9 @@ function clientErrorStatus(error: NodeJS.ErrnoException, socket: Duplex, limits:
 }
 
 /** A request on a kept-alive connection after the drain began: refused, and the connection closed. */
-function refuseWhileDraining(req: IncomingMessage, res: ServerResponse, auditId: string): void {
+function refuseWhileDraining(req: IncomingMessage, res: ServerResponse, auditId: string, status: KubeStatus, asText: boolean): void {
   req.resume();
-  sendStatus(res, drainRefusal, { close: true, auditId, asText: isDiscoveryRequest(req.method, req.url) });
+  sendStatus(res, status, { close: true, auditId, asText });
 }
 
 function hasValidCertificate(socket: TLSSocket, now: Date): boolean {

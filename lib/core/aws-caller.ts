@@ -5,7 +5,7 @@
 import { unauthenticated } from './errors.js';
 import type { CertifiedIdentity } from './identity.js';
 
-/** Where API Gateway's AWS_IAM authorizer guards routes (ANY /webapi/iam/admin/{proxy+} now, POST /webapi/iam/host-cert next). */
+/** Where API Gateway's AWS_IAM authorizer guards routes: ANY /webapi/iam/admin/{proxy+} (break-glass), POST /webapi/iam/host-cert (the agent). */
 export const IAM_ROUTES_PREFIX = '/webapi/iam/';
 /** The admin routes again, for IAM-verified callers: /webapi/admin/X is /webapi/iam/admin/X. */
 export const IAM_ADMIN_PREFIX = '/webapi/iam/admin';

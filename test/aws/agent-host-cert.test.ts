@@ -40,6 +40,8 @@ const similarRole = principal('ASIASIMILAR', `arn:aws:sts::${STAND_IN_ACCOUNT}:a
 describe('the agent host certificate route', () => {
   let h: ApiHarness;
   let unconfigured: ApiHarness;
+  /** The route deployed without the AWS_IAM authorizer (a misconfiguration): events carry no IAM context. */
+  let unguarded: ApiHarness;
   const credentialsOf = (p: IamPrincipal): AwsCredentials => ({
     accessKeyId: p.accessKeyId,
     secretAccessKey: p.secretAccessKey,
@@ -72,14 +74,17 @@ describe('the agent host certificate route', () => {
 
   beforeAll(async () => {
     const principals = [agent, otherRole, otherAccount, sameNamedUser, similarRole];
-    [h, unconfigured] = await Promise.all([
-      startApiHarness(new Date(), { iam: { region, principals }, agentHostCert: { roleArn: ROLE_ARN, hostNames: HOST_NAMES } }),
+    const agentHostCert = { roleArn: ROLE_ARN, hostNames: HOST_NAMES };
+    [h, unconfigured, unguarded] = await Promise.all([
+      startApiHarness(new Date(), { iam: { region, principals }, agentHostCert }),
       startApiHarness(new Date(), { iam: { region, principals } }),
+      startApiHarness(new Date(), { iam: { region, principals, authorizer: false }, agentHostCert }),
     ]);
   });
   afterAll(async () => {
     await h?.close();
     await unconfigured?.close();
+    await unguarded?.close();
   });
 
   it('the agent role gets a certificate for exactly the configured names, for two hours, that verifies against the host CA; audited', async () => {
@@ -222,5 +227,12 @@ describe('the agent host certificate route', () => {
     expect(refused).toMatchObject({ status: 404, code: 'not_found' });
     expect(await issuedCount(unconfigured)).toBe(0);
     await expect(clientFor(unconfigured, credentialsOf(agent))()).rejects.toThrow(/refused: 404 not_found/);
+  });
+
+  it('deployed without the AWS_IAM authorizer, the route refuses every call, signed as the agent or not, and issues nothing', async () => {
+    const signed = await post(agent, { public_key: p256Key() }, unguarded);
+    expect(signed).toMatchObject({ status: 401, code: 'unauthenticated' });
+    expect(signed.message).toMatch(/carries no IAM authorization; deploy it with the AWS_IAM authorizer/);
+    expect(await issuedCount(unguarded)).toBe(0);
   });
 });
