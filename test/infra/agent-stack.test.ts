@@ -319,6 +319,17 @@ describe("the agent's task role", () => {
     expect(economy.statements.flatMap(actions)).not.toContain('dynamodb:UpdateItem');
   });
 
+  it('reads the resource table only in the partitions it needs: no local credentials, invites or GitHub records', () => {
+    const resourcesTable = economy.logicalId(economy.stack.storage.resources);
+    const reads = economy.statements.filter(
+      (statement) => JSON.stringify(statement.Resource).includes(resourcesTable) && actions(statement).some((a) => /Get|Query/.test(a)),
+    );
+    expect(reads).toHaveLength(1);
+    const kinds = (reads[0]!.Condition as Record<string, Record<string, string[]>>)['ForAllValues:StringEquals']!['dynamodb:LeadingKeys']!;
+    expect([...kinds].sort()).toEqual(['cert_authority', 'kube_cluster', KUBE_CLUSTER_STATUS_KIND, 'lock', 'role', 'user'].sort());
+    for (const secret of ['local_credentials', 'local_invites', 'github', 'github_identity']) expect(kinds).not.toContain(secret);
+  });
+
   it('never touches the CA keys: no KMS action, and no key policy names it', () => {
     expect(economy.statements.flatMap(actions).filter((action) => action.startsWith('kms:'))).toEqual([]);
     for (const [, key] of ofType(economy, 'AWS::KMS::Key'))
