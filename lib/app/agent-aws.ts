@@ -87,7 +87,7 @@ export async function startAgentOnAws(config: AgentEnvironment, deps: AgentOnAws
     const s3 = makeS3Client({ region, credentials, forcePathStyle: false });
     closers.push(async () => s3.destroy());
     const resources = new DynamoResourceStore(dynamo, config.KUBEPORT_RESOURCES_TABLE);
-    const audit = new DynamoAuditLog(dynamo, config.KUBEPORT_AUDIT_TABLE, clock);
+    const audit = new DynamoAuditLog(dynamo, config.KUBEPORT_AUDIT_TABLE, clock, { putOnly: true });
     const recordings = new S3RecordingStore(s3, config.KUBEPORT_RECORDINGS_BUCKET);
 
     // The certificate first: without it the agent cannot serve, and the reason is the deployment's to fix.

@@ -76,7 +76,8 @@ export class AgentTaskRole extends Construct {
     allow('WriteOwnClusterRecords', ['dynamodb:PutItem', 'dynamodb:DeleteItem'], [storage.resources.tableArn], {
       'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...AGENT_WRITTEN_KINDS] },
     });
-    allow('WriteAudit', ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'], [storage.audit.tableArn]);
+    // PutItem only: BatchWriteItem would also let a compromised agent delete events (the agent writes with putOnly).
+    allow('WriteAudit', ['dynamodb:PutItem'], [storage.audit.tableArn]);
     allow(
       'WriteRecordingsAndArchive',
       ['s3:PutObject'],

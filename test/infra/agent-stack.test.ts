@@ -275,7 +275,6 @@ describe("the agent's task role", () => {
       for (const statement of statements) expect(statement.Effect).toBe('Allow');
     }
     expect([...new Set(economy.statements.flatMap(actions))].sort()).toEqual([
-      'dynamodb:BatchWriteItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -316,6 +315,8 @@ describe("the agent's task role", () => {
       'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['kube_cluster', KUBE_CLUSTER_STATUS_KIND] },
     });
     expect(economy.statements.flatMap(actions)).not.toContain('dynamodb:Scan');
+    // Audit events: PutItem only, so a compromised agent cannot delete them (BatchWriteItem could).
+    expect(economy.statements.flatMap(actions)).not.toContain('dynamodb:BatchWriteItem');
     expect(economy.statements.flatMap(actions)).not.toContain('dynamodb:UpdateItem');
   });
 
