@@ -38,10 +38,10 @@ export async function iamCaller(deps: ServiceDeps, ctx: RouteContext): Promise<C
 /**
  * Remembers the call's SigV4 signature for the window API Gateway would accept it in, and refuses
  * it the second time: a captured signed request cannot be sent again (every IAM-authorized route).
+ * A call whose signature cannot be read is refused (see sigV4Signature), never served unrecorded.
  */
 export async function refuseReplayedSignature(deps: Pick<ServiceDeps, 'state' | 'clock'>, ctx: RouteContext): Promise<void> {
   const signature = sigV4Signature(ctx.event.headers?.authorization, ctx.event.rawQueryString ?? '');
-  if (signature === undefined) return;
   const now = deps.clock.now();
   const fresh = await deps.state.putIfAbsent(`sigv4#${signature}`, 1, new Date(now.getTime() + 2 * SIGV4_DATE_WINDOW_MS));
   if (!fresh) throw new KubeportError('unauthenticated', 'this AWS signature was already used (replay refused); sign each call anew');

@@ -124,13 +124,48 @@ export function awsCallerIdentity(authorization: IamAuthorization, now: Date): {
  */
 export const SIGV4_DATE_WINDOW_MS = 15 * 60_000;
 
+const HEX_SHA256 = /^[0-9a-f]{64}$/i;
+
 /**
- * The SigV4 signature a request carries (Authorization header or presigned query), so the
- * handler can refuse the same signature twice within the window API Gateway accepts it.
+ * The SigV4 signature a request carries (Authorization header or presigned query), lower-cased,
+ * so the handler can refuse the same signature twice within the window API Gateway accepts it.
+ * A signature the handler cannot read is refused rather than let through unrecorded: one AWS
+ * accepted in another spelling (upper-case hex, percent-encoded) would otherwise be replayable.
  */
-export function sigV4Signature(authorizationHeader: string | undefined, rawQuery: string): string | undefined {
-  const fromHeader = /^AWS4-HMAC-SHA256 .*\bSignature=([0-9a-f]{64})\b/.exec(authorizationHeader ?? '')?.[1];
-  return fromHeader ?? /(?:^|&)X-Amz-Signature=([0-9a-f]{64})(?:&|$)/.exec(rawQuery)?.[1];
+export function sigV4Signature(authorizationHeader: string | undefined, rawQuery: string): string {
+  const refuse = (what: string) =>
+    unauthenticated(`${what}, so it cannot be guarded against replay (refused); sign the call with an AWS SDK or tctl --aws-iam`);
+  const header = authorizationHeader?.trim() ?? '';
+  let fromHeader: string | undefined;
+  if (header !== '') {
+    const values = [...header.matchAll(/(?:^|[\s,])Signature=([^,\s]*)/g)].map((m) => m[1]!);
+    if (!/^AWS4-HMAC-SHA256\s/i.test(header) || values.length !== 1 || !HEX_SHA256.test(values[0]!)) {
+      throw refuse('the Authorization header is not an AWS4-HMAC-SHA256 signature with one hex Signature');
+    }
+    fromHeader = values[0]!.toLowerCase();
+  }
+  const fromQuery: string[] = [];
+  for (const pair of rawQuery === '' ? [] : rawQuery.split('&')) {
+    const at = pair.indexOf('=');
+    const [name, value] = (at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)]).map(decodedOrRaw) as [string, string];
+    if (name.toLowerCase() === 'x-amz-signature') fromQuery.push(value);
+  }
+  if (fromQuery.length > 0) {
+    if (fromQuery.length !== 1 || !HEX_SHA256.test(fromQuery[0]!)) throw refuse('X-Amz-Signature is not one hex SHA-256 signature');
+    if (fromHeader !== undefined) throw refuse('the call is signed both in the Authorization header and in the query');
+    return fromQuery[0]!.toLowerCase();
+  }
+  if (fromHeader === undefined) throw refuse('the call carries no SigV4 signature (no Authorization header, no X-Amz-Signature)');
+  return fromHeader;
+}
+
+// A malformed escape stays as it came, and then fails the hex check.
+function decodedOrRaw(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** RFC 3986 percent-encoding, as SigV4 canonicalizes paths and queries: only unreserved characters stay. */

@@ -27,6 +27,8 @@ export interface DiscoveredCluster {
 export interface RegisteredCluster {
   name: string;
   labels: Record<string, string>;
+  /** The EKS cluster the resource reaches, when its source is eks. */
+  eks?: { name: string; region: string };
 }
 
 export interface ClusterToRegister {
@@ -73,6 +75,9 @@ export function isDiscovered(cluster: RegisteredCluster): boolean {
   return cluster.labels[DISCOVERY_ORIGIN_LABEL] === DISCOVERY_ORIGIN_EKS;
 }
 
+// One EKS cluster is one (name, region) pair in the agent's account.
+const eksKey = (eks: { name: string; region: string }) => `${eks.region}/${eks.name}`;
+
 function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && b[key] === a[key]);
@@ -81,8 +86,11 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
 /**
  * The changes that make the registered clusters match `discovered`: new ones added, changed labels
  * updated, discovered ones gone removed. Clusters configured explicitly are left as they are, even
- * when a tagged cluster of the same name is found. `unreadable` names clusters listed but not
- * described this round (throttled, denied): whether they still carry the tag is unknown, so they stay.
+ * when a tagged cluster of the same name is found. An EKS cluster a configured resource already
+ * reaches (same name and region, whatever the resource is called) is never registered a second
+ * time, and a second registration made earlier goes: its tag-made labels would otherwise open the
+ * cluster to roles its admin never chose. `unreadable` names clusters listed but not described
+ * this round (throttled, denied): whether they still carry the tag is unknown, so they stay.
  */
 export function discoveryChanges(
   registered: readonly RegisteredCluster[],
@@ -91,6 +99,12 @@ export function discoveryChanges(
 ): DiscoveryChanges {
   const changes: DiscoveryChanges = { add: [], update: [], remove: [], skipped: [] };
   const byName = new Map(registered.map((cluster) => [cluster.name, cluster]));
+  // Which configured resource reaches each EKS cluster (the first by name, for a stable reason).
+  const configuredFor = new Map<string, string>();
+  for (const cluster of [...registered].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (isDiscovered(cluster) || cluster.eks === undefined || configuredFor.has(eksKey(cluster.eks))) continue;
+    configuredFor.set(eksKey(cluster.eks), cluster.name);
+  }
   const found = new Set<string>();
   for (const cluster of discovered) {
     if (!isDnsLabel(cluster.name)) {
@@ -104,16 +118,32 @@ export function discoveryChanges(
       changes.skipped.push({ name: cluster.name, reason: `a cluster of this name was also found in another region; register one by hand` });
       continue;
     }
+    const current = byName.get(cluster.name);
+    if (current !== undefined && !isDiscovered(current)) {
+      found.add(cluster.name);
+      changes.skipped.push({ name: cluster.name, reason: 'it is configured explicitly, which takes precedence' });
+      continue;
+    }
+    const configured = configuredFor.get(eksKey(cluster));
+    if (configured !== undefined) {
+      // Not marked found: a registration discovery made before the admin's goes below.
+      changes.skipped.push({
+        name: cluster.name,
+        reason: `the kube_cluster ${configured} is configured to reach this EKS cluster (${cluster.region}), which takes precedence`,
+      });
+      continue;
+    }
     found.add(cluster.name);
     const wanted = { name: cluster.name, region: cluster.region, labels: sanitisedLabels(cluster.tags, cluster.region) };
-    const current = byName.get(cluster.name);
     if (current === undefined) changes.add.push(wanted);
-    else if (!isDiscovered(current))
-      changes.skipped.push({ name: cluster.name, reason: 'it is configured explicitly, which takes precedence' });
     else if (!sameLabels(current.labels, wanted.labels)) changes.update.push(wanted);
   }
   for (const cluster of registered) {
-    if (isDiscovered(cluster) && !found.has(cluster.name) && !unreadable.includes(cluster.name)) changes.remove.push(cluster.name);
+    if (!isDiscovered(cluster)) continue;
+    if (found.has(cluster.name)) continue;
+    // A second name for a configured EKS cluster goes even when its cluster was unreadable this round.
+    const duplicate = cluster.eks !== undefined && configuredFor.has(eksKey(cluster.eks));
+    if (duplicate || !unreadable.includes(cluster.name)) changes.remove.push(cluster.name);
   }
   return changes;
 }

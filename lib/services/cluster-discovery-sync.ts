@@ -1,7 +1,8 @@
 // Keeps the kube_cluster resources in step with the EKS clusters carrying the discovery tag: new
 // ones registered (eks source, tags as sanitised labels), changed tags followed, discovered ones
 // that went away removed. A resource without discovery's origin label was configured by someone
-// (an admin, KUBEPORT_EKS_CLUSTERS) and is never changed or removed here. Every write is
+// (an admin, KUBEPORT_EKS_CLUSTERS) and is never changed or removed here, and the EKS cluster it
+// reaches is never registered again under another name (see discoveryChanges). Every write is
 // conditional on the revision read, so an admin's edit made meanwhile wins; every change is
 // audited as the system's.
 import {
@@ -52,10 +53,14 @@ function discoveredBody(cluster: ClusterToRegister): KubeCluster {
   };
 }
 
-const registeredOf = (stored: StoredResource<KubeCluster>): RegisteredCluster => ({
-  name: stored.name,
-  labels: stored.body.metadata?.labels ?? {},
-});
+const registeredOf = (stored: StoredResource<KubeCluster>): RegisteredCluster => {
+  const eks = stored.body.spec?.eks;
+  return {
+    name: stored.name,
+    labels: stored.body.metadata?.labels ?? {},
+    ...(eks?.name !== undefined && eks.region !== undefined ? { eks: { name: eks.name, region: eks.region } } : {}),
+  };
+};
 
 /** The region a discovered resource came from: its region label, else its eks source's. */
 const regionOf = (stored: StoredResource<KubeCluster>) =>

@@ -111,6 +111,30 @@ describe('DynamoAuditLog', () => {
     expect(await log.search({ ...range, limit: 0 })).toEqual({ events: [] });
   });
 
+  it('putOnly writes every event with PutItem and never sends BatchWriteItem (the agent may not delete events)', async () => {
+    const commands: string[] = [];
+    const observed = makeDynamoClient({ socketPath: dynamo.socketPath, region: 'us-east-1' });
+    observed.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(context.commandName ?? '');
+        // What IAM would answer the agent's task role, which is granted PutItem only.
+        if (context.commandName !== 'PutItemCommand') throw new Error(`AccessDenied: ${context.commandName} is not granted`);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    try {
+      const { log, table } = await freshLog({ putOnly: true, concurrency: 2 }, observed);
+      const emitted = Array.from({ length: 60 }, (_, i) => event(new Date(Date.UTC(2030, 2, 10, 2, 0, i)).toISOString()));
+      await log.write([...emitted, emitted[0]!]);
+      expect(await storedItems(table)).toHaveLength(60);
+      expect(new Set(commands)).toEqual(new Set(['PutItemCommand']));
+      expect(commands).toHaveLength(60);
+    } finally {
+      observed.destroy();
+    }
+  });
+
   it('defaults the limit to 100 and caps it at 1000', async () => {
     const { log } = await freshLog({ shards: 2 });
     await log.write(Array.from({ length: 1005 }, (_, i) => event(new Date(Date.UTC(2030, 2, 10, 1, 0, 0, i * 10)).toISOString())));

@@ -17,7 +17,8 @@ let prod: EksKubeCluster;
 let partner: EksKubeCluster;
 
 beforeAll(async () => {
-  world = await startEksWorld({ trusts: { [partnerRole]: [AGENT_TASK_ROLE_ARN] } });
+  // Cross-account, as AWS requires: the partner role trusts the agent's, and the agent's own policy allows assuming it.
+  world = await startEksWorld({ trusts: { [partnerRole]: [AGENT_TASK_ROLE_ARN] }, permits: { [AGENT_TASK_ROLE_ARN]: [partnerRole] } });
   prod = await world.addCluster({ name: 'prod-eks' });
   partner = await world.addCluster({ name: 'partner-eks', accessEntries: { [partnerRole]: ['kubeport:impersonator'] } });
   await world.register('prod', { eks: { name: 'prod-eks', region: WORLD_REGION } }, { env: 'prod' });

@@ -1,7 +1,7 @@
 // The agent's health checks against the kube-apiserver stand-in (real TLS, client certificates,
 // bearer tokens, SelfSubjectAccessReview) with statuses written to a real DynamoDB store.
 import https from 'node:https';
-import { createServer } from 'node:net';
+import { freePort } from '../../lib/adapters/local/free-port.js';
 import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -42,10 +42,7 @@ beforeAll(async () => {
   const restrictedCert = await restricted.issueClientCert('kubeport-agent');
   restrictedTls = { ca: restricted.caPem, cert: restrictedCert.certPem, key: restrictedCert.keyPem };
   // A port nothing listens on: connections are refused.
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closedPort = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  closedPort = await freePort();
 }, 60_000);
 
 afterAll(async () => {

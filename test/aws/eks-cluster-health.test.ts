@@ -2,7 +2,7 @@
 // (the EKS stand-in, real SDK client), the presigned STS token (checked by the STS stand-in as
 // EKS's authenticator does), access entries and the bootstrap ClusterRole (the EKS-like
 // Kubernetes stand-in). Each problem the checks report is made the way it happens on AWS.
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../../lib/adapters/local/free-port.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ClusterHealthChecks } from '../../agent/cluster-health-checks.js';
@@ -44,10 +44,8 @@ beforeAll(async () => {
   sts = await startStsStandIn({ region, identities: [AGENT_TASK_ROLE], now: () => now });
   eks = await startEksStandIn({ region });
   prod = await startEksKubeCluster({ name: 'prod', sts, eks });
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closedPort = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  // A port nothing listens on: connections are refused.
+  closedPort = await freePort();
 }, 60_000);
 
 afterAll(async () => {

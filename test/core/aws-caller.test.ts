@@ -97,15 +97,42 @@ describe('awsCallerIdentity', () => {
 
 describe('sigV4Signature', () => {
   const signature = 'a'.repeat(64);
+  const header = (sig: string) =>
+    `AWS4-HMAC-SHA256 Credential=AKID/20261202/eu-west-1/execute-api/aws4_request, SignedHeaders=host, Signature=${sig}`;
 
   it('reads the signature from the Authorization header or from a presigned query', () => {
-    expect(
-      sigV4Signature(
-        `AWS4-HMAC-SHA256 Credential=AKID/20261202/eu-west-1/execute-api/aws4_request, SignedHeaders=host, Signature=${signature}`,
-        '',
-      ),
-    ).toBe(signature);
+    expect(sigV4Signature(header(signature), '')).toBe(signature);
     expect(sigV4Signature(undefined, `a=1&X-Amz-Signature=${signature}&b=2`)).toBe(signature);
-    expect(sigV4Signature('Bearer x', '')).toBeUndefined();
+  });
+
+  it('security: lower-cases the signature, so one AWS accepted in another spelling is remembered as the same', () => {
+    const mixed = 'aB'.repeat(32);
+    expect(sigV4Signature(header(mixed.toUpperCase()), '')).toBe('ab'.repeat(32));
+    expect(sigV4Signature(undefined, `X-Amz-Signature=${mixed}`)).toBe('ab'.repeat(32));
+    // Percent-encoded hex, or a lower-case parameter name, is still the same signature.
+    expect(sigV4Signature(undefined, `x-amz-signature=%61${signature.slice(1)}`)).toBe(signature);
+  });
+
+  it('security: refuses a signature it cannot read rather than let the call through unremembered', () => {
+    for (const [authorization, query] of [
+      ['Bearer x', ''],
+      [header('z'.repeat(64)), ''],
+      [header(signature.slice(1)), ''],
+      [`${header(signature)}, Signature=${'b'.repeat(64)}`, ''],
+      ['AWS4-HMAC-SHA256 Credential=AKID/20261202/eu-west-1/execute-api/aws4_request, SignedHeaders=host', ''],
+      [undefined, `X-Amz-Signature=${signature}g`],
+      [undefined, `X-Amz-Signature=${signature}&X-Amz-Signature=${'b'.repeat(64)}`],
+      [undefined, 'X-Amz-Signature=%zz'],
+      [header(signature), `X-Amz-Signature=${'b'.repeat(64)}`],
+      [undefined, ''],
+      ['', 'a=1'],
+    ] as const) {
+      expect(() => sigV4Signature(authorization, query), `${authorization} ${query}`).toThrow(
+        expect.objectContaining({
+          code: 'unauthenticated',
+          message: expect.stringMatching(/cannot be guarded against replay \(refused\)/),
+        }),
+      );
+    }
   });
 });

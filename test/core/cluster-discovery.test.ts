@@ -114,4 +114,35 @@ describe('discoveryChanges', () => {
     expect(changes.add.map((c) => c.region)).toEqual(['eu-west-1']);
     expect(changes.skipped).toEqual([{ name: 'a', reason: expect.stringContaining('another region') }]);
   });
+
+  describe('security: a second name for an EKS cluster a configured resource reaches', () => {
+    // The admin's `prod` reaches EKS cluster prod-eks, labelled for production roles only.
+    const admins: RegisteredCluster = { name: 'prod', labels: { env: 'prod' }, eks: { name: 'prod-eks', region: 'eu-west-1' } };
+    const tagged = { name: 'prod-eks', region: 'eu-west-1', tags: { 'kubeport:discover': 'yes', env: 'dev' } };
+
+    it('is not registered from tags that would open it to other roles, and the skip says which resource reaches it', () => {
+      const changes = discoveryChanges([admins], [tagged]);
+      expect(changes).toMatchObject({ add: [], update: [], remove: [] });
+      expect(changes.skipped).toEqual([
+        { name: 'prod-eks', reason: 'the kube_cluster prod is configured to reach this EKS cluster (eu-west-1), which takes precedence' },
+      ]);
+    });
+
+    it('is removed when discovery registered it before the admin configured the cluster, even when unreadable this round', () => {
+      const earlier: RegisteredCluster = { ...discovered('prod-eks', { env: 'dev' }), eks: { name: 'prod-eks', region: 'eu-west-1' } };
+      expect(discoveryChanges([admins, earlier], [tagged]).remove).toEqual(['prod-eks']);
+      expect(discoveryChanges([admins, earlier], [], ['prod-eks']).remove).toEqual(['prod-eks']);
+    });
+
+    it('is judged by EKS name and region: the same name in another region is another cluster, and a discovered resource backs nothing', () => {
+      const elsewhere = { ...tagged, region: 'us-east-1' };
+      expect(discoveryChanges([admins], [elsewhere]).add.map((c) => c.name)).toEqual(['prod-eks']);
+      const discoveredOther: RegisteredCluster = { ...discovered('other'), eks: { name: 'prod-eks', region: 'eu-west-1' } };
+      expect(discoveryChanges([discoveredOther], [tagged]).add.map((c) => c.name)).toEqual(['prod-eks']);
+    });
+
+    it('does not let a kubeconfig cluster without an eks source stand for one', () => {
+      expect(discoveryChanges([{ name: 'prod', labels: {} }], [tagged]).add.map((c) => c.name)).toEqual(['prod-eks']);
+    });
+  });
 });

@@ -2,14 +2,17 @@
 // SigV4-verifying stand-in) in front of the admin function over DynamoDB. Only principals granted
 // the permission get through; the function acts as the verified ARN and audits it; certificate
 // and IAM calls cannot cross into each other's routes; nothing refused changes anything.
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, ClientError } from '../../lib/client/api-client.js';
 import { type AwsCredentials, awsSigV4Signer } from '../../lib/platform/aws-sigv4-signer.js';
 import { createAdminHandler } from '../../lambdas/admin/handler.js';
+import { type GatewayAuthorizer, createApiGatewayServer } from '../../lib/adapters/local/api-gateway-adapter.js';
 import { apiAudience } from '../../lib/core/signed-request.js';
 import { type ApiHarness, startApiHarness } from '../support/api-harness.js';
 import { searchEvents } from '../support/audit-events.js';
-import { type IamPrincipal, startIamApiGateway } from '../support/iam-api-gateway.js';
+import { type IamPrincipal, iamAuthorizer, iamContext, startIamApiGateway } from '../support/iam-api-gateway.js';
 
 const region = 'eu-west-1';
 const alice: IamPrincipal = {
@@ -144,6 +147,83 @@ describe('the IAM-authorized admin route', () => {
       error: expect.objectContaining({ message: expect.stringMatching(/already used \(replay refused\)/) }),
     });
     expect(await roleExists('once')).toBe(false);
+  });
+
+  /** The admin function behind `authorizer`, for spellings of a signature the stand-in gateway itself refuses. */
+  const gatewayWith = async (authorizer: GatewayAuthorizer) => {
+    const server = createApiGatewayServer(
+      () => createAdminHandler(h.deps, () => undefined),
+      () => undefined,
+      { authorizer },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  };
+  const upperCased = (authorization: string) =>
+    authorization.replace(/Signature=([0-9a-f]{64})$/, (_, sig: string) => `Signature=${sig.toUpperCase()}`);
+
+  it('security: a replay that spells the signature in upper-case hex is still refused', async () => {
+    // A gateway that verifies the signature whatever the case of its hex digits, as AWS may.
+    const verify = iamAuthorizer({ region, principals: [alice], deploymentAccount: '111122223333', now: h.clock.now });
+    const caseBlind: GatewayAuthorizer = (req, body) => {
+      const lowered = (value: string) =>
+        value.replace(/Signature=([0-9a-fA-F]{64})$/, (_, sig: string) => `Signature=${sig.toLowerCase()}`);
+      const rawHeaders = req.rawHeaders.map((value, i) =>
+        req.rawHeaders[i - 1]?.toLowerCase() === 'authorization' ? lowered(value) : value,
+      );
+      return verify({ url: req.url, method: req.method, rawHeaders } as http.IncomingMessage, body);
+    };
+    const gateway = await gatewayWith(caseBlind);
+    try {
+      const signed = await signerFor(credentialsOf(alice)).sign({
+        method: 'POST',
+        url: `${gateway.url}/webapi/iam/admin/resources`,
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ documents: [role('cased')] }),
+      });
+      const send = (headers: Record<string, string>) => fetch(signed.url, { method: 'POST', headers, body: signed.body });
+      expect((await send(signed.headers)).status).toBe(201);
+      await h.deps.resources.delete('role', 'cased');
+      const again = await send({ ...signed.headers, authorization: upperCased(signed.headers.authorization!) });
+      expect(again.status).toBe(401);
+      expect(await again.json()).toEqual({
+        error: { code: 'unauthenticated', message: expect.stringMatching(/already used \(replay refused\)/) },
+      });
+      expect(await roleExists('cased')).toBe(false);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('security: a call whose signature the function cannot read is refused with a JSON error and changes nothing', async () => {
+    // Whatever a gateway let through, a signature the function cannot remember is not served.
+    const anyCall: GatewayAuthorizer = async () => ({ authorization: { iam: iamContext(alice) }, accountId: '111122223333' });
+    const gateway = await gatewayWith(anyCall);
+    try {
+      const credential = 'Credential=AKIAALICEEXAMPLE/20261203/eu-west-1/execute-api/aws4_request, SignedHeaders=host';
+      for (const [authorization, query] of [
+        [`AWS4-HMAC-SHA256 ${credential}, Signature=${Buffer.alloc(32).toString('base64')}`, ''],
+        [`AWS4-HMAC-SHA256 ${credential}`, ''],
+        [undefined, `?X-Amz-Signature=${'a'.repeat(63)}`],
+        [undefined, ''],
+      ] as const) {
+        const response = await fetch(`${gateway.url}/webapi/iam/admin/resources${query}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+          body: JSON.stringify({ documents: [role('unreadable')] }),
+        });
+        expect(response.status).toBe(401);
+        expect(await response.json()).toEqual({
+          error: { code: 'unauthenticated', message: expect.stringMatching(/cannot be guarded against replay \(refused\)/) },
+        });
+      }
+      expect(await roleExists('unreadable')).toBe(false);
+    } finally {
+      await gateway.close();
+    }
   });
 
   it('a certificate-signed call cannot reach the IAM route, and an IAM-signed call cannot reach /webapi/admin', async () => {

@@ -166,6 +166,56 @@ describe('cluster discovery sync', () => {
     expect((await resources.get('kube_cluster', 'payments'))?.revision).toBe(admin.revision);
   });
 
+  it('security: does not give an admin-configured EKS cluster a second name whose tag-made labels reach other roles', async () => {
+    // The admin's `payments` reaches EKS cluster web, for production roles; someone tags web for dev.
+    const adminBody: KubeCluster = {
+      ...adminCluster('payments', { env: 'prod' }),
+      spec: { source: 'eks', eks: { name: 'web', region: 'eu-west-1' } },
+    };
+    const admin = await resources.put('kube_cluster', 'payments', adminBody, { expectRevision: null });
+    west.addCluster({ name: 'web', tags: { [TAG.key]: 'true', env: 'dev' } });
+    const log: string[] = [];
+    const loop = new ClusterDiscoveryLoop(deps, source(), {
+      intervalMs: 60_000,
+      timers: { setTimeout: () => 0, clearTimeout: () => undefined },
+      log: (line) => log.push(line),
+    });
+    await loop.start();
+    await loop.runNow();
+    expect(await names()).toEqual(['payments']);
+    expect((await resources.get('kube_cluster', 'payments'))?.revision).toBe(admin.revision);
+    expect(log).toEqual([
+      'cluster discovery skips web: the kube_cluster payments is configured to reach this EKS cluster (eu-west-1), which takes precedence',
+    ]);
+    await loop.stop();
+    // The same name in another region is another EKS cluster: discovered as usual.
+    east.addCluster({ name: 'web', tags: { [TAG.key]: 'true' } });
+    expect((await syncDiscoveredClusters(deps, source(['us-east-1']))).added).toEqual(['web']);
+  });
+
+  it('security: removes a second name discovery gave an EKS cluster before an admin configured it, audited', async () => {
+    west.addCluster({ name: 'web', tags: { [TAG.key]: 'true', env: 'dev' } });
+    await syncDiscoveredClusters(deps, source());
+    expect(await names()).toEqual(['web']);
+    const adminBody: KubeCluster = {
+      ...adminCluster('payments', { env: 'prod' }),
+      spec: { source: 'eks', eks: { name: 'web', region: 'eu-west-1' } },
+    };
+    await resources.put('kube_cluster', 'payments', adminBody, { expectRevision: null });
+    // Even while web cannot be described (whether it still carries the tag is unknown), the second name goes.
+    west.deniedDescribe.add('web');
+    const result = await syncDiscoveredClusters(deps, source());
+    expect(result.removed).toEqual(['web']);
+    expect(await names()).toEqual(['payments']);
+    const events = await scanAuditEvents(dynamoClient, tables.audit);
+    expect(events.filter((e) => e.event === 'kube.delete').map((e) => [e.name, e.user, e.source])).toEqual([
+      ['web', 'system', 'eks-discovery'],
+    ]);
+    west.deniedDescribe.clear();
+    const next = await syncDiscoveredClusters(deps, source());
+    expect([next.added, next.removed, next.skipped.map((s) => s.name)]).toEqual([[], [], ['web']]);
+  });
+
   it('keeps the clusters of a region that could not be listed, and those it could not describe', async () => {
     west.addCluster({ name: 'web', tags: { [TAG.key]: 'true' } });
     east.addCluster({ name: 'api', tags: { [TAG.key]: 'true' } });

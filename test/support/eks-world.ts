@@ -35,7 +35,7 @@ export interface EksWorld {
 }
 
 export async function startEksWorld(
-  options: { clock?: WorldClock; trusts?: Record<string, string[]>; tokenLifetimeMs?: number } = {},
+  options: { clock?: WorldClock; trusts?: Record<string, string[]>; permits?: Record<string, string[]>; tokenLifetimeMs?: number } = {},
 ): Promise<EksWorld> {
   let offset = 0;
   const clock = options.clock ?? { now: () => new Date(Date.now() + offset), advance: (ms: number) => (offset += ms) };
@@ -44,6 +44,7 @@ export async function startEksWorld(
     identities: [AGENT_TASK_ROLE],
     now: () => clock.now(),
     ...(options.trusts ? { trusts: options.trusts } : {}),
+    ...(options.permits ? { permits: options.permits } : {}),
     ...(options.tokenLifetimeMs === undefined ? {} : { tokenLifetimeMs: options.tokenLifetimeMs }),
   });
   const eks = await startEksStandIn({ region: WORLD_REGION });

@@ -1,6 +1,6 @@
 // The STS stand-in refuses every EKS token the authenticator would refuse: another cluster, an
 // expired one, a tampered one, a wrong secret; and it answers the real STS client unchanged.
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EKS_TOKEN_PREFIX, EksTokenSource } from '../../lib/adapters/aws/eks-token.js';
 import { AGENT_TASK_ROLE, startStsStandIn, type StsStandIn } from './sts-stand-in.js';
@@ -116,5 +116,109 @@ describe('STS stand-in and the EKS token check', () => {
     const otherCluster = await fetch(url, { headers: { 'x-k8s-aws-id': 'staging' } });
     expect(otherCluster.status).toBe(403);
     expect(await otherCluster.text()).toMatch(/<ErrorResponse[^>]*><Error><Type>Sender<\/Type><Code>SignatureDoesNotMatch<\/Code>/);
+  });
+});
+
+describe('STS stand-in: what real STS refuses', () => {
+  const partnerRole = 'arn:aws:iam::444455556666:role/kubeport-eks-access';
+  const sameAccountRole = 'arn:aws:iam::111122223333:role/kubeport-reader';
+  const otherPartnerRole = 'arn:aws:iam::444455556666:role/kubeport-other';
+  const trustingOnlyRole = 'arn:aws:iam::444455556666:role/trusting-only';
+  const agentRole = 'arn:aws:iam::111122223333:role/kubeport-agent';
+  let strict: StsStandIn;
+  let strictNow = new Date();
+  const clients: STSClient[] = [];
+  const client = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, systemClockOffset = 0) => {
+    // One attempt: the SDK would otherwise correct its clock from the answer's Date and try again.
+    const made = new STSClient({ region: 'eu-west-1', endpoint: strict.url, credentials, systemClockOffset, maxAttempts: 1 });
+    clients.push(made);
+    return made;
+  };
+  const assume = async (roleArn: string) => {
+    const { Credentials } = await client(role).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'kubeport-agent' }));
+    return {
+      accessKeyId: Credentials!.AccessKeyId!,
+      secretAccessKey: Credentials!.SecretAccessKey!,
+      sessionToken: Credentials!.SessionToken!,
+      expiration: Credentials!.Expiration!,
+    };
+  };
+
+  beforeAll(async () => {
+    strict = await startStsStandIn({
+      region: 'eu-west-1',
+      identities: [{ ...role }],
+      now: () => strictNow,
+      trusts: { [partnerRole]: [agentRole], [sameAccountRole]: [agentRole], [otherPartnerRole]: [], [trustingOnlyRole]: [agentRole] },
+      permits: { [agentRole]: [partnerRole, otherPartnerRole] },
+    });
+  });
+  afterAll(async () => {
+    for (const made of clients) made.destroy();
+    await strict.close();
+  });
+
+  it('answers ExpiredToken, in its error shape, to assumed-role credentials used after their Expiration', async () => {
+    strictNow = new Date();
+    const session = await assume(partnerRole);
+    expect(session.expiration.getTime()).toBe(Math.floor((strictNow.getTime() + 3600_000) / 1000) * 1000);
+    expect((await client(session).send(new GetCallerIdentityCommand({}))).Arn).toMatch(/assumed-role\/kubeport-eks-access\//);
+    // An hour and a second on, by both the caller's clock and STS's.
+    const later = 3601_000;
+    strictNow = new Date(Date.now() + later);
+    await expect(client(session, later).send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({
+      name: 'ExpiredToken',
+      message: 'The security token included in the request is expired',
+      $metadata: { httpStatusCode: 403 },
+    });
+    // An EKS token presigned a minute before the session expired is refused a minute after.
+    const signedAt = new Date(session.expiration.getTime() - 60_000);
+    const token = await new EksTokenSource({
+      clusterName: 'partner',
+      region: 'eu-west-1',
+      clock: { now: () => signedAt },
+      stsEndpoint: strict.url,
+      credentials: () => Promise.resolve(session),
+    }).token();
+    strictNow = new Date(signedAt.getTime() + 30_000);
+    expect(strict.verifyEksToken(token, 'partner').principalArn).toBe(partnerRole);
+    strictNow = new Date(session.expiration.getTime() + 60_000);
+    expect(() => strict.verifyEksToken(token, 'partner')).toThrow(/STS answered ExpiredToken/);
+  });
+
+  it('takes only us-east-1 signatures for the global host sts.amazonaws.com, as STS does', async () => {
+    strictNow = start;
+    const globalToken = (region: string) =>
+      new EksTokenSource({
+        clusterName: 'prod',
+        region,
+        clock: { now: () => start },
+        stsEndpoint: 'https://sts.amazonaws.com',
+        credentials: () => Promise.resolve(role),
+      }).token();
+    expect(strict.verifyEksToken(await globalToken('us-east-1'), 'prod').arn).toBe(role.arn);
+    for (const region of ['eu-west-1', 'us-west-2']) {
+      const token = await globalToken(region);
+      expect(() => strict.verifyEksToken(token, 'prod')).toThrow(
+        'the EKS token is refused: STS answered SignatureDoesNotMatch: Credential should be scoped to a valid region. ',
+      );
+    }
+  });
+
+  it("assumes a role of another account only when both the caller's policy and the role's trust policy allow it", async () => {
+    strictNow = new Date();
+    expect((await assume(partnerRole)).accessKeyId).toMatch(/^ASIA/);
+    // Trusted, but the agent's own policy does not allow it: the identity-based policy message.
+    await expect(assume(trustingOnlyRole)).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: `User: ${role.arn} is not authorized to perform: sts:AssumeRole on resource: ${trustingOnlyRole} because no identity-based policy allows the sts:AssumeRole action`,
+    });
+    // Allowed by the agent's policy, but its trust policy names nobody.
+    await expect(assume(otherPartnerRole)).rejects.toMatchObject({
+      name: 'AccessDenied',
+      message: `User: ${role.arn} is not authorized to perform: sts:AssumeRole on resource: ${otherPartnerRole}`,
+    });
+    // Within one account, a trust policy naming the role suffices.
+    expect((await assume(sameAccountRole)).accessKeyId).toMatch(/^ASIA/);
   });
 });

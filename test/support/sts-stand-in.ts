@@ -1,8 +1,10 @@
 // AWS STS on loopback for GetCallerIdentity (and AssumeRole, for a cluster in another account), in both forms the real STS takes: a GET with a
 // presigned query (what an EKS token carries) and a POST signed in the Authorization header (what
 // @aws-sdk/client-sts sends). Signatures are checked by sigv4-verifier.ts against a table of known
-// identities. verifyEksToken checks a bearer token the way EKS's authenticator does before asking
-// STS, so the Kubernetes stand-in accepts tokens only through it.
+// identities; as STS, it takes only us-east-1 signatures for the global host, answers ExpiredToken
+// for assumed-role credentials past their Expiration, and (given `permits`) assumes a role of another
+// account only when the caller's own policy allows it too. verifyEksToken checks a bearer token the
+// way EKS's authenticator does before asking STS, so the Kubernetes stand-in accepts tokens only through it.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -36,6 +38,8 @@ export interface StsIdentity {
   arn: string;
   /** AROA…:session for a role session, AIDA… for a user. */
   userId: string;
+  /** When temporary credentials stop working (AssumeRole's Expiration); STS answers ExpiredToken from then on. */
+  expiration?: Date;
 }
 
 /** The agent's task role session, as tests give it to the stand-in and to the token source. */
@@ -79,6 +83,23 @@ export class StsError extends Error {
 
 const accountOf = (arn: string) => arn.split(':')[4] ?? '';
 
+/** STS's global endpoint, whose signatures must be scoped to us-east-1 (AWS's rule for a global endpoint). */
+export const GLOBAL_STS_HOST = 'sts.amazonaws.com';
+const GLOBAL_STS_REGION = 'us-east-1';
+
+/** The region a request's credential scope names (presigned query or Authorization header). */
+function scopeRegion(request: WireRequest, query: URLSearchParams): string | undefined {
+  const credential =
+    query.get('X-Amz-Credential') ?? /\bCredential=([^,\s]+)/.exec(headerValue(request.headers, 'authorization') ?? '')?.[1];
+  return credential?.split('/')[2];
+}
+
+function headerValue(headers: WireRequest['headers'], name: string): string | undefined {
+  const entries: [string, string | string[] | undefined][] = Array.isArray(headers) ? headers : Object.entries(headers);
+  const value = entries.find(([key]) => key.toLowerCase() === name)?.[1];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 /** Checks a signed GetCallerIdentity request as STS does; returns the caller. */
 export function callerIdentity(request: WireRequest, options: SignedCallOptions): StsIdentity {
   const { caller, parameters } = signedCall(request, options);
@@ -101,6 +122,12 @@ function signedCall(request: WireRequest, options: SignedCallOptions): { caller:
   const query = new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
   const form = request.method === 'POST' ? new URLSearchParams(Buffer.from(request.body).toString('utf8')) : query;
   if (form.get('Version') !== '2011-06-15') throw new StsError(400, 'InvalidAction', 'Could not find operation for this version');
+  // The global endpoint takes only us-east-1 signatures; a regional one (the stand-in's own) its region's.
+  const global = headerValue(request.headers, 'host')?.toLowerCase() === GLOBAL_STS_HOST;
+  const region = global ? GLOBAL_STS_REGION : options.region;
+  if (global && scopeRegion(request, query) !== GLOBAL_STS_REGION) {
+    throw new StsError(403, 'SignatureDoesNotMatch', 'Credential should be scoped to a valid region. ');
+  }
   let verifierNow = options.now;
   const amzDate = query.get('X-Amz-Date');
   if (query.has('X-Amz-Signature') && amzDate !== null) {
@@ -117,7 +144,7 @@ function signedCall(request: WireRequest, options: SignedCallOptions): { caller:
   const known = new Map(options.identities.map((identity) => [identity.accessKeyId, identity]));
   const verdict = verifySigV4(request, {
     service: 'sts',
-    region: options.region,
+    region,
     now: verifierNow,
     credential: (id) => {
       const identity = known.get(id);
@@ -137,7 +164,12 @@ function signedCall(request: WireRequest, options: SignedCallOptions): { caller:
         : 'SignatureDoesNotMatch';
     throw new StsError(403, code, verdict.reason);
   }
-  return { caller: known.get(verdict.accessKeyId)!, parameters: form };
+  const caller = known.get(verdict.accessKeyId)!;
+  // Checked at the call, not the signing: a token presigned before its session expired fails after.
+  if (caller.expiration !== undefined && options.now.getTime() >= caller.expiration.getTime()) {
+    throw new StsError(403, 'ExpiredToken', 'The security token included in the request is expired');
+  }
+  return { caller, parameters: form };
 }
 
 /** Decodes and checks an EKS bearer token, then asks STS (this stand-in's check) who signed it. */
@@ -206,6 +238,13 @@ export interface StsStandInOptions {
   now: () => Date;
   /** Who may assume which role: role ARN to the principal ARNs (role ARN of a session) its trust policy names. */
   trusts?: Record<string, string[]>;
+  /**
+   * What each caller's own identity policy lets it assume: principal ARN (role ARN of a session)
+   * to role ARNs. When given, a role in another account is assumed only if both this and the
+   * role's trust policy allow it, as AWS requires; within one account the trust policy naming
+   * the principal suffices. Absent: identity policies are not modelled.
+   */
+  permits?: Record<string, string[]>;
   /** How long an EKS token is accepted after its X-Amz-Date; default 15 minutes. Short lives make tokens expire under a test. */
   tokenLifetimeMs?: number;
 }
@@ -274,25 +313,36 @@ export async function startStsStandIn(options: StsStandInOptions): Promise<StsSt
     const roleArn = parameters.get('RoleArn') ?? '';
     const sessionName = parameters.get('RoleSessionName') ?? '';
     const principal = awsCallerFromArn(caller.arn).principal;
+    const crossAccount = accountOf(roleArn) !== accountOf(caller.arn);
+    if (options.permits !== undefined && crossAccount && !(options.permits[principal] ?? []).includes(roleArn)) {
+      throw new StsError(
+        403,
+        'AccessDenied',
+        `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn} because no identity-based policy allows the sts:AssumeRole action`,
+      );
+    }
     if (!(options.trusts?.[roleArn] ?? []).includes(principal)) {
       throw new StsError(403, 'AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
     }
     if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) throw new StsError(400, 'ValidationError', 'RoleSessionName is not a valid session name');
     const roleName = roleArn.split('/').at(-1) ?? '';
-    const expiration = new Date(options.now().getTime() + Number(parameters.get('DurationSeconds') ?? '3600') * 1000);
+    // STS states the Expiration to the second (2026-12-03T05:00:00Z).
+    const expiresMs = options.now().getTime() + Number(parameters.get('DurationSeconds') ?? '3600') * 1000;
+    const expiration = new Date(Math.floor(expiresMs / 1000) * 1000);
     const assumed: StsIdentity = {
       accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
       secretAccessKey: randomBytes(20).toString('base64'),
       sessionToken: randomBytes(32).toString('base64'),
       arn: `arn:aws:sts::${accountOf(roleArn)}:assumed-role/${roleName}/${sessionName}`,
       userId: `AROA${roleName.toUpperCase()}:${sessionName}`,
+      expiration,
     };
     options.identities.push(assumed);
     return (
       `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>` +
       `<AssumedRoleUser><Arn>${xmlEscape(assumed.arn)}</Arn><AssumedRoleId>${xmlEscape(assumed.userId)}</AssumedRoleId></AssumedRoleUser>` +
       `<Credentials><AccessKeyId>${assumed.accessKeyId}</AccessKeyId><SecretAccessKey>${assumed.secretAccessKey}</SecretAccessKey>` +
-      `<SessionToken>${assumed.sessionToken}</SessionToken><Expiration>${expiration.toISOString()}</Expiration></Credentials>` +
+      `<SessionToken>${assumed.sessionToken}</SessionToken><Expiration>${expiration.toISOString().replace('.000Z', 'Z')}</Expiration></Credentials>` +
       `</AssumeRoleResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></AssumeRoleResponse>`
     );
   };

@@ -25,6 +25,11 @@ export interface DynamoAuditLogOptions {
   sleep?: (ms: number) => Promise<void>;
   /** [0, 1): the jitter of that backoff. */
   random?: () => number;
+  /**
+   * Write each event with its own PutItem, never BatchWriteItem: IAM cannot allow a batch's puts
+   * without its deletes, so a writer that faces the internet (the agent) is granted PutItem only.
+   */
+  putOnly?: boolean;
 }
 
 /** One key range read newest first: a base-table or index partition. */
@@ -78,6 +83,7 @@ export class DynamoAuditLog implements AuditLog {
   private readonly maxAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private readonly putOnly: boolean;
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -92,6 +98,7 @@ export class DynamoAuditLog implements AuditLog {
     this.maxAttempts = options.maxAttempts ?? 8;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
+    this.putOnly = options.putOnly ?? false;
     this.documents = DynamoDBDocumentClient.from(client);
   }
 
@@ -107,6 +114,7 @@ export class DynamoAuditLog implements AuditLog {
       items.set(`${item.pk}\n${item.sk}`, item);
     }
     const all = [...items.values()];
+    if (this.putOnly) return this.putEach(all);
     const batches: AuditItem[][] = [];
     for (let i = 0; i < all.length; i += BATCH_ITEMS) batches.push(all.slice(i, i + BATCH_ITEMS));
     let next = 0;
@@ -114,6 +122,18 @@ export class DynamoAuditLog implements AuditLog {
       while (next < batches.length) await this.writeBatch(batches[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, batches.length) }, worker));
+  }
+
+  /** As many PutItems in flight as a batch write would send items (concurrency × 25 at most). */
+  private async putEach(items: AuditItem[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const item = items[next++]!;
+        await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: itemAttributes(item) }));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency * BATCH_ITEMS, items.length) }, worker));
   }
 
   private item(event: AuditEvent): AuditItem {
