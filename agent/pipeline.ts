@@ -82,7 +82,7 @@ function scopeFor(deps: PipelineDeps, req: IncomingMessage, isUpgrade: boolean):
   );
 }
 
-/** Authorizes the scope's request again as things are now (open streams, every few seconds). */
+/** Authorizes the scope's request again as things are now (open streams, every few seconds); the store only, no upstream call. */
 export function reauthorize(deps: AuthorizeDeps, scope: RequestScope): Promise<unknown> {
   return authorize(deps, scope.identity!, scope.target!.cluster, scope.impersonation!, scope.request!);
 }
