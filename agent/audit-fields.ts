@@ -29,7 +29,7 @@ export function scopeFields(scope: RequestScope): Record<string, unknown> {
     if (identity.accessRequests.length > 0) fields.access_requests = identity.accessRequests;
   }
   if (scope.target) fields.kubernetes_cluster = scope.target.cluster;
-  if (scope.cluster) fields.kubernetes_labels = scope.cluster.labels;
+  if (scope.registered) fields.kubernetes_labels = scope.registered.labels;
   if (scope.principals) {
     fields.kubernetes_users = scope.principals.users;
     fields.kubernetes_groups = scope.principals.groups;

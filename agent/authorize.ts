@@ -1,12 +1,13 @@
 // May this identity make this request on this cluster, and as whom? Roles are loaded as they
 // are now (cached briefly), so a role change reaches certificates already issued and open streams.
 import { type AuditMode, auditMissingMessage, auditUnavailableMessage, recordsInput, strictAuditRole } from '../lib/core/audit-options.js';
-import { KubeportError, notFound } from '../lib/core/errors.js';
+import { KubeportError } from '../lib/core/errors.js';
 import type { CertifiedIdentity } from '../lib/core/identity.js';
 import { BACKDATE_MS } from '../lib/core/certificate-template.js';
 import {
   type ClusterView,
   type ImpersonationRequest,
+  clusterNotFound,
   type KubePrincipals,
   checkSessionTtl,
   kubePrincipals,
@@ -17,7 +18,7 @@ import { type LockingMode, maxKubernetesConnections } from '../lib/core/lock.js'
 import { checkKubeResourceAccess } from '../lib/core/kube-resource-access.js';
 import type { Role, User } from '../lib/core/resources.js';
 import { checkUserStanding } from '../lib/core/user-standing.js';
-import type { ClusterDirectory, UpstreamCluster } from '../lib/core/ports.js';
+import type { ClusterDirectory } from '../lib/core/ports.js';
 import { kubeForbidden } from './kube-forbidden.js';
 import type { LockCheck } from './locks.js';
 import type { StreamLimit } from './request-scope.js';
@@ -33,7 +34,8 @@ export interface AuthorizeDeps {
 }
 
 export interface Decision {
-  cluster: UpstreamCluster;
+  /** The cluster as registered (name, labels): how to reach it is resolved only after this decision. */
+  cluster: ClusterView;
   principals: KubePrincipals;
   /** The locking mode the roles set (strict: refused while the lock view is stale). */
   lockMode: LockingMode;
@@ -58,10 +60,13 @@ export async function authorize(
   const roles = await deps.loadRoles(identity.roles);
   // Locks before anything else, as Teleport's Authorize: a locked identity learns nothing more.
   const lockMode = deps.locks ? deps.locks.check(identity, roles) : 'best_effort';
-  const cluster = await deps.clusters.resolve(clusterName);
-  // Same answer for unknown and hidden clusters would hide typos; Teleport says "not found" for both.
-  if (!cluster) throw notFound(`kubernetes cluster "${clusterName}" not found; tsh kube ls lists the clusters you may reach`);
-  const view: ClusterView = { name: cluster.name, labels: cluster.labels };
+  // The registered view only (the store, no network): resolving the upstream (EKS: DescribeCluster,
+  // AssumeRole) for a cluster the user may not see would let anyone make the agent call AWS for it
+  // and learn from the failure that it exists. The pipeline resolves it after this decision.
+  const registered = await deps.clusters.registered(clusterName);
+  // Unknown and hidden clusters get the same answer (kubePrincipals throws this for hidden ones), as Teleport's.
+  if (!registered) throw clusterNotFound(clusterName);
+  const view: ClusterView = { name: registered.name, labels: registered.labels };
   const granted = kubePrincipals(identity, roles, view);
   // A role shortened after login refuses certificates that outlive its max_session_ttl (Teleport does too).
   checkSessionTtl(roles, view, identity.notAfter.getTime() - identity.notBefore.getTime() - BACKDATE_MS, identity.traits);
@@ -85,7 +90,7 @@ export async function authorize(
   };
   const streamLimit = maxKubernetesConnections(roles);
   return {
-    cluster,
+    cluster: view,
     principals: resolveImpersonation(identity.username, granted, asked),
     lockMode,
     auditMode: strictRole === undefined ? 'best_effort' : 'strict',

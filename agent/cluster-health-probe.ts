@@ -43,6 +43,9 @@ export interface ProbedCluster {
 /** Checks one cluster now; never throws (every failure is a verdict). */
 export async function probeCluster(deps: ClusterProbeDeps, cluster: ProbedCluster): Promise<ClusterHealth> {
   const outcome = await probeOutcome(deps, cluster.name);
+  // Its endpoint answered no connection: what the directory cached about reaching it (EKS: a
+  // DescribeCluster answer kept up to minutes) may be what is wrong, so requests look again.
+  if (outcome.step === 'connect') deps.clusters.invalidate?.(cluster.name);
   return clusterHealthVerdict(outcome, {
     cluster: cluster.name,
     agent: deps.agent,

@@ -40,7 +40,12 @@ log(
 
 let stopping = false;
 const stop = (signal: string) => {
-  if (stopping) return;
+  if (stopping) {
+    // A second signal (Ctrl-C again by hand): open streams end now rather than at the deadline.
+    log(`${signal} again: ending open streams now`);
+    void agent.drain(0, log);
+    return;
+  }
   stopping = true;
   const drainMs = config.KUBEPORT_DRAIN_SECONDS * 1000;
   log(`${signal}: draining for up to ${config.KUBEPORT_DRAIN_SECONDS} s`);

@@ -6,7 +6,8 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { badRequest } from '../lib/core/errors.js';
 import { type KubeRequestInfo, kubeRequestInfo } from '../lib/core/kube-request-info.js';
-import type { Clock, ClusterHealthView } from '../lib/core/ports.js';
+import { clusterNotFound } from '../lib/core/kube-access.js';
+import type { Clock, ClusterHealthView, UpstreamCluster } from '../lib/core/ports.js';
 import { parseKubeTarget } from '../lib/core/request-target.js';
 import { authenticate } from './authenticate.js';
 import { type AuthorizeDeps, authorize } from './authorize.js';
@@ -86,6 +87,13 @@ export function reauthorize(deps: AuthorizeDeps, scope: RequestScope): Promise<u
   return authorize(deps, scope.identity!, scope.target!.cluster, scope.impersonation!, scope.request!);
 }
 
+/** The authorized cluster's upstream; gone since the decision (or no address here): not found, as an unknown one. */
+async function resolveUpstream(deps: AuthorizeDeps, name: string): Promise<UpstreamCluster> {
+  const cluster = await deps.clusters.resolve(name);
+  if (!cluster) throw clusterNotFound(name);
+  return cluster;
+}
+
 async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMessage, isUpgrade: boolean): Promise<Prepared> {
   // authenticate
   const identity = (scope.identity = authenticate(req.socket as TLSSocket, scope.startedAt));
@@ -113,16 +121,19 @@ async function prepare(deps: PipelineDeps, scope: RequestScope, req: IncomingMes
   // authorize
   // authorize: checked before anything, an upgrade included, goes to the cluster
   const decision = await authorize(deps, identity, target.cluster, client.impersonation, request);
-  scope.cluster = decision.cluster;
+  scope.registered = decision.cluster;
   scope.principals = decision.principals;
   scope.lockMode = decision.lockMode;
   scope.auditMode = decision.auditMode;
   if (decision.streamLimit) scope.streamLimit = decision.streamLimit;
   scope.recordInput = decision.recordInput;
+  // Only now, for a user who may reach the cluster: why it is down, then how to reach it (EKS:
+  // DescribeCluster, AssumeRole), whose failure names the cluster's source.
   refuseUnhealthyCluster(deps.clusterHealth, decision.cluster.name, scope.startedAt);
+  const cluster = (scope.cluster = await resolveUpstream(deps, decision.cluster.name));
   // Taken per request: a request after a renewal carries the new token. The client's own
   // Authorization header never passes (upstreamHeaders' allow-list leaves it out).
-  const token = decision.cluster.bearerToken ? await decision.cluster.bearerToken() : undefined;
+  const token = cluster.bearerToken ? await cluster.bearerToken() : undefined;
   // rewrite
   const headers = upstreamHeaders({
     rawHeaders: req.rawHeaders,

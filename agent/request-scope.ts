@@ -6,7 +6,7 @@ import type { CertifiedIdentity } from '../lib/core/identity.js';
 import type { AuditMode } from '../lib/core/audit-options.js';
 import type { LockingMode } from '../lib/core/lock.js';
 import type { ImpersonationRequest, KubePrincipals } from '../lib/core/kube-access.js';
-import type { UpstreamCluster } from '../lib/core/ports.js';
+import type { RegisteredCluster, UpstreamCluster } from '../lib/core/ports.js';
 import type { KubeRequestInfo } from '../lib/core/kube-request-info.js';
 import type { KubeTarget } from '../lib/core/request-target.js';
 
@@ -49,6 +49,9 @@ export interface RequestScope {
   request?: KubeRequestInfo;
   /** What the client asked to act as (kubectl --as / --as-group). */
   impersonation?: ImpersonationRequest;
+  /** The cluster as authorization saw it (registered name and labels), set once the request is authorized. */
+  registered?: RegisteredCluster;
+  /** How the agent reaches the cluster, resolved after authorization. */
   cluster?: UpstreamCluster;
   /** Who the agent impersonates toward the cluster for this request. */
   principals?: KubePrincipals;

@@ -21,7 +21,10 @@ const bench: UpstreamCluster = {
   server: new URL(start.upstream.url),
   tls: { ca: start.upstream.caPem, cert: start.upstream.client.certPem, key: start.upstream.client.keyPem },
 };
-const clusters: ClusterDirectory = { resolve: async (name) => (name === bench.name ? bench : undefined) };
+const clusters: ClusterDirectory = {
+  registered: async (name) => (name === bench.name ? { name, labels: bench.labels } : undefined),
+  resolve: async (name) => (name === bench.name ? bench : undefined),
+};
 
 const log = (message: string) => process.stderr.write(`agent: ${message}\n`);
 // As local mode wires it: the real writer over the DynamoDB audit log, a file spool beside it.

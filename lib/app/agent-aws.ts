@@ -72,6 +72,8 @@ export async function startAgentOnAws(config: AgentEnvironment, deps: AgentOnAws
     for (const closer of closers.reverse()) await closer().catch((e: unknown) => log(`while stopping: ${String(e)}`));
   };
   try {
+    // Checked before anything is asked of AWS: a mistyped tag is the configuration's fault, not the network's.
+    const discoveryTag = config.KUBEPORT_DISCOVERY_TAG === '' ? undefined : parseDiscoveryTag(config.KUBEPORT_DISCOVERY_TAG);
     // One credential provider for every client: the task role's credentials, refreshed before they expire.
     const credentials: AwsCredentialProvider = defaultProvider();
     const sts = new STSClient({ region, credentials });
@@ -128,16 +130,15 @@ export async function startAgentOnAws(config: AgentEnvironment, deps: AgentOnAws
     const registration = { resources, audit, clock, random };
     const configured = await ensureConfiguredClusters(registration, config.KUBEPORT_EKS_CLUSTERS, region);
     for (const skipped of configured.skipped) log(`KUBEPORT_EKS_CLUSTERS: ${skipped.name} is skipped: ${skipped.reason}`);
-    if (config.KUBEPORT_DISCOVERY_TAG !== '') {
-      const tag = parseDiscoveryTag(config.KUBEPORT_DISCOVERY_TAG);
+    if (discoveryTag !== undefined) {
       const regions = config.KUBEPORT_DISCOVERY_REGIONS.length > 0 ? config.KUBEPORT_DISCOVERY_REGIONS : [region];
       const discovery = new ClusterDiscoveryLoop(
         registration,
-        new TaggedEksClusters({ tag, regions, clientFor: (listed) => eksClient(listed, credentials) }),
+        new TaggedEksClusters({ tag: discoveryTag, regions, clientFor: (listed) => eksClient(listed, credentials) }),
         { intervalMs: config.KUBEPORT_DISCOVERY_INTERVAL_SECONDS * 1000, timers: systemTimers, log },
       );
-      // The first round before the agent serves, so tagged clusters are there from the start.
-      await discovery.start();
+      // Not awaited: a slow or failing EKS must not keep the agent from serving the clusters it has.
+      void discovery.start();
       closers.push(() => discovery.stop());
     }
 

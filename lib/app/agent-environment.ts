@@ -4,6 +4,7 @@
 // AWS endpoints come from the SDK's own variables (AWS_REGION, AWS_ENDPOINT_URL_EKS, _STS,
 // _DYNAMODB, _S3, _ROUTE_53, …), so tests point the unchanged clients at loopback stand-ins.
 import * as z from 'zod';
+import { parseDiscoveryTag } from '../adapters/aws/tagged-eks-clusters.js';
 
 const name = (what: string) => z.string().min(1, `${what} is empty; the stack sets it`);
 const list = z.string().transform((value) =>
@@ -85,6 +86,13 @@ export function parseAgentEnvironment(env: Record<string, string | undefined>): 
         ? ['KUBEPORT_HOSTED_ZONE_ID', 'KUBEPORT_AGENT_DOMAIN_NAME']
         : ['KUBEPORT_AGENT_DOMAIN_NAME', 'KUBEPORT_HOSTED_ZONE_ID'];
     problems.push(`${missing}: is not set but ${set} is; set both (economy topology) or neither`);
+  }
+  if (given.KUBEPORT_DISCOVERY_TAG !== undefined) {
+    try {
+      parseDiscoveryTag(given.KUBEPORT_DISCOVERY_TAG);
+    } catch (error) {
+      problems.push(`KUBEPORT_DISCOVERY_TAG: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
   if (!result.success || problems.length > 0) throw new AgentEnvironmentError(problems);
   return result.data;

@@ -1,7 +1,7 @@
 // Who a user may be on a cluster: Teleport's CheckKubeGroupsAndUsers and
 // computeImpersonatedPrincipals, over roles as they are now.
 import { compileRole } from './compiled-role.js';
-import { accessDenied } from './errors.js';
+import { type KubeportError, accessDenied, notFound } from './errors.js';
 import type { Identity, Traits } from './identity.js';
 import type { Role } from './role-schema.js';
 import { expandTemplates } from './trait-templates.js';
@@ -33,17 +33,21 @@ export function clusterAllowed(roles: Role[], cluster: ClusterView, traits: Trai
   return allowed && !denied;
 }
 
-/** The Kubernetes users and groups the roles grant on a cluster, or a denial that names why. */
+/** The answer for a cluster that is not registered or that the roles hide: the same words for both. */
+export function clusterNotFound(name: string): KubeportError {
+  return notFound(`kubernetes cluster "${name}" not found; tsh kube ls lists the clusters you may reach`);
+}
+
+/** The Kubernetes users and groups the roles grant on a visible cluster, or a denial that names why. */
 export function kubePrincipals(identity: Identity, roles: Role[], cluster: ClusterView): KubePrincipals {
   const missing = identity.roles.filter((name) => !roles.some((role) => role.metadata.name === name));
   if (missing.length === identity.roles.length) {
     throw accessDenied(`none of your roles (${identity.roles.join(', ') || 'none'}) exist any more; ask an admin, then run tsh login`);
   }
-  if (!clusterAllowed(roles, cluster, identity.traits)) {
-    throw accessDenied(
-      `kubernetes cluster "${cluster.name}" is not allowed by your roles (${identity.roles.join(', ')}): its labels ${formatLabels(cluster.labels)} match no kubernetes_labels of an allowing role, or match a denying one`,
-    );
-  }
+  // A cluster the roles do not let the user see answers exactly as one that does not exist (as
+  // Teleport's): naming its labels (with discovery, all its AWS tags) or even that it exists
+  // would tell users about clusters hidden from them.
+  if (!clusterAllowed(roles, cluster, identity.traits)) throw clusterNotFound(cluster.name);
   const users = new Set<string>();
   const groups = new Set<string>();
   for (const role of roles) {
@@ -103,9 +107,4 @@ export function resolveImpersonation(username: string, granted: KubePrincipals, 
     groups = [...new Set(asked.groups)];
   }
   return { users: [user], groups };
-}
-
-function formatLabels(labels: Record<string, string>): string {
-  const entries = Object.entries(labels);
-  return entries.length === 0 ? '(none)' : entries.map(([k, v]) => `${k}=${v}`).join(',');
 }

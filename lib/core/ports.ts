@@ -199,10 +199,24 @@ export interface UpstreamCluster {
   bearerToken?: () => Promise<string>;
 }
 
+/** A registered cluster as authorization sees it: its name and labels, nothing about how to reach it. */
+export interface RegisteredCluster {
+  name: string;
+  labels: Record<string, string>;
+}
+
 /** The clusters the agent may forward to, looked up by name at each request. */
 export interface ClusterDirectory {
-  /** The cluster as it is now, or undefined when no such cluster is registered. */
+  /**
+   * The cluster's name and labels as registered now (the resource store only, no network call),
+   * or undefined when this directory has no such cluster. Authorization decides on this, so a
+   * user never makes the agent describe, assume a role for, or report on a cluster they may not see.
+   */
+  registered(name: string): Promise<RegisteredCluster | undefined>;
+  /** The cluster as it is now, or undefined when no such cluster is registered. Called only after authorization. */
   resolve(name: string): Promise<UpstreamCluster | undefined>;
+  /** Forgets what is cached about reaching `name` (a health check found it unreachable): the next resolve looks again. */
+  invalidate?(name: string): void;
 }
 
 /** The agent's own latest health of each cluster (in memory), for fail-fast answers to an unhealthy one. */

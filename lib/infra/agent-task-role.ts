@@ -1,17 +1,24 @@
 // The agent's identity: the ECS task role. EKS maps it to the impersonator group (access
 // entries), the host-cert route trusts it (SigV4), and it may do only what the agent does: describe
-// its clusters, read the resource table and write its own cluster records there, write audit events
-// and recordings, get its host certificate and, in the economy topology, publish its own address.
+// its clusters, read the resource table's user, role, lock, CA and cluster partitions, write its own cluster records there, write audit events
+// and recordings, get its host certificate (granted by ControlPlaneApi.grantAgentHostCert) and, in
+// the economy topology, publish its own address.
 // Never the CA keys: the agent signs nothing with KMS (the host CA certificate comes from the route).
 import { Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { CERT_AUTHORITY_KIND } from '../core/cert-authority-resource.js';
 import { KUBE_CLUSTER_STATUS_KIND } from '../core/kube-cluster-health.js';
-import { AGENT_HOST_CERT_ROUTE } from '../core/agent-host-certificate.js';
 import type { Storage } from './storage.js';
 
 /** The resource-table partitions (kinds) the agent writes: registered and discovered clusters, and their health. */
 export const AGENT_WRITTEN_KINDS = ['kube_cluster', KUBE_CLUSTER_STATUS_KIND] as const;
+/**
+ * The partitions the agent reads: who a certificate names (users, roles, locks, the CAs that
+ * signed it) and its clusters. Never local credentials, invites or GitHub records: the agent
+ * faces the internet, and a password hash or a sealed TOTP seed is no business of its.
+ */
+export const AGENT_READ_KINDS = ['role', 'user', 'lock', CERT_AUTHORITY_KIND, ...AGENT_WRITTEN_KINDS] as const;
 /** Key prefixes the agent writes in each bucket (lib/adapters/aws/s3-recording-store.ts, s3-audit-archive.ts). */
 export const RECORDINGS_PREFIX = 'sessions/';
 export const AUDIT_ARCHIVE_PREFIX = 'events/';
@@ -22,8 +29,8 @@ export interface AgentTaskRoleProps {
   readonly clusters: readonly string[];
   /** Discovery on: the agent lists the region's clusters. */
   readonly discovery: boolean;
-  /** The HTTP API's id: the host-cert route is invoked with SigV4. */
-  readonly apiId: string;
+  /** Roles in other accounts named by kube_cluster eks sources. */
+  readonly assumeRoleArns?: readonly string[];
   /** economy: the record the task publishes its public IPv4 under. */
   readonly addressRecord?: { readonly hostedZoneId: string; readonly domainName: string };
 }
@@ -57,7 +64,14 @@ export class AgentTaskRole extends Construct {
       allow('DescribeDiscoveredClusters', ['eks:DescribeCluster'], [clusterArn('*')]);
     }
 
-    allow('ReadResources', ['dynamodb:GetItem', 'dynamodb:Query'], [storage.resources.tableArn]);
+    if (props.assumeRoleArns && props.assumeRoleArns.length > 0) {
+      // Clusters in other accounts: their role's own trust policy must name this role too.
+      allow('AssumeClusterAccountRoles', ['sts:AssumeRole'], [...props.assumeRoleArns]);
+    }
+
+    allow('ReadResources', ['dynamodb:GetItem', 'dynamodb:Query'], [storage.resources.tableArn], {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...AGENT_READ_KINDS] },
+    });
     // The table's partition key is the kind, so LeadingKeys holds writes to the agent's own kinds.
     allow('WriteOwnClusterRecords', ['dynamodb:PutItem', 'dynamodb:DeleteItem'], [storage.resources.tableArn], {
       'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...AGENT_WRITTEN_KINDS] },
@@ -68,7 +82,6 @@ export class AgentTaskRole extends Construct {
       ['s3:PutObject'],
       [storage.recordingsBucket.arnForObjects(`${RECORDINGS_PREFIX}*`), storage.auditBucket.arnForObjects(`${AUDIT_ARCHIVE_PREFIX}*`)],
     );
-    allow('GetHostCertificate', ['execute-api:Invoke'], [hostCertRouteArn(this, props.apiId)]);
 
     if (props.addressRecord) {
       const { hostedZoneId, domainName } = props.addressRecord;
@@ -86,9 +99,4 @@ export class AgentTaskRole extends Construct {
       );
     }
   }
-}
-
-/** POST /webapi/iam/host-cert on any stage (the API has one, $default), nothing else of the API. */
-export function hostCertRouteArn(scope: Construct, apiId: string): string {
-  return Stack.of(scope).formatArn({ service: 'execute-api', resource: apiId, resourceName: `*/POST${AGENT_HOST_CERT_ROUTE}` });
 }

@@ -1,5 +1,6 @@
 // The agent's part of the stack, put together: its network, its task role and the clusters'
-// access entries for it, and the Fargate service. What the control plane must know of it (the
+// access entries for it, and the Fargate service. The stack grants the role the host-cert route
+// (ControlPlaneApi.grantAgentHostCert). What the control plane must know of it (the
 // address ping reports, the role and names the host-cert route issues for) comes out as fields.
 import { Aws, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -16,7 +17,6 @@ export interface KubeportAgentProps {
   readonly agent: AgentContext;
   readonly storage: Storage;
   readonly clusterName: string;
-  readonly apiId: string;
   readonly apiUrl: string;
   readonly logRetention?: logs.RetentionDays;
   readonly removalPolicy?: RemovalPolicy;
@@ -43,7 +43,7 @@ export class KubeportAgent extends Construct {
       storage,
       clusters: agent.clusters,
       discovery: agent.discoveryTag !== undefined,
-      apiId: props.apiId,
+      assumeRoleArns: agent.assumeRoleArns,
       ...(publishesAddress ? { addressRecord: { hostedZoneId: agent.hostedZoneId!, domainName: agent.domainName! } } : {}),
     });
     this.accessEntries = new AgentAccessEntries(this, 'AccessEntries', { clusters: agent.clusters, role: this.taskRole.role });

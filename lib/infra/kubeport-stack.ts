@@ -10,7 +10,7 @@ import { BreakGlass } from './break-glass.js';
 import { CaBootstrap } from './ca-bootstrap.js';
 import { ControlPlaneAlarms } from './control-plane-alarms.js';
 import { BREAK_GLASS_ROUTE, ControlPlaneApi } from './control-plane-api.js';
-import { ControlPlaneFunctions, setGitHubCallbackUrl } from './control-plane-functions.js';
+import { ControlPlaneFunctions, setAgentHostCert, setGitHubCallbackUrl } from './control-plane-functions.js';
 import { KubeportAgent } from './kubeport-agent.js';
 import { suppressJustifiedFindings } from './nag-suppressions.js';
 import type { AgentContext, AuditLockMode, GitHubContext } from './stack-context.js';
@@ -98,6 +98,8 @@ export class KubeportStack extends Stack {
       authFunction: this.functions.auth.function,
       adminFunction: this.functions.admin.function,
       logRemovalPolicy: removalPolicy,
+      // The agent takes its TLS certificate from POST /webapi/iam/host-cert, signed with its task role.
+      agentHostCert: props.agent !== undefined,
     });
     const callbackUrl = `${this.api.url}${GITHUB_CALLBACK_PATH}`;
     if (props.github) setGitHubCallbackUrl(this.functions, callbackUrl);
@@ -121,15 +123,14 @@ export class KubeportStack extends Stack {
         agent: props.agent,
         storage: this.storage,
         clusterName: props.clusterName ?? this.stackName,
-        apiId: this.api.api.apiId,
         apiUrl: this.api.url,
         removalPolicy,
       });
       const { address, taskRole, service } = this.agentDeployment;
       // Ping tells tsh where the agent is; the host-cert route issues only to its role, for its names.
       for (const fn of [this.functions.auth.function, this.functions.admin.function]) fn.addEnvironment('KUBEPORT_AGENT_ADDRESS', address);
-      this.functions.auth.function.addEnvironment('KUBEPORT_AGENT_ROLE_ARN', taskRole.role.roleArn);
-      this.functions.auth.function.addEnvironment('KUBEPORT_AGENT_HOST_NAMES', service.hostNames.join(','));
+      setAgentHostCert(this.functions, { roleArn: taskRole.role.roleArn, hostNames: service.hostNames });
+      this.api.grantAgentHostCert(taskRole.role);
       new CfnOutput(this, 'AgentAddress', { description: 'Where tsh and kubectl reach the agent', value: address });
       new CfnOutput(this, 'AgentRoleArn', {
         description: "The agent's IAM role: each cluster's access entry maps it to the impersonator group",

@@ -154,16 +154,6 @@ function suppressAgentFindings(stack: KubeportStack, agent: KubeportAgent): void
       },
       {
         id: 'AwsSolutions-IAM5',
-        appliesTo: [
-          {
-            regex:
-              '/^Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api[A-Z0-9]+>\\/\\*\\/POST\\/webapi\\/iam\\/host-cert$/',
-          },
-        ],
-        reason: "POST /webapi/iam/host-cert on the API's one stage: the agent's own certificate, nothing else of the API",
-      },
-      {
-        id: 'AwsSolutions-IAM5',
         appliesTo: ['Resource::*', 'Resource::arn:<AWS::Partition>:eks:<AWS::Region>:<AWS::AccountId>:cluster/*'],
         reason:
           'Only with agentDiscoveryTag: eks:ListClusters, which IAM allows only on * (held to the stack region by aws:RequestedRegion), and eks:DescribeCluster on the clusters it lists, to read their tags',

@@ -23,6 +23,7 @@ export const CONTEXT_KEYS = [
   'agentIngressCidrs',
   'agentCapacity',
   'agentDiscoveryTag',
+  'agentAssumeRoleArns',
 ] as const;
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -63,6 +64,8 @@ export interface AgentContext {
   readonly capacity: AgentCapacity;
   /** Discovery: EKS clusters carrying this tag (`key` or `key=value`) are registered too. */
   readonly discoveryTag?: string;
+  /** Roles in other accounts that kube_cluster eks sources name (`role_arn`): the task role may assume them. */
+  readonly assumeRoleArns: string[];
 }
 
 export interface StackContext {
@@ -196,6 +199,13 @@ const rawContextSchema = z.object({
     })
     .optional()
     .default('on-demand'),
+  agentAssumeRoleArns: list(
+    pattern(
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+      'IAM role ARNs in other accounts that kube_cluster eks sources name (e.g. arn:aws:iam::210987654321:role/kubeport-eks)',
+    ),
+    'arn:aws:iam::210987654321:role/kubeport-eks',
+  ).optional(),
   agentDiscoveryTag: pattern(
     /^[A-Za-z0-9 _.:/+\-@]{1,128}(?:=[A-Za-z0-9 _.:/+\-@]{0,256})?$/,
     'an EKS tag as key or key=value whose clusters the agent registers (e.g. kubeport=enabled)',
@@ -214,6 +224,7 @@ const AGENT_KEYS = [
   'agentIngressCidrs',
   'agentCapacity',
   'agentDiscoveryTag',
+  'agentAssumeRoleArns',
 ] as const;
 
 const GITHUB_FIX =
@@ -349,6 +360,7 @@ function toStackContext(raw: RawContext): StackContext {
           ingressCidrs: raw.agentIngressCidrs ?? ['0.0.0.0/0'],
           capacity: raw.agentCapacity,
           ...(raw.agentDiscoveryTag !== undefined ? { discoveryTag: raw.agentDiscoveryTag } : {}),
+          assumeRoleArns: raw.agentAssumeRoleArns ?? [],
           ...(raw.hostedZoneId !== undefined ? { hostedZoneId: raw.hostedZoneId } : {}),
           ...(raw.agentDomainName !== undefined ? { domainName: raw.agentDomainName } : {}),
         }

@@ -166,6 +166,7 @@ describe('EksClusterDirectory', () => {
     const asked: string[] = [];
     const directory = world.directory({
       kubeconfig: {
+        registered: (name) => Promise.resolve(name === 'local' ? { name, labels: local.labels } : undefined),
         resolve: (name) => {
           asked.push(name);
           return Promise.resolve(name === 'local' ? local : undefined);

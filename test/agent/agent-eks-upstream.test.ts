@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EKS_TOKEN_PREFIX } from '../../lib/adapters/aws/eks-token.js';
 import { IMPERSONATOR_GROUP } from '../../lib/core/eks-access.js';
+import type { ClusterHealth } from '../../lib/core/kube-cluster-health.js';
 import { type RecordedRequest, headerValues } from '../../lib/demo/kube-apiserver.js';
 import { type AgentHarness, type ClientCredentials, rawUpgrade, startAgentHarness } from '../support/agent-harness.js';
 import { type KubectlUser, kubectlUser } from '../support/agent-kubectl.js';
@@ -28,6 +29,7 @@ let h: AgentHarness;
 let alice: KubectlUser;
 let aliceCredentials: ClientCredentials;
 const children: ChildProcess[] = [];
+const health = new Map<string, ClusterHealth>();
 
 beforeAll(async () => {
   world = await startEksWorld();
@@ -36,9 +38,16 @@ beforeAll(async () => {
   await world.register('gone', { eks: { name: 'no-such-eks', region: WORLD_REGION } }, { env: 'dev' });
   // prod stays a kubeconfig cluster: the harness's own stand-in, through the same directory.
   await world.register('prod', { source: 'kubeconfig' }, { env: 'prod' });
+  // Hidden from dev-only users: in another account (AssumeRole) and unknown to EKS.
+  await world.register(
+    'secret',
+    { eks: { name: 'secret-eks', region: WORLD_REGION, role_arn: 'arn:aws:iam::210987654321:role/kubeport-access' } },
+    { env: 'secret', owner: 'payments-team' },
+  );
   h = await startAgentHarness({
     clock: world.clock,
     clusterDirectory: (kubeconfig) => world.directory({ kubeconfig }),
+    clusterHealth: { current: (cluster) => health.get(cluster) },
     limits: { streamRecheckMs: 100 },
   });
   alice = await kubectlUser(h, mkdtempSync(join(tmpdir(), 'kubeport-eks-upstream-')), 'alice', ['access']);
@@ -199,5 +208,80 @@ describe('kubectl through the agent to an EKS cluster', () => {
     expect(get.stdout).toBe('pod/web-0\npod/web-1\n');
     // The harness's own stand-in knows the agent by its client certificate, and gets no token.
     for (const request of h.kube.requests.slice(from)) expect(headerValues(request, 'authorization')).toEqual([]);
+  });
+});
+
+describe('a cluster the roles do not allow', () => {
+  const notFound = (name: string) => `kubernetes cluster "${name}" not found; tsh kube ls lists the clusters you may reach`;
+  let bob: ClientCredentials;
+  beforeAll(async () => {
+    h.roles.set('dev-only', {
+      ...h.roles.get('access')!,
+      metadata: { name: 'dev-only' },
+      spec: { ...h.roles.get('access')!.spec, allow: { ...h.roles.get('access')!.spec.allow, kubernetes_labels: { env: 'dev' } } },
+    });
+    // Issued at real time: the TLS handshake checks validity by the real clock, which the earlier tests' advances left behind.
+    bob = await h.issue({ username: 'bob', roles: ['dev-only'] }, { at: new Date() });
+  });
+  const awsCalls = () => ({ describes: world.eks.calls.get('DescribeCluster') ?? 0, sts: world.sts.calls });
+
+  it('is answered as an unknown one, and the agent makes no AWS call for it (no DescribeCluster, no AssumeRole)', async () => {
+    const before = awsCalls();
+    for (const path of [
+      '/k8s/secret/api/v1/namespaces/default/pods',
+      '/k8s/secret/api',
+      '/k8s/secret/api/v1/namespaces/default/pods/web-0',
+    ]) {
+      const hidden = await h.request(path, { credentials: bob });
+      const unknown = await h.request(path.replace('/k8s/secret/', '/k8s/nosuch/'), { credentials: bob });
+      expect(hidden.status).toBe(404);
+      expect(hidden.body.replaceAll('secret', 'X')).toBe(unknown.body.replaceAll('nosuch', 'X'));
+      expect(hidden.body).toContain(notFound('secret').replaceAll('"', path.endsWith('/api') ? '"' : '\\"'));
+      for (const leak of ['payments', 'env', 'secret-eks', WORLD_REGION, '210987654321', 'unavailable', 'reached']) {
+        expect(hidden.body).not.toContain(leak);
+      }
+    }
+    const upgrade = await h.raw(rawUpgrade('/k8s/secret/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdout=true'), bob);
+    expect(upgrade).toMatch(/^HTTP\/1\.1 404 /);
+    expect(upgrade).not.toContain('secret-eks');
+    expect(awsCalls()).toEqual(before);
+  });
+
+  it('tells nothing of its health to a user who may not see it; a user who may gets the reason', async () => {
+    health.set('secret', {
+      cluster: 'secret',
+      status: 'unhealthy',
+      problem: 'unreachable',
+      reason: 'no connection to the API server',
+      fix: "allow TCP 443 from the agent's security group",
+      checked_at: world.clock.now().toISOString(),
+      agent: 'agent-1',
+    });
+    try {
+      const before = awsCalls();
+      const hidden = await h.request('/k8s/secret/api/v1/namespaces/default/pods', { credentials: bob });
+      expect(hidden.status).toBe(404);
+      expect(JSON.parse(hidden.body).message).toBe(notFound('secret'));
+      expect(awsCalls()).toEqual(before);
+      // alice's roles allow it: she learns why it is down, still without the agent calling AWS for it.
+      const shown = await h.request('/k8s/secret/api/v1/namespaces/default/pods', { credentials: aliceCredentials });
+      expect(shown.status).toBe(503);
+      expect(JSON.parse(shown.body).message).toContain('kube cluster secret is unhealthy: no connection to the API server');
+      expect(awsCalls()).toEqual(before);
+    } finally {
+      health.delete('secret');
+    }
+  });
+
+  it('is reached only once authorized: an allowed user gets the 503 naming why the agent cannot reach it', async () => {
+    const before = awsCalls();
+    const shown = await h.request('/k8s/secret/api/v1/namespaces/default/pods', { credentials: aliceCredentials });
+    expect(shown.status).toBe(503);
+    expect(JSON.parse(shown.body).message).toMatch(/^kube cluster secret cannot be reached: /);
+    expect(awsCalls().sts).toBeGreaterThan(before.sts);
+    // Visible clusters keep their detail for bob too: the dev-labelled one EKS does not know.
+    const gone = await h.request('/k8s/gone/api/v1/namespaces/default/pods', { credentials: bob });
+    expect(gone.status).toBe(503);
+    expect(JSON.parse(gone.body).message).toMatch(/^kube cluster gone cannot be reached: EKS has no cluster no-such-eks/);
   });
 });

@@ -210,7 +210,7 @@ describe('agent security rules', () => {
       expect(upstreamCount()).toBe(before);
     });
 
-    it('answers 404 for an unknown cluster and 403 naming the cluster for one the roles do not allow', async () => {
+    it('answers a cluster the roles do not allow exactly as an unknown one, and never reaches for it', async () => {
       const unknown = await h.request('/k8s/staging/api/v1/pods', { credentials: alice });
       expect(unknown.status).toBe(404);
       expect(JSON.parse(unknown.body).message).toContain('kubernetes cluster "staging" not found');
@@ -221,9 +221,17 @@ describe('agent security rules', () => {
       });
       const devOnly = await h.issue({ username: 'bob', roles: ['dev-only'] });
       expect((await h.request(PODS, { credentials: devOnly })).status).toBe(200);
+      const resolvedBefore = h.resolvedClusters.length;
       const prod = await h.request('/k8s/prod/api/v1/namespaces/default/pods', { credentials: devOnly });
-      expect(prod.status).toBe(403);
-      expect(JSON.parse(prod.body).message).toContain('kubernetes cluster "prod" is not allowed by your roles (dev-only)');
+      const nowhere = await h.request('/k8s/nowhere/api/v1/namespaces/default/pods', { credentials: devOnly });
+      expect(prod.status).toBe(404);
+      expect(JSON.parse(prod.body).message).toBe('kubernetes cluster "prod" not found; tsh kube ls lists the clusters you may reach');
+      // The same Status, word for word, but for the name the user typed; nothing of its labels.
+      expect(prod.body.replaceAll('prod', 'X')).toBe(nowhere.body.replaceAll('nowhere', 'X'));
+      expect(nowhere.status).toBe(404);
+      expect(prod.body).not.toContain('env');
+      // Authorization decided on the registered view: the agent never resolved (reached for) either.
+      expect(h.resolvedClusters.slice(resolvedBefore)).toEqual([]);
     });
 
     it('refuses a removed user, and certificates issued before a revocation', async () => {

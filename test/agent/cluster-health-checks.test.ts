@@ -57,7 +57,10 @@ afterAll(async () => {
 
 let resources: DynamoResourceStore;
 let upstreams: Map<string, UpstreamCluster>;
-const directory: ClusterDirectory = { resolve: async (name) => upstreams.get(name) };
+const directory: ClusterDirectory = {
+  registered: async (name) => upstreams.get(name),
+  resolve: async (name) => upstreams.get(name),
+};
 
 beforeEach(async () => {
   const tables = tableNamesWithPrefix(`health${tableNo++}-`);

@@ -10,14 +10,14 @@ describe('agent error statuses', () => {
   it('shows a typed error as it is and hides anything else behind a generic 500, logging its stack', () => {
     const logged: string[] = [];
     const denied = statusFromError(
-      new KubeportError('access_denied', 'kubernetes cluster "prod" is not allowed by your roles (dev-only)'),
+      new KubeportError('access_denied', 'your roles (dev-only) grant no Kubernetes user or group on cluster "dev"'),
       (m) => logged.push(m),
     );
     expect(denied.code).toBe(403);
     expect(JSON.parse(denied.body)).toMatchObject({
       kind: 'Status',
       reason: 'Forbidden',
-      message: 'kubernetes cluster "prod" is not allowed by your roles (dev-only)',
+      message: 'your roles (dev-only) grant no Kubernetes user or group on cluster "dev"',
     });
     expect(logged).toEqual([]);
 

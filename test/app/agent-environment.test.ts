@@ -47,6 +47,15 @@ describe('parseAgentEnvironment', () => {
     expect(parseAgentEnvironment({ ...minimal, KUBEPORT_AGENT_PORT: '' }).KUBEPORT_AGENT_PORT).toBe(443);
   });
 
+  it('names a discovery tag that is not KEY or KEY=VALUE', () => {
+    const found = problems({ ...minimal, KUBEPORT_DISCOVERY_TAG: '=true' });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^KUBEPORT_DISCOVERY_TAG: KUBEPORT_DISCOVERY_TAG "=true" names no tag key; write KEY or KEY=VALUE/);
+    expect(parseAgentEnvironment({ ...minimal, KUBEPORT_DISCOVERY_TAG: 'kubeport-discover=true' }).KUBEPORT_DISCOVERY_TAG).toBe(
+      'kubeport-discover=true',
+    );
+  });
+
   it('wants the hosted zone and the agent domain name together', () => {
     expect(problems({ ...minimal, KUBEPORT_HOSTED_ZONE_ID: 'Z123' })).toEqual([
       'KUBEPORT_AGENT_DOMAIN_NAME: is not set but KUBEPORT_HOSTED_ZONE_ID is; set both (economy topology) or neither',

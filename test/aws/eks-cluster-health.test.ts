@@ -164,4 +164,68 @@ describe('EKS cluster health', () => {
       eks.removeCluster('walled');
     }
   });
+
+  it('drops the cached description of a cluster it found unreachable: the next resolve gets the moved endpoint', async () => {
+    const caData = Buffer.from(prod.kube.caPem).toString('base64');
+    eks.addCluster({ name: 'moving', endpoint: `https://127.0.0.1:${closedPort}`, caData });
+    const clusters = new EksClusterDirectory({
+      resources,
+      clock,
+      credentials: agentCredentials,
+      eksClient: (clientRegion, credentials) => makeEksClient({ region: clientRegion, endpoint: eks.url, credentials }),
+      stsEndpoint: sts.url,
+    });
+    try {
+      await register('moving');
+      const describes = () => eks.calls.get('DescribeCluster') ?? 0;
+      expect((await clusters.resolve('moving'))?.server.port).toBe(String(closedPort));
+      // The cluster moves (a recreated cluster, a new endpoint): the description is cached for minutes.
+      eks.addCluster({ name: 'moving', endpoint: prod.kube.url, caData });
+      const before = describes();
+      expect((await clusters.resolve('moving'))?.server.port).toBe(String(closedPort));
+      expect(describes()).toBe(before);
+      const probe = (name: string) =>
+        probeCluster(
+          { clusters, clock, agent: 'task-1', agentRoleArn: AGENT_TASK_ROLE_ARN, timeoutMs: 5_000 },
+          { name, eks: { name, region } },
+        );
+      expect(await probe('moving')).toMatchObject({ status: 'unhealthy', problem: 'unreachable' });
+      // The unreachable verdict dropped it: the next resolve describes again and gets the new endpoint.
+      expect((await clusters.resolve('moving'))?.server.origin).toBe(new URL(prod.kube.url).origin);
+      expect(describes()).toBe(before + 1);
+      // The next check reaches the API server there (which refuses a token signed for another cluster's name).
+      expect(await probe('moving')).toMatchObject({ status: 'unhealthy', problem: 'token_refused' });
+      expect(prod.tokens.at(-1)?.refused).toBeDefined();
+      // Only an unreachable verdict drops the description.
+      expect(describes()).toBe(before + 1);
+    } finally {
+      clusters.close();
+      eks.removeCluster('moving');
+    }
+  });
+
+  it('does not drop a description for a verdict other than unreachable', async () => {
+    await register('prod');
+    const clusters = new EksClusterDirectory({
+      resources,
+      clock,
+      credentials: agentCredentials,
+      eksClient: (clientRegion, credentials) => makeEksClient({ region: clientRegion, endpoint: eks.url, credentials }),
+      stsEndpoint: sts.url,
+    });
+    try {
+      prod.setImpersonatorBound(false);
+      const describes = () => eks.calls.get('DescribeCluster') ?? 0;
+      const health = await probeCluster(
+        { clusters, clock, agent: 'task-1', timeoutMs: 5_000 },
+        { name: 'prod', eks: { name: 'prod', region } },
+      );
+      expect(health).toMatchObject({ problem: 'cannot_impersonate' });
+      const before = describes();
+      await clusters.resolve('prod');
+      expect(describes()).toBe(before);
+    } finally {
+      clusters.close();
+    }
+  });
 });

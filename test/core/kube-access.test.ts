@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { accessRole } from '../../lib/core/builtin-roles.js';
 import type { Identity } from '../../lib/core/identity.js';
-import { clusterAllowed, kubePrincipals, resolveImpersonation } from '../../lib/core/kube-access.js';
+import { clusterAllowed, clusterNotFound, kubePrincipals, resolveImpersonation } from '../../lib/core/kube-access.js';
 import { matchesLabels } from '../../lib/core/label-match.js';
 import type { Role } from '../../lib/core/resources.js';
 import { expandTemplates } from '../../lib/core/trait-templates.js';
@@ -64,11 +64,22 @@ describe('kubernetes principals', () => {
 
   it('refuses clusters whose labels no allowing role matches, or a denying role matches', () => {
     const devOnly = role('dev-only', { kubernetes_labels: { env: 'dev' }, kubernetes_groups: ['devs'] });
-    expect(() => kubePrincipals(identity(['dev-only']), [devOnly], prod)).toThrow(
-      /kubernetes cluster "prod" is not allowed by your roles \(dev-only\)/,
-    );
+    // Answered as an unknown cluster: not_found, nothing of its labels or of the roles.
+    const refused = (() => {
+      try {
+        kubePrincipals(identity(['dev-only']), [devOnly], { name: 'prod', labels: { env: 'prod', owner: 'payments-team' } });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refused).toMatchObject({
+      code: 'not_found',
+      message: 'kubernetes cluster "prod" not found; tsh kube ls lists the clusters you may reach',
+    });
+    expect(refused).toEqual(clusterNotFound('prod'));
     const noProd = role('no-prod', {}, { kubernetes_labels: { env: 'prod' } });
     expect(clusterAllowed([accessRole, noProd], prod)).toBe(false);
+    expect(() => kubePrincipals(identity(['access', 'no-prod']), [accessRole, noProd], prod)).toThrow(clusterNotFound('prod').message);
   });
 
   it('removes denied groups and refuses when nothing is left', () => {

@@ -30,7 +30,7 @@ import { AGENT_TASK_ROLE } from '../support/sts-stand-in.js';
 
 /** A token lives this long in the clusters' eyes: the exec session below outlives the one it opened with. */
 const TOKEN_LIFETIME_MS = 3_000;
-const DRAIN_SECONDS = 3;
+const DRAIN_SECONDS = 2;
 
 /** tctl --aws-iam's caller: a person with the stack's break-glass policy. */
 const BREAK_GLASS: IamPrincipal = {
@@ -222,9 +222,39 @@ describe('the agent in AWS mode (npm run agent)', () => {
     expect(row('dev')).toMatch(/\bhealthy\b/);
     expect(row('staging')).toMatch(/\bunhealthy\b/);
     expect(row('no-entry')).toMatch(/\bunhealthy\b/);
+
+    // The ClusterRole deleted from a working cluster is found at the next check, and its return too.
+    dev.setImpersonatorBound(false);
+    const lost = await eventually('dev to lose impersonation', async () => {
+      const now = await status('dev');
+      return now?.problem === 'cannot_impersonate' ? now : undefined;
+    });
+    expect(lost.fix).toMatch(/tctl kube bootstrap dev/);
+    dev.setImpersonatorBound(true);
+    await eventually('dev to be healthy again', async () => ((await status('dev'))?.status === 'healthy' ? true : undefined));
+    await agent.waitFor(/cluster dev is healthy again/);
   });
 
-  it.todo('fails a request to an unhealthy cluster fast with the reason, and audits it (agent/unhealthy-cluster.ts has not landed)');
+  it('fails a request to an unhealthy cluster fast with the reason and the fix, and audits it', async () => {
+    await eventually('staging to be unhealthy', async () => ((await status('staging'))?.status === 'unhealthy' ? true : undefined));
+    const before = staging.kube.requests.length;
+    const refused = await kubectl('--context', 'staging', 'get', 'pods');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('kube cluster staging is unhealthy');
+    expect(refused.stderr).toContain('tctl kube bootstrap staging');
+    // Answered by the agent: the cluster saw none of it.
+    expect(staging.kube.requests.slice(before).filter((r) => r.effective?.username === 'alice')).toEqual([]);
+    const window = { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000) };
+    const audited = await eventually('the refusal to be audited', async () => {
+      const found = await aws.api.deps.audit.search({ ...window, event: 'kube.request', user: 'alice', cluster: 'staging' });
+      return found.events.length > 0 ? found.events : undefined;
+    });
+    expect(audited[0]).toMatchObject({
+      kubernetes_cluster: 'staging',
+      message: expect.stringContaining('kube cluster staging is unhealthy'),
+    });
+    expect(audited[0]!.response_code).toBeGreaterThanOrEqual(500);
+  });
 
   it('discovery registers a tagged cluster with its tags as labels, and removes it when it goes', async () => {
     aws.eks.addCluster({ name: 'payments', tags: { 'kubeport-discover': 'true', team: 'payments' } });
@@ -270,6 +300,8 @@ describe('the agent in AWS mode (npm run agent)', () => {
     expect(requests.events.length).toBeGreaterThan(0);
     const sessions = await aws.api.deps.audit.search({ ...window, event: 'session.end', user: 'alice' });
     expect(sessions.events.length).toBeGreaterThan(0);
+    // And copied to the archive bucket.
+    expect((await aws.archiveKeys()).some((key) => key.startsWith('events/'))).toBe(true);
 
     const log = agent.output();
     const secrets = [

@@ -99,7 +99,22 @@ describe('kubectl under roles that narrow namespaces, kinds and verbs', () => {
 
     const prod = await kubectl('--context=prod', 'get', 'pods', '-n', 'default');
     expect(prod.code).toBe(1);
-    expect(prod.stderr).toContain('kubernetes cluster "prod" is not allowed by your roles (pod-reader)');
+    // A cluster the roles do not allow is answered as one that does not exist: nothing of its
+    // labels, word for word what a typo gets (discovery's 404 shows as kubectl's own sentence).
+    const lastLine = (stderr: string) => stderr.trimEnd().split('\n').at(-1);
+    expect(lastLine(prod.stderr)).toBe('Error from server (NotFound): the server could not find the requested resource');
+    expect(prod.stderr).not.toContain('env');
+    const typoServer = `--server=https://127.0.0.1:${h.port}/k8s/prdo`;
+    const typo = await kubectl('--context=prod', typoServer, 'get', 'pods', '-n', 'default');
+    expect(lastLine(typo.stderr)).toBe(lastLine(prod.stderr));
+    // --raw takes the whole path (the kubeconfig's /k8s/<cluster> is not prefixed): a plain request gets the Status's words.
+    const raw = await kubectl('--context=prod', 'get', '--raw', '/k8s/prod/api/v1/namespaces/default/pods');
+    expect(raw.code).toBe(1);
+    expect(raw.stderr).toBe(
+      'Error from server (NotFound): kubernetes cluster "prod" not found; tsh kube ls lists the clusters you may reach\n',
+    );
+    const rawTypo = await kubectl('--context=prod', 'get', '--raw', '/k8s/prdo/api/v1/namespaces/default/pods');
+    expect(rawTypo.stderr.replace('"prdo"', '"prod"')).toBe(raw.stderr);
   });
 
   it('kubectl exec is refused unless a role grants the exec verb', async () => {

@@ -33,6 +33,7 @@ interface Synthesized {
 const CLUSTER_SG = 'sg-0123456789abcdef0';
 const OTHER_CLUSTER_SG = 'sg-0fedcba9876543210';
 const ZONE = 'Z0123456789ABCDEFGHIJ';
+const CROSS_ACCOUNT_ROLE = 'arn:aws:iam::210987654321:role/kubeport-eks';
 
 function synthesize(context: Record<string, string>): Synthesized {
   const parsed = parseStackContext((key) => context[key], Object.keys(context));
@@ -58,6 +59,7 @@ beforeAll(() => {
     agentDomainName: 'kube.example.com',
     agentIngressCidrs: '203.0.113.0/24,198.51.100.7/32',
     agentDiscoveryTag: 'kubeport=enabled',
+    agentAssumeRoleArns: CROSS_ACCOUNT_ROLE,
   });
   ha = synthesize({
     clusters: 'prod',
@@ -252,13 +254,16 @@ describe('the agent in the stack', () => {
     expect(variables).toMatchObject({
       KUBEPORT_AGENT_ADDRESS: 'kube.example.com:443',
       KUBEPORT_AGENT_ROLE_ARN: { 'Fn::GetAtt': [economy.taskRoleId, 'Arn'] },
-      KUBEPORT_AGENT_HOST_NAMES: 'kube.example.com',
     });
+    expect(variables.KUBEPORT_AGENT_HOST_NAMES).toBe('kube.example.com');
     const haAuth = ha.resources[ha.logicalId(ha.stack.functions.auth.function)]!.Properties!.Environment as {
       Variables: Record<string, unknown>;
     };
     // ha: the Route 53 name and the NLB's own DNS name.
-    expect(JSON.stringify(haAuth.Variables.KUBEPORT_AGENT_HOST_NAMES)).toMatch(/kube\.example\.com,.*DNSName/);
+    const nlb = ha.logicalId(ha.stack.agentDeployment!.service.loadBalancer!);
+    expect(haAuth.Variables.KUBEPORT_AGENT_HOST_NAMES).toEqual({
+      'Fn::Join': [',', ['kube.example.com', { 'Fn::GetAtt': [nlb, 'DNSName'] }]],
+    });
   });
 });
 
@@ -280,7 +285,12 @@ describe("the agent's task role", () => {
       'execute-api:Invoke',
       'route53:ChangeResourceRecordSets',
       's3:PutObject',
+      'sts:AssumeRole',
     ]);
+    // A role in another account only when named (agentAssumeRoleArns), and only that one.
+    const assume = economy.statements.filter((statement) => actions(statement).includes('sts:AssumeRole'));
+    expect(assume.map((statement) => statement.Resource)).toEqual([CROSS_ACCOUNT_ROLE]);
+    expect(ha.statements.flatMap(actions)).not.toContain('sts:AssumeRole');
   });
 
   it('describes only the listed clusters, unless discovery is on, when it may list the clusters of its own region', () => {
@@ -309,6 +319,17 @@ describe("the agent's task role", () => {
     expect(economy.statements.flatMap(actions)).not.toContain('dynamodb:UpdateItem');
   });
 
+  it('reads the resource table only in the partitions it needs: no local credentials, invites or GitHub records', () => {
+    const resourcesTable = economy.logicalId(economy.stack.storage.resources);
+    const reads = economy.statements.filter(
+      (statement) => JSON.stringify(statement.Resource).includes(resourcesTable) && actions(statement).some((a) => /Get|Query/.test(a)),
+    );
+    expect(reads).toHaveLength(1);
+    const kinds = (reads[0]!.Condition as Record<string, Record<string, string[]>>)['ForAllValues:StringEquals']!['dynamodb:LeadingKeys']!;
+    expect([...kinds].sort()).toEqual(['cert_authority', 'kube_cluster', KUBE_CLUSTER_STATUS_KIND, 'lock', 'role', 'user'].sort());
+    for (const secret of ['local_credentials', 'local_invites', 'github', 'github_identity']) expect(kinds).not.toContain(secret);
+  });
+
   it('never touches the CA keys: no KMS action, and no key policy names it', () => {
     expect(economy.statements.flatMap(actions).filter((action) => action.startsWith('kms:'))).toEqual([]);
     for (const [, key] of ofType(economy, 'AWS::KMS::Key'))
@@ -319,7 +340,11 @@ describe("the agent's task role", () => {
   it('invokes only POST /webapi/iam/host-cert of the API', () => {
     const invoke = economy.statements.find((statement) => actions(statement).includes('execute-api:Invoke'))!;
     const joined = (invoke.Resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-    expect(joined.at(-1)).toBe('/*/POST/webapi/iam/host-cert');
+    expect(joined.at(-1)).toMatch(/^\/\$default\/POST\/webapi\/iam\/host-cert$/);
+    expect(actions(invoke)).toEqual(['execute-api:Invoke']);
+    // The route exists, behind the IAM authorizer.
+    const routes = ofType(economy, 'AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties!);
+    expect(routes.find((route) => route.RouteKey === 'POST /webapi/iam/host-cert')).toMatchObject({ AuthorizationType: 'AWS_IAM' });
   });
 
   it('may upsert in Route 53 only its own A record, in economy; never in ha', () => {

@@ -153,6 +153,7 @@ describe('CDK context', () => {
       topology: 'ha',
       ingressCidrs: ['0.0.0.0/0'],
       capacity: 'on-demand',
+      assumeRoleArns: [],
     });
   });
 
@@ -179,6 +180,12 @@ describe('CDK context', () => {
       }).agent,
     ).toMatchObject({ ingressCidrs: ['203.0.113.0/24', '198.51.100.7/32'], capacity: 'spot', discoveryTag: 'kubeport=enabled' });
     expect(parse({ ...agent, agentDiscoveryTag: 'kubeport' }).agent?.discoveryTag).toBe('kubeport');
+    expect(parse({ ...agent, agentAssumeRoleArns: 'arn:aws:iam::210987654321:role/kubeport-eks' }).agent?.assumeRoleArns).toEqual([
+      'arn:aws:iam::210987654321:role/kubeport-eks',
+    ]);
+    expect(problemsOf({ ...agent, agentAssumeRoleArns: 'arn:aws:iam::210987654321:user/alice' })).toEqual([
+      expect.stringMatching(/^agentAssumeRoleArns \(entry 1\): give IAM role ARNs/),
+    ]);
     const problems = problemsOf({ ...agent, agentIngressCidrs: '203.0.113.0/33,10.0.0.1', agentCapacity: 'cheap' });
     expect(problems.map((p) => p.split(':')[0])).toEqual(['agentIngressCidrs (entry 1)', 'agentIngressCidrs (entry 2)', 'agentCapacity']);
     expect(problems[2]).toMatch(/Spot has no ARM64/);

@@ -55,6 +55,8 @@ export interface AgentHarness {
   clock: { now: () => Date; advance(ms: number): void };
   /** Every request's scope, as the agent's onFinish hook got it, in the order they finished. */
   finished: RequestScope[];
+  /** Names the harness's own directory was asked to resolve (reach), in order: never a cluster the user may not see. */
+  resolvedClusters: string[];
   /** A certificate for `identity` from the user CA (or `ca`), valid from `at` for `ttlMs`. */
   issue(
     identity: Partial<Identity> & { username: string },
@@ -151,6 +153,7 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
     ]),
   );
   const finished: RequestScope[] = [];
+  const resolvedClusters: string[] = [];
   const hostKey = newLeafKey();
   const hostCert = await issueHostCertificate(hostCa, hostKey.spki, { dns: ['localhost'], ips: ['127.0.0.1'] }, 3_600_000);
   const customConnections = new Set<Socket>();
@@ -177,7 +180,12 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
     clock,
     log: options.log ?? (() => undefined),
     clusters: (options.clusterDirectory ?? ((own: ClusterDirectory) => own))({
+      registered: async (name) => {
+        const cluster = clusters.get(name);
+        return cluster && { name: cluster.name, labels: cluster.labels };
+      },
       resolve: async (name) => {
+        resolvedClusters.push(name);
         await delay(options.delays?.resolveClusterMs);
         return clusters.get(name);
       },
@@ -302,6 +310,7 @@ export async function startAgentHarness(options: AgentHarnessOptions = {}): Prom
     users,
     clock,
     finished,
+    resolvedClusters,
     issue,
     request,
     raw,

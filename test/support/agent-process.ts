@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { makeS3Client } from '../../lib/adapters/aws/clients.js';
 import { S3RecordingStore } from '../../lib/adapters/aws/s3-recording-store.js';
 import { startEmbeddedS3 } from '../../lib/adapters/local/embedded-s3.js';
@@ -59,6 +60,8 @@ export interface AgentStandIns {
   route53: Route53StandIn;
   /** The recordings bucket, as the test reads it. */
   recordings: S3RecordingStore;
+  /** The keys of the objects in the audit archive bucket. */
+  archiveKeys(): Promise<string[]>;
   /** The economy topology's variables: HOSTED_ZONE_ID, AGENT_DOMAIN_NAME and the public-IP stand-in. */
   economy: Record<string, string>;
   /** The environment ECS and the stack would give the agent as `identity` (default: the task role), with `changes` (undefined removes). */
@@ -174,7 +177,9 @@ export async function startAgentStandIns(options: AgentStandInOptions = {}): Pro
       KUBEPORT_PUBLIC_IP_URL: publicIpUrl,
     };
     const recordings = new S3RecordingStore(s3Client, RECORDINGS_BUCKET);
-    return { dir, api, sts, eks, route53, recordings, economy, env, breakGlassEnv, close };
+    const archiveKeys = async () =>
+      ((await s3Client.send(new ListObjectsV2Command({ Bucket: AUDIT_BUCKET }))).Contents ?? []).map((object) => object.Key ?? '');
+    return { dir, api, sts, eks, route53, recordings, archiveKeys, economy, env, breakGlassEnv, close };
   } catch (error) {
     await close();
     throw error;

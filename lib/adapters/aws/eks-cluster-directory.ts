@@ -6,7 +6,7 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import { cachedLoader } from '../../core/fresh-cache.js';
 import { KubeportError } from '../../core/errors.js';
 import { type EksSource, kubeClusterSource } from '../../core/kube-cluster-source.js';
-import type { Clock, ClusterDirectory, ResourceStore, UpstreamCluster } from '../../core/ports.js';
+import type { Clock, ClusterDirectory, RegisteredCluster, ResourceStore, UpstreamCluster } from '../../core/ports.js';
 import type { KubeCluster } from '../../core/resources.js';
 import { assumedRoleCredentials } from './assumed-role-credentials.js';
 import { EksClusterLookup } from './eks-clusters.js';
@@ -69,12 +69,23 @@ export class EksClusterDirectory implements ClusterDirectory {
   private readonly lookups = new Map<string, EksClusterLookup>();
   private readonly credentialsByRole = new Map<string, AwsCredentialProvider>();
   private readonly targets = new Map<string, EksTarget>();
+  /** The target each kube_cluster last resolved to, so invalidate (sync) knows which description to drop. */
+  private readonly targetByCluster = new Map<string, EksTarget>();
   private readonly warmTimer: NodeJS.Timeout;
 
   constructor(private readonly options: EksClusterDirectoryOptions) {
     this.stored = cachedLoader(async (name) => (await options.resources.get<KubeCluster>('kube_cluster', name))?.body, options.clock);
     this.warmTimer = setInterval(() => this.warm(), options.warmEveryMs ?? 60_000);
     this.warmTimer.unref();
+  }
+
+  /** The kube_cluster's name and labels from the store: no DescribeCluster, no AssumeRole. */
+  async registered(name: string): Promise<RegisteredCluster | undefined> {
+    const cluster = await this.stored(name);
+    if (cluster === undefined) return undefined;
+    const source = kubeClusterSource(cluster.spec ?? {});
+    if (source.type !== 'eks') return this.options.kubeconfig?.registered(name);
+    return { name, labels: cluster.metadata.labels ?? {} };
   }
 
   async resolve(name: string): Promise<UpstreamCluster | undefined> {
@@ -84,6 +95,7 @@ export class EksClusterDirectory implements ClusterDirectory {
     if (source.type !== 'eks') return this.options.kubeconfig?.resolve(name);
     const target = this.target(source.eks);
     target.usedAt = this.options.clock.now().getTime();
+    this.targetByCluster.set(name, target);
     let connection;
     try {
       connection = await target.lookup.connection(source.eks.name);
@@ -106,6 +118,17 @@ export class EksClusterDirectory implements ClusterDirectory {
         }
       },
     };
+  }
+
+  /**
+   * Drops the cached description of `name` (the health check could not connect to the endpoint
+   * it gave): the next resolve describes the cluster again, so a moved endpoint or a new CA is
+   * picked up at once instead of after the description's refresh time.
+   */
+  invalidate(name: string): void {
+    const target = this.targetByCluster.get(name);
+    if (target !== undefined) target.lookup.invalidate(target.eksName);
+    else this.options.kubeconfig?.invalidate?.(name);
   }
 
   /** Stops renewing ahead of requests. */
@@ -177,6 +200,7 @@ export class EksClusterDirectory implements ClusterDirectory {
     for (const [key, target] of this.targets) {
       if (now - target.usedAt > FORGET_AFTER_MS) {
         this.targets.delete(key);
+        for (const [name, used] of this.targetByCluster) if (used === target) this.targetByCluster.delete(name);
         continue;
       }
       if (now - target.usedAt > WARM_WHILE_USED_MS) continue;

@@ -1,7 +1,7 @@
 // Local mode's clusters: labels from the kube_cluster resources as they are now, upstream
 // address and credentials from the kubeconfig that npm start was given.
 import { cachedLoader } from '../../core/fresh-cache.js';
-import type { Clock, ClusterDirectory, ResourceStore, UpstreamCluster } from '../../core/ports.js';
+import type { Clock, ClusterDirectory, RegisteredCluster, ResourceStore, UpstreamCluster } from '../../core/ports.js';
 import type { KubeCluster } from '../../core/resources.js';
 import type { KubeconfigCluster } from './kubeconfig-source.js';
 
@@ -16,6 +16,12 @@ export class KubeconfigClusterDirectory implements ClusterDirectory {
   ) {
     this.byName = new Map(clusters.map((c) => [c.name, c]));
     this.cached = cachedLoader((name) => this.load(name), clock);
+  }
+
+  async registered(name: string): Promise<RegisteredCluster | undefined> {
+    // The same cached read as resolve: the kubeconfig is local, so nothing here leaves the process.
+    const cluster = await this.resolve(name);
+    return cluster && { name: cluster.name, labels: cluster.labels };
   }
 
   resolve(name: string): Promise<UpstreamCluster | undefined> {
