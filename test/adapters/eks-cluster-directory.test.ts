@@ -12,13 +12,18 @@ import { type EksWorld, WORLD_REGION, startEksWorld } from '../support/eks-world
 import { AGENT_TASK_ROLE } from '../support/sts-stand-in.js';
 
 const partnerRole = 'arn:aws:iam::444455556666:role/kubeport-eks-access';
+// Trusts the agent, but the agent's own policy does not allow assuming it.
+const trustingOnlyRole = 'arn:aws:iam::444455556666:role/trusting-only';
 let world: EksWorld;
 let prod: EksKubeCluster;
 let partner: EksKubeCluster;
 
 beforeAll(async () => {
   // Cross-account, as AWS requires: the partner role trusts the agent's, and the agent's own policy allows assuming it.
-  world = await startEksWorld({ trusts: { [partnerRole]: [AGENT_TASK_ROLE_ARN] }, permits: { [AGENT_TASK_ROLE_ARN]: [partnerRole] } });
+  world = await startEksWorld({
+    trusts: { [partnerRole]: [AGENT_TASK_ROLE_ARN], [trustingOnlyRole]: [AGENT_TASK_ROLE_ARN] },
+    permits: { [AGENT_TASK_ROLE_ARN]: [partnerRole] },
+  });
   prod = await world.addCluster({ name: 'prod-eks' });
   partner = await world.addCluster({ name: 'partner-eks', accessEntries: { [partnerRole]: ['kubeport:impersonator'] } });
   await world.register('prod', { eks: { name: 'prod-eks', region: WORLD_REGION } }, { env: 'prod' });
@@ -145,6 +150,15 @@ describe('EksClusterDirectory', () => {
     const error = await failure(world.directory().resolve('untrusted'));
     expect(error.message).toMatch(/^kube cluster untrusted cannot be reached: .*not-trusting/);
     expect(error.message).toMatch(/trust policy/);
+  });
+
+  it("refuses a role of another account the agent's own policy does not allow, even one whose trust policy names the agent", async () => {
+    await world.register('unpermitted', { eks: { name: 'partner-eks', region: WORLD_REGION, role_arn: trustingOnlyRole } });
+    const error = await failure(world.directory().resolve('unpermitted'));
+    expect(error.message).toMatch(
+      /^kube cluster unpermitted cannot be reached: .*no identity-based policy allows the sts:AssumeRole action/,
+    );
+    expect(error.message).toMatch(/task role's own policy must allow sts:AssumeRole/);
   });
 
   it('gives kubeconfig-source clusters to the kubeconfig directory, and knows no unregistered name', async () => {

@@ -1,9 +1,12 @@
 // The STS stand-in refuses every EKS token the authenticator would refuse: another cluster, an
 // expired one, a tampered one, a wrong secret; and it answers the real STS client unchanged.
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EKS_TOKEN_PREFIX, EksTokenSource } from '../../lib/adapters/aws/eks-token.js';
-import { AGENT_TASK_ROLE, startStsStandIn, type StsStandIn } from './sts-stand-in.js';
+import { NodeSha256 } from '../../lib/platform/node-sha256.js';
+import { AGENT_TASK_ROLE, StsError, callerIdentity, startStsStandIn, type StsStandIn } from './sts-stand-in.js';
 
 const role = AGENT_TASK_ROLE;
 const start = new Date('2026-12-02T12:00:00Z');
@@ -197,6 +200,28 @@ describe('STS stand-in: what real STS refuses', () => {
         credentials: () => Promise.resolve(role),
       }).token();
     expect(strict.verifyEksToken(await globalToken('us-east-1'), 'prod').arn).toBe(role.arn);
+    // The same for a call signed in the Authorization header (a POST, as the SDK sends).
+    const headerSigned = async (region: string) => {
+      const body = 'Action=GetCallerIdentity&Version=2011-06-15';
+      const signer = new SignatureV4({ service: 'sts', region, credentials: role, sha256: NodeSha256 });
+      const signed = await signer.sign(
+        new HttpRequest({
+          method: 'POST',
+          protocol: 'https:',
+          hostname: 'sts.amazonaws.com',
+          path: '/',
+          headers: { host: 'sts.amazonaws.com', 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        }),
+        { signingDate: start },
+      );
+      const request = { method: 'POST', url: '/', headers: signed.headers, body: Buffer.from(body) };
+      return () => callerIdentity(request, { now: start, region: 'eu-west-1', identities: [role] });
+    };
+    expect((await headerSigned('us-east-1'))().arn).toBe(role.arn);
+    expect(await headerSigned('eu-west-1')).toThrow(
+      expect.objectContaining({ code: 'SignatureDoesNotMatch', message: 'Credential should be scoped to a valid region. ' }) as StsError,
+    );
     for (const region of ['eu-west-1', 'us-west-2']) {
       const token = await globalToken(region);
       expect(() => strict.verifyEksToken(token, 'prod')).toThrow(

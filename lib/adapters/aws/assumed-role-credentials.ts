@@ -38,7 +38,7 @@ export function assumedRoleCredentials(options: AssumedRoleOptions): AwsCredenti
     } catch (error) {
       throw new KubeportError(
         'unavailable',
-        `the agent could not assume ${options.roleArn}: ${error instanceof Error ? error.message : String(error)}; the role's trust policy must allow the agent's task role`,
+        `the agent could not assume ${options.roleArn}: ${error instanceof Error ? error.message : String(error)}; the role's trust policy must allow the agent's task role, and for a role in another account the task role's own policy must allow sts:AssumeRole on it too`,
         { cause: error },
       );
     }
