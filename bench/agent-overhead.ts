@@ -41,7 +41,6 @@
 // (V8 CPU profiles of the child processes), BENCH_PATHS (e.g. agent,audited: auditing on vs off only).
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import { join } from 'node:path';
 import { startAgentChild } from './agent-child.js';
@@ -50,13 +49,11 @@ import { type LocalModeAgent, startLocalModeAgent } from './local-mode-agent.js'
 import { NGINX_WORKERS, type Nginx, ensureNginx, startNginx } from './nginx.js';
 import { CLUSTER, GROUPS, USER, benchCertificates } from './kube-paths.js';
 import { startChild, stopProcess } from './processes.js';
+import { type Measurement, type Target, TOTAL, WARMUP, measure, ms, printTable } from './request-load.js';
 
-const TOTAL = 2_000;
-const WARMUP = 200;
 /** Once per path before any row, so that no row pays for a cold JIT (the agent's above all). */
 const PRIMING = 1_000;
 const CONCURRENCIES = [1, 32] as const;
-const REQUEST_TIMEOUT_MS = 10_000;
 /** Past this the bench stops everything it started and fails; a normal run needs a fraction. */
 const DEADLINE_MS = 150_000;
 /**
@@ -78,97 +75,6 @@ const AIM_AUDIT_COST = 0.1;
 const PODS_PATH = '/api/v1/namespaces/default/pods';
 /** What the agent sends upstream for USER, sent by the direct and nginx clients themselves. */
 const IMPERSONATION = { 'Impersonate-User': USER, 'Impersonate-Group': [...GROUPS, 'system:authenticated'] };
-
-// ---------------------------------------------------------------------------------------------
-// Load generator
-
-interface Target {
-  name: string;
-  port: number;
-  path: string;
-  tls: { ca?: string; cert: string; key: string; rejectUnauthorized?: boolean };
-  headers: Record<string, string | string[]>;
-  /** CPU time (µs) used so far by the process(es) the client talks to; undefined when unknown. */
-  cpuMicros(): Promise<number | undefined>;
-}
-
-interface Measurement {
-  path: string;
-  concurrency: number;
-  p50: number;
-  p99: number;
-  rps: number;
-  /** CPU µs per counted request of the process(es) the client talks to. */
-  cpuPerRequest: number | undefined;
-  failures: number;
-  /** Failure reason → count. */
-  reasons: Map<string, number>;
-}
-
-/** One GET; resolves with 'ok' or why it failed. */
-function get(agent: https.Agent, target: Target): Promise<string> {
-  return new Promise((resolve) => {
-    const req = https.request(
-      { agent, host: '127.0.0.1', port: target.port, path: target.path, method: 'GET', headers: target.headers },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (error) => resolve(`response: ${error.message}`));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          if (res.statusCode !== 200) resolve(`status ${res.statusCode}: ${body.toString('utf8', 0, 160).trim()}`);
-          else if (!body.includes('web-0')) resolve('200 without web-0 in the body');
-          else resolve('ok');
-        });
-      },
-    );
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', (error) => resolve(`request: ${error.message}`));
-    req.end();
-  });
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
-
-async function drive(agent: https.Agent, target: Target, concurrency: number, count: number) {
-  const latencies = new Float64Array(count);
-  const reasons = new Map<string, number>();
-  let failures = 0;
-  let issued = 0;
-  const worker = async () => {
-    for (let i = issued++; i < count; i = issued++) {
-      const start = process.hrtime.bigint();
-      const outcome = await get(agent, target);
-      latencies[i] = Number(process.hrtime.bigint() - start) / 1e6;
-      if (outcome !== 'ok') {
-        failures++;
-        reasons.set(outcome, (reasons.get(outcome) ?? 0) + 1);
-      }
-    }
-  };
-  const started = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  latencies.sort();
-  return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), rps: count / seconds, failures, reasons };
-}
-
-async function measure(target: Target, concurrency: number, total = TOTAL): Promise<Measurement> {
-  const agent = new https.Agent({ keepAlive: true, maxSockets: concurrency, ...target.tls });
-  try {
-    const warm = await drive(agent, target, concurrency, WARMUP);
-    const cpuBefore = await target.cpuMicros();
-    const run = await drive(agent, target, concurrency, total);
-    const cpuAfter = await target.cpuMicros();
-    const cpuPerRequest = cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter - cpuBefore) / total : undefined;
-    for (const [reason, count] of warm.reasons) run.reasons.set(`(warm-up) ${reason}`, count);
-    return { path: target.name, concurrency, ...run, cpuPerRequest, failures: run.failures + warm.failures };
-  } finally {
-    agent.destroy();
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Report
@@ -200,27 +106,6 @@ function combineRounds(rounds: Measurement[]): Measurement[] {
       reasons,
     };
   });
-}
-
-const ms = (value: number) => value.toFixed(2);
-const pad = (text: string, width: number) => text.padStart(width);
-
-function printTable(results: Measurement[]): void {
-  console.log('');
-  console.log(
-    `path     conc  ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} ${pad('req/s', 7)} ${pad('cpu us', 7)} ${pad('fail', 5)}   vs direct (p50 +ms, rps ratio)`,
-  );
-  for (const concurrency of CONCURRENCIES) {
-    const direct = results.find((r) => r.path === 'direct' && r.concurrency === concurrency);
-    for (const r of results.filter((x) => x.concurrency === concurrency)) {
-      const versus = direct && r !== direct ? `+${ms(r.p50 - direct.p50)} ms, ${(r.rps / direct.rps).toFixed(2)}`.replace('+-', '-') : '';
-      console.log(
-        `${r.path.padEnd(8)} ${pad(String(concurrency), 4)}  ${pad(ms(r.p50), 7)} ${pad(ms(r.p99), 7)} ${pad(r.rps.toFixed(0), 7)} ` +
-          `${pad(r.cpuPerRequest === undefined ? '-' : r.cpuPerRequest.toFixed(0), 7)} ${pad(String(r.failures), 5)}   ${versus}`,
-      );
-    }
-  }
-  console.log('cpu us: CPU time (user + system) per request of what the client talks to: the stand-in (direct), the agent, nginx');
 }
 
 function verdict(results: Measurement[]): string {
@@ -411,7 +296,11 @@ async function main(): Promise<number> {
     const results = combineRounds(rounds);
     const rssAfter = (await usageOf(agentProcess)).rss;
 
-    printTable(results);
+    printTable(
+      results,
+      CONCURRENCIES,
+      'cpu us: CPU time (user + system) per request of what the client talks to: the stand-in (direct), the agent, nginx',
+    );
     const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
     console.log(`\nagent process RSS: ${mib(rssAfter)} after the run (${mib(rssIdle)} before it)`);
     if (audited && targets.some((t) => t.name === 'audited'))

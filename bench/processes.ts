@@ -92,6 +92,20 @@ export function processRss(pid: number): number | undefined {
   }
 }
 
+/** VmRSS (resident now) and VmHWM (the most it ever was) of one process in bytes, from /proc/PID/status (Linux). */
+export function processMemory(pid: number): { rss: number; hwm: number } | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) * 1024;
+  const rss = kib('VmRSS');
+  const hwm = kib('VmHWM');
+  return Number.isFinite(rss) && Number.isFinite(hwm) ? { rss, hwm } : undefined;
+}
+
 export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
