@@ -17,28 +17,22 @@
 //      the load, with 200 idle watches held open, against the Fargate task's memory;
 //   3. start-up: from spawn to GET /healthz answering 200, the median of 3 starts.
 //
-// The stand-ins and the cluster run in this process (they are the test starters), so the load
-// generator shares its event loop with the cluster on every path: the differences between the
-// rows are the proxies' own, the absolute latencies are not a real cluster's. The direct row has
-// no CPU figure for that reason. No assertion is made on any time; a failed request fails the run.
+// The stand-ins and the cluster run in a child process of their own (aws-stand-ins-process.ts), the
+// agent in another, nginx in its own, so the load generator (this process) shares an event loop
+// with none of them. The direct row's CPU is that child's (the cluster, and STS, DynamoDB and the
+// rest idling beside it); the agent row's is the agent process's alone: the stand-ins' work for it
+// (the audit events it writes to DynamoDB) is AWS's on Fargate. No assertion is made on any time;
+// a failed request fails the run.
 import https from 'node:https';
 import os from 'node:os';
-import { EksTokenSource } from '../lib/adapters/aws/eks-token.js';
-import { systemClock } from '../lib/adapters/system.js';
 import { AGENT_MEMORY_MIB } from '../lib/infra/agent-service.js';
-import {
-  type AgentProcess,
-  type AgentStandIns,
-  AGENT_REGION,
-  startAgentProcess,
-  startAgentStandIns,
-} from '../test/support/agent-process.js';
-import { type EksKubeCluster, startEksKubeCluster } from '../test/support/eks-kube-cluster.js';
-import { AGENT_TASK_ROLE } from '../test/support/sts-stand-in.js';
+import { type AgentProcess, startAgentProcess } from '../test/support/agent-process.js';
+import type { AwsStandInsReady, AwsStandInsStart } from './aws-stand-ins-process.js';
 import { idleWatches } from './idle-watches.js';
+import { nextMessage, usageOf } from './ipc.js';
 import { benchCertificates } from './kube-paths.js';
 import { type Nginx, ensureNginx, startNginx } from './nginx.js';
-import { processMemory, processTreeCpuMicros, track } from './processes.js';
+import { processMemory, processTreeCpuMicros, startChild, stopProcess, track } from './processes.js';
 import { type Measurement, type Target, measure, ms, printTable } from './request-load.js';
 import { percentile } from './statistics.js';
 
@@ -57,17 +51,6 @@ const PODS_PATH = '/api/v1/namespaces/default/pods';
 
 const mib = (bytes: number | undefined) => (bytes === undefined ? '-' : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
-
-/** A user of the deployment (role access, groups GROUPS) and a Kubeport certificate for them, as tsh login gives. */
-async function userCredentials(aws: AgentStandIns, username: string) {
-  await aws.api.deps.resources.put('user', username, {
-    kind: 'user',
-    version: 'v2',
-    metadata: { name: username },
-    spec: { roles: ['access'], traits: { kubernetes_groups: GROUPS } },
-  });
-  return aws.api.identity({ username, roles: ['access'], traits: { kubernetes_groups: GROUPS } });
-}
 
 /** GET /healthz until it answers 200 (the load balancer's check); fails after `timeoutMs`. */
 async function untilHealthy(agent: AgentProcess, caPem: string, timeoutMs: number): Promise<void> {
@@ -96,14 +79,16 @@ async function main(): Promise<number> {
   }, DEADLINE_MS);
   deadline.unref();
   const nginxBin = ensureNginx();
-  const aws = await startAgentStandIns();
+  const watchers = Array.from({ length: WATCHERS }, (_, i) => `watcher-${i}`);
+  const standIns = startChild('./aws-stand-ins-process.ts', [
+    JSON.stringify({ cluster: CLUSTER, users: [USER, ...watchers], groups: GROUPS } satisfies AwsStandInsStart),
+  ]);
   const agents: AgentProcess[] = [];
   let nginx: Nginx | undefined;
-  let cluster: EksKubeCluster | undefined;
   try {
-    cluster = await startEksKubeCluster({ name: CLUSTER, sts: aws.sts, eks: aws.eks });
-    const user = await userCredentials(aws, USER);
-    const env = aws.env({ KUBEPORT_EKS_CLUSTERS: CLUSTER });
+    const aws = await nextMessage<AwsStandInsReady>(standIns, 'ready', 60_000);
+    const { env, cluster } = aws;
+    const user = aws.users[USER]!;
 
     // 3. Start-up, one agent after the other; the last one stays for the rest.
     const startMs: number[] = [];
@@ -113,7 +98,7 @@ async function main(): Promise<number> {
       const agent = await startAgentProcess(env);
       track(agent.child, 'SIGKILL');
       agents.push(agent);
-      await untilHealthy(agent, aws.api.hostCa.certPem, 30_000);
+      await untilHealthy(agent, aws.hostCaPem, 30_000);
       startMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     const agent = agents.at(-1)!;
@@ -123,24 +108,17 @@ async function main(): Promise<number> {
     const idle = processMemory(pid);
 
     // 1. Throughput and latency.
-    const tokens = new EksTokenSource({
-      clusterName: CLUSTER,
-      region: AGENT_REGION,
-      credentials: async () => AGENT_TASK_ROLE,
-      clock: systemClock,
-      stsEndpoint: aws.sts.url,
-    });
     const impersonation = { 'Impersonate-User': USER, 'Impersonate-Group': [...GROUPS, 'system:authenticated'] };
-    const asCluster = { authorization: `Bearer ${await tokens.token()}`, ...impersonation };
-    const asUser = { ca: aws.api.hostCa.certPem, cert: user.certPem, key: user.keyPem };
+    const asCluster = { authorization: `Bearer ${aws.token}`, ...impersonation };
+    const asUser = { ca: aws.hostCaPem, cert: user.certPem, key: user.keyPem };
     const targets: Target[] = [
       {
         name: 'direct',
-        port: cluster.kube.port,
+        port: cluster.port,
         path: PODS_PATH,
-        tls: { ca: cluster.kube.caPem },
+        tls: { ca: cluster.caPem },
         headers: asCluster,
-        cpuMicros: async () => undefined,
+        cpuMicros: async () => (await usageOf(standIns)).cpuMicros,
       },
       {
         name: 'agent',
@@ -158,10 +136,10 @@ async function main(): Promise<number> {
         nginx = await startNginx(nginxBin, aws.dir, {
           server: pems.hostTls,
           userCaPem: pems.userCa.certPem,
-          upstreamCaPem: cluster.kube.caPem,
+          upstreamCaPem: cluster.caPem,
           // Not of the cluster's CA, so the cluster authenticates the bearer token, as for the agent.
           upstreamClient: { certPem: pems.userCert, keyPem: pems.userKey.keyPem },
-          upstreamPort: cluster.kube.port,
+          upstreamPort: cluster.port,
         });
         const proxy = nginx;
         targets.push({
@@ -200,7 +178,6 @@ async function main(): Promise<number> {
     // 2. Idle watches, each on a connection of its own. The agent allows a user 64 streams, so
     // WATCHERS users hold a share each; each share is opened while the ones before it are held
     // (idleWatches makes its change with all its watches open), and the innermost reads the memory.
-    const watchers = await Promise.all(Array.from({ length: WATCHERS }, (_, i) => userCredentials(aws, `watcher-${i}`)));
     let withWatches: { rss: number; hwm: number } | undefined;
     let watchesFailed = 0;
     let opened = 0;
@@ -215,7 +192,7 @@ async function main(): Promise<number> {
           name: 'agent',
           port: agentPort,
           prefix: `/k8s/${CLUSTER}`,
-          tls: { ca: aws.api.hostCa.certPem, cert: watchers[i]!.certPem, key: watchers[i]!.keyPem },
+          tls: { ca: aws.hostCaPem, cert: aws.users[watchers[i]!]!.certPem, key: aws.users[watchers[i]!]!.keyPem },
           headers: {},
           kubeconfig: '',
           kubectlFlags: [],
@@ -238,7 +215,11 @@ async function main(): Promise<number> {
     const watchSeconds = (Date.now() - watchesStarted) / 1000;
     const afterWatches = processMemory(pid);
 
-    printTable(results, CONCURRENCIES, 'cpu us: CPU time (user + system) per request of the agent process, or nginx (master and worker)');
+    printTable(
+      results,
+      CONCURRENCIES,
+      'cpu us: CPU time (user + system) per request of the stand-ins process (direct), the agent process, nginx (master and worker)',
+    );
     console.log(
       `\nagent process memory (/proc/${pid}/status; the Fargate task has ${AGENT_MEMORY_MIB} MiB):\n` +
         `  idle after start      VmRSS ${mib(idle?.rss)}\n` +
@@ -268,8 +249,7 @@ async function main(): Promise<number> {
     clearTimeout(deadline);
     await nginx?.stop();
     for (const agent of agents) await agent.stop('SIGKILL');
-    await cluster?.close();
-    await aws.close();
+    await stopProcess(standIns, 'ipc');
   }
 }
 
