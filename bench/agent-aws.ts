@@ -33,7 +33,7 @@ import { nextMessage, usageOf } from './ipc.js';
 import { benchCertificates } from './kube-paths.js';
 import { type Nginx, ensureNginx, startNginx } from './nginx.js';
 import { processMemory, processTreeCpuMicros, startChild, stopProcess, track } from './processes.js';
-import { type Measurement, type Target, measure, ms, printTable } from './request-load.js';
+import { type Measurement, type Target, TOTAL, WARMUP, measure, ms, printTable } from './request-load.js';
 import { percentile } from './statistics.js';
 
 const CONCURRENCIES = [1, 32] as const;
@@ -159,7 +159,7 @@ async function main(): Promise<number> {
       `node ${process.version}, ${os.cpus().length} CPUs, load average ${os
         .loadavg()
         .map((l) => l.toFixed(2))
-        .join(' ')}; 2000 x GET ${PODS_PATH} per row after 200 warm-up requests; ${nginx ? nginx.version : 'no nginx'}`,
+        .join(' ')}; ${TOTAL} x GET ${PODS_PATH} per row after ${WARMUP} warm-up requests; ${nginx ? nginx.version : 'no nginx'}`,
     );
     let failed = 0;
     const report = (what: string, reasons: Map<string, number>) => {
@@ -171,7 +171,18 @@ async function main(): Promise<number> {
       report(`${target.name} priming`, primed.reasons);
     }
     const results: Measurement[] = [];
-    for (const concurrency of CONCURRENCIES) for (const target of targets) results.push(await measure(target, concurrency));
+    // What the agent's requests cost the stand-ins (the cluster, and the audit events the agent
+    // writes to DynamoDB, which is AWS's work on Fargate), warm-up requests included.
+    const standInsPerAgentRequest: string[] = [];
+    for (const concurrency of CONCURRENCIES) {
+      for (const target of targets) {
+        const before = target.name === 'agent' ? (await usageOf(standIns)).cpuMicros : 0;
+        results.push(await measure(target, concurrency));
+        if (target.name !== 'agent') continue;
+        const perRequest = ((await usageOf(standIns)).cpuMicros - before) / (TOTAL + WARMUP);
+        standInsPerAgentRequest.push(`${perRequest.toFixed(0)} us at concurrency ${concurrency}`);
+      }
+    }
     await sleep(1_000);
     const afterLoad = processMemory(pid);
 
@@ -219,6 +230,9 @@ async function main(): Promise<number> {
       results,
       CONCURRENCIES,
       'cpu us: CPU time (user + system) per request of the stand-ins process (direct), the agent process, nginx (master and worker)',
+    );
+    console.log(
+      `stand-ins process CPU per agent request (the cluster's answer, the agent's audit PutItem into the embedded DynamoDB): ${standInsPerAgentRequest.join(', ')}`,
     );
     console.log(
       `\nagent process memory (/proc/${pid}/status; the Fargate task has ${AGENT_MEMORY_MIB} MiB):\n` +
