@@ -3,27 +3,31 @@
 // is collected, each naming its key and the fix, so one synth says everything that is wrong.
 import * as z from 'zod';
 
-/** Every context key Kubeport reads; any other key is CDK's own (feature flags) or a typo. */
-export const CONTEXT_KEYS = [
-  'stackName',
-  'retainData',
-  'githubClientId',
-  'githubClientSecretName',
-  'githubAdminTeams',
-  'alarmEmail',
-  'reservedConcurrency',
-  'auditLockMode',
-  'clusters',
+const GITHUB_KEYS = ['githubClientId', 'githubClientSecretName', 'githubAdminTeams'] as const;
+/** The agent's keys that mean nothing without `clusters` (agentTopology has a default and stands alone). */
+const AGENT_KEYS = [
   'vpcId',
   'publicSubnetIds',
   'clusterSecurityGroupIds',
-  'agentTopology',
   'hostedZoneId',
   'agentDomainName',
   'agentIngressCidrs',
   'agentCapacity',
   'agentDiscoveryTag',
   'agentAssumeRoleArns',
+] as const;
+
+/** Every context key Kubeport reads; any other key is CDK's own (feature flags) or a typo. */
+export const CONTEXT_KEYS = [
+  'stackName',
+  'retainData',
+  ...GITHUB_KEYS,
+  'alarmEmail',
+  'reservedConcurrency',
+  'auditLockMode',
+  'clusters',
+  'agentTopology',
+  ...AGENT_KEYS,
 ] as const;
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -213,19 +217,6 @@ const rawContextSchema = z.object({
 });
 
 type RawContext = z.infer<typeof rawContextSchema>;
-
-const GITHUB_KEYS = ['githubClientId', 'githubClientSecretName', 'githubAdminTeams'] as const;
-const AGENT_KEYS = [
-  'vpcId',
-  'publicSubnetIds',
-  'clusterSecurityGroupIds',
-  'hostedZoneId',
-  'agentDomainName',
-  'agentIngressCidrs',
-  'agentCapacity',
-  'agentDiscoveryTag',
-  'agentAssumeRoleArns',
-] as const;
 
 const GITHUB_FIX =
   'set all three: -c githubClientId=<OAuth app client ID> -c githubClientSecretName=<Secrets Manager secret name> -c githubAdminTeams=org/team (or put them under "context" in cdk.json)';
