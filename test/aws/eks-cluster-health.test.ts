@@ -77,15 +77,20 @@ async function register(name: string, eksName = name) {
   await resources.put('kube_cluster', name, body);
 }
 
-/** A fresh directory and checks per test: nothing cached from another test's state. */
-async function checkOnce(log: string[] = []): Promise<ClusterHealthChecks> {
-  const clusters = new EksClusterDirectory({
+/** A directory with nothing cached, reaching EKS and STS through the stand-ins as the agent's task role. */
+function freshDirectory(): EksClusterDirectory {
+  return new EksClusterDirectory({
     resources,
     clock,
     credentials: agentCredentials,
     eksClient: (clientRegion, credentials) => makeEksClient({ region: clientRegion, endpoint: eks.url, credentials }),
     stsEndpoint: sts.url,
   });
+}
+
+/** A fresh directory and checks per test: nothing cached from another test's state. */
+async function checkOnce(log: string[] = []): Promise<ClusterHealthChecks> {
+  const clusters = freshDirectory();
   const checks = new ClusterHealthChecks({
     resources,
     agent: 'task-1',
@@ -166,13 +171,7 @@ describe('EKS cluster health', () => {
   it('drops the cached description of a cluster it found unreachable: the next resolve gets the moved endpoint', async () => {
     const caData = Buffer.from(prod.kube.caPem).toString('base64');
     eks.addCluster({ name: 'moving', endpoint: `https://127.0.0.1:${closedPort}`, caData });
-    const clusters = new EksClusterDirectory({
-      resources,
-      clock,
-      credentials: agentCredentials,
-      eksClient: (clientRegion, credentials) => makeEksClient({ region: clientRegion, endpoint: eks.url, credentials }),
-      stsEndpoint: sts.url,
-    });
+    const clusters = freshDirectory();
     try {
       await register('moving');
       const describes = () => eks.calls.get('DescribeCluster') ?? 0;
@@ -204,13 +203,7 @@ describe('EKS cluster health', () => {
 
   it('does not drop a description for a verdict other than unreachable', async () => {
     await register('prod');
-    const clusters = new EksClusterDirectory({
-      resources,
-      clock,
-      credentials: agentCredentials,
-      eksClient: (clientRegion, credentials) => makeEksClient({ region: clientRegion, endpoint: eks.url, credentials }),
-      stsEndpoint: sts.url,
-    });
+    const clusters = freshDirectory();
     try {
       prod.setImpersonatorBound(false);
       const describes = () => eks.calls.get('DescribeCluster') ?? 0;
