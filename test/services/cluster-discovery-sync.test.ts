@@ -78,6 +78,17 @@ const adminCluster = (name: string, labels: Record<string, string> = {}): KubeCl
   spec: { source: 'eks', eks: { name, region: 'eu-west-1' } },
 });
 
+/** A discovery loop whose rounds run only when the test says (runNow), and the lines it logs. */
+function loggedLoop() {
+  const log: string[] = [];
+  const loop = new ClusterDiscoveryLoop(deps, source(), {
+    intervalMs: 60_000,
+    timers: { setTimeout: () => 0, clearTimeout: () => undefined },
+    log: (line) => log.push(line),
+  });
+  return { loop, log };
+}
+
 describe('cluster discovery sync', () => {
   it('registers the tagged clusters of every region with an eks source and their tags as labels, audited as the system', async () => {
     west.addCluster({ name: 'web', tags: { [TAG.key]: 'true', team: 'shop', 'cost center': '42' } });
@@ -174,12 +185,7 @@ describe('cluster discovery sync', () => {
     };
     const admin = await resources.put('kube_cluster', 'payments', adminBody, { expectRevision: null });
     west.addCluster({ name: 'web', tags: { [TAG.key]: 'true', env: 'dev' } });
-    const log: string[] = [];
-    const loop = new ClusterDiscoveryLoop(deps, source(), {
-      intervalMs: 60_000,
-      timers: { setTimeout: () => 0, clearTimeout: () => undefined },
-      log: (line) => log.push(line),
-    });
+    const { loop, log } = loggedLoop();
     await loop.start();
     await loop.runNow();
     expect(await names()).toEqual(['payments']);
@@ -264,12 +270,7 @@ describe('cluster discovery sync', () => {
     await resources.put('kube_cluster', 'payments', adminCluster('payments'), { expectRevision: null });
     west.addCluster({ name: 'payments', tags: { [TAG.key]: 'true' } });
     west.addCluster({ name: 'web', tags: { [TAG.key]: 'true' } });
-    const log: string[] = [];
-    const loop = new ClusterDiscoveryLoop(deps, source(), {
-      intervalMs: 60_000,
-      timers: { setTimeout: () => 0, clearTimeout: () => undefined },
-      log: (line) => log.push(line),
-    });
+    const { loop, log } = loggedLoop();
     await loop.start();
     await loop.runNow();
     await loop.runNow();
