@@ -106,7 +106,7 @@ async function probeOutcome(deps: ClusterProbeDeps, name: string): Promise<Probe
     const allowed = {} as Record<ImpersonatedResource, boolean>;
     let deniedReason: string | undefined;
     for (const resource of IMPERSONATED_RESOURCES) {
-      const answer = await review(client, cluster, token, resource);
+      const answer = await review(client, cluster, token, resource, timeoutMs);
       if (answer.step !== 'reviewed') return answer;
       allowed[resource] = answer.allowed;
       if (!answer.allowed && answer.reason) deniedReason ??= answer.reason;
@@ -127,6 +127,7 @@ async function review(
   cluster: UpstreamCluster,
   token: string | undefined,
   resource: ImpersonatedResource,
+  timeoutMs: number,
 ): Promise<ReviewAnswer> {
   const body = JSON.stringify({
     apiVersion: 'authorization.k8s.io/v1',
@@ -144,6 +145,9 @@ async function review(
       ...(token ? { authorization: `Bearer ${token}` } : {}),
     },
     body,
+    // The body timeout is per chunk: a server trickling its answer would hold the round (and every
+    // other cluster's check) without a deadline for the whole exchange.
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await readCapped(response.body);
   const parsed = parseJson(text);

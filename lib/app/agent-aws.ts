@@ -4,7 +4,6 @@
 // Every client resolves its endpoint itself, so AWS_ENDPOINT_URL_<SERVICE> reaches loopback
 // stand-ins with nothing of ours in between.
 import { hostname } from 'node:os';
-import { STSClient } from '@aws-sdk/client-sts';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { createAgent } from '../../agent/server.js';
 import { ClusterHealthChecks } from '../../agent/cluster-health-checks.js';
@@ -17,7 +16,7 @@ import { ClusterDiscoveryLoop, ensureConfiguredClusters } from '../services/clus
 import { type AgentTlsMaterial, agentHostCertificateClient } from '../adapters/aws/agent-host-certificate-client.js';
 import { type CallerRole, callerRole } from '../adapters/aws/caller-role.js';
 import { publishOwnAddress } from '../adapters/aws/agent-address-record.js';
-import { makeDynamoClient, makeEksClient, makeRoute53Client, makeS3Client } from '../adapters/aws/clients.js';
+import { makeDynamoClient, makeEksClient, makeRoute53Client, makeS3Client, makeStsClient } from '../adapters/aws/clients.js';
 import { DynamoAuditLog } from '../adapters/aws/dynamo-audit-log.js';
 import { DynamoResourceStore } from '../adapters/aws/dynamo-resource-store.js';
 import { EksClusterDirectory } from '../adapters/aws/eks-cluster-directory.js';
@@ -69,14 +68,14 @@ export async function startAgentOnAws(config: AgentEnvironment, deps: AgentOnAws
   const region = config.AWS_REGION;
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
-    for (const closer of closers.reverse()) await closer().catch((e: unknown) => log(`while stopping: ${String(e)}`));
+    for (const closer of [...closers].reverse()) await closer().catch((e: unknown) => log(`while stopping: ${String(e)}`));
   };
   try {
     // Checked before anything is asked of AWS: a mistyped tag is the configuration's fault, not the network's.
     const discoveryTag = config.KUBEPORT_DISCOVERY_TAG === '' ? undefined : parseDiscoveryTag(config.KUBEPORT_DISCOVERY_TAG);
     // One credential provider for every client: the task role's credentials, refreshed before they expire.
     const credentials: AwsCredentialProvider = defaultProvider();
-    const sts = new STSClient({ region, credentials });
+    const sts = makeStsClient({ region, credentials });
     closers.push(async () => sts.destroy());
     const role = await callerRole(sts).catch((error: unknown) => {
       throw new AgentStartError(error instanceof Error ? error.message : String(error), error);

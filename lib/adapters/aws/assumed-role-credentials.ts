@@ -1,6 +1,7 @@
 // Credentials of a role in another account, for an `eks` cluster source that names a role: the
 // agent's own credentials assume it, and the session is reused until shortly before it expires.
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { makeStsClient } from './clients.js';
 import { KubeportError } from '../../core/errors.js';
 import type { Clock } from '../../core/ports.js';
 import type { AwsCredentialIdentity, AwsCredentialProvider } from './eks-token.js';
@@ -22,7 +23,7 @@ const SESSION_SECONDS = 3600;
 const REPLACE_BEFORE_EXPIRY_MS = 15 * 60_000;
 
 export function assumedRoleCredentials(options: AssumedRoleOptions): AwsCredentialProvider {
-  const client = new STSClient({
+  const client = makeStsClient({
     region: options.region,
     credentials: options.credentials,
     ...(options.stsEndpoint === undefined ? {} : { endpoint: options.stsEndpoint }),

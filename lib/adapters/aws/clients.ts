@@ -6,6 +6,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { STSClient } from '@aws-sdk/client-sts';
 
 export interface DynamoClientOptions {
   region: string;
@@ -117,6 +118,12 @@ export function makeSecretsManagerClient(options: AwsClientOptions): SecretsMana
 
 export function makeEksClient(options: AwsClientOptions): EKSClient {
   const client = new EKSClient(awsClientConfig(options));
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
+}
+
+export function makeStsClient(options: AwsClientOptions): STSClient {
+  const client = new STSClient(awsClientConfig(options));
   client.middlewareStack.remove('loggerMiddleware');
   return client;
 }
