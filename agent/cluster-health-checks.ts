@@ -2,6 +2,7 @@
 // cluster is kept in memory for fail-fast answers (ClusterHealthView) and written to the resource
 // store as kind kube_cluster_status for tctl and tsh. A change of state is logged once, not every
 // round, so a cluster that stays broken does not flood the log.
+import { mapBounded } from '../lib/core/bounded-map.js';
 import { sameHealth } from '../lib/core/cluster-health-verdict.js';
 import { type ClusterHealth, HEALTH_CHECK_INTERVAL_MS, KUBE_CLUSTER_STATUS_KIND } from '../lib/core/kube-cluster-health.js';
 import type { ClusterHealthView, ResourceStore } from '../lib/core/ports.js';
@@ -63,20 +64,16 @@ export class ClusterHealthChecks implements ClusterHealthView {
       name: r.name,
       ...(r.body.spec?.eks ? { eks: r.body.spec.eks } : {}),
     }));
-    const queue = [...clusters];
     const failures: string[] = [];
-    const worker = async () => {
-      for (let cluster = queue.shift(); cluster !== undefined; cluster = queue.shift()) {
-        const health = await this.deps.probe(cluster);
-        this.record(health);
-        try {
-          await this.deps.resources.put<ClusterHealth>(KUBE_CLUSTER_STATUS_KIND, cluster.name, health);
-        } catch (error) {
-          failures.push(`${cluster.name}: ${error instanceof Error ? error.message : String(error)}`);
-        }
+    await mapBounded(clusters, PROBES_AT_ONCE, async (cluster) => {
+      const health = await this.deps.probe(cluster);
+      this.record(health);
+      try {
+        await this.deps.resources.put<ClusterHealth>(KUBE_CLUSTER_STATUS_KIND, cluster.name, health);
+      } catch (error) {
+        failures.push(`${cluster.name}: ${error instanceof Error ? error.message : String(error)}`);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(PROBES_AT_ONCE, Math.max(1, clusters.length)) }, worker));
+    });
     await this.forgetRemoved(new Set(clusters.map((c) => c.name)));
     // One line per round, not per cluster: a store outage is one problem.
     if (failures.length > 0) this.deps.log(`cluster health: could not store ${failures.length} status(es): ${failures.join('; ')}`);

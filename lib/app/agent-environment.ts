@@ -51,8 +51,6 @@ export const agentEnvironmentSchema = z.object({
   KUBEPORT_DRAIN_SECONDS: seconds('KUBEPORT_DRAIN_SECONDS', 100),
 });
 export type AgentEnvironment = z.infer<typeof agentEnvironmentSchema>;
-/** What the stack (or a person) sets: defaults may be left out. */
-export type AgentEnvironmentInput = z.input<typeof agentEnvironmentSchema>;
 
 /** A bad agent configuration: one line per bad variable, each naming it. */
 export class AgentEnvironmentError extends Error {

@@ -44,7 +44,8 @@ export interface DiscoverySyncResult {
   failedRegions: { region: string; message: string }[];
 }
 
-function discoveredBody(cluster: ClusterToRegister): KubeCluster {
+/** A kube_cluster whose eks source has its own name (discovered, or named in KUBEPORT_EKS_CLUSTERS). */
+function eksClusterBody(cluster: ClusterToRegister): KubeCluster {
   return {
     kind: 'kube_cluster',
     version: 'v3',
@@ -108,7 +109,7 @@ export async function syncDiscoveredClusters(deps: ClusterRegistrationDeps, sour
   };
 
   for (const cluster of changes.add) {
-    const body = discoveredBody(cluster);
+    const body = eksClusterBody(cluster);
     if (!kubeClusterSchema.safeParse(body).success) {
       result.skipped.push({ name: cluster.name, reason: 'its tags do not make a valid kube_cluster' });
       continue;
@@ -120,7 +121,7 @@ export async function syncDiscoveredClusters(deps: ClusterRegistrationDeps, sour
   }
   for (const cluster of changes.update) {
     const current = byName.get(cluster.name)!;
-    const body = discoveredBody(cluster);
+    const body = eksClusterBody(cluster);
     const write = () => deps.resources.put('kube_cluster', cluster.name, body, { expectRevision: current.revision });
     if (await conditionally(cluster.name, write)) {
       result.updated.push(cluster.name);
@@ -160,12 +161,7 @@ export async function ensureConfiguredClusters(
 ): Promise<ConfiguredClustersResult> {
   const result: ConfiguredClustersResult = { registered: [], kept: [], skipped: [] };
   for (const name of [...new Set(names)]) {
-    const body: KubeCluster = {
-      kind: 'kube_cluster',
-      version: 'v3',
-      metadata: { name, labels: {} },
-      spec: { source: 'eks', eks: { name, region } },
-    };
+    const body = eksClusterBody({ name, region, labels: {} });
     const parsed = kubeClusterSchema.safeParse(body);
     if (!parsed.success) {
       result.skipped.push({

@@ -1,3 +1,4 @@
+import { mapBounded } from '../../core/bounded-map.js';
 import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent, AuditLog, AuditPage, AuditQuery, Clock } from '../../core/ports.js';
@@ -103,7 +104,7 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   async emit(event: AuditEvent): Promise<void> {
-    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: itemAttributes(this.item(event)) }));
+    await this.putItem(this.item(event));
   }
 
   async write(events: AuditEvent[]): Promise<void> {
@@ -126,14 +127,11 @@ export class DynamoAuditLog implements AuditLog {
 
   /** As many PutItems in flight as a batch write would send items (concurrency × 25 at most). */
   private async putEach(items: AuditItem[]): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) {
-        const item = items[next++]!;
-        await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: itemAttributes(item) }));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency * BATCH_ITEMS, items.length) }, worker));
+    await mapBounded(items, this.concurrency * BATCH_ITEMS, (item) => this.putItem(item));
+  }
+
+  private async putItem(item: AuditItem): Promise<void> {
+    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: itemAttributes(item) }));
   }
 
   private item(event: AuditEvent): AuditItem {
