@@ -7,6 +7,7 @@ import { type KubeEntry, addEntries, removeEntries, withKubeconfig } from './kub
 import { apiAudience } from '../core/signed-request.js';
 import { UsageError } from './usage-error.js';
 import { cliCommand } from './command-hint.js';
+import { unhealthyWarning } from './cluster-health-note.js';
 
 export interface ClusterInfo {
   name: string;
@@ -35,10 +36,7 @@ export function requireCluster(clusters: ClusterInfo[], name: string): void {
 export function warnIfUnhealthy(deps: Pick<TshDeps, 'out'>, clusters: ClusterInfo[], name: string | undefined): void {
   const cluster = clusters.find((c) => c.name === name);
   if (cluster?.status !== 'unhealthy') return;
-  const fix = cluster.fix ? `; fix: ${cluster.fix}` : '';
-  deps.out.stderr.write(
-    `warning: kubernetes cluster ${cluster.name} is unhealthy: ${cluster.reason ?? 'its agent reported a problem'}${fix}\n`,
-  );
+  deps.out.stderr.write(unhealthyWarning(cluster.name, cluster.reason, cluster.fix));
 }
 
 export const contextName = (profile: Profile, kube: string) => `${profile.cluster}-${kube}`;

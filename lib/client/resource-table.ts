@@ -1,6 +1,7 @@
 // tctl get --format=text: one table per kind with the columns an admin looks for first.
 import { type LockTarget, describeTarget } from '../core/lock-target.js';
 import { textTable } from './text-table.js';
+import { unhealthyNote } from './cluster-health-note.js';
 
 type Body = { metadata: { name: string; labels?: Record<string, string> }; spec?: Record<string, unknown> };
 
@@ -91,8 +92,7 @@ function unhealthyNotes(clusters: Body[]): string {
   const notes = clusters.flatMap((c) => {
     const block = (c as { status?: { status?: unknown; reason?: unknown; fix?: unknown } }).status;
     if (block?.status !== 'unhealthy') return [];
-    const fix = typeof block.fix === 'string' ? `\n  fix: ${block.fix}` : '';
-    return [`\n${c.metadata.name}: ${typeof block.reason === 'string' ? block.reason : 'unhealthy'}${fix}`];
+    return [unhealthyNote(c.metadata.name, block.reason, block.fix)];
   });
   return notes.length > 0 ? `${notes.join('')}\n` : '';
 }

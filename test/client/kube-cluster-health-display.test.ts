@@ -11,6 +11,7 @@ import { ApiClient } from '../../lib/client/api-client.js';
 import { run as kubeLogin } from '../../lib/client/commands/kube-login.js';
 import { run as kubeLs } from '../../lib/client/commands/kube-ls.js';
 import { run as create } from '../../lib/client/commands/tctl-create.js';
+import { run as get } from '../../lib/client/commands/tctl-get.js';
 import { run as login } from '../../lib/client/commands/tsh-login.js';
 import { type ClusterHealth, KUBE_CLUSTER_STATUS_KIND, STALE_AFTER_MS } from '../../lib/core/kube-cluster-health.js';
 import { apiAudience } from '../../lib/core/signed-request.js';
@@ -140,6 +141,32 @@ describe('cluster health in tsh', () => {
     const toDev = tshRun(harness, home);
     await kubeLogin({ cluster: 'dev' }, toDev.deps);
     expect(toDev.stderr.text()).toBe('');
+  });
+
+  it("a reason and fix carrying terminal escapes (quoted from a cluster's API server) reach no terminal raw", async () => {
+    const hostile = 'denied\u001b]0;pwned\u0007\u009b2J\r\nfake: ok';
+    await harness.deps.resources.put(KUBE_CLUSTER_STATUS_KIND, 'prod', {
+      cluster: 'prod',
+      status: 'unhealthy',
+      problem: 'check_failed',
+      reason: hostile,
+      fix: `run \u001b[31mthis`,
+      checked_at: harness.clock.now().toISOString(),
+      agent: 'agent-a',
+    } satisfies ClusterHealth);
+    try {
+      const login = tshRun(harness, home);
+      await kubeLogin({ cluster: 'prod' }, login.deps);
+      const table = tctlRun(harness);
+      await get({ resource: 'kube_clusters', format: 'text' }, table.deps);
+      for (const text of [await ls(), login.stderr.text(), table.stdout.text()]) {
+        expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+        expect(text).toContain('denied');
+        expect(text).not.toMatch(/^fake: ok/m);
+      }
+    } finally {
+      await status('prod', 'unhealthy');
+    }
   });
 
   it('tsh login selecting an unhealthy cluster warns the same way and succeeds', async () => {

@@ -6,6 +6,7 @@ import { readKubeconfigFile } from '../kubeconfig-editor.js';
 import { currentProfile, requireValid } from '../session.js';
 import { structuredFormat, writeStructured } from '../structured-output.js';
 import { textTable } from '../text-table.js';
+import { unhealthyNote } from '../cluster-health-note.js';
 import type { TshDeps } from './deps.js';
 
 export interface KubeLsOptions {
@@ -42,9 +43,7 @@ export async function run(options: KubeLsOptions, deps: TshDeps): Promise<void> 
     ]),
   );
   // Unhealthy clusters only: an unknown status says so in its column, and its cause is usually the agent, not the cluster.
-  const notes = rows
-    .filter((r) => r.status === 'unhealthy')
-    .map((r) => `\n${r.kube_cluster_name}: ${r.reason ?? 'unhealthy'}${r.fix ? `\n  fix: ${r.fix}` : ''}`);
+  const notes = rows.filter((r) => r.status === 'unhealthy').map((r) => unhealthyNote(r.kube_cluster_name, r.reason, r.fix));
   deps.out.stdout.write(table + notes.join('') + (notes.length > 0 ? '\n' : ''));
 }
 
