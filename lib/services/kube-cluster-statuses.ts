@@ -1,6 +1,6 @@
 // The health each cluster's agent last wrote (kind kube_cluster_status, name = cluster name), as
 // the control plane shows it: in tctl get kube_clusters and in the cluster list tsh reads. Only
-// the statuses of the clusters asked for are read, so an answer never tells a caller about a
+// the statuses of the clusters asked for leave here, so an answer never tells a caller about a
 // cluster it may not see. Staleness is judged on the injected clock (shownHealth).
 import type { CertifiedIdentity } from '../core/identity.js';
 import { clusterAllowed } from '../core/kube-access.js';
@@ -11,18 +11,18 @@ import type { KubeCluster } from '../core/resources.js';
 import type { ServiceDeps } from './deps.js';
 import { loadRoles } from './roles.js';
 
-/** One cluster's status block now, from what its agent stored (none, or unreadable: unknown). */
-export async function clusterStatus(deps: { resources: ResourceStore; clock: Clock }, cluster: string): Promise<KubeClusterStatusBlock> {
-  const stored = await deps.resources.get<unknown>(KUBE_CLUSTER_STATUS_KIND, cluster);
-  return statusBlock(asHealth(stored?.body), deps.clock.now());
-}
-
-/** The status blocks of these clusters, in their order. */
-export async function clusterStatuses(
+/**
+ * The status blocks of these clusters, in their order (none stored, or unreadable: unknown). One
+ * read of the statuses, whatever the number of clusters; only those asked for leave this function.
+ */
+async function clusterStatuses(
   deps: { resources: ResourceStore; clock: Clock },
   clusters: readonly string[],
 ): Promise<KubeClusterStatusBlock[]> {
-  return Promise.all(clusters.map((name) => clusterStatus(deps, name)));
+  if (clusters.length === 0) return [];
+  const stored = new Map((await deps.resources.list<unknown>(KUBE_CLUSTER_STATUS_KIND)).map((r) => [r.name, r.body]));
+  const now = deps.clock.now();
+  return clusters.map((name) => statusBlock(asHealth(stored.get(name)), now));
 }
 
 /** kube_cluster resources with their read-only status block, for tctl get. */
@@ -53,7 +53,7 @@ export async function visibleClusters(deps: ServiceDeps, identity: CertifiedIden
     // Traits, because a role's kubernetes_labels may be templates ({{external.team}}).
     clusterAllowed(roles, { name: c.metadata.name, labels: c.metadata.labels ?? {} }, identity.traits),
   );
-  // Statuses are read for the visible clusters only, after the filter.
+  // Statuses are given for the visible clusters only, after the filter.
   const statuses = await clusterStatuses(
     deps,
     visible.map((c) => c.metadata.name),
@@ -81,5 +81,7 @@ function asHealth(body: unknown): ClusterHealth | undefined {
   const h = body as Partial<ClusterHealth>;
   const statusOk = h.status === 'healthy' || h.status === 'unhealthy';
   if (!statusOk || typeof h.checked_at !== 'string' || typeof h.agent !== 'string' || typeof h.cluster !== 'string') return undefined;
-  return h as ClusterHealth;
+  // A reason or fix that is not text is dropped rather than passed on to clients as is.
+  const { reason, fix, ...rest } = h;
+  return { ...rest, ...(typeof reason === 'string' ? { reason } : {}), ...(typeof fix === 'string' ? { fix } : {}) } as ClusterHealth;
 }
