@@ -2,6 +2,7 @@
 // at start. The task learns its public IPv4 from KUBEPORT_PUBLIC_IP_URL (a service that answers
 // the caller's address as text), then UPSERTs the A record KUBEPORT_AGENT_DOMAIN_NAME in
 // KUBEPORT_HOSTED_ZONE_ID with a short TTL, so a replaced task is reachable within a minute.
+import { isLoopbackHost } from '../../core/loopback.js';
 import { ChangeResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
 
 /** Short: after a task is replaced, clients follow the new address within a minute. */
@@ -15,8 +16,6 @@ export interface PublicIpOptions {
   /** @default 5 s */
   timeoutMs?: number;
 }
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 // Ranges no client on the internet can reach the task at (RFC 6890 special-purpose, RFC 6598
 // shared/CGNAT, documentation nets): an answer in one means the service saw a NAT or proxy, not us.
@@ -60,7 +59,7 @@ export function notPublicReason(ip: string): string | undefined {
 /** The task's public IPv4 as the service at `url` sees it; refuses an answer that is not a public IPv4. */
 export async function learnPublicIpv4(options: PublicIpOptions): Promise<string> {
   const url = new URL(options.url);
-  const loopbackHttp = options.allowLoopbackHttp === true && url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  const loopbackHttp = options.allowLoopbackHttp === true && url.protocol === 'http:' && isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !loopbackHttp) {
     throw new Error(
       `KUBEPORT_PUBLIC_IP_URL must be https (an answer over plain http could be forged on the way), not ${url.protocol}//${url.host}`,

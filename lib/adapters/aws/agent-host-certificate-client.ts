@@ -2,6 +2,7 @@
 // key never leaves the process), the public key sent in a call signed with SigV4 as the task role
 // (the default credential chain: the ECS container credentials on Fargate), the certificate and
 // the host CAs back. The answer is checked before it is used: it must certify the key just made.
+import { isLoopbackHost } from '../../core/loopback.js';
 import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { AGENT_HOST_CERT_ROUTE, type AgentHostCertRequest, type AgentHostCertResponse } from '../../core/agent-host-certificate.js';
 import type { Clock } from '../../core/ports.js';
@@ -34,7 +35,7 @@ export type AgentCertificateSource = () => Promise<AgentTlsMaterial>;
 
 export function agentHostCertificateClient(options: AgentHostCertificateClientOptions): AgentCertificateSource {
   const base = new URL(options.apiUrl);
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname);
+  const loopback = isLoopbackHost(base.hostname);
   if (base.protocol !== 'https:' && !(base.protocol === 'http:' && loopback)) {
     throw new Error(`KUBEPORT_API_URL must be https (the API URL the stack outputs as ApiUrl), not ${base.protocol}//${base.host}`);
   }
